@@ -1,0 +1,97 @@
+import type { FastifyInstance } from "fastify";
+import { sql } from "kysely";
+import { homeFor } from "../web/auth.ts";
+import { emptyForm } from "../web/components.tsx";
+import { pageContext } from "../web/page.ts";
+import { LoginPage } from "./pages.tsx";
+import { authenticate } from "./service.ts";
+
+const LOGIN_FAILURES: Record<"invalid" | "pending" | "deactivated", string> = {
+  invalid: "Incorrect email or password.",
+  pending:
+    "Your registration is awaiting approval by the placement office. You will get an SMS when it is approved.",
+  deactivated: "This account has been deactivated. Contact the placement office.",
+};
+
+/** Only local paths: a `next` pointing at another site would make this an open redirect. */
+function safeNext(next: unknown): string {
+  return typeof next === "string" &&
+    next.startsWith("/") &&
+    !next.startsWith("//") &&
+    !next.includes("\\")
+    ? next
+    : "";
+}
+
+export async function accountRoutes(app: FastifyInstance) {
+  const ctx = app.ctx;
+
+  app.get("/", async (request, reply) =>
+    reply.redirect(request.user ? homeFor(request.user.role) : "/login", 303),
+  );
+
+  app.get("/healthz", async (_request, reply) => {
+    await sql`select 1`.execute(ctx.db);
+    return reply.send({ status: "ok" });
+  });
+
+  app.get<{ Querystring: { next?: string } }>("/login", async (request, reply) => {
+    if (request.user) return reply.redirect(homeFor(request.user.role), 303);
+    return reply.html(
+      <LoginPage
+        page={pageContext(request, reply)}
+        form={emptyForm}
+        next={safeNext(request.query.next)}
+      />,
+    );
+  });
+
+  app.post<{ Body: { email?: string; password?: string; next?: string } }>(
+    "/login",
+    {
+      config: { rateLimit: { max: 10, timeWindow: "15 minutes" } },
+      schema: {
+        body: {
+          type: "object",
+          properties: {
+            email: { type: "string" },
+            password: { type: "string" },
+            next: { type: "string" },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const email = request.body?.email ?? "";
+      const password = request.body?.password ?? "";
+      const next = safeNext(request.body?.next);
+      const result =
+        email && password
+          ? await authenticate(ctx, email, password)
+          : ({ ok: false, reason: "invalid" } as const);
+      if (!result.ok) {
+        return reply.code(result.reason === "invalid" ? 401 : 403).html(
+          <LoginPage
+            page={pageContext(request, reply)}
+            form={{ values: { email }, errors: {} }}
+            next={next}
+            notice={{
+              kind: result.reason === "pending" ? "info" : "error",
+              message: LOGIN_FAILURES[result.reason],
+            }}
+          />,
+        );
+      }
+      // A fresh session on login: nothing from before it (a planted CSRF secret) carries over.
+      request.session.regenerate();
+      request.session.set("userId", result.user.id);
+      request.log.info({ userId: result.user.id, role: result.user.role }, "logged in");
+      return reply.redirect(next || homeFor(result.user.role), 303);
+    },
+  );
+
+  app.post("/logout", async (request, reply) => {
+    request.session.delete();
+    return reply.redirect("/login", 303);
+  });
+}

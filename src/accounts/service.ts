@@ -1,0 +1,159 @@
+import { randomBytes } from "node:crypto";
+import type { AppContext } from "../context.ts";
+import type { Role, User } from "../db/schema.ts";
+import {
+  dummyPasswordHash,
+  hashPassword,
+  MIN_PASSWORD_LENGTH,
+  verifyPassword,
+} from "./password.ts";
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export type LoginResult =
+  | { ok: true; user: Pick<User, "id" | "email" | "role"> }
+  | { ok: false; reason: "invalid" | "pending" | "deactivated" };
+
+export async function authenticate(
+  ctx: AppContext,
+  email: string,
+  password: string,
+): Promise<LoginResult> {
+  const user = await ctx.db
+    .selectFrom("users")
+    .leftJoin("students", "students.user_id", "users.id")
+    .select([
+      "users.id",
+      "users.email",
+      "users.role",
+      "users.password_hash",
+      "users.deactivated_at",
+      "students.approved_at",
+    ])
+    .where("users.email", "=", normaliseEmail(email))
+    .executeTakeFirst();
+  if (!user) {
+    await verifyPassword(await dummyPasswordHash(), password);
+    return { ok: false, reason: "invalid" };
+  }
+  if (!(await verifyPassword(user.password_hash, password)))
+    return { ok: false, reason: "invalid" };
+  // Only after the password is right: otherwise anyone could probe which emails are pending.
+  if (user.deactivated_at) return { ok: false, reason: "deactivated" };
+  if (user.role === "student" && !user.approved_at) return { ok: false, reason: "pending" };
+  await ctx.db
+    .updateTable("users")
+    .set({ last_login_at: ctx.clock.now().toISOString() })
+    .where("id", "=", user.id)
+    .execute();
+  return { ok: true, user: { id: user.id, email: user.email, role: user.role } };
+}
+
+export interface SessionUser {
+  id: number;
+  email: string;
+  role: Role;
+  /** Set for students. */
+  studentId: number | null;
+  fullName: string | null;
+}
+
+/** The signed-in user for a session, or null if the account is gone or deactivated. */
+export async function findSessionUser(
+  ctx: AppContext,
+  userId: number,
+): Promise<SessionUser | null> {
+  const row = await ctx.db
+    .selectFrom("users")
+    .leftJoin("students", "students.user_id", "users.id")
+    .select([
+      "users.id",
+      "users.email",
+      "users.role",
+      "users.deactivated_at",
+      "students.id as studentId",
+      "students.full_name as fullName",
+      "students.approved_at",
+    ])
+    .where("users.id", "=", userId)
+    .executeTakeFirst();
+  if (!row || row.deactivated_at) return null;
+  if (row.role === "student" && (!row.studentId || !row.approved_at)) return null;
+  return {
+    id: row.id,
+    email: row.email,
+    role: row.role,
+    studentId: row.studentId ?? null,
+    fullName: row.fullName ?? null,
+  };
+}
+
+export class AccountError extends Error {
+  override name = "AccountError";
+}
+
+/** Creates an admin, or sets a new password for an existing admin. */
+export async function upsertAdmin(
+  ctx: AppContext,
+  email: string,
+  password: string,
+): Promise<{ id: number; created: boolean }> {
+  const normalised = normaliseEmail(email);
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    throw new AccountError(`The password must have at least ${MIN_PASSWORD_LENGTH} characters.`);
+  }
+  const passwordHash = await hashPassword(password);
+  const existing = await ctx.db
+    .selectFrom("users")
+    .select(["id", "role"])
+    .where("email", "=", normalised)
+    .executeTakeFirst();
+  if (existing) {
+    if (existing.role !== "admin") {
+      throw new AccountError(`${normalised} belongs to a student account; choose another email.`);
+    }
+    await ctx.db
+      .updateTable("users")
+      .set({ password_hash: passwordHash, deactivated_at: null })
+      .where("id", "=", existing.id)
+      .execute();
+    return { id: existing.id, created: false };
+  }
+  const row = await ctx.db
+    .insertInto("users")
+    .values({
+      email: normalised,
+      password_hash: passwordHash,
+      role: "admin",
+      created_at: ctx.clock.now().toISOString(),
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  return { id: row.id, created: true };
+}
+
+export const DEFAULT_ADMIN_EMAIL = "admin@placement.local";
+
+/**
+ * First start: with no admin in the database, create one from ADMIN_EMAIL / ADMIN_PASSWORD, or
+ * with a generated password that is returned (to be printed once) and stored only as a hash.
+ */
+export async function ensureFirstAdmin(
+  ctx: AppContext,
+): Promise<{ email: string; generatedPassword: string | null } | null> {
+  const anyAdmin = await ctx.db
+    .selectFrom("users")
+    .select("id")
+    .where("role", "=", "admin")
+    .limit(1)
+    .executeTakeFirst();
+  if (anyAdmin) return null;
+  const email = ctx.config.ADMIN_EMAIL ?? DEFAULT_ADMIN_EMAIL;
+  const generatedPassword = ctx.config.ADMIN_PASSWORD
+    ? null
+    : randomBytes(12).toString("base64url");
+  await upsertAdmin(ctx, email, ctx.config.ADMIN_PASSWORD ?? generatedPassword!);
+  return { email: normaliseEmail(email), generatedPassword };
+}

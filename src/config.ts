@@ -1,0 +1,136 @@
+import { existsSync, readFileSync } from "node:fs";
+import { parse as parseDotenv } from "dotenv";
+import { z } from "zod";
+
+/** The one place that reads settings. Priority: process environment > `.env` > default. */
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"], { message: "true or false" })
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const int = (min: number, max: number) =>
+  z.coerce
+    .number({ message: `a whole number from ${min} to ${max}` })
+    .int({ message: `a whole number from ${min} to ${max}` })
+    .min(min, { message: `a whole number from ${min} to ${max}` })
+    .max(max, { message: `a whole number from ${min} to ${max}` });
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+const url = (what: string) =>
+  optionalText.refine((v) => v === undefined || URL.canParse(v), { message: what });
+
+export const configSchema = z
+  .object({
+    NODE_ENV: z
+      .enum(["development", "production", "test"], { message: "development, production or test" })
+      .default("development"),
+    PORT: int(0, 65535).default(3000),
+    HOST: z.string().min(1).default("127.0.0.1"),
+    TRUST_PROXY: bool.default(false),
+    DATA_DIR: z.string().min(1).default("data"),
+    DATABASE_URL: z
+      .string()
+      .refine((v) => v.startsWith("file:") || /^postgres(ql)?:\/\//.test(v), {
+        message: "file:PATH for SQLite or postgres://... for PostgreSQL",
+      })
+      .optional(),
+    SESSION_SECRET: optionalText.refine((v) => v === undefined || v.length >= 32, {
+      message: "at least 32 characters",
+    }),
+    PUBLIC_BASE_URL: url("an absolute URL such as https://portal.example.edu"),
+    ADMIN_EMAIL: optionalText.refine((v) => v === undefined || z.email().safeParse(v).success, {
+      message: "an email address",
+    }),
+    ADMIN_PASSWORD: optionalText.refine((v) => v === undefined || v.length >= 8, {
+      message: "at least 8 characters",
+    }),
+    TWILIO_ACCOUNT_SID: optionalText.refine(
+      (v) => v === undefined || /^AC[0-9a-fA-F]{32}$/.test(v),
+      {
+        message: "AC followed by 32 hex digits",
+      },
+    ),
+    TWILIO_AUTH_TOKEN: optionalText,
+    TWILIO_PHONE_NUMBER: optionalText,
+    TWILIO_MESSAGING_SERVICE_SID: optionalText.refine(
+      (v) => v === undefined || /^MG[0-9a-fA-F]{32}$/.test(v),
+      { message: "MG followed by 32 hex digits" },
+    ),
+    TWILIO_API_URL: url("an absolute URL such as http://127.0.0.1:4010"),
+    SMS_ENABLED: bool.default(true),
+    SMS_BACKEND: z.enum(["twilio", "capture"], { message: "twilio or capture" }).optional(),
+    SMS_BATCH_SIZE: int(1, 1000).default(10),
+    SMS_RETRY_ATTEMPTS: int(0, 20).default(3),
+    SMS_RETRY_DELAY_SECONDS: int(0, 3600).default(5),
+    SMS_RATE_PER_SECOND: int(1, 1000).default(10),
+    SMS_CONCURRENCY: int(1, 200).default(10),
+    SMS_DEFAULT_REGION: z
+      .string()
+      .regex(/^[A-Z]{2}$/, { message: "a two-letter country code such as IN" })
+      .default("IN"),
+    RESUME_MAX_BYTES: int(1024, 50 * 1024 * 1024).default(5 * 1024 * 1024),
+    LOG_DIR: z.string().min(1).default("logs"),
+    LOG_LEVEL: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+        message: "fatal, error, warn, info, debug, trace or silent",
+      })
+      .default("info"),
+  })
+  .transform((env) => ({
+    ...env,
+    DATABASE_URL: env.DATABASE_URL ?? `file:${env.DATA_DIR}/portal.db`,
+    SMS_BACKEND:
+      env.SMS_BACKEND ?? (env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN ? "twilio" : "capture"),
+  }));
+
+export type Config = z.output<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Reads `.env` (if present) without touching process.env, so tests can pass their own env. */
+export function readDotenv(path = ".env"): Record<string, string> {
+  return existsSync(path) ? parseDotenv(readFileSync(path)) : {};
+}
+
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  dotenv: Record<string, string> = readDotenv(),
+): Config {
+  const merged: Record<string, string | undefined> = { ...dotenv };
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) merged[key] = value;
+  // Only the keys the schema knows; an empty value means "use the default".
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(configSchema.in.shape)) {
+    const value = merged[key];
+    if (value !== undefined && value !== "") input[key] = value;
+  }
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const key = String(issue.path[0] ?? "configuration");
+    const shown = /SECRET|TOKEN|PASSWORD/.test(key) ? "(hidden)" : JSON.stringify(input[key]);
+    throw new ConfigError(`Invalid ${key}=${shown}: expected ${issue.message}`);
+  }
+  const config = result.data;
+  if (config.NODE_ENV === "production" && !config.SESSION_SECRET) {
+    throw new ConfigError("Missing SESSION_SECRET: required when NODE_ENV=production");
+  }
+  if (config.SMS_BACKEND === "twilio") {
+    const missing = ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"].filter(
+      (k) => !config[k as keyof Config],
+    );
+    if (!config.TWILIO_PHONE_NUMBER && !config.TWILIO_MESSAGING_SERVICE_SID) {
+      missing.push("TWILIO_PHONE_NUMBER or TWILIO_MESSAGING_SERVICE_SID");
+    }
+    if (missing.length > 0) {
+      throw new ConfigError(`Missing ${missing.join(", ")}: required when SMS_BACKEND=twilio`);
+    }
+  }
+  return config;
+}

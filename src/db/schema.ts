@@ -1,0 +1,113 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+
+/**
+ * Table types. Timestamps are ISO-8601 UTC strings on both databases (text on SQLite, timestamptz
+ * on PostgreSQL, read back as ISO strings by the pg type parser in database.ts). Flags are nullable
+ * timestamps (`approved_at`, `sms_opted_out_at`) rather than booleans: they say when, and SQLite
+ * has no boolean type.
+ */
+export type Timestamp = string;
+
+export type Role = "student" | "admin";
+
+export interface UsersTable {
+  id: Generated<number>;
+  email: string;
+  password_hash: string;
+  role: Role;
+  deactivated_at: Timestamp | null;
+  created_at: Timestamp;
+  last_login_at: Timestamp | null;
+}
+
+export interface StudentsTable {
+  id: Generated<number>;
+  user_id: number;
+  full_name: string;
+  roll_number: string;
+  phone_e164: string;
+  department: string;
+  semester: number | null;
+  graduation_year: number;
+  cgpa: number;
+  active_backlogs: number;
+  skills: string;
+  resume_path: string | null;
+  approved_at: Timestamp | null;
+  approved_by: number | null;
+  sms_opted_out_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  actor_user_id: number | null;
+  actor_email: string;
+  action: string;
+  subject: string;
+  /** JSON text. */
+  details: string;
+  at: Timestamp;
+}
+
+export const SMS_KINDS = [
+  "approval",
+  "rejection",
+  "status_update",
+  "job_posted",
+  "test",
+  "custom",
+] as const;
+export type SmsKind = (typeof SMS_KINDS)[number];
+
+export const SMS_STATUSES = [
+  "queued",
+  "sending",
+  "sent",
+  "delivered",
+  "undelivered",
+  "failed",
+  "skipped",
+] as const;
+export type SmsStatus = (typeof SMS_STATUSES)[number];
+
+export interface SmsMessagesTable {
+  id: Generated<number>;
+  kind: SmsKind;
+  /** Lower is sooner: transactional messages (0) go before bulk alerts (10). */
+  priority: number;
+  dedupe_key: string;
+  student_id: number | null;
+  to_e164: string;
+  body: string;
+  encoding: "GSM-7" | "UCS-2";
+  segments: number;
+  status: SmsStatus;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Timestamp;
+  lease_owner: string | null;
+  lease_until: Timestamp | null;
+  twilio_sid: string | null;
+  error_code: number | null;
+  error_message: string | null;
+  created_at: Timestamp;
+  sent_at: Timestamp | null;
+  delivered_at: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+export interface DB {
+  users: UsersTable;
+  students: StudentsTable;
+  audit_log: AuditLogTable;
+  sms_messages: SmsMessagesTable;
+}
+
+export type User = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type Student = Selectable<StudentsTable>;
+export type NewStudent = Insertable<StudentsTable>;
+export type StudentUpdate = Updateable<StudentsTable>;
+export type SmsMessage = Selectable<SmsMessagesTable>;
+export type NewSmsMessage = Insertable<SmsMessagesTable>;

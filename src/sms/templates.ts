@@ -1,0 +1,39 @@
+/**
+ * The text of every SMS the portal sends. Fixed templates with variables, as India's DLT rules
+ * require (each must be registered with the operators before it can be delivered to Indian
+ * numbers); `id` is the name the registration is kept under.
+ */
+
+export interface SmsTemplate<Vars> {
+  id: string;
+  render(vars: Vars): string;
+}
+
+function firstName(fullName: string): string {
+  return fullName.trim().split(/\s+/)[0] ?? fullName;
+}
+
+function clip(text: string, max: number): string {
+  const clean = text.replace(/\s+/g, " ").trim();
+  return clean.length <= max ? clean : `${clean.slice(0, max - 1)}…`;
+}
+
+export const approvalSms: SmsTemplate<{ fullName: string; rollNumber: string }> = {
+  id: "approval",
+  render: ({ fullName, rollNumber }) =>
+    `Dear ${firstName(fullName)}, your Placement Portal account (${rollNumber}) has been approved. You can now log in and apply for jobs.`,
+};
+
+export const rejectionSms: SmsTemplate<{ fullName: string; rollNumber: string; reason?: string }> =
+  {
+    id: "rejection",
+    render: ({ fullName, rollNumber, reason }) =>
+      `Dear ${firstName(fullName)}, your Placement Portal registration (${rollNumber}) was not approved.${
+        reason ? ` Reason: ${clip(reason, 120)}.` : ""
+      } Please contact the placement office.`,
+  };
+
+export const testSms: SmsTemplate<{ time: string }> = {
+  id: "test",
+  render: ({ time }) => `Test message from Placement Portal. Time: ${time}`,
+};

@@ -1,0 +1,198 @@
+import type { FastifyInstance } from "fastify";
+import {
+  emptyForm,
+  Field,
+  FormErrorSummary,
+  type FormState,
+  SelectField,
+  TextAreaField,
+} from "../web/components.tsx";
+import { formValues, parseForm } from "../web/forms.ts";
+import { CsrfField, Layout } from "../web/layout.tsx";
+import { type PageContext, pageContext } from "../web/page.ts";
+import { DEPARTMENTS } from "./departments.ts";
+import { registerStudent, registrationSchema } from "./service.ts";
+
+const departmentOptions = DEPARTMENTS.map((d) => ({
+  value: d.code,
+  label: `${d.code} — ${d.name}`,
+}));
+
+function RegisterPage({
+  page,
+  form,
+  maxMb,
+}: {
+  page: PageContext;
+  form: FormState;
+  maxMb: number;
+}) {
+  return (
+    <Layout page={page} title="Student registration">
+      <p>
+        Register once with your college details. The placement office checks every registration; you
+        can log in after it is approved, and you will get an SMS when that happens.
+      </p>
+      <FormErrorSummary form={form} />
+      <form method="post" action="/register" enctype="multipart/form-data" class="card" novalidate>
+        <CsrfField token={page.csrfToken} />
+        <fieldset>
+          <legend>About you</legend>
+          <Field form={form} name="full_name" label="Full name" required autocomplete="name" />
+          <Field
+            form={form}
+            name="roll_number"
+            label="Roll number (USN)"
+            required
+            hint="As printed on your ID card, e.g. 1XY21CS001."
+          />
+          <Field
+            form={form}
+            name="email"
+            label="Email"
+            type="email"
+            required
+            autocomplete="email"
+          />
+          <Field
+            form={form}
+            name="phone"
+            label="Mobile number"
+            type="tel"
+            required
+            autocomplete="tel"
+            inputmode="tel"
+            hint="Placement updates are sent here by SMS. Indian numbers need no +91."
+          />
+        </fieldset>
+        <fieldset>
+          <legend>Academics</legend>
+          <SelectField
+            form={form}
+            name="department"
+            label="Department"
+            options={departmentOptions}
+            required
+          />
+          <div class="row">
+            <Field
+              form={form}
+              name="semester"
+              label="Semester"
+              type="number"
+              min="1"
+              max="10"
+              hint="Optional."
+            />
+            <Field
+              form={form}
+              name="graduation_year"
+              label="Graduation year"
+              type="number"
+              required
+            />
+          </div>
+          <div class="row">
+            <Field
+              form={form}
+              name="cgpa"
+              label="CGPA"
+              type="number"
+              step="0.01"
+              min="0"
+              max="10"
+              required
+              hint="On a 10-point scale."
+            />
+            <Field
+              form={form}
+              name="active_backlogs"
+              label="Active backlogs"
+              type="number"
+              min="0"
+              required
+              value="0"
+            />
+          </div>
+          <TextAreaField
+            form={form}
+            name="skills"
+            label="Skills"
+            hint="Optional, e.g. Java, SQL, AutoCAD."
+          />
+          <Field
+            form={form}
+            name="resume"
+            label="Resume (PDF)"
+            type="file"
+            hint={`Optional; a PDF of at most ${maxMb} MB. You can add it later.`}
+          />
+        </fieldset>
+        <fieldset>
+          <legend>Password</legend>
+          <Field
+            form={form}
+            name="password"
+            label="Password"
+            type="password"
+            required
+            autocomplete="new-password"
+            hint="At least 8 characters."
+          />
+          <Field
+            form={form}
+            name="password_confirm"
+            label="Repeat the password"
+            type="password"
+            required
+            autocomplete="new-password"
+          />
+        </fieldset>
+        <button type="submit">Register</button>
+      </form>
+    </Layout>
+  );
+}
+
+function RegisteredPage({ page }: { page: PageContext }) {
+  return (
+    <Layout page={page} title="Registration received">
+      <p class="flash flash-success" role="status">
+        Thank you. Your registration is awaiting approval by the placement office.
+      </p>
+      <p>
+        You will receive an SMS when it is approved; then <a href="/login">log in</a> with your
+        email and password.
+      </p>
+    </Layout>
+  );
+}
+
+export async function registrationRoutes(app: FastifyInstance) {
+  const ctx = app.ctx;
+  const maxMb = Math.round(ctx.config.RESUME_MAX_BYTES / 1024 / 1024) || 1;
+
+  app.get("/register", async (request, reply) =>
+    reply.html(<RegisterPage page={pageContext(request, reply)} form={emptyForm} maxMb={maxMb} />),
+  );
+
+  app.post("/register", async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const parsed = parseForm(
+      registrationSchema(ctx.config.SMS_DEFAULT_REGION, ctx.clock.now()),
+      body,
+    );
+    const result = parsed.ok ? await registerStudent(ctx, parsed.data, body.resume) : parsed;
+    if (!result.ok) {
+      const form = { values: formValues(body), errors: result.errors };
+      return reply
+        .code(422)
+        .html(<RegisterPage page={pageContext(request, reply)} form={form} maxMb={maxMb} />);
+    }
+    return reply.redirect("/register/done", 303);
+  });
+
+  app.get("/register/done", async (request, reply) =>
+    reply.html(<RegisteredPage page={pageContext(request, reply)} />),
+  );
+}

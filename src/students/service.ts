@@ -1,0 +1,411 @@
+import { sql } from "kysely";
+import { z } from "zod";
+import { hashPassword, MIN_PASSWORD_LENGTH } from "../accounts/password.ts";
+import { normaliseEmail } from "../accounts/service.ts";
+import { type Actor, recordAudit } from "../audit/service.ts";
+import type { AppContext } from "../context.ts";
+import { escapeLike, isUniqueViolation, likeOperator } from "../db/dialect.ts";
+import type { Student } from "../db/schema.ts";
+import { notifyStudentApproved, notifyStudentRejected } from "../sms/notify.ts";
+import { formatPhoneE164, InvalidPhoneNumberError } from "../sms/phone.ts";
+import type { FieldErrors } from "../web/forms.ts";
+import { DEPARTMENT_CODES } from "./departments.ts";
+import {
+  chosenFile,
+  deleteResume,
+  resumeProblem,
+  saveResume,
+  type UploadedFile,
+} from "./resume-store.ts";
+
+const text = (label: string, max: number, min = 1) =>
+  z
+    .string({ message: `Enter ${label}.` })
+    .trim()
+    .min(min, {
+      message: min > 1 ? `${label} needs at least ${min} characters.` : `Enter ${label}.`,
+    })
+    .max(max, { message: `${label} can have at most ${max} characters.` });
+
+const numberField = (label: string, min: number, max: number, wholeNumber: boolean) =>
+  z
+    .string({ message: `Enter ${label}.` })
+    .trim()
+    .min(1, { message: `Enter ${label}.` })
+    .transform(Number)
+    .pipe(
+      z
+        .number({ message: `${label} must be a number.` })
+        .refine((n) => !wholeNumber || Number.isInteger(n), {
+          message: `${label} must be a whole number.`,
+        })
+        .refine((n) => n >= min && n <= max, {
+          message: `${label} must be between ${min} and ${max}.`,
+        }),
+    );
+
+/** Phone as typed -> E.164, or a field error in words a student understands. */
+const phoneField = (region: string) =>
+  z.string({ message: "Enter a mobile number." }).transform((raw, zctx) => {
+    try {
+      return formatPhoneE164(raw, region);
+    } catch (error) {
+      zctx.addIssue({
+        code: "custom",
+        message:
+          error instanceof InvalidPhoneNumberError ? error.reason : "Enter a valid mobile number.",
+      });
+      return z.NEVER;
+    }
+  });
+
+export function registrationSchema(region: string, now: Date) {
+  const year = now.getUTCFullYear();
+  return z
+    .object({
+      full_name: text("your full name", 100, 2),
+      roll_number: text("your roll number (USN)", 20, 3)
+        .transform((v) => v.toUpperCase().replace(/\s+/g, ""))
+        .refine((v) => /^[A-Z0-9/-]+$/.test(v), {
+          message: "A roll number has only letters, digits, / and -.",
+        }),
+      email: z
+        .string({ message: "Enter your email address." })
+        .trim()
+        .pipe(z.email({ message: "Enter a valid email address." }))
+        .transform(normaliseEmail),
+      password: z
+        .string({ message: "Choose a password." })
+        .min(MIN_PASSWORD_LENGTH, { message: `Use at least ${MIN_PASSWORD_LENGTH} characters.` })
+        .max(200, { message: "Use at most 200 characters." }),
+      password_confirm: z.string({ message: "Repeat the password." }),
+      phone: phoneField(region),
+      department: z.enum(DEPARTMENT_CODES, { message: "Choose your department." }),
+      semester: z
+        .string()
+        .trim()
+        .optional()
+        .transform((v) => (v ? Number(v) : undefined))
+        .pipe(
+          z
+            .number({ message: "Semester must be a number." })
+            .int({ message: "Semester must be a whole number." })
+            .min(1, { message: "Semester must be between 1 and 10." })
+            .max(10, { message: "Semester must be between 1 and 10." })
+            .optional(),
+        ),
+      graduation_year: numberField("the graduation year", year - 1, year + 6, true),
+      cgpa: numberField("the CGPA", 0, 10, false).transform((n) => Math.round(n * 100) / 100),
+      active_backlogs: numberField("the number of active backlogs", 0, 60, true),
+      skills: z
+        .string()
+        .trim()
+        .max(500, { message: "Skills can have at most 500 characters." })
+        .optional()
+        .default(""),
+    })
+    .refine((f) => f.password === f.password_confirm, {
+      path: ["password_confirm"],
+      message: "The two passwords do not match.",
+    });
+}
+
+export type RegistrationInput = z.output<ReturnType<typeof registrationSchema>>;
+
+export type ServiceResult<T = undefined> =
+  | { ok: true; value: T }
+  | { ok: false; errors: FieldErrors };
+
+async function storeResume(
+  ctx: AppContext,
+  upload: unknown,
+): Promise<{ path: string | null } | { error: string }> {
+  const file: UploadedFile | null = chosenFile(upload);
+  if (!file) return { path: null };
+  const problem = await resumeProblem(file, ctx.config.RESUME_MAX_BYTES);
+  if (problem) return { error: problem };
+  return { path: await saveResume(ctx.config.DATA_DIR, file.data) };
+}
+
+/** Registers a student as pending approval. Nothing is half-created: user, profile and file or none. */
+export async function registerStudent(
+  ctx: AppContext,
+  input: RegistrationInput,
+  resumeUpload: unknown,
+): Promise<ServiceResult<{ studentId: number }>> {
+  const taken = await ctx.db
+    .selectFrom("users")
+    .leftJoin("students", "students.user_id", "users.id")
+    .select(["users.email", "students.roll_number"])
+    .where((eb) =>
+      eb.or([
+        eb("users.email", "=", input.email),
+        eb("students.roll_number", "=", input.roll_number),
+      ]),
+    )
+    .execute();
+  const errors: FieldErrors = {};
+  if (taken.some((r) => r.email === input.email)) {
+    errors.email = "An account with this email already exists. Log in, or use another email.";
+  }
+  if (taken.some((r) => r.roll_number === input.roll_number)) {
+    errors.roll_number =
+      "This roll number is already registered. Contact the placement office if this is yours.";
+  }
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
+
+  const resume = await storeResume(ctx, resumeUpload);
+  if ("error" in resume) return { ok: false, errors: { resume: resume.error } };
+  const passwordHash = await hashPassword(input.password);
+  const now = ctx.clock.now().toISOString();
+  try {
+    const studentId = await ctx.db.transaction().execute(async (trx) => {
+      const user = await trx
+        .insertInto("users")
+        .values({
+          email: input.email,
+          password_hash: passwordHash,
+          role: "student",
+          created_at: now,
+        })
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      const student = await trx
+        .insertInto("students")
+        .values({
+          user_id: user.id,
+          full_name: input.full_name,
+          roll_number: input.roll_number,
+          phone_e164: input.phone,
+          department: input.department,
+          semester: input.semester ?? null,
+          graduation_year: input.graduation_year,
+          cgpa: input.cgpa,
+          active_backlogs: input.active_backlogs,
+          skills: input.skills,
+          resume_path: resume.path,
+          created_at: now,
+          updated_at: now,
+        })
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      return student.id;
+    });
+    ctx.log.info({ studentId }, "student registered");
+    return { ok: true, value: { studentId } };
+  } catch (error) {
+    await deleteResume(ctx.config.DATA_DIR, resume.path);
+    // Two registrations racing past the check above: the constraint decides, with the same words.
+    if (isUniqueViolation(error, "email")) {
+      return { ok: false, errors: { email: "An account with this email already exists." } };
+    }
+    if (isUniqueViolation(error, "roll_number")) {
+      return { ok: false, errors: { roll_number: "This roll number is already registered." } };
+    }
+    throw error;
+  }
+}
+
+export type QueueStatus = "pending" | "approved" | "all";
+
+export interface StudentFilters {
+  status: QueueStatus;
+  q?: string | undefined;
+  department?: string | undefined;
+  year?: number | undefined;
+  page: number;
+}
+
+export const STUDENTS_PAGE_SIZE = 25;
+
+export async function listStudents(ctx: AppContext, filters: StudentFilters) {
+  let query = ctx.db.selectFrom("students").innerJoin("users", "users.id", "students.user_id");
+  if (filters.status === "pending") query = query.where("students.approved_at", "is", null);
+  if (filters.status === "approved") query = query.where("students.approved_at", "is not", null);
+  if (filters.department) query = query.where("students.department", "=", filters.department);
+  if (filters.year) query = query.where("students.graduation_year", "=", filters.year);
+  if (filters.q) {
+    const pattern = `%${escapeLike(filters.q.trim())}%`;
+    const like = likeOperator(ctx.dialect);
+    query = query.where((eb) =>
+      eb.or([
+        eb("students.full_name", like, sql<string>`${pattern} escape '\\'`),
+        eb("students.roll_number", like, sql<string>`${pattern} escape '\\'`),
+        eb("users.email", like, sql<string>`${pattern} escape '\\'`),
+      ]),
+    );
+  }
+  const [rows, count] = await Promise.all([
+    query
+      .select([
+        "students.id",
+        "students.full_name",
+        "students.roll_number",
+        "students.department",
+        "students.graduation_year",
+        "students.cgpa",
+        "students.active_backlogs",
+        "students.approved_at",
+        "students.created_at",
+        "users.email",
+      ])
+      .orderBy("students.created_at", filters.status === "pending" ? "asc" : "desc")
+      .orderBy("students.id")
+      .limit(STUDENTS_PAGE_SIZE)
+      .offset((filters.page - 1) * STUDENTS_PAGE_SIZE)
+      .execute(),
+    query.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(count.n) };
+}
+
+export async function countStudents(ctx: AppContext) {
+  const row = await ctx.db
+    .selectFrom("students")
+    .select((eb) => [
+      eb.fn.countAll<number>().as("total"),
+      eb.fn.count<number>("approved_at").as("approved"),
+    ])
+    .executeTakeFirstOrThrow();
+  return { pending: Number(row.total) - Number(row.approved), approved: Number(row.approved) };
+}
+
+export function findStudent(ctx: AppContext, studentId: number) {
+  return ctx.db
+    .selectFrom("students")
+    .innerJoin("users", "users.id", "students.user_id")
+    .selectAll("students")
+    .select(["users.email", "users.last_login_at"])
+    .where("students.id", "=", studentId)
+    .executeTakeFirst();
+}
+
+export function smsForStudent(ctx: AppContext, studentId: number) {
+  return ctx.db
+    .selectFrom("sms_messages")
+    .selectAll()
+    .where("student_id", "=", studentId)
+    .orderBy("id", "desc")
+    .limit(50)
+    .execute();
+}
+
+/**
+ * Approves pending students: each approval and its SMS commit together. Students already approved
+ * (a double click, a second admin) are left alone and counted in `unchanged`.
+ */
+export async function approveStudents(ctx: AppContext, actor: Actor, studentIds: number[]) {
+  const ids = [...new Set(studentIds)];
+  if (ids.length === 0) return { approved: [] as Student[], unchanged: 0 };
+  const now = ctx.clock.now().toISOString();
+  const approved = await ctx.db.transaction().execute(async (trx) => {
+    const rows = await trx
+      .updateTable("students")
+      .set({ approved_at: now, approved_by: actor.id, updated_at: now })
+      .where("id", "in", ids)
+      .where("approved_at", "is", null)
+      .returningAll()
+      .execute();
+    for (const student of rows) {
+      await notifyStudentApproved(trx, ctx, student);
+      await recordAudit(trx, ctx, actor, {
+        action: "student.approve",
+        subject: `${student.roll_number} ${student.full_name}`,
+        details: {
+          studentId: student.id,
+          rollNumber: student.roll_number,
+          name: student.full_name,
+        },
+      });
+    }
+    return rows;
+  });
+  return { approved, unchanged: ids.length - approved.length };
+}
+
+/**
+ * Rejects a pending registration: queues the rejection SMS and records who rejected whom and why,
+ * then deletes the user, the profile and (after commit) the resume file. The SMS row keeps its
+ * number and text; the person can no longer log in.
+ */
+export async function rejectStudent(
+  ctx: AppContext,
+  actor: Actor,
+  studentId: number,
+  reason: string | undefined,
+): Promise<{ rejected: Pick<Student, "full_name" | "roll_number"> | null }> {
+  const rejected = await ctx.db.transaction().execute(async (trx) => {
+    const student = await trx
+      .selectFrom("students")
+      .innerJoin("users", "users.id", "students.user_id")
+      .selectAll("students")
+      .select("users.email")
+      .where("students.id", "=", studentId)
+      .where("students.approved_at", "is", null)
+      .executeTakeFirst();
+    if (!student) return null;
+    await notifyStudentRejected(trx, ctx, student, reason);
+    await recordAudit(trx, ctx, actor, {
+      action: "student.reject",
+      subject: `${student.roll_number} ${student.full_name}`,
+      details: {
+        studentId: student.id,
+        rollNumber: student.roll_number,
+        name: student.full_name,
+        email: student.email,
+        reason: reason ?? null,
+      },
+    });
+    const deleted = await trx
+      .deleteFrom("users")
+      .where("id", "=", student.user_id)
+      .executeTakeFirst();
+    // A concurrent reject of the same row deletes nothing here: let it win, undo ours.
+    if (Number(deleted.numDeletedRows) !== 1) throw new Error("registration vanished mid-reject");
+    return student;
+  });
+  if (rejected) await deleteResume(ctx.config.DATA_DIR, rejected.resume_path);
+  return { rejected };
+}
+
+export function profileSchema(region: string) {
+  return z.object({
+    phone: phoneField(region),
+    skills: z
+      .string()
+      .trim()
+      .max(500, { message: "Skills can have at most 500 characters." })
+      .optional()
+      .default(""),
+  });
+}
+
+export type ProfileInput = z.output<ReturnType<typeof profileSchema>>;
+
+/** A student's own edits: phone, skills and resume. Academic fields are for admins only. */
+export async function updateOwnProfile(
+  ctx: AppContext,
+  studentId: number,
+  input: ProfileInput,
+  resumeUpload: unknown,
+): Promise<ServiceResult> {
+  const resume = await storeResume(ctx, resumeUpload);
+  if ("error" in resume) return { ok: false, errors: { resume: resume.error } };
+  const previous = await ctx.db
+    .selectFrom("students")
+    .select("resume_path")
+    .where("id", "=", studentId)
+    .executeTakeFirstOrThrow();
+  await ctx.db
+    .updateTable("students")
+    .set({
+      phone_e164: input.phone,
+      skills: input.skills,
+      updated_at: ctx.clock.now().toISOString(),
+      ...(resume.path ? { resume_path: resume.path } : {}),
+    })
+    .where("id", "=", studentId)
+    .execute();
+  if (resume.path) await deleteResume(ctx.config.DATA_DIR, previous.resume_path);
+  return { ok: true, value: undefined };
+}

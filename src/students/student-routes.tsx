@@ -1,0 +1,181 @@
+import { createReadStream } from "node:fs";
+import { access } from "node:fs/promises";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { currentStudentId, flash, HttpError, requireRole } from "../web/auth.ts";
+import { Field, FormErrorSummary, type FormState, TextAreaField } from "../web/components.tsx";
+import { formValues, parseForm } from "../web/forms.ts";
+import { CsrfField, Layout } from "../web/layout.tsx";
+import { type PageContext, pageContext } from "../web/page.ts";
+import { departmentName } from "./departments.ts";
+import { resumeFilePath } from "./resume-store.ts";
+import { findStudent, profileSchema, updateOwnProfile } from "./service.ts";
+
+type StudentRow = NonNullable<Awaited<ReturnType<typeof findStudent>>>;
+
+/** Streams a stored resume to the one who may see it; never cached by shared caches. */
+export async function sendResume(reply: FastifyReply, dataDir: string, student: StudentRow) {
+  if (!student.resume_path) throw new HttpError(404, "No resume has been uploaded.");
+  const path = resumeFilePath(dataDir, student.resume_path);
+  await access(path).catch(() => {
+    throw new HttpError(404, "The resume file is missing.");
+  });
+  return reply
+    .type("application/pdf")
+    .header("Cache-Control", "private, no-store")
+    .header(
+      "Content-Disposition",
+      `inline; filename="resume-${student.roll_number.replace(/[^A-Z0-9-]/gi, "")}.pdf"`,
+    )
+    .send(createReadStream(path));
+}
+
+export function AcademicSummary({ student }: { student: StudentRow }) {
+  return (
+    <dl class="facts">
+      <dt>Roll number</dt>
+      <dd safe>{student.roll_number}</dd>
+      <dt>Email</dt>
+      <dd safe>{student.email}</dd>
+      <dt>Mobile</dt>
+      <dd safe>{student.phone_e164}</dd>
+      <dt>Department</dt>
+      <dd safe>{departmentName(student.department)}</dd>
+      <dt>Semester</dt>
+      <dd>{student.semester ?? "—"}</dd>
+      <dt>Graduation year</dt>
+      <dd>{student.graduation_year}</dd>
+      <dt>CGPA</dt>
+      <dd safe>{student.cgpa.toFixed(2)}</dd>
+      <dt>Active backlogs</dt>
+      <dd>{student.active_backlogs}</dd>
+      <dt>Skills</dt>
+      <dd safe>{student.skills || "—"}</dd>
+    </dl>
+  );
+}
+
+function DashboardPage({ page, student }: { page: PageContext; student: StudentRow }) {
+  return (
+    <Layout page={page} title={`Welcome, ${student.full_name.split(" ")[0]}`}>
+      <section class="card">
+        <h2>Your profile</h2>
+        <AcademicSummary student={student} />
+        <p>
+          <a href="/student/profile">Edit your phone, skills or resume</a>
+          {student.resume_path ? (
+            <>
+              {" · "}
+              <a href="/student/resume">View your resume</a>
+            </>
+          ) : null}
+        </p>
+      </section>
+      <section class="card">
+        <h2>Jobs</h2>
+        <p>Job postings you are eligible for will appear here.</p>
+      </section>
+    </Layout>
+  );
+}
+
+function ProfilePage({
+  page,
+  student,
+  form,
+}: {
+  page: PageContext;
+  student: StudentRow;
+  form: FormState;
+}) {
+  return (
+    <Layout page={page} title="My profile">
+      <FormErrorSummary form={form} />
+      <form
+        method="post"
+        action="/student/profile"
+        enctype="multipart/form-data"
+        class="card"
+        novalidate
+      >
+        <CsrfField token={page.csrfToken} />
+        <Field
+          form={form}
+          name="phone"
+          label="Mobile number"
+          type="tel"
+          required
+          autocomplete="tel"
+          value={student.phone_e164}
+          hint="Placement updates are sent here by SMS."
+        />
+        <TextAreaField form={form} name="skills" label="Skills" value={student.skills} />
+        <Field
+          form={form}
+          name="resume"
+          label={student.resume_path ? "Replace resume (PDF)" : "Resume (PDF)"}
+          type="file"
+          hint="Leave empty to keep the current one."
+        />
+        <button type="submit">Save</button>
+      </form>
+      <section class="card">
+        <h2>Academic record</h2>
+        <p class="hint">
+          Only the placement office can change these; ask them if something is wrong.
+        </p>
+        <AcademicSummary student={student} />
+      </section>
+    </Layout>
+  );
+}
+
+export async function studentRoutes(app: FastifyInstance) {
+  const ctx = app.ctx;
+  app.addHook("onRequest", requireRole("student"));
+
+  async function ownStudent(studentId: number): Promise<StudentRow> {
+    const student = await findStudent(ctx, studentId);
+    if (!student) throw new HttpError(404, "Your profile was not found.");
+    return student;
+  }
+
+  app.get("/", async (request, reply) => {
+    const student = await ownStudent(currentStudentId(request));
+    return reply.html(<DashboardPage page={pageContext(request, reply)} student={student} />);
+  });
+
+  app.get("/profile", async (request, reply) => {
+    const student = await ownStudent(currentStudentId(request));
+    return reply.html(
+      <ProfilePage
+        page={pageContext(request, reply)}
+        student={student}
+        form={{ values: {}, errors: {} }}
+      />,
+    );
+  });
+
+  app.post("/profile", async (request, reply) => {
+    const studentId = currentStudentId(request);
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const parsed = parseForm(profileSchema(ctx.config.SMS_DEFAULT_REGION), body);
+    const result = parsed.ok
+      ? await updateOwnProfile(ctx, studentId, parsed.data, body.resume)
+      : parsed;
+    if (!result.ok) {
+      const student = await ownStudent(studentId);
+      const form = { values: formValues(body), errors: result.errors };
+      return reply
+        .code(422)
+        .html(<ProfilePage page={pageContext(request, reply)} student={student} form={form} />);
+    }
+    flash(request, "success", "Your profile has been saved.");
+    return reply.redirect("/student/profile", 303);
+  });
+
+  // Only ever the signed-in student's own resume: there is no id in this URL to tamper with.
+  app.get("/resume", async (request, reply) => {
+    const student = await ownStudent(currentStudentId(request));
+    return sendResume(reply, ctx.config.DATA_DIR, student);
+  });
+}

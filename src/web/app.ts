@@ -1,0 +1,115 @@
+import { hkdfSync } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import fastifyCsrf from "@fastify/csrf-protection";
+import fastifyFormbody from "@fastify/formbody";
+import fastifyHelmet from "@fastify/helmet";
+import fastifyMultipart, { type MultipartFile } from "@fastify/multipart";
+import fastifyRateLimit from "@fastify/rate-limit";
+import fastifySecureSession from "@fastify/secure-session";
+import fastifyStatic from "@fastify/static";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { accountRoutes } from "../accounts/routes.tsx";
+import { findSessionUser } from "../accounts/service.ts";
+import { auditRoutes } from "../audit/routes.tsx";
+import type { AppContext } from "../context.ts";
+import { adminStudentRoutes } from "../students/admin-routes.tsx";
+import { registrationRoutes } from "../students/registration-routes.tsx";
+import type { UploadedFile } from "../students/resume-store.ts";
+import { studentRoutes } from "../students/student-routes.tsx";
+import { installErrorHandlers } from "./errors.tsx";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    ctx: AppContext;
+  }
+  interface FastifyReply {
+    /** Sends a rendered page (a TSX element) as HTML. */
+    html(page: JSX.Element): FastifyReply;
+  }
+  interface FastifyContextConfig {
+    /** Set to false on routes that are not forms, such as Twilio's webhooks (signed instead). */
+    csrf?: boolean;
+  }
+}
+
+export interface AppOptions {
+  /** At least 32 characters; the session cookie key is derived from it. */
+  sessionSecret: string;
+}
+
+const SESSION_HOURS = 8;
+
+export async function buildApp(ctx: AppContext, options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.log as FastifyBaseLogger,
+    trustProxy: ctx.config.TRUST_PROXY,
+  });
+  app.decorate("ctx", ctx);
+  app.decorateReply("html", function (page: JSX.Element) {
+    return this.type("text/html; charset=utf-8").send(page);
+  });
+  app.decorateRequest("user", null);
+
+  await app.register(fastifyHelmet, {
+    // No upgrade-insecure-requests: a campus server is often reached over plain http on the LAN,
+    // where it would send every form to an https port that does not exist.
+    contentSecurityPolicy: {
+      directives: { "form-action": ["'self'"], "upgrade-insecure-requests": null },
+    },
+  });
+  await app.register(fastifyFormbody);
+  await app.register(fastifyMultipart, {
+    attachFieldsToBody: "keyValues",
+    throwFileSizeLimit: false,
+    limits: { fileSize: ctx.config.RESUME_MAX_BYTES, files: 1, fields: 40 },
+    // Keep the file in memory with its name and whether it was cut at the size limit, so the
+    // route can answer "too large" beside the field instead of failing the whole request.
+    async onFile(part: MultipartFile) {
+      const data = await part.toBuffer();
+      (part as unknown as { value: UploadedFile }).value = {
+        filename: part.filename,
+        data,
+        truncated: part.file.truncated,
+      };
+    },
+  });
+  await app.register(fastifySecureSession, {
+    key: Buffer.from(
+      hkdfSync("sha256", options.sessionSecret, "placement-portal", "session-key", 32),
+    ),
+    cookieName: "portal_session",
+    expiry: SESSION_HOURS * 60 * 60,
+    cookie: { path: "/", httpOnly: true, sameSite: "lax", secure: "auto" },
+  });
+  await app.register(fastifyCsrf, { sessionPlugin: "@fastify/secure-session" });
+  await app.register(fastifyRateLimit, { global: false });
+  await app.register(fastifyStatic, {
+    root: fileURLToPath(new URL("./assets/", import.meta.url)),
+    prefix: "/assets/",
+    maxAge: "1h",
+  });
+
+  app.addHook("onRequest", async (request) => {
+    const userId = request.session.get("userId");
+    if (userId === undefined) return;
+    request.user = await findSessionUser(ctx, userId);
+    // The account was rejected, deleted or deactivated since the session began.
+    if (!request.user) request.session.delete();
+  });
+  // CSRF is checked after the body is parsed (the token is a form field), for every state change.
+  app.addHook("preHandler", (request, reply, done) => {
+    const safeMethod =
+      request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS";
+    if (safeMethod || request.routeOptions.config.csrf === false) return done();
+    app.csrfProtection(request, reply, done);
+  });
+
+  installErrorHandlers(app);
+
+  await app.register(accountRoutes);
+  await app.register(registrationRoutes);
+  await app.register(studentRoutes, { prefix: "/student" });
+  await app.register(adminStudentRoutes, { prefix: "/admin" });
+  await app.register(auditRoutes, { prefix: "/admin" });
+  return app;
+}

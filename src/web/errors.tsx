@@ -1,0 +1,66 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { Layout } from "./layout.tsx";
+import { type PageContext, pageContext } from "./page.ts";
+
+const MESSAGES: Record<number, string> = {
+  400: "The request could not be understood. Go back and try again.",
+  403: "You do not have access to this page.",
+  404: "There is no page at this address.",
+  413: "What you sent is too large.",
+  429: "Too many attempts. Wait a few minutes and try again.",
+  500: "Something went wrong on our side. Try again in a moment; if it keeps happening, tell the placement office.",
+};
+
+const TITLES: Record<number, string> = {
+  400: "Bad request",
+  403: "Forbidden",
+  404: "Page not found",
+  413: "Too large",
+  429: "Too many requests",
+  500: "Something went wrong",
+};
+
+function safePageContext(request: FastifyRequest, reply: FastifyReply): PageContext {
+  try {
+    return pageContext(request, reply);
+  } catch {
+    return { user: null, csrfToken: "", flash: [], path: request.url, smsNotice: null };
+  }
+}
+
+function sendError(request: FastifyRequest, reply: FastifyReply, status: number, message: string) {
+  const page = safePageContext(request, reply);
+  const title = TITLES[status] ?? (status >= 500 ? TITLES[500]! : TITLES[400]!);
+  return reply.code(status).html(
+    <Layout page={page} title={title}>
+      <p safe>{message}</p>
+      <p>
+        <a href="/">Go to the home page</a>
+      </p>
+    </Layout>,
+  );
+}
+
+/** One error handler for the whole app: 4xx say what to do, 5xx hide their details. */
+export function installErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, "request failed");
+      return sendError(request, reply, status, MESSAGES[500]!);
+    }
+    if (error.code?.startsWith("FST_CSRF")) {
+      return sendError(
+        request,
+        reply,
+        403,
+        "This form has expired or did not come from this site. Go back, reload the page and try again.",
+      );
+    }
+    if (status === 429) return sendError(request, reply, 429, MESSAGES[429]!);
+    // Our own HttpError messages are written for people; the framework's are not.
+    const message = error.code ? (MESSAGES[status] ?? MESSAGES[400]!) : error.message;
+    return sendError(request, reply, status, message);
+  });
+  app.setNotFoundHandler((request, reply) => sendError(request, reply, 404, MESSAGES[404]!));
+}

@@ -1,0 +1,30 @@
+import type { z } from "zod";
+
+export type FieldErrors = Record<string, string>;
+
+export type FormResult<T> =
+  | { ok: true; data: T }
+  | { ok: false; errors: FieldErrors; values: Record<string, string> };
+
+/** Text fields of a submitted form, for re-rendering it: files and non-strings are dropped. */
+export function formValues(body: unknown): Record<string, string> {
+  const values: Record<string, string> = {};
+  if (typeof body !== "object" || body === null) return values;
+  for (const [key, value] of Object.entries(body)) {
+    if (typeof value === "string" && key !== "_csrf" && !key.includes("password"))
+      values[key] = value;
+  }
+  return values;
+}
+
+/** Validates a form body; each failing field gets its first message, keyed by field name. */
+export function parseForm<S extends z.ZodType>(schema: S, body: unknown): FormResult<z.output<S>> {
+  const result = schema.safeParse(body ?? {});
+  if (result.success) return { ok: true, data: result.data };
+  const errors: FieldErrors = {};
+  for (const issue of result.error.issues) {
+    const key = String(issue.path[0] ?? "form");
+    errors[key] ??= issue.message;
+  }
+  return { ok: false, errors, values: formValues(body) };
+}

@@ -1,0 +1,97 @@
+import type { PropsWithChildren } from "@kitajs/html";
+import type { PageContext } from "./page.ts";
+
+function Nav({ page }: { page: PageContext }) {
+  const user = page.user;
+  const links =
+    user?.role === "admin"
+      ? [
+          ["/admin", "Dashboard"],
+          ["/admin/students?status=pending", "Verification queue"],
+          ["/admin/students?status=approved", "Students"],
+          ["/admin/audit", "Audit log"],
+        ]
+      : user?.role === "student"
+        ? [
+            ["/student", "Dashboard"],
+            ["/student/profile", "My profile"],
+          ]
+        : [
+            ["/login", "Log in"],
+            ["/register", "Register"],
+          ];
+  return (
+    <nav class="nav" aria-label="Main">
+      <a class="brand" href="/">
+        Placement Portal
+      </a>
+      <ul>
+        {links.map(([href, label]) => (
+          <li>
+            <a href={href} aria-current={page.path === href ? "page" : undefined} safe>
+              {label}
+            </a>
+          </li>
+        ))}
+      </ul>
+      {user ? (
+        <form method="post" action="/logout" class="logout">
+          <CsrfField token={page.csrfToken} />
+          <span class="who" safe>
+            {user.fullName ?? user.email}
+          </span>
+          <button type="submit" class="link">
+            Log out
+          </button>
+        </form>
+      ) : null}
+    </nav>
+  );
+}
+
+export function CsrfField({ token }: { token: string }) {
+  return <input type="hidden" name="_csrf" value={token} />;
+}
+
+export function Layout({
+  page,
+  title,
+  children,
+}: PropsWithChildren<{ page: PageContext; title: string }>) {
+  return (
+    <>
+      {"<!doctype html>"}
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <title safe>{title} · Placement Portal</title>
+          <link rel="stylesheet" href="/assets/app.css" />
+        </head>
+        <body>
+          <header>
+            <Nav page={page} />
+          </header>
+          <main>
+            {page.user?.role === "admin" && page.smsNotice ? (
+              <p class="banner" role="status" safe>
+                {page.smsNotice}
+              </p>
+            ) : null}
+            {page.flash.map((f) => (
+              <p
+                class={`flash flash-${f.kind}`}
+                role={f.kind === "error" ? "alert" : "status"}
+                safe
+              >
+                {f.message}
+              </p>
+            ))}
+            <h1 safe>{title}</h1>
+            {children}
+          </main>
+        </body>
+      </html>
+    </>
+  );
+}

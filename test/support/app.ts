@@ -1,0 +1,124 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { pino } from "pino";
+import { upsertAdmin } from "#src/accounts/service.ts";
+import { type Config, loadConfig } from "#src/config.ts";
+import type { AppContext, Clock } from "#src/context.ts";
+import { REDACTED_PATHS } from "#src/log.ts";
+import { approveStudents, type RegistrationInput, registerStudent } from "#src/students/service.ts";
+import { buildApp } from "#src/web/app.ts";
+import { createTestDatabase, type TestDatabase } from "./database.ts";
+
+export interface TestApp {
+  app: FastifyInstance;
+  ctx: AppContext;
+  database: TestDatabase;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/** A clock the test can move. */
+export function testClock(
+  start = new Date("2026-07-01T09:00:00.000Z"),
+): Clock & { advance(ms: number): void } {
+  let now = start.getTime();
+  return { now: () => new Date(now), advance: (ms) => (now += ms) };
+}
+
+/** Errors logged by the app reach console.error, so an unexpected one fails the test. */
+export function testLogger() {
+  return pino(
+    { level: "error", redact: { paths: REDACTED_PATHS, censor: "[redacted]" } },
+    { write: (line: string) => console.error(line.trimEnd()) },
+  );
+}
+
+export const TEST_SESSION_SECRET = "test-session-secret-that-is-long-enough-0123456789";
+
+/** The app on a fresh database, with its own data folder; every setting can be overridden. */
+export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const dataDir = mkdtempSync(join(tmpdir(), "portal-data-"));
+  const config: Config = loadConfig(
+    {
+      NODE_ENV: "test",
+      DATABASE_URL: database.url,
+      DATA_DIR: dataDir,
+      LOG_DIR: join(dataDir, "logs"),
+      ...env,
+    },
+    {},
+  );
+  const ctx: AppContext = {
+    db: database.db,
+    dialect: database.dialect,
+    config,
+    clock: testClock(new Date()),
+    log: testLogger(),
+  };
+  const app = await buildApp(ctx, { sessionSecret: TEST_SESSION_SECRET });
+  await app.ready();
+  return {
+    app,
+    ctx,
+    database,
+    dataDir,
+    async close() {
+      await app.close();
+      await database.destroy();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+let counter = 0;
+
+/** Registration data that passes validation; each call gets a unique email and roll number. */
+export function studentInput(overrides: Partial<RegistrationInput> = {}): RegistrationInput {
+  counter += 1;
+  const n = String(counter).padStart(3, "0");
+  return {
+    full_name: `Asha Rao ${n}`,
+    roll_number: `1XY22CS${n}`,
+    email: `asha${n}@college.test`,
+    password: "correct horse battery",
+    password_confirm: "correct horse battery",
+    phone: `+9198765${String(43000 + counter).padStart(5, "0")}`,
+    department: "CSE",
+    semester: 7,
+    graduation_year: 2027,
+    cgpa: 8.2,
+    active_backlogs: 0,
+    skills: "Java, SQL",
+    ...overrides,
+  };
+}
+
+export async function createStudent(
+  ctx: AppContext,
+  options: { approved?: boolean } & Partial<RegistrationInput> = {},
+) {
+  const { approved = false, ...overrides } = options;
+  const input = studentInput(overrides);
+  const result = await registerStudent(ctx, input, undefined);
+  if (!result.ok) throw new Error(`createStudent failed: ${JSON.stringify(result.errors)}`);
+  if (approved) {
+    const admin = await createAdmin(
+      ctx,
+      `approver-${input.roll_number.toLowerCase()}@college.test`,
+    );
+    await approveStudents(ctx, admin, [result.value.studentId]);
+  }
+  return { id: result.value.studentId, ...input };
+}
+
+export async function createAdmin(
+  ctx: AppContext,
+  email = "admin@college.test",
+  password = "admin-password-1",
+) {
+  const { id } = await upsertAdmin(ctx, email, password);
+  return { id, email, password };
+}

@@ -1,0 +1,55 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import type { TestProject } from "vitest/node";
+import { openDatabase } from "#src/db/database.ts";
+import { migrateToLatest } from "#src/db/migrate.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    sqliteTemplate: string;
+    postgresUrl: string;
+    postgresTemplate: string;
+  }
+}
+
+/**
+ * Migrates one template database per run; every test then gets its own copy (a file copy on
+ * SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL), so tests never see each other's rows.
+ */
+export default async function setup(project: TestProject) {
+  const dir = mkdtempSync(join(tmpdir(), "portal-test-"));
+  const sqliteTemplate = join(dir, "template.db");
+  const sqlite = openDatabase(`file:${sqliteTemplate}`);
+  await migrateToLatest(sqlite.db);
+  await sqlite.destroy();
+  project.provide("sqliteTemplate", sqliteTemplate);
+
+  const postgresUrl = process.env.PORTAL_TEST_POSTGRES_URL ?? "";
+  const postgresTemplate = `portal_template_${process.pid}`;
+  project.provide("postgresUrl", postgresUrl);
+  project.provide("postgresTemplate", postgresTemplate);
+  if (postgresUrl) {
+    const admin = new pg.Client({ connectionString: postgresUrl });
+    await admin.connect();
+    await admin.query(`drop database if exists ${postgresTemplate}`);
+    await admin.query(`create database ${postgresTemplate}`);
+    await admin.end();
+    const url = new URL(postgresUrl);
+    url.pathname = `/${postgresTemplate}`;
+    const database = openDatabase(url.toString(), { poolSize: 1 });
+    await migrateToLatest(database.db);
+    await database.destroy();
+  }
+
+  return async () => {
+    rmSync(dir, { recursive: true, force: true });
+    if (postgresUrl) {
+      const admin = new pg.Client({ connectionString: postgresUrl });
+      await admin.connect();
+      await admin.query(`drop database if exists ${postgresTemplate} with (force)`);
+      await admin.end();
+    }
+  };
+}
