@@ -102,13 +102,11 @@ export function loadConfig(
   env: Record<string, string | undefined> = process.env,
   dotenv: Record<string, string> = readDotenv(),
 ): Config {
-  const merged: Record<string, string | undefined> = { ...dotenv };
-  for (const [key, value] of Object.entries(env)) if (value !== undefined) merged[key] = value;
-  // Only the keys the schema knows; an empty value means "use the default".
+  // Only the keys the schema knows; an empty value counts as unset, so the next source decides.
   const input: Record<string, string> = {};
   for (const key of Object.keys(configSchema.in.shape)) {
-    const value = merged[key];
-    if (value !== undefined && value !== "") input[key] = value;
+    const value = [env[key], dotenv[key]].find((v) => v !== undefined && v !== "");
+    if (value !== undefined) input[key] = value;
   }
   const result = configSchema.safeParse(input);
   if (!result.success) {

@@ -18,7 +18,10 @@ export interface RunningPortal {
 /** config -> database -> migrations -> first admin -> web server. */
 export async function startPortal(config: Config): Promise<RunningPortal> {
   const log = createLogger(config);
-  const database = openDatabase(config.DATABASE_URL);
+  const database = openDatabase(config.DATABASE_URL, {
+    onConnectionError: (error) =>
+      log.warn({ err: error }, "database connection lost; reconnecting on next use"),
+  });
   const applied = await migrateToLatest(database.db);
   if (applied.length > 0) log.info({ migrations: applied }, "migrations applied");
   const ctx: AppContext = {

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect } from "kysely";
 import pg from "pg";
 import type { DialectName } from "./dialect.ts";
 import type { DB } from "./schema.ts";
@@ -25,6 +25,23 @@ const pgTypes = {
   },
 };
 
+/**
+ * SQLite does roll back DDL inside a transaction, but Kysely's adapter says it does not, which
+ * would let a failed migration leave half its tables behind. Say so, and migrations are atomic on
+ * both databases.
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+class PortalSqliteDialect extends SqliteDialect {
+  override createAdapter() {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}
+
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//.test(url);
 }
@@ -33,13 +50,22 @@ export function sqlitePath(url: string): string {
   return url.replace(/^file:/, "");
 }
 
-export function openDatabase(url: string, options: { poolSize?: number } = {}): Database {
+export interface OpenOptions {
+  poolSize?: number;
+  /** Told when the server drops an idle pooled connection (a restart, an admin's kill). */
+  onConnectionError?: (error: Error) => void;
+}
+
+export function openDatabase(url: string, options: OpenOptions = {}): Database {
   if (isPostgresUrl(url)) {
     const pool = new pg.Pool({
       connectionString: url,
       max: options.poolSize ?? 10,
       types: pgTypes,
     });
+    // Without a listener, an idle connection dropped by the server would crash the process. The
+    // pool discards that connection and opens a new one on the next query.
+    pool.on("error", (error) => options.onConnectionError?.(error));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: "postgres", destroy: () => db.destroy() };
   }
@@ -50,6 +76,6 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
   sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<DB>({ dialect: new PortalSqliteDialect({ database: sqlite }) });
   return { db, dialect: "sqlite", destroy: () => db.destroy() };
 }

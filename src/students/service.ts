@@ -22,10 +22,9 @@ const text = (label: string, max: number, min = 1) =>
   z
     .string({ message: `Enter ${label}.` })
     .trim()
-    .min(min, {
-      message: min > 1 ? `${label} needs at least ${min} characters.` : `Enter ${label}.`,
-    })
-    .max(max, { message: `${label} can have at most ${max} characters.` });
+    .min(1, { message: `Enter ${label}.` })
+    .min(min, { message: `Too short: use at least ${min} characters.` })
+    .max(max, { message: `Too long: use at most ${max} characters.` });
 
 const numberField = (label: string, min: number, max: number, wholeNumber: boolean) =>
   z

@@ -21,6 +21,8 @@ import { installErrorHandlers } from "./errors.tsx";
 declare module "fastify" {
   interface FastifyInstance {
     ctx: AppContext;
+    /** Every route as "METHOD /url", for the security tests that walk all of them. */
+    routeTable: { method: string; url: string; csrf: boolean }[];
   }
   interface FastifyReply {
     /** Sends a rendered page (a TSX element) as HTML. */
@@ -49,6 +51,13 @@ export async function buildApp(ctx: AppContext, options: AppOptions): Promise<Fa
     return this.type("text/html; charset=utf-8").send(page);
   });
   app.decorateRequest("user", null);
+  app.decorate("routeTable", []);
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) {
+      if (method !== "HEAD")
+        app.routeTable.push({ method, url: route.url, csrf: route.config?.csrf !== false });
+    }
+  });
 
   await app.register(fastifyHelmet, {
     // No upgrade-insecure-requests: a campus server is often reached over plain http on the LAN,

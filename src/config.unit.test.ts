@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config.ts";
+
+describe("configuration", () => {
+  it("has working defaults: SQLite in data/, capture SMS without Twilio credentials", () => {
+    const config = loadConfig({}, {});
+    expect(config.PORT).toBe(3000);
+    expect(config.HOST).toBe("127.0.0.1");
+    expect(config.DATABASE_URL).toBe("file:data/portal.db");
+    expect(config.SMS_BACKEND).toBe("capture");
+    expect(config.SMS_ENABLED).toBe(true);
+    expect(config.SMS_DEFAULT_REGION).toBe("IN");
+    expect(config.SMS_BATCH_SIZE).toBe(10);
+  });
+
+  it("takes the process environment over .env over defaults", () => {
+    const config = loadConfig({ PORT: "4000" }, { PORT: "5000", SMS_BATCH_SIZE: "25" });
+    expect(config.PORT).toBe(4000);
+    expect(config.SMS_BATCH_SIZE).toBe(25);
+  });
+
+  it("treats an empty value as unset", () => {
+    expect(loadConfig({ PORT: "" }, { PORT: "5000" }).PORT).toBe(5000);
+  });
+
+  it("stops on a bad value with one line naming the variable, the value and what is allowed", () => {
+    expect(() => loadConfig({ PORT: "eighty" }, {})).toThrowError(
+      new ConfigError('Invalid PORT="eighty": expected a whole number from 0 to 65535'),
+    );
+    expect(() => loadConfig({ SMS_ENABLED: "maybe" }, {})).toThrowError(
+      /^Invalid SMS_ENABLED="maybe": expected true or false$/,
+    );
+    expect(() => loadConfig({ DATABASE_URL: "mysql://x" }, {})).toThrowError(
+      /^Invalid DATABASE_URL="mysql:\/\/x": expected file:PATH for SQLite or postgres:\/\/\.\.\. for PostgreSQL$/,
+    );
+    expect(() => loadConfig({ SMS_DEFAULT_REGION: "india" }, {})).toThrowError(
+      /SMS_DEFAULT_REGION.*two-letter/,
+    );
+  });
+
+  it("never echoes a secret in its error", () => {
+    expect(() => loadConfig({ SESSION_SECRET: "short-secret" }, {})).toThrowError(
+      "Invalid SESSION_SECRET=(hidden): expected at least 32 characters",
+    );
+  });
+
+  it("chooses the Twilio backend when credentials are given, and insists on a sender", () => {
+    const sid = `AC${"a".repeat(32)}`;
+    expect(() => loadConfig({ TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: "t" }, {})).toThrowError(
+      /TWILIO_PHONE_NUMBER or TWILIO_MESSAGING_SERVICE_SID/,
+    );
+    const config = loadConfig(
+      { TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: "t", TWILIO_PHONE_NUMBER: "+15005550006" },
+      {},
+    );
+    expect(config.SMS_BACKEND).toBe("twilio");
+  });
+
+  it("requires SESSION_SECRET in production", () => {
+    expect(() => loadConfig({ NODE_ENV: "production" }, {})).toThrowError(/SESSION_SECRET/);
+  });
+});

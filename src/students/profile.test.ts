@@ -1,0 +1,86 @@
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createStudent, createTestApp, type TestApp } from "#test/support/app.ts";
+import { loginAs, pdfBytes } from "#test/support/client.ts";
+
+let t: TestApp;
+beforeEach(async () => {
+  t = await createTestApp();
+});
+afterEach(async () => {
+  await t.close();
+});
+
+describe("student profile", () => {
+  it("lets a student change their phone, skills and resume, and nothing academic", async () => {
+    const student = await createStudent(t.ctx, {
+      approved: true,
+      cgpa: 6.5,
+      active_backlogs: 2,
+      department: "ME",
+    });
+    const client = await loginAs(t.app, student.email, student.password);
+    const page = await client.get("/student/profile");
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain("Only the placement office can change these");
+
+    const response = await client.postMultipart("/student/profile", {
+      phone: "+91 91234 56789",
+      skills: "CAD, SolidWorks",
+      resume: { filename: "cv.pdf", data: pdfBytes("v1") },
+      // Forged extra fields are ignored.
+      cgpa: "9.9",
+      active_backlogs: "0",
+      department: "CSE",
+    });
+    expect(response.statusCode).toBe(303);
+    expect((await client.get("/student/profile")).body).toContain("Your profile has been saved.");
+
+    const row = await t.ctx.db
+      .selectFrom("students")
+      .selectAll()
+      .where("id", "=", student.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({
+      phone_e164: "+919123456789",
+      skills: "CAD, SolidWorks",
+      cgpa: 6.5,
+      active_backlogs: 2,
+      department: "ME",
+    });
+    expect(row.resume_path).not.toBeNull();
+
+    // Replacing the resume removes the old file.
+    await client.postMultipart("/student/profile", {
+      phone: "+919123456789",
+      skills: "CAD",
+      resume: { filename: "cv2.pdf", data: pdfBytes("v2") },
+    });
+    expect(readdirSync(join(t.dataDir, "uploads"))).toHaveLength(1);
+    expect((await client.get("/student/resume")).body).toContain("v2");
+
+    // Leaving the file input empty keeps the resume.
+    await client.postMultipart("/student/profile", {
+      phone: "+919123456789",
+      skills: "CAD",
+      resume: "",
+    });
+    expect((await client.get("/student/resume")).body).toContain("v2");
+  });
+
+  it("refuses an invalid phone and keeps what was typed", async () => {
+    const student = await createStudent(t.ctx, { approved: true });
+    const client = await loginAs(t.app, student.email, student.password);
+    const response = await client.postMultipart("/student/profile", { phone: "12", skills: "Go" });
+    expect(response.statusCode).toBe(422);
+    expect(response.body).toContain('value="12"');
+    expect(response.body).toContain("This is not a valid phone number.");
+    const row = await t.ctx.db
+      .selectFrom("students")
+      .select("phone_e164")
+      .where("id", "=", student.id)
+      .executeTakeFirstOrThrow();
+    expect(row.phone_e164).toBe(student.phone);
+  });
+});

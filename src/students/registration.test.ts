@@ -1,0 +1,186 @@
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createAdmin, createTestApp, type TestApp } from "#test/support/app.ts";
+import { loginAs, pdfBytes, TestClient } from "#test/support/client.ts";
+
+let t: TestApp;
+beforeEach(async () => {
+  t = await createTestApp({ RESUME_MAX_BYTES: "2048" });
+});
+afterEach(async () => {
+  await t.close();
+});
+
+const form = (overrides: Record<string, string> = {}) => ({
+  full_name: "Priya Sharma",
+  roll_number: "1xy21cs042",
+  email: "Priya.Sharma@College.test",
+  phone: "98765 43210",
+  department: "CSE",
+  semester: "7",
+  graduation_year: "2027",
+  cgpa: "8.75",
+  active_backlogs: "0",
+  skills: "Python, SQL",
+  password: "a strong password",
+  password_confirm: "a strong password",
+  ...overrides,
+});
+
+function uploads() {
+  try {
+    return readdirSync(join(t.dataDir, "uploads"));
+  } catch {
+    return [];
+  }
+}
+
+describe("student registration", () => {
+  it("shows a labelled form", async () => {
+    const response = await new TestClient(t.app).get("/register");
+    expect(response.statusCode).toBe(200);
+    for (const name of [
+      "full_name",
+      "roll_number",
+      "email",
+      "phone",
+      "department",
+      "cgpa",
+      "active_backlogs",
+      "resume",
+    ]) {
+      expect(response.body).toContain(`<label for="f-${name}"`);
+    }
+    expect(response.body).toContain('enctype="multipart/form-data"');
+  });
+
+  it("registers a pending student with a normalised phone, email and roll number, and their resume", async () => {
+    const client = new TestClient(t.app);
+    const response = await client.postMultipart("/register", {
+      ...form(),
+      resume: { filename: "cv.pdf", data: pdfBytes() },
+    });
+    expect(response.statusCode).toBe(303);
+    expect(response.headers.location).toBe("/register/done");
+    expect((await client.get("/register/done")).body).toContain("awaiting approval");
+
+    const row = await t.ctx.db
+      .selectFrom("students")
+      .innerJoin("users", "users.id", "students.user_id")
+      .selectAll()
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({
+      email: "priya.sharma@college.test",
+      roll_number: "1XY21CS042",
+      phone_e164: "+919876543210",
+      department: "CSE",
+      semester: 7,
+      graduation_year: 2027,
+      cgpa: 8.75,
+      active_backlogs: 0,
+      approved_at: null,
+      role: "student",
+    });
+    expect(row.resume_path).toMatch(/^uploads\/[0-9a-f-]{36}\.pdf$/);
+    expect(uploads()).toHaveLength(1);
+  });
+
+  it("refuses an invalid phone number beside its field and keeps the rest of the input", async () => {
+    const response = await new TestClient(t.app).postMultipart(
+      "/register",
+      form({ phone: "12345" }),
+    );
+    expect(response.statusCode).toBe(422);
+    expect(response.body).toMatch(/id="f-phone-error"[^>]*>This is not a valid phone number\./);
+    expect(response.body).toContain('value="Priya Sharma"');
+    expect(response.body).toContain('value="12345"');
+    expect(response.body).not.toContain("a strong password");
+    expect(await t.ctx.db.selectFrom("users").select("id").execute()).toHaveLength(0);
+  });
+
+  it("refuses a landline", async () => {
+    const response = await new TestClient(t.app).postMultipart(
+      "/register",
+      form({ phone: "080 2345 6789" }),
+    );
+    expect(response.statusCode).toBe(422);
+    expect(response.body).toContain("cannot receive SMS");
+  });
+
+  it.each([
+    [{ cgpa: "10.5" }, "cgpa", "the CGPA must be between 0 and 10."],
+    [{ cgpa: "abc" }, "cgpa", "the CGPA must be a number."],
+    [{ active_backlogs: "-1" }, "active_backlogs", "between 0 and 60"],
+    [{ email: "not-an-email" }, "email", "Enter a valid email address."],
+    [{ password_confirm: "something else" }, "password_confirm", "The two passwords do not match."],
+    [{ password: "short", password_confirm: "short" }, "password", "Use at least 8 characters."],
+    [{ department: "XYZ" }, "department", "Choose your department."],
+    [{ full_name: "" }, "full_name", "Enter your full name."],
+  ])("refuses a malformed form: %j", async (overrides, field, message) => {
+    const response = await new TestClient(t.app).postMultipart("/register", form(overrides));
+    expect(response.statusCode).toBe(422);
+    const error = new RegExp(`id="f-${field}-error"[^>]*>([^<]*)<`).exec(response.body)?.[1];
+    expect(error?.toLowerCase()).toContain(message.toLowerCase());
+  });
+
+  it("refuses a duplicate email or roll number with a clear message and creates nothing", async () => {
+    const client = new TestClient(t.app);
+    expect((await client.postMultipart("/register", form())).statusCode).toBe(303);
+    const sameEmail = await client.postMultipart("/register", form({ roll_number: "1XY21CS043" }));
+    expect(sameEmail.statusCode).toBe(422);
+    expect(sameEmail.body).toContain("An account with this email already exists");
+    const sameRoll = await client.postMultipart(
+      "/register",
+      form({ email: "other@college.test", roll_number: "1XY21CS042", resume: "" }),
+    );
+    expect(sameRoll.statusCode).toBe(422);
+    expect(sameRoll.body).toContain("This roll number is already registered");
+    expect(await t.ctx.db.selectFrom("users").select("id").execute()).toHaveLength(1);
+  });
+
+  it("refuses a resume that is not a PDF by content, whatever its name", async () => {
+    const response = await new TestClient(t.app).postMultipart("/register", {
+      ...form(),
+      resume: {
+        filename: "cv.pdf",
+        data: Buffer.from("MZ\x90\x00 this is an executable"),
+        type: "application/pdf",
+      },
+    });
+    expect(response.statusCode).toBe(422);
+    expect(response.body).toContain("The resume must be a PDF file.");
+    expect(uploads()).toHaveLength(0);
+    expect(await t.ctx.db.selectFrom("users").select("id").execute()).toHaveLength(0);
+  });
+
+  it("refuses a resume over the size limit beside its field", async () => {
+    const response = await new TestClient(t.app).postMultipart("/register", {
+      ...form(),
+      resume: { filename: "cv.pdf", data: Buffer.concat([pdfBytes(), Buffer.alloc(4096, 32)]) },
+    });
+    expect(response.statusCode).toBe(422);
+    expect(response.body).toMatch(/id="f-resume-error"[^>]*>The resume must be at most/);
+    expect(uploads()).toHaveLength(0);
+  });
+
+  it("renders a name like <script> as text everywhere", async () => {
+    const client = new TestClient(t.app);
+    await client.postMultipart(
+      "/register",
+      form({ full_name: "<script>alert(1)</script>", skills: "<img src=x onerror=alert(1)>" }),
+    );
+    const admin = await createAdmin(t.ctx);
+    const adminClient = await loginAs(t.app, admin.email, admin.password);
+    // Inside a quoted attribute "<" is inert; anywhere else it would be markup.
+    const markup = (html: string) => html.replace(/="[^"]*"/g, '=""');
+    const queue = await adminClient.get("/admin/students?status=pending");
+    expect(markup(queue.body)).not.toContain("<script>alert(1)</script>");
+    expect(queue.body).toContain("&lt;script>alert(1)&lt;/script>");
+    const student = await t.ctx.db.selectFrom("students").select("id").executeTakeFirstOrThrow();
+    const page = await adminClient.get(`/admin/students/${student.id}`);
+    expect(markup(page.body)).not.toContain("<script>alert(1)");
+    expect(markup(page.body)).not.toContain("<img src=x");
+    expect(page.body).toContain("&lt;img src=x onerror=alert(1)>");
+  });
+});
