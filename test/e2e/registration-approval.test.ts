@@ -1,0 +1,101 @@
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hasChromium, launchChromium, screenshotter, visible } from "#test/support/browser.ts";
+import { pdfBytes } from "#test/support/client.ts";
+import { type ServerProcess, startServerProcess } from "#test/support/server.ts";
+
+if (!hasChromium) console.warn("NOTICE: chromium not found: the browser walk-through is SKIPPED");
+
+const ADMIN = { email: "tpo@college.test", password: "admin-e2e-password" };
+const STUDENT = { email: "nisha@college.test", password: "nisha-password-1" };
+
+describe.skipIf(!hasChromium)(
+  "walk-through in chromium: register, pending, approve, log in",
+  () => {
+    let server: ServerProcess;
+    let browser: Browser;
+
+    beforeAll(async () => {
+      server = await startServerProcess({
+        ADMIN_EMAIL: ADMIN.email,
+        ADMIN_PASSWORD: ADMIN.password,
+      });
+      browser = await launchChromium();
+    });
+    afterAll(async () => {
+      await browser?.close();
+      await server?.stop();
+    });
+
+    it("takes a registration from the form to an approved login, with the SMS queued", async () => {
+      const shot = screenshotter("e2e-registration-approval");
+      const context = await browser.newContext({ baseURL: server.url });
+      const page = await context.newPage();
+
+      await page.goto("/register");
+      await page.getByLabel("Full name").fill("Nisha Kulkarni");
+      await page.getByLabel("Roll number (USN)").fill("1xy21ec007");
+      await page.getByLabel("Email").fill(STUDENT.email);
+      await page.getByLabel("Mobile number").fill("98450 12345");
+      await page.getByLabel("Department").selectOption("ECE");
+      await page.getByLabel("Semester").fill("7");
+      await page.getByLabel("Graduation year").fill("2027");
+      await page.getByLabel("CGPA").fill("8.4");
+      await page.getByLabel("Active backlogs").fill("0");
+      await page.getByLabel("Skills").fill("VLSI, Embedded C");
+      await page
+        .getByLabel("Resume (PDF)")
+        .setInputFiles({
+          name: "nisha.pdf",
+          mimeType: "application/pdf",
+          buffer: pdfBytes("nisha"),
+        });
+      await page.getByLabel("Password", { exact: true }).fill(STUDENT.password);
+      await page.getByLabel("Repeat the password").fill(STUDENT.password);
+      await shot(page, "register-filled");
+      await page.getByRole("button", { name: "Register" }).click();
+      await visible(page.getByRole("heading", { name: "Registration received" }));
+      await shot(page, "registered");
+
+      // Pending: login is refused with the reason.
+      await page.goto("/login");
+      await page.getByLabel("Email").fill(STUDENT.email);
+      await page.getByLabel("Password").fill(STUDENT.password);
+      await page.getByRole("button", { name: "Log in" }).click();
+      await visible(page.getByText("awaiting approval"));
+      await shot(page, "login-pending");
+
+      // The admin approves from the verification queue.
+      const admin = await (await browser.newContext({ baseURL: server.url })).newPage();
+      await admin.goto("/login");
+      await admin.getByLabel("Email").fill(ADMIN.email);
+      await admin.getByLabel("Password").fill(ADMIN.password);
+      await admin.getByRole("button", { name: "Log in" }).click();
+      await visible(admin.getByRole("heading", { name: "Admin dashboard" }));
+      await visible(admin.getByText("SMS capture mode"));
+      await shot(admin, "admin-dashboard");
+      await admin.getByRole("link", { name: "Verification queue" }).click();
+      await shot(admin, "verification-queue");
+      await admin.getByRole("link", { name: "Nisha Kulkarni" }).click();
+      await visible(admin.getByText("+919845012345"));
+      await shot(admin, "student-pending");
+      await admin.getByRole("button", { name: "Approve" }).click();
+      await visible(admin.getByText("Approved Nisha Kulkarni (1XY21EC007)"));
+      await visible(admin.getByRole("cell", { name: "queued" }));
+      await visible(
+        admin.getByText("Dear Nisha, your Placement Portal account (1XY21EC007) has been approved"),
+      );
+      await shot(admin, "student-approved-sms-queued");
+
+      // Now the student gets in.
+      await page.goto("/login");
+      await page.getByLabel("Email").fill(STUDENT.email);
+      await page.getByLabel("Password").fill(STUDENT.password);
+      await page.getByRole("button", { name: "Log in" }).click();
+      await visible(page.getByRole("heading", { name: "Welcome, Nisha" }));
+      await shot(page, "student-dashboard");
+      const resume = await page.request.get("/student/resume");
+      expect(resume.headers()["content-type"]).toBe("application/pdf");
+    });
+  },
+);
