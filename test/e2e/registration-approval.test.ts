@@ -43,13 +43,11 @@ describe.skipIf(!hasChromium)(
       await page.getByLabel("CGPA").fill("8.4");
       await page.getByLabel("Active backlogs").fill("0");
       await page.getByLabel("Skills").fill("VLSI, Embedded C");
-      await page
-        .getByLabel("Resume (PDF)")
-        .setInputFiles({
-          name: "nisha.pdf",
-          mimeType: "application/pdf",
-          buffer: pdfBytes("nisha"),
-        });
+      await page.getByLabel("Resume (PDF)").setInputFiles({
+        name: "nisha.pdf",
+        mimeType: "application/pdf",
+        buffer: pdfBytes("nisha"),
+      });
       await page.getByLabel("Password", { exact: true }).fill(STUDENT.password);
       await page.getByLabel("Repeat the password").fill(STUDENT.password);
       await shot(page, "register-filled");
