@@ -1,11 +1,19 @@
 import type { FastifyInstance } from "fastify";
 import type { SmsMessage } from "../db/schema.ts";
 import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
-import { formatDateTime, Pagination } from "../web/components.tsx";
+import {
+  Field,
+  type FormState,
+  formatDateTime,
+  Pagination,
+  SelectField,
+} from "../web/components.tsx";
+import { formValues, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { DEPARTMENTS } from "./departments.ts";
 import {
+  academicSchema,
   approveStudents,
   countStudents,
   findStudent,
@@ -15,6 +23,7 @@ import {
   STUDENTS_PAGE_SIZE,
   type StudentFilters,
   smsForStudent,
+  updateAcademics,
 } from "./service.ts";
 import { AcademicSummary, sendResume } from "./student-routes.tsx";
 
@@ -204,14 +213,88 @@ export function SmsTable({ messages }: { messages: SmsMessage[] }) {
   );
 }
 
+const departmentOptions = DEPARTMENTS.map((d) => ({
+  value: d.code,
+  label: `${d.code} — ${d.name}`,
+}));
+
+function academicValues(student: StudentRow): Record<string, string> {
+  return {
+    department: student.department,
+    semester: student.semester?.toString() ?? "",
+    graduation_year: String(student.graduation_year),
+    cgpa: String(student.cgpa),
+    active_backlogs: String(student.active_backlogs),
+  };
+}
+
+function AcademicForm({
+  page,
+  student,
+  form,
+}: {
+  page: PageContext;
+  student: StudentRow;
+  form: FormState;
+}) {
+  return (
+    <details class="card" open={Object.keys(form.errors).length > 0}>
+      <summary>Correct the academic record</summary>
+      <form method="post" action={`/admin/students/${student.id}/academics`} novalidate>
+        <CsrfField token={page.csrfToken} />
+        <SelectField
+          form={form}
+          name="department"
+          label="Department"
+          options={departmentOptions}
+          required
+        />
+        <div class="row">
+          <Field form={form} name="semester" label="Semester" type="number" min="1" max="10" />
+          <Field
+            form={form}
+            name="graduation_year"
+            label="Graduation year"
+            type="number"
+            required
+          />
+        </div>
+        <div class="row">
+          <Field
+            form={form}
+            name="cgpa"
+            label="CGPA"
+            type="number"
+            step="0.01"
+            min="0"
+            max="10"
+            required
+          />
+          <Field
+            form={form}
+            name="active_backlogs"
+            label="Active backlogs"
+            type="number"
+            min="0"
+            required
+          />
+        </div>
+        <button type="submit">Save academic record</button>
+      </form>
+    </details>
+  );
+}
+
 function StudentPage({
   page,
   student,
   messages,
+  academicForm,
 }: {
   page: PageContext;
   student: StudentRow;
   messages: SmsMessage[];
+  academicForm?: FormState;
 }) {
   return (
     <Layout page={page} title={student.full_name}>
@@ -252,6 +335,11 @@ function StudentPage({
           </form>
         </section>
       )}
+      <AcademicForm
+        page={page}
+        student={student}
+        form={academicForm ?? { values: academicValues(student), errors: {} }}
+      />
       <section class="card">
         <h2>SMS to this student</h2>
         <SmsTable messages={messages} />
@@ -340,6 +428,48 @@ export async function adminStudentRoutes(app: FastifyInstance) {
       return reply.html(
         <StudentPage page={pageContext(request, reply)} student={row} messages={messages} />,
       );
+    },
+  );
+
+  app.post<{ Params: { id: number } }>(
+    "/students/:id/academics",
+    { schema: { params: idParams } },
+    async (request, reply) => {
+      const parsed = parseForm(academicSchema(ctx.clock.now()), request.body);
+      if (!parsed.ok) {
+        const row = await student(request.params.id);
+        const form = { values: formValues(request.body), errors: parsed.errors };
+        const messages = await smsForStudent(ctx, row.id);
+        return reply
+          .code(422)
+          .html(
+            <StudentPage
+              page={pageContext(request, reply)}
+              student={row}
+              messages={messages}
+              academicForm={form}
+            />,
+          );
+      }
+      const result = await updateAcademics(
+        ctx,
+        currentActor(request),
+        request.params.id,
+        parsed.data,
+      );
+      if (!result)
+        throw new HttpError(
+          404,
+          "There is no such student; the registration may have been rejected.",
+        );
+      flash(
+        request,
+        result.changed.length > 0 ? "success" : "info",
+        result.changed.length > 0
+          ? `Academic record updated (${result.changed.join(", ")}).`
+          : "Nothing changed.",
+      );
+      return reply.redirect(`/admin/students/${request.params.id}`, 303);
     },
   );
 

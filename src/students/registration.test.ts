@@ -115,7 +115,7 @@ describe("student registration", () => {
     [{ email: "not-an-email" }, "email", "Enter a valid email address."],
     [{ password_confirm: "something else" }, "password_confirm", "The two passwords do not match."],
     [{ password: "short", password_confirm: "short" }, "password", "Use at least 8 characters."],
-    [{ department: "XYZ" }, "department", "Choose your department."],
+    [{ department: "XYZ" }, "department", "Choose the department."],
     [{ full_name: "" }, "full_name", "Enter your full name."],
   ])("refuses a malformed form: %j", async (overrides, field, message) => {
     const response = await new TestClient(t.app).postMultipart("/register", form(overrides));

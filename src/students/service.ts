@@ -58,8 +58,38 @@ const phoneField = (region: string) =>
     }
   });
 
-export function registrationSchema(region: string, now: Date) {
+/** The academic record: set at registration, afterwards changed by admins only. */
+function academicFields(now: Date) {
   const year = now.getUTCFullYear();
+  return {
+    department: z.enum(DEPARTMENT_CODES, { message: "Choose the department." }),
+    semester: z
+      .string()
+      .trim()
+      .optional()
+      .transform((v) => (v ? Number(v) : undefined))
+      .pipe(
+        z
+          .number({ message: "Semester must be a number." })
+          .int({ message: "Semester must be a whole number." })
+          .min(1, { message: "Semester must be between 1 and 10." })
+          .max(10, { message: "Semester must be between 1 and 10." })
+          .optional(),
+      ),
+    graduation_year: numberField("the graduation year", year - 1, year + 6, true),
+    cgpa: numberField("the CGPA", 0, 10, false).transform((n) => Math.round(n * 100) / 100),
+    active_backlogs: numberField("the number of active backlogs", 0, 60, true),
+  };
+}
+
+const skillsField = z
+  .string()
+  .trim()
+  .max(500, { message: "Skills can have at most 500 characters." })
+  .optional()
+  .default("");
+
+export function registrationSchema(region: string, now: Date) {
   return z
     .object({
       full_name: text("your full name", 100, 2),
@@ -79,35 +109,20 @@ export function registrationSchema(region: string, now: Date) {
         .max(200, { message: "Use at most 200 characters." }),
       password_confirm: z.string({ message: "Repeat the password." }),
       phone: phoneField(region),
-      department: z.enum(DEPARTMENT_CODES, { message: "Choose your department." }),
-      semester: z
-        .string()
-        .trim()
-        .optional()
-        .transform((v) => (v ? Number(v) : undefined))
-        .pipe(
-          z
-            .number({ message: "Semester must be a number." })
-            .int({ message: "Semester must be a whole number." })
-            .min(1, { message: "Semester must be between 1 and 10." })
-            .max(10, { message: "Semester must be between 1 and 10." })
-            .optional(),
-        ),
-      graduation_year: numberField("the graduation year", year - 1, year + 6, true),
-      cgpa: numberField("the CGPA", 0, 10, false).transform((n) => Math.round(n * 100) / 100),
-      active_backlogs: numberField("the number of active backlogs", 0, 60, true),
-      skills: z
-        .string()
-        .trim()
-        .max(500, { message: "Skills can have at most 500 characters." })
-        .optional()
-        .default(""),
+      ...academicFields(now),
+      skills: skillsField,
     })
     .refine((f) => f.password === f.password_confirm, {
       path: ["password_confirm"],
       message: "The two passwords do not match.",
     });
 }
+
+export function academicSchema(now: Date) {
+  return z.object(academicFields(now));
+}
+
+export type AcademicInput = z.output<ReturnType<typeof academicSchema>>;
 
 export type RegistrationInput = z.output<ReturnType<typeof registrationSchema>>;
 
@@ -368,15 +383,7 @@ export async function rejectStudent(
 }
 
 export function profileSchema(region: string) {
-  return z.object({
-    phone: phoneField(region),
-    skills: z
-      .string()
-      .trim()
-      .max(500, { message: "Skills can have at most 500 characters." })
-      .optional()
-      .default(""),
-  });
+  return z.object({ phone: phoneField(region), skills: skillsField });
 }
 
 export type ProfileInput = z.output<ReturnType<typeof profileSchema>>;
@@ -407,4 +414,47 @@ export async function updateOwnProfile(
     .execute();
   if (resume.path) await deleteResume(ctx.config.DATA_DIR, previous.resume_path);
   return { ok: true, value: undefined };
+}
+
+/** An admin corrects a student's academic record; the audit log keeps what changed. */
+export async function updateAcademics(
+  ctx: AppContext,
+  actor: Actor,
+  studentId: number,
+  input: AcademicInput,
+): Promise<{ changed: string[] } | null> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const before = await trx
+      .selectFrom("students")
+      .select([
+        "id",
+        "roll_number",
+        "full_name",
+        "department",
+        "semester",
+        "graduation_year",
+        "cgpa",
+        "active_backlogs",
+      ])
+      .where("id", "=", studentId)
+      .executeTakeFirst();
+    if (!before) return null;
+    const after = { ...input, semester: input.semester ?? null };
+    const changes: Record<string, { from: unknown; to: unknown }> = {};
+    for (const key of Object.keys(after) as (keyof typeof after)[]) {
+      if (before[key] !== after[key]) changes[key] = { from: before[key], to: after[key] };
+    }
+    if (Object.keys(changes).length === 0) return { changed: [] };
+    await trx
+      .updateTable("students")
+      .set({ ...after, updated_at: ctx.clock.now().toISOString() })
+      .where("id", "=", studentId)
+      .execute();
+    await recordAudit(trx, ctx, actor, {
+      action: "student.update_academics",
+      subject: `${before.roll_number} ${before.full_name}`,
+      details: { studentId, changes },
+    });
+    return { changed: Object.keys(changes) };
+  });
 }

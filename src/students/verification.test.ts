@@ -200,3 +200,54 @@ describe("verification queue", () => {
     expect(log.body).toContain(student.roll_number);
   });
 });
+
+describe("academic record", () => {
+  it("is corrected by an admin, with the change in the audit log", async () => {
+    const student = await createStudent(t.ctx, {
+      cgpa: 7.1,
+      active_backlogs: 1,
+      department: "ECE",
+    });
+    const admin = await adminClient();
+    const response = await admin.post(`/admin/students/${student.id}/academics`, {
+      department: "ECE",
+      semester: "7",
+      graduation_year: "2027",
+      cgpa: "7.45",
+      active_backlogs: "0",
+    });
+    expect(response.statusCode).toBe(303);
+    const row = await t.ctx.db
+      .selectFrom("students")
+      .selectAll()
+      .where("id", "=", student.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ cgpa: 7.45, active_backlogs: 0, department: "ECE" });
+    const audit = await t.ctx.db
+      .selectFrom("audit_log")
+      .selectAll()
+      .where("action", "=", "student.update_academics")
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(audit.details).changes).toEqual({
+      cgpa: { from: 7.1, to: 7.45 },
+      active_backlogs: { from: 1, to: 0 },
+    });
+    expect((await admin.get(`/admin/students/${student.id}`)).body).toContain(
+      "Academic record updated (cgpa, active_backlogs)",
+    );
+  });
+
+  it("refuses a CGPA out of range beside the field", async () => {
+    const student = await createStudent(t.ctx);
+    const admin = await adminClient();
+    const response = await admin.post(`/admin/students/${student.id}/academics`, {
+      department: "CSE",
+      graduation_year: "2027",
+      cgpa: "11",
+      active_backlogs: "0",
+    });
+    expect(response.statusCode).toBe(422);
+    expect(response.body).toMatch(/id="f-cgpa-error"[^>]*>The CGPA must be between 0 and 10\./i);
+    expect(response.body).toContain('value="11"');
+  });
+});

@@ -1,0 +1,68 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "#test/support/database.ts";
+import { authenticate } from "../accounts/service.ts";
+import { loadConfig } from "../config.ts";
+import { systemClock } from "../context.ts";
+import { createLogger } from "../log.ts";
+
+const run = promisify(execFile);
+const portal = (args: string[], env: Record<string, string>) =>
+  run(process.execPath, ["--import", "tsx", "src/cli/portal.ts", ...args], {
+    env: { ...process.env, LOG_LEVEL: "silent", ...env },
+  });
+
+let database: TestDatabase;
+beforeEach(async () => {
+  database = await createTestDatabase();
+});
+afterEach(async () => {
+  await database.destroy();
+});
+
+describe("portal command", () => {
+  it("create-admin creates an admin who can log in, and resets the password when run again", async () => {
+    const env = { DATABASE_URL: database.url };
+    const created = await portal(
+      ["create-admin", "--email", "TPO@College.test", "--password", "first-pass-1"],
+      env,
+    );
+    expect(created.stdout).toBe("Created admin tpo@college.test\n");
+    const generated = await portal(["create-admin", "--email", "tpo@college.test"], env);
+    const password = /with password: (\S+)/.exec(generated.stdout)?.[1];
+    expect(generated.stdout).toMatch(
+      /^Updated the password of admin tpo@college\.test with password: /,
+    );
+
+    const ctx = {
+      db: database.db,
+      dialect: database.dialect,
+      config: loadConfig({}, {}),
+      clock: systemClock,
+      log: createLogger({ LOG_LEVEL: "silent" }),
+    };
+    expect(await authenticate(ctx, "tpo@college.test", "first-pass-1")).toEqual({
+      ok: false,
+      reason: "invalid",
+    });
+    expect(await authenticate(ctx, "tpo@college.test", password!)).toMatchObject({
+      ok: true,
+      user: { role: "admin" },
+    });
+  });
+
+  it("stops on a bad setting with one line naming it, and a non-zero exit", async () => {
+    await expect(portal(["serve"], { PORT: "eighty" })).rejects.toMatchObject({
+      code: 1,
+      stderr: 'portal: Invalid PORT="eighty": expected a whole number from 0 to 65535\n',
+    });
+  });
+
+  it("refuses an unknown command with the usage", async () => {
+    await expect(portal(["frobnicate"], {})).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining("Usage:"),
+    });
+  });
+});
