@@ -68,6 +68,9 @@ export const configSchema = z
     SMS_RETRY_DELAY_SECONDS: int(0, 3600).default(5),
     SMS_RATE_PER_SECOND: int(1, 1000).default(10),
     SMS_CONCURRENCY: int(1, 200).default(10),
+    SMS_LEASE_SECONDS: int(5, 3600).default(60),
+    SMS_POLL_MS: int(50, 60000).default(1000),
+    SMS_CREDENTIALS_RECHECK_SECONDS: int(1, 3600).default(30),
     SMS_DEFAULT_REGION: z
       .string()
       .regex(/^[A-Z]{2}$/, { message: "a two-letter country code such as IN" })

@@ -17,4 +17,8 @@ export interface AppContext {
   config: Config;
   clock: Clock;
   log: Logger;
+  /** The SMS log (LOG_DIR/sms.log); phone numbers masked. */
+  smsLog: Logger;
+  /** Wakes the local SMS dispatcher after a commit that queued messages (absent in a worker). */
+  wakeSmsDispatcher?: () => void;
 }

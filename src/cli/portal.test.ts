@@ -41,6 +41,7 @@ describe("portal command", () => {
       config: loadConfig({}, {}),
       clock: systemClock,
       log: createLogger({ LOG_LEVEL: "silent" }),
+      smsLog: createLogger({ LOG_LEVEL: "silent" }),
     };
     expect(await authenticate(ctx, "tpo@college.test", "first-pass-1")).toEqual({
       ok: false,

@@ -6,12 +6,17 @@ import { systemClock } from "../context.ts";
 import { openDatabase } from "../db/database.ts";
 import { migrateToLatest } from "../db/migrate.ts";
 import { createLogger } from "../log.ts";
-import { startPortal } from "../main.ts";
+import { announceSmsMode, openContext, startPortal } from "../main.ts";
+import { Dispatcher } from "../sms/dispatcher.ts";
+import { runTestSms, TestSmsError } from "../sms/test-sms.ts";
+import { createTransport } from "../sms/transport/index.ts";
 
 const USAGE = `Usage: npm run portal -- <command> [options]
 
 Commands:
-  serve                               run the web portal (what npm start does)
+  serve                               run the web portal and the SMS dispatcher (what npm start does)
+  worker                              run an SMS dispatcher alone (more senders on one PostgreSQL)
+  test-sms NUMBER [--dry-run]         show the SMS settings, check the credentials and send a test SMS
   migrate                             apply database migrations, then exit
   create-admin --email E [--password P]
                                       create an admin, or set a new password for one;
@@ -44,6 +49,37 @@ async function main(argv: string[]) {
     return;
   }
 
+  if (command === "worker") {
+    const { ctx, database } = await openContext(config);
+    announceSmsMode(ctx);
+    const dispatcher = new Dispatcher(ctx, { transport: createTransport(config) });
+    dispatcher.start();
+    process.stdout.write(`SMS worker ${dispatcher.workerId} running\n`);
+    const stop = async (signal: string) => {
+      ctx.log.info({ signal }, "worker shutting down");
+      await dispatcher.stop();
+      await database.destroy();
+      process.exit(0);
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    return;
+  }
+
+  if (command === "test-sms") {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { "dry-run": { type: "boolean", default: false } },
+    });
+    const number = positionals[0];
+    if (!number) fail("test-sms needs a phone number, e.g. npm run portal -- test-sms 9876543210");
+    await runTestSms(config, number, { dryRun: values["dry-run"] ?? false }, (line) =>
+      process.stdout.write(`${line}\n`),
+    );
+    return;
+  }
+
   if (command === "migrate") {
     const database = openDatabase(config.DATABASE_URL);
     try {
@@ -73,6 +109,7 @@ async function main(argv: string[]) {
         config,
         clock: systemClock,
         log: createLogger({ LOG_LEVEL: "warn" }),
+        smsLog: createLogger({ LOG_LEVEL: "silent" }),
       };
       const { created } = await upsertAdmin(ctx, values.email, password);
       process.stdout.write(
@@ -89,7 +126,13 @@ async function main(argv: string[]) {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof AccountError) fail(error.message);
+  if (
+    error instanceof ConfigError ||
+    error instanceof AccountError ||
+    error instanceof TestSmsError
+  ) {
+    fail(error.message);
+  }
   const message = error instanceof Error ? error.message : String(error);
   fail(message);
 });

@@ -21,3 +21,15 @@ export function likeOperator(dialect: DialectName): "ilike" | "like" {
 export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
+
+/**
+ * `FOR UPDATE SKIP LOCKED` where the database has it (PostgreSQL): concurrent claimers pass over
+ * rows another has locked instead of waiting for them. SQLite has one writer at a time, so the
+ * claiming UPDATE is atomic there without it.
+ */
+export function skipLocked<QB extends { forUpdate(): QB; skipLocked(): QB }>(
+  query: QB,
+  dialect: DialectName,
+): QB {
+  return dialect === "postgres" ? query.forUpdate().skipLocked() : query;
+}

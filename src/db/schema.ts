@@ -69,6 +69,8 @@ export const SMS_STATUSES = [
   "undelivered",
   "failed",
   "skipped",
+  /** Recorded by the capture transport: kept on this server, never sent to a phone. */
+  "captured",
 ] as const;
 export type SmsStatus = (typeof SMS_STATUSES)[number];
 
@@ -88,7 +90,10 @@ export interface SmsMessagesTable {
   next_attempt_at: Timestamp;
   lease_owner: string | null;
   lease_until: Timestamp | null;
+  unconfirmed_attempt_at: Timestamp | null;
   twilio_sid: string | null;
+  /** Twilio's own word for the status (queued, accepted, sent, delivered, ...). */
+  provider_status: string | null;
   error_code: number | null;
   error_message: string | null;
   created_at: Timestamp;
@@ -97,11 +102,20 @@ export interface SmsMessagesTable {
   updated_at: Timestamp;
 }
 
+export interface SmsDispatchStateTable {
+  id: number;
+  paused_until: Timestamp | null;
+  credentials_error: string | null;
+  credentials_error_at: Timestamp | null;
+  updated_at: Timestamp;
+}
+
 export interface DB {
   users: UsersTable;
   students: StudentsTable;
   audit_log: AuditLogTable;
   sms_messages: SmsMessagesTable;
+  sms_dispatch_state: SmsDispatchStateTable;
 }
 
 export type User = Selectable<UsersTable>;

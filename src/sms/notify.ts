@@ -2,7 +2,6 @@ import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
 import type { DB, SmsKind, SmsStatus, Student } from "../db/schema.ts";
 import { countSegments } from "./encoding.ts";
-import { maskPhone } from "./phone.ts";
 import { approvalSms, rejectionSms } from "./templates.ts";
 
 /** Transactional messages (a decision about one student) go before bulk alerts. */
@@ -33,7 +32,7 @@ export interface QueueResult {
  */
 export async function queueSms(
   trx: Kysely<DB>,
-  ctx: Pick<AppContext, "config" | "clock" | "log">,
+  ctx: Pick<AppContext, "config" | "clock" | "smsLog">,
   message: OutboxMessage,
 ): Promise<QueueResult> {
   const { encoding, segments } = countSegments(message.body);
@@ -64,10 +63,10 @@ export async function queueSms(
     .onConflict((oc) => oc.column("dedupe_key").doNothing())
     .returning("id")
     .executeTakeFirst();
-  const fields = { sms: row?.id, kind: message.kind, to: maskPhone(message.toE164), segments };
-  if (!row) ctx.log.info({ ...fields, dedupeKey: message.dedupeKey }, "sms already queued");
-  else if (skipReason) ctx.log.info(fields, `sms skipped: ${skipReason}`);
-  else ctx.log.info(fields, "sms queued");
+  const fields = { sms: row?.id, kind: message.kind, to: message.toE164, segments };
+  if (!row) ctx.smsLog.info({ ...fields, dedupeKey: message.dedupeKey }, "already queued");
+  else if (skipReason) ctx.smsLog.info({ ...fields, reason: skipReason }, `skipped: ${skipReason}`);
+  else ctx.smsLog.info(fields, "queued");
   return { id: row?.id ?? null, status };
 }
 
@@ -78,7 +77,7 @@ type StudentForSms = Pick<
 
 export function notifyStudentApproved(
   trx: Kysely<DB>,
-  ctx: Pick<AppContext, "config" | "clock" | "log">,
+  ctx: Pick<AppContext, "config" | "clock" | "smsLog">,
   student: StudentForSms,
 ): Promise<QueueResult> {
   return queueSms(trx, ctx, {
@@ -94,7 +93,7 @@ export function notifyStudentApproved(
 
 export function notifyStudentRejected(
   trx: Kysely<DB>,
-  ctx: Pick<AppContext, "config" | "clock" | "log">,
+  ctx: Pick<AppContext, "config" | "clock" | "smsLog">,
   student: StudentForSms,
   reason: string | undefined,
 ): Promise<QueueResult> {
@@ -111,4 +110,9 @@ export function notifyStudentRejected(
     priority: PRIORITY_TRANSACTIONAL,
     optedOut: student.sms_opted_out_at !== null,
   });
+}
+
+/** After the transaction that queued messages has committed: send them now, not at the next poll. */
+export function signalQueued(ctx: Pick<AppContext, "wakeSmsDispatcher">): void {
+  ctx.wakeSmsDispatcher?.();
 }

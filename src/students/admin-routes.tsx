@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { SmsMessage } from "../db/schema.ts";
+import { SmsTable } from "../sms/pages.tsx";
 import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
 import {
   Field,
@@ -173,43 +174,6 @@ function QueuePage({
         }}
       />
     </Layout>
-  );
-}
-
-export function SmsTable({ messages }: { messages: SmsMessage[] }) {
-  if (messages.length === 0) return <p class="empty">No SMS yet.</p>;
-  return (
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Kind</th>
-            <th scope="col">Status</th>
-            <th scope="col">To</th>
-            <th scope="col">Text</th>
-          </tr>
-        </thead>
-        <tbody>
-          {messages.map((m) => (
-            <tr>
-              <td safe>{formatDateTime(m.created_at)}</td>
-              <td>{m.kind}</td>
-              <td>
-                <span class={`status status-${m.status}`}>{m.status}</span>
-                {m.error_message ? (
-                  <small class="hint" safe>
-                    {m.error_message}
-                  </small>
-                ) : null}
-              </td>
-              <td safe>{m.to_e164}</td>
-              <td safe>{m.body}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
   );
 }
 

@@ -6,7 +6,7 @@ import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { escapeLike, isUniqueViolation, likeOperator } from "../db/dialect.ts";
 import type { Student } from "../db/schema.ts";
-import { notifyStudentApproved, notifyStudentRejected } from "../sms/notify.ts";
+import { notifyStudentApproved, notifyStudentRejected, signalQueued } from "../sms/notify.ts";
 import { formatPhoneE164, InvalidPhoneNumberError } from "../sms/phone.ts";
 import type { FieldErrors } from "../web/forms.ts";
 import { DEPARTMENT_CODES } from "./departments.ts";
@@ -334,6 +334,7 @@ export async function approveStudents(ctx: AppContext, actor: Actor, studentIds:
     }
     return rows;
   });
+  if (approved.length > 0) signalQueued(ctx);
   return { approved, unchanged: ids.length - approved.length };
 }
 
@@ -378,7 +379,10 @@ export async function rejectStudent(
     if (Number(deleted.numDeletedRows) !== 1) throw new Error("registration vanished mid-reject");
     return student;
   });
-  if (rejected) await deleteResume(ctx.config.DATA_DIR, rejected.resume_path);
+  if (rejected) {
+    signalQueued(ctx);
+    await deleteResume(ctx.config.DATA_DIR, rejected.resume_path);
+  }
   return { rejected };
 }
 

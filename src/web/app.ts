@@ -12,6 +12,8 @@ import { accountRoutes } from "../accounts/routes.tsx";
 import { findSessionUser } from "../accounts/service.ts";
 import { auditRoutes } from "../audit/routes.tsx";
 import type { AppContext } from "../context.ts";
+import { smsAdminRoutes } from "../sms/admin-routes.tsx";
+import { readDispatchState } from "../sms/outbox.ts";
 import { adminStudentRoutes } from "../students/admin-routes.tsx";
 import { registrationRoutes } from "../students/registration-routes.tsx";
 import type { UploadedFile } from "../students/resume-store.ts";
@@ -27,6 +29,10 @@ declare module "fastify" {
   interface FastifyReply {
     /** Sends a rendered page (a TSX element) as HTML. */
     html(page: JSX.Element): FastifyReply;
+  }
+  interface FastifyRequest {
+    /** For admins: why SMS sending is stopped (refused credentials), or null. */
+    smsAlert: string | null;
   }
   interface FastifyContextConfig {
     /** Set to false on routes that are not forms, such as Twilio's webhooks (signed instead). */
@@ -51,6 +57,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions): Promise<Fa
     return this.type("text/html; charset=utf-8").send(page);
   });
   app.decorateRequest("user", null);
+  app.decorateRequest("smsAlert", null);
   app.decorate("routeTable", []);
   app.addHook("onRoute", (route) => {
     for (const method of [route.method].flat()) {
@@ -104,6 +111,9 @@ export async function buildApp(ctx: AppContext, options: AppOptions): Promise<Fa
     request.user = await findSessionUser(ctx, userId);
     // The account was rejected, deleted or deactivated since the session began.
     if (!request.user) request.session.delete();
+    // Admins see, on every page, when Twilio refuses the credentials (set by any dispatcher).
+    if (request.user?.role === "admin")
+      request.smsAlert = (await readDispatchState(ctx)).credentials_error;
   });
   // CSRF is checked after the body is parsed (the token is a form field), for every state change.
   app.addHook("preHandler", (request, reply, done) => {
@@ -120,5 +130,6 @@ export async function buildApp(ctx: AppContext, options: AppOptions): Promise<Fa
   await app.register(studentRoutes, { prefix: "/student" });
   await app.register(adminStudentRoutes, { prefix: "/admin" });
   await app.register(auditRoutes, { prefix: "/admin" });
+  await app.register(smsAdminRoutes, { prefix: "/admin" });
   return app;
 }

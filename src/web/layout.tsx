@@ -9,6 +9,7 @@ function Nav({ page }: { page: PageContext }) {
           ["/admin", "Dashboard"],
           ["/admin/students?status=pending", "Verification queue"],
           ["/admin/students?status=approved", "Students"],
+          ["/admin/sms", "SMS"],
           ["/admin/audit", "Audit log"],
         ]
       : user?.role === "student"

@@ -5,8 +5,9 @@ import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { upsertAdmin } from "#src/accounts/service.ts";
 import { type Config, loadConfig } from "#src/config.ts";
-import type { AppContext, Clock } from "#src/context.ts";
+import { type AppContext, type Clock, systemClock } from "#src/context.ts";
 import { REDACTED_PATHS } from "#src/log.ts";
+import { createSmsLogger } from "#src/sms/log.ts";
 import { approveStudents, type RegistrationInput, registerStudent } from "#src/students/service.ts";
 import { buildApp } from "#src/web/app.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
@@ -55,8 +56,10 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     db: database.db,
     dialect: database.dialect,
     config,
-    clock: testClock(new Date()),
+    // The real clock: the dispatcher's timers and the rows' due times must agree.
+    clock: systemClock,
     log: testLogger(),
+    smsLog: createSmsLogger(config),
   };
   const app = await buildApp(ctx, { sessionSecret: TEST_SESSION_SECRET });
   await app.ready();

@@ -83,14 +83,18 @@ export async function up(db: Kysely<any>): Promise<void> {
       c
         .notNull()
         .check(
-          sql`status in ('queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'skipped')`,
+          sql`status in ('queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'skipped', 'captured')`,
         ),
     )
     .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
     .addColumn("next_attempt_at", timestamp, (c) => c.notNull())
     .addColumn("lease_owner", "text")
     .addColumn("lease_until", timestamp)
+    // Set when a send attempt may have reached Twilio without us learning the outcome (a worker
+    // killed mid-send, a timeout, a 5xx): the next attempt first asks Twilio what happened.
+    .addColumn("unconfirmed_attempt_at", timestamp)
     .addColumn("twilio_sid", "text", (c) => c.unique())
+    .addColumn("provider_status", "text")
     .addColumn("error_code", "integer")
     .addColumn("error_message", "text")
     .addColumn("created_at", timestamp, (c) => c.notNull())
@@ -104,6 +108,26 @@ export async function up(db: Kysely<any>): Promise<void> {
     .columns(["status", "priority", "next_attempt_at"])
     .execute();
   await db.schema
+    .createIndex("sms_messages_lease_idx")
+    .on("sms_messages")
+    .columns(["status", "lease_until"])
+    .execute();
+
+  // One row shared by every dispatcher: a rate-limit pause and a credentials alarm apply to all.
+  await db.schema
+    .createTable("sms_dispatch_state")
+    .addColumn("id", "integer", (c) => c.primaryKey())
+    .addColumn("paused_until", timestamp)
+    .addColumn("credentials_error", "text")
+    .addColumn("credentials_error_at", timestamp)
+    .addColumn("updated_at", timestamp, (c) => c.notNull())
+    .execute();
+  await db
+    .insertInto("sms_dispatch_state")
+    .values({ id: 1, updated_at: new Date().toISOString() })
+    .execute();
+
+  await db.schema
     .createIndex("sms_messages_student_idx")
     .on("sms_messages")
     .column("student_id")
@@ -112,7 +136,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 // biome-ignore lint/suspicious/noExplicitAny: see up()
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ["sms_messages", "audit_log", "students", "users"]) {
+  for (const table of ["sms_dispatch_state", "sms_messages", "audit_log", "students", "users"]) {
     await db.schema.dropTable(table).execute();
   }
 }
