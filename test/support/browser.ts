@@ -38,6 +38,6 @@ export function screenshotter(folder: string) {
 }
 
 /** Waits for exactly one matching element to be visible; fails with the locator in the message. */
-export async function visible(locator: Locator, timeout = 5000): Promise<void> {
+export async function visible(locator: Locator, timeout = 10_000): Promise<void> {
   await locator.waitFor({ state: "visible", timeout });
 }

@@ -98,8 +98,6 @@ export interface TwilioEmulator {
   knobs: EmulatorKnobs;
   messages: EmulatedMessage[];
   requests: RecordedRequest[];
-  /** Message creations that Twilio would have accepted (the ones that "went out"). */
-  accepted(): EmulatedMessage[];
   /** The most message creations ever handled at once. */
   stats: { maxInFlight: number };
   /** Status callbacks posted, with the answer the portal gave. */
@@ -205,9 +203,9 @@ export async function startTwilioEmulator(
     };
   }
 
+  /** Moves the message through its statuses, posting each to StatusCallback when there is one. */
   function scheduleCallbacks(message: EmulatedMessage) {
     const url = message.status_callback;
-    if (!url) return;
     for (const step of knobs.callbacks) {
       const timer = setTimeout(async () => {
         timers.delete(timer);
@@ -218,6 +216,7 @@ export async function startTwilioEmulator(
           message.error_code = step.errorCode;
           message.error_message = "Delivery failed";
         }
+        if (!url) return;
         const params: Record<string, string> = {
           AccountSid: message.account_sid,
           ApiVersion: "2010-04-01",
@@ -456,7 +455,6 @@ export async function startTwilioEmulator(
     requests,
     callbacksSent,
     stats,
-    accepted: () => messages,
     setKnobs(next) {
       Object.assign(knobs, next);
     },

@@ -1,0 +1,80 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEmulator, TEST_AUTH_TOKEN, twilioEnv } from "#test/support/sms.ts";
+import type { TwilioEmulator } from "#tools/twilio-emulator/emulator.ts";
+import { loadConfig } from "../config.ts";
+import { runTestSms } from "./test-sms.ts";
+
+let emulator: TwilioEmulator;
+beforeAll(async () => {
+  emulator = await startEmulator();
+});
+afterAll(async () => {
+  await emulator.close();
+});
+
+const run = promisify(execFile);
+const portalTestSms = (args: string[], env: Record<string, string>) =>
+  run(process.execPath, ["--import", "tsx", "src/cli/portal.ts", "test-sms", ...args], {
+    env: { ...process.env, LOG_LEVEL: "silent", DATABASE_URL: "", ...env },
+  });
+
+describe("portal test-sms", () => {
+  it("prints the settings with the token masked, checks the credentials, formats the number and sends", async () => {
+    const lines: string[] = [];
+    const config = loadConfig(twilioEnv(emulator), {});
+    const { sid } = await runTestSms(
+      config,
+      "98765 43210",
+      { dryRun: false, now: new Date("2026-11-25T10:00:00Z") },
+      (l) => lines.push(l),
+    );
+    const out = lines.join("\n");
+    expect(out).toContain("SMS_BACKEND            twilio");
+    expect(out).toContain(
+      `TWILIO_AUTH_TOKEN      ${TEST_AUTH_TOKEN.slice(0, 4)}…(${TEST_AUTH_TOKEN.length} characters)`,
+    );
+    expect(out).not.toContain(TEST_AUTH_TOKEN);
+    expect(out).toContain("Number: 98765 43210 -> +919876543210");
+    expect(out).toContain("Credentials: OK");
+    expect(out).toContain(`Sent: SID ${sid}`);
+    const message = emulator.messages.find((m) => m.sid === sid)!;
+    expect(message).toMatchObject({
+      to: "+919876543210",
+      body: "Test message from Placement Portal. Time: 2026-11-25T10:00:00.000Z",
+    });
+  });
+
+  it("--dry-run stops before sending", async () => {
+    const before = emulator.messages.length;
+    const { stdout } = await portalTestSms(["9876543210", "--dry-run"], twilioEnv(emulator));
+    expect(stdout).toContain("Dry run: not sent.");
+    expect(emulator.messages.length).toBe(before);
+  });
+
+  it("exits non-zero with a one-line reason on an invalid number or refused credentials", async () => {
+    await expect(portalTestSms(["12345"], twilioEnv(emulator))).rejects.toMatchObject({
+      code: 1,
+      stderr: 'portal: "12345" is not a usable number: This is not a valid phone number.\n',
+    });
+    await expect(
+      portalTestSms(["9876543210"], twilioEnv(emulator, { TWILIO_AUTH_TOKEN: "wrong-token" })),
+    ).rejects.toMatchObject({
+      code: 1,
+      stderr:
+        "portal: credentials check failed: HTTP 401, Twilio error 20003: Authentication Error - invalid username\n",
+    });
+  });
+
+  it("sends through the CLI and prints the SID", async () => {
+    const { stdout } = await portalTestSms(["+91 98765 43210"], twilioEnv(emulator));
+    expect(stdout).toMatch(/Sent: SID SM[0-9a-f]{32} \(status queued\)/);
+  });
+
+  it("says captured, not sent, without Twilio credentials", async () => {
+    const { stdout } = await portalTestSms(["9876543210"], {});
+    expect(stdout).toContain("capture mode");
+    expect(stdout).toMatch(/Captured \(not sent to a phone\): SID CP/);
+  });
+});

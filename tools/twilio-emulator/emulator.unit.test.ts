@@ -1,0 +1,153 @@
+import fastifyFormbody from "@fastify/formbody";
+import Fastify from "fastify";
+import twilio from "twilio";
+import { afterEach, describe, expect, it } from "vitest";
+import { startTwilioEmulator, type TwilioEmulator } from "./emulator.ts";
+
+const SID = `AC${"a".repeat(32)}`;
+const TOKEN = "emulator-test-token";
+let emulator: TwilioEmulator;
+
+afterEach(async () => {
+  await emulator?.close();
+});
+
+function sdk(e: TwilioEmulator, token = TOKEN) {
+  const httpClient = new (class extends twilio.RequestClient {
+    override request<T>(opts: Parameters<twilio.RequestClient["request"]>[0]) {
+      opts.uri = opts.uri.replace("https://api.twilio.com", e.url);
+      return super.request<T>(opts as never);
+    }
+  })();
+  return twilio(SID, token, { httpClient });
+}
+
+describe("Twilio emulator", () => {
+  it("creates, fetches and lists messages as the official SDK expects", async () => {
+    emulator = await startTwilioEmulator({ accountSid: SID, authToken: TOKEN });
+    const client = sdk(emulator);
+    const created = await client.messages.create({
+      to: "+919876543210",
+      from: "+15005550006",
+      body: "hello",
+    });
+    expect(created.sid).toMatch(/^SM[0-9a-f]{32}$/);
+    expect(created).toMatchObject({
+      status: "queued",
+      to: "+919876543210",
+      numSegments: "1",
+      direction: "outbound-api",
+    });
+    expect((await client.messages(created.sid).fetch()).body).toBe("hello");
+    await client.messages.create({ to: "+919876500000", from: "+15005550006", body: "other" });
+    const listed = await client.messages.list({ to: "+919876543210" });
+    expect(listed.map((m) => m.sid)).toEqual([created.sid]);
+    const account = await client.api.v2010.accounts(SID).fetch();
+    expect(account.status).toBe("active");
+  });
+
+  it("filters the list by DateSent, which only sent messages have", async () => {
+    emulator = await startTwilioEmulator({
+      accountSid: SID,
+      authToken: TOKEN,
+      knobs: { callbacks: [{ status: "sent", afterMs: 0 }] },
+    });
+    const client = sdk(emulator);
+    await client.messages.create({ to: "+919876543210", from: "+15005550006", body: "a" });
+    await new Promise((r) => setTimeout(r, 50));
+    const after = await client.messages.list({
+      to: "+919876543210",
+      dateSentAfter: new Date(Date.now() - 60_000),
+    });
+    expect(after).toHaveLength(1);
+    const future = await client.messages.list({
+      to: "+919876543210",
+      dateSentAfter: new Date(Date.now() + 60_000),
+    });
+    expect(future).toHaveLength(0);
+  });
+
+  it("answers bad credentials with 401 and code 20003, and magic numbers with their codes", async () => {
+    emulator = await startTwilioEmulator({ accountSid: SID, authToken: TOKEN });
+    await expect(
+      sdk(emulator, "wrong").messages.create({
+        to: "+919876543210",
+        from: "+15005550006",
+        body: "x",
+      }),
+    ).rejects.toMatchObject({
+      status: 401,
+      code: 20003,
+    });
+    for (const [to, code] of [
+      ["+15005550001", 21211],
+      ["+15005550004", 21610],
+      ["+15005550009", 21614],
+    ] as const) {
+      await expect(
+        sdk(emulator).messages.create({ to, from: "+15005550006", body: "x" }),
+      ).rejects.toMatchObject({ status: 400, code });
+    }
+    expect(emulator.messages).toHaveLength(0);
+  });
+
+  it("answers 429 with Retry-After over its rate, and 503 during an outage", async () => {
+    emulator = await startTwilioEmulator({
+      accountSid: SID,
+      authToken: TOKEN,
+      knobs: { ratePerSecond: 2, retryAfterSeconds: 3 },
+    });
+    const post = () =>
+      fetch(`${emulator.url}/2010-04-01/Accounts/${SID}/Messages.json`, {
+        method: "POST",
+        headers: { authorization: `Basic ${Buffer.from(`${SID}:${TOKEN}`).toString("base64")}` },
+        body: new URLSearchParams({ To: "+919876543210", From: "+15005550006", Body: "x" }),
+      });
+    expect((await post()).status).toBe(201);
+    expect((await post()).status).toBe(201);
+    const limited = await post();
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("retry-after")).toBe("3");
+    expect(await limited.json()).toMatchObject({
+      code: 20429,
+      status: 429,
+      more_info: "https://www.twilio.com/docs/errors/20429",
+    });
+    emulator.setKnobs({ ratePerSecond: null, outageUntil: new Date(Date.now() + 10_000) });
+    expect((await post()).status).toBe(503);
+  });
+
+  it("posts status callbacks signed exactly as Twilio signs them", async () => {
+    const received: { signature: string; params: Record<string, string>; url: string }[] = [];
+    const receiver = Fastify();
+    await receiver.register(fastifyFormbody);
+    receiver.post("/webhooks/twilio/status", async (request) => {
+      received.push({
+        signature: String(request.headers["x-twilio-signature"]),
+        params: request.body as Record<string, string>,
+        url: `http://127.0.0.1:${(receiver.server.address() as { port: number }).port}${request.url}`,
+      });
+      return "";
+    });
+    await receiver.listen({ port: 0, host: "127.0.0.1" });
+    try {
+      emulator = await startTwilioEmulator({ accountSid: SID, authToken: TOKEN });
+      const callback = `http://127.0.0.1:${(receiver.server.address() as { port: number }).port}/webhooks/twilio/status`;
+      const created = await sdk(emulator).messages.create({
+        to: "+919876543210",
+        from: "+15005550006",
+        body: "hi",
+        statusCallback: callback,
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(received.map((r) => r.params.MessageStatus)).toEqual(["sent", "delivered"]);
+      for (const r of received) {
+        expect(r.params.MessageSid).toBe(created.sid);
+        expect(twilio.validateRequest(TOKEN, r.signature, r.url, r.params)).toBe(true);
+        expect(twilio.validateRequest("another-token", r.signature, r.url, r.params)).toBe(false);
+      }
+    } finally {
+      await receiver.close();
+    }
+  });
+});
