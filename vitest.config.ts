@@ -55,6 +55,8 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
       testTimeout: 30_000,
       hookTimeout: 60_000,
       pool: "forks" as const,
+      // Most tests wait on timers and sockets, not the CPU: three at once on two cores.
+      maxWorkers: 3,
       projects: [
         {
           extends: true as const,

@@ -110,12 +110,21 @@ export interface SmsDispatchStateTable {
   updated_at: Timestamp;
 }
 
+export interface SmsEarlyCallbacksTable {
+  id: Generated<number>;
+  twilio_sid: string;
+  status: string;
+  error_code: number | null;
+  received_at: Timestamp;
+}
+
 export interface DB {
   users: UsersTable;
   students: StudentsTable;
   audit_log: AuditLogTable;
   sms_messages: SmsMessagesTable;
   sms_dispatch_state: SmsDispatchStateTable;
+  sms_early_callbacks: SmsEarlyCallbacksTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -19,6 +19,7 @@ import {
   setCredentialsError,
 } from "./outbox.ts";
 import type { SmsTransport } from "./transport/types.ts";
+import { applyEarlyCallbacks } from "./webhooks.ts";
 
 /** How far before the unconfirmed attempt to look in Twilio's list, for clock skew. */
 const RECONCILE_MARGIN_MS = 5 * 60 * 1000;
@@ -260,7 +261,9 @@ export class Dispatcher {
           : undefined,
       });
       const captured = this.transport.name === "capture";
-      await markSent(this.ctx, row, this.workerId, { ...result, captured });
+      if (await markSent(this.ctx, row, this.workerId, { ...result, captured })) {
+        await applyEarlyCallbacks(this.ctx, result.sid);
+      }
       this.log.info(
         { ...fields, sid: result.sid },
         captured ? "captured (not sent to a phone)" : "sent",

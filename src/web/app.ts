@@ -14,6 +14,7 @@ import { auditRoutes } from "../audit/routes.tsx";
 import type { AppContext } from "../context.ts";
 import { smsAdminRoutes } from "../sms/admin-routes.tsx";
 import { readDispatchState } from "../sms/outbox.ts";
+import { twilioWebhookRoutes } from "../sms/webhooks.ts";
 import { adminStudentRoutes } from "../students/admin-routes.tsx";
 import { registrationRoutes } from "../students/registration-routes.tsx";
 import type { UploadedFile } from "../students/resume-store.ts";
@@ -131,5 +132,6 @@ export async function buildApp(ctx: AppContext, options: AppOptions): Promise<Fa
   await app.register(adminStudentRoutes, { prefix: "/admin" });
   await app.register(auditRoutes, { prefix: "/admin" });
   await app.register(smsAdminRoutes, { prefix: "/admin" });
+  await app.register(twilioWebhookRoutes);
   return app;
 }

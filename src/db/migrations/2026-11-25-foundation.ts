@@ -127,6 +127,22 @@ export async function up(db: Kysely<any>): Promise<void> {
     .values({ id: 1, updated_at: new Date().toISOString() })
     .execute();
 
+  // A delivery callback can overtake the answer to the create request: kept here until the row
+  // has its SID.
+  await db.schema
+    .createTable("sms_early_callbacks")
+    .addColumn("id", "integer", id)
+    .addColumn("twilio_sid", "text", (c) => c.notNull())
+    .addColumn("status", "text", (c) => c.notNull())
+    .addColumn("error_code", "integer")
+    .addColumn("received_at", timestamp, (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createIndex("sms_early_callbacks_sid_idx")
+    .on("sms_early_callbacks")
+    .column("twilio_sid")
+    .execute();
+
   await db.schema
     .createIndex("sms_messages_student_idx")
     .on("sms_messages")
@@ -136,7 +152,14 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 // biome-ignore lint/suspicious/noExplicitAny: see up()
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ["sms_dispatch_state", "sms_messages", "audit_log", "students", "users"]) {
+  for (const table of [
+    "sms_early_callbacks",
+    "sms_dispatch_state",
+    "sms_messages",
+    "audit_log",
+    "students",
+    "users",
+  ]) {
     await db.schema.dropTable(table).execute();
   }
 }
