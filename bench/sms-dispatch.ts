@@ -1,0 +1,206 @@
+/**
+ * SMS benchmarks: dispatcher throughput against the Twilio emulator, and how long an admin's
+ * approval takes while Twilio is slow. `npm run bench` (add `-- --postgres URL` for PostgreSQL).
+ * Loopback only; every loop is bounded.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { pino } from "pino";
+import { upsertAdmin } from "#src/accounts/service.ts";
+import { loadConfig } from "#src/config.ts";
+import { type AppContext, systemClock } from "#src/context.ts";
+import { openDatabase } from "#src/db/database.ts";
+import { migrateToLatest } from "#src/db/migrate.ts";
+import { Dispatcher } from "#src/sms/dispatcher.ts";
+import { createTransport } from "#src/sms/transport/index.ts";
+import { registerStudent } from "#src/students/service.ts";
+import { buildApp } from "#src/web/app.ts";
+import { loginAs } from "#test/support/client.ts";
+import { queueTestMessages, startEmulator, statusCounts, twilioEnv } from "#test/support/sms.ts";
+
+const { values } = parseArgs({
+  options: {
+    postgres: { type: "string" },
+    messages: { type: "string", default: "2000" },
+    approvals: { type: "string", default: "200" },
+  },
+});
+const MESSAGES = Number(values.messages);
+const APPROVALS = Number(values.approvals);
+
+async function withDatabase<T>(
+  kind: "sqlite" | "postgres",
+  run: (url: string) => Promise<T>,
+): Promise<T> {
+  if (kind === "sqlite") {
+    const dir = mkdtempSync(join(tmpdir(), "portal-bench-"));
+    try {
+      return await run(`file:${join(dir, "bench.db")}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const adminUrl = values.postgres!;
+  const name = `portal_bench_${process.pid}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  try {
+    return await run(url.toString());
+  } finally {
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  }
+}
+
+async function context(url: string, env: Record<string, string>) {
+  const database = openDatabase(url, { poolSize: 20 });
+  await migrateToLatest(database.db);
+  const dataDir = mkdtempSync(join(tmpdir(), "portal-bench-data-"));
+  const config = loadConfig(
+    { DATABASE_URL: url, DATA_DIR: dataDir, LOG_DIR: join(dataDir, "logs"), ...env },
+    {},
+  );
+  const silent = pino({ level: "silent" });
+  const ctx: AppContext = {
+    db: database.db,
+    dialect: database.dialect,
+    config,
+    clock: systemClock,
+    log: silent,
+    smsLog: silent,
+  };
+  return { ctx, close: () => database.destroy() };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function throughput(kind: "sqlite" | "postgres", dispatchers: number, latencyMs: number) {
+  const emulator = await startEmulator({ knobs: { latencyMs, callbacks: [] } });
+  try {
+    return await withDatabase(kind, async (url) => {
+      const env = twilioEnv(emulator, {
+        SMS_RATE_PER_SECOND: "1000",
+        SMS_CONCURRENCY: "50",
+        SMS_BATCH_SIZE: "100",
+      });
+      const contexts = await Promise.all(
+        Array.from({ length: dispatchers }, () => context(url, env)),
+      );
+      await queueTestMessages(contexts[0]!.ctx, MESSAGES, { bulk: true });
+      const started = performance.now();
+      const running = contexts.map(
+        ({ ctx }) => new Dispatcher(ctx, { transport: createTransport(ctx.config) }),
+      );
+      for (const d of running) d.start();
+      const deadline = Date.now() + 120_000;
+      while (((await statusCounts(contexts[0]!.ctx)).sent ?? 0) < MESSAGES) {
+        if (Date.now() > deadline) throw new Error("throughput run did not finish in 120 s");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const seconds = (performance.now() - started) / 1000;
+      for (const d of running) await d.stop();
+      for (const c of contexts) await c.close();
+      if (emulator.messages.length !== MESSAGES)
+        throw new Error(`emulator got ${emulator.messages.length}`);
+      return {
+        kind,
+        dispatchers,
+        latencyMs,
+        messages: MESSAGES,
+        seconds: seconds.toFixed(2),
+        perSecond: Math.round(MESSAGES / seconds),
+      };
+    });
+  } finally {
+    await emulator.close();
+  }
+}
+
+/** An admin approving students one after another while every Twilio call takes 1 s. */
+async function approvalLatency(kind: "sqlite" | "postgres") {
+  const emulator = await startEmulator({ knobs: { latencyMs: 1000, callbacks: [] } });
+  try {
+    return await withDatabase(kind, async (url) => {
+      const { ctx, close } = await context(url, twilioEnv(emulator));
+      const dispatcher = new Dispatcher(ctx, { transport: createTransport(ctx.config) });
+      ctx.wakeSmsDispatcher = () => dispatcher.wake();
+      dispatcher.start();
+      const app = await buildApp(ctx, {
+        sessionSecret: "bench-session-secret-0123456789abcdefghij",
+      });
+      const ids: number[] = [];
+      for (let i = 0; i < APPROVALS; i++) {
+        const result = await registerStudent(
+          ctx,
+          {
+            full_name: `Bench Student ${i}`,
+            roll_number: `1BN22CS${String(i).padStart(4, "0")}`,
+            email: `bench${i}@college.test`,
+            password: "bench-password",
+            password_confirm: "bench-password",
+            phone: `+919845${String(100000 + i).padStart(6, "0")}`,
+            department: "CSE",
+            semester: 7,
+            graduation_year: 2027,
+            cgpa: 8,
+            active_backlogs: 0,
+            skills: "",
+          },
+          undefined,
+        );
+        if (result.ok) ids.push(result.value.studentId);
+      }
+      await upsertAdmin(ctx, "bench-admin@college.test", "bench-admin-password");
+      const client = await loginAs(app, "bench-admin@college.test", "bench-admin-password");
+      const token = await client.refreshCsrf();
+      const times: number[] = [];
+      for (const id of ids) {
+        const started = performance.now();
+        const response = await app.inject({
+          method: "POST",
+          url: `/admin/students/${id}/approve`,
+          headers: {
+            cookie: client.cookieHeader,
+            "content-type": "application/x-www-form-urlencoded",
+          },
+          payload: `_csrf=${encodeURIComponent(token)}`,
+        });
+        times.push(performance.now() - started);
+        if (response.statusCode !== 303) throw new Error(`approve answered ${response.statusCode}`);
+      }
+      times.sort((a, b) => a - b);
+      await dispatcher.stop(1000);
+      await app.close();
+      await close();
+      return {
+        kind,
+        approvals: times.length,
+        twilioLatencyMs: 1000,
+        p50ms: percentile(times, 50).toFixed(1),
+        p95ms: percentile(times, 95).toFixed(1),
+        maxms: times.at(-1)!.toFixed(1),
+      };
+    });
+  } finally {
+    await emulator.close();
+  }
+}
+
+const kinds: ("sqlite" | "postgres")[] = values.postgres ? ["sqlite", "postgres"] : ["sqlite"];
+console.log(
+  `node ${process.version}, ${MESSAGES} messages per throughput run, ${APPROVALS} approvals\n`,
+);
+for (const kind of kinds) {
+  for (const latency of [0, 100]) console.table([await throughput(kind, 1, latency)]);
+  if (kind === "postgres") console.table([await throughput(kind, 3, 100)]);
+  console.table([await approvalLatency(kind)]);
+}
+process.exit(0);
