@@ -1,3 +1,5 @@
+import { sql } from "kysely";
+
 /** Every difference between SQLite and PostgreSQL that the app cares about, in one place. */
 
 export type DialectName = "sqlite" | "postgres";
@@ -32,4 +34,14 @@ export function skipLocked<QB extends { forUpdate(): QB; skipLocked(): QB }>(
   dialect: DialectName,
 ): QB {
   return dialect === "postgres" ? query.forUpdate().skipLocked() : query;
+}
+
+/**
+ * A parameter as a typed SQL value for `INSERT ... SELECT`, where PostgreSQL cannot infer a
+ * parameter's type from the target column and would read it as text.
+ */
+export function typedValue(dialect: DialectName, value: string, type: "timestamptz" | "text") {
+  return dialect === "postgres" && type === "timestamptz"
+    ? sql<string>`cast(${value} as timestamptz)`
+    : sql<string>`${value}`;
 }

@@ -118,6 +118,80 @@ export interface SmsEarlyCallbacksTable {
   received_at: Timestamp;
 }
 
+export const JOB_TYPES = ["placement", "internship", "drive"] as const;
+export type JobType = (typeof JOB_TYPES)[number];
+
+export interface JobsTable {
+  id: Generated<number>;
+  company: string;
+  title: string;
+  type: JobType;
+  description: string;
+  location: string;
+  package_range: string;
+  official_link: string | null;
+  min_cgpa: number | null;
+  max_backlogs: number | null;
+  apply_by: Timestamp;
+  status: "open" | "closed";
+  /** How many "new opportunity" SMS were queued when it was posted. */
+  alert_sms_count: ColumnType<number, number | undefined, number>;
+  posted_by: number | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface JobDepartmentsTable {
+  job_id: number;
+  department: string;
+}
+export interface JobGraduationYearsTable {
+  job_id: number;
+  graduation_year: number;
+}
+export interface JobSemestersTable {
+  job_id: number;
+  semester: number;
+}
+
+export const APPLICATION_STATUSES = [
+  "applied",
+  "shortlisted",
+  "interview",
+  "selected",
+  "rejected",
+  "withdrawn",
+] as const;
+export type ApplicationStatus = (typeof APPLICATION_STATUSES)[number];
+
+export interface ApplicationsTable {
+  id: Generated<number>;
+  job_id: number;
+  student_id: number;
+  status: ApplicationStatus;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ApplicationEventsTable {
+  id: Generated<number>;
+  application_id: number;
+  from_status: ApplicationStatus | null;
+  to_status: ApplicationStatus;
+  by_user_id: number | null;
+  by_role: Role;
+  at: Timestamp;
+}
+
+export interface AnnouncementsTable {
+  id: Generated<number>;
+  title: string;
+  message: string;
+  sms_count: ColumnType<number, number | undefined, number>;
+  posted_by: number | null;
+  posted_at: Timestamp;
+}
+
 export interface DB {
   users: UsersTable;
   students: StudentsTable;
@@ -125,7 +199,17 @@ export interface DB {
   sms_messages: SmsMessagesTable;
   sms_dispatch_state: SmsDispatchStateTable;
   sms_early_callbacks: SmsEarlyCallbacksTable;
+  jobs: JobsTable;
+  job_departments: JobDepartmentsTable;
+  job_graduation_years: JobGraduationYearsTable;
+  job_semesters: JobSemestersTable;
+  applications: ApplicationsTable;
+  application_events: ApplicationEventsTable;
+  announcements: AnnouncementsTable;
 }
+
+export type Job = Selectable<JobsTable>;
+export type Application = Selectable<ApplicationsTable>;
 
 export type User = Selectable<UsersTable>;
 export type NewUser = Insertable<UsersTable>;

@@ -1,8 +1,17 @@
 import type { Kysely } from "kysely";
+import { sql } from "kysely";
 import type { AppContext } from "../context.ts";
-import type { DB, SmsKind, SmsStatus, Student } from "../db/schema.ts";
+import { typedValue } from "../db/dialect.ts";
+import type { ApplicationStatus, DB, Job, SmsKind, SmsStatus, Student } from "../db/schema.ts";
+import { type EligibilityRules, eligibleStudentFilter } from "../jobs/eligibility.ts";
 import { countSegments } from "./encoding.ts";
-import { approvalSms, rejectionSms } from "./templates.ts";
+import {
+  announcementSms,
+  approvalSms,
+  jobPostedSms,
+  rejectionSms,
+  statusUpdateSms,
+} from "./templates.ts";
 
 /** Transactional messages (a decision about one student) go before bulk alerts. */
 export const PRIORITY_TRANSACTIONAL = 0;
@@ -115,4 +124,145 @@ export function notifyStudentRejected(
 /** After the transaction that queued messages has committed: send them now, not at the next poll. */
 export function signalQueued(ctx: Pick<AppContext, "wakeSmsDispatcher">): void {
   ctx.wakeSmsDispatcher?.();
+}
+
+export function notifyStatusChange(
+  trx: Kysely<DB>,
+  ctx: Pick<AppContext, "config" | "clock" | "smsLog">,
+  change: {
+    eventId: number;
+    student: StudentForSms;
+    job: Pick<Job, "company" | "title">;
+    to: ApplicationStatus;
+  },
+): Promise<QueueResult> {
+  return queueSms(trx, ctx, {
+    kind: "status_update",
+    dedupeKey: `status:${change.eventId}`,
+    studentId: change.student.id,
+    toE164: change.student.phone_e164,
+    body: statusUpdateSms.render({
+      fullName: change.student.full_name,
+      company: change.job.company,
+      title: change.job.title,
+      status: change.to,
+    }),
+    priority: PRIORITY_TRANSACTIONAL,
+    optedOut: change.student.sms_opted_out_at !== null,
+  });
+}
+
+/**
+ * One message per approved, not-opted-out student matching `filter`, in one INSERT ... SELECT
+ * inside the caller's transaction: no per-student loop, however many students there are. The body
+ * is the same for all, so it is encoded and counted once. Returns how many rows were queued.
+ */
+async function fanOut(
+  trx: Kysely<DB>,
+  ctx: Pick<AppContext, "config" | "clock" | "smsLog" | "dialect">,
+  fan: {
+    kind: SmsKind;
+    dedupePrefix: string;
+    body: string;
+    filter: ReturnType<typeof eligibleStudentFilter>;
+  },
+): Promise<number> {
+  if (!ctx.config.SMS_ENABLED) {
+    ctx.smsLog.info({ kind: fan.kind }, "skipped: SMS is disabled (no fan-out)");
+    return 0;
+  }
+  const { encoding, segments } = countSegments(fan.body);
+  const now = typedValue(ctx.dialect, ctx.clock.now().toISOString(), "timestamptz");
+  const selection = trx
+    .selectFrom("students")
+    .where(fan.filter)
+    .where("students.sms_opted_out_at", "is", null)
+    .select([
+      sql.lit(fan.kind).as("kind"),
+      sql.lit(PRIORITY_BULK).as("priority"),
+      sql<string>`${fan.dedupePrefix} || cast(students.id as text)`.as("dedupe_key"),
+      "students.id as student_id",
+      "students.phone_e164 as to_e164",
+      sql<string>`${fan.body}`.as("body"),
+      sql.lit(encoding).as("encoding"),
+      sql.lit(segments).as("segments"),
+      sql.lit("queued").as("status"),
+      now.as("next_attempt_at"),
+      now.as("created_at"),
+      now.as("updated_at"),
+    ]);
+  const result = await trx
+    .insertInto("sms_messages")
+    .columns([
+      "kind",
+      "priority",
+      "dedupe_key",
+      "student_id",
+      "to_e164",
+      "body",
+      "encoding",
+      "segments",
+      "status",
+      "next_attempt_at",
+      "created_at",
+      "updated_at",
+    ])
+    .expression(selection)
+    .onConflict((oc) => oc.column("dedupe_key").doNothing())
+    .executeTakeFirst();
+  const queued = Number(result.numInsertedOrUpdatedRows ?? 0);
+  ctx.smsLog.info({ kind: fan.kind, queued, segmentsEach: segments }, "queued (fan-out)");
+  return queued;
+}
+
+export function jobAlertBody(
+  job: Pick<Job, "company" | "title" | "type" | "apply_by">,
+  formatDate: (iso: string) => string,
+): string {
+  return jobPostedSms.render({
+    company: job.company,
+    title: job.title,
+    type: job.type,
+    applyBy: formatDate(job.apply_by),
+  });
+}
+
+/** "New opportunity" for every eligible student: the posting's fan-out. */
+export function queueJobAlerts(
+  trx: Kysely<DB>,
+  ctx: Pick<AppContext, "config" | "clock" | "smsLog" | "dialect">,
+  job: Pick<Job, "id" | "company" | "title" | "type" | "apply_by">,
+  rules: EligibilityRules,
+  body: string,
+): Promise<number> {
+  return fanOut(trx, ctx, {
+    kind: "job_posted",
+    dedupePrefix: `job:${job.id}:student:`,
+    body,
+    filter: eligibleStudentFilter(rules),
+  });
+}
+
+export function announcementBody(announcement: { title: string; message: string }): string {
+  return announcementSms.render(announcement);
+}
+
+/** An announcement to every approved, not-opted-out student. */
+export function queueAnnouncementSms(
+  trx: Kysely<DB>,
+  ctx: Pick<AppContext, "config" | "clock" | "smsLog" | "dialect">,
+  announcement: { id: number; title: string; message: string },
+): Promise<number> {
+  return fanOut(trx, ctx, {
+    kind: "custom",
+    dedupePrefix: `announcement:${announcement.id}:student:`,
+    body: announcementBody(announcement),
+    filter: eligibleStudentFilter({
+      departments: [],
+      graduationYears: [],
+      semesters: [],
+      minCgpa: null,
+      maxBacklogs: null,
+    }),
+  });
 }

@@ -37,3 +37,41 @@ export const testSms: SmsTemplate<{ time: string }> = {
   id: "test",
   render: ({ time }) => `Test message from Placement Portal. Time: ${time}`,
 };
+
+const STATUS_WORDS: Record<string, string> = {
+  applied: "Applied",
+  shortlisted: "Shortlisted",
+  interview: "Interview",
+  selected: "Selected",
+  rejected: "Rejected",
+  withdrawn: "Withdrawn",
+};
+
+export const statusUpdateSms: SmsTemplate<{
+  fullName: string;
+  company: string;
+  title: string;
+  status: string;
+}> = {
+  id: "status_update",
+  render: ({ fullName, company, title, status }) =>
+    `Dear ${firstName(fullName)}, your status for ${clip(company, 40)} - ${clip(title, 40)} has been updated to '${
+      STATUS_WORDS[status] ?? status
+    }'. Check the Placement Portal for details.`,
+};
+
+export const jobPostedSms: SmsTemplate<{
+  company: string;
+  title: string;
+  type: string;
+  applyBy: string;
+}> = {
+  id: "job_posted",
+  render: ({ company, title, type, applyBy }) =>
+    `New opportunity: ${clip(company, 40)} - ${clip(title, 40)} (${type}). You are eligible. Apply by ${applyBy} on the Placement Portal.`,
+};
+
+export const announcementSms: SmsTemplate<{ title: string; message: string }> = {
+  id: "announcement",
+  render: ({ title, message }) => `Placement Office: ${clip(title, 60)}. ${clip(message, 400)}`,
+};

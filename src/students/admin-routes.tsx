@@ -16,7 +16,6 @@ import { DEPARTMENTS } from "./departments.ts";
 import {
   academicSchema,
   approveStudents,
-  countStudents,
   findStudent,
   listStudents,
   type QueueStatus,
@@ -30,31 +29,6 @@ import { AcademicSummary, sendResume } from "./student-routes.tsx";
 
 type StudentList = Awaited<ReturnType<typeof listStudents>>;
 type StudentRow = NonNullable<Awaited<ReturnType<typeof findStudent>>>;
-
-function DashboardPage({
-  page,
-  counts,
-}: {
-  page: PageContext;
-  counts: { pending: number; approved: number };
-}) {
-  return (
-    <Layout page={page} title="Admin dashboard">
-      <ul class="counters">
-        <li>
-          <a href="/admin/students?status=pending">
-            <strong>{counts.pending}</strong> pending registrations
-          </a>
-        </li>
-        <li>
-          <a href="/admin/students?status=approved">
-            <strong>{counts.approved}</strong> approved students
-          </a>
-        </li>
-      </ul>
-    </Layout>
-  );
-}
 
 function QueuePage({
   page,
@@ -331,12 +305,6 @@ export async function adminStudentRoutes(app: FastifyInstance) {
       );
     return row;
   }
-
-  app.get("/", async (request, reply) =>
-    reply.html(
-      <DashboardPage page={pageContext(request, reply)} counts={await countStudents(ctx)} />,
-    ),
-  );
 
   app.get<{
     Querystring: {

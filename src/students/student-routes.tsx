@@ -54,30 +54,6 @@ export function AcademicSummary({ student }: { student: StudentRow }) {
   );
 }
 
-function DashboardPage({ page, student }: { page: PageContext; student: StudentRow }) {
-  return (
-    <Layout page={page} title={`Welcome, ${student.full_name.split(" ")[0]}`}>
-      <section class="card">
-        <h2>Your profile</h2>
-        <AcademicSummary student={student} />
-        <p>
-          <a href="/student/profile">Edit your phone, skills or resume</a>
-          {student.resume_path ? (
-            <>
-              {" · "}
-              <a href="/student/resume">View your resume</a>
-            </>
-          ) : null}
-        </p>
-      </section>
-      <section class="card">
-        <h2>Jobs</h2>
-        <p>Job postings you are eligible for will appear here.</p>
-      </section>
-    </Layout>
-  );
-}
-
 function ProfilePage({
   page,
   student,
@@ -138,11 +114,6 @@ export async function studentRoutes(app: FastifyInstance) {
     if (!student) throw new HttpError(404, "Your profile was not found.");
     return student;
   }
-
-  app.get("/", async (request, reply) => {
-    const student = await ownStudent(currentStudentId(request));
-    return reply.html(<DashboardPage page={pageContext(request, reply)} student={student} />);
-  });
 
   app.get("/profile", async (request, reply) => {
     const student = await ownStudent(currentStudentId(request));

@@ -184,11 +184,4 @@ export function Pagination({
   );
 }
 
-export function formatDateTime(iso: string | null): string {
-  if (!iso) return "—";
-  return new Date(iso).toLocaleString("en-IN", {
-    dateStyle: "medium",
-    timeStyle: "short",
-    timeZone: "Asia/Kolkata",
-  });
-}
+export { formatDateTime } from "./time.ts";

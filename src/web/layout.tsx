@@ -9,12 +9,16 @@ function Nav({ page }: { page: PageContext }) {
           ["/admin", "Dashboard"],
           ["/admin/students?status=pending", "Verification queue"],
           ["/admin/students?status=approved", "Students"],
+          ["/admin/jobs", "Jobs"],
+          ["/admin/announcements", "Announcements"],
           ["/admin/sms", "SMS"],
           ["/admin/audit", "Audit log"],
         ]
       : user?.role === "student"
         ? [
             ["/student", "Dashboard"],
+            ["/student/jobs", "Jobs"],
+            ["/student/applications", "My applications"],
             ["/student/profile", "My profile"],
           ]
         : [

@@ -1,7 +1,9 @@
 import type { Migration } from "kysely";
 import * as foundation from "./2026-11-25-foundation.ts";
+import * as jobsApplications from "./2026-11-25-jobs-applications.ts";
 
 /** Every migration, by name. Names sort in the order they run: date first. */
 export const migrations: Record<string, Migration> = {
   "2026-11-25-foundation": foundation,
+  "2026-11-25-jobs-applications": jobsApplications,
 };

@@ -1,0 +1,131 @@
+import type { FastifyInstance } from "fastify";
+import { currentActor, flash, requireRole } from "../web/auth.ts";
+import {
+  Field,
+  FormErrorSummary,
+  type FormState,
+  formatDateTime,
+  TextAreaField,
+} from "../web/components.tsx";
+import { formValues, parseForm } from "../web/forms.ts";
+import { CsrfField, Layout } from "../web/layout.tsx";
+import { type PageContext, pageContext } from "../web/page.ts";
+import {
+  announcementSchema,
+  deleteAnnouncement,
+  listAnnouncements,
+  postAnnouncement,
+} from "./service.ts";
+
+type Announcement = Awaited<ReturnType<typeof listAnnouncements>>[number];
+
+function AnnouncementsPage({
+  page,
+  form,
+  rows,
+}: {
+  page: PageContext;
+  form: FormState;
+  rows: Announcement[];
+}) {
+  const sendSms = form.values.send_sms !== undefined ? form.values.send_sms === "on" : true;
+  return (
+    <Layout page={page} title="Announcements">
+      <FormErrorSummary form={form} />
+      <form method="post" action="/admin/announcements" class="card" novalidate>
+        <CsrfField token={page.csrfToken} />
+        <Field form={form} name="title" label="Title" required />
+        <TextAreaField form={form} name="message" label="Message" rows={4} />
+        <label class="check">
+          <input type="checkbox" name="send_sms" checked={sendSms} /> Also send it as an SMS to
+          every approved student (except those who opted out)
+        </label>
+        <button type="submit">Post announcement</button>
+      </form>
+      {rows.length === 0 ? (
+        <p class="empty">No announcements yet.</p>
+      ) : (
+        rows.map((a) => (
+          <article class="card">
+            <h2 safe>{a.title}</h2>
+            <p class="hint" safe>
+              {`${formatDateTime(a.posted_at)}${a.sms_count > 0 ? ` · sent by SMS to ${a.sms_count} students` : ""}`}
+            </p>
+            <p class="pre" safe>
+              {a.message}
+            </p>
+            <form method="post" action={`/admin/announcements/${a.id}/delete`}>
+              <CsrfField token={page.csrfToken} />
+              <button type="submit" class="link">
+                Delete
+              </button>
+            </form>
+          </article>
+        ))
+      )}
+    </Layout>
+  );
+}
+
+export async function announcementRoutes(app: FastifyInstance) {
+  const ctx = app.ctx;
+  app.addHook("onRequest", requireRole("admin"));
+
+  app.get("/announcements", async (request, reply) =>
+    reply.html(
+      <AnnouncementsPage
+        page={pageContext(request, reply)}
+        form={{ values: {}, errors: {} }}
+        rows={await listAnnouncements(ctx, 50)}
+      />,
+    ),
+  );
+
+  app.post("/announcements", async (request, reply) => {
+    const parsed = parseForm(announcementSchema, request.body);
+    if (!parsed.ok) {
+      const values = formValues(request.body);
+      values.send_sms = (request.body as Record<string, unknown>)?.send_sms ? "on" : "";
+      return reply
+        .code(422)
+        .html(
+          <AnnouncementsPage
+            page={pageContext(request, reply)}
+            form={{ values, errors: parsed.errors }}
+            rows={await listAnnouncements(ctx, 50)}
+          />,
+        );
+    }
+    const result = await postAnnouncement(ctx, currentActor(request), parsed.data);
+    flash(
+      request,
+      "success",
+      parsed.data.send_sms
+        ? `Announcement posted; ${result.sms} SMS queued (${result.sms * result.segmentsEach} segments).`
+        : "Announcement posted (no SMS).",
+    );
+    return reply.redirect("/admin/announcements", 303);
+  });
+
+  app.post<{ Params: { id: number } }>(
+    "/announcements/:id/delete",
+    {
+      schema: {
+        params: {
+          type: "object",
+          properties: { id: { type: "integer", minimum: 1 } },
+          required: ["id"],
+        },
+      },
+    },
+    async (request, reply) => {
+      const deleted = await deleteAnnouncement(ctx, currentActor(request), request.params.id);
+      flash(
+        request,
+        deleted ? "success" : "info",
+        deleted ? "Announcement deleted." : "That announcement was already deleted.",
+      );
+      return reply.redirect("/admin/announcements", 303);
+    },
+  );
+}

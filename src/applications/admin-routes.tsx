@@ -1,0 +1,320 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { APPLICATION_STATUSES, type ApplicationStatus } from "../db/schema.ts";
+import { findJob } from "../jobs/service.ts";
+import { DEPARTMENTS } from "../students/departments.ts";
+import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
+import { Pagination } from "../web/components.tsx";
+import { CsrfField, Layout } from "../web/layout.tsx";
+import { pageContext } from "../web/page.ts";
+import {
+  APPLICANTS_PAGE_SIZE,
+  type ApplicantFilters,
+  applicantsCsv,
+  changeStatus,
+  listApplicants,
+} from "./service.ts";
+import { ADMIN_TARGETS, type AdminTarget, STATUS_LABELS, TRANSITIONS } from "./status.ts";
+
+interface ApplicantsQuery {
+  status?: ApplicationStatus | "";
+  department?: string;
+  min_cgpa?: number | "";
+  page: number;
+}
+
+const applicantsQuerySchema = {
+  type: "object",
+  properties: {
+    status: { type: "string", enum: ["", ...APPLICATION_STATUSES] },
+    department: { type: "string", maxLength: 20 },
+    min_cgpa: {
+      anyOf: [
+        { type: "number", minimum: 0, maximum: 10 },
+        { type: "string", maxLength: 0 },
+      ],
+    },
+    page: { type: "integer", minimum: 1, default: 1 },
+  },
+} as const;
+
+function filtersOf(q: ApplicantsQuery): ApplicantFilters {
+  return {
+    status: q.status || undefined,
+    department: q.department || undefined,
+    minCgpa: typeof q.min_cgpa === "number" ? q.min_cgpa : undefined,
+    page: q.page,
+  };
+}
+
+/** The status change form posts `to` and one or many `ids`; `back` is where to return. */
+function parseChange(body: unknown): { ids: number[]; to: AdminTarget | null; back: string } {
+  const b = (body ?? {}) as Record<string, unknown>;
+  const raw = Array.isArray(b.ids) ? b.ids : b.ids !== undefined ? [b.ids] : [];
+  const ids = raw.map(Number).filter((n) => Number.isInteger(n) && n > 0);
+  const to = ADMIN_TARGETS.includes(b.to as AdminTarget) ? (b.to as AdminTarget) : null;
+  const back =
+    typeof b.back === "string" && /^\/admin\/jobs\/\d+\/applicants(\?[\w=&%.-]*)?$/.test(b.back)
+      ? b.back
+      : "/admin/jobs";
+  return { ids, to, back };
+}
+
+export async function adminApplicationRoutes(app: FastifyInstance) {
+  const ctx = app.ctx;
+  app.addHook("onRequest", requireRole("admin"));
+
+  app.get<{ Params: { id: number }; Querystring: ApplicantsQuery }>(
+    "/jobs/:id/applicants",
+    {
+      schema: {
+        params: {
+          type: "object",
+          properties: { id: { type: "integer", minimum: 1 } },
+          required: ["id"],
+        },
+        querystring: applicantsQuerySchema,
+      },
+    },
+    async (request, reply) => {
+      const job = await findJob(ctx, request.params.id);
+      if (!job) throw new HttpError(404, "There is no such job.");
+      const filters = filtersOf(request.query);
+      const list = await listApplicants(ctx, job.id, filters);
+      const page = pageContext(request, reply);
+      const query = {
+        status: filters.status,
+        department: filters.department,
+        min_cgpa: filters.minCgpa,
+      };
+      const qs = new URLSearchParams(
+        Object.entries(query).flatMap(([k, v]) => (v === undefined ? [] : [[k, String(v)]])),
+      ).toString();
+      const back = `/admin/jobs/${job.id}/applicants${qs ? `?${qs}` : ""}`;
+      return reply.html(
+        <Layout page={page} title={`Applicants: ${job.company} — ${job.title}`}>
+          <p>
+            <a href={`/admin/jobs/${job.id}`}>Job details</a> ·{" "}
+            <a href={`/admin/jobs/${job.id}/applicants.csv${qs ? `?${qs}` : ""}`}>
+              Export these as CSV
+            </a>
+          </p>
+          <ul class="counters small">
+            {APPLICATION_STATUSES.filter((s) => list.byStatus.has(s)).map((s) => (
+              <li>
+                <a href={`/admin/jobs/${job.id}/applicants?status=${s}`}>
+                  <strong>{list.byStatus.get(s) ?? 0}</strong> {STATUS_LABELS[s]}
+                </a>
+              </li>
+            ))}
+          </ul>
+          <form
+            method="get"
+            action={`/admin/jobs/${job.id}/applicants`}
+            class="filters"
+            aria-label="Filter applicants"
+          >
+            <label>
+              Status
+              <select name="status">
+                <option value="">All</option>
+                {APPLICATION_STATUSES.map((s) => (
+                  <option value={s} selected={filters.status === s}>
+                    {STATUS_LABELS[s]}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              Department
+              <select name="department">
+                <option value="">All</option>
+                {DEPARTMENTS.map((d) => (
+                  <option value={d.code} selected={filters.department === d.code}>
+                    {d.code}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              Minimum CGPA{" "}
+              <input
+                type="number"
+                name="min_cgpa"
+                step="0.01"
+                min="0"
+                max="10"
+                value={filters.minCgpa?.toString() ?? ""}
+              />
+            </label>
+            <button type="submit">Filter</button>
+          </form>
+          <p>
+            {list.total} {list.total === 1 ? "applicant" : "applicants"}
+          </p>
+          {list.rows.length === 0 ? (
+            <p class="empty">No applicants match.</p>
+          ) : (
+            <form method="post" action="/admin/applications/status">
+              <CsrfField token={page.csrfToken} />
+              <input type="hidden" name="back" value={back} />
+              <div class="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">
+                        <span class="visually-hidden">Select</span>
+                      </th>
+                      <th scope="col">Name</th>
+                      <th scope="col">Roll number</th>
+                      <th scope="col">Dept</th>
+                      <th scope="col">Year</th>
+                      <th scope="col">CGPA</th>
+                      <th scope="col">Backlogs</th>
+                      <th scope="col">Status</th>
+                      <th scope="col">Move to</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {list.rows.map((a) => (
+                      <tr>
+                        <td>
+                          <input
+                            type="checkbox"
+                            name="ids"
+                            value={String(a.id)}
+                            aria-label={`Select ${a.full_name}`}
+                          />
+                        </td>
+                        <td>
+                          <a href={`/admin/students/${a.student_id}`} safe>
+                            {a.full_name}
+                          </a>
+                        </td>
+                        <td safe>{a.roll_number}</td>
+                        <td safe>{a.department}</td>
+                        <td>{a.graduation_year}</td>
+                        <td safe>{a.cgpa.toFixed(2)}</td>
+                        <td>{a.active_backlogs}</td>
+                        <td>
+                          <span class={`status status-${a.status}`}>{STATUS_LABELS[a.status]}</span>
+                        </td>
+                        <td class="row-actions">
+                          {TRANSITIONS[a.status]
+                            .filter((to): to is AdminTarget => to !== "withdrawn")
+                            .map((to) => (
+                              <button
+                                type="submit"
+                                class="small"
+                                formaction={`/admin/applications/${a.id}/status?to=${to}`}
+                                aria-label={`${STATUS_LABELS[to]}: ${a.full_name}`}
+                              >
+                                {STATUS_LABELS[to]}
+                              </button>
+                            ))}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+              <div class="buttons">
+                <label>
+                  Move the selected to{" "}
+                  <select name="to">
+                    {ADMIN_TARGETS.map((s) => (
+                      <option value={s}>{STATUS_LABELS[s]}</option>
+                    ))}
+                  </select>
+                </label>
+                <button type="submit">Apply to selected</button>
+              </div>
+            </form>
+          )}
+          <Pagination
+            page={filters.page}
+            pageSize={APPLICANTS_PAGE_SIZE}
+            total={list.total}
+            baseUrl={`/admin/jobs/${job.id}/applicants`}
+            query={query}
+          />
+        </Layout>,
+      );
+    },
+  );
+
+  app.get<{ Params: { id: number }; Querystring: ApplicantsQuery }>(
+    "/jobs/:id/applicants.csv",
+    {
+      schema: {
+        params: {
+          type: "object",
+          properties: { id: { type: "integer", minimum: 1 } },
+          required: ["id"],
+        },
+        querystring: applicantsQuerySchema,
+      },
+    },
+    async (request, reply) => {
+      const job = await findJob(ctx, request.params.id);
+      if (!job) throw new HttpError(404, "There is no such job.");
+      const csv = await applicantsCsv(ctx, job.id, filtersOf(request.query));
+      const name = `${job.company}-${job.title}`.replace(/[^A-Za-z0-9-]+/g, "-").slice(0, 60);
+      return reply
+        .type("text/csv; charset=utf-8")
+        .header("Content-Disposition", `attachment; filename="applicants-${name}.csv"`)
+        .header("Cache-Control", "private, no-store")
+        .send(csv);
+    },
+  );
+
+  async function handleChange(
+    request: FastifyRequest,
+    ids: number[],
+    to: AdminTarget | null,
+    back: string,
+  ) {
+    if (!to) {
+      flash(request, "error", "Choose a status.");
+    } else if (ids.length === 0) {
+      flash(request, "error", "Select at least one applicant.");
+    } else {
+      const { changed, problems } = await changeStatus(ctx, currentActor(request), ids, to);
+      if (changed > 0) {
+        flash(
+          request,
+          "success",
+          `${changed} moved to ${STATUS_LABELS[to]}; ${changed === 1 ? "the student is" : "each student is"} notified by SMS.`,
+        );
+      }
+      if (problems.length > 0)
+        flash(request, changed > 0 ? "info" : "error", `Not changed: ${problems.join("; ")}.`);
+    }
+    return back;
+  }
+
+  app.post<{ Params: { id: number }; Querystring: { to?: string } }>(
+    "/applications/:id/status",
+    {
+      schema: {
+        params: {
+          type: "object",
+          properties: { id: { type: "integer", minimum: 1 } },
+          required: ["id"],
+        },
+      },
+    },
+    async (request, reply) => {
+      const parsed = parseChange({
+        ...(request.body as object),
+        to: request.query.to ?? (request.body as { to?: string })?.to,
+      });
+      const back = await handleChange(request, [request.params.id], parsed.to, parsed.back);
+      return reply.redirect(back, 303);
+    },
+  );
+
+  app.post("/applications/status", async (request, reply) => {
+    const { ids, to, back } = parseChange(request.body);
+    return reply.redirect(await handleChange(request, ids, to, back), 303);
+  });
+}

@@ -1,0 +1,376 @@
+import { stringify } from "csv-stringify/sync";
+import type { Kysely } from "kysely";
+import type { SessionUser } from "../accounts/service.ts";
+import { type Actor, recordAudit } from "../audit/service.ts";
+import type { AppContext } from "../context.ts";
+import { isUniqueViolation } from "../db/dialect.ts";
+import type { ApplicationStatus, DB } from "../db/schema.ts";
+import { closedReasons, ineligibilityReasons } from "../jobs/eligibility.ts";
+import { findJob } from "../jobs/service.ts";
+import { notifyStatusChange, signalQueued } from "../sms/notify.ts";
+import { STATUS_LABELS, transitionProblem } from "./status.ts";
+
+export type ApplyResult =
+  | { ok: true; applicationId: number }
+  | { ok: false; reason: "not_found" | "already_applied" | "not_eligible"; message: string };
+
+/**
+ * A student applies. Eligibility and the deadline are checked here, on the server, whatever the
+ * page showed; one application per student and job, by a unique constraint.
+ */
+export async function applyToJob(
+  ctx: AppContext,
+  studentId: number,
+  jobId: number,
+): Promise<ApplyResult> {
+  const job = await findJob(ctx, jobId);
+  if (!job) return { ok: false, reason: "not_found", message: "There is no such job." };
+  const student = await ctx.db
+    .selectFrom("students")
+    .selectAll()
+    .where("id", "=", studentId)
+    .executeTakeFirstOrThrow();
+  const reasons = [
+    ...closedReasons(job, ctx.clock.now()),
+    ...ineligibilityReasons(job.rules, student),
+  ];
+  if (reasons.length > 0) {
+    return {
+      ok: false,
+      reason: "not_eligible",
+      message: `You cannot apply: ${reasons.join("; ")}.`,
+    };
+  }
+  const now = ctx.clock.now().toISOString();
+  try {
+    const id = await ctx.db.transaction().execute(async (trx) => {
+      const application = await trx
+        .insertInto("applications")
+        .values({
+          job_id: jobId,
+          student_id: studentId,
+          status: "applied",
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) => oc.columns(["job_id", "student_id"]).doNothing())
+        .returning("id")
+        .executeTakeFirst();
+      if (!application) return null;
+      await trx
+        .insertInto("application_events")
+        .values({
+          application_id: application.id,
+          from_status: null,
+          to_status: "applied",
+          by_user_id: null,
+          by_role: "student",
+          at: now,
+        })
+        .execute();
+      return application.id;
+    });
+    if (id === null) {
+      return {
+        ok: false,
+        reason: "already_applied",
+        message: "You have already applied to this job.",
+      };
+    }
+    return { ok: true, applicationId: id };
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      return {
+        ok: false,
+        reason: "already_applied",
+        message: "You have already applied to this job.",
+      };
+    }
+    throw error;
+  }
+}
+
+interface Change {
+  applicationId: number;
+  problem?: string;
+}
+
+/** Moves one application inside the caller's transaction; records the event; queues the SMS. */
+async function transition(
+  trx: Kysely<DB>,
+  ctx: AppContext,
+  who: { id: number; role: "admin" | "student" },
+  applicationId: number,
+  to: ApplicationStatus,
+  notify: boolean,
+): Promise<Change> {
+  const row = await trx
+    .selectFrom("applications")
+    .innerJoin("jobs", "jobs.id", "applications.job_id")
+    .innerJoin("students", "students.id", "applications.student_id")
+    .select([
+      "applications.id",
+      "applications.status",
+      "applications.student_id",
+      "jobs.company",
+      "jobs.title",
+      "students.full_name",
+      "students.roll_number",
+      "students.phone_e164",
+      "students.sms_opted_out_at",
+    ])
+    .where("applications.id", "=", applicationId)
+    .executeTakeFirst();
+  if (!row) return { applicationId, problem: "no such application" };
+  const problem = transitionProblem(row.status, to);
+  if (problem)
+    return { applicationId, problem: `${row.full_name} (${row.roll_number}): ${problem}` };
+  const now = ctx.clock.now().toISOString();
+  // Guarded by the status we read: a concurrent change of the same application wins, this one stops.
+  const updated = await trx
+    .updateTable("applications")
+    .set({ status: to, updated_at: now })
+    .where("id", "=", applicationId)
+    .where("status", "=", row.status)
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) !== 1) {
+    return {
+      applicationId,
+      problem: `${row.full_name} (${row.roll_number}): changed by someone else meanwhile`,
+    };
+  }
+  const event = await trx
+    .insertInto("application_events")
+    .values({
+      application_id: applicationId,
+      from_status: row.status,
+      to_status: to,
+      by_user_id: who.id,
+      by_role: who.role,
+      at: now,
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  if (notify) {
+    await notifyStatusChange(trx, ctx, {
+      eventId: event.id,
+      student: {
+        id: row.student_id,
+        full_name: row.full_name,
+        roll_number: row.roll_number,
+        phone_e164: row.phone_e164,
+        sms_opted_out_at: row.sms_opted_out_at,
+      },
+      job: row,
+      to,
+    });
+  }
+  return { applicationId };
+}
+
+/**
+ * An admin moves one or many applications to `to`, all in one transaction; each valid change
+ * queues its student's SMS. Invalid ones (a repeated click, a skipped stage) change nothing and
+ * come back with the reason.
+ */
+export async function changeStatus(
+  ctx: AppContext,
+  actor: Actor,
+  applicationIds: number[],
+  to: ApplicationStatus,
+) {
+  const ids = [...new Set(applicationIds)];
+  const changes = await ctx.db.transaction().execute(async (trx) => {
+    const results: Change[] = [];
+    for (const id of ids)
+      results.push(await transition(trx, ctx, { id: actor.id, role: "admin" }, id, to, true));
+    const changed = results.filter((r) => !r.problem).map((r) => r.applicationId);
+    if (changed.length > 0) {
+      await recordAudit(trx, ctx, actor, {
+        action: "application.status",
+        subject: `${changed.length} application${changed.length === 1 ? "" : "s"} to ${STATUS_LABELS[to]}`,
+        details: { to, applicationIds: changed },
+      });
+    }
+    return results;
+  });
+  const changed = changes.filter((c) => !c.problem).length;
+  if (changed > 0) signalQueued(ctx);
+  return { changed, problems: changes.flatMap((c) => (c.problem ? [c.problem] : [])) };
+}
+
+/** The student withdraws their own application, before a decision. No SMS: they did it. */
+export async function withdrawApplication(
+  ctx: AppContext,
+  user: SessionUser,
+  applicationId: number,
+) {
+  return ctx.db.transaction().execute(async (trx) => {
+    const own = await trx
+      .selectFrom("applications")
+      .select("id")
+      .where("id", "=", applicationId)
+      .where("student_id", "=", user.studentId ?? -1)
+      .executeTakeFirst();
+    if (!own) return { problem: "There is no such application of yours." };
+    const change = await transition(
+      trx,
+      ctx,
+      { id: user.id, role: "student" },
+      applicationId,
+      "withdrawn",
+      false,
+    );
+    return change.problem
+      ? { problem: `You cannot withdraw it: ${change.problem.split(": ").pop()}.` }
+      : { problem: null };
+  });
+}
+
+export const APPLICANTS_PAGE_SIZE = 50;
+
+export interface ApplicantFilters {
+  status?: ApplicationStatus | undefined;
+  department?: string | undefined;
+  minCgpa?: number | undefined;
+  page: number;
+}
+
+function applicantsQuery(ctx: AppContext, jobId: number, filters: Omit<ApplicantFilters, "page">) {
+  let query = ctx.db
+    .selectFrom("applications")
+    .innerJoin("students", "students.id", "applications.student_id")
+    .innerJoin("users", "users.id", "students.user_id")
+    .where("applications.job_id", "=", jobId);
+  if (filters.status) query = query.where("applications.status", "=", filters.status);
+  if (filters.department) query = query.where("students.department", "=", filters.department);
+  if (filters.minCgpa !== undefined) query = query.where("students.cgpa", ">=", filters.minCgpa);
+  return query;
+}
+
+const applicantColumns = [
+  "applications.id",
+  "applications.status",
+  "applications.created_at",
+  "applications.updated_at",
+  "students.id as student_id",
+  "students.full_name",
+  "students.roll_number",
+  "students.department",
+  "students.graduation_year",
+  "students.cgpa",
+  "students.active_backlogs",
+  "students.phone_e164",
+  "users.email",
+] as const;
+
+export async function listApplicants(ctx: AppContext, jobId: number, filters: ApplicantFilters) {
+  const query = applicantsQuery(ctx, jobId, filters);
+  const [rows, total, byStatus] = await Promise.all([
+    query
+      .select(applicantColumns)
+      .orderBy("students.cgpa", "desc")
+      .orderBy("applications.id")
+      .limit(APPLICANTS_PAGE_SIZE)
+      .offset((filters.page - 1) * APPLICANTS_PAGE_SIZE)
+      .execute(),
+    query.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow(),
+    ctx.db
+      .selectFrom("applications")
+      .where("job_id", "=", jobId)
+      .select(["status", (eb) => eb.fn.countAll<number>().as("n")])
+      .groupBy("status")
+      .execute(),
+  ]);
+  return {
+    rows,
+    total: Number(total.n),
+    byStatus: new Map(byStatus.map((r) => [r.status, Number(r.n)])),
+  };
+}
+
+/** A cell a spreadsheet would run as a formula is prefixed with ' so it stays text. */
+function neutralise(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+/** The applicant list (all pages, same filters) as CSV. */
+export async function applicantsCsv(
+  ctx: AppContext,
+  jobId: number,
+  filters: Omit<ApplicantFilters, "page">,
+): Promise<string> {
+  const rows = await applicantsQuery(ctx, jobId, filters)
+    .select(applicantColumns)
+    .orderBy("students.cgpa", "desc")
+    .orderBy("applications.id")
+    .execute();
+  return stringify(
+    rows.map((r) => [
+      neutralise(r.roll_number),
+      neutralise(r.full_name),
+      neutralise(r.email),
+      r.phone_e164,
+      r.department,
+      r.graduation_year,
+      r.cgpa.toFixed(2),
+      r.active_backlogs,
+      STATUS_LABELS[r.status],
+      r.created_at,
+    ]),
+    {
+      header: true,
+      columns: [
+        "Roll number",
+        "Name",
+        "Email",
+        "Phone",
+        "Department",
+        "Graduation year",
+        "CGPA",
+        "Active backlogs",
+        "Status",
+        "Applied at",
+      ],
+      bom: true,
+    },
+  );
+}
+
+/** A student's own applications, each with its timeline. */
+export async function studentApplications(ctx: AppContext, studentId: number) {
+  const applications = await ctx.db
+    .selectFrom("applications")
+    .innerJoin("jobs", "jobs.id", "applications.job_id")
+    .select([
+      "applications.id",
+      "applications.status",
+      "applications.created_at",
+      "applications.updated_at",
+      "jobs.id as job_id",
+      "jobs.company",
+      "jobs.title",
+      "jobs.type",
+    ])
+    .where("applications.student_id", "=", studentId)
+    .orderBy("applications.created_at", "desc")
+    .orderBy("applications.id", "desc")
+    .execute();
+  const events =
+    applications.length === 0
+      ? []
+      : await ctx.db
+          .selectFrom("application_events")
+          .selectAll()
+          .where(
+            "application_id",
+            "in",
+            applications.map((a) => a.id),
+          )
+          .orderBy("id")
+          .execute();
+  return applications.map((a) => ({
+    ...a,
+    events: events.filter((e) => e.application_id === a.id),
+  }));
+}

@@ -1,0 +1,213 @@
+import type { FastifyInstance } from "fastify";
+import { listAnnouncements } from "../announcements/service.ts";
+import { studentApplications } from "../applications/service.ts";
+import { ApplicationsTable } from "../applications/student-routes.tsx";
+import { jobsForStudent } from "../jobs/service.ts";
+import { JobCards } from "../jobs/student-routes.tsx";
+import { DEPARTMENTS } from "../students/departments.ts";
+import { findStudent } from "../students/service.ts";
+import { AcademicSummary } from "../students/student-routes.tsx";
+import { currentStudentId, HttpError, requireRole } from "../web/auth.ts";
+import { formatDateTime } from "../web/components.tsx";
+import { Layout } from "../web/layout.tsx";
+import { pageContext } from "../web/page.ts";
+import { adminDashboard, type DashboardFilters } from "./service.ts";
+
+function percent(rate: number): string {
+  return `${(rate * 100).toFixed(1)}%`;
+}
+
+export async function adminDashboardRoutes(app: FastifyInstance) {
+  const ctx = app.ctx;
+  app.addHook("onRequest", requireRole("admin"));
+
+  app.get<{ Querystring: { department?: string; year?: number | ""; company?: string } }>(
+    "/",
+    {
+      schema: {
+        querystring: {
+          type: "object",
+          properties: {
+            department: { type: "string", maxLength: 20 },
+            year: {
+              anyOf: [
+                { type: "integer", minimum: 1900, maximum: 2200 },
+                { type: "string", maxLength: 0 },
+              ],
+            },
+            company: { type: "string", maxLength: 100 },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const q = request.query;
+      const filters: DashboardFilters = {
+        department: q.department || undefined,
+        year: typeof q.year === "number" ? q.year : undefined,
+        company: q.company || undefined,
+      };
+      const d = await adminDashboard(ctx, filters);
+      const counters: [string, number, string][] = [
+        ["pending registrations", d.pending, "/admin/students?status=pending"],
+        ["approved students", d.approved, "/admin/students?status=approved"],
+        ["open jobs", d.openJobs, "/admin/jobs?status=open"],
+        ["applications", d.applications, "/admin/jobs"],
+        ["students selected", d.selected, "/admin/jobs"],
+      ];
+      return reply.html(
+        <Layout page={pageContext(request, reply)} title="Admin dashboard">
+          <form method="get" action="/admin" class="filters" aria-label="Filter the dashboard">
+            <label>
+              Department
+              <select name="department">
+                <option value="">All</option>
+                {DEPARTMENTS.map((dep) => (
+                  <option value={dep.code} selected={filters.department === dep.code}>
+                    {dep.code}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              Graduation year{" "}
+              <input type="number" name="year" value={filters.year?.toString() ?? ""} />
+            </label>
+            <label>
+              Company
+              <select name="company">
+                <option value="">All</option>
+                {d.companies.map((c) => (
+                  <option value={c} selected={filters.company === c} safe>
+                    {c}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <button type="submit">Filter</button>
+          </form>
+          <ul class="counters">
+            {counters.map(([label, value, href]) => (
+              <li>
+                <a href={href}>
+                  <strong>{value}</strong> <span safe>{label}</span>
+                </a>
+              </li>
+            ))}
+          </ul>
+          <h2>Placement summary by department</h2>
+          {d.departments.length === 0 ? (
+            <p class="empty">No approved students yet.</p>
+          ) : (
+            <div class="table-wrap">
+              <table class="summary">
+                <thead>
+                  <tr>
+                    <th scope="col">Department</th>
+                    <th scope="col">Students</th>
+                    <th scope="col">Applied</th>
+                    <th scope="col">Selected</th>
+                    <th scope="col">Placement rate</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {d.departments.map((row) => (
+                    <tr>
+                      <th scope="row" safe>
+                        {row.department}
+                      </th>
+                      <td>{row.students}</td>
+                      <td>{row.applied}</td>
+                      <td>{row.selected}</td>
+                      <td>
+                        <span class="bar" role="img" aria-label={`${percent(row.rate)} placed`}>
+                          <span class="bar-fill" style={`width: ${(row.rate * 100).toFixed(1)}%`} />
+                        </span>{" "}
+                        <span safe>{percent(row.rate)}</span>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </Layout>,
+      );
+    },
+  );
+}
+
+export async function studentDashboardRoutes(app: FastifyInstance) {
+  const ctx = app.ctx;
+  app.addHook("onRequest", requireRole("student"));
+
+  app.get("/", async (request, reply) => {
+    const studentId = currentStudentId(request);
+    const [student, announcements, jobs, applications] = await Promise.all([
+      findStudent(ctx, studentId),
+      listAnnouncements(ctx, 5),
+      jobsForStudent(ctx, studentId),
+      studentApplications(ctx, studentId),
+    ]);
+    if (!student) throw new HttpError(404, "Your profile was not found.");
+    const page = pageContext(request, reply);
+    const open = jobs.eligible.filter((j) => !j.applied);
+    return reply.html(
+      <Layout page={page} title={`Welcome, ${student.full_name.split(" ")[0]}`}>
+        <section class="card">
+          <h2>Announcements</h2>
+          {announcements.length === 0 ? (
+            <p class="empty">No announcements.</p>
+          ) : (
+            announcements.map((a) => (
+              <article class="announcement">
+                <h3 safe>{a.title}</h3>
+                <p class="hint" safe>
+                  {formatDateTime(a.posted_at)}
+                </p>
+                <p class="pre" safe>
+                  {a.message}
+                </p>
+              </article>
+            ))
+          )}
+        </section>
+        <section>
+          <h2>Open jobs for you ({open.length})</h2>
+          {open.length === 0 ? (
+            <p class="empty">Nothing new to apply to.</p>
+          ) : (
+            <JobCards rows={open.slice(0, 10)} showReasons={false} />
+          )}
+          <p>
+            <a href="/student/jobs">All jobs</a>
+          </p>
+        </section>
+        <section>
+          <h2>My applications</h2>
+          <ApplicationsTable
+            applications={applications.slice(0, 10)}
+            page={page}
+            timeline={false}
+          />
+          <p>
+            <a href="/student/applications">Timelines and withdrawal</a>
+          </p>
+        </section>
+        <section class="card">
+          <h2>Your profile</h2>
+          <AcademicSummary student={student} />
+          <p>
+            <a href="/student/profile">Edit your phone, skills or resume</a>
+            {student.resume_path ? (
+              <>
+                {" · "}
+                <a href="/student/resume">View your resume</a>
+              </>
+            ) : null}
+          </p>
+        </section>
+      </Layout>,
+    );
+  });
+}

@@ -1,0 +1,355 @@
+import type { FastifyInstance } from "fastify";
+import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
+import { formatDateTime, Pagination } from "../web/components.tsx";
+import { formValues, parseForm } from "../web/forms.ts";
+import { CsrfField, Layout } from "../web/layout.tsx";
+import { type PageContext, pageContext } from "../web/page.ts";
+import { toLocalInput } from "../web/time.ts";
+import { JobForm, RulesList } from "./pages.tsx";
+import {
+  createJob,
+  deleteJob,
+  findJob,
+  JOB_TYPE_LABELS,
+  JOBS_PAGE_SIZE,
+  type JobFilters,
+  type JobWithRules,
+  jobSchema,
+  listJobs,
+  previewAlert,
+  setJobStatus,
+  updateJob,
+} from "./service.ts";
+
+type JobList = Awaited<ReturnType<typeof listJobs>>;
+
+function JobsPage({
+  page,
+  list,
+  filters,
+}: {
+  page: PageContext;
+  list: JobList;
+  filters: JobFilters;
+}) {
+  return (
+    <Layout page={page} title="Jobs">
+      <p>
+        <a class="button" href="/admin/jobs/new">
+          Post a job
+        </a>
+      </p>
+      <form method="get" action="/admin/jobs" class="filters" aria-label="Filter jobs">
+        <label>
+          Search{" "}
+          <input type="search" name="q" value={filters.q ?? ""} placeholder="Company or title" />
+        </label>
+        <label>
+          Status
+          <select name="status">
+            <option value="">All</option>
+            <option value="open" selected={filters.status === "open"}>
+              Open
+            </option>
+            <option value="closed" selected={filters.status === "closed"}>
+              Closed
+            </option>
+          </select>
+        </label>
+        <button type="submit">Filter</button>
+      </form>
+      {list.rows.length === 0 ? (
+        <p class="empty">No jobs yet.</p>
+      ) : (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Company</th>
+                <th scope="col">Title</th>
+                <th scope="col">Type</th>
+                <th scope="col">Apply by</th>
+                <th scope="col">Status</th>
+                <th scope="col">Applicants</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.rows.map((j) => (
+                <tr>
+                  <td safe>{j.company}</td>
+                  <td>
+                    <a href={`/admin/jobs/${j.id}`} safe>
+                      {j.title}
+                    </a>
+                  </td>
+                  <td safe>{JOB_TYPE_LABELS[j.type]}</td>
+                  <td safe>{formatDateTime(j.apply_by)}</td>
+                  <td>
+                    <span class={`status status-${j.status}`}>{j.status}</span>
+                  </td>
+                  <td>
+                    <a href={`/admin/jobs/${j.id}/applicants`}>{j.applicants}</a>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <Pagination
+        page={filters.page}
+        pageSize={JOBS_PAGE_SIZE}
+        total={list.total}
+        baseUrl="/admin/jobs"
+        query={{ q: filters.q, status: filters.status }}
+      />
+    </Layout>
+  );
+}
+
+function jobFormValues(job: JobWithRules): Record<string, string> {
+  return {
+    company: job.company,
+    title: job.title,
+    type: job.type,
+    description: job.description,
+    location: job.location,
+    package_range: job.package_range,
+    official_link: job.official_link ?? "",
+    apply_by: toLocalInput(job.apply_by),
+    departments: job.rules.departments.join(","),
+    graduation_years: job.rules.graduationYears.join(","),
+    semesters: job.rules.semesters.join(","),
+    min_cgpa: job.min_cgpa?.toString() ?? "",
+    max_backlogs: job.max_backlogs?.toString() ?? "",
+  };
+}
+
+function JobPage({
+  page,
+  job,
+  form,
+  now,
+}: {
+  page: PageContext;
+  job: JobWithRules;
+  form: Record<string, string> | { values: Record<string, string>; errors: Record<string, string> };
+  now: Date;
+}) {
+  const state =
+    "errors" in form
+      ? (form as { values: Record<string, string>; errors: Record<string, string> })
+      : { values: form, errors: {} };
+  return (
+    <Layout page={page} title={`${job.company} — ${job.title}`}>
+      <p>
+        <span class={`status status-${job.status}`}>{job.status}</span> · apply by{" "}
+        <span safe>{formatDateTime(job.apply_by)}</span> ·{" "}
+        <a href={`/admin/jobs/${job.id}/applicants`}>Applicants</a> · alert SMS queued at posting:{" "}
+        {job.alert_sms_count}
+      </p>
+      <RulesList rules={job.rules} />
+      <section class="card actions">
+        <form
+          method="post"
+          action={`/admin/jobs/${job.id}/${job.status === "open" ? "close" : "reopen"}`}
+        >
+          <CsrfField token={page.csrfToken} />
+          <button type="submit" class="secondary">
+            {job.status === "open" ? "Close applications" : "Reopen applications"}
+          </button>
+        </form>
+        <form method="post" action={`/admin/jobs/${job.id}/delete`}>
+          <CsrfField token={page.csrfToken} />
+          <button type="submit" class="danger">
+            Delete job
+          </button>
+        </form>
+      </section>
+      <h2>Edit</h2>
+      <JobForm
+        page={page}
+        form={state}
+        action={`/admin/jobs/${job.id}`}
+        isNew={false}
+        preview={null}
+        now={now}
+      />
+    </Layout>
+  );
+}
+
+const idParams = {
+  type: "object",
+  properties: { id: { type: "integer", minimum: 1 } },
+  required: ["id"],
+} as const;
+
+export async function adminJobRoutes(app: FastifyInstance) {
+  const ctx = app.ctx;
+  app.addHook("onRequest", requireRole("admin"));
+
+  async function job(id: number): Promise<JobWithRules> {
+    const row = await findJob(ctx, id);
+    if (!row) throw new HttpError(404, "There is no such job.");
+    return row;
+  }
+
+  app.get<{ Querystring: { q?: string; status?: "open" | "closed" | ""; page: number } }>(
+    "/jobs",
+    {
+      schema: {
+        querystring: {
+          type: "object",
+          properties: {
+            q: { type: "string", maxLength: 100 },
+            status: { type: "string", enum: ["", "open", "closed"] },
+            page: { type: "integer", minimum: 1, default: 1 },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const filters: JobFilters = {
+        q: request.query.q || undefined,
+        status: request.query.status || undefined,
+        page: request.query.page,
+      };
+      return reply.html(
+        <JobsPage
+          page={pageContext(request, reply)}
+          list={await listJobs(ctx, filters)}
+          filters={filters}
+        />,
+      );
+    },
+  );
+
+  app.get("/jobs/new", async (request, reply) =>
+    reply.html(
+      <Layout page={pageContext(request, reply)} title="Post a job">
+        <JobForm
+          page={pageContext(request, reply)}
+          form={{ values: {}, errors: {} }}
+          action="/admin/jobs/new"
+          isNew
+          preview={null}
+          now={ctx.clock.now()}
+        />
+      </Layout>,
+    ),
+  );
+
+  app.post<{ Body: Record<string, unknown> }>("/jobs/new", async (request, reply) => {
+    const body = request.body ?? {};
+    const now = ctx.clock.now();
+    const parsed = parseForm(jobSchema(now, true), body);
+    const values = formValues(body);
+    values.send_sms = body.send_sms ? "on" : "";
+    if (!parsed.ok || body.intent === "preview") {
+      const page = pageContext(request, reply);
+      const preview = parsed.ok ? await previewAlert(ctx, parsed.data) : null;
+      return reply.code(parsed.ok ? 200 : 422).html(
+        <Layout page={page} title="Post a job">
+          <JobForm
+            page={page}
+            form={{ values, errors: parsed.ok ? {} : parsed.errors }}
+            action="/admin/jobs/new"
+            isNew
+            preview={preview}
+            now={now}
+          />
+        </Layout>,
+      );
+    }
+    const { id, alerts } = await createJob(ctx, currentActor(request), parsed.data);
+    flash(
+      request,
+      "success",
+      parsed.data.send_sms
+        ? `Job posted; ${alerts} SMS alerts queued.`
+        : "Job posted (no SMS alerts).",
+    );
+    return reply.redirect(`/admin/jobs/${id}`, 303);
+  });
+
+  app.get<{ Params: { id: number } }>(
+    "/jobs/:id",
+    { schema: { params: idParams } },
+    async (request, reply) => {
+      const row = await job(request.params.id);
+      return reply.html(
+        <JobPage
+          page={pageContext(request, reply)}
+          job={row}
+          form={jobFormValues(row)}
+          now={ctx.clock.now()}
+        />,
+      );
+    },
+  );
+
+  app.post<{ Params: { id: number }; Body: Record<string, unknown> }>(
+    "/jobs/:id",
+    { schema: { params: idParams } },
+    async (request, reply) => {
+      const row = await job(request.params.id);
+      const parsed = parseForm(jobSchema(ctx.clock.now(), false), request.body);
+      if (!parsed.ok) {
+        return reply
+          .code(422)
+          .html(
+            <JobPage
+              page={pageContext(request, reply)}
+              job={row}
+              form={{ values: formValues(request.body), errors: parsed.errors }}
+              now={ctx.clock.now()}
+            />,
+          );
+      }
+      await updateJob(ctx, currentActor(request), row.id, parsed.data);
+      flash(request, "success", "Job saved. No SMS was sent for the change.");
+      return reply.redirect(`/admin/jobs/${row.id}`, 303);
+    },
+  );
+
+  for (const [action, status] of [
+    ["close", "closed"],
+    ["reopen", "open"],
+  ] as const) {
+    app.post<{ Params: { id: number } }>(
+      `/jobs/:id/${action}`,
+      { schema: { params: idParams } },
+      async (request, reply) => {
+        const changed = await setJobStatus(ctx, currentActor(request), request.params.id, status);
+        flash(
+          request,
+          changed ? "success" : "info",
+          changed
+            ? `Applications ${status === "closed" ? "closed" : "reopened"}.`
+            : "Nothing changed.",
+        );
+        return reply.redirect(`/admin/jobs/${request.params.id}`, 303);
+      },
+    );
+  }
+
+  app.post<{ Params: { id: number } }>(
+    "/jobs/:id/delete",
+    { schema: { params: idParams } },
+    async (request, reply) => {
+      const result = await deleteJob(ctx, currentActor(request), request.params.id);
+      if (result === null) throw new HttpError(404, "There is no such job.");
+      if (!result.deleted) {
+        flash(
+          request,
+          "error",
+          `This job has ${result.applications} applications and cannot be deleted; close it instead.`,
+        );
+        return reply.redirect(`/admin/jobs/${request.params.id}`, 303);
+      }
+      flash(request, "success", "Job deleted.");
+      return reply.redirect("/admin/jobs", 303);
+    },
+  );
+}

@@ -1,0 +1,106 @@
+import type { ExpressionBuilder } from "kysely";
+import type { DB, Job } from "../db/schema.ts";
+
+/**
+ * Who may apply to a job. One rule, read two ways: `ineligibilityReasons` explains it to a student
+ * (and is checked again at apply time), `eligibleStudentFilter` selects the same students in SQL
+ * for the "new opportunity" fan-out. A test holds the two to the same answers.
+ */
+
+export interface EligibilityRules {
+  departments: string[];
+  graduationYears: number[];
+  semesters: number[];
+  minCgpa: number | null;
+  maxBacklogs: number | null;
+}
+
+export interface StudentFacts {
+  department: string;
+  cgpa: number;
+  active_backlogs: number;
+  graduation_year: number;
+  semester: number | null;
+}
+
+function list(values: (string | number)[]): string {
+  return values.join(", ");
+}
+
+/** Why this student may not apply; empty when they may (as far as the rules go). */
+export function ineligibilityReasons(rules: EligibilityRules, student: StudentFacts): string[] {
+  const reasons: string[] = [];
+  if (rules.departments.length > 0 && !rules.departments.includes(student.department)) {
+    reasons.push(`Only for ${list(rules.departments)}`);
+  }
+  if (rules.minCgpa !== null && student.cgpa < rules.minCgpa)
+    reasons.push(`CGPA below ${rules.minCgpa.toFixed(1)}`);
+  if (rules.maxBacklogs !== null && student.active_backlogs > rules.maxBacklogs) {
+    reasons.push(
+      rules.maxBacklogs === 0
+        ? "No active backlogs allowed"
+        : `More than ${rules.maxBacklogs} active backlogs`,
+    );
+  }
+  if (
+    rules.graduationYears.length > 0 &&
+    !rules.graduationYears.includes(student.graduation_year)
+  ) {
+    reasons.push(
+      `Only for the ${list(rules.graduationYears)} batch${rules.graduationYears.length > 1 ? "es" : ""}`,
+    );
+  }
+  if (
+    rules.semesters.length > 0 &&
+    (student.semester === null || !rules.semesters.includes(student.semester))
+  ) {
+    reasons.push(
+      `Only for semester${rules.semesters.length > 1 ? "s" : ""} ${list(rules.semesters)}`,
+    );
+  }
+  return reasons;
+}
+
+/** Why nobody may apply right now (closed, deadline passed); empty when the job takes applications. */
+export function closedReasons(job: Pick<Job, "status" | "apply_by">, now: Date): string[] {
+  if (job.status === "closed") return ["Applications are closed"];
+  if (Date.parse(job.apply_by) <= now.getTime()) return ["Deadline passed"];
+  return [];
+}
+
+/** The same rules as a WHERE condition on `students`. */
+export function eligibleStudentFilter(rules: EligibilityRules) {
+  return (eb: ExpressionBuilder<DB, "students">) => {
+    const conditions = [eb("students.approved_at", "is not", null)];
+    if (rules.departments.length > 0)
+      conditions.push(eb("students.department", "in", rules.departments));
+    if (rules.minCgpa !== null) conditions.push(eb("students.cgpa", ">=", rules.minCgpa));
+    if (rules.maxBacklogs !== null)
+      conditions.push(eb("students.active_backlogs", "<=", rules.maxBacklogs));
+    if (rules.graduationYears.length > 0)
+      conditions.push(eb("students.graduation_year", "in", rules.graduationYears));
+    if (rules.semesters.length > 0) conditions.push(eb("students.semester", "in", rules.semesters));
+    return eb.and(conditions);
+  };
+}
+
+export function describeRules(rules: EligibilityRules): string[] {
+  const lines: string[] = [];
+  lines.push(
+    rules.departments.length > 0 ? `Departments: ${list(rules.departments)}` : "Departments: all",
+  );
+  if (rules.minCgpa !== null) lines.push(`Minimum CGPA: ${rules.minCgpa.toFixed(2)}`);
+  if (rules.maxBacklogs !== null) lines.push(`Maximum active backlogs: ${rules.maxBacklogs}`);
+  if (rules.graduationYears.length > 0)
+    lines.push(`Graduation year: ${list(rules.graduationYears)}`);
+  if (rules.semesters.length > 0) lines.push(`Semester: ${list(rules.semesters)}`);
+  return lines;
+}
+
+export const noRules: EligibilityRules = {
+  departments: [],
+  graduationYears: [],
+  semesters: [],
+  minCgpa: null,
+  maxBacklogs: null,
+};

@@ -1,0 +1,206 @@
+import { DEPARTMENTS } from "../students/departments.ts";
+import {
+  Field,
+  FormErrorSummary,
+  type FormState,
+  SelectField,
+  TextAreaField,
+} from "../web/components.tsx";
+import { CsrfField } from "../web/layout.tsx";
+import type { PageContext } from "../web/page.ts";
+import { describeRules, type EligibilityRules } from "./eligibility.ts";
+import { JOB_TYPE_LABELS } from "./service.ts";
+
+const typeOptions = Object.entries(JOB_TYPE_LABELS).map(([value, label]) => ({ value, label }));
+
+export interface AlertPreview {
+  eligible: number;
+  reachable: number;
+  segmentsEach: number;
+  totalSegments: number;
+  body: string;
+}
+
+/** Values of a checkbox group as the form holds them: "CSE,ECE". */
+function checked(form: FormState, name: string, value: string): boolean {
+  return (form.values[name] ?? "").split(",").includes(value);
+}
+
+function CheckboxGroup({
+  form,
+  name,
+  legend,
+  options,
+  hint,
+}: {
+  form: FormState;
+  name: string;
+  legend: string;
+  options: { value: string; label: string }[];
+  hint: string;
+}) {
+  return (
+    <fieldset class="checks">
+      <legend safe>{legend}</legend>
+      <small class="hint" safe>
+        {hint}
+      </small>
+      <div class="check-grid">
+        {options.map((o) => (
+          <label class="check">
+            <input
+              type="checkbox"
+              name={name}
+              value={o.value}
+              checked={checked(form, name, o.value)}
+            />{" "}
+            <span safe>{o.label}</span>
+          </label>
+        ))}
+      </div>
+      {form.errors[name] ? (
+        <small class="error" safe>
+          {form.errors[name]}
+        </small>
+      ) : null}
+    </fieldset>
+  );
+}
+
+export function JobForm({
+  page,
+  form,
+  action,
+  isNew,
+  preview,
+  now,
+}: {
+  page: PageContext;
+  form: FormState;
+  action: string;
+  isNew: boolean;
+  preview: AlertPreview | null;
+  now: Date;
+}) {
+  const year = now.getUTCFullYear();
+  const years = Array.from({ length: 6 }, (_, i) => String(year - 1 + i));
+  const sendSms = form.values.send_sms !== undefined ? form.values.send_sms === "on" : true;
+  return (
+    <>
+      <FormErrorSummary form={form} />
+      <form method="post" action={action} class="card" novalidate>
+        <CsrfField token={page.csrfToken} />
+        <div class="row">
+          <Field form={form} name="company" label="Company" required />
+          <Field form={form} name="title" label="Job title" required />
+        </div>
+        <div class="row">
+          <SelectField form={form} name="type" label="Type" options={typeOptions} required />
+          <Field form={form} name="location" label="Location" />
+          <Field form={form} name="package_range" label="Package" hint="e.g. 6-8 LPA" />
+        </div>
+        <TextAreaField form={form} name="description" label="Description" rows={5} />
+        <Field
+          form={form}
+          name="official_link"
+          label="Official link"
+          type="url"
+          hint="Optional: the company's job page."
+        />
+        <Field
+          form={form}
+          name="apply_by"
+          label="Apply by"
+          type="datetime-local"
+          required
+          hint="India Standard Time. Students cannot apply after it."
+        />
+        <h2>Eligibility</h2>
+        <CheckboxGroup
+          form={form}
+          name="departments"
+          legend="Departments"
+          hint="None ticked: every department."
+          options={DEPARTMENTS.map((d) => ({ value: d.code, label: d.code }))}
+        />
+        <CheckboxGroup
+          form={form}
+          name="graduation_years"
+          legend="Graduation years"
+          hint="None ticked: every year."
+          options={years.map((y) => ({ value: y, label: y }))}
+        />
+        <CheckboxGroup
+          form={form}
+          name="semesters"
+          legend="Semesters"
+          hint="None ticked: every semester."
+          options={Array.from({ length: 8 }, (_, i) => ({
+            value: String(i + 1),
+            label: String(i + 1),
+          }))}
+        />
+        <div class="row">
+          <Field
+            form={form}
+            name="min_cgpa"
+            label="Minimum CGPA"
+            type="number"
+            step="0.01"
+            min="0"
+            max="10"
+            hint="Empty: no minimum."
+          />
+          <Field
+            form={form}
+            name="max_backlogs"
+            label="Maximum active backlogs"
+            type="number"
+            min="0"
+            hint="Empty: no limit."
+          />
+        </div>
+        {isNew ? (
+          <>
+            <label class="check">
+              <input type="checkbox" name="send_sms" checked={sendSms} /> Send a "new opportunity"
+              SMS to every eligible student
+            </label>
+            {preview ? (
+              <p class="flash flash-info" role="status" id="alert-preview" safe>
+                {`${preview.eligible} approved students are eligible; ${preview.reachable} can get the SMS (${
+                  preview.eligible - preview.reachable
+                } opted out): ${preview.reachable} messages × ${preview.segmentsEach} segment${preview.segmentsEach === 1 ? "" : "s"} = ${
+                  preview.totalSegments
+                } segments. Text: "${preview.body}"`}
+              </p>
+            ) : null}
+            <div class="buttons">
+              <button type="submit" name="intent" value="preview" class="secondary">
+                Preview eligible students
+              </button>
+              <button type="submit" name="intent" value="post">
+                Post job
+              </button>
+            </div>
+          </>
+        ) : (
+          <>
+            <p class="hint">Saving changes does not send the SMS alert again.</p>
+            <button type="submit">Save changes</button>
+          </>
+        )}
+      </form>
+    </>
+  );
+}
+
+export function RulesList({ rules }: { rules: EligibilityRules }) {
+  return (
+    <ul class="rules">
+      {describeRules(rules).map((line) => (
+        <li safe>{line}</li>
+      ))}
+    </ul>
+  );
+}

@@ -1,0 +1,451 @@
+import type { Kysely } from "kysely";
+import { z } from "zod";
+import { type Actor, recordAudit } from "../audit/service.ts";
+import type { AppContext } from "../context.ts";
+import { escapeLike, likeOperator } from "../db/dialect.ts";
+import { type DB, JOB_TYPES, type Job } from "../db/schema.ts";
+import { countSegments } from "../sms/encoding.ts";
+import { jobAlertBody, queueJobAlerts, signalQueued } from "../sms/notify.ts";
+import { DEPARTMENT_CODES } from "../students/departments.ts";
+import { formatDate, parseLocalDateTime } from "../web/time.ts";
+import {
+  closedReasons,
+  type EligibilityRules,
+  eligibleStudentFilter,
+  ineligibilityReasons,
+} from "./eligibility.ts";
+
+export const JOB_TYPE_LABELS: Record<(typeof JOB_TYPES)[number], string> = {
+  placement: "Placement",
+  internship: "Internship",
+  drive: "Placement Drive",
+};
+
+/** Checkbox groups arrive as nothing, one string or several. */
+const checkboxes = z
+  .union([z.string(), z.array(z.string())])
+  .optional()
+  .transform((v) =>
+    (v === undefined ? [] : Array.isArray(v) ? v : [v]).filter((x) => x.trim() !== ""),
+  );
+
+const optionalNumber = (label: string, min: number, max: number, whole: boolean) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? Number(v) : null))
+    .pipe(
+      z
+        .number({ message: `${label} must be a number.` })
+        .refine((n) => !whole || Number.isInteger(n), {
+          message: `${label} must be a whole number.`,
+        })
+        .refine((n) => n >= min && n <= max, {
+          message: `${label} must be between ${min} and ${max}.`,
+        })
+        .nullable(),
+    );
+
+/** The job form. `isNew`: a new job may not have its deadline in the past. */
+export function jobSchema(now: Date, isNew: boolean) {
+  const year = now.getUTCFullYear();
+  return z.object({
+    company: z
+      .string()
+      .trim()
+      .min(1, { message: "Enter the company." })
+      .max(100, { message: "At most 100 characters." }),
+    title: z
+      .string()
+      .trim()
+      .min(1, { message: "Enter the job title." })
+      .max(120, { message: "At most 120 characters." }),
+    type: z.enum(JOB_TYPES, { message: "Choose the type." }),
+    description: z.string().trim().max(5000, { message: "At most 5,000 characters." }).default(""),
+    location: z.string().trim().max(120, { message: "At most 120 characters." }).default(""),
+    package_range: z.string().trim().max(60, { message: "At most 60 characters." }).default(""),
+    official_link: z
+      .string()
+      .trim()
+      .optional()
+      .transform((v) => (v ? v : null))
+      .refine((v) => v === null || (URL.canParse(v) && /^https?:/.test(v)), {
+        message: "Enter a full http(s):// link.",
+      }),
+    departments: checkboxes.pipe(
+      z.array(z.enum(DEPARTMENT_CODES, { message: "Unknown department." })),
+    ),
+    graduation_years: checkboxes
+      .transform((v) => [...new Set(v.map(Number))].sort())
+      .pipe(
+        z.array(
+          z
+            .number()
+            .int()
+            .min(year - 2, { message: "Unknown year." })
+            .max(year + 6, { message: "Unknown year." }),
+        ),
+      ),
+    semesters: checkboxes
+      .transform((v) => [...new Set(v.map(Number))].sort((a, b) => a - b))
+      .pipe(
+        z.array(
+          z
+            .number()
+            .int()
+            .min(1, { message: "Unknown semester." })
+            .max(10, { message: "Unknown semester." }),
+        ),
+      ),
+    min_cgpa: optionalNumber("The minimum CGPA", 0, 10, false),
+    max_backlogs: optionalNumber("The maximum backlogs", 0, 60, true),
+    apply_by: z.string({ message: "Enter the deadline." }).transform((v, zctx) => {
+      const date = parseLocalDateTime(v.trim());
+      if (!date) {
+        zctx.addIssue({ code: "custom", message: "Enter the deadline as a date and time." });
+        return z.NEVER;
+      }
+      if (isNew && date.getTime() <= now.getTime()) {
+        zctx.addIssue({ code: "custom", message: "The deadline must be in the future." });
+        return z.NEVER;
+      }
+      return date.toISOString();
+    }),
+    send_sms: z
+      .string()
+      .optional()
+      .transform((v) => v === "on" || v === "1" || v === "true"),
+  });
+}
+
+export type JobInput = z.output<ReturnType<typeof jobSchema>>;
+
+export function rulesOf(
+  input: Pick<
+    JobInput,
+    "departments" | "graduation_years" | "semesters" | "min_cgpa" | "max_backlogs"
+  >,
+): EligibilityRules {
+  return {
+    departments: input.departments,
+    graduationYears: input.graduation_years,
+    semesters: input.semesters,
+    minCgpa: input.min_cgpa,
+    maxBacklogs: input.max_backlogs,
+  };
+}
+
+/** How many students a posting would alert, and what that costs in segments. */
+export async function previewAlert(ctx: AppContext, input: JobInput) {
+  const rules = rulesOf(input);
+  const row = await ctx.db
+    .selectFrom("students")
+    .where(eligibleStudentFilter(rules))
+    .select((eb) => [
+      eb.fn.countAll<number>().as("eligible"),
+      eb.fn
+        .count<number>("students.id")
+        .filterWhere("students.sms_opted_out_at", "is", null)
+        .as("reachable"),
+    ])
+    .executeTakeFirstOrThrow();
+  const body = jobAlertBody({ ...input, apply_by: input.apply_by }, formatDate);
+  const { segments, encoding } = countSegments(body);
+  const reachable = Number(row.reachable);
+  return {
+    eligible: Number(row.eligible),
+    reachable,
+    segmentsEach: segments,
+    encoding,
+    totalSegments: reachable * segments,
+    body,
+  };
+}
+
+async function writeRules(trx: Kysely<DB>, jobId: number, rules: EligibilityRules) {
+  await trx.deleteFrom("job_departments").where("job_id", "=", jobId).execute();
+  await trx.deleteFrom("job_graduation_years").where("job_id", "=", jobId).execute();
+  await trx.deleteFrom("job_semesters").where("job_id", "=", jobId).execute();
+  if (rules.departments.length > 0) {
+    await trx
+      .insertInto("job_departments")
+      .values(rules.departments.map((department) => ({ job_id: jobId, department })))
+      .execute();
+  }
+  if (rules.graduationYears.length > 0) {
+    await trx
+      .insertInto("job_graduation_years")
+      .values(rules.graduationYears.map((graduation_year) => ({ job_id: jobId, graduation_year })))
+      .execute();
+  }
+  if (rules.semesters.length > 0) {
+    await trx
+      .insertInto("job_semesters")
+      .values(rules.semesters.map((semester) => ({ job_id: jobId, semester })))
+      .execute();
+  }
+}
+
+function jobColumns(input: JobInput) {
+  return {
+    company: input.company,
+    title: input.title,
+    type: input.type,
+    description: input.description,
+    location: input.location,
+    package_range: input.package_range,
+    official_link: input.official_link,
+    min_cgpa: input.min_cgpa,
+    max_backlogs: input.max_backlogs,
+    apply_by: input.apply_by,
+  };
+}
+
+/**
+ * Posts a job and, unless the admin chose otherwise, queues one "new opportunity" SMS per
+ * eligible student, all in one transaction.
+ */
+export async function createJob(
+  ctx: AppContext,
+  actor: Actor,
+  input: JobInput,
+): Promise<{ id: number; alerts: number }> {
+  const now = ctx.clock.now().toISOString();
+  const result = await ctx.db.transaction().execute(async (trx) => {
+    const job = await trx
+      .insertInto("jobs")
+      .values({
+        ...jobColumns(input),
+        status: "open",
+        posted_by: actor.id,
+        created_at: now,
+        updated_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const rules = rulesOf(input);
+    await writeRules(trx, job.id, rules);
+    const alerts = input.send_sms
+      ? await queueJobAlerts(trx, ctx, job, rules, jobAlertBody(job, formatDate))
+      : 0;
+    await trx
+      .updateTable("jobs")
+      .set({ alert_sms_count: alerts })
+      .where("id", "=", job.id)
+      .execute();
+    await recordAudit(trx, ctx, actor, {
+      action: "job.post",
+      subject: `${job.company} - ${job.title}`,
+      details: { jobId: job.id, alerts, sms: input.send_sms },
+    });
+    return { id: job.id, alerts };
+  });
+  if (result.alerts > 0) signalQueued(ctx);
+  return result;
+}
+
+/** Edits a job. Never re-sends the alert. */
+export async function updateJob(
+  ctx: AppContext,
+  actor: Actor,
+  jobId: number,
+  input: JobInput,
+): Promise<boolean> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const updated = await trx
+      .updateTable("jobs")
+      .set({ ...jobColumns(input), updated_at: ctx.clock.now().toISOString() })
+      .where("id", "=", jobId)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0) return false;
+    await writeRules(trx, jobId, rulesOf(input));
+    await recordAudit(trx, ctx, actor, {
+      action: "job.edit",
+      subject: `${input.company} - ${input.title}`,
+      details: { jobId },
+    });
+    return true;
+  });
+}
+
+export async function setJobStatus(
+  ctx: AppContext,
+  actor: Actor,
+  jobId: number,
+  status: "open" | "closed",
+): Promise<Job | null> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const job = await trx
+      .updateTable("jobs")
+      .set({ status, updated_at: ctx.clock.now().toISOString() })
+      .where("id", "=", jobId)
+      .where("status", "!=", status)
+      .returningAll()
+      .executeTakeFirst();
+    if (job) {
+      await recordAudit(trx, ctx, actor, {
+        action: status === "closed" ? "job.close" : "job.reopen",
+        subject: `${job.company} - ${job.title}`,
+        details: { jobId },
+      });
+    }
+    return job ?? null;
+  });
+}
+
+export type DeleteJobResult = { deleted: true } | { deleted: false; applications: number } | null;
+
+/** Deletes a job that nobody applied to; with applications, closing is the way (history stays). */
+export async function deleteJob(
+  ctx: AppContext,
+  actor: Actor,
+  jobId: number,
+): Promise<DeleteJobResult> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const job = await trx.selectFrom("jobs").selectAll().where("id", "=", jobId).executeTakeFirst();
+    if (!job) return null;
+    const count = await trx
+      .selectFrom("applications")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("job_id", "=", jobId)
+      .executeTakeFirstOrThrow();
+    if (Number(count.n) > 0) return { deleted: false, applications: Number(count.n) };
+    await trx.deleteFrom("jobs").where("id", "=", jobId).execute();
+    await recordAudit(trx, ctx, actor, {
+      action: "job.delete",
+      subject: `${job.company} - ${job.title}`,
+      details: { jobId },
+    });
+    return { deleted: true };
+  });
+}
+
+export interface JobWithRules extends Job {
+  rules: EligibilityRules;
+}
+
+/** Jobs with their eligibility lists, in three queries whatever the number of jobs. */
+export async function withRules(ctx: Pick<AppContext, "db">, jobs: Job[]): Promise<JobWithRules[]> {
+  if (jobs.length === 0) return [];
+  const ids = jobs.map((j) => j.id);
+  const [departments, years, semesters] = await Promise.all([
+    ctx.db
+      .selectFrom("job_departments")
+      .selectAll()
+      .where("job_id", "in", ids)
+      .orderBy("department")
+      .execute(),
+    ctx.db
+      .selectFrom("job_graduation_years")
+      .selectAll()
+      .where("job_id", "in", ids)
+      .orderBy("graduation_year")
+      .execute(),
+    ctx.db
+      .selectFrom("job_semesters")
+      .selectAll()
+      .where("job_id", "in", ids)
+      .orderBy("semester")
+      .execute(),
+  ]);
+  return jobs.map((job) => ({
+    ...job,
+    rules: {
+      departments: departments.filter((d) => d.job_id === job.id).map((d) => d.department),
+      graduationYears: years.filter((y) => y.job_id === job.id).map((y) => y.graduation_year),
+      semesters: semesters.filter((s) => s.job_id === job.id).map((s) => s.semester),
+      minCgpa: job.min_cgpa,
+      maxBacklogs: job.max_backlogs,
+    },
+  }));
+}
+
+export async function findJob(ctx: AppContext, jobId: number): Promise<JobWithRules | null> {
+  const job = await ctx.db
+    .selectFrom("jobs")
+    .selectAll()
+    .where("id", "=", jobId)
+    .executeTakeFirst();
+  return job ? ((await withRules(ctx, [job]))[0] ?? null) : null;
+}
+
+export const JOBS_PAGE_SIZE = 25;
+
+export interface JobFilters {
+  status?: "open" | "closed" | undefined;
+  q?: string | undefined;
+  page: number;
+}
+
+export async function listJobs(ctx: AppContext, filters: JobFilters) {
+  let query = ctx.db.selectFrom("jobs");
+  if (filters.status) query = query.where("jobs.status", "=", filters.status);
+  if (filters.q) {
+    const pattern = `%${escapeLike(filters.q.trim())}%`;
+    const like = likeOperator(ctx.dialect);
+    query = query.where((eb) =>
+      eb.or([eb("jobs.company", like, pattern), eb("jobs.title", like, pattern)]),
+    );
+  }
+  const [rows, total] = await Promise.all([
+    query
+      .selectAll("jobs")
+      .select((eb) => [
+        eb
+          .selectFrom("applications")
+          .select(eb.fn.countAll<number>().as("n"))
+          .whereRef("applications.job_id", "=", "jobs.id")
+          .as("applicants"),
+      ])
+      .orderBy("jobs.created_at", "desc")
+      .orderBy("jobs.id", "desc")
+      .limit(JOBS_PAGE_SIZE)
+      .offset((filters.page - 1) * JOBS_PAGE_SIZE)
+      .execute(),
+    query.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow(),
+  ]);
+  return {
+    rows: rows.map((r) => ({ ...r, applicants: Number(r.applicants ?? 0) })),
+    total: Number(total.n),
+  };
+}
+
+/** Open jobs for one student: the ones they may apply to, and the others with the reasons. */
+export async function jobsForStudent(ctx: AppContext, studentId: number, limit = 200) {
+  const student = await ctx.db
+    .selectFrom("students")
+    .selectAll()
+    .where("id", "=", studentId)
+    .executeTakeFirstOrThrow();
+  const jobs = await withRules(
+    ctx,
+    await ctx.db
+      .selectFrom("jobs")
+      .selectAll()
+      .where("status", "=", "open")
+      .orderBy("apply_by", "asc")
+      .orderBy("id")
+      .limit(limit)
+      .execute(),
+  );
+  const applied = new Map(
+    (
+      await ctx.db
+        .selectFrom("applications")
+        .select(["job_id", "status"])
+        .where("student_id", "=", studentId)
+        .execute()
+    ).map((a) => [a.job_id, a.status]),
+  );
+  const now = ctx.clock.now();
+  const rows = jobs.map((job) => ({
+    job,
+    reasons: [...closedReasons(job, now), ...ineligibilityReasons(job.rules, student)],
+    applied: applied.get(job.id) ?? null,
+  }));
+  return {
+    eligible: rows.filter((r) => r.reasons.length === 0),
+    others: rows.filter((r) => r.reasons.length > 0),
+  };
+}

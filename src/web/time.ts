@@ -1,0 +1,35 @@
+/**
+ * The portal's local time: India Standard Time, UTC+05:30 all year (no daylight saving). Forms
+ * take local date-times (`<input type="datetime-local">`); the database keeps UTC.
+ */
+export const LOCAL_TIME_ZONE = "Asia/Kolkata";
+const LOCAL_OFFSET = "+05:30";
+
+/** "2026-12-01T17:00" (local) -> Date, or null if it is not such a value. */
+export function parseLocalDateTime(value: string): Date | null {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value)) return null;
+  const date = new Date(`${value}${value.length === 16 ? ":00" : ""}${LOCAL_OFFSET}`);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+/** Date -> "2026-12-01T17:00" in local time, for a datetime-local input. */
+export function toLocalInput(iso: string): string {
+  const local = new Date(Date.parse(iso) + 330 * 60 * 1000);
+  return local.toISOString().slice(0, 16);
+}
+
+export function formatDateTime(iso: string | null): string {
+  if (!iso) return "—";
+  return new Date(iso).toLocaleString("en-IN", {
+    dateStyle: "medium",
+    timeStyle: "short",
+    timeZone: LOCAL_TIME_ZONE,
+  });
+}
+
+export function formatDate(iso: string): string {
+  return new Date(iso).toLocaleDateString("en-IN", {
+    dateStyle: "medium",
+    timeZone: LOCAL_TIME_ZONE,
+  });
+}
