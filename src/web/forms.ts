@@ -6,13 +6,18 @@ export type FormResult<T> =
   | { ok: true; data: T }
   | { ok: false; errors: FieldErrors; values: Record<string, string> };
 
-/** Text fields of a submitted form, for re-rendering it: files and non-strings are dropped. */
+/**
+ * Text fields of a submitted form, for re-rendering it: files and passwords are dropped, and a
+ * checkbox group (several values under one name) becomes "a,b".
+ */
 export function formValues(body: unknown): Record<string, string> {
   const values: Record<string, string> = {};
   if (typeof body !== "object" || body === null) return values;
   for (const [key, value] of Object.entries(body)) {
-    if (typeof value === "string" && key !== "_csrf" && !key.includes("password"))
-      values[key] = value;
+    if (key === "_csrf" || key.includes("password")) continue;
+    if (typeof value === "string") values[key] = value;
+    else if (Array.isArray(value) && value.every((v) => typeof v === "string"))
+      values[key] = value.join(",");
   }
   return values;
 }

@@ -125,3 +125,32 @@ export async function createAdmin(
   const { id } = await upsertAdmin(ctx, email, password);
   return { id, email, password };
 }
+
+/** A job through the service (form parsing is tested on its own); open, deadline in a week. */
+export async function postJob(
+  ctx: AppContext,
+  overrides: Partial<import("#src/jobs/service.ts").JobInput> = {},
+  actor?: { id: number; email: string },
+) {
+  const { createJob } = await import("#src/jobs/service.ts");
+  const admin = actor ?? (await createAdmin(ctx, "jobs-admin@college.test"));
+  const input = {
+    company: "Infosys",
+    title: "Systems Engineer",
+    type: "placement" as const,
+    description: "Join us.",
+    location: "Mysuru",
+    package_range: "3.6 LPA",
+    official_link: null,
+    departments: [],
+    graduation_years: [],
+    semesters: [],
+    min_cgpa: null,
+    max_backlogs: null,
+    apply_by: new Date(Date.now() + 7 * 24 * 3600 * 1000).toISOString(),
+    send_sms: false,
+    ...overrides,
+  };
+  const { id, alerts } = await createJob(ctx, admin, input);
+  return { id, alerts, input, admin };
+}

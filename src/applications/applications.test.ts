@@ -1,0 +1,324 @@
+import { parse } from "csv-parse/sync";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  createAdmin,
+  createStudent,
+  createTestApp,
+  postJob,
+  type TestApp,
+} from "#test/support/app.ts";
+import { loginAs, type TestClient } from "#test/support/client.ts";
+import { TRANSITIONS } from "./status.ts";
+
+let t: TestApp;
+beforeEach(async () => {
+  t = await createTestApp();
+});
+afterEach(async () => {
+  await t.close();
+});
+
+async function student(overrides: Parameters<typeof createStudent>[1] = {}) {
+  const s = await createStudent(t.ctx, { approved: true, ...overrides });
+  return { ...s, client: await loginAs(t.app, s.email, s.password) };
+}
+
+async function admin(): Promise<TestClient> {
+  const a = await createAdmin(t.ctx, "placement-admin@college.test");
+  return loginAs(t.app, a.email, a.password);
+}
+
+function applicationOf(studentId: number, jobId: number) {
+  return t.ctx.db
+    .selectFrom("applications")
+    .selectAll()
+    .where("student_id", "=", studentId)
+    .where("job_id", "=", jobId)
+    .executeTakeFirstOrThrow();
+}
+
+function statusSms() {
+  return t.ctx.db
+    .selectFrom("sms_messages")
+    .selectAll()
+    .where("kind", "=", "status_update")
+    .orderBy("id")
+    .execute();
+}
+
+describe("jobs as a student sees them", () => {
+  it("lists the jobs they may apply to, and the others with the reason", async () => {
+    const me = await student({
+      department: "CSE",
+      cgpa: 6.8,
+      active_backlogs: 0,
+      graduation_year: 2027,
+    });
+    await postJob(t.ctx, { company: "Open To All", title: "Analyst" });
+    await postJob(t.ctx, { company: "Picky Corp", title: "Engineer", min_cgpa: 7 });
+    await postJob(t.ctx, { company: "ECE Only", title: "VLSI", departments: ["ECE"] });
+    const late = await postJob(t.ctx, { company: "Late Ltd", title: "Trainee" });
+    await t.ctx.db
+      .updateTable("jobs")
+      .set({ apply_by: new Date(Date.now() - 60_000).toISOString() })
+      .where("id", "=", late.id)
+      .execute();
+
+    const page = await me.client.get("/student/jobs");
+    expect(page.statusCode).toBe(200);
+    const [mine, others] = page.body.split("Other open jobs");
+    expect(mine).toContain("Open To All");
+    expect(mine).not.toContain("Picky Corp");
+    expect(others).toContain("CGPA below 7.0");
+    expect(others).toContain("Only for ECE");
+    expect(others).toContain("Deadline passed");
+  });
+});
+
+describe("applying", () => {
+  it("applies once; a double submit is a no-op with a friendly message", async () => {
+    const me = await student();
+    const { id } = await postJob(t.ctx);
+    const [a, b] = await Promise.all([
+      me.client.post(`/student/jobs/${id}/apply`),
+      me.client.post(`/student/jobs/${id}/apply`),
+    ]);
+    expect([a.statusCode, b.statusCode]).toEqual([303, 303]);
+    const again = await me.client.post(`/student/jobs/${id}/apply`);
+    expect(again.headers.location).toBe(`/student/jobs/${id}`);
+    expect((await me.client.get(`/student/jobs/${id}`)).body).toContain(
+      "You have already applied to this job.",
+    );
+    const rows = await t.ctx.db.selectFrom("applications").selectAll().execute();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.status).toBe("applied");
+    const events = await t.ctx.db.selectFrom("application_events").selectAll().execute();
+    expect(events).toMatchObject([{ from_status: null, to_status: "applied", by_role: "student" }]);
+  });
+
+  it("enforces eligibility, the deadline and closing on the server, whatever the page showed", async () => {
+    const me = await student({ cgpa: 6 });
+    const picky = await postJob(t.ctx, { min_cgpa: 7 });
+    const refused = await me.client.post(`/student/jobs/${picky.id}/apply`);
+    expect(refused.statusCode).toBe(303);
+    expect((await me.client.get(`/student/jobs/${picky.id}`)).body).toContain(
+      "You cannot apply: CGPA below 7.0.",
+    );
+
+    const late = await postJob(t.ctx, { title: "Late" });
+    await t.ctx.db
+      .updateTable("jobs")
+      .set({ apply_by: new Date(Date.now() - 1000).toISOString() })
+      .where("id", "=", late.id)
+      .execute();
+    await me.client.post(`/student/jobs/${late.id}/apply`);
+
+    const closed = await postJob(t.ctx, { title: "Closed" });
+    await t.ctx.db
+      .updateTable("jobs")
+      .set({ status: "closed" })
+      .where("id", "=", closed.id)
+      .execute();
+    await me.client.post(`/student/jobs/${closed.id}/apply`);
+    expect((await me.client.get(`/student/jobs/${closed.id}`)).body).toContain(
+      "Applications are closed",
+    );
+
+    expect(await t.ctx.db.selectFrom("applications").selectAll().execute()).toHaveLength(0);
+    expect((await me.client.post("/student/jobs/999999/apply")).statusCode).toBe(404);
+  });
+});
+
+describe("application statuses", () => {
+  it("moves Applied -> Shortlisted -> Interview -> Selected, one SMS per change, a timeline for the student", async () => {
+    const me = await student({ full_name: "Kavya Menon", phone: "+919812345678" });
+    const { id: jobId } = await postJob(t.ctx, { company: "Wipro", title: "Project Engineer" });
+    await me.client.post(`/student/jobs/${jobId}/apply`);
+    const app = await applicationOf(me.id, jobId);
+    const staff = await admin();
+
+    for (const to of ["shortlisted", "interview", "selected"]) {
+      const response = await staff.post(`/admin/applications/${app.id}/status?to=${to}`, {
+        back: `/admin/jobs/${jobId}/applicants`,
+      });
+      expect(response.statusCode).toBe(303);
+      expect(response.headers.location).toBe(`/admin/jobs/${jobId}/applicants`);
+    }
+    expect((await applicationOf(me.id, jobId)).status).toBe("selected");
+    const sms = await statusSms();
+    expect(sms.map((m) => m.body)).toEqual([
+      "Dear Kavya, your status for Wipro - Project Engineer has been updated to 'Shortlisted'. Check the Placement Portal for details.",
+      "Dear Kavya, your status for Wipro - Project Engineer has been updated to 'Interview'. Check the Placement Portal for details.",
+      "Dear Kavya, your status for Wipro - Project Engineer has been updated to 'Selected'. Check the Placement Portal for details.",
+    ]);
+    expect(
+      sms.every((m) => m.to_e164 === "+919812345678" && m.priority === 0 && m.status === "queued"),
+    ).toBe(true);
+    const events = await t.ctx.db
+      .selectFrom("application_events")
+      .selectAll()
+      .where("application_id", "=", app.id)
+      .orderBy("id")
+      .execute();
+    expect(events.map((e) => [e.from_status, e.to_status, e.by_role])).toEqual([
+      [null, "applied", "student"],
+      ["applied", "shortlisted", "admin"],
+      ["shortlisted", "interview", "admin"],
+      ["interview", "selected", "admin"],
+    ]);
+    expect(sms.map((m) => m.dedupe_key)).toEqual(events.slice(1).map((e) => `status:${e.id}`));
+
+    const timeline = await me.client.get("/student/applications");
+    expect(timeline.body).toContain("Selected");
+    expect(
+      timeline.body.match(/<li>[^<]*: (Applied|Shortlisted|Interview|Selected)/g),
+    ).toHaveLength(4);
+    expect(timeline.body).not.toContain("Withdraw this application");
+  });
+
+  it("refuses every invalid transition with a clear message and queues nothing for it", async () => {
+    const staff = await admin();
+    for (const [from, targets] of Object.entries(TRANSITIONS)) {
+      for (const to of ["shortlisted", "interview", "selected", "rejected"] as const) {
+        if ((targets as readonly string[]).includes(to)) continue;
+        const me = await createStudent(t.ctx, { approved: true });
+        const { id: jobId } = await postJob(t.ctx, { title: `${from}-${to}` });
+        const now = new Date().toISOString();
+        const app = await t.ctx.db
+          .insertInto("applications")
+          .values({
+            job_id: jobId,
+            student_id: me.id,
+            status: from as "applied",
+            created_at: now,
+            updated_at: now,
+          })
+          .returning("id")
+          .executeTakeFirstOrThrow();
+        const before = (await statusSms()).length;
+        await staff.post(`/admin/applications/${app.id}/status?to=${to}`, {
+          back: `/admin/jobs/${jobId}/applicants`,
+        });
+        const page = await staff.get(`/admin/jobs/${jobId}/applicants`);
+        expect(page.body, `${from} -> ${to}`).toMatch(
+          /Not changed: .*(already|cannot go from|is final)/,
+        );
+        expect((await applicationOf(me.id, jobId)).status).toBe(from);
+        expect((await statusSms()).length).toBe(before);
+      }
+    }
+  });
+
+  it("bulk-shortlists a selection in one go, reporting the ones it could not move", async () => {
+    const { id: jobId } = await postJob(t.ctx);
+    const apps: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const me = await student();
+      await me.client.post(`/student/jobs/${jobId}/apply`);
+      apps.push((await applicationOf(me.id, jobId)).id);
+    }
+    const staff = await admin();
+    await staff.post(`/admin/applications/${apps[3]}/status?to=rejected`, {
+      back: `/admin/jobs/${jobId}/applicants`,
+    });
+    const response = await staff.post("/admin/applications/status", {
+      ids: apps.map(String),
+      to: "shortlisted",
+      back: `/admin/jobs/${jobId}/applicants`,
+    });
+    expect(response.statusCode).toBe(303);
+    const statuses = await t.ctx.db
+      .selectFrom("applications")
+      .select(["id", "status"])
+      .orderBy("id")
+      .execute();
+    expect(statuses.map((s) => s.status)).toEqual([
+      "shortlisted",
+      "shortlisted",
+      "shortlisted",
+      "rejected",
+    ]);
+    expect(await statusSms()).toHaveLength(4); // 1 rejection + 3 shortlists
+    const page = await staff.get(`/admin/jobs/${jobId}/applicants`);
+    expect(page.body).toContain("3 moved to Shortlisted");
+    expect(page.body).toMatch(/Not changed: .*Rejected is final/);
+    // Repeating the same request queues nothing new.
+    await staff.post("/admin/applications/status", {
+      ids: apps.map(String),
+      to: "shortlisted",
+      back: `/admin/jobs/${jobId}/applicants`,
+    });
+    expect(await statusSms()).toHaveLength(4);
+  });
+
+  it("lets a student withdraw before a decision, not after, and only their own", async () => {
+    const me = await student();
+    const other = await student();
+    const { id: jobId } = await postJob(t.ctx);
+    await me.client.post(`/student/jobs/${jobId}/apply`);
+    await other.client.post(`/student/jobs/${jobId}/apply`);
+    const mine = await applicationOf(me.id, jobId);
+    const theirs = await applicationOf(other.id, jobId);
+
+    expect((await me.client.post(`/student/applications/${theirs.id}/withdraw`)).statusCode).toBe(
+      404,
+    );
+    await me.client.post(`/student/applications/${mine.id}/withdraw`);
+    expect((await applicationOf(me.id, jobId)).status).toBe("withdrawn");
+    expect(await statusSms()).toHaveLength(0);
+
+    const staff = await admin();
+    for (const to of ["shortlisted", "interview", "selected"])
+      await staff.post(`/admin/applications/${theirs.id}/status?to=${to}`);
+    await other.client.post(`/student/applications/${theirs.id}/withdraw`);
+    expect((await applicationOf(other.id, jobId)).status).toBe("selected");
+    expect((await other.client.get("/student/applications")).body).toContain(
+      "You cannot withdraw it: Selected is final.",
+    );
+  });
+});
+
+describe("applicant list", () => {
+  it("filters by status, department and CGPA, and exports the same as CSV", async () => {
+    const { id: jobId } = await postJob(t.ctx, { company: "TCS", title: "Ninja" });
+    const people = [
+      { full_name: "Anil Kumar", department: "CSE", cgpa: 9.1 },
+      { full_name: "Bhavna Shetty", department: "ECE", cgpa: 7.2 },
+      { full_name: '=HYPERLINK("http://evil")', department: "CSE", cgpa: 6.5 },
+    ];
+    for (const p of people) {
+      const me = await student(p);
+      await me.client.post(`/student/jobs/${jobId}/apply`);
+    }
+    const staff = await admin();
+    const cse = await staff.get(`/admin/jobs/${jobId}/applicants?department=CSE&min_cgpa=7`);
+    expect(cse.body).toContain("Anil Kumar");
+    expect(cse.body).not.toContain("Bhavna Shetty");
+    expect(cse.body).toContain("1 applicant");
+
+    const csv = await staff.get(`/admin/jobs/${jobId}/applicants.csv?department=CSE`);
+    expect(csv.statusCode).toBe(200);
+    expect(csv.headers["content-type"]).toBe("text/csv; charset=utf-8");
+    expect(csv.headers["content-disposition"]).toBe(
+      'attachment; filename="applicants-TCS-Ninja.csv"',
+    );
+    const rows = parse(csv.body.replace(/^\uFEFF/, ""), { columns: true }) as Record<
+      string,
+      string
+    >[];
+    expect(rows.map((r) => r.Name)).toEqual(["Anil Kumar", '\'=HYPERLINK("http://evil")']);
+    expect(rows[0]).toMatchObject({ Department: "CSE", CGPA: "9.10", Status: "Applied" });
+    expect(Object.keys(rows[0]!)).toEqual([
+      "Roll number",
+      "Name",
+      "Email",
+      "Phone",
+      "Department",
+      "Graduation year",
+      "CGPA",
+      "Active backlogs",
+      "Status",
+      "Applied at",
+    ]);
+  });
+});

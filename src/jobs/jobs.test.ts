@@ -1,0 +1,290 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  createAdmin,
+  createStudent,
+  createTestApp,
+  postJob,
+  type TestApp,
+} from "#test/support/app.ts";
+import { loginAs } from "#test/support/client.ts";
+import { toLocalInput } from "../web/time.ts";
+import {
+  type EligibilityRules,
+  eligibleStudentFilter,
+  ineligibilityReasons,
+} from "./eligibility.ts";
+
+let t: TestApp;
+beforeEach(async () => {
+  t = await createTestApp();
+});
+afterEach(async () => {
+  await t.close();
+});
+
+async function adminClient() {
+  const admin = await createAdmin(t.ctx);
+  return { admin, client: await loginAs(t.app, admin.email, admin.password) };
+}
+
+const inAWeek = () => toLocalInput(new Date(Date.now() + 7 * 24 * 3600 * 1000).toISOString());
+
+const jobForm = (overrides: Record<string, string | string[]> = {}) => ({
+  company: "Bosch",
+  title: "Graduate Engineer Trainee",
+  type: "placement",
+  description: "Embedded systems.",
+  location: "Bengaluru",
+  package_range: "7-8 LPA",
+  official_link: "https://careers.example.com/get",
+  apply_by: inAWeek(),
+  departments: ["ECE", "EEE"],
+  min_cgpa: "7",
+  max_backlogs: "0",
+  send_sms: "on",
+  intent: "post",
+  ...overrides,
+});
+
+function smsCount(kind = "job_posted") {
+  return t.ctx.db
+    .selectFrom("sms_messages")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("kind", "=", kind)
+    .executeTakeFirstOrThrow()
+    .then((r) => Number(r.n));
+}
+
+describe("posting a job", () => {
+  it("queues one alert per approved, eligible, not-opted-out student, and says how many", async () => {
+    const eligible1 = await createStudent(t.ctx, {
+      approved: true,
+      department: "ECE",
+      cgpa: 8,
+      active_backlogs: 0,
+    });
+    await createStudent(t.ctx, { approved: true, department: "EEE", cgpa: 7, active_backlogs: 0 });
+    await createStudent(t.ctx, { approved: true, department: "ECE", cgpa: 6.9 }); // CGPA too low
+    await createStudent(t.ctx, { approved: true, department: "ECE", cgpa: 9, active_backlogs: 1 }); // backlog
+    await createStudent(t.ctx, { approved: true, department: "CSE", cgpa: 9 }); // department
+    await createStudent(t.ctx, { approved: false, department: "ECE", cgpa: 9 }); // pending
+    const optedOut = await createStudent(t.ctx, { approved: true, department: "ECE", cgpa: 9 });
+    await t.ctx.db
+      .updateTable("students")
+      .set({ sms_opted_out_at: new Date().toISOString() })
+      .where("id", "=", optedOut.id)
+      .execute();
+    const { client } = await adminClient();
+
+    const preview = await client.post("/admin/jobs/new", jobForm({ intent: "preview" }));
+    expect(preview.statusCode).toBe(200);
+    expect(preview.body).toMatch(
+      /3 approved students are eligible; 2 can get the SMS \(1 opted out\): 2 messages × 1 segment = 2 segments/,
+    );
+    expect(await smsCount()).toBe(0);
+
+    const response = await client.post("/admin/jobs/new", jobForm());
+    expect(response.statusCode).toBe(303);
+    const job = await t.ctx.db.selectFrom("jobs").selectAll().executeTakeFirstOrThrow();
+    expect(job).toMatchObject({
+      company: "Bosch",
+      status: "open",
+      min_cgpa: 7,
+      max_backlogs: 0,
+      alert_sms_count: 2,
+    });
+    const rows = await t.ctx.db
+      .selectFrom("sms_messages")
+      .selectAll()
+      .where("kind", "=", "job_posted")
+      .orderBy("student_id")
+      .execute();
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatchObject({
+      student_id: eligible1.id,
+      to_e164: eligible1.phone,
+      status: "queued",
+      priority: 10,
+      dedupe_key: `job:${job.id}:student:${eligible1.id}`,
+      encoding: "GSM-7",
+      segments: 1,
+    });
+    expect(rows[0]!.body).toContain(
+      "New opportunity: Bosch - Graduate Engineer Trainee (placement). You are eligible.",
+    );
+    expect((await client.get(`/admin/jobs/${job.id}`)).body).toContain(
+      "Job posted; 2 SMS alerts queued.",
+    );
+  });
+
+  it("posts without SMS when the admin unticks it", async () => {
+    await createStudent(t.ctx, { approved: true, department: "ECE", cgpa: 9 });
+    const { client } = await adminClient();
+    const form = jobForm();
+    delete (form as Record<string, unknown>).send_sms;
+    await client.post("/admin/jobs/new", form);
+    expect(await smsCount()).toBe(0);
+  });
+
+  it("refuses a deadline in the past for a new job, beside the field, keeping the input", async () => {
+    const { client } = await adminClient();
+    const response = await client.post(
+      "/admin/jobs/new",
+      jobForm({ apply_by: "2020-01-01T10:00" }),
+    );
+    expect(response.statusCode).toBe(422);
+    expect(response.body).toMatch(
+      /id="f-apply_by-error"[^>]*>The deadline must be in the future\./,
+    );
+    expect(response.body).toContain('value="Bosch"');
+    expect(response.body).toMatch(/name="departments" value="ECE" checked/);
+    expect(await t.ctx.db.selectFrom("jobs").select("id").execute()).toHaveLength(0);
+  });
+
+  it.each([
+    [{ company: "" }, "company", "Enter the company."],
+    [{ type: "fulltime" }, "type", "Choose the type."],
+    [{ min_cgpa: "11" }, "min_cgpa", "between 0 and 10"],
+    [{ official_link: "javascript:alert(1)" }, "official_link", "Enter a full http(s):// link."],
+    [{ apply_by: "tomorrow" }, "apply_by", "Enter the deadline as a date and time."],
+  ])("refuses a malformed job form: %j", async (overrides, field, message) => {
+    const { client } = await adminClient();
+    const response = await client.post("/admin/jobs/new", jobForm(overrides));
+    expect(response.statusCode).toBe(422);
+    expect(response.body).toMatch(
+      new RegExp(`id="f-${field}-error"[^>]*>[^<]*${message.replace(/[()]/g, "\\$&")}`),
+    );
+  });
+
+  it("never re-sends the alert when the job is edited", async () => {
+    await createStudent(t.ctx, { approved: true, department: "ECE", cgpa: 9 });
+    const { client } = await adminClient();
+    await client.post("/admin/jobs/new", jobForm());
+    const job = await t.ctx.db.selectFrom("jobs").selectAll().executeTakeFirstOrThrow();
+    expect(await smsCount()).toBe(1);
+    const edit = await client.post(
+      `/admin/jobs/${job.id}`,
+      jobForm({ title: "GET (edited)", departments: ["ECE", "CSE"] }),
+    );
+    expect(edit.statusCode).toBe(303);
+    expect(await smsCount()).toBe(1);
+    const edited = await t.ctx.db.selectFrom("jobs").selectAll().executeTakeFirstOrThrow();
+    expect(edited.title).toBe("GET (edited)");
+    const departments = await t.ctx.db
+      .selectFrom("job_departments")
+      .select("department")
+      .where("job_id", "=", job.id)
+      .orderBy("department")
+      .execute();
+    expect(departments.map((d) => d.department)).toEqual(["CSE", "ECE"]);
+  });
+
+  it("closes, reopens and deletes a job; one with applications is closed, not deleted", async () => {
+    const { client } = await adminClient();
+    const { id } = await postJob(t.ctx);
+    await client.post(`/admin/jobs/${id}/close`);
+    expect(
+      (await t.ctx.db.selectFrom("jobs").select("status").executeTakeFirstOrThrow()).status,
+    ).toBe("closed");
+    await client.post(`/admin/jobs/${id}/reopen`);
+    expect(
+      (await t.ctx.db.selectFrom("jobs").select("status").executeTakeFirstOrThrow()).status,
+    ).toBe("open");
+
+    const student = await createStudent(t.ctx, { approved: true });
+    const asStudent = await loginAs(t.app, student.email, student.password);
+    await asStudent.post(`/student/jobs/${id}/apply`);
+    const refused = await client.post(`/admin/jobs/${id}/delete`);
+    expect(refused.headers.location).toBe(`/admin/jobs/${id}`);
+    expect((await client.get(`/admin/jobs/${id}`)).body).toContain(
+      "has 1 applications and cannot be deleted",
+    );
+
+    const { id: empty } = await postJob(t.ctx, { title: "Unused" });
+    await client.post(`/admin/jobs/${empty}/delete`);
+    expect(
+      await t.ctx.db.selectFrom("jobs").select("id").where("id", "=", empty).execute(),
+    ).toHaveLength(0);
+    const audit = await t.ctx.db.selectFrom("audit_log").select("action").orderBy("id").execute();
+    expect(audit.map((a) => a.action)).toEqual(
+      expect.arrayContaining(["job.close", "job.reopen", "job.delete"]),
+    );
+  });
+});
+
+describe("eligibility", () => {
+  it("selects in SQL exactly the students the rule explains as eligible", async () => {
+    // A deterministic spread of students; several rule sets; both readings must agree.
+    const departments = ["CSE", "ECE", "ME", "ISE"];
+    for (let i = 0; i < 48; i++) {
+      await createStudent(t.ctx, {
+        approved: i % 7 !== 0,
+        department: departments[i % 4]!,
+        cgpa: 5 + ((i * 37) % 50) / 10,
+        active_backlogs: i % 5 === 0 ? 2 : i % 3 === 0 ? 1 : 0,
+        graduation_year: 2026 + (i % 3),
+        semester: 1 + (i % 8),
+      });
+    }
+    const ruleSets: EligibilityRules[] = [
+      { departments: [], graduationYears: [], semesters: [], minCgpa: null, maxBacklogs: null },
+      {
+        departments: ["CSE", "ISE"],
+        graduationYears: [],
+        semesters: [],
+        minCgpa: 7.5,
+        maxBacklogs: 0,
+      },
+      { departments: ["ECE"], graduationYears: [2027], semesters: [], minCgpa: 6, maxBacklogs: 1 },
+      {
+        departments: [],
+        graduationYears: [2026, 2028],
+        semesters: [5, 6, 7, 8],
+        minCgpa: 8.1,
+        maxBacklogs: null,
+      },
+      { departments: ["ME"], graduationYears: [], semesters: [3], minCgpa: null, maxBacklogs: 2 },
+    ];
+    const students = await t.ctx.db.selectFrom("students").selectAll().execute();
+    for (const rules of ruleSets) {
+      const expected = students
+        .filter((s) => s.approved_at !== null && ineligibilityReasons(rules, s).length === 0)
+        .map((s) => s.id)
+        .sort((a, b) => a - b);
+      const selected = await t.ctx.db
+        .selectFrom("students")
+        .select("id")
+        .where(eligibleStudentFilter(rules))
+        .orderBy("id")
+        .execute();
+      expect(
+        selected.map((s) => s.id),
+        JSON.stringify(rules),
+      ).toEqual(expected);
+    }
+  });
+
+  it("fans out exactly the eligible count", async () => {
+    for (let i = 0; i < 30; i++) {
+      await createStudent(t.ctx, {
+        approved: true,
+        department: i % 2 ? "CSE" : "ECE",
+        cgpa: 6 + (i % 5),
+      });
+    }
+    const { alerts, id } = await postJob(t.ctx, {
+      departments: ["CSE"],
+      min_cgpa: 8,
+      send_sms: true,
+    });
+    const students = await t.ctx.db.selectFrom("students").selectAll().execute();
+    const eligible = students.filter((s) => s.department === "CSE" && s.cgpa >= 8).length;
+    expect(alerts).toBe(eligible);
+    const rows = await t.ctx.db
+      .selectFrom("sms_messages")
+      .select("id")
+      .where("dedupe_key", "like", `job:${id}:%`)
+      .execute();
+    expect(rows).toHaveLength(eligible);
+  });
+});
