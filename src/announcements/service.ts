@@ -1,30 +1,25 @@
 import { z } from "zod";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
-import { countSegments, MAX_BODY_CHARACTERS } from "../sms/encoding.ts";
+import { countSegments } from "../sms/encoding.ts";
 import { announcementBody, queueAnnouncementSms, signalQueued } from "../sms/notify.ts";
 
-export const announcementSchema = z
-  .object({
-    title: z
-      .string()
-      .trim()
-      .min(1, { message: "Enter a title." })
-      .max(120, { message: "At most 120 characters." }),
-    message: z
-      .string()
-      .trim()
-      .min(1, { message: "Enter the message." })
-      .max(2000, { message: "At most 2,000 characters." }),
-    send_sms: z
-      .string()
-      .optional()
-      .transform((v) => v === "on" || v === "1" || v === "true"),
-  })
-  .refine((a) => !a.send_sms || Array.from(announcementBody(a)).length <= MAX_BODY_CHARACTERS, {
-    path: ["message"],
-    message: "Too long to send as an SMS; shorten it or post it without SMS.",
-  });
+export const announcementSchema = z.object({
+  title: z
+    .string()
+    .trim()
+    .min(1, { message: "Enter a title." })
+    .max(120, { message: "At most 120 characters." }),
+  message: z
+    .string()
+    .trim()
+    .min(1, { message: "Enter the message." })
+    .max(2000, { message: "At most 2,000 characters." }),
+  send_sms: z
+    .string()
+    .optional()
+    .transform((v) => v === "on" || v === "1" || v === "true"),
+});
 
 export type AnnouncementInput = z.output<typeof announcementSchema>;
 

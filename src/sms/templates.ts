@@ -13,9 +13,10 @@ function firstName(fullName: string): string {
   return fullName.trim().split(/\s+/)[0] ?? fullName;
 }
 
+/** Cuts to `max` characters with "..." (three dots: "…" is not GSM-7 and would make it UCS-2). */
 function clip(text: string, max: number): string {
   const clean = text.replace(/\s+/g, " ").trim();
-  return clean.length <= max ? clean : `${clean.slice(0, max - 1)}…`;
+  return clean.length <= max ? clean : `${clean.slice(0, max - 3).trimEnd()}...`;
 }
 
 export const approvalSms: SmsTemplate<{ fullName: string; rollNumber: string }> = {
@@ -71,7 +72,11 @@ export const jobPostedSms: SmsTemplate<{
     `New opportunity: ${clip(company, 40)} - ${clip(title, 40)} (${type}). You are eligible. Apply by ${applyBy} on the Placement Portal.`,
 };
 
+/** A long announcement is cut to keep the SMS to a few segments; the portal has the whole text. */
 export const announcementSms: SmsTemplate<{ title: string; message: string }> = {
   id: "announcement",
-  render: ({ title, message }) => `Placement Office: ${clip(title, 60)}. ${clip(message, 400)}`,
+  render: ({ title, message }) => {
+    const text = clip(message, 300);
+    return `Placement Office: ${clip(title, 60)}. ${text}${text.endsWith("...") ? " Read it all on the Placement Portal." : ""}`;
+  },
 };

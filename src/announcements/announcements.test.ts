@@ -1,0 +1,96 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createAdmin, createStudent, createTestApp, type TestApp } from "#test/support/app.ts";
+import { loginAs } from "#test/support/client.ts";
+
+let t: TestApp;
+beforeEach(async () => {
+  t = await createTestApp();
+});
+afterEach(async () => {
+  await t.close();
+});
+
+describe("announcements", () => {
+  it("are posted, shown on the student dashboard, optionally sent by SMS to every approved student, and deleted", async () => {
+    const reader = await createStudent(t.ctx, { approved: true });
+    await createStudent(t.ctx, { approved: true });
+    await createStudent(t.ctx, { approved: false });
+    const optedOut = await createStudent(t.ctx, { approved: true });
+    await t.ctx.db
+      .updateTable("students")
+      .set({ sms_opted_out_at: new Date().toISOString() })
+      .where("id", "=", optedOut.id)
+      .execute();
+    const admin = await createAdmin(t.ctx);
+    const staff = await loginAs(t.app, admin.email, admin.password);
+
+    const response = await staff.post("/admin/announcements", {
+      title: "Pre-placement talk",
+      message: "Infosys PPT on Monday, 10 am, seminar hall.",
+      send_sms: "on",
+    });
+    expect(response.statusCode).toBe(303);
+    expect((await staff.get("/admin/announcements")).body).toContain(
+      "Announcement posted; 2 SMS queued (2 segments).",
+    );
+    const sms = await t.ctx.db
+      .selectFrom("sms_messages")
+      .selectAll()
+      .where("kind", "=", "custom")
+      .execute();
+    expect(sms).toHaveLength(2);
+    expect(sms[0]!.body).toBe(
+      "Placement Office: Pre-placement talk. Infosys PPT on Monday, 10 am, seminar hall.",
+    );
+
+    await staff.post("/admin/announcements", {
+      title: "Quiet note",
+      message: "No SMS for this one.",
+    });
+    expect(
+      await t.ctx.db.selectFrom("sms_messages").selectAll().where("kind", "=", "custom").execute(),
+    ).toHaveLength(2);
+
+    const asStudent = await loginAs(t.app, reader.email, reader.password);
+    const dashboard = await asStudent.get("/student");
+    expect(dashboard.body).toContain("Pre-placement talk");
+    expect(dashboard.body).toContain("Quiet note");
+
+    const row = await t.ctx.db
+      .selectFrom("announcements")
+      .select("id")
+      .where("title", "=", "Quiet note")
+      .executeTakeFirstOrThrow();
+    await staff.post(`/admin/announcements/${row.id}/delete`);
+    expect((await asStudent.get("/student")).body).not.toContain("Quiet note");
+  });
+
+  it("refuses an empty title; a long message goes out as a short SMS pointing to the portal", async () => {
+    const admin = await createAdmin(t.ctx);
+    const staff = await loginAs(t.app, admin.email, admin.password);
+    const empty = await staff.post("/admin/announcements", { title: "", message: "x" });
+    expect(empty.statusCode).toBe(422);
+    expect(empty.body).toMatch(/id="f-title-error"[^>]*>Enter a title\./);
+    const reader = await createStudent(t.ctx, { approved: true });
+    const long = await staff.post("/admin/announcements", {
+      title: "Long",
+      message: "word ".repeat(390),
+      send_sms: "on",
+    });
+    expect(long.statusCode).toBe(303);
+    const sms = await t.ctx.db
+      .selectFrom("sms_messages")
+      .selectAll()
+      .where("kind", "=", "custom")
+      .executeTakeFirstOrThrow();
+    expect(sms.student_id).toBe(reader.id);
+    expect(sms.body).toMatch(/ wo?r?d?\.\.\. Read it all on the Placement Portal\.$/);
+    expect(sms.encoding).toBe("GSM-7");
+    expect(sms.segments).toBeLessThanOrEqual(3);
+    const stored = await t.ctx.db
+      .selectFrom("announcements")
+      .select("message")
+      .executeTakeFirstOrThrow();
+    expect(stored.message).toHaveLength("word ".repeat(390).trim().length);
+  });
+});

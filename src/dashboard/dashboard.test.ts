@@ -1,0 +1,102 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  createAdmin,
+  createStudent,
+  createTestApp,
+  postJob,
+  type TestApp,
+} from "#test/support/app.ts";
+import { loginAs } from "#test/support/client.ts";
+import { adminDashboard } from "./service.ts";
+
+let t: TestApp;
+beforeEach(async () => {
+  t = await createTestApp();
+});
+afterEach(async () => {
+  await t.close();
+});
+
+async function setStatus(
+  studentId: number,
+  jobId: number,
+  status: "applied" | "selected" | "rejected",
+) {
+  const now = new Date().toISOString();
+  await t.ctx.db
+    .insertInto("applications")
+    .values({ job_id: jobId, student_id: studentId, status, created_at: now, updated_at: now })
+    .execute();
+}
+
+describe("admin dashboard", () => {
+  it("counts registrations, students, jobs, applications and selections, and summarises each department", async () => {
+    const cse = [];
+    for (let i = 0; i < 4; i++)
+      cse.push(
+        await createStudent(t.ctx, { approved: true, department: "CSE", graduation_year: 2027 }),
+      );
+    const ece = [];
+    for (let i = 0; i < 2; i++)
+      ece.push(
+        await createStudent(t.ctx, { approved: true, department: "ECE", graduation_year: 2026 }),
+      );
+    await createStudent(t.ctx, { approved: false, department: "CSE" });
+    const infosys = await postJob(t.ctx, { company: "Infosys" });
+    const tcs = await postJob(t.ctx, { company: "TCS" });
+    await setStatus(cse[0]!.id, infosys.id, "selected");
+    await setStatus(cse[0]!.id, tcs.id, "selected"); // counted once as a selected student
+    await setStatus(cse[1]!.id, infosys.id, "rejected");
+    await setStatus(cse[2]!.id, tcs.id, "applied");
+    await setStatus(ece[0]!.id, tcs.id, "selected");
+
+    const all = await adminDashboard(t.ctx, {});
+    expect(all).toMatchObject({
+      pending: 1,
+      approved: 6,
+      openJobs: 2,
+      applications: 5,
+      selected: 2,
+    });
+    expect(all.departments).toEqual([
+      { department: "CSE", students: 4, applied: 3, selected: 1, rate: 0.25 },
+      { department: "ECE", students: 2, applied: 1, selected: 1, rate: 0.5 },
+    ]);
+
+    const onlyInfosys = await adminDashboard(t.ctx, { company: "Infosys" });
+    expect(onlyInfosys).toMatchObject({ applications: 2, selected: 1 });
+    expect(onlyInfosys.departments).toEqual([
+      { department: "CSE", students: 4, applied: 2, selected: 1, rate: 0.25 },
+      { department: "ECE", students: 2, applied: 0, selected: 0, rate: 0 },
+    ]);
+    const ece2026 = await adminDashboard(t.ctx, { department: "ECE", year: 2026 });
+    expect(ece2026).toMatchObject({ approved: 2, applications: 1, selected: 1 });
+
+    const admin = await createAdmin(t.ctx);
+    const page = await (await loginAs(t.app, admin.email, admin.password)).get(
+      "/admin?department=CSE",
+    );
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain("Placement summary by department");
+    expect(page.body).toContain('aria-label="25.0% placed"');
+  });
+});
+
+describe("student dashboard", () => {
+  it("shows eligible open jobs with deadlines and the student's own applications", async () => {
+    const me = await createStudent(t.ctx, { approved: true, department: "CSE", cgpa: 8 });
+    const open = await postJob(t.ctx, { company: "Accenture", title: "Associate" });
+    await postJob(t.ctx, { company: "Hidden Co", title: "Only ECE", departments: ["ECE"] });
+    const applied = await postJob(t.ctx, { company: "Capgemini", title: "Analyst" });
+    const client = await loginAs(t.app, me.email, me.password);
+    await client.post(`/student/jobs/${applied.id}/apply`);
+    const page = await client.get("/student");
+    const [jobs, rest] = page.body.split("My applications</h2>");
+    expect(jobs).toContain("Accenture — Associate");
+    expect(jobs).toContain("apply by");
+    expect(jobs).not.toContain("Hidden Co");
+    expect(rest).toContain("Capgemini — Analyst");
+    expect(rest).toContain("Applied");
+    expect(open.id).toBeGreaterThan(0);
+  });
+});
