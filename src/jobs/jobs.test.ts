@@ -7,6 +7,7 @@ import {
   type TestApp,
 } from "#test/support/app.ts";
 import { loginAs } from "#test/support/client.ts";
+import type { SmsKind } from "../db/schema.ts";
 import { toLocalInput } from "../web/time.ts";
 import {
   type EligibilityRules,
@@ -46,7 +47,7 @@ const jobForm = (overrides: Record<string, string | string[]> = {}) => ({
   ...overrides,
 });
 
-function smsCount(kind = "job_posted") {
+function smsCount(kind: SmsKind = "job_posted") {
   return t.ctx.db
     .selectFrom("sms_messages")
     .select((eb) => eb.fn.countAll<number>().as("n"))
