@@ -8,6 +8,7 @@ import { migrateToLatest } from "../db/migrate.ts";
 import { createLogger } from "../log.ts";
 import { announceSmsMode, openContext, startPortal } from "../main.ts";
 import { Dispatcher } from "../sms/dispatcher.ts";
+import { seedDemo } from "../seed/demo.ts";
 import { runTestSms, TestSmsError } from "../sms/test-sms.ts";
 import { createTransport } from "../sms/transport/index.ts";
 
@@ -18,6 +19,9 @@ Commands:
   worker                              run an SMS dispatcher alone (more senders on one PostgreSQL)
   test-sms NUMBER [--dry-run]         show the SMS settings, check the credentials and send a test SMS
   migrate                             apply database migrations, then exit
+  seed --demo [--students N] [--jobs N] [--applications N]
+                                      add demo students (password "demo-student"), jobs and
+                                      applications; queues no SMS
   create-admin --email E [--password P]
                                       create an admin, or set a new password for one;
                                       without --password a password is generated and printed
@@ -77,6 +81,36 @@ async function main(argv: string[]) {
     await runTestSms(config, number, { dryRun: values["dry-run"] ?? false }, (line) =>
       process.stdout.write(`${line}\n`),
     );
+    return;
+  }
+
+  if (command === "seed") {
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        demo: { type: "boolean", default: false },
+        students: { type: "string", default: "200" },
+        jobs: { type: "string" },
+        applications: { type: "string" },
+      },
+    });
+    if (!values.demo) fail("seed adds demo data to the database: say so with --demo");
+    const students = Number(values.students);
+    const jobs = values.jobs ? Number(values.jobs) : Math.max(10, Math.round(students / 20));
+    const applications = values.applications ? Number(values.applications) : students * 10;
+    for (const [name, n] of Object.entries({ students, jobs, applications })) {
+      if (!Number.isInteger(n) || n < 0 || n > 1_000_000) fail(`--${name} must be a whole number from 0 to 1000000`);
+    }
+    const { ctx, database } = await openContext(config);
+    try {
+      const result = await seedDemo(ctx, { students, jobs, applications, password: "demo-student" });
+      process.stdout.write(
+        `Seeded ${result.students} students, ${result.jobs} jobs and ${result.applications} applications in ${result.seconds.toFixed(1)} s.\n` +
+          (result.firstStudentEmail ? `Log in as a student: ${result.firstStudentEmail} / demo-student\n` : ""),
+      );
+    } finally {
+      await database.destroy();
+    }
     return;
   }
 
