@@ -30,10 +30,15 @@ const { values } = parseArgs({
 });
 const RUNS = Number(values.runs);
 
-async function database(kind: "sqlite" | "postgres"): Promise<{ url: string; drop(): Promise<void> }> {
+async function database(
+  kind: "sqlite" | "postgres",
+): Promise<{ url: string; drop(): Promise<void> }> {
   if (kind === "sqlite") {
     const dir = mkdtempSync(join(tmpdir(), "portal-bench-pages-"));
-    return { url: `file:${join(dir, "bench.db")}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      url: `file:${join(dir, "bench.db")}`,
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
   }
   const name = `portal_bench_pages_${process.pid}`;
   const admin = new pg.Client({ connectionString: values.postgres! });
@@ -62,7 +67,8 @@ async function time(client: TestClient, url: string) {
     if (response.statusCode !== 200) throw new Error(`${url} answered ${response.statusCode}`);
   }
   samples.sort((a, b) => a - b);
-  const at = (p: number) => samples[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))]!.toFixed(1);
+  const at = (p: number) =>
+    samples[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))]!.toFixed(1);
   return { page: url.replace(/\/\d+\//, "/:id/"), p50ms: at(50), p95ms: at(95) };
 }
 
@@ -72,9 +78,24 @@ async function run(kind: "sqlite" | "postgres") {
   const database_ = openDatabase(db.url, { poolSize: 10 });
   try {
     await migrateToLatest(database_.db);
-    const config = loadConfig({ DATABASE_URL: db.url, DATA_DIR: dataDir, LOG_DIR: join(dataDir, "logs"), SMS_ENABLED: "true" }, {});
+    const config = loadConfig(
+      {
+        DATABASE_URL: db.url,
+        DATA_DIR: dataDir,
+        LOG_DIR: join(dataDir, "logs"),
+        SMS_ENABLED: "true",
+      },
+      {},
+    );
     const silent = pino({ level: "silent" });
-    const ctx: AppContext = { db: database_.db, dialect: database_.dialect, config, clock: systemClock, log: silent, smsLog: silent };
+    const ctx: AppContext = {
+      db: database_.db,
+      dialect: database_.dialect,
+      config,
+      clock: systemClock,
+      log: silent,
+      smsLog: silent,
+    };
     const seeded = await seedDemo(ctx, {
       students: Number(values.students),
       jobs: Number(values.jobs),
@@ -110,7 +131,9 @@ async function run(kind: "sqlite" | "postgres") {
     ]) {
       rows.push(await time(admin.csrfToken && url.startsWith("/student") ? student : admin, url));
     }
-    console.log(`\n${kind}: seeded ${seeded.students} students, ${seeded.jobs} jobs, ${seeded.applications} applications in ${seeded.seconds.toFixed(1)} s; busiest job has ${busiest.n} applicants`);
+    console.log(
+      `\n${kind}: seeded ${seeded.students} students, ${seeded.jobs} jobs, ${seeded.applications} applications in ${seeded.seconds.toFixed(1)} s; busiest job has ${busiest.n} applicants`,
+    );
     console.table(rows);
 
     // Posting a job open to everyone: the alert fans out to every approved student in one statement.
@@ -130,7 +153,9 @@ async function run(kind: "sqlite" | "postgres") {
       .select((eb) => eb.fn.countAll<number>().as("n"))
       .where("kind", "=", "job_posted")
       .executeTakeFirstOrThrow();
-    console.table([{ action: "post job, alert to all", smsQueued: Number(queued.n), ms: postMs.toFixed(0) }]);
+    console.table([
+      { action: "post job, alert to all", smsQueued: Number(queued.n), ms: postMs.toFixed(0) },
+    ]);
     await app.close();
   } finally {
     await database_.destroy();

@@ -7,8 +7,8 @@ import { openDatabase } from "../db/database.ts";
 import { migrateToLatest } from "../db/migrate.ts";
 import { createLogger } from "../log.ts";
 import { announceSmsMode, openContext, startPortal } from "../main.ts";
-import { Dispatcher } from "../sms/dispatcher.ts";
 import { seedDemo } from "../seed/demo.ts";
+import { Dispatcher } from "../sms/dispatcher.ts";
 import { runTestSms, TestSmsError } from "../sms/test-sms.ts";
 import { createTransport } from "../sms/transport/index.ts";
 
@@ -99,14 +99,22 @@ async function main(argv: string[]) {
     const jobs = values.jobs ? Number(values.jobs) : Math.max(10, Math.round(students / 20));
     const applications = values.applications ? Number(values.applications) : students * 10;
     for (const [name, n] of Object.entries({ students, jobs, applications })) {
-      if (!Number.isInteger(n) || n < 0 || n > 1_000_000) fail(`--${name} must be a whole number from 0 to 1000000`);
+      if (!Number.isInteger(n) || n < 0 || n > 1_000_000)
+        fail(`--${name} must be a whole number from 0 to 1000000`);
     }
     const { ctx, database } = await openContext(config);
     try {
-      const result = await seedDemo(ctx, { students, jobs, applications, password: "demo-student" });
+      const result = await seedDemo(ctx, {
+        students,
+        jobs,
+        applications,
+        password: "demo-student",
+      });
       process.stdout.write(
         `Seeded ${result.students} students, ${result.jobs} jobs and ${result.applications} applications in ${result.seconds.toFixed(1)} s.\n` +
-          (result.firstStudentEmail ? `Log in as a student: ${result.firstStudentEmail} / demo-student\n` : ""),
+          (result.firstStudentEmail
+            ? `Log in as a student: ${result.firstStudentEmail} / demo-student\n`
+            : ""),
       );
     } finally {
       await database.destroy();

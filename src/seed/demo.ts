@@ -41,14 +41,92 @@ function generator(seed: number) {
   };
 }
 
-const FIRST = ["Aarav", "Ananya", "Arjun", "Diya", "Ishaan", "Kavya", "Nikhil", "Pooja", "Rahul", "Sneha", "Tanvi", "Varun", "Meera", "Rohan", "Shreya", "Karthik"];
-const LAST = ["Sharma", "Rao", "Iyer", "Nair", "Patil", "Reddy", "Menon", "Kulkarni", "Das", "Gupta", "Shetty", "Joshi", "Hegde", "Pillai"];
-const COMPANIES = ["Infosys", "TCS", "Wipro", "Accenture", "Bosch", "Capgemini", "Deloitte", "Siemens", "L&T", "HCLTech", "Cognizant", "IBM", "Oracle", "SAP Labs", "Amazon", "Microsoft", "Intel", "Texas Instruments", "Mercedes-Benz R&D", "Tata Motors"];
-const TITLES = ["Systems Engineer", "Graduate Engineer Trainee", "Software Developer", "Analyst", "Design Engineer", "Data Engineer", "Associate Consultant", "Embedded Engineer", "Summer Intern", "Project Engineer"];
+const FIRST = [
+  "Aarav",
+  "Ananya",
+  "Arjun",
+  "Diya",
+  "Ishaan",
+  "Kavya",
+  "Nikhil",
+  "Pooja",
+  "Rahul",
+  "Sneha",
+  "Tanvi",
+  "Varun",
+  "Meera",
+  "Rohan",
+  "Shreya",
+  "Karthik",
+];
+const LAST = [
+  "Sharma",
+  "Rao",
+  "Iyer",
+  "Nair",
+  "Patil",
+  "Reddy",
+  "Menon",
+  "Kulkarni",
+  "Das",
+  "Gupta",
+  "Shetty",
+  "Joshi",
+  "Hegde",
+  "Pillai",
+];
+const COMPANIES = [
+  "Infosys",
+  "TCS",
+  "Wipro",
+  "Accenture",
+  "Bosch",
+  "Capgemini",
+  "Deloitte",
+  "Siemens",
+  "L&T",
+  "HCLTech",
+  "Cognizant",
+  "IBM",
+  "Oracle",
+  "SAP Labs",
+  "Amazon",
+  "Microsoft",
+  "Intel",
+  "Texas Instruments",
+  "Mercedes-Benz R&D",
+  "Tata Motors",
+];
+const TITLES = [
+  "Systems Engineer",
+  "Graduate Engineer Trainee",
+  "Software Developer",
+  "Analyst",
+  "Design Engineer",
+  "Data Engineer",
+  "Associate Consultant",
+  "Embedded Engineer",
+  "Summer Intern",
+  "Project Engineer",
+];
 const TYPES: JobType[] = ["placement", "internship", "drive"];
-const STATUSES: ApplicationStatus[] = ["applied", "applied", "applied", "shortlisted", "interview", "selected", "rejected", "rejected", "withdrawn"];
+const STATUSES: ApplicationStatus[] = [
+  "applied",
+  "applied",
+  "applied",
+  "shortlisted",
+  "interview",
+  "selected",
+  "rejected",
+  "rejected",
+  "withdrawn",
+];
 
-async function insertInBatches<T>(rows: T[], size: number, insert: (batch: T[]) => Promise<unknown>) {
+async function insertInBatches<T>(
+  rows: T[],
+  size: number,
+  insert: (batch: T[]) => Promise<unknown>,
+) {
   for (let i = 0; i < rows.length; i += size) await insert(rows.slice(i, i + size));
 }
 
@@ -59,7 +137,10 @@ export async function seedDemo(ctx: AppContext, options: SeedOptions): Promise<S
   const now = ctx.clock.now();
   const nowIso = now.toISOString();
   const year = now.getUTCFullYear();
-  const existing = await ctx.db.selectFrom("users").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+  const existing = await ctx.db
+    .selectFrom("users")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .executeTakeFirstOrThrow();
   const offset = Number(existing.n); // keeps emails and roll numbers unique across runs
 
   const result = await ctx.db.transaction().execute(async (trx: Kysely<DB>) => {
@@ -100,7 +181,9 @@ export async function seedDemo(ctx: AppContext, options: SeedOptions): Promise<S
 
     const jobIds: number[] = [];
     for (let i = 0; i < options.jobs; i++) {
-      const applyBy = new Date(now.getTime() + random.int(-60, 60) * 24 * 3600 * 1000).toISOString();
+      const applyBy = new Date(
+        now.getTime() + random.int(-60, 60) * 24 * 3600 * 1000,
+      ).toISOString();
       const job = await trx
         .insertInto("jobs")
         .values({
@@ -123,25 +206,46 @@ export async function seedDemo(ctx: AppContext, options: SeedOptions): Promise<S
         .executeTakeFirstOrThrow();
       jobIds.push(job.id);
       if (random.next() < 0.5) {
-        const departments = [...new Set(Array.from({ length: random.int(1, 4) }, () => random.pick(DEPARTMENT_CODES)))];
-        await trx.insertInto("job_departments").values(departments.map((department) => ({ job_id: job.id, department }))).execute();
+        const departments = [
+          ...new Set(Array.from({ length: random.int(1, 4) }, () => random.pick(DEPARTMENT_CODES))),
+        ];
+        await trx
+          .insertInto("job_departments")
+          .values(departments.map((department) => ({ job_id: job.id, department })))
+          .execute();
       }
     }
 
     const approved = studentIds.filter((_, i) => studentRows[i]!.approved_at !== null);
     const target = Math.min(options.applications, approved.length * jobIds.length);
     const seen = new Set<string>();
-    const applications: { job_id: number; student_id: number; status: ApplicationStatus; created_at: string; updated_at: string }[] = [];
+    const applications: {
+      job_id: number;
+      student_id: number;
+      status: ApplicationStatus;
+      created_at: string;
+      updated_at: string;
+    }[] = [];
     while (applications.length < target) {
       const student_id = random.pick(approved);
       const job_id = random.pick(jobIds);
       const key = `${job_id}:${student_id}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      applications.push({ job_id, student_id, status: random.pick(STATUSES), created_at: nowIso, updated_at: nowIso });
+      applications.push({
+        job_id,
+        student_id,
+        status: random.pick(STATUSES),
+        created_at: nowIso,
+        updated_at: nowIso,
+      });
     }
     await insertInBatches(applications, 1000, async (batch) => {
-      const rows = await trx.insertInto("applications").values(batch).returning(["id", "status"]).execute();
+      const rows = await trx
+        .insertInto("applications")
+        .values(batch)
+        .returning(["id", "status"])
+        .execute();
       await trx
         .insertInto("application_events")
         .values(
@@ -150,13 +254,21 @@ export async function seedDemo(ctx: AppContext, options: SeedOptions): Promise<S
             from_status: r.status === "applied" ? null : ("applied" as const),
             to_status: r.status,
             by_user_id: null,
-            by_role: r.status === "withdrawn" || r.status === "applied" ? ("student" as const) : ("admin" as const),
+            by_role:
+              r.status === "withdrawn" || r.status === "applied"
+                ? ("student" as const)
+                : ("admin" as const),
             at: nowIso,
           })),
         )
         .execute();
     });
-    return { students: studentIds.length, jobs: jobIds.length, applications: applications.length, firstStudentEmail: users[0]?.email ?? null };
+    return {
+      students: studentIds.length,
+      jobs: jobIds.length,
+      applications: applications.length,
+      firstStudentEmail: users[0]?.email ?? null,
+    };
   });
   return { ...result, seconds: (performance.now() - started) / 1000 };
 }

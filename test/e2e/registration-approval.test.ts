@@ -6,6 +6,11 @@ import { type ServerProcess, startServerProcess } from "#test/support/server.ts"
 
 if (!hasChromium) console.warn("NOTICE: chromium not found: the browser walk-through is SKIPPED");
 
+/** A week from now as a datetime-local value, in India Standard Time. */
+function inAWeek(): string {
+  return new Date(Date.now() + 7 * 24 * 3600 * 1000 + 330 * 60 * 1000).toISOString().slice(0, 16);
+}
+
 const ADMIN = { email: "tpo@college.test", password: "admin-e2e-password" };
 const STUDENT = { email: "nisha@college.test", password: "nisha-password-1" };
 
@@ -27,7 +32,7 @@ describe.skipIf(!hasChromium)(
       await server?.stop();
     });
 
-    it("takes a registration from the form to an approved login, with the SMS captured", async () => {
+    it("takes a student from registration to selected, every SMS captured", async () => {
       const shot = screenshotter("e2e-registration-approval");
       const context = await browser.newContext({ baseURL: server.url });
       const page = await context.newPage();
@@ -106,6 +111,70 @@ describe.skipIf(!hasChromium)(
       await shot(page, "student-dashboard");
       const resume = await page.request.get("/student/resume");
       expect(resume.headers()["content-type"]).toBe("application/pdf");
+
+      // The admin posts a job for ECE; the form says how many students it will alert.
+      await admin.getByRole("link", { name: "Jobs", exact: true }).click();
+      await admin.getByRole("link", { name: "Post a job" }).click();
+      await admin.getByLabel("Company").fill("Bosch");
+      await admin.getByLabel("Job title").fill("Graduate Engineer Trainee");
+      await admin.getByLabel("Type").selectOption("placement");
+      await admin.getByLabel("Location").fill("Bengaluru");
+      await admin.getByLabel("Package").fill("7-8 LPA");
+      await admin.getByLabel("Description").fill("Embedded systems for automotive ECUs.");
+      await admin.getByLabel("Apply by").fill(inAWeek());
+      await admin.getByRole("checkbox", { name: "ECE" }).check();
+      await admin.getByLabel("Minimum CGPA").fill("7");
+      await admin.getByRole("button", { name: "Preview eligible students" }).click();
+      await visible(admin.getByText("1 approved students are eligible; 1 can get the SMS"));
+      await shot(admin, "job-preview");
+      await admin.getByRole("button", { name: "Post job" }).click();
+      await visible(admin.getByText("Job posted; 1 SMS alerts queued."));
+      await shot(admin, "job-posted");
+
+      // The student sees it among the jobs open to them and applies.
+      await page.getByRole("link", { name: "Jobs", exact: true }).click();
+      await page.getByRole("link", { name: "Bosch — Graduate Engineer Trainee" }).click();
+      await shot(page, "student-job");
+      await page.getByRole("button", { name: "Apply" }).click();
+      await visible(page.getByText("Application sent."));
+      await shot(page, "student-applied");
+
+      // The admin shortlists, then selects.
+      await admin.getByRole("link", { name: "Applicants" }).click();
+      await visible(admin.getByRole("link", { name: "Nisha Kulkarni" }));
+      await shot(admin, "applicants");
+      await admin.getByRole("button", { name: "Shortlisted: Nisha Kulkarni" }).click();
+      await visible(admin.getByText("1 moved to Shortlisted"));
+      await admin.getByRole("button", { name: "Interview: Nisha Kulkarni" }).click();
+      await visible(admin.getByText("1 moved to Interview"));
+      await admin.getByRole("button", { name: "Selected: Nisha Kulkarni" }).click();
+      await visible(admin.getByText("1 moved to Selected"));
+      await shot(admin, "applicant-selected");
+
+      // Every status SMS is in the admin's SMS view, captured.
+      await admin.goto("/admin/sms?kind=status_update");
+      for (const status of ["Shortlisted", "Selected"]) {
+        await visible(
+          admin.getByText(
+            `Dear Nisha, your status for Bosch - Graduate Engineer Trainee has been updated to '${status}'.`,
+          ),
+        );
+      }
+      for (
+        let i = 0;
+        i < 20 && (await admin.getByRole("cell", { name: "queued" }).count()) > 0;
+        i++
+      ) {
+        await admin.waitForTimeout(250);
+        await admin.reload();
+      }
+      expect(await admin.getByRole("cell", { name: "captured" }).count()).toBe(3);
+      await shot(admin, "admin-sms-status-updates");
+
+      // The student follows it on their timeline.
+      await page.getByRole("link", { name: "My applications" }).click();
+      await visible(page.getByText("Selected").first());
+      await shot(page, "student-timeline");
     });
   },
 );
