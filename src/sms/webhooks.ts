@@ -67,7 +67,9 @@ export async function applyStatusCallback(
     .where("twilio_sid", "=", callback.sid)
     .executeTakeFirst();
   if (!row) {
-    // Twilio can call back before the dispatcher has stored the SID from the create answer.
+    // Twilio can call back before the dispatcher has stored the SID from the create answer: keep
+    // it for the dispatcher to apply. If the SID landed meanwhile, the dispatcher may already have
+    // looked, so apply it here too (applying twice is harmless: updates only move forward).
     await ctx.db
       .insertInto("sms_early_callbacks")
       .values({
@@ -77,6 +79,8 @@ export async function applyStatusCallback(
         received_at: ctx.clock.now().toISOString(),
       })
       .execute();
+    const landed = await ctx.db.selectFrom("sms_messages").select("id").where("twilio_sid", "=", callback.sid).executeTakeFirst();
+    if (landed) await applyEarlyCallbacks(ctx, callback.sid);
     return "unknown";
   }
   const rank = PROVIDER_RANK[callback.status] ?? -1;
