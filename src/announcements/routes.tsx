@@ -10,6 +10,7 @@ import {
 import { formValues, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
+import { idParams } from "../web/schemas.ts";
 import {
   announcementSchema,
   deleteAnnouncement,
@@ -111,11 +112,7 @@ export async function announcementRoutes(app: FastifyInstance) {
     "/announcements/:id/delete",
     {
       schema: {
-        params: {
-          type: "object",
-          properties: { id: { type: "integer", minimum: 1 } },
-          required: ["id"],
-        },
+        params: idParams,
       },
     },
     async (request, reply) => {

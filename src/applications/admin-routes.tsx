@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { APPLICATION_STATUSES, type ApplicationStatus } from "../db/schema.ts";
 import { findJob } from "../jobs/service.ts";
-import { DEPARTMENTS } from "../students/departments.ts";
+import { DepartmentFilter } from "../students/academic-fields.tsx";
 import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
 import { Pagination } from "../web/components.tsx";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
+import { idParams } from "../web/schemas.ts";
 import {
   APPLICANTS_PAGE_SIZE,
   type ApplicantFilters,
@@ -67,11 +68,7 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
     "/jobs/:id/applicants",
     {
       schema: {
-        params: {
-          type: "object",
-          properties: { id: { type: "integer", minimum: 1 } },
-          required: ["id"],
-        },
+        params: idParams,
         querystring: applicantsQuerySchema,
       },
     },
@@ -124,17 +121,7 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
                 ))}
               </select>
             </label>
-            <label>
-              Department
-              <select name="department">
-                <option value="">All</option>
-                {DEPARTMENTS.map((d) => (
-                  <option value={d.code} selected={filters.department === d.code}>
-                    {d.code}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <DepartmentFilter selected={filters.department} />
             <label>
               Minimum CGPA{" "}
               <input
@@ -246,11 +233,7 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
     "/jobs/:id/applicants.csv",
     {
       schema: {
-        params: {
-          type: "object",
-          properties: { id: { type: "integer", minimum: 1 } },
-          required: ["id"],
-        },
+        params: idParams,
         querystring: applicantsQuerySchema,
       },
     },
@@ -296,11 +279,7 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
     "/applications/:id/status",
     {
       schema: {
-        params: {
-          type: "object",
-          properties: { id: { type: "integer", minimum: 1 } },
-          required: ["id"],
-        },
+        params: idParams,
       },
     },
     async (request, reply) => {

@@ -3,6 +3,7 @@ import { currentStudentId, flash, HttpError, requireRole } from "../web/auth.ts"
 import { formatDateTime } from "../web/components.tsx";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
+import { idParams } from "../web/schemas.ts";
 import { studentApplications, withdrawApplication } from "./service.ts";
 import { STATUS_LABELS, TRANSITIONS } from "./status.ts";
 
@@ -69,11 +70,7 @@ export async function studentApplicationRoutes(app: FastifyInstance) {
     "/applications/:id/withdraw",
     {
       schema: {
-        params: {
-          type: "object",
-          properties: { id: { type: "integer", minimum: 1 } },
-          required: ["id"],
-        },
+        params: idParams,
       },
     },
     async (request, reply) => {

@@ -4,7 +4,7 @@ import { studentApplications } from "../applications/service.ts";
 import { ApplicationsTable } from "../applications/student-routes.tsx";
 import { jobsForStudent } from "../jobs/service.ts";
 import { JobCards } from "../jobs/student-routes.tsx";
-import { DEPARTMENTS } from "../students/departments.ts";
+import { DepartmentFilter } from "../students/academic-fields.tsx";
 import { findStudent } from "../students/service.ts";
 import { AcademicSummary } from "../students/student-routes.tsx";
 import { currentStudentId, HttpError, requireRole } from "../web/auth.ts";
@@ -58,17 +58,7 @@ export async function adminDashboardRoutes(app: FastifyInstance) {
       return reply.html(
         <Layout page={pageContext(request, reply)} title="Admin dashboard">
           <form method="get" action="/admin" class="filters" aria-label="Filter the dashboard">
-            <label>
-              Department
-              <select name="department">
-                <option value="">All</option>
-                {DEPARTMENTS.map((dep) => (
-                  <option value={dep.code} selected={filters.department === dep.code}>
-                    {dep.code}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <DepartmentFilter selected={filters.department} />
             <label>
               Graduation year{" "}
               <input type="number" name="year" value={filters.year?.toString() ?? ""} />

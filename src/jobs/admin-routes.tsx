@@ -4,6 +4,7 @@ import { formatDateTime, Pagination } from "../web/components.tsx";
 import { formValues, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
+import { idParams } from "../web/schemas.ts";
 import { toLocalInput } from "../web/time.ts";
 import { JobForm, RulesList } from "./pages.tsx";
 import {
@@ -178,12 +179,6 @@ function JobPage({
     </Layout>
   );
 }
-
-const idParams = {
-  type: "object",
-  properties: { id: { type: "integer", minimum: 1 } },
-  required: ["id"],
-} as const;
 
 export async function adminJobRoutes(app: FastifyInstance) {
   const ctx = app.ctx;

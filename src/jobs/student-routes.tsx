@@ -5,6 +5,7 @@ import { currentStudentId, flash, HttpError, requireRole } from "../web/auth.ts"
 import { formatDateTime } from "../web/components.tsx";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
+import { idParams } from "../web/schemas.ts";
 import { closedReasons, ineligibilityReasons } from "./eligibility.ts";
 import { RulesList } from "./pages.tsx";
 import { findJob, JOB_TYPE_LABELS, type JobWithRules, jobsForStudent } from "./service.ts";
@@ -110,12 +111,6 @@ function JobPage({
     </Layout>
   );
 }
-
-const idParams = {
-  type: "object",
-  properties: { id: { type: "integer", minimum: 1 } },
-  required: ["id"],
-} as const;
 
 export async function studentJobRoutes(app: FastifyInstance) {
   const ctx = app.ctx;

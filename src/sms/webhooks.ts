@@ -79,7 +79,11 @@ export async function applyStatusCallback(
         received_at: ctx.clock.now().toISOString(),
       })
       .execute();
-    const landed = await ctx.db.selectFrom("sms_messages").select("id").where("twilio_sid", "=", callback.sid).executeTakeFirst();
+    const landed = await ctx.db
+      .selectFrom("sms_messages")
+      .select("id")
+      .where("twilio_sid", "=", callback.sid)
+      .executeTakeFirst();
     if (landed) await applyEarlyCallbacks(ctx, callback.sid);
     return "unknown";
   }

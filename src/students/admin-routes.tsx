@@ -2,17 +2,12 @@ import type { FastifyInstance } from "fastify";
 import type { SmsMessage } from "../db/schema.ts";
 import { SmsTable } from "../sms/pages.tsx";
 import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
-import {
-  Field,
-  type FormState,
-  formatDateTime,
-  Pagination,
-  SelectField,
-} from "../web/components.tsx";
+import { type FormState, formatDateTime, Pagination } from "../web/components.tsx";
 import { formValues, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
-import { DEPARTMENTS } from "./departments.ts";
+import { idParams } from "../web/schemas.ts";
+import { AcademicFields, DepartmentFilter } from "./academic-fields.tsx";
 import {
   academicSchema,
   approveStudents,
@@ -59,17 +54,7 @@ function QueuePage({
             placeholder="Name, roll number or email"
           />
         </label>
-        <label>
-          Department
-          <select name="department">
-            <option value="">All</option>
-            {DEPARTMENTS.map((d) => (
-              <option value={d.code} selected={filters.department === d.code}>
-                {d.code}
-              </option>
-            ))}
-          </select>
-        </label>
+        <DepartmentFilter selected={filters.department} />
         <label>
           Graduation year <input type="number" name="year" value={filters.year?.toString() ?? ""} />
         </label>
@@ -151,11 +136,6 @@ function QueuePage({
   );
 }
 
-const departmentOptions = DEPARTMENTS.map((d) => ({
-  value: d.code,
-  label: `${d.code} — ${d.name}`,
-}));
-
 function academicValues(student: StudentRow): Record<string, string> {
   return {
     department: student.department,
@@ -180,43 +160,7 @@ function AcademicForm({
       <summary>Correct the academic record</summary>
       <form method="post" action={`/admin/students/${student.id}/academics`} novalidate>
         <CsrfField token={page.csrfToken} />
-        <SelectField
-          form={form}
-          name="department"
-          label="Department"
-          options={departmentOptions}
-          required
-        />
-        <div class="row">
-          <Field form={form} name="semester" label="Semester" type="number" min="1" max="10" />
-          <Field
-            form={form}
-            name="graduation_year"
-            label="Graduation year"
-            type="number"
-            required
-          />
-        </div>
-        <div class="row">
-          <Field
-            form={form}
-            name="cgpa"
-            label="CGPA"
-            type="number"
-            step="0.01"
-            min="0"
-            max="10"
-            required
-          />
-          <Field
-            form={form}
-            name="active_backlogs"
-            label="Active backlogs"
-            type="number"
-            min="0"
-            required
-          />
-        </div>
+        <AcademicFields form={form} />
         <button type="submit">Save academic record</button>
       </form>
     </details>
@@ -285,12 +229,6 @@ function StudentPage({
     </Layout>
   );
 }
-
-const idParams = {
-  type: "object",
-  properties: { id: { type: "integer", minimum: 1 } },
-  required: ["id"],
-} as const;
 
 export async function adminStudentRoutes(app: FastifyInstance) {
   const ctx = app.ctx;

@@ -4,19 +4,13 @@ import {
   Field,
   FormErrorSummary,
   type FormState,
-  SelectField,
   TextAreaField,
 } from "../web/components.tsx";
 import { formValues, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
-import { DEPARTMENTS } from "./departments.ts";
+import { AcademicFields } from "./academic-fields.tsx";
 import { registerStudent, registrationSchema } from "./service.ts";
-
-const departmentOptions = DEPARTMENTS.map((d) => ({
-  value: d.code,
-  label: `${d.code} — ${d.name}`,
-}));
 
 function RegisterPage({
   page,
@@ -67,53 +61,7 @@ function RegisterPage({
         </fieldset>
         <fieldset>
           <legend>Academics</legend>
-          <SelectField
-            form={form}
-            name="department"
-            label="Department"
-            options={departmentOptions}
-            required
-          />
-          <div class="row">
-            <Field
-              form={form}
-              name="semester"
-              label="Semester"
-              type="number"
-              min="1"
-              max="10"
-              hint="Optional."
-            />
-            <Field
-              form={form}
-              name="graduation_year"
-              label="Graduation year"
-              type="number"
-              required
-            />
-          </div>
-          <div class="row">
-            <Field
-              form={form}
-              name="cgpa"
-              label="CGPA"
-              type="number"
-              step="0.01"
-              min="0"
-              max="10"
-              required
-              hint="On a 10-point scale."
-            />
-            <Field
-              form={form}
-              name="active_backlogs"
-              label="Active backlogs"
-              type="number"
-              min="0"
-              required
-              value="0"
-            />
-          </div>
+          <AcademicFields form={form} hints />
           <TextAreaField
             form={form}
             name="skills"
