@@ -71,6 +71,13 @@ describe("admin dashboard", () => {
     ]);
     const ece2026 = await adminDashboard(t.ctx, { department: "ECE", year: 2026 });
     expect(ece2026).toMatchObject({ approved: 2, applications: 1, selected: 1 });
+    await t.ctx.db
+      .updateTable("students")
+      .set({ semester: 5 })
+      .where("id", "=", cse[0]!.id)
+      .execute();
+    const semester5 = await adminDashboard(t.ctx, { semester: 5 });
+    expect(semester5).toMatchObject({ approved: 1, applications: 2, selected: 1 });
 
     const admin = await createAdmin(t.ctx);
     const page = await (await loginAs(t.app, admin.email, admin.password)).get(

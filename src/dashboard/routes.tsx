@@ -21,7 +21,14 @@ export async function adminDashboardRoutes(app: FastifyInstance) {
   const ctx = app.ctx;
   app.addHook("onRequest", requireRole("admin"));
 
-  app.get<{ Querystring: { department?: string; year?: number | ""; company?: string } }>(
+  app.get<{
+    Querystring: {
+      department?: string;
+      year?: number | "";
+      semester?: number | "";
+      company?: string;
+    };
+  }>(
     "/",
     {
       schema: {
@@ -35,6 +42,12 @@ export async function adminDashboardRoutes(app: FastifyInstance) {
                 { type: "string", maxLength: 0 },
               ],
             },
+            semester: {
+              anyOf: [
+                { type: "integer", minimum: 1, maximum: 10 },
+                { type: "string", maxLength: 0 },
+              ],
+            },
             company: { type: "string", maxLength: 100 },
           },
         },
@@ -45,6 +58,7 @@ export async function adminDashboardRoutes(app: FastifyInstance) {
       const filters: DashboardFilters = {
         department: q.department || undefined,
         year: typeof q.year === "number" ? q.year : undefined,
+        semester: typeof q.semester === "number" ? q.semester : undefined,
         company: q.company || undefined,
       };
       const d = await adminDashboard(ctx, filters);
@@ -62,6 +76,16 @@ export async function adminDashboardRoutes(app: FastifyInstance) {
             <label>
               Graduation year{" "}
               <input type="number" name="year" value={filters.year?.toString() ?? ""} />
+            </label>
+            <label>
+              Semester{" "}
+              <input
+                type="number"
+                name="semester"
+                min="1"
+                max="10"
+                value={filters.semester?.toString() ?? ""}
+              />
             </label>
             <label>
               Company

@@ -4,12 +4,13 @@ import type { AppContext } from "../context.ts";
 export interface DashboardFilters {
   department?: string | undefined;
   year?: number | undefined;
+  semester?: number | undefined;
   company?: string | undefined;
 }
 
 /**
  * The admin's numbers, each one aggregate query (no per-row work in the app): counters, and the
- * placement summary per department. Department and graduation year narrow the students; company
+ * placement summary per department. Department, graduation year and semester narrow the students; company
  * narrows the applications counted.
  */
 export async function adminDashboard(ctx: AppContext, filters: DashboardFilters) {
@@ -17,6 +18,7 @@ export async function adminDashboard(ctx: AppContext, filters: DashboardFilters)
     let q = ctx.db.selectFrom("students");
     if (filters.department) q = q.where("students.department", "=", filters.department);
     if (filters.year) q = q.where("students.graduation_year", "=", filters.year);
+    if (filters.semester) q = q.where("students.semester", "=", filters.semester);
     return q;
   };
   const applications = () => {
@@ -26,6 +28,7 @@ export async function adminDashboard(ctx: AppContext, filters: DashboardFilters)
       .innerJoin("jobs", "jobs.id", "applications.job_id");
     if (filters.department) q = q.where("students.department", "=", filters.department);
     if (filters.year) q = q.where("students.graduation_year", "=", filters.year);
+    if (filters.semester) q = q.where("students.semester", "=", filters.semester);
     if (filters.company) q = q.where("jobs.company", "=", filters.company);
     return q;
   };
@@ -74,6 +77,7 @@ export async function adminDashboard(ctx: AppContext, filters: DashboardFilters)
         q.where("students.department", "=", filters.department!),
       )
       .$if(Boolean(filters.year), (q) => q.where("students.graduation_year", "=", filters.year!))
+      .$if(Boolean(filters.semester), (q) => q.where("students.semester", "=", filters.semester!))
       .select((eb) => [
         "students.department",
         eb.fn.countAll<number>().as("students"),

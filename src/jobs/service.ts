@@ -1,8 +1,8 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { z } from "zod";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
-import { escapeLike, likeOperator } from "../db/dialect.ts";
+import { escapeLike, likeOperator, typedValue } from "../db/dialect.ts";
 import { type DB, JOB_TYPES, type Job } from "../db/schema.ts";
 import { countSegments } from "../sms/encoding.ts";
 import { jobAlertBody, queueJobAlerts, signalQueued } from "../sms/notify.ts";
@@ -424,6 +424,10 @@ export async function jobsForStudent(ctx: AppContext, studentId: number, limit =
       .selectFrom("jobs")
       .selectAll()
       .where("status", "=", "open")
+      // Still open for applications first, soonest deadline first; then the ones whose deadline passed.
+      .orderBy(
+        sql`case when apply_by > ${typedValue(ctx.dialect, ctx.clock.now().toISOString(), "timestamptz")} then 0 else 1 end`,
+      )
       .orderBy("apply_by", "asc")
       .orderBy("id")
       .limit(limit)

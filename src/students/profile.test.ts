@@ -1,7 +1,13 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createStudent, createTestApp, type TestApp } from "#test/support/app.ts";
+import {
+  createAdmin,
+  createStudent,
+  createTestApp,
+  postJob,
+  type TestApp,
+} from "#test/support/app.ts";
 import { loginAs, pdfBytes } from "#test/support/client.ts";
 
 let t: TestApp;
@@ -28,6 +34,7 @@ describe("student profile", () => {
     const response = await client.postMultipart("/student/profile", {
       phone: "+91 91234 56789",
       skills: "CAD, SolidWorks",
+      sms: "on",
       resume: { filename: "cv.pdf", data: pdfBytes("v1") },
       // Forged extra fields are ignored.
       cgpa: "9.9",
@@ -82,5 +89,42 @@ describe("student profile", () => {
       .where("id", "=", student.id)
       .executeTakeFirstOrThrow();
     expect(row.phone_e164).toBe(student.phone);
+  });
+
+  it("lets a student stop and restart SMS; while stopped their messages are skipped", async () => {
+    const student = await createStudent(t.ctx, { approved: true });
+    const client = await loginAs(t.app, student.email, student.password);
+    expect((await client.get("/student/profile")).body).toMatch(/name="sms" checked/);
+    await client.postMultipart("/student/profile", { phone: student.phone, skills: "" });
+    const optedOut = async () =>
+      (
+        await t.ctx.db
+          .selectFrom("students")
+          .select("sms_opted_out_at")
+          .where("id", "=", student.id)
+          .executeTakeFirstOrThrow()
+      ).sms_opted_out_at;
+    expect(await optedOut()).not.toBeNull();
+    expect((await client.get("/student/profile")).body).not.toMatch(/name="sms" checked/);
+
+    // A status change while opted out is recorded, as skipped, never sent.
+    const { id: jobId } = await postJob(t.ctx);
+    await client.post(`/student/jobs/${jobId}/apply`);
+    const admin = await createAdmin(t.ctx);
+    const staff = await loginAs(t.app, admin.email, admin.password);
+    const application = await t.ctx.db
+      .selectFrom("applications")
+      .select("id")
+      .executeTakeFirstOrThrow();
+    await staff.post(`/admin/applications/${application.id}/status?to=shortlisted`);
+    const sms = await t.ctx.db
+      .selectFrom("sms_messages")
+      .selectAll()
+      .where("kind", "=", "status_update")
+      .executeTakeFirstOrThrow();
+    expect(sms).toMatchObject({ status: "skipped", error_message: "Student opted out of SMS" });
+
+    await client.postMultipart("/student/profile", { phone: student.phone, skills: "", sms: "on" });
+    expect(await optedOut()).toBeNull();
   });
 });

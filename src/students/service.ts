@@ -387,7 +387,15 @@ export async function rejectStudent(
 }
 
 export function profileSchema(region: string) {
-  return z.object({ phone: phoneField(region), skills: skillsField });
+  return z.object({
+    phone: phoneField(region),
+    skills: skillsField,
+    /** The "send me SMS" checkbox: absent when unticked. */
+    sms: z
+      .string()
+      .optional()
+      .transform((v) => v === "on"),
+  });
 }
 
 export type ProfileInput = z.output<ReturnType<typeof profileSchema>>;
@@ -403,15 +411,18 @@ export async function updateOwnProfile(
   if ("error" in resume) return { ok: false, errors: { resume: resume.error } };
   const previous = await ctx.db
     .selectFrom("students")
-    .select("resume_path")
+    .select(["resume_path", "sms_opted_out_at"])
     .where("id", "=", studentId)
     .executeTakeFirstOrThrow();
+  const now = ctx.clock.now().toISOString();
   await ctx.db
     .updateTable("students")
     .set({
       phone_e164: input.phone,
       skills: input.skills,
-      updated_at: ctx.clock.now().toISOString(),
+      // Keeps the original opt-out time while the box stays unticked.
+      sms_opted_out_at: input.sms ? null : (previous.sms_opted_out_at ?? now),
+      updated_at: now,
       ...(resume.path ? { resume_path: resume.path } : {}),
     })
     .where("id", "=", studentId)

@@ -85,6 +85,18 @@ function ProfilePage({
           hint="Placement updates are sent here by SMS."
         />
         <TextAreaField form={form} name="skills" label="Skills" value={student.skills} />
+        <label class="check">
+          <input
+            type="checkbox"
+            name="sms"
+            checked={
+              form.values.sms !== undefined
+                ? form.values.sms === "on"
+                : student.sms_opted_out_at === null
+            }
+          />{" "}
+          Send me placement updates by SMS (approval, application status, new jobs, announcements)
+        </label>
         <Field
           form={form}
           name="resume"
@@ -135,7 +147,10 @@ export async function studentRoutes(app: FastifyInstance) {
       : parsed;
     if (!result.ok) {
       const student = await ownStudent(studentId);
-      const form = { values: formValues(body), errors: result.errors };
+      const form = {
+        values: { ...formValues(body), sms: body.sms ? "on" : "" },
+        errors: result.errors,
+      };
       return reply
         .code(422)
         .html(<ProfilePage page={pageContext(request, reply)} student={student} form={form} />);
