@@ -15,6 +15,25 @@ export const REDACTED_PATHS = [
   "*.SESSION_SECRET",
 ];
 
-export function createLogger(config: Pick<Config, "LOG_LEVEL">): Logger {
-  return pino({ level: config.LOG_LEVEL, redact: { paths: REDACTED_PATHS, censor: "[redacted]" } });
+/**
+ * The application log, on standard output: JSON lines for machines, or readable lines when a
+ * person watches a terminal in development.
+ */
+export function createLogger(
+  config: Pick<Config, "LOG_LEVEL"> & Partial<Pick<Config, "NODE_ENV">>,
+): Logger {
+  const options = {
+    level: config.LOG_LEVEL,
+    redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+  };
+  if (config.NODE_ENV === "development" && process.stdout.isTTY) {
+    return pino({
+      ...options,
+      transport: {
+        target: "pino-pretty",
+        options: { translateTime: "SYS:HH:MM:ss", ignore: "pid,hostname" },
+      },
+    });
+  }
+  return pino(options);
 }
