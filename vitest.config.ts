@@ -24,6 +24,9 @@ async function postgresReachable(url: string): Promise<string | null> {
 }
 
 export default defineConfig(async (): Promise<ViteUserConfig> => {
+  // Decided once, by the main process; the test workers load this file again and inherit its answer.
+  const decided = process.env.PORTAL_TEST_POSTGRES_URL;
+  if (decided !== undefined) return projects(decided !== "");
   const problem = await postgresReachable(postgresUrl);
   const withPostgres = problem === null;
   if (!withPostgres) {
@@ -45,7 +48,10 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
   }
   // Read by the global setup, which runs in this process.
   process.env.PORTAL_TEST_POSTGRES_URL = withPostgres ? postgresUrl : "";
+  return projects(withPostgres);
+});
 
+function projects(withPostgres: boolean): ViteUserConfig {
   const databaseTests = ["src/**/*.test.{ts,tsx}", "test/**/*.test.ts", "tools/**/*.test.ts"];
   const notDatabaseTests = ["**/*.unit.test.ts", "test/e2e/**", "**/node_modules/**"];
   return {
@@ -96,4 +102,4 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
       ],
     },
   };
-});
+}
