@@ -175,6 +175,14 @@ describe.skipIf(!hasChromium)(
       await page.getByRole("link", { name: "My applications" }).click();
       await visible(page.getByText("Selected").first());
       await shot(page, "student-timeline");
+      await page.getByRole("link", { name: "Dashboard" }).click();
+      await shot(page, "student-dashboard-after");
+
+      // The admin dashboard counts the selection and summarises ECE.
+      await admin.getByRole("link", { name: "Dashboard" }).click();
+      await visible(admin.getByRole("rowheader", { name: "ECE" }));
+      await visible(admin.getByText("students selected"));
+      await shot(admin, "admin-dashboard-after");
     });
   },
 );
