@@ -115,7 +115,10 @@ export function loadConfig(
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const key = String(issue.path[0] ?? "configuration");
-    const shown = /SECRET|TOKEN|PASSWORD/.test(key) ? "(hidden)" : JSON.stringify(input[key]);
+    // Secrets never appear; nor does a password inside a URL ("postgres://app:secret@db/portal").
+    const shown = /SECRET|TOKEN|PASSWORD/.test(key)
+      ? "(hidden)"
+      : JSON.stringify((input[key] ?? "").replace(/\/\/[^/@\s]*@/, "//(hidden)@"));
     throw new ConfigError(`Invalid ${key}=${shown}: expected ${issue.message}`);
   }
   const config = result.data;

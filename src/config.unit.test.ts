@@ -38,6 +38,12 @@ describe("configuration", () => {
     );
   });
 
+  it("never echoes a password inside a URL", () => {
+    expect(() => loadConfig({ DATABASE_URL: "postgre://app:S3cret@db/portal" }, {})).toThrowError(
+      /^Invalid DATABASE_URL="postgre:\/\/\(hidden\)@db\/portal": expected/,
+    );
+  });
+
   it("never echoes a secret in its error", () => {
     expect(() => loadConfig({ SESSION_SECRET: "short-secret" }, {})).toThrowError(
       "Invalid SESSION_SECRET=(hidden): expected at least 32 characters",

@@ -1,5 +1,6 @@
 import { type Logger, pino } from "pino";
 import type { Config } from "./config.ts";
+import { maskPhoneNumbersIn } from "./sms/phone.ts";
 
 /** Paths whose values never reach a log line: secrets, credentials and session material. */
 export const REDACTED_PATHS = [
@@ -25,6 +26,15 @@ export function createLogger(
   const options = {
     level: config.LOG_LEVEL,
     redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+    serializers: {
+      // Fastify's request line, with phone numbers in the URL (an admin's search) masked.
+      req: (req: { method?: string; url?: string; host?: string; ip?: string }) => ({
+        method: req.method,
+        url: maskPhoneNumbersIn(req.url ?? ""),
+        host: req.host,
+        remoteAddress: req.ip,
+      }),
+    },
   };
   if (config.NODE_ENV === "development" && process.stdout.isTTY) {
     return pino({

@@ -13,14 +13,20 @@ const LOGIN_FAILURES: Record<"invalid" | "pending" | "deactivated", string> = {
   deactivated: "This account has been deactivated. Contact the placement office.",
 };
 
-/** Only local paths: a `next` pointing at another site would make this an open redirect. */
-function safeNext(next: unknown): string {
-  return typeof next === "string" &&
-    next.startsWith("/") &&
-    !next.startsWith("//") &&
-    !next.includes("\\")
-    ? next
-    : "";
+/**
+ * Only a path on this site: anything a browser could read as another origin ("//evil",
+ * "/\\evil", "/<tab>/evil", which browsers strip to "//evil") would make login an open redirect.
+ */
+export function safeNext(next: unknown): string {
+  if (typeof next !== "string" || !next.startsWith("/") || next.includes("\\")) return "";
+  // Browsers drop control characters (tab, newline) inside URLs: "/<tab>/evil" is "//evil".
+  if ([...next].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f)) return "";
+  try {
+    const url = new URL(next, "http://portal.invalid");
+    return url.origin === "http://portal.invalid" && !next.startsWith("//") ? next : "";
+  } catch {
+    return "";
+  }
 }
 
 export async function accountRoutes(app: FastifyInstance) {

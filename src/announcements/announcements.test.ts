@@ -93,4 +93,21 @@ describe("announcements", () => {
       .executeTakeFirstOrThrow();
     expect(stored.message).toHaveLength("word ".repeat(390).trim().length);
   });
+
+  it("post once when the same form is submitted twice", async () => {
+    await createStudent(t.ctx, { approved: true });
+    const admin = await createAdmin(t.ctx);
+    const staff = await loginAs(t.app, admin.email, admin.password);
+    const blank = await staff.get("/admin/announcements");
+    const submission_id = /name="submission_id" value="([0-9a-f-]{36})"/.exec(blank.body)![1]!;
+    const form = { title: "Once", message: "Only once.", send_sms: "on", submission_id };
+    await Promise.all([
+      staff.post("/admin/announcements", form),
+      staff.post("/admin/announcements", form),
+    ]);
+    expect(await t.ctx.db.selectFrom("announcements").select("id").execute()).toHaveLength(1);
+    expect(
+      await t.ctx.db.selectFrom("sms_messages").select("id").where("kind", "=", "custom").execute(),
+    ).toHaveLength(1);
+  });
 });

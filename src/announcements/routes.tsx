@@ -7,7 +7,7 @@ import {
   formatDateTime,
   TextAreaField,
 } from "../web/components.tsx";
-import { formValues, parseForm } from "../web/forms.ts";
+import { formValues, newSubmissionId, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { idParams } from "../web/schemas.ts";
@@ -35,6 +35,7 @@ function AnnouncementsPage({
       <FormErrorSummary form={form} />
       <form method="post" action="/admin/announcements" class="card" novalidate>
         <CsrfField token={page.csrfToken} />
+        <input type="hidden" name="submission_id" value={form.values.submission_id ?? ""} />
         <Field form={form} name="title" label="Title" required />
         <TextAreaField form={form} name="message" label="Message" rows={4} />
         <label class="check">
@@ -76,7 +77,7 @@ export async function announcementRoutes(app: FastifyInstance) {
     reply.html(
       <AnnouncementsPage
         page={pageContext(request, reply)}
-        form={{ values: {}, errors: {} }}
+        form={{ values: { submission_id: newSubmissionId() }, errors: {} }}
         rows={await listAnnouncements(ctx, 50)}
       />,
     ),
@@ -98,6 +99,14 @@ export async function announcementRoutes(app: FastifyInstance) {
         );
     }
     const result = await postAnnouncement(ctx, currentActor(request), parsed.data);
+    if (result.duplicate) {
+      flash(
+        request,
+        "info",
+        "This form was already submitted: the announcement is posted once, and no SMS was sent again.",
+      );
+      return reply.redirect("/admin/announcements", 303);
+    }
     flash(
       request,
       "success",

@@ -3,6 +3,7 @@ import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { countSegments } from "../sms/encoding.ts";
 import { announcementBody, queueAnnouncementSms, signalQueued } from "../sms/notify.ts";
+import { submissionIdField } from "../web/forms.ts";
 
 export const announcementSchema = z.object({
   title: z
@@ -15,6 +16,7 @@ export const announcementSchema = z.object({
     .trim()
     .min(1, { message: "Enter the message." })
     .max(2000, { message: "At most 2,000 characters." }),
+  submission_id: submissionIdField,
   send_sms: z
     .string()
     .optional()
@@ -29,9 +31,17 @@ export async function postAnnouncement(ctx: AppContext, actor: Actor, input: Ann
   const result = await ctx.db.transaction().execute(async (trx) => {
     const row = await trx
       .insertInto("announcements")
-      .values({ title: input.title, message: input.message, posted_by: actor.id, posted_at: now })
+      .values({
+        title: input.title,
+        message: input.message,
+        submission_id: input.submission_id,
+        posted_by: actor.id,
+        posted_at: now,
+      })
+      .onConflict((oc) => oc.column("submission_id").doNothing())
       .returning("id")
-      .executeTakeFirstOrThrow();
+      .executeTakeFirst();
+    if (!row) return { id: null, sms: 0, segmentsEach: 0, duplicate: true };
     const sms = input.send_sms ? await queueAnnouncementSms(trx, ctx, { id: row.id, ...input }) : 0;
     await trx
       .updateTable("announcements")
@@ -43,7 +53,12 @@ export async function postAnnouncement(ctx: AppContext, actor: Actor, input: Ann
       subject: input.title,
       details: { announcementId: row.id, sms },
     });
-    return { id: row.id, sms, segmentsEach: countSegments(announcementBody(input)).segments };
+    return {
+      id: row.id,
+      sms,
+      segmentsEach: countSegments(announcementBody(input)).segments,
+      duplicate: false,
+    };
   });
   if (result.sms > 0) signalQueued(ctx);
   return result;

@@ -6,7 +6,7 @@ import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
 import { Pagination } from "../web/components.tsx";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
-import { idParams } from "../web/schemas.ts";
+import { idList, idParams, pageParam } from "../web/schemas.ts";
 import {
   APPLICANTS_PAGE_SIZE,
   type ApplicantFilters,
@@ -34,7 +34,7 @@ const applicantsQuerySchema = {
         { type: "string", maxLength: 0 },
       ],
     },
-    page: { type: "integer", minimum: 1, default: 1 },
+    page: pageParam,
   },
 } as const;
 
@@ -50,8 +50,7 @@ function filtersOf(q: ApplicantsQuery): ApplicantFilters {
 /** The status change form posts `to` and one or many `ids`; `back` is where to return. */
 function parseChange(body: unknown): { ids: number[]; to: AdminTarget | null; back: string } {
   const b = (body ?? {}) as Record<string, unknown>;
-  const raw = Array.isArray(b.ids) ? b.ids : b.ids !== undefined ? [b.ids] : [];
-  const ids = raw.map(Number).filter((n) => Number.isInteger(n) && n > 0);
+  const ids = idList(b.ids);
   const to = ADMIN_TARGETS.includes(b.to as AdminTarget) ? (b.to as AdminTarget) : null;
   const back =
     typeof b.back === "string" && /^\/admin\/jobs\/\d+\/applicants(\?[\w=&%.-]*)?$/.test(b.back)

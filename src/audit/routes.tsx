@@ -3,6 +3,7 @@ import { requireRole } from "../web/auth.ts";
 import { formatDateTime, Pagination } from "../web/components.tsx";
 import { Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
+import { pageParam } from "../web/schemas.ts";
 import { AUDIT_PAGE_SIZE, listAudit } from "./service.ts";
 
 function describe(details: Record<string, unknown>): string {
@@ -21,7 +22,7 @@ export async function auditRoutes(app: FastifyInstance) {
       schema: {
         querystring: {
           type: "object",
-          properties: { page: { type: "integer", minimum: 1, default: 1 } },
+          properties: { page: pageParam },
         },
       },
     },

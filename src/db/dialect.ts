@@ -25,10 +25,27 @@ export function escapeLike(text: string): string {
 }
 
 /**
+ * "Contains `text`" as a LIKE pattern with its ESCAPE clause: PostgreSQL escapes with a backslash
+ * by default, SQLite only when told.
+ */
+export function containsPattern(text: string) {
+  return sql<string>`${`%${escapeLike(text)}%`} escape '\\'`;
+}
+
+/**
  * `FOR UPDATE SKIP LOCKED` where the database has it (PostgreSQL): concurrent claimers pass over
  * rows another has locked instead of waiting for them. SQLite has one writer at a time, so the
  * claiming UPDATE is atomic there without it.
  */
+/**
+ * `FOR UPDATE` where the database has row locks (PostgreSQL): a read that decides a write holds
+ * the row until commit, so a concurrent decision waits and then sees the result. SQLite runs one
+ * write transaction at a time already.
+ */
+export function lockForUpdate<QB extends { forUpdate(): QB }>(query: QB, dialect: DialectName): QB {
+  return dialect === "postgres" ? query.forUpdate() : query;
+}
+
 export function skipLocked<QB extends { forUpdate(): QB; skipLocked(): QB }>(
   query: QB,
   dialect: DialectName,

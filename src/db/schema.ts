@@ -136,6 +136,8 @@ export interface JobsTable {
   status: "open" | "closed";
   /** How many "new opportunity" SMS were queued when it was posted. */
   alert_sms_count: ColumnType<number, number | undefined, number>;
+  /** The posting form's one-time id: a second submit of the same form finds this job. */
+  submission_id: string | null;
   posted_by: number | null;
   created_at: Timestamp;
   updated_at: Timestamp;
@@ -188,6 +190,7 @@ export interface AnnouncementsTable {
   title: string;
   message: string;
   sms_count: ColumnType<number, number | undefined, number>;
+  submission_id: string | null;
   posted_by: number | null;
   posted_at: Timestamp;
 }

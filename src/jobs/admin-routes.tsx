@@ -1,10 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
 import { formatDateTime, Pagination } from "../web/components.tsx";
-import { formValues, parseForm } from "../web/forms.ts";
+import { formValues, newSubmissionId, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
-import { idParams } from "../web/schemas.ts";
+import { idParams, pageParam } from "../web/schemas.ts";
 import { toLocalInput } from "../web/time.ts";
 import { JobForm, RulesList } from "./pages.tsx";
 import {
@@ -199,7 +199,7 @@ export async function adminJobRoutes(app: FastifyInstance) {
           properties: {
             q: { type: "string", maxLength: 100 },
             status: { type: "string", enum: ["", "open", "closed"] },
-            page: { type: "integer", minimum: 1, default: 1 },
+            page: pageParam,
           },
         },
       },
@@ -225,7 +225,7 @@ export async function adminJobRoutes(app: FastifyInstance) {
       <Layout page={pageContext(request, reply)} title="Post a job">
         <JobForm
           page={pageContext(request, reply)}
-          form={{ values: {}, errors: {} }}
+          form={{ values: { submission_id: newSubmissionId() }, errors: {} }}
           action="/admin/jobs/new"
           isNew
           preview={null}
@@ -257,7 +257,15 @@ export async function adminJobRoutes(app: FastifyInstance) {
         </Layout>,
       );
     }
-    const { id, alerts } = await createJob(ctx, currentActor(request), parsed.data);
+    const { id, alerts, duplicate } = await createJob(ctx, currentActor(request), parsed.data);
+    if (duplicate) {
+      flash(
+        request,
+        "info",
+        "This form was already submitted: the job is posted once, and no alert was sent again.",
+      );
+      return reply.redirect(`/admin/jobs/${id}`, 303);
+    }
     flash(
       request,
       "success",

@@ -289,3 +289,58 @@ describe("eligibility", () => {
     expect(rows).toHaveLength(eligible);
   });
 });
+
+describe("posting forms", () => {
+  it("post once when the same form is submitted twice (a double click), alerting once", async () => {
+    await createStudent(t.ctx, { approved: true, department: "ECE", cgpa: 9 });
+    const { client } = await adminClient();
+    const blank = await client.get("/admin/jobs/new");
+    const submissionId = /name="submission_id" value="([0-9a-f-]{36})"/.exec(blank.body)?.[1];
+    expect(submissionId).toBeDefined();
+    const form = jobForm({ submission_id: submissionId! });
+    const [a, b] = await Promise.all([
+      client.post("/admin/jobs/new", form),
+      client.post("/admin/jobs/new", form),
+    ]);
+    expect([a.statusCode, b.statusCode]).toEqual([303, 303]);
+    expect(a.headers.location).toBe(b.headers.location);
+    expect(await t.ctx.db.selectFrom("jobs").select("id").execute()).toHaveLength(1);
+    expect(await smsCount()).toBe(1);
+    // A new blank form is a new posting.
+    const again = await client.get("/admin/jobs/new");
+    expect(again.body).not.toContain(submissionId!);
+  });
+
+  it("keeps rules the form no longer offers when a job is edited", async () => {
+    const { client } = await adminClient();
+    const year = new Date().getUTCFullYear();
+    const { id } = await postJob(t.ctx, { graduation_years: [year - 2], semesters: [9] });
+    const page = await client.get(`/admin/jobs/${id}`);
+    expect(page.body).toMatch(new RegExp(`name="graduation_years" value="${year - 2}" checked`));
+    expect(page.body).toMatch(/name="semesters" value="9" checked/);
+    await client.post(`/admin/jobs/${id}`, {
+      ...jobForm({ departments: [] }),
+      graduation_years: String(year - 2),
+      semesters: "9",
+    });
+    const years = await t.ctx.db
+      .selectFrom("job_graduation_years")
+      .select("graduation_year")
+      .where("job_id", "=", id)
+      .execute();
+    expect(years.map((y) => y.graduation_year)).toEqual([year - 2]);
+  });
+
+  it("takes a repeated department once, finds jobs by text with % and _ as themselves, and refuses absurd ids and pages", async () => {
+    const { client } = await adminClient();
+    const response = await client.post("/admin/jobs/new", jobForm({ departments: ["CSE", "CSE"] }));
+    expect(response.statusCode).toBe(303);
+    await postJob(t.ctx, { company: "50% Off Labs" });
+    await postJob(t.ctx, { company: "5000 Offers" });
+    const search = await client.get(`/admin/jobs?q=${encodeURIComponent("50%")}`);
+    expect(search.body).toContain("50% Off Labs");
+    expect(search.body).not.toContain("5000 Offers");
+    expect((await client.get("/admin/jobs/3000000000")).statusCode).toBe(400);
+    expect((await client.get("/admin/jobs?page=100000000000000000000")).statusCode).toBe(400);
+  });
+});

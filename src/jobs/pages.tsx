@@ -22,8 +22,12 @@ export interface AlertPreview {
 }
 
 /** Values of a checkbox group as the form holds them: "CSE,ECE". */
+function listed(form: FormState, name: string): string[] {
+  return (form.values[name] ?? "").split(",").filter((v) => v !== "");
+}
+
 function checked(form: FormState, name: string, value: string): boolean {
-  return (form.values[name] ?? "").split(",").includes(value);
+  return listed(form, name).includes(value);
 }
 
 function CheckboxGroup({
@@ -83,13 +87,29 @@ export function JobForm({
   now: Date;
 }) {
   const year = now.getUTCFullYear();
-  const years = Array.from({ length: 6 }, (_, i) => String(year - 1 + i));
+  // The usual range, plus whatever the job already has: a rule must never vanish because its
+  // checkbox is no longer offered.
+  const years = [
+    ...new Set([
+      ...Array.from({ length: 6 }, (_, i) => String(year - 1 + i)),
+      ...listed(form, "graduation_years"),
+    ]),
+  ].sort();
+  const semesters = [
+    ...new Set([
+      ...Array.from({ length: 8 }, (_, i) => String(i + 1)),
+      ...listed(form, "semesters"),
+    ]),
+  ].sort((a, b) => Number(a) - Number(b));
   const sendSms = form.values.send_sms !== undefined ? form.values.send_sms === "on" : true;
   return (
     <>
       <FormErrorSummary form={form} />
       <form method="post" action={action} class="card" novalidate>
         <CsrfField token={page.csrfToken} />
+        {isNew ? (
+          <input type="hidden" name="submission_id" value={form.values.submission_id ?? ""} />
+        ) : null}
         <div class="row">
           <Field form={form} name="company" label="Company" required />
           <Field form={form} name="title" label="Job title" required />
@@ -135,10 +155,7 @@ export function JobForm({
           name="semesters"
           legend="Semesters"
           hint="None ticked: every semester."
-          options={Array.from({ length: 8 }, (_, i) => ({
-            value: String(i + 1),
-            label: String(i + 1),
-          }))}
+          options={semesters.map((v) => ({ value: v, label: v }))}
         />
         <div class="row">
           <Field

@@ -2,11 +2,12 @@ import { type Kysely, sql } from "kysely";
 import { z } from "zod";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
-import { escapeLike, likeOperator, typedValue } from "../db/dialect.ts";
+import { containsPattern, likeOperator, typedValue } from "../db/dialect.ts";
 import { type DB, JOB_TYPES, type Job } from "../db/schema.ts";
 import { countSegments } from "../sms/encoding.ts";
 import { jobAlertBody, queueJobAlerts, signalQueued } from "../sms/notify.ts";
 import { DEPARTMENT_CODES } from "../students/departments.ts";
+import { submissionIdField } from "../web/forms.ts";
 import { formatDate, parseLocalDateTime } from "../web/time.ts";
 import {
   closedReasons,
@@ -73,11 +74,11 @@ export function jobSchema(now: Date, isNew: boolean) {
       .refine((v) => v === null || (URL.canParse(v) && /^https?:/.test(v)), {
         message: "Enter a full http(s):// link.",
       }),
-    departments: checkboxes.pipe(
-      z.array(z.enum(DEPARTMENT_CODES, { message: "Unknown department." })),
-    ),
+    departments: checkboxes
+      .transform((v) => [...new Set(v)])
+      .pipe(z.array(z.enum(DEPARTMENT_CODES, { message: "Unknown department." }))),
     graduation_years: checkboxes
-      .transform((v) => [...new Set(v.map(Number))].sort())
+      .transform((v) => [...new Set(v.map(Number))].sort((a, b) => a - b))
       .pipe(
         z.array(
           z
@@ -116,6 +117,7 @@ export function jobSchema(now: Date, isNew: boolean) {
       .string()
       .optional()
       .transform((v) => v === "on" || v === "1" || v === "true"),
+    submission_id: submissionIdField,
   });
 }
 
@@ -210,7 +212,7 @@ export async function createJob(
   ctx: AppContext,
   actor: Actor,
   input: JobInput,
-): Promise<{ id: number; alerts: number }> {
+): Promise<{ id: number; alerts: number; duplicate: boolean }> {
   const now = ctx.clock.now().toISOString();
   const result = await ctx.db.transaction().execute(async (trx) => {
     const job = await trx
@@ -218,12 +220,23 @@ export async function createJob(
       .values({
         ...jobColumns(input),
         status: "open",
+        submission_id: input.submission_id,
         posted_by: actor.id,
         created_at: now,
         updated_at: now,
       })
+      .onConflict((oc) => oc.column("submission_id").doNothing())
       .returningAll()
-      .executeTakeFirstOrThrow();
+      .executeTakeFirst();
+    if (!job) {
+      // This form was posted already (a double click): that posting stands, nothing is re-sent.
+      const existing = await trx
+        .selectFrom("jobs")
+        .select(["id", "alert_sms_count"])
+        .where("submission_id", "=", input.submission_id)
+        .executeTakeFirstOrThrow();
+      return { id: existing.id, alerts: existing.alert_sms_count, duplicate: true };
+    }
     const rules = rulesOf(input);
     await writeRules(trx, job.id, rules);
     const alerts = input.send_sms
@@ -239,7 +252,7 @@ export async function createJob(
       subject: `${job.company} - ${job.title}`,
       details: { jobId: job.id, alerts, sms: input.send_sms },
     });
-    return { id: job.id, alerts };
+    return { id: job.id, alerts, duplicate: false };
   });
   if (result.alerts > 0) signalQueued(ctx);
   return result;
@@ -311,7 +324,21 @@ export async function deleteJob(
       .where("job_id", "=", jobId)
       .executeTakeFirstOrThrow();
     if (Number(count.n) > 0) return { deleted: false, applications: Number(count.n) };
-    await trx.deleteFrom("jobs").where("id", "=", jobId).execute();
+    // Guarded again in the statement: an application arriving since the count keeps the job.
+    const deleted = await trx
+      .deleteFrom("jobs")
+      .where("id", "=", jobId)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom("applications")
+              .select("applications.id")
+              .where("applications.job_id", "=", jobId),
+          ),
+        ),
+      )
+      .executeTakeFirst();
+    if (Number(deleted.numDeletedRows) === 0) return { deleted: false, applications: 1 };
     await recordAudit(trx, ctx, actor, {
       action: "job.delete",
       subject: `${job.company} - ${job.title}`,
@@ -382,7 +409,7 @@ export async function listJobs(ctx: AppContext, filters: JobFilters) {
   let query = ctx.db.selectFrom("jobs");
   if (filters.status) query = query.where("jobs.status", "=", filters.status);
   if (filters.q) {
-    const pattern = `%${escapeLike(filters.q.trim())}%`;
+    const pattern = containsPattern(filters.q.trim());
     const like = likeOperator(ctx.dialect);
     query = query.where((eb) =>
       eb.or([eb("jobs.company", like, pattern), eb("jobs.title", like, pattern)]),

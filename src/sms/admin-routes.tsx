@@ -1,11 +1,12 @@
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../context.ts";
-import { escapeLike, likeOperator } from "../db/dialect.ts";
+import { containsPattern, likeOperator } from "../db/dialect.ts";
 import { SMS_KINDS, SMS_STATUSES, type SmsKind, type SmsStatus } from "../db/schema.ts";
 import { requireRole } from "../web/auth.ts";
 import { formatDateTime, Pagination } from "../web/components.tsx";
 import { Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
+import { pageParam } from "../web/schemas.ts";
 import { readDispatchState } from "./outbox.ts";
 import { SmsTable } from "./pages.tsx";
 
@@ -26,7 +27,7 @@ async function listSms(ctx: AppContext, filters: SmsFilters) {
     query = query.where(
       "to_e164",
       likeOperator(ctx.dialect),
-      `%${escapeLike(filters.to.replace(/[\s-]/g, ""))}%`,
+      containsPattern(filters.to.replace(/[\s-]/g, "")),
     );
   const [rows, total, byStatus] = await Promise.all([
     query
@@ -65,7 +66,7 @@ export async function smsAdminRoutes(app: FastifyInstance) {
             status: { type: "string", enum: ["", ...SMS_STATUSES] },
             kind: { type: "string", enum: ["", ...SMS_KINDS] },
             to: { type: "string", maxLength: 20 },
-            page: { type: "integer", minimum: 1, default: 1 },
+            page: pageParam,
           },
         },
       },

@@ -164,6 +164,10 @@ describe("SMS dispatcher, against the Twilio emulator", () => {
     // No retries: one request each.
     await new Promise((r) => setTimeout(r, 1500));
     expect(creates(emulator)).toHaveLength(3);
+    // Twilio's error texts quote the number; the log masks it there too.
+    const log = readFileSync(join(t.ctx.config.LOG_DIR, "sms.log"), "utf8");
+    expect(log).toContain("is not a valid phone number");
+    expect(log).not.toMatch(/500555000[149]/);
   });
 
   it("survives 30 s of 503s: retries with growing backoff, then sends once", {
@@ -232,15 +236,33 @@ describe("SMS dispatcher, against the Twilio emulator", () => {
     emulator.setKnobs({ dropAnswerNext: 1 });
     const [id] = await queueTestMessages(t.ctx, 1);
     dispatcher!.wake();
+    // Recovered as whatever Twilio says by then: sent, or already delivered.
     const row = await waitFor(async () => {
       const r = await smsRow(t.ctx, id!);
-      return r.status === "sent" ? r : null;
+      return r.status === "sent" || r.status === "delivered" ? r : null;
     });
     expect(emulator.messages).toHaveLength(1);
     expect(row.twilio_sid).toBe(emulator.messages[0]!.sid);
     expect(
       emulator.requests.some((r) => r.method === "GET" && r.path.endsWith("/Messages.json")),
     ).toBe(true);
+  });
+
+  it("takes Twilio's final status for a message it recovered by reconciliation", async () => {
+    const { t, emulator } = await setUp({ SMS_RETRY_DELAY_SECONDS: "1" });
+    emulator.setKnobs({ dropAnswerNext: 1 }); // delivered at the emulator 40 ms later
+    const [id] = await queueTestMessages(t.ctx, 1);
+    dispatcher!.wake();
+    const row = await waitFor(async () => {
+      const r = await smsRow(t.ctx, id!);
+      return r.status === "delivered" ? r : null;
+    });
+    expect(row).toMatchObject({
+      provider_status: "delivered",
+      twilio_sid: emulator.messages[0]!.sid,
+    });
+    expect(row.delivered_at).not.toBeNull();
+    expect(emulator.messages).toHaveLength(1);
   });
 
   it("keeps to SMS_RATE_PER_SECOND and SMS_CONCURRENCY", async () => {

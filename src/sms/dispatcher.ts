@@ -19,7 +19,7 @@ import {
   setCredentialsError,
 } from "./outbox.ts";
 import type { SmsTransport } from "./transport/types.ts";
-import { applyEarlyCallbacks } from "./webhooks.ts";
+import { applyEarlyCallbacks, applyStatusCallback } from "./webhooks.ts";
 
 /** How far before the unconfirmed attempt to look in Twilio's list, for clock skew. */
 const RECONCILE_MARGIN_MS = 5 * 60 * 1000;
@@ -289,11 +289,22 @@ export class Dispatcher {
       this.log.info(fields, "reconciled: not found at Twilio, sending again");
       return false;
     }
-    await markSent(this.ctx, row, this.workerId, {
-      sid: match.sid,
-      providerStatus: match.status,
-      captured: false,
-    });
+    // Recorded as just accepted, then moved forward to what Twilio says now (delivered, failed...)
+    // by the same rule the callbacks follow, along with any callback that arrived meanwhile.
+    if (
+      await markSent(this.ctx, row, this.workerId, {
+        sid: match.sid,
+        providerStatus: "queued",
+        captured: false,
+      })
+    ) {
+      await applyStatusCallback(this.ctx, {
+        sid: match.sid,
+        status: match.status,
+        errorCode: null,
+      });
+      await applyEarlyCallbacks(this.ctx, match.sid);
+    }
     this.log.info({ ...fields, sid: match.sid }, "reconciled: already sent, not sending again");
     return true;
   }

@@ -72,3 +72,15 @@ export function maskPhone(e164: string): string {
   const tail = e164.slice(-4);
   return `${head}${"*".repeat(Math.max(0, e164.length - head.length - 4))}${tail}`;
 }
+
+/**
+ * Masks anything in free text that looks like a phone number (a URL's query, an error message
+ * from Twilio quoting the number) the way maskPhone masks a number.
+ */
+export function maskPhoneNumbersIn(text: string): string {
+  return text.replace(/(?:\+|%2B)?\d(?:[\d\s-]{6,15})\d/gi, (match) => {
+    const digits = match.replace(/^%2B/i, "").replace(/\D/g, "");
+    if (digits.length < 8) return match;
+    return `${match.startsWith("+") ? "+" : ""}${"*".repeat(digits.length - 4)}${digits.slice(-4)}`;
+  });
+}

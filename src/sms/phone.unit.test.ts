@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { formatPhoneE164, InvalidPhoneNumberError, maskPhone } from "./phone.ts";
+import {
+  formatPhoneE164,
+  InvalidPhoneNumberError,
+  maskPhone,
+  maskPhoneNumbersIn,
+} from "./phone.ts";
 
 describe("formatPhoneE164", () => {
   it.each([
@@ -41,5 +46,20 @@ describe("maskPhone", () => {
   });
   it("reveals nothing of something that is not a number", () => {
     expect(maskPhone("12")).toBe("***");
+  });
+});
+
+describe("maskPhoneNumbersIn", () => {
+  it("masks numbers inside free text and URLs, and leaves other numbers alone", () => {
+    expect(maskPhoneNumbersIn("The 'To' number +919876543210 is not a valid phone number.")).toBe(
+      "The 'To' number +********3210 is not a valid phone number.",
+    );
+    expect(maskPhoneNumbersIn("/admin/sms?to=%2B919876543210&page=2")).toBe(
+      "/admin/sms?to=********3210&page=2",
+    );
+    expect(maskPhoneNumbersIn("/admin/sms?to=98765 43210")).toBe("/admin/sms?to=******3210");
+    expect(maskPhoneNumbersIn("/admin/jobs/42/applicants?page=3")).toBe(
+      "/admin/jobs/42/applicants?page=3",
+    );
   });
 });

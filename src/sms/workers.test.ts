@@ -49,11 +49,13 @@ describe("SMS worker processes", () => {
   }, async () => {
     emulator = await startEmulator({ knobs: { latencyMs: 5, callbacks: [] } });
     t = await createTestApp();
-    await queueTestMessages(t.ctx, 1000, { bulk: true, body: (i) => `Bulk alert ${i}` });
-    const env = { SMS_RATE_PER_SECOND: "250", SMS_CONCURRENCY: "20", SMS_BATCH_SIZE: "25" };
+    // Each worker is paced to 150/s, so the run lasts seconds and all three are polling when the
+    // messages appear.
+    const env = { SMS_RATE_PER_SECOND: "150", SMS_CONCURRENCY: "20", SMS_BATCH_SIZE: "25" };
     const envs = [1, 2, 3].map(() => workerEnv(env));
     workers = envs.map((e) => startWorkerProcess(e));
     await Promise.all(workers.map((w) => w.ready));
+    await queueTestMessages(t.ctx, 1000, { bulk: true, body: (i) => `Bulk alert ${i}` });
     await waitFor(async () => (await statusCounts(t!.ctx)).sent === 1000, 90_000, "1,000 sent");
 
     expect(emulator.messages).toHaveLength(1000);

@@ -6,7 +6,7 @@ import { type FormState, formatDateTime, Pagination } from "../web/components.ts
 import { formValues, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
-import { idParams } from "../web/schemas.ts";
+import { idList, idParams, pageParam } from "../web/schemas.ts";
 import { AcademicFields, DepartmentFilter } from "./academic-fields.tsx";
 import {
   academicSchema,
@@ -268,7 +268,7 @@ export async function adminStudentRoutes(app: FastifyInstance) {
                 { type: "string", maxLength: 0 },
               ],
             },
-            page: { type: "integer", minimum: 1, default: 1 },
+            page: pageParam,
           },
         },
       },
@@ -373,10 +373,7 @@ export async function adminStudentRoutes(app: FastifyInstance) {
   );
 
   app.post<{ Body: { ids?: string | string[] } }>("/students/approve", async (request, reply) => {
-    const raw = request.body?.ids;
-    const ids = (Array.isArray(raw) ? raw : raw ? [raw] : [])
-      .map(Number)
-      .filter((n) => Number.isInteger(n) && n > 0);
+    const ids = idList(request.body?.ids);
     if (ids.length === 0) {
       flash(request, "error", "Select at least one student to approve.");
     } else {

@@ -1,10 +1,9 @@
-import { sql } from "kysely";
 import { z } from "zod";
 import { hashPassword, MIN_PASSWORD_LENGTH } from "../accounts/password.ts";
 import { normaliseEmail } from "../accounts/service.ts";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
-import { escapeLike, isUniqueViolation, likeOperator } from "../db/dialect.ts";
+import { containsPattern, isUniqueViolation, likeOperator, lockForUpdate } from "../db/dialect.ts";
 import type { Student } from "../db/schema.ts";
 import { notifyStudentApproved, notifyStudentRejected, signalQueued } from "../sms/notify.ts";
 import { formatPhoneE164, InvalidPhoneNumberError } from "../sms/phone.ts";
@@ -239,13 +238,13 @@ export async function listStudents(ctx: AppContext, filters: StudentFilters) {
   if (filters.department) query = query.where("students.department", "=", filters.department);
   if (filters.year) query = query.where("students.graduation_year", "=", filters.year);
   if (filters.q) {
-    const pattern = `%${escapeLike(filters.q.trim())}%`;
+    const pattern = containsPattern(filters.q.trim());
     const like = likeOperator(ctx.dialect);
     query = query.where((eb) =>
       eb.or([
-        eb("students.full_name", like, sql<string>`${pattern} escape '\\'`),
-        eb("students.roll_number", like, sql<string>`${pattern} escape '\\'`),
-        eb("users.email", like, sql<string>`${pattern} escape '\\'`),
+        eb("students.full_name", like, pattern),
+        eb("students.roll_number", like, pattern),
+        eb("users.email", like, pattern),
       ]),
     );
   }
@@ -350,14 +349,18 @@ export async function rejectStudent(
   reason: string | undefined,
 ): Promise<{ rejected: Pick<Student, "full_name" | "roll_number"> | null }> {
   const rejected = await ctx.db.transaction().execute(async (trx) => {
-    const student = await trx
-      .selectFrom("students")
-      .innerJoin("users", "users.id", "students.user_id")
-      .selectAll("students")
-      .select("users.email")
-      .where("students.id", "=", studentId)
-      .where("students.approved_at", "is", null)
-      .executeTakeFirst();
+    // Locked until commit: an approval racing this rejection waits, then finds nothing pending
+    // (and a rejection waiting on an approval finds the student approved, and stops).
+    const student = await lockForUpdate(
+      trx
+        .selectFrom("students")
+        .innerJoin("users", "users.id", "students.user_id")
+        .selectAll("students")
+        .select("users.email")
+        .where("students.id", "=", studentId)
+        .where("students.approved_at", "is", null),
+      ctx.dialect,
+    ).executeTakeFirst();
     if (!student) return null;
     await notifyStudentRejected(trx, ctx, student, reason);
     await recordAudit(trx, ctx, actor, {

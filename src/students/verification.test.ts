@@ -133,6 +133,33 @@ describe("verification queue", () => {
     expect(row.approved_at).toBeNull();
   });
 
+  it("lets an approval and a rejection racing for one student end as exactly one of them", async () => {
+    const admin = await adminClient();
+    const second = await createAdmin(t.ctx, "second-admin@college.test", "admin-password-2");
+    const other = await loginAs(t.app, second.email, second.password);
+    for (let round = 0; round < 5; round++) {
+      const student = await createStudent(t.ctx);
+      await Promise.all([
+        admin.post(`/admin/students/${student.id}/approve`),
+        other.post(`/admin/students/${student.id}/reject`, { reason: "race" }),
+      ]);
+      const kinds = (
+        await t.ctx.db
+          .selectFrom("sms_messages")
+          .select("kind")
+          .where("dedupe_key", "in", [`approval:${student.id}`, `rejection:${student.id}`])
+          .execute()
+      ).map((r) => r.kind);
+      const row = await t.ctx.db
+        .selectFrom("students")
+        .select("approved_at")
+        .where("id", "=", student.id)
+        .executeTakeFirst();
+      if (row) expect(kinds).toEqual(["approval"]);
+      else expect(kinds).toEqual(["rejection"]);
+    }
+  });
+
   it("bulk-approves a selection", async () => {
     const a = await createStudent(t.ctx);
     const b = await createStudent(t.ctx);

@@ -1,4 +1,18 @@
-import type { z } from "zod";
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+
+/**
+ * A form's one-time id (a hidden field set when the blank form is rendered): the same
+ * submission twice, from a double click or a retried request, is recognised as one.
+ */
+export const submissionIdField = z
+  .string()
+  .optional()
+  .transform((v) => (v && /^[0-9a-f-]{36}$/.test(v) ? v : null));
+
+export function newSubmissionId(): string {
+  return randomUUID();
+}
 
 export type FieldErrors = Record<string, string>;
 

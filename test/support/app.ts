@@ -149,6 +149,7 @@ export async function postJob(
     max_backlogs: null,
     apply_by: new Date(Date.now() + 7 * 24 * 3600 * 1000).toISOString(),
     send_sms: false,
+    submission_id: null,
     ...overrides,
   };
   const { id, alerts } = await createJob(ctx, admin, input);

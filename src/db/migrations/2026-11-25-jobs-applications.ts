@@ -30,6 +30,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("apply_by", timestamp, (c) => c.notNull())
     .addColumn("status", "text", (c) => c.notNull().check(sql`status in ('open', 'closed')`))
     .addColumn("alert_sms_count", "integer", (c) => c.notNull().defaultTo(0))
+    // The posting form's one-time id: a double click posts (and alerts) once.
+    .addColumn("submission_id", "text", (c) => c.unique())
     .addColumn("posted_by", "integer", (c) => c.references("users.id").onDelete("set null"))
     .addColumn("created_at", timestamp, (c) => c.notNull())
     .addColumn("updated_at", timestamp, (c) => c.notNull())
@@ -114,6 +116,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("title", "text", (c) => c.notNull())
     .addColumn("message", "text", (c) => c.notNull())
     .addColumn("sms_count", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("submission_id", "text", (c) => c.unique())
     .addColumn("posted_by", "integer", (c) => c.references("users.id").onDelete("set null"))
     .addColumn("posted_at", timestamp, (c) => c.notNull())
     .execute();
