@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { APPLICATION_STATUSES, type ApplicationStatus } from "../db/schema.ts";
-import { findJob } from "../jobs/service.ts";
+import { jobOr404 } from "../jobs/lookup.ts";
 import { DepartmentFilter } from "../students/academic-fields.tsx";
-import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
+import { currentActor, flash, requireRole } from "../web/auth.ts";
 import { Pagination } from "../web/components.tsx";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
@@ -72,8 +72,7 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const job = await findJob(ctx, request.params.id);
-      if (!job) throw new HttpError(404, "There is no such job.");
+      const job = await jobOr404(ctx, request.params.id);
       const filters = filtersOf(request.query);
       const list = await listApplicants(ctx, job.id, filters);
       const page = pageContext(request, reply);
@@ -237,8 +236,7 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const job = await findJob(ctx, request.params.id);
-      if (!job) throw new HttpError(404, "There is no such job.");
+      const job = await jobOr404(ctx, request.params.id);
       const csv = await applicantsCsv(ctx, job.id, filtersOf(request.query));
       const name = `${job.company}-${job.title}`.replace(/[^A-Za-z0-9-]+/g, "-").slice(0, 60);
       return reply

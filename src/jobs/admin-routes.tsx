@@ -6,11 +6,11 @@ import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { idParams, pageParam } from "../web/schemas.ts";
 import { toLocalInput } from "../web/time.ts";
+import { jobOr404 } from "./lookup.ts";
 import { JobForm, RulesList } from "./pages.tsx";
 import {
   createJob,
   deleteJob,
-  findJob,
   JOB_TYPE_LABELS,
   JOBS_PAGE_SIZE,
   type JobFilters,
@@ -184,11 +184,7 @@ export async function adminJobRoutes(app: FastifyInstance) {
   const ctx = app.ctx;
   app.addHook("onRequest", requireRole("admin"));
 
-  async function job(id: number): Promise<JobWithRules> {
-    const row = await findJob(ctx, id);
-    if (!row) throw new HttpError(404, "There is no such job.");
-    return row;
-  }
+  const job = (id: number) => jobOr404(ctx, id);
 
   app.get<{ Querystring: { q?: string; status?: "open" | "closed" | ""; page: number } }>(
     "/jobs",

@@ -7,8 +7,9 @@ import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { idParams } from "../web/schemas.ts";
 import { closedReasons, ineligibilityReasons } from "./eligibility.ts";
+import { jobOr404 } from "./lookup.ts";
 import { RulesList } from "./pages.tsx";
-import { findJob, JOB_TYPE_LABELS, type JobWithRules, jobsForStudent } from "./service.ts";
+import { JOB_TYPE_LABELS, type JobWithRules, jobsForStudent } from "./service.ts";
 
 type StudentJobs = Awaited<ReturnType<typeof jobsForStudent>>;
 
@@ -130,8 +131,7 @@ export async function studentJobRoutes(app: FastifyInstance) {
     { schema: { params: idParams } },
     async (request, reply) => {
       const studentId = currentStudentId(request);
-      const job = await findJob(ctx, request.params.id);
-      if (!job) throw new HttpError(404, "There is no such job.");
+      const job = await jobOr404(ctx, request.params.id);
       const [student, application] = await Promise.all([
         ctx.db
           .selectFrom("students")

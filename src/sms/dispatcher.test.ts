@@ -6,6 +6,7 @@ import { loginAs } from "#test/support/client.ts";
 import {
   queueTestMessages,
   smsRow,
+  startDispatcher,
   startEmulator,
   statusCounts,
   TEST_ACCOUNT_SID,
@@ -15,9 +16,8 @@ import {
   waitFor,
 } from "#test/support/sms.ts";
 import type { TwilioEmulator } from "#tools/twilio-emulator/emulator.ts";
-import { Dispatcher } from "./dispatcher.ts";
+import type { Dispatcher } from "./dispatcher.ts";
 import { readDispatchState } from "./outbox.ts";
-import { createTransport } from "./transport/index.ts";
 
 let t: TestApp | undefined;
 let emulator: TwilioEmulator | undefined;
@@ -36,9 +36,7 @@ async function setUp(
 ) {
   emulator = await startEmulator(knobs);
   t = await createTestApp(twilioEnv(emulator, env));
-  dispatcher = new Dispatcher(t.ctx, { transport: createTransport(t.ctx.config) });
-  t.ctx.wakeSmsDispatcher = () => dispatcher!.wake();
-  dispatcher.start();
+  dispatcher = await startDispatcher(t.ctx);
   return { t, emulator, dispatcher };
 }
 
@@ -284,8 +282,7 @@ describe("SMS dispatcher, against the Twilio emulator", () => {
     await dispatcher!.stop();
     await queueTestMessages(t.ctx, 4, { bulk: true, body: (i) => `bulk ${i}` });
     await queueTestMessages(t.ctx, 1, { body: () => "decision" });
-    dispatcher = new Dispatcher(t.ctx, { transport: createTransport(t.ctx.config) });
-    dispatcher.start();
+    dispatcher = await startDispatcher(t.ctx);
     await waitFor(async () => (await statusCounts(t.ctx)).sent === 5);
     expect(emulator.messages[0]!.body).toBe("decision");
   });
@@ -354,8 +351,7 @@ describe("SMS dispatcher without Twilio credentials", () => {
   it("captures messages, says so, and never calls them sent", async () => {
     t = await createTestApp();
     expect(t.ctx.config.SMS_BACKEND).toBe("capture");
-    dispatcher = new Dispatcher(t.ctx, { transport: createTransport(t.ctx.config) });
-    dispatcher.start();
+    dispatcher = await startDispatcher(t.ctx);
     const [id] = await queueTestMessages(t.ctx, 1);
     dispatcher.wake();
     const row = await waitFor(async () => {

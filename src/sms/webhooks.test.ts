@@ -4,14 +4,14 @@ import { createStudent, createTestApp, type TestApp } from "#test/support/app.ts
 import {
   queueTestMessages,
   smsRow,
+  startDispatcher,
   startEmulator,
   TEST_AUTH_TOKEN,
   twilioEnv,
   waitFor,
 } from "#test/support/sms.ts";
 import type { TwilioEmulator } from "#tools/twilio-emulator/emulator.ts";
-import { Dispatcher } from "./dispatcher.ts";
-import { createTransport } from "./transport/index.ts";
+import type { Dispatcher } from "./dispatcher.ts";
 
 let t: TestApp | undefined;
 let emulator: TwilioEmulator | undefined;
@@ -125,8 +125,7 @@ describe("Twilio status callbacks", () => {
     t = await createTestApp(twilioEnv(emulator, { PUBLIC_BASE_URL: "http://127.0.0.1:1" }));
     const address = await t.app.listen({ port: 0, host: "127.0.0.1" });
     (t.ctx.config as { PUBLIC_BASE_URL?: string }).PUBLIC_BASE_URL = address;
-    dispatcher = new Dispatcher(t.ctx, { transport: createTransport(t.ctx.config) });
-    dispatcher.start();
+    dispatcher = await startDispatcher(t.ctx);
     const [id] = await queueTestMessages(t.ctx, 1);
     dispatcher.wake();
     await waitFor(

@@ -107,17 +107,18 @@ export async function applyStatusCallback(
               error_message: "Twilio could not send it",
             }
           : {};
-  // Guarded by the rank we read, so two callbacks racing cannot move the row backwards.
-  await ctx.db
+  // Guarded in the statement by rank, not by the status we read: of two callbacks racing, the
+  // later status wins whichever commits first, and nothing ever moves backwards.
+  const earlier = Object.keys(PROVIDER_RANK).filter(
+    (status) => (PROVIDER_RANK[status] ?? 0) < rank,
+  );
+  const updated = await ctx.db
     .updateTable("sms_messages")
     .set({ provider_status: callback.status, updated_at: now, ...final })
     .where("id", "=", row.id)
-    .where((eb) =>
-      row.provider_status === null
-        ? eb("provider_status", "is", null)
-        : eb("provider_status", "=", row.provider_status),
-    )
-    .execute();
+    .where((eb) => eb.or([eb("provider_status", "is", null), eb("provider_status", "in", earlier)]))
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) === 0) return "stale";
   ctx.smsLog.info(
     { sms: row.id, sid: callback.sid, status: callback.status, code: callback.errorCode },
     "delivery status",

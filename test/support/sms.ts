@@ -103,3 +103,13 @@ export async function statusCounts(ctx: AppContext): Promise<Record<string, numb
     .execute();
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
+
+/** The dispatcher a running portal has: the configured transport, woken by local commits. */
+export async function startDispatcher(ctx: AppContext) {
+  const { Dispatcher } = await import("#src/sms/dispatcher.ts");
+  const { createTransport } = await import("#src/sms/transport/index.ts");
+  const dispatcher = new Dispatcher(ctx, { transport: createTransport(ctx.config) });
+  ctx.wakeSmsDispatcher = () => dispatcher.wake();
+  dispatcher.start();
+  return dispatcher;
+}
