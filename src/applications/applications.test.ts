@@ -209,6 +209,39 @@ describe("application statuses", () => {
     }
   });
 
+  it("allows every move the stages allow: the new status, one event, and an SMS for each admin move", async () => {
+    const staff = await admin();
+    for (const [from, targets] of Object.entries(TRANSITIONS)) {
+      for (const to of targets) {
+        const me = await student();
+        const { id: jobId } = await postJob(t.ctx, { title: `${from}-${to}` });
+        const now = new Date().toISOString();
+        const app = await t.ctx.db
+          .insertInto("applications")
+          .values({
+            job_id: jobId,
+            student_id: me.id,
+            status: from as "applied",
+            created_at: now,
+            updated_at: now,
+          })
+          .returning("id")
+          .executeTakeFirstOrThrow();
+        const before = (await statusSms()).length;
+        if (to === "withdrawn") await me.client.post(`/student/applications/${app.id}/withdraw`);
+        else await staff.post(`/admin/applications/${app.id}/status?to=${to}`);
+        expect((await applicationOf(me.id, jobId)).status, `${from} -> ${to}`).toBe(to);
+        const events = await t.ctx.db
+          .selectFrom("application_events")
+          .selectAll()
+          .where("application_id", "=", app.id)
+          .execute();
+        expect(events.map((e) => [e.from_status, e.to_status])).toEqual([[from, to]]);
+        expect((await statusSms()).length - before).toBe(to === "withdrawn" ? 0 : 1);
+      }
+    }
+  });
+
   it("bulk-shortlists a selection in one go, reporting the ones it could not move", async () => {
     const { id: jobId } = await postJob(t.ctx);
     const apps: number[] = [];
@@ -291,6 +324,16 @@ describe("applicant list", () => {
       await me.client.post(`/student/jobs/${jobId}/apply`);
     }
     const staff = await admin();
+    const bhavna = await t.ctx.db
+      .selectFrom("students")
+      .select("id")
+      .where("full_name", "=", "Bhavna Shetty")
+      .executeTakeFirstOrThrow();
+    const app = await applicationOf(bhavna.id, jobId);
+    await staff.post(`/admin/applications/${app.id}/status?to=shortlisted`);
+    const shortlisted = await staff.get(`/admin/jobs/${jobId}/applicants?status=shortlisted`);
+    expect(shortlisted.body).toContain("Bhavna Shetty");
+    expect(shortlisted.body).not.toContain("Anil Kumar");
     const cse = await staff.get(`/admin/jobs/${jobId}/applicants?department=CSE&min_cgpa=7`);
     expect(cse.body).toContain("Anil Kumar");
     expect(cse.body).not.toContain("Bhavna Shetty");

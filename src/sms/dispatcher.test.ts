@@ -81,6 +81,23 @@ describe("SMS dispatcher, against the Twilio emulator", () => {
     expect(elapsed).toBeLessThan(5000);
   });
 
+  it("sends at once when a commit queues a message, not at the next poll", async () => {
+    const { t } = await setUp({ SMS_POLL_MS: "60000" });
+    // Let the dispatcher make its first (empty) poll and go to sleep for a minute.
+    await new Promise((r) => setTimeout(r, 300));
+    const student = await createStudent(t.ctx);
+    const admin = await createAdmin(t.ctx);
+    const client = await loginAs(t.app, admin.email, admin.password);
+    await client.post(`/admin/students/${student.id}/approve`);
+    await waitFor(
+      async () =>
+        (await t.ctx.db.selectFrom("sms_messages").select("status").executeTakeFirst())?.status ===
+        "sent",
+      3000,
+      "sent without waiting for the 60 s poll",
+    );
+  });
+
   it("uses the Messaging Service as sender when one is configured", async () => {
     const mg = `MG${"2".repeat(32)}`;
     const { t, emulator } = await setUp({ TWILIO_MESSAGING_SERVICE_SID: mg });
@@ -214,6 +231,9 @@ describe("SMS dispatcher, against the Twilio emulator", () => {
       return s.credentials_error ? s : null;
     });
     expect(state.credentials_error).toContain("credentials rejected");
+    expect(readFileSync(join(t.ctx.config.LOG_DIR, "sms.log"), "utf8")).toContain(
+      "Twilio refused the credentials: sending is paused and messages stay queued until they work",
+    );
     await new Promise((r) => setTimeout(r, 1500));
     expect(await statusCounts(t.ctx)).toEqual({ queued: 3 });
     for (const id of ids) expect((await smsRow(t.ctx, id)).attempts).toBe(0);
@@ -225,6 +245,9 @@ describe("SMS dispatcher, against the Twilio emulator", () => {
     emulator.setCredentials(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN); // fixed at Twilio's end
     await waitFor(async () => (await statusCounts(t.ctx)).sent === 3, 10_000);
     expect((await readDispatchState(t.ctx)).credentials_error).toBeNull();
+    expect(readFileSync(join(t.ctx.config.LOG_DIR, "sms.log"), "utf8")).toContain(
+      "credentials accepted again: sending resumes",
+    );
     expect((await client.get("/admin")).body).not.toContain("Twilio refused the credentials");
     expect(emulator.messages).toHaveLength(3);
   });

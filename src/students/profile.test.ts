@@ -1,4 +1,4 @@
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -123,6 +123,9 @@ describe("student profile", () => {
       .where("kind", "=", "status_update")
       .executeTakeFirstOrThrow();
     expect(sms).toMatchObject({ status: "skipped", error_message: "Student opted out of SMS" });
+    expect(readFileSync(join(t.ctx.config.LOG_DIR, "sms.log"), "utf8")).toContain(
+      "skipped: Student opted out of SMS",
+    );
 
     await client.postMultipart("/student/profile", { phone: student.phone, skills: "", sms: "on" });
     expect(await optedOut()).toBeNull();
