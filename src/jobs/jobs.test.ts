@@ -265,6 +265,26 @@ describe("eligibility", () => {
     }
   });
 
+  it("records the alerts as skipped, sending none, when SMS_ENABLED=false", async () => {
+    const off = await createTestApp({ SMS_ENABLED: "false" });
+    try {
+      for (let i = 0; i < 3; i++) await createStudent(off.ctx, { approved: true });
+      const { alerts, id } = await postJob(off.ctx, { send_sms: true });
+      expect(alerts).toBe(0);
+      const rows = await off.ctx.db
+        .selectFrom("sms_messages")
+        .selectAll()
+        .where("dedupe_key", "like", `job:${id}:%`)
+        .execute();
+      expect(rows).toHaveLength(3);
+      expect(
+        rows.every((r) => r.status === "skipped" && r.error_message === "SMS is disabled"),
+      ).toBe(true);
+    } finally {
+      await off.close();
+    }
+  });
+
   it("fans out exactly the eligible count", async () => {
     for (let i = 0; i < 30; i++) {
       await createStudent(t.ctx, {

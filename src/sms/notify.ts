@@ -167,10 +167,6 @@ async function fanOut(
     filter: ReturnType<typeof eligibleStudentFilter>;
   },
 ): Promise<number> {
-  if (!ctx.config.SMS_ENABLED) {
-    ctx.smsLog.info({ kind: fan.kind }, "skipped: SMS is disabled (no fan-out)");
-    return 0;
-  }
   const { encoding, segments } = countSegments(fan.body);
   const now = typedValue(ctx.dialect, ctx.clock.now().toISOString(), "timestamptz");
   const selection = trx
@@ -186,7 +182,11 @@ async function fanOut(
       sql<string>`${fan.body}`.as("body"),
       sql.lit(encoding).as("encoding"),
       sql.lit(segments).as("segments"),
-      sql.lit("queued").as("status"),
+      // With SMS_ENABLED=false the rows are still written, as skipped: the record says who was not told.
+      sql.lit(ctx.config.SMS_ENABLED ? "queued" : "skipped").as("status"),
+      (ctx.config.SMS_ENABLED ? sql<string | null>`null` : sql<string>`${"SMS is disabled"}`).as(
+        "error_message",
+      ),
       now.as("next_attempt_at"),
       now.as("created_at"),
       now.as("updated_at"),
@@ -203,6 +203,7 @@ async function fanOut(
       "encoding",
       "segments",
       "status",
+      "error_message",
       "next_attempt_at",
       "created_at",
       "updated_at",
@@ -210,9 +211,15 @@ async function fanOut(
     .expression(selection)
     .onConflict((oc) => oc.column("dedupe_key").doNothing())
     .executeTakeFirst();
-  const queued = Number(result.numInsertedOrUpdatedRows ?? 0);
-  ctx.smsLog.info({ kind: fan.kind, queued, segmentsEach: segments }, "queued (fan-out)");
-  return queued;
+  const rows = Number(result.numInsertedOrUpdatedRows ?? 0);
+  if (ctx.config.SMS_ENABLED)
+    ctx.smsLog.info({ kind: fan.kind, queued: rows, segmentsEach: segments }, "queued (fan-out)");
+  else
+    ctx.smsLog.info(
+      { kind: fan.kind, skipped: rows },
+      "skipped: SMS is disabled (fan-out recorded as skipped)",
+    );
+  return ctx.config.SMS_ENABLED ? rows : 0;
 }
 
 export function jobAlertBody(
