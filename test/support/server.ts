@@ -8,15 +8,19 @@ export interface ServerProcess {
   url: string;
   dataDir: string;
   output: () => string;
-  stop(): Promise<void>;
+  /** Stops the server; its data folder is removed unless `keepData`. */
+  stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
 /**
  * Runs `portal serve` as its own process, exactly as `npm start` does, on a free port and a fresh
  * data folder (SQLite unless DATABASE_URL is given).
  */
-export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), "portal-server-"));
+export async function startServerProcess(
+  env: Record<string, string> = {},
+  existingDataDir?: string,
+): Promise<ServerProcess> {
+  const dataDir = existingDataDir ?? mkdtempSync(join(tmpdir(), "portal-server-"));
   const child: ChildProcess = spawn(
     process.execPath,
     ["--import", "tsx", "src/cli/portal.ts", "serve"],
@@ -56,12 +60,12 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
     url,
     dataDir,
     output: () => output,
-    async stop() {
+    async stop(options = {}) {
       if (child.exitCode === null) {
         child.kill("SIGTERM");
         await once(child, "exit");
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -53,7 +53,7 @@ export interface EmulatorKnobs {
   dropAnswerNext: number;
   /** Statuses posted to StatusCallback after a creation, with the delay before each. */
   callbacks: {
-    status: "sent" | "delivered" | "undelivered" | "failed";
+    status: "queued" | "sending" | "sent" | "delivered" | "undelivered" | "failed";
     afterMs: number;
     errorCode?: number;
   }[];

@@ -141,13 +141,78 @@ describe("Twilio emulator", () => {
       });
       await new Promise((r) => setTimeout(r, 300));
       expect(received.map((r) => r.params.MessageStatus)).toEqual(["sent", "delivered"]);
+
       for (const r of received) {
         expect(r.params.MessageSid).toBe(created.sid);
         expect(twilio.validateRequest(TOKEN, r.signature, r.url, r.params)).toBe(true);
         expect(twilio.validateRequest("another-token", r.signature, r.url, r.params)).toBe(false);
       }
+      // Any sequence can be asked for, with the carrier's error code on an undelivered message.
+      emulator.setKnobs({
+        callbacks: [
+          { status: "queued", afterMs: 0 },
+          { status: "sent", afterMs: 20 },
+          { status: "undelivered", afterMs: 40, errorCode: 30003 },
+        ],
+      });
+      received.length = 0;
+      await sdk(emulator).messages.create({
+        to: "+919876543210",
+        from: "+15005550006",
+        body: "again",
+        statusCallback: callback,
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(received.map((r) => [r.params.MessageStatus, r.params.ErrorCode])).toEqual([
+        ["queued", undefined],
+        ["sent", undefined],
+        ["undelivered", "30003"],
+      ]);
     } finally {
       await receiver.close();
+    }
+  });
+
+  it("runs on its own from the command line", async () => {
+    const { spawn } = await import("node:child_process");
+    const args = [
+      "--import",
+      "tsx",
+      "tools/twilio-emulator/cli.ts",
+      "--port",
+      "0",
+      "--account-sid",
+      SID,
+      "--auth-token",
+      TOKEN,
+    ];
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      let out = "";
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no start: ${out}`)), 20_000);
+        child.stdout.on("data", (chunk) => {
+          out += chunk;
+          const match = /listening on (http:\/\/\S+)/.exec(out);
+          if (match) {
+            clearTimeout(timer);
+            resolve(match[1]!);
+          }
+        });
+      });
+      expect(out).toContain(`TWILIO_ACCOUNT_SID=${SID}`);
+      const created = await sdk({ url } as TwilioEmulator).messages.create({
+        to: "+919876543210",
+        from: "+15005550006",
+        body: "cli",
+      });
+      expect(created.sid).toMatch(/^SM/);
+      const listed = (await (await fetch(`${url}/_emulator/messages`)).json()) as {
+        body: string;
+      }[];
+      expect(listed.map((m) => m.body)).toEqual(["cli"]);
+    } finally {
+      child.kill("SIGTERM");
     }
   });
 });
