@@ -5,16 +5,19 @@ import {
   FormErrorSummary,
   type FormState,
   formatDateTime,
+  Pagination,
   TextAreaField,
 } from "../web/components.tsx";
 import { formValues, newSubmissionId, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
-import { idParams } from "../web/schemas.ts";
+import { idParams, pageParam } from "../web/schemas.ts";
 import {
+  ANNOUNCEMENTS_PAGE_SIZE,
   announcementSchema,
   deleteAnnouncement,
-  listAnnouncements,
+  type listAnnouncements,
+  pageOfAnnouncements,
   postAnnouncement,
 } from "./service.ts";
 
@@ -23,12 +26,15 @@ type Announcement = Awaited<ReturnType<typeof listAnnouncements>>[number];
 function AnnouncementsPage({
   page,
   form,
-  rows,
+  list,
+  pageNumber = 1,
 }: {
   page: PageContext;
   form: FormState;
-  rows: Announcement[];
+  list: { rows: Announcement[]; total: number };
+  pageNumber?: number;
 }) {
+  const rows = list.rows;
   const sendSms = form.values.send_sms !== undefined ? form.values.send_sms === "on" : true;
   return (
     <Layout page={page} title="Announcements">
@@ -65,6 +71,13 @@ function AnnouncementsPage({
           </article>
         ))
       )}
+      <Pagination
+        page={pageNumber}
+        pageSize={ANNOUNCEMENTS_PAGE_SIZE}
+        total={list.total}
+        baseUrl="/admin/announcements"
+        query={{}}
+      />
     </Layout>
   );
 }
@@ -73,14 +86,18 @@ export async function announcementRoutes(app: FastifyInstance) {
   const ctx = app.ctx;
   app.addHook("onRequest", requireRole("admin"));
 
-  app.get("/announcements", async (request, reply) =>
-    reply.html(
-      <AnnouncementsPage
-        page={pageContext(request, reply)}
-        form={{ values: { submission_id: newSubmissionId() }, errors: {} }}
-        rows={await listAnnouncements(ctx, 50)}
-      />,
-    ),
+  app.get<{ Querystring: { page: number } }>(
+    "/announcements",
+    { schema: { querystring: { type: "object", properties: { page: pageParam } } } },
+    async (request, reply) =>
+      reply.html(
+        <AnnouncementsPage
+          page={pageContext(request, reply)}
+          form={{ values: { submission_id: newSubmissionId() }, errors: {} }}
+          list={await pageOfAnnouncements(ctx, request.query.page)}
+          pageNumber={request.query.page}
+        />,
+      ),
   );
 
   app.post("/announcements", async (request, reply) => {
@@ -94,7 +111,7 @@ export async function announcementRoutes(app: FastifyInstance) {
           <AnnouncementsPage
             page={pageContext(request, reply)}
             form={{ values, errors: parsed.errors }}
-            rows={await listAnnouncements(ctx, 50)}
+            list={await pageOfAnnouncements(ctx, 1)}
           />,
         );
     }

@@ -94,3 +94,23 @@ export function listAnnouncements(ctx: AppContext, limit = 20) {
     .limit(limit)
     .execute();
 }
+
+export const ANNOUNCEMENTS_PAGE_SIZE = 20;
+
+export async function pageOfAnnouncements(ctx: AppContext, page: number) {
+  const [rows, total] = await Promise.all([
+    ctx.db
+      .selectFrom("announcements")
+      .selectAll()
+      .orderBy("posted_at", "desc")
+      .orderBy("id", "desc")
+      .limit(ANNOUNCEMENTS_PAGE_SIZE)
+      .offset((page - 1) * ANNOUNCEMENTS_PAGE_SIZE)
+      .execute(),
+    ctx.db
+      .selectFrom("announcements")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(total.n) };
+}

@@ -75,6 +75,31 @@ describe("jobs as a student sees them", () => {
   });
 });
 
+describe("the student's job list", () => {
+  it("is paginated, open jobs with the soonest deadline first", async () => {
+    const me = await student();
+    const first = await postJob(t.ctx, { company: "Company 00" });
+    for (let i = 1; i < 55; i++) {
+      await postJob(
+        t.ctx,
+        {
+          company: `Company ${String(i).padStart(2, "0")}`,
+          apply_by: new Date(Date.now() + (7 + i) * 24 * 3600 * 1000).toISOString(),
+        },
+        first.admin,
+      );
+    }
+    const page1 = await me.client.get("/student/jobs");
+    expect(page1.body.match(/class="card"><h3>/g)).toHaveLength(50);
+    expect(page1.body).toContain("Company 00");
+    expect(page1.body).not.toContain("Company 54");
+    expect(page1.body).toContain('href="/student/jobs?page=2"');
+    const page2 = await me.client.get("/student/jobs?page=2");
+    expect(page2.body.match(/class="card"><h3>/g)).toHaveLength(5);
+    expect(page2.body).toContain("Company 54");
+  });
+});
+
 describe("applying", () => {
   it("applies once; a double submit is a no-op with a friendly message", async () => {
     const me = await student();

@@ -439,7 +439,13 @@ export async function listJobs(ctx: AppContext, filters: JobFilters) {
 }
 
 /** Open jobs for one student: the ones they may apply to, and the others with the reasons. */
-export async function jobsForStudent(ctx: AppContext, studentId: number, limit = 200) {
+export const STUDENT_JOBS_PAGE_SIZE = 50;
+
+/**
+ * One page of open jobs for a student (still open for applications first, soonest deadline
+ * first), split into the ones they may apply to and the others with the reasons.
+ */
+export async function jobsForStudent(ctx: AppContext, studentId: number, page = 1) {
   const student = await ctx.db
     .selectFrom("students")
     .selectAll()
@@ -457,9 +463,15 @@ export async function jobsForStudent(ctx: AppContext, studentId: number, limit =
       )
       .orderBy("apply_by", "asc")
       .orderBy("id")
-      .limit(limit)
+      .limit(STUDENT_JOBS_PAGE_SIZE)
+      .offset((page - 1) * STUDENT_JOBS_PAGE_SIZE)
       .execute(),
   );
+  const total = await ctx.db
+    .selectFrom("jobs")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("status", "=", "open")
+    .executeTakeFirstOrThrow();
   const applied = new Map(
     (
       await ctx.db
@@ -478,5 +490,6 @@ export async function jobsForStudent(ctx: AppContext, studentId: number, limit =
   return {
     eligible: rows.filter((r) => r.reasons.length === 0),
     others: rows.filter((r) => r.reasons.length > 0),
+    total: Number(total.n),
   };
 }

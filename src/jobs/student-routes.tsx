@@ -2,14 +2,19 @@ import type { FastifyInstance } from "fastify";
 import { applyToJob } from "../applications/service.ts";
 import { STATUS_LABELS } from "../applications/status.ts";
 import { currentStudentId, flash, HttpError, requireRole } from "../web/auth.ts";
-import { formatDateTime } from "../web/components.tsx";
+import { formatDateTime, Pagination } from "../web/components.tsx";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
-import { idParams } from "../web/schemas.ts";
+import { idParams, pageParam } from "../web/schemas.ts";
 import { closedReasons, ineligibilityReasons } from "./eligibility.ts";
 import { jobOr404 } from "./lookup.ts";
 import { RulesList } from "./pages.tsx";
-import { JOB_TYPE_LABELS, type JobWithRules, jobsForStudent } from "./service.ts";
+import {
+  JOB_TYPE_LABELS,
+  type JobWithRules,
+  jobsForStudent,
+  STUDENT_JOBS_PAGE_SIZE,
+} from "./service.ts";
 
 type StudentJobs = Awaited<ReturnType<typeof jobsForStudent>>;
 
@@ -46,12 +51,20 @@ export function JobCards({
   );
 }
 
-function JobsPage({ page, jobs }: { page: PageContext; jobs: StudentJobs }) {
+function JobsPage({
+  page,
+  jobs,
+  pageNumber,
+}: {
+  page: PageContext;
+  jobs: StudentJobs;
+  pageNumber: number;
+}) {
   return (
     <Layout page={page} title="Jobs">
       <h2>Open to you ({jobs.eligible.length})</h2>
       {jobs.eligible.length === 0 ? (
-        <p class="empty">No open job matches your profile right now.</p>
+        <p class="empty">No open job on this page matches your profile.</p>
       ) : (
         <JobCards rows={jobs.eligible} showReasons={false} />
       )}
@@ -61,6 +74,13 @@ function JobsPage({ page, jobs }: { page: PageContext; jobs: StudentJobs }) {
       ) : (
         <JobCards rows={jobs.others} showReasons />
       )}
+      <Pagination
+        page={pageNumber}
+        pageSize={STUDENT_JOBS_PAGE_SIZE}
+        total={jobs.total}
+        baseUrl="/student/jobs"
+        query={{}}
+      />
     </Layout>
   );
 }
@@ -117,13 +137,17 @@ export async function studentJobRoutes(app: FastifyInstance) {
   const ctx = app.ctx;
   app.addHook("onRequest", requireRole("student"));
 
-  app.get("/jobs", async (request, reply) =>
-    reply.html(
-      <JobsPage
-        page={pageContext(request, reply)}
-        jobs={await jobsForStudent(ctx, currentStudentId(request))}
-      />,
-    ),
+  app.get<{ Querystring: { page: number } }>(
+    "/jobs",
+    { schema: { querystring: { type: "object", properties: { page: pageParam } } } },
+    async (request, reply) =>
+      reply.html(
+        <JobsPage
+          page={pageContext(request, reply)}
+          jobs={await jobsForStudent(ctx, currentStudentId(request), request.query.page)}
+          pageNumber={request.query.page}
+        />,
+      ),
   );
 
   app.get<{ Params: { id: number } }>(

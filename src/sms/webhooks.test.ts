@@ -133,6 +133,13 @@ describe("Twilio status callbacks", () => {
       10_000,
       "delivered",
     );
+    // The emulator notes each answer once its request has returned, which can be just after the
+    // row changed: wait for both answers.
+    await waitFor(
+      () => emulator!.callbacksSent.every((c) => c.status !== null),
+      5000,
+      "callback answers",
+    );
     expect(emulator.callbacksSent.map((c) => [c.params.MessageStatus, c.status])).toEqual([
       ["sent", 204],
       ["delivered", 204],
