@@ -76,7 +76,7 @@ describe("jobs as a student sees them", () => {
 });
 
 describe("the student's job list", () => {
-  it("is paginated, open jobs with the soonest deadline first", async () => {
+  it("is paginated, open jobs with the soonest deadline first, and so are the applications", async () => {
     const me = await student();
     const first = await postJob(t.ctx, { company: "Company 00" });
     for (let i = 1; i < 55; i++) {
@@ -97,6 +97,15 @@ describe("the student's job list", () => {
     const page2 = await me.client.get("/student/jobs?page=2");
     expect(page2.body.match(/class="card"><h3>/g)).toHaveLength(5);
     expect(page2.body).toContain("Company 54");
+
+    // Applications page too: 25 a page, newest first.
+    const jobs = await t.ctx.db.selectFrom("jobs").select("id").orderBy("id").limit(30).execute();
+    for (const job of jobs) await me.client.post(`/student/jobs/${job.id}/apply`);
+    const apps1 = await me.client.get("/student/applications");
+    expect(apps1.body.match(/<li class="card">/g)).toHaveLength(25);
+    expect(apps1.body).toContain('href="/student/applications?page=2"');
+    const apps2 = await me.client.get("/student/applications?page=2");
+    expect(apps2.body.match(/<li class="card">/g)).toHaveLength(5);
   });
 });
 

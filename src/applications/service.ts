@@ -337,8 +337,10 @@ export async function applicantsCsv(
   );
 }
 
-/** A student's own applications, each with its timeline. */
-export async function studentApplications(ctx: AppContext, studentId: number) {
+export const STUDENT_APPLICATIONS_PAGE_SIZE = 25;
+
+/** One page of a student's own applications, newest first, each with its timeline. */
+export async function studentApplications(ctx: AppContext, studentId: number, page = 1) {
   const applications = await ctx.db
     .selectFrom("applications")
     .innerJoin("jobs", "jobs.id", "applications.job_id")
@@ -355,6 +357,8 @@ export async function studentApplications(ctx: AppContext, studentId: number) {
     .where("applications.student_id", "=", studentId)
     .orderBy("applications.created_at", "desc")
     .orderBy("applications.id", "desc")
+    .limit(STUDENT_APPLICATIONS_PAGE_SIZE)
+    .offset((page - 1) * STUDENT_APPLICATIONS_PAGE_SIZE)
     .execute();
   const events =
     applications.length === 0

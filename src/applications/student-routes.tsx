@@ -1,10 +1,14 @@
 import type { FastifyInstance } from "fastify";
 import { currentStudentId, flash, HttpError, requireRole } from "../web/auth.ts";
-import { formatDateTime } from "../web/components.tsx";
+import { formatDateTime, Pagination } from "../web/components.tsx";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
-import { idParams } from "../web/schemas.ts";
-import { studentApplications, withdrawApplication } from "./service.ts";
+import { idParams, pageParam } from "../web/schemas.ts";
+import {
+  STUDENT_APPLICATIONS_PAGE_SIZE,
+  studentApplications,
+  withdrawApplication,
+} from "./service.ts";
 import { STATUS_LABELS, TRANSITIONS } from "./status.ts";
 
 type Applications = Awaited<ReturnType<typeof studentApplications>>;
@@ -56,15 +60,34 @@ export async function studentApplicationRoutes(app: FastifyInstance) {
   const ctx = app.ctx;
   app.addHook("onRequest", requireRole("student"));
 
-  app.get("/applications", async (request, reply) => {
-    const page = pageContext(request, reply);
-    const applications = await studentApplications(ctx, currentStudentId(request));
-    return reply.html(
-      <Layout page={page} title="My applications">
-        <ApplicationsTable applications={applications} page={page} timeline />
-      </Layout>,
-    );
-  });
+  app.get<{ Querystring: { page: number } }>(
+    "/applications",
+    { schema: { querystring: { type: "object", properties: { page: pageParam } } } },
+    async (request, reply) => {
+      const page = pageContext(request, reply);
+      const studentId = currentStudentId(request);
+      const [applications, total] = await Promise.all([
+        studentApplications(ctx, studentId, request.query.page),
+        ctx.db
+          .selectFrom("applications")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("student_id", "=", studentId)
+          .executeTakeFirstOrThrow(),
+      ]);
+      return reply.html(
+        <Layout page={page} title="My applications">
+          <ApplicationsTable applications={applications} page={page} timeline />
+          <Pagination
+            page={request.query.page}
+            pageSize={STUDENT_APPLICATIONS_PAGE_SIZE}
+            total={Number(total.n)}
+            baseUrl="/student/applications"
+            query={{}}
+          />
+        </Layout>,
+      );
+    },
+  );
 
   app.post<{ Params: { id: number } }>(
     "/applications/:id/withdraw",
