@@ -8,6 +8,7 @@ import {
   type TestApp,
 } from "#test/support/app.ts";
 import { loginAs, type TestClient } from "#test/support/client.ts";
+import type { ApplicationStatus } from "../db/schema.ts";
 import { TRANSITIONS } from "./status.ts";
 
 let t: TestApp;
@@ -35,6 +36,18 @@ function applicationOf(studentId: number, jobId: number) {
     .where("student_id", "=", studentId)
     .where("job_id", "=", jobId)
     .executeTakeFirstOrThrow();
+}
+
+/** An application of `studentId` already at stage `status`, on a new job titled `title`. */
+async function applicationAt(studentId: number, status: ApplicationStatus, title: string) {
+  const { id: jobId } = await postJob(t.ctx, { title });
+  const now = new Date().toISOString();
+  const app = await t.ctx.db
+    .insertInto("applications")
+    .values({ job_id: jobId, student_id: studentId, status, created_at: now, updated_at: now })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  return { jobId, app };
 }
 
 function statusSms() {
@@ -216,19 +229,11 @@ describe("application statuses", () => {
       for (const to of ["shortlisted", "interview", "selected", "rejected"] as const) {
         if ((targets as readonly string[]).includes(to)) continue;
         const me = await createStudent(t.ctx, { approved: true });
-        const { id: jobId } = await postJob(t.ctx, { title: `${from}-${to}` });
-        const now = new Date().toISOString();
-        const app = await t.ctx.db
-          .insertInto("applications")
-          .values({
-            job_id: jobId,
-            student_id: me.id,
-            status: from as "applied",
-            created_at: now,
-            updated_at: now,
-          })
-          .returning("id")
-          .executeTakeFirstOrThrow();
+        const { jobId, app } = await applicationAt(
+          me.id,
+          from as ApplicationStatus,
+          `${from}-${to}`,
+        );
         const before = (await statusSms()).length;
         await staff.post(`/admin/applications/${app.id}/status?to=${to}`, {
           back: `/admin/jobs/${jobId}/applicants`,
@@ -248,19 +253,11 @@ describe("application statuses", () => {
     for (const [from, targets] of Object.entries(TRANSITIONS)) {
       for (const to of targets) {
         const me = await student();
-        const { id: jobId } = await postJob(t.ctx, { title: `${from}-${to}` });
-        const now = new Date().toISOString();
-        const app = await t.ctx.db
-          .insertInto("applications")
-          .values({
-            job_id: jobId,
-            student_id: me.id,
-            status: from as "applied",
-            created_at: now,
-            updated_at: now,
-          })
-          .returning("id")
-          .executeTakeFirstOrThrow();
+        const { jobId, app } = await applicationAt(
+          me.id,
+          from as ApplicationStatus,
+          `${from}-${to}`,
+        );
         const before = (await statusSms()).length;
         if (to === "withdrawn") await me.client.post(`/student/applications/${app.id}/withdraw`);
         else await staff.post(`/admin/applications/${app.id}/status?to=${to}`);
