@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
-import { formatDateTime, Pagination } from "../web/components.tsx";
+import { type FormState, formatDateTime, Pagination } from "../web/components.tsx";
 import { formValues, newSubmissionId, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
@@ -134,13 +134,9 @@ function JobPage({
 }: {
   page: PageContext;
   job: JobWithRules;
-  form: Record<string, string> | { values: Record<string, string>; errors: Record<string, string> };
+  form: FormState;
   now: Date;
 }) {
-  const state =
-    "errors" in form
-      ? (form as { values: Record<string, string>; errors: Record<string, string> })
-      : { values: form, errors: {} };
   return (
     <Layout page={page} title={`${job.company} — ${job.title}`}>
       <p>
@@ -170,7 +166,7 @@ function JobPage({
       <h2>Edit</h2>
       <JobForm
         page={page}
-        form={state}
+        form={form}
         action={`/admin/jobs/${job.id}`}
         isNew={false}
         preview={null}
@@ -281,7 +277,7 @@ export async function adminJobRoutes(app: FastifyInstance) {
         <JobPage
           page={pageContext(request, reply)}
           job={row}
-          form={jobFormValues(row)}
+          form={{ values: jobFormValues(row), errors: {} }}
           now={ctx.clock.now()}
         />,
       );

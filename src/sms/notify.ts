@@ -3,7 +3,7 @@ import { sql } from "kysely";
 import type { AppContext } from "../context.ts";
 import { typedValue } from "../db/dialect.ts";
 import type { ApplicationStatus, DB, Job, SmsKind, SmsStatus, Student } from "../db/schema.ts";
-import { type EligibilityRules, eligibleStudentFilter } from "../jobs/eligibility.ts";
+import { type EligibilityRules, eligibleStudentFilter, noRules } from "../jobs/eligibility.ts";
 import { countSegments } from "./encoding.ts";
 import {
   announcementSms,
@@ -264,12 +264,6 @@ export function queueAnnouncementSms(
     kind: "custom",
     dedupePrefix: `announcement:${announcement.id}:student:`,
     body: announcementBody(announcement),
-    filter: eligibleStudentFilter({
-      departments: [],
-      graduationYears: [],
-      semesters: [],
-      minCgpa: null,
-      maxBacklogs: null,
-    }),
+    filter: eligibleStudentFilter(noRules),
   });
 }

@@ -1,3 +1,6 @@
+import { STATUS_LABELS } from "../applications/status.ts";
+import type { ApplicationStatus } from "../db/schema.ts";
+
 /**
  * The text of every SMS the portal sends. Fixed templates with variables, as India's DLT rules
  * require (each must be registered with the operators before it can be delivered to Indian
@@ -39,25 +42,16 @@ export const testSms: SmsTemplate<{ time: string }> = {
   render: ({ time }) => `Test message from Placement Portal. Time: ${time}`,
 };
 
-const STATUS_WORDS: Record<string, string> = {
-  applied: "Applied",
-  shortlisted: "Shortlisted",
-  interview: "Interview",
-  selected: "Selected",
-  rejected: "Rejected",
-  withdrawn: "Withdrawn",
-};
-
 export const statusUpdateSms: SmsTemplate<{
   fullName: string;
   company: string;
   title: string;
-  status: string;
+  status: ApplicationStatus;
 }> = {
   id: "status_update",
   render: ({ fullName, company, title, status }) =>
     `Dear ${firstName(fullName)}, your status for ${clip(company, 40)} - ${clip(title, 40)} has been updated to '${
-      STATUS_WORDS[status] ?? status
+      STATUS_LABELS[status]
     }'. Check the Placement Portal for details.`,
 };
 

@@ -272,17 +272,6 @@ export async function listStudents(ctx: AppContext, filters: StudentFilters) {
   return { rows, total: Number(count.n) };
 }
 
-export async function countStudents(ctx: AppContext) {
-  const row = await ctx.db
-    .selectFrom("students")
-    .select((eb) => [
-      eb.fn.countAll<number>().as("total"),
-      eb.fn.count<number>("approved_at").as("approved"),
-    ])
-    .executeTakeFirstOrThrow();
-  return { pending: Number(row.total) - Number(row.approved), approved: Number(row.approved) };
-}
-
 export function findStudent(ctx: AppContext, studentId: number) {
   return ctx.db
     .selectFrom("students")

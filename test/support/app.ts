@@ -5,7 +5,7 @@ import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { upsertAdmin } from "#src/accounts/service.ts";
 import { type Config, loadConfig } from "#src/config.ts";
-import { type AppContext, type Clock, systemClock } from "#src/context.ts";
+import { type AppContext, systemClock } from "#src/context.ts";
 import { REDACTED_PATHS } from "#src/log.ts";
 import { createSmsLogger } from "#src/sms/log.ts";
 import { approveStudents, type RegistrationInput, registerStudent } from "#src/students/service.ts";
@@ -18,14 +18,6 @@ export interface TestApp {
   database: TestDatabase;
   dataDir: string;
   close(): Promise<void>;
-}
-
-/** A clock the test can move. */
-export function testClock(
-  start = new Date("2026-07-01T09:00:00.000Z"),
-): Clock & { advance(ms: number): void } {
-  let now = start.getTime();
-  return { now: () => new Date(now), advance: (ms) => (now += ms) };
 }
 
 /** Errors logged by the app reach console.error, so an unexpected one fails the test. */
