@@ -2,8 +2,9 @@ import { z } from "zod";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { countSegments } from "../sms/encoding.ts";
-import { announcementBody, queueAnnouncementSms, signalQueued } from "../sms/notify.ts";
+import { signalQueued } from "../sms/outbox-api.ts";
 import { submissionIdField } from "../web/forms.ts";
+import { announcementBody, queueAnnouncementSms } from "./notices.ts";
 
 export const announcementSchema = z.object({
   title: z

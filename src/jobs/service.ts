@@ -5,7 +5,7 @@ import type { AppContext } from "../context.ts";
 import { containsPattern, likeOperator, typedValue } from "../db/dialect.ts";
 import { type DB, JOB_TYPES, type Job } from "../db/schema.ts";
 import { countSegments } from "../sms/encoding.ts";
-import { jobAlertBody, queueJobAlerts, signalQueued } from "../sms/notify.ts";
+import { signalQueued } from "../sms/outbox-api.ts";
 import { DEPARTMENT_CODES } from "../students/departments.ts";
 import { submissionIdField } from "../web/forms.ts";
 import { formatDate, parseLocalDateTime } from "../web/time.ts";
@@ -15,6 +15,7 @@ import {
   eligibleStudentFilter,
   ineligibilityReasons,
 } from "./eligibility.ts";
+import { jobAlertBody, queueJobAlerts } from "./notices.ts";
 
 export const JOB_TYPE_LABELS: Record<(typeof JOB_TYPES)[number], string> = {
   placement: "Placement",

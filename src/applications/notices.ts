@@ -1,0 +1,50 @@
+import type { Kysely } from "kysely";
+import type { AppContext } from "../context.ts";
+import type { ApplicationStatus, DB, Job } from "../db/schema.ts";
+import { PRIORITY_TRANSACTIONAL, type QueueResult, queueSms } from "../sms/outbox-api.ts";
+import { clip, firstName, type SmsTemplate } from "../sms/templates.ts";
+import type { StudentForSms } from "../students/notices.ts";
+import { STATUS_LABELS } from "./status.ts";
+
+/** The application's SMS: the student's status changed. */
+
+export const statusUpdateSms: SmsTemplate<{
+  fullName: string;
+  company: string;
+  title: string;
+  status: ApplicationStatus;
+}> = {
+  id: "status_update",
+  render: ({ fullName, company, title, status }) =>
+    `Dear ${firstName(fullName)}, your status for ${clip(company, 40)} - ${clip(title, 40)} has been updated to '${
+      STATUS_LABELS[status]
+    }'. Check the Placement Portal for details.`,
+};
+
+export function notifyStatusChange(
+  trx: Kysely<DB>,
+  ctx: Pick<AppContext, "config" | "clock" | "smsLog">,
+  change: {
+    eventId: number;
+    applicationId: number;
+    student: StudentForSms;
+    job: Pick<Job, "company" | "title">;
+    to: ApplicationStatus;
+  },
+): Promise<QueueResult> {
+  return queueSms(trx, ctx, {
+    kind: "status_update",
+    dedupeKey: `status:${change.eventId}`,
+    reference: `application:${change.applicationId}`,
+    studentId: change.student.id,
+    toE164: change.student.phone_e164,
+    body: statusUpdateSms.render({
+      fullName: change.student.full_name,
+      company: change.job.company,
+      title: change.job.title,
+      status: change.to,
+    }),
+    priority: PRIORITY_TRANSACTIONAL,
+    optedOut: change.student.sms_opted_out_at !== null,
+  });
+}
