@@ -302,8 +302,15 @@ export async function adminJobRoutes(app: FastifyInstance) {
             />,
           );
       }
-      await updateJob(ctx, currentActor(request), row.id, parsed.data);
-      flash(request, "success", "Job saved. No SMS was sent for the change.");
+      const saved = await updateJob(ctx, currentActor(request), row.id, parsed.data);
+      const rewritten = saved?.alertsRewritten ?? 0;
+      flash(
+        request,
+        "success",
+        `Job saved. No SMS was sent for the change${
+          rewritten > 0 ? `; ${rewritten} alerts not sent yet now carry the new text` : ""
+        }.`,
+      );
       return reply.redirect(`/admin/jobs/${row.id}`, 303);
     },
   );

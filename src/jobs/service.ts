@@ -15,7 +15,7 @@ import {
   eligibleStudentFilter,
   ineligibilityReasons,
 } from "./eligibility.ts";
-import { jobAlertBody, queueJobAlerts } from "./notices.ts";
+import { cancelJobAlerts, jobAlertBody, queueJobAlerts, rewriteJobAlerts } from "./notices.ts";
 
 export const JOB_TYPE_LABELS: Record<(typeof JOB_TYPES)[number], string> = {
   placement: "Placement",
@@ -259,27 +259,36 @@ export async function createJob(
   return result;
 }
 
-/** Edits a job. Never re-sends the alert. */
+/**
+ * Edits a job. Never re-sends the alert; its alerts still queued take the new text (company,
+ * title, type and deadline), the ones sent already stay as they were.
+ */
 export async function updateJob(
   ctx: AppContext,
   actor: Actor,
   jobId: number,
   input: JobInput,
-): Promise<boolean> {
+): Promise<{ alertsRewritten: number } | null> {
   return ctx.db.transaction().execute(async (trx) => {
     const updated = await trx
       .updateTable("jobs")
       .set({ ...jobColumns(input), updated_at: ctx.clock.now().toISOString() })
       .where("id", "=", jobId)
       .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) return false;
+    if (Number(updated.numUpdatedRows) === 0) return null;
     await writeRules(trx, jobId, rulesOf(input));
+    const alertsRewritten = await rewriteJobAlerts(
+      trx,
+      ctx,
+      jobId,
+      jobAlertBody(input, formatDate),
+    );
     await recordAudit(trx, ctx, actor, {
       action: "job.edit",
       subject: `${input.company} - ${input.title}`,
-      details: { jobId },
+      details: { jobId, alertsRewritten },
     });
-    return true;
+    return { alertsRewritten };
   });
 }
 
@@ -298,10 +307,13 @@ export async function setJobStatus(
       .returningAll()
       .executeTakeFirst();
     if (job) {
+      // Closing cancels the alerts not sent yet; reopening leaves them cancelled (never re-sent).
+      const alertsCancelled =
+        status === "closed" ? await cancelJobAlerts(trx, ctx, jobId, "closed") : 0;
       await recordAudit(trx, ctx, actor, {
         action: status === "closed" ? "job.close" : "job.reopen",
         subject: `${job.company} - ${job.title}`,
-        details: { jobId },
+        details: status === "closed" ? { jobId, alertsCancelled } : { jobId },
       });
     }
     return job ?? null;
@@ -340,10 +352,11 @@ export async function deleteJob(
       )
       .executeTakeFirst();
     if (Number(deleted.numDeletedRows) === 0) return { deleted: false, applications: 1 };
+    const alertsCancelled = await cancelJobAlerts(trx, ctx, jobId, "deleted");
     await recordAudit(trx, ctx, actor, {
       action: "job.delete",
       subject: `${job.company} - ${job.title}`,
-      details: { jobId },
+      details: { jobId, alertsCancelled },
     });
     return { deleted: true };
   });
