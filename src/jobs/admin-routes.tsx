@@ -328,7 +328,7 @@ export async function adminJobRoutes(app: FastifyInstance) {
           request,
           changed ? "success" : "info",
           changed
-            ? `Applications ${status === "closed" ? "closed" : "reopened"}.`
+            ? `Applications ${status === "closed" ? "closed" : "reopened"}.${cancelledNote(changed.alertsCancelled)}`
             : "Nothing changed.",
         );
         return reply.redirect(`/admin/jobs/${request.params.id}`, 303);
@@ -350,8 +350,14 @@ export async function adminJobRoutes(app: FastifyInstance) {
         );
         return reply.redirect(`/admin/jobs/${request.params.id}`, 303);
       }
-      flash(request, "success", "Job deleted.");
+      flash(request, "success", `Job deleted.${cancelledNote(result.alertsCancelled)}`);
       return reply.redirect("/admin/jobs", 303);
     },
   );
+}
+
+function cancelledNote(alertsCancelled: number): string {
+  return alertsCancelled > 0
+    ? ` ${alertsCancelled} alert SMS not sent yet ${alertsCancelled === 1 ? "was" : "were"} cancelled.`
+    : "";
 }

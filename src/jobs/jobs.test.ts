@@ -401,6 +401,9 @@ describe("alerts not sent yet follow the job", () => {
     await setStatus(sending!.id, "sending");
 
     expect((await client.post(`/admin/jobs/${id}/close`)).statusCode).toBe(303);
+    expect((await client.get(`/admin/jobs/${id}`)).body).toContain(
+      "Applications closed. 1 alert SMS not sent yet was cancelled.",
+    );
     const after = await alerts(id);
     expect(after.map((r) => r.status)).toEqual(["sent", "sending", "cancelled"]);
     expect(after[2]!.id).toBe(queued!.id);
@@ -431,6 +434,9 @@ describe("alerts not sent yet follow the job", () => {
     const [sent] = await alerts(id);
     await setStatus(sent!.id, "sent");
     await client.post(`/admin/jobs/${id}/delete`);
+    expect((await client.get("/admin/jobs")).body).toContain(
+      "Job deleted. 1 alert SMS not sent yet was cancelled.",
+    );
     expect(await t.ctx.db.selectFrom("jobs").select("id").execute()).toHaveLength(0);
     const after = await alerts(id);
     expect(after.map((r) => r.status)).toEqual(["sent", "cancelled"]);

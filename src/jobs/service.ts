@@ -297,7 +297,7 @@ export async function setJobStatus(
   actor: Actor,
   jobId: number,
   status: "open" | "closed",
-): Promise<Job | null> {
+): Promise<{ job: Job; alertsCancelled: number } | null> {
   return ctx.db.transaction().execute(async (trx) => {
     const job = await trx
       .updateTable("jobs")
@@ -306,21 +306,23 @@ export async function setJobStatus(
       .where("status", "!=", status)
       .returningAll()
       .executeTakeFirst();
-    if (job) {
-      // Closing cancels the alerts not sent yet; reopening leaves them cancelled (never re-sent).
-      const alertsCancelled =
-        status === "closed" ? await cancelJobAlerts(trx, ctx, jobId, "closed") : 0;
-      await recordAudit(trx, ctx, actor, {
-        action: status === "closed" ? "job.close" : "job.reopen",
-        subject: `${job.company} - ${job.title}`,
-        details: status === "closed" ? { jobId, alertsCancelled } : { jobId },
-      });
-    }
-    return job ?? null;
+    if (!job) return null;
+    // Closing cancels the alerts not sent yet; reopening leaves them cancelled (never re-sent).
+    const alertsCancelled =
+      status === "closed" ? await cancelJobAlerts(trx, ctx, jobId, "closed") : 0;
+    await recordAudit(trx, ctx, actor, {
+      action: status === "closed" ? "job.close" : "job.reopen",
+      subject: `${job.company} - ${job.title}`,
+      details: status === "closed" ? { jobId, alertsCancelled } : { jobId },
+    });
+    return { job, alertsCancelled };
   });
 }
 
-export type DeleteJobResult = { deleted: true } | { deleted: false; applications: number } | null;
+export type DeleteJobResult =
+  | { deleted: true; alertsCancelled: number }
+  | { deleted: false; applications: number }
+  | null;
 
 /** Deletes a job that nobody applied to; with applications, closing is the way (history stays). */
 export async function deleteJob(
@@ -358,7 +360,7 @@ export async function deleteJob(
       subject: `${job.company} - ${job.title}`,
       details: { jobId, alertsCancelled },
     });
-    return { deleted: true };
+    return { deleted: true, alertsCancelled };
   });
 }
 
