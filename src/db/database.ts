@@ -63,9 +63,15 @@ export function openDatabase(url: string, options: OpenOptions = {}): Database {
       max: options.poolSize ?? 10,
       types: pgTypes,
     });
-    // Without a listener, an idle connection dropped by the server would crash the process. The
-    // pool discards that connection and opens a new one on the next query.
+    // Without a listener, a connection dropped by the server (a restart, an admin's kill) emits an
+    // unhandled 'error' and crashes the process. The pool listens only while a connection is idle;
+    // a connection in use (a query or a transaction running) needs its own listener. The query
+    // that was running fails on its own; the pool discards the connection and opens a new one on
+    // the next query.
     pool.on("error", (error) => options.onConnectionError?.(error));
+    pool.on("connect", (client) => {
+      client.on("error", (error) => options.onConnectionError?.(error));
+    });
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: "postgres", destroy: () => db.destroy() };
   }

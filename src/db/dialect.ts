@@ -62,3 +62,55 @@ export function typedValue(dialect: DialectName, value: string, type: "timestamp
     ? sql<string>`cast(${value} as timestamptz)`
     : sql<string>`${value}`;
 }
+
+/**
+ * The database's clock, `offsetSeconds` from now, as a timestamp comparable with our stored ones:
+ * an ISO-8601 string with milliseconds on SQLite (the format `toISOString` writes), a
+ * timestamptz on PostgreSQL. Leases and due times use it, so dispatchers on machines whose clocks
+ * disagree still agree on who holds what.
+ */
+export function dbNow(dialect: DialectName, offsetSeconds = 0) {
+  if (dialect === "postgres")
+    return offsetSeconds === 0
+      ? sql<string>`now()`
+      : sql<string>`(now() + make_interval(secs => ${offsetSeconds}::double precision))`;
+  return offsetSeconds === 0
+    ? sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`
+    : sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ${`${offsetSeconds >= 0 ? "+" : ""}${offsetSeconds} seconds`})`;
+}
+
+const CONNECTION_ERROR_CODES = new Set([
+  // PostgreSQL: the server is shutting down or restarting, or the connection broke.
+  "57P01",
+  "57P02",
+  "57P03",
+  "08000",
+  "08001",
+  "08003",
+  "08004",
+  "08006",
+  // Node: the socket could not be opened or was cut.
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  // SQLite: another connection held the write lock past busy_timeout.
+  "SQLITE_BUSY",
+]);
+
+/**
+ * True when a database error means "the database is unreachable right now" rather than "this
+ * query is wrong": a restart, a cut connection, a pool that cannot connect. Such errors are
+ * waited out (503 for a page, a pause for the dispatcher), never treated as a bug.
+ */
+export function isConnectionError(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const e = error as { code?: unknown; message?: unknown };
+  if (typeof e.code === "string" && CONNECTION_ERROR_CODES.has(e.code)) return true;
+  const message = typeof e.message === "string" ? e.message : "";
+  return /Connection terminated|connection error|terminating connection|timeout exceeded when trying to connect|Client was closed|database system is (starting up|shutting down)/i.test(
+    message,
+  );
+}

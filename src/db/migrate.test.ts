@@ -70,7 +70,10 @@ describe("migrations", () => {
         .insertInto("sms_messages")
         .values({ id: 41, ...row })
         .execute();
-      expect(await migrateToLatest(db)).toEqual(["2026-11-26a-sms-cancelled"]);
+      const through = Object.fromEntries(
+        Object.entries(migrations).filter(([name]) => name <= "2026-11-26a-sms-cancelled"),
+      );
+      expect(await migrateToLatest(db, through)).toEqual(["2026-11-26a-sms-cancelled"]);
 
       const kept = await db.selectFrom("sms_messages").selectAll().executeTakeFirstOrThrow();
       expect(kept).toMatchObject({

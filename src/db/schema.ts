@@ -111,6 +111,14 @@ export interface SmsDispatchStateTable {
   paused_until: Timestamp | null;
   credentials_error: string | null;
   credentials_error_at: Timestamp | null;
+  /** Outage-like failures (5xx, no answer) in a row, across every dispatcher. */
+  consecutive_failures: ColumnType<number, number | undefined, number>;
+  /** The circuit is open (nothing is sent) until then; afterwards one probe at a time. */
+  circuit_open_until: Timestamp | null;
+  circuit_opened_at: Timestamp | null;
+  /** The dispatcher allowed to send the one probe while the circuit is half open. */
+  probe_owner: string | null;
+  probe_until: Timestamp | null;
   updated_at: Timestamp;
 }
 

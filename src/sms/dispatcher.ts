@@ -2,8 +2,9 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import PQueue from "p-queue";
 import type { AppContext } from "../context.ts";
+import { isConnectionError } from "../db/dialect.ts";
 import { applyEarlyCallbacks, applyStatusCallback } from "./delivery.ts";
-import { classifySendError } from "./errors.ts";
+import { backoffMs, classifySendError, type SendFailure } from "./errors.ts";
 import {
   type ClaimedSms,
   claimDue,
@@ -13,43 +14,64 @@ import {
   markRetry,
   markSent,
   markStudentOptedOut,
-  optedOutStudents,
-  pauseAllUntil,
-  readDispatchState,
+  pauseAllFor,
+  probeFailed,
+  readDispatchTimers,
+  recordApiAnswered,
+  recordOutageFailure,
   release,
+  sendCheck,
   setCredentialsError,
+  takeProbe,
 } from "./outbox.ts";
+import { AdaptiveRate } from "./rate.ts";
+import { sameText } from "./reconcile.ts";
 import type { SmsTransport } from "./transport/types.ts";
 
 /** How far before the unconfirmed attempt to look in Twilio's list, for clock skew. */
 const RECONCILE_MARGIN_MS = 5 * 60 * 1000;
+/** How long a dispatcher may hold the circuit's one probe before another may take it. */
+const PROBE_HOLD_SECONDS = 60;
+/** Longest wait between tries while the database is unreachable. */
+const DATABASE_BACKOFF_MAX_MS = 10_000;
 
 export interface DispatcherOptions {
   transport: SmsTransport;
   workerId?: string;
 }
 
+type LogFields = Record<string, unknown>;
+
 /**
  * Sends what the outbox holds. Claims due rows in batches under a lease, sends outside any
- * transaction with at most SMS_CONCURRENCY requests in flight and SMS_RATE_PER_SECOND starts a
- * second, and records every outcome on the row. Several dispatchers (processes) may share one
- * PostgreSQL database.
+ * transaction with at most SMS_CONCURRENCY requests in flight and at most SMS_RATE_PER_SECOND
+ * segments a second (less after a 429: see rate.ts), and records every outcome on the row.
+ * Consecutive outages open a circuit shared by every dispatcher; a lost database connection
+ * pauses the loop and outcomes already known are written once it is back. Several dispatchers
+ * (processes) may share one PostgreSQL database.
  */
 export class Dispatcher {
   readonly workerId: string;
   private readonly transport: SmsTransport;
   private readonly queue: PQueue;
   private readonly claimed = new Map<number, { row: ClaimedSms; started: boolean }>();
+  readonly rate: AdaptiveRate;
   private stopping = false;
   private loopDone: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
-  private heartbeat: NodeJS.Timeout | null = null;
-  /** Epoch ms before which no send starts (a 429's Retry-After). */
+  private timers: NodeJS.Timeout[] = [];
+  /** Epoch ms before which no send starts (a 429's Retry-After, as this process knows it). */
   private pausedUntil = 0;
-  /** Epoch ms of the next free sending slot (SMS_RATE_PER_SECOND pacing). */
-  private nextSlot = 0;
   private credentialsRefused = false;
   private lastCredentialsCheck = 0;
+  /** This process saw the circuit open: no send starts until the shared state says closed. */
+  private circuitOpen = false;
+  /** Outage-like failures may be counted in the shared state: a success must reset them. */
+  private failuresRecorded = false;
+  private probing = false;
+  private databaseBackoffMs = 0;
+  /** While the loop waits for room: wake it when the rows held fall to this many. */
+  private roomAt = -1;
 
   constructor(
     private readonly ctx: AppContext,
@@ -59,10 +81,16 @@ export class Dispatcher {
     this.workerId =
       options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
     this.queue = new PQueue({ concurrency: ctx.config.SMS_CONCURRENCY });
+    this.rate = new AdaptiveRate({ maxPerSecond: ctx.config.SMS_RATE_PER_SECOND });
   }
 
   private get log() {
     return this.ctx.smsLog;
+  }
+
+  private get paced(): boolean {
+    // Capturing reaches no API and no phone: nothing to pace.
+    return this.transport.name !== "capture";
   }
 
   start(): void {
@@ -76,19 +104,30 @@ export class Dispatcher {
       "dispatcher started",
     );
     const leaseMs = this.ctx.config.SMS_LEASE_SECONDS * 1000;
-    this.heartbeat = setInterval(() => {
-      const ids = [...this.claimed.keys()];
-      extendLeases(this.ctx, this.workerId, ids).catch((error) =>
-        this.log.warn({ err: error, worker: this.workerId }, "lease heartbeat failed"),
-      );
-    }, leaseMs / 3);
-    this.heartbeat.unref();
+    this.every(leaseMs / 3, async () => {
+      await extendLeases(this.ctx, this.workerId, [...this.claimed.keys()]);
+    });
     this.loopDone = this.loop();
+  }
+
+  private every(ms: number, task: () => Promise<void>): void {
+    const timer = setInterval(() => {
+      task().catch((error) =>
+        this.log.warn({ err: error, worker: this.workerId }, "background task failed"),
+      );
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
   }
 
   /** A local enqueue committed: look now instead of at the next poll. */
   wake(): void {
     this.wakeUp?.();
+  }
+
+  /** Rows claimed and not finished: for the drills' memory and progress readings. */
+  get inFlight(): number {
+    return this.claimed.size;
   }
 
   /**
@@ -102,14 +141,23 @@ export class Dispatcher {
     this.queue.clear();
     const untried = [...this.claimed.values()].filter((c) => !c.started).map((c) => c.row);
     for (const row of untried) this.claimed.delete(row.id);
-    await release(this.ctx, untried, this.workerId);
+    await release(this.ctx, untried, this.workerId).catch((error) =>
+      this.log.warn({ err: error }, "could not give rows back; their leases will run out"),
+    );
     await Promise.race([
       this.queue.onIdle(),
       new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
     ]);
     await this.loopDone;
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const timer of this.timers) clearInterval(timer);
     this.log.info({ worker: this.workerId, released: untried.length }, "dispatcher stopped");
+  }
+
+  /** Sleeps until at most `threshold` rows are held (or `ms` pass, or a wake). */
+  private async waitForRoom(threshold: number, ms: number): Promise<void> {
+    this.roomAt = threshold;
+    await this.sleep(ms);
+    this.roomAt = -1;
   }
 
   private sleep(ms: number): Promise<void> {
@@ -123,52 +171,96 @@ export class Dispatcher {
     });
   }
 
+  /** How many rows to hold: about half a second of sending, at least a batch. */
+  private get claimTarget(): number {
+    const { SMS_BATCH_SIZE, SMS_CONCURRENCY } = this.ctx.config;
+    const halfSecond = this.paced ? Math.ceil(this.rate.perSecond / 2) : 500;
+    return Math.max(SMS_BATCH_SIZE, SMS_CONCURRENCY, Math.min(halfSecond, 1000));
+  }
+
   private async loop(): Promise<void> {
-    const { SMS_BATCH_SIZE: batchSize, SMS_POLL_MS: pollMs } = this.ctx.config;
+    const pollMs = this.ctx.config.SMS_POLL_MS;
     while (!this.stopping) {
       try {
         const wait = await this.pauseRemaining();
+        this.databaseBackoffMs = 0;
         if (wait > 0) {
           await this.sleep(Math.min(wait, pollMs * 5));
           continue;
         }
-        if (this.queue.size >= batchSize) {
-          await Promise.race([this.queue.onSizeLessThan(batchSize), this.sleep(pollMs)]);
-          continue;
-        }
-        const rows = await claimDue(this.ctx, this.workerId, batchSize - this.queue.size);
-        if (rows.length === 0) {
+        if (this.probing) {
           await this.sleep(pollMs);
           continue;
         }
-        const optedOut = await optedOutStudents(
-          this.ctx,
-          rows.flatMap((r) => (r.student_id ? [r.student_id] : [])),
-        );
+        const target = this.circuitOpen ? 1 : this.claimTarget;
+        // Top up in batches: only once the rows held fall to half the target.
+        const held = this.claimed.size;
+        if (held > target / 2) {
+          await this.waitForRoom(Math.floor(target / 2), pollMs);
+          continue;
+        }
+        const rows = await claimDue(this.ctx, this.workerId, target - held);
+        if (rows.length === 0) {
+          if (this.circuitOpen) await this.endProbe();
+          await this.sleep(pollMs);
+          continue;
+        }
+        const probe = this.circuitOpen;
+        if (probe) this.probing = true;
         for (const row of rows) {
           this.claimed.set(row.id, { row, started: false });
           this.queue
-            .add(() => this.process(row, optedOut.has(row.student_id ?? -1)))
+            .add(() => this.process(row))
             .catch((error) =>
               this.log.error({ err: error, sms: row.id }, "unexpected error while sending"),
             )
-            .finally(() => this.claimed.delete(row.id));
+            .finally(() => {
+              this.claimed.delete(row.id);
+              if (this.claimed.size <= this.roomAt) this.wake();
+              // A probe that reached no verdict (skipped, given back) hands the probe on.
+              if (probe && this.probing) this.endProbe().catch(() => {});
+            });
         }
       } catch (error) {
-        this.log.error({ err: error, worker: this.workerId }, "dispatcher loop error; retrying");
-        this.ctx.log.error({ err: error }, "SMS dispatcher loop error");
-        await this.sleep(pollMs);
+        await this.loopFailed(error);
       }
     }
   }
 
-  /** Milliseconds until sending may resume: a shared rate-limit pause or refused credentials. */
+  private async loopFailed(error: unknown): Promise<void> {
+    if (isConnectionError(error)) {
+      // The database is away (a restart, a network cut): wait and try again, quietly after the
+      // first time. Nothing is lost: the rows stay in the database.
+      this.databaseBackoffMs = Math.min(
+        DATABASE_BACKOFF_MAX_MS,
+        Math.max(250, this.databaseBackoffMs * 2),
+      );
+      this.log.warn(
+        {
+          worker: this.workerId,
+          reason: (error as Error).message,
+          retryInMs: this.databaseBackoffMs,
+        },
+        "database unreachable; the dispatcher waits for it",
+      );
+      await this.sleep(this.databaseBackoffMs);
+      return;
+    }
+    this.log.error({ err: error, worker: this.workerId }, "dispatcher loop error; retrying");
+    this.ctx.log.error({ err: error }, "SMS dispatcher loop error");
+    await this.sleep(this.ctx.config.SMS_POLL_MS);
+  }
+
+  /**
+   * Milliseconds until sending may resume: a shared rate-limit pause, refused credentials or an
+   * open circuit. Half open, it takes the probe if it can (and then claims one row only).
+   */
   private async pauseRemaining(): Promise<number> {
     const now = Date.now();
-    const state = await readDispatchState(this.ctx);
-    const shared = state.paused_until ? Date.parse(state.paused_until) : 0;
-    this.pausedUntil = Math.max(this.pausedUntil, shared);
-    if (state.credentials_error) {
+    const state = await readDispatchTimers(this.ctx);
+    this.pausedUntil = Math.max(this.pausedUntil, now + state.pausedMs);
+    if (state.consecutiveFailures > 0) this.failuresRecorded = true;
+    if (state.credentialsError) {
       if (!this.credentialsRefused) {
         this.credentialsRefused = true;
         this.lastCredentialsCheck = now;
@@ -192,29 +284,56 @@ export class Dispatcher {
     } else {
       this.credentialsRefused = false;
     }
+    if (state.circuitOpenMs === null) {
+      if (this.circuitOpen)
+        this.log.info({ worker: this.workerId }, "circuit closed: sending resumes");
+      this.circuitOpen = false;
+    } else {
+      this.circuitOpen = true;
+      if (state.circuitOpenMs > 0) return state.circuitOpenMs;
+      if (!this.probing && !(await takeProbe(this.ctx, this.workerId, PROBE_HOLD_SECONDS)))
+        return this.ctx.config.SMS_POLL_MS;
+    }
     return Math.max(0, this.pausedUntil - now);
   }
 
+  /** Nothing to probe with (no due row): give the probe back for whoever queues next. */
+  private async endProbe(): Promise<void> {
+    this.probing = false;
+    await probeFailed(this.ctx, this.workerId, 0);
+  }
+
   /**
-   * Waits for a sending slot: SMS_RATE_PER_SECOND pacing, and no start during a pause. False when
-   * the dispatcher is stopping meanwhile: the row goes back untried.
+   * Waits for a sending slot: the adaptive pace in segments, no start during a 429 pause or while
+   * the circuit is open (except the probe). False when the row should go back untried.
    */
-  private async takeSlot(): Promise<boolean> {
-    const interval = 1000 / this.ctx.config.SMS_RATE_PER_SECOND;
+  private async takeSlot(row: ClaimedSms): Promise<boolean> {
+    if (!this.paced) return !this.stopping;
     for (;;) {
-      const now = Date.now();
-      const at = Math.max(now, this.nextSlot, this.pausedUntil);
-      this.nextSlot = at + interval;
-      while (Date.now() < at) {
-        if (this.stopping) return false;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(100, at - Date.now())));
+      if (this.stopping || this.credentialsRefused) return false;
+      if (this.circuitOpen && !this.probing) return false;
+      const pause = this.pausedUntil - Date.now();
+      if (pause > 0) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(250, pause)));
+        continue;
       }
-      if (this.stopping) return false;
+      let wait = this.rate.reserve(row.segments);
+      while (wait > 0) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(250, wait)));
+        if (this.stopping) return false;
+        wait -= 250;
+      }
+      // A 429 may have arrived while this one waited: wait that out too.
       if (Date.now() >= this.pausedUntil) return true;
     }
   }
 
-  private async process(row: ClaimedSms, optedOut: boolean): Promise<void> {
+  private statusCallbackUrl(): string | undefined {
+    const base = this.ctx.config.PUBLIC_BASE_URL;
+    return base ? new URL("/webhooks/twilio/status", base).toString() : undefined;
+  }
+
+  private async process(row: ClaimedSms): Promise<void> {
     const entry = this.claimed.get(row.id);
     if (entry) entry.started = true;
     const fields = {
@@ -224,6 +343,32 @@ export class Dispatcher {
       attempt: row.attempts,
       worker: this.workerId,
     };
+    if (this.credentialsRefused) return this.persist(() => release(this.ctx, [row], this.workerId));
+    if (row.needsReconcile) {
+      let found: boolean;
+      try {
+        found = await this.reconcile(row);
+      } catch (error) {
+        return this.lookupFailed(row, error, fields);
+      }
+      if (found) return;
+    }
+    if (this.expired(row)) {
+      const reason = `not sent within ${this.ctx.config.SMS_GIVE_UP_HOURS} h of being queued; gave up`;
+      await this.persist(() =>
+        markFinal(this.ctx, row, this.workerId, { status: "failed", code: row.error_code, reason }),
+      );
+      this.log.warn({ ...fields, reason }, "failed");
+      return;
+    }
+    if (!(await this.takeSlot(row)))
+      return this.persist(() => release(this.ctx, [row], this.workerId));
+    // Checked again at the last moment: settings, opt-out and the lease (by the database's clock).
+    const check = await sendCheck(this.ctx, row, this.workerId);
+    if (!check.leaseHeld) {
+      this.log.warn(fields, "lease lost before sending: left to its new holder");
+      return;
+    }
     if (!this.ctx.config.SMS_ENABLED) {
       await markFinal(this.ctx, row, this.workerId, {
         status: "skipped",
@@ -233,7 +378,7 @@ export class Dispatcher {
       this.log.info(fields, "skipped: SMS is disabled");
       return;
     }
-    if (optedOut) {
+    if (check.optedOut) {
       await markFinal(this.ctx, row, this.workerId, {
         status: "skipped",
         code: null,
@@ -242,42 +387,75 @@ export class Dispatcher {
       this.log.info(fields, "skipped: student opted out");
       return;
     }
-    if (this.credentialsRefused) {
-      await release(this.ctx, [row], this.workerId);
-      return;
-    }
+    this.log.info(fields, `sending (attempt ${row.attempts})`);
+    let result: Awaited<ReturnType<SmsTransport["send"]>>;
     try {
-      if (row.needsReconcile && (await this.reconcile(row))) return;
-      if (!(await this.takeSlot()) || this.credentialsRefused) {
-        await release(this.ctx, [row], this.workerId);
-        return;
-      }
-      this.log.info(fields, `sending (attempt ${row.attempts})`);
-      const result = await this.transport.send({
+      result = await this.transport.send({
         to: row.to_e164,
         body: row.body,
-        statusCallback: this.ctx.config.PUBLIC_BASE_URL
-          ? new URL("/webhooks/twilio/status", this.ctx.config.PUBLIC_BASE_URL).toString()
-          : undefined,
+        statusCallback: this.statusCallbackUrl(),
       });
-      const captured = this.transport.name === "capture";
-      if (await markSent(this.ctx, row, this.workerId, { ...result, captured })) {
-        await applyEarlyCallbacks(this.ctx, result.sid);
-      }
-      this.log.info(
+    } catch (error) {
+      return this.recordFailure(row, error, fields);
+    }
+    this.rate.recordAccepted(row.segments);
+    const captured = this.transport.name === "capture";
+    await this.answered();
+    const outcome = await this.persist(() =>
+      markSent(this.ctx, row, this.workerId, { ...result, captured }),
+    );
+    if (outcome !== "lost") await this.persist(() => applyEarlyCallbacks(this.ctx, result.sid));
+    if (outcome === "lost")
+      this.log.error(
         { ...fields, sid: result.sid },
+        "sent, but another worker had already recorded this message: Twilio may hold two",
+      );
+    else
+      this.log.info(
+        { ...fields, sid: result.sid, ...(outcome === "sent" ? {} : { note: outcome }) },
         captured ? "captured (not sent to a phone)" : "sent",
       );
-    } catch (error) {
-      await this.recordFailure(row, error, fields);
+  }
+
+  /**
+   * Writes an outcome that is already known (Twilio answered) even if the database is away right
+   * now: it tries again until the write goes through or the dispatcher stops, so a restart of
+   * the database costs a wait, not a lease's worth of doubt.
+   */
+  private async persist<T>(write: () => Promise<T>): Promise<T> {
+    let delay = 250;
+    for (;;) {
+      try {
+        return await write();
+      } catch (error) {
+        if (!isConnectionError(error) || this.stopping) throw error;
+        this.log.warn(
+          { worker: this.workerId, reason: (error as Error).message, retryInMs: delay },
+          "database unreachable while recording an outcome; trying again",
+        );
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(DATABASE_BACKOFF_MAX_MS, delay * 2);
+      }
     }
+  }
+
+  /** Twilio gave a definite answer: the outage count restarts (and a probe closes the circuit). */
+  private async answered(): Promise<void> {
+    if (this.probing) this.probing = false;
+    if (!this.failuresRecorded && !this.circuitOpen) return;
+    this.failuresRecorded = false;
+    if (await this.persist(() => recordApiAnswered(this.ctx))) {
+      if (this.circuitOpen)
+        this.log.info({ worker: this.workerId }, "Twilio answers again: circuit closed");
+    }
+    this.circuitOpen = false;
   }
 
   /** True when Twilio already has this message (an earlier attempt's answer was lost). */
   private async reconcile(row: ClaimedSms): Promise<boolean> {
     const since = new Date(Date.parse(row.unconfirmed_attempt_at!) - RECONCILE_MARGIN_MS);
-    const candidates = (await this.transport.findSent(row.to_e164, since)).filter(
-      (m) => m.body === row.body,
+    const candidates = (await this.transport.findSent(row.to_e164, since)).filter((m) =>
+      sameText(row.body, m.body),
     );
     const taken = await knownSids(
       this.ctx,
@@ -286,18 +464,19 @@ export class Dispatcher {
     const match = candidates.find((m) => !taken.has(m.sid));
     const fields = { sms: row.id, to: row.to_e164, worker: this.workerId };
     if (!match) {
-      this.log.info(fields, "reconciled: not found at Twilio, sending again");
+      this.log.info(fields, "reconciled: not found at Twilio");
       return false;
     }
     // Recorded as just accepted, then moved forward to what Twilio says now (delivered, failed...)
     // by the same rule the callbacks follow, along with any callback that arrived meanwhile.
-    if (
-      await markSent(this.ctx, row, this.workerId, {
+    const outcome = await this.persist(() =>
+      markSent(this.ctx, row, this.workerId, {
         sid: match.sid,
         providerStatus: "queued",
         captured: false,
-      })
-    ) {
+      }),
+    );
+    if (outcome !== "lost") {
       await applyStatusCallback(this.ctx, {
         sid: match.sid,
         status: match.status,
@@ -309,59 +488,127 @@ export class Dispatcher {
     return true;
   }
 
-  private async recordFailure(
-    row: ClaimedSms,
-    error: unknown,
-    fields: Record<string, unknown>,
-  ): Promise<void> {
+  /**
+   * The look-up that decides whether a message already went out has failed. The row stays
+   * "maybe sent" whatever the error: it is never sent blind, and never made final by a failed
+   * look-up.
+   */
+  private async lookupFailed(row: ClaimedSms, error: unknown, fields: LogFields): Promise<void> {
+    const failure = classifySendError(error, row.attempts, this.retryPolicy());
+    const reason = `could not ask Twilio whether it was sent: ${"reason" in failure ? failure.reason : ""}`;
+    if (failure.action === "credentials") return this.credentialsFailed(row, failure, fields);
+    const delayMs =
+      failure.action === "retry" ? failure.delayMs : backoffMs(row.attempts, this.retryPolicy());
+    if (failure.action === "retry" && failure.pauseAll) await this.pause(failure.delayMs);
+    if (failure.action === "retry" && failure.outage) await this.outage();
+    else await this.answered();
+    await this.persist(() =>
+      markRetry(this.ctx, row, this.workerId, {
+        delayMs: this.circuitOpen ? 0 : delayMs,
+        code: failure.code,
+        reason,
+        outcomeUnknown: true,
+        countsAsAttempt: false,
+      }),
+    );
+    this.log.warn(
+      { ...fields, code: failure.code, reason, delayMs },
+      "retry later (look-up failed)",
+    );
+  }
+
+  private retryPolicy() {
     const config = this.ctx.config;
-    const failure = classifySendError(error, row.attempts, {
+    return {
       baseDelayMs: config.SMS_RETRY_DELAY_SECONDS * 1000,
-    });
+      maxDelayMs: config.SMS_RETRY_MAX_DELAY_SECONDS * 1000,
+    };
+  }
+
+  private async pause(ms: number): Promise<void> {
+    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + ms);
+    await this.persist(() => pauseAllFor(this.ctx, ms));
+  }
+
+  /** One more outage-like failure, counted for every dispatcher; may open (or keep open) the circuit. */
+  private async outage(): Promise<void> {
+    const { SMS_CIRCUIT_FAILURES: threshold, SMS_CIRCUIT_OPEN_SECONDS: openSeconds } =
+      this.ctx.config;
+    this.failuresRecorded = true;
+    if (this.probing) {
+      this.probing = false;
+      this.circuitOpen = true;
+      await this.persist(() => probeFailed(this.ctx, this.workerId, openSeconds));
+      this.log.warn({ worker: this.workerId, openSeconds }, "probe failed: circuit stays open");
+      return;
+    }
+    const result = await this.persist(() => recordOutageFailure(this.ctx, threshold, openSeconds));
+    if (result.open) this.circuitOpen = true;
+    if (result.opened)
+      this.log.warn(
+        { worker: this.workerId, failures: result.failures, openSeconds },
+        "Twilio looks down: circuit open, sending stopped for every dispatcher; one probe at a time",
+      );
+  }
+
+  /** Too old to keep trying (SMS_GIVE_UP_HOURS after it was queued). */
+  private expired(row: ClaimedSms): boolean {
+    return Date.now() - Date.parse(row.created_at) > this.ctx.config.SMS_GIVE_UP_HOURS * 3_600_000;
+  }
+
+  private async recordFailure(row: ClaimedSms, error: unknown, fields: LogFields): Promise<void> {
+    const failure = classifySendError(error, row.attempts, this.retryPolicy());
     switch (failure.action) {
       case "retry": {
         if (failure.pauseAll) {
-          const until = Date.now() + failure.delayMs;
-          this.pausedUntil = Math.max(this.pausedUntil, until);
-          await pauseAllUntil(this.ctx, new Date(until));
+          this.rate.rateLimited();
+          await this.pause(failure.delayMs);
         }
-        if (failure.countsAsAttempt && row.attempts > config.SMS_RETRY_ATTEMPTS) {
-          const reason = `${failure.reason} (gave up after ${row.attempts} attempts)`;
-          await markFinal(this.ctx, row, this.workerId, {
-            status: "failed",
-            code: failure.code,
-            reason,
-          });
-          this.log.warn({ ...fields, code: failure.code, reason }, "failed");
-          return;
-        }
-        await markRetry(this.ctx, row, this.workerId, failure);
+        if (failure.outage) await this.outage();
+        else await this.answered();
+        if (failure.countsAsAttempt && this.expired(row)) return this.giveUp(row, failure, fields);
+        // While the circuit is open the circuit does the waiting: the row is due again as soon
+        // as it closes, and the outage has not cost it anything.
+        const inOutage = failure.outage && this.circuitOpen;
+        const retry = {
+          ...failure,
+          delayMs: inOutage ? 0 : failure.delayMs,
+          countsAsAttempt: failure.countsAsAttempt && !inOutage,
+        };
+        await this.persist(() => markRetry(this.ctx, row, this.workerId, retry));
         this.log.warn(
           {
             ...fields,
             code: failure.code,
             reason: failure.reason,
-            delayMs: failure.delayMs,
+            delayMs: retry.delayMs,
             pauseAll: failure.pauseAll,
+            circuitOpen: this.circuitOpen,
           },
           "retry later",
         );
         return;
       }
       case "fail":
-        await markFinal(this.ctx, row, this.workerId, {
-          status: "failed",
-          code: failure.code,
-          reason: failure.reason,
-        });
+        await this.answered();
+        await this.persist(() =>
+          markFinal(this.ctx, row, this.workerId, {
+            status: "failed",
+            code: failure.code,
+            reason: failure.reason,
+          }),
+        );
         this.log.warn({ ...fields, code: failure.code, reason: failure.reason }, "failed");
         return;
       case "opted_out":
-        await markFinal(this.ctx, row, this.workerId, {
-          status: "failed",
-          code: failure.code,
-          reason: failure.reason,
-        });
+        await this.answered();
+        await this.persist(() =>
+          markFinal(this.ctx, row, this.workerId, {
+            status: "failed",
+            code: failure.code,
+            reason: failure.reason,
+          }),
+        );
         if (row.student_id) await markStudentOptedOut(this.ctx, row.student_id);
         this.log.warn(
           { ...fields, code: failure.code },
@@ -369,15 +616,46 @@ export class Dispatcher {
         );
         return;
       case "credentials":
-        this.credentialsRefused = true;
-        this.lastCredentialsCheck = Date.now();
-        await release(this.ctx, [row], this.workerId);
-        await setCredentialsError(this.ctx, failure.reason);
-        this.log.error(
-          { ...fields, code: failure.code },
-          "Twilio refused the credentials: sending is paused and messages stay queued until they work",
-        );
-        return;
+        return this.credentialsFailed(row, failure, fields);
     }
+  }
+
+  private async credentialsFailed(
+    row: ClaimedSms,
+    failure: Extract<SendFailure, { action: "credentials" }>,
+    fields: LogFields,
+  ): Promise<void> {
+    this.credentialsRefused = true;
+    this.lastCredentialsCheck = Date.now();
+    await this.persist(() => release(this.ctx, [row], this.workerId));
+    await setCredentialsError(this.ctx, failure.reason);
+    this.log.error(
+      { ...fields, code: failure.code },
+      "Twilio refused the credentials: sending is paused and messages stay queued until they work",
+    );
+  }
+
+  /**
+   * Past SMS_GIVE_UP_HOURS: failed, unless the last attempt may have gone out, in which case
+   * Twilio is asked first (found: sent; a failed look-up: tried again later, never final).
+   */
+  private async giveUp(
+    row: ClaimedSms,
+    failure: Extract<SendFailure, { action: "retry" }>,
+    fields: LogFields,
+  ): Promise<void> {
+    if (failure.outcomeUnknown) {
+      try {
+        if (await this.reconcile(row)) return;
+      } catch (error) {
+        return this.lookupFailed(row, error, fields);
+      }
+    }
+    const hours = this.ctx.config.SMS_GIVE_UP_HOURS;
+    const reason = `${failure.reason} (gave up after ${row.attempts} attempts over ${hours} h)`;
+    await this.persist(() =>
+      markFinal(this.ctx, row, this.workerId, { status: "failed", code: failure.code, reason }),
+    );
+    this.log.warn({ ...fields, code: failure.code, reason }, "failed");
   }
 }

@@ -7,7 +7,8 @@ import { TransportError } from "./transport/types.ts";
 export type SendFailure =
   /** Try again after `delayMs`. `pauseAll`: stop every send for that long (rate limit).
    * `outcomeUnknown`: the message may have gone out, so ask Twilio before sending again.
-   * `countsAsAttempt`: false when nothing can have been sent (a rate limit). */
+   * `countsAsAttempt`: false when nothing can have been sent (a rate limit).
+   * `outage`: Twilio is down or unreachable (5xx, no answer): counts towards the circuit. */
   | {
       action: "retry";
       delayMs: number;
@@ -16,6 +17,7 @@ export type SendFailure =
       pauseAll: boolean;
       outcomeUnknown: boolean;
       countsAsAttempt: boolean;
+      outage: boolean;
     }
   /** Never going to work for this message: mark it failed with the code. */
   | { action: "fail"; code: number | null; reason: string }
@@ -27,11 +29,19 @@ export type SendFailure =
 export interface RetryPolicy {
   /** First backoff (SMS_RETRY_DELAY_SECONDS), in ms. */
   baseDelayMs: number;
+  /** Longest backoff (SMS_RETRY_MAX_DELAY_SECONDS), in ms. */
+  maxDelayMs?: number;
   /** 0..1, so that many workers retrying at once do not retry in step. */
   random?: () => number;
 }
 
-/** Permanent Twilio errors: the number, the route or the text will not work by waiting. */
+/**
+ * Answers to a create request and delivery reports are different things: a create is answered
+ * with 2xxxx codes (the request), a delivery report (status callback, `undelivered`/`failed`)
+ * carries 3xxxx codes (the carrier). Each has its own table.
+ *
+ * Permanent create errors: the number, the route or the text will not work by waiting.
+ */
 export const PERMANENT_CODES = new Set([
   21211, // invalid To
   21408, // region not enabled on the account
@@ -42,18 +52,30 @@ export const PERMANENT_CODES = new Set([
   21612, // To/From pair cannot be routed
   21614, // To is not a mobile number
   21617, // body too long
-  30005, // unknown handset
-  30006, // landline or unreachable carrier
-  30007, // carrier filtered the content
 ]);
 
-/** Twilio errors that clear by themselves: the sender's queue is full. */
-export const TRANSIENT_CODES = new Set([21611, 30001, 30008]);
+/** Create errors that clear by themselves: the sender's queue is full. */
+export const TRANSIENT_CODES = new Set([21611]);
+
+/** Delivery-report codes after which sending the same text again later may reach the phone. */
+export const RESENDABLE_DELIVERY_CODES = new Set([
+  30003, // handset unreachable (off, out of coverage)
+  30008, // unknown delivery error
+]);
+
+/**
+ * What a delivery report's error code means for the message: worth one more try later
+ * (`resend`, when SMS_RESEND_UNDELIVERED_SECONDS allows), or final.
+ */
+export function classifyDeliveryError(code: number | null): "resend" | "final" {
+  return code !== null && RESENDABLE_DELIVERY_CODES.has(code) ? "resend" : "final";
+}
 
 /** Exponential backoff from the base, ±20 % jitter: attempt 1 waits ~base, 2 ~2x, 3 ~4x. */
 export function backoffMs(attempt: number, policy: RetryPolicy): number {
   const jitter = 0.8 + 0.4 * (policy.random ?? Math.random)();
-  return Math.round(policy.baseDelayMs * 2 ** Math.max(0, attempt - 1) * jitter);
+  const exponential = policy.baseDelayMs * 2 ** Math.min(30, Math.max(0, attempt - 1));
+  return Math.round(Math.min(exponential, policy.maxDelayMs ?? Number.POSITIVE_INFINITY) * jitter);
 }
 
 export function classifySendError(
@@ -71,6 +93,7 @@ export function classifySendError(
       pauseAll: false,
       outcomeUnknown: true,
       countsAsAttempt: true,
+      outage: false,
     };
   }
   const { status, code } = error;
@@ -87,6 +110,7 @@ export function classifySendError(
       pauseAll: true,
       outcomeUnknown: false,
       countsAsAttempt: false,
+      outage: false,
     };
   }
   if (code === 20003 || status === 401) {
@@ -107,6 +131,7 @@ export function classifySendError(
       pauseAll: false,
       outcomeUnknown: false,
       countsAsAttempt: true,
+      outage: false,
     };
   }
   if (error.network || (status !== null && status >= 500)) {
@@ -121,6 +146,7 @@ export function classifySendError(
       // A 5xx or a lost answer may come after Twilio accepted the message.
       outcomeUnknown: !error.connectFailed,
       countsAsAttempt: true,
+      outage: true,
     };
   }
   // Every other answer (a 4xx, including the permanent codes above) will not change on its own.

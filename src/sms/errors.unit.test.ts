@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backoffMs, classifySendError } from "./errors.ts";
+import { backoffMs, classifyDeliveryError, classifySendError } from "./errors.ts";
 import { TransportError } from "./transport/types.ts";
 
 const policy = { baseDelayMs: 1000, random: () => 0.5 }; // jitter factor 1.0
@@ -13,7 +13,7 @@ describe("classifySendError", () => {
     [
       "HTTP 429 with Retry-After 2",
       answer(429, 20429, 2),
-      { action: "retry", delayMs: 2000, pauseAll: true, countsAsAttempt: false },
+      { action: "retry", delayMs: 2000, pauseAll: true, countsAsAttempt: false, outage: false },
     ],
     [
       "HTTP 429 without Retry-After",
@@ -28,7 +28,7 @@ describe("classifySendError", () => {
     [
       "HTTP 500",
       answer(500, 20500),
-      { action: "retry", delayMs: 1000, pauseAll: false, outcomeUnknown: true },
+      { action: "retry", delayMs: 1000, pauseAll: false, outcomeUnknown: true, outage: true },
     ],
     [
       "HTTP 503",
@@ -36,7 +36,8 @@ describe("classifySendError", () => {
       { action: "retry", outcomeUnknown: true, countsAsAttempt: true },
     ],
     ["21611 sender queue full", answer(400, 21611), { action: "retry", outcomeUnknown: false }],
-    ["30001 queue overflow", answer(400, 30001), { action: "retry" }],
+    // 30xxx are delivery-report codes: as the answer to a create they mean nothing known.
+    ["30001 as a create answer", answer(400, 30001), { action: "fail" }],
     ["20003 authentication", answer(401, 20003), { action: "credentials", code: 20003 }],
     ["plain 401", answer(401, null), { action: "credentials" }],
     ["21610 unsubscribed", answer(400, 21610), { action: "opted_out", code: 21610 }],
@@ -49,14 +50,14 @@ describe("classifySendError", () => {
     [
       "connection reset",
       new TransportError("reset", { network: true }),
-      { action: "retry", outcomeUnknown: true, pauseAll: false },
+      { action: "retry", outcomeUnknown: true, pauseAll: false, outage: true },
     ],
     [
       "connection refused",
       new TransportError("refused", { network: true, connectFailed: true }),
-      { action: "retry", outcomeUnknown: false },
+      { action: "retry", outcomeUnknown: false, outage: true },
     ],
-    ["a bug", new Error("boom"), { action: "retry", outcomeUnknown: true }],
+    ["a bug", new Error("boom"), { action: "retry", outcomeUnknown: true, outage: false }],
   ])("%s", (_what, error, expected) => {
     expect(classifySendError(error, 1, policy)).toMatchObject(expected);
   });
@@ -67,5 +68,26 @@ describe("backoffMs", () => {
     expect([1, 2, 3, 4].map((a) => backoffMs(a, policy))).toEqual([1000, 2000, 4000, 8000]);
     expect(backoffMs(3, { baseDelayMs: 1000, random: () => 0 })).toBe(3200);
     expect(backoffMs(3, { baseDelayMs: 1000, random: () => 1 })).toBe(4800);
+  });
+});
+
+describe("backoffMs cap", () => {
+  it("never waits longer than SMS_RETRY_MAX_DELAY_SECONDS", () => {
+    expect(backoffMs(40, { baseDelayMs: 1000, maxDelayMs: 600_000, random: () => 0.5 })).toBe(
+      600_000,
+    );
+  });
+});
+
+describe("classifyDeliveryError", () => {
+  it.each([
+    [30003, "resend"],
+    [30008, "resend"],
+    [30005, "final"],
+    [30006, "final"],
+    [30007, "final"],
+    [null, "final"],
+  ] as const)("delivery code %s: %s", (code, expected) => {
+    expect(classifyDeliveryError(code)).toBe(expected);
   });
 });

@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import type { AppContext } from "../context.ts";
-import { skipLocked } from "../db/dialect.ts";
+import { dbNow, skipLocked } from "../db/dialect.ts";
 import type { SmsMessage } from "../db/schema.ts";
 
 /** The outbox's SQL: claiming due rows under a lease and recording each outcome. */
@@ -8,37 +8,46 @@ import type { SmsMessage } from "../db/schema.ts";
 type Ctx = Pick<AppContext, "db" | "dialect" | "clock" | "config">;
 
 export interface ClaimedSms extends SmsMessage {
-  /** When this claim was made (also its attempt's start, in `unconfirmed_attempt_at`). */
-  claimedAt: string;
   /** An earlier attempt may have reached Twilio unanswered: ask Twilio before sending again. */
   needsReconcile: boolean;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
 /**
- * Claims up to `limit` rows in one statement: rows whose lease ran out (their worker died
- * mid-send) first, then queued rows that are due, transactional before bulk. Each claimed row is
- * `sending`, leased to `workerId`, its attempt counted and marked as possibly reaching Twilio.
+ * Claims up to `limit` rows: rows whose lease ran out (their worker died mid-send) first, then
+ * queued rows that are due, transactional before bulk. Each claimed row is `sending`, leased to
+ * `workerId` until the database's clock says otherwise, its attempt counted and marked as possibly
+ * reaching Twilio. Each half is one `UPDATE ... WHERE id IN (SELECT ... LIMIT n)` that reads an
+ * index in sending order (`status = 'queued'` is a literal so SQLite can use the partial index).
  */
 export async function claimDue(ctx: Ctx, workerId: string, limit: number): Promise<ClaimedSms[]> {
-  const now = ctx.clock.now().getTime();
-  const nowIso = iso(now);
-  const due = skipLocked(
-    ctx.db
-      .selectFrom("sms_messages")
-      .select("id")
-      .where((eb) =>
-        eb.or([
-          eb.and([eb("status", "=", "queued"), eb("next_attempt_at", "<=", nowIso)]),
-          eb.and([eb("status", "=", "sending"), eb("lease_until", "<", nowIso)]),
-        ]),
-      )
-      .orderBy(sql`case when status = 'sending' then 0 else 1 end`)
-      .orderBy("priority")
-      .orderBy("next_attempt_at")
-      .orderBy("id")
-      .limit(limit),
+  const expired = await claimWhere(ctx, workerId, limit, "expired");
+  const fresh =
+    expired.length < limit ? await claimWhere(ctx, workerId, limit - expired.length, "due") : [];
+  return [...expired, ...fresh];
+}
+
+async function claimWhere(
+  ctx: Ctx,
+  workerId: string,
+  limit: number,
+  which: "expired" | "due",
+): Promise<ClaimedSms[]> {
+  const leaseSeconds = ctx.config.SMS_LEASE_SECONDS;
+  const base = ctx.db.selectFrom("sms_messages").select("id");
+  const candidates = skipLocked(
+    which === "expired"
+      ? base
+          .where("status", "=", sql.lit("sending"))
+          .where("lease_until", "<", dbNow(ctx.dialect))
+          .orderBy("lease_until")
+          .limit(limit)
+      : base
+          .where("status", "=", sql.lit("queued"))
+          .where("next_attempt_at", "<=", dbNow(ctx.dialect))
+          .orderBy("priority")
+          .orderBy("next_attempt_at")
+          .orderBy("id")
+          .limit(limit),
     ctx.dialect,
   );
   const rows = await ctx.db
@@ -46,40 +55,59 @@ export async function claimDue(ctx: Ctx, workerId: string, limit: number): Promi
     .set((eb) => ({
       status: "sending",
       lease_owner: workerId,
-      lease_until: iso(now + ctx.config.SMS_LEASE_SECONDS * 1000),
+      lease_until: dbNow(ctx.dialect, leaseSeconds),
       attempts: eb("attempts", "+", 1),
       // Keeps an earlier unconfirmed attempt's time: that one still has to be looked up.
-      unconfirmed_attempt_at: eb.fn.coalesce("unconfirmed_attempt_at", sql.val(nowIso)),
-      updated_at: nowIso,
+      unconfirmed_attempt_at: eb.fn.coalesce("unconfirmed_attempt_at", dbNow(ctx.dialect)),
+      updated_at: dbNow(ctx.dialect),
     }))
-    .where("id", "in", due)
+    .where("id", "in", candidates)
     .returningAll()
     .execute();
   return rows
     .map((row) => ({
       ...row,
-      claimedAt: nowIso,
-      needsReconcile: row.unconfirmed_attempt_at !== nowIso,
+      // A fresh attempt's time is exactly the lease's start; an older one is an earlier attempt's.
+      needsReconcile:
+        row.unconfirmed_attempt_at !== null &&
+        Date.parse(row.lease_until!) - Date.parse(row.unconfirmed_attempt_at) !==
+          leaseSeconds * 1000,
     }))
-    .sort(
-      (a, b) =>
-        Number(b.needsReconcile) - Number(a.needsReconcile) ||
-        a.priority - b.priority ||
-        a.id - b.id,
-    );
+    .sort((a, b) => a.priority - b.priority || a.id - b.id);
 }
 
 /** Keeps this worker's leases alive while it works through a long batch. */
 export async function extendLeases(ctx: Ctx, workerId: string, ids: number[]): Promise<void> {
   if (ids.length === 0) return;
-  const now = ctx.clock.now().getTime();
   await ctx.db
     .updateTable("sms_messages")
-    .set({ lease_until: iso(now + ctx.config.SMS_LEASE_SECONDS * 1000) })
+    .set({ lease_until: dbNow(ctx.dialect, ctx.config.SMS_LEASE_SECONDS) })
     .where("id", "in", ids)
     .where("lease_owner", "=", workerId)
     .where("status", "=", "sending")
     .execute();
+}
+
+/**
+ * The last look before the HTTP call: does `workerId` still hold the row's lease by the
+ * database's clock (a worker that stalled past its lease sends nothing: the row may be another's
+ * now), and has the student opted out since the message was queued?
+ */
+export async function sendCheck(
+  ctx: Ctx,
+  row: ClaimedSms,
+  workerId: string,
+): Promise<{ leaseHeld: boolean; optedOut: boolean }> {
+  const found = await ctx.db
+    .selectFrom("sms_messages")
+    .leftJoin("students", "students.id", "sms_messages.student_id")
+    .select("students.sms_opted_out_at")
+    .where("sms_messages.id", "=", row.id)
+    .where("sms_messages.lease_owner", "=", workerId)
+    .where("sms_messages.status", "=", "sending")
+    .where("sms_messages.lease_until", ">", dbNow(ctx.dialect))
+    .executeTakeFirst();
+  return { leaseHeld: found !== undefined, optedOut: (found?.sms_opted_out_at ?? null) !== null };
 }
 
 /** Only the lease holder may record an outcome: a worker whose lease was taken over is ignored. */
@@ -91,28 +119,41 @@ function owned(ctx: Ctx, row: ClaimedSms, workerId: string) {
     .where("status", "=", "sending");
 }
 
+export type MarkSentOutcome = "sent" | "sent after losing the lease" | "lost";
+
+/**
+ * Records Twilio's acceptance. A worker that lost its lease meanwhile still stores the SID when
+ * the row has none and is not final (the message went out: the SID is the only proof), so the
+ * new holder's reconciliation finds it ours and sends nothing.
+ */
 export async function markSent(
   ctx: Ctx,
   row: ClaimedSms,
   workerId: string,
   result: { sid: string; providerStatus: string; captured: boolean },
-): Promise<boolean> {
-  const now = ctx.clock.now().toISOString();
-  const updated = await owned(ctx, row, workerId)
-    .set({
-      status: result.captured ? "captured" : "sent",
-      twilio_sid: result.sid,
-      provider_status: result.providerStatus,
-      sent_at: now,
-      lease_owner: null,
-      lease_until: null,
-      unconfirmed_attempt_at: null,
-      error_code: null,
-      error_message: null,
-      updated_at: now,
-    })
+): Promise<MarkSentOutcome> {
+  const values = {
+    status: result.captured ? ("captured" as const) : ("sent" as const),
+    twilio_sid: result.sid,
+    provider_status: result.providerStatus,
+    sent_at: dbNow(ctx.dialect),
+    lease_owner: null,
+    lease_until: null,
+    unconfirmed_attempt_at: null,
+    error_code: null,
+    error_message: null,
+    updated_at: dbNow(ctx.dialect),
+  };
+  const updated = await owned(ctx, row, workerId).set(values).executeTakeFirst();
+  if (Number(updated.numUpdatedRows) === 1) return "sent";
+  const adopted = await ctx.db
+    .updateTable("sms_messages")
+    .set(values)
+    .where("id", "=", row.id)
+    .where("twilio_sid", "is", null)
+    .where("status", "in", ["queued", "sending"])
     .executeTakeFirst();
-  return Number(updated.numUpdatedRows) === 1;
+  return Number(adopted.numUpdatedRows) === 1 ? "sent after losing the lease" : "lost";
 }
 
 export async function markRetry(
@@ -127,18 +168,17 @@ export async function markRetry(
     countsAsAttempt: boolean;
   },
 ): Promise<void> {
-  const now = ctx.clock.now().getTime();
   await owned(ctx, row, workerId)
     .set((eb) => ({
       status: "queued",
-      next_attempt_at: iso(now + retry.delayMs),
+      next_attempt_at: dbNow(ctx.dialect, retry.delayMs / 1000),
       lease_owner: null,
       lease_until: null,
       attempts: retry.countsAsAttempt ? eb.ref("attempts") : eb("attempts", "-", 1),
       unconfirmed_attempt_at: retry.outcomeUnknown ? eb.ref("unconfirmed_attempt_at") : null,
       error_code: retry.code,
       error_message: retry.reason,
-      updated_at: iso(now),
+      updated_at: dbNow(ctx.dialect),
     }))
     .execute();
 }
@@ -149,7 +189,6 @@ export async function markFinal(
   workerId: string,
   final: { status: "failed" | "skipped"; code: number | null; reason: string },
 ): Promise<void> {
-  const now = ctx.clock.now().toISOString();
   await owned(ctx, row, workerId)
     .set({
       status: final.status,
@@ -158,31 +197,35 @@ export async function markFinal(
       unconfirmed_attempt_at: null,
       error_code: final.code,
       error_message: final.reason,
-      updated_at: now,
+      updated_at: dbNow(ctx.dialect),
     })
     .execute();
 }
 
 /**
- * Gives claimed rows back untried (shutdown, credentials refused): queued again, the attempt not
- * counted, and no longer "possibly sent" unless an earlier attempt left them so.
+ * Gives claimed rows back untried (shutdown, a pause): queued again, the attempt not counted, and
+ * no longer "possibly sent" unless an earlier attempt left them so. One statement per kind.
  */
 export async function release(ctx: Ctx, rows: ClaimedSms[], workerId: string): Promise<void> {
-  const now = ctx.clock.now().toISOString();
-  for (const row of rows) {
-    await owned(ctx, row, workerId)
+  for (const needsReconcile of [true, false]) {
+    const ids = rows.filter((r) => r.needsReconcile === needsReconcile).map((r) => r.id);
+    if (ids.length === 0) continue;
+    await ctx.db
+      .updateTable("sms_messages")
       .set((eb) => ({
         status: "queued",
         lease_owner: null,
         lease_until: null,
         attempts: eb("attempts", "-", 1),
-        unconfirmed_attempt_at: row.needsReconcile ? eb.ref("unconfirmed_attempt_at") : null,
-        updated_at: now,
+        unconfirmed_attempt_at: needsReconcile ? eb.ref("unconfirmed_attempt_at") : null,
+        updated_at: dbNow(ctx.dialect),
       }))
+      .where("id", "in", ids)
+      .where("lease_owner", "=", workerId)
+      .where("status", "=", "sending")
       .execute();
   }
 }
-
 /** SIDs among `sids` that rows of ours already carry: a match for another row is not ours. */
 export async function knownSids(ctx: Ctx, sids: string[]): Promise<Set<string>> {
   if (sids.length === 0) return new Set();
@@ -192,17 +235,6 @@ export async function knownSids(ctx: Ctx, sids: string[]): Promise<Set<string>> 
     .where("twilio_sid", "in", sids)
     .execute();
   return new Set(rows.map((r) => r.twilio_sid!));
-}
-
-export async function optedOutStudents(ctx: Ctx, studentIds: number[]): Promise<Set<number>> {
-  if (studentIds.length === 0) return new Set();
-  const rows = await ctx.db
-    .selectFrom("students")
-    .select("id")
-    .where("id", "in", studentIds)
-    .where("sms_opted_out_at", "is not", null)
-    .execute();
-  return new Set(rows.map((r) => r.id));
 }
 
 export async function markStudentOptedOut(ctx: Ctx, studentId: number): Promise<void> {
@@ -225,13 +257,127 @@ export function readDispatchState(ctx: Pick<AppContext, "db">) {
     .executeTakeFirstOrThrow();
 }
 
-export async function pauseAllUntil(ctx: Ctx, until: Date): Promise<void> {
-  const untilIso = until.toISOString();
+/**
+ * The shared state as seen by a dispatcher: each deadline as milliseconds from now by the
+ * database's clock, so a dispatcher whose own clock is off still waits the right time.
+ */
+export async function readDispatchTimers(ctx: Ctx) {
+  const row = await ctx.db
+    .selectFrom("sms_dispatch_state")
+    .selectAll()
+    .select(dbNow(ctx.dialect).as("db_now"))
+    .where("id", "=", 1)
+    .executeTakeFirstOrThrow();
+  const now = Date.parse(row.db_now);
+  const remaining = (at: string | null) => (at ? Math.max(0, Date.parse(at) - now) : 0);
+  return {
+    pausedMs: remaining(row.paused_until),
+    credentialsError: row.credentials_error,
+    consecutiveFailures: row.consecutive_failures,
+    /** null: the circuit is closed; 0: half open (a probe may go); > 0: open for that long. */
+    circuitOpenMs: row.circuit_open_until === null ? null : remaining(row.circuit_open_until),
+    probeOwner: row.probe_owner,
+  };
+}
+
+/** Every dispatcher stops sending for `ms` (a 429's Retry-After); a longer pause is kept. */
+export async function pauseAllFor(ctx: Ctx, ms: number): Promise<void> {
+  const until = dbNow(ctx.dialect, ms / 1000);
   await ctx.db
     .updateTable("sms_dispatch_state")
-    .set({ paused_until: untilIso, updated_at: ctx.clock.now().toISOString() })
+    .set({ paused_until: until, updated_at: dbNow(ctx.dialect) })
     .where("id", "=", 1)
-    .where((eb) => eb.or([eb("paused_until", "is", null), eb("paused_until", "<", untilIso)]))
+    .where((eb) => eb.or([eb("paused_until", "is", null), eb("paused_until", "<", until)]))
+    .execute();
+}
+
+/**
+ * Counts one outage-like failure (5xx, no answer) against Twilio, for every dispatcher at once.
+ * The `threshold`-th in a row opens the circuit for `openSeconds`. Returns the new count and
+ * whether this call opened it.
+ */
+export async function recordOutageFailure(
+  ctx: Ctx,
+  threshold: number,
+  openSeconds: number,
+): Promise<{ failures: number; opened: boolean; open: boolean }> {
+  const openUntil = dbNow(ctx.dialect, openSeconds);
+  const row = await ctx.db
+    .updateTable("sms_dispatch_state")
+    .set((eb) => ({
+      consecutive_failures: eb("consecutive_failures", "+", 1),
+      circuit_open_until: sql<
+        string | null
+      >`case when circuit_open_until is null and consecutive_failures + 1 >= ${threshold} then ${openUntil} else circuit_open_until end`,
+      circuit_opened_at: sql<
+        string | null
+      >`case when circuit_open_until is null and consecutive_failures + 1 >= ${threshold} then ${dbNow(ctx.dialect)} else circuit_opened_at end`,
+      updated_at: dbNow(ctx.dialect),
+    }))
+    .where("id", "=", 1)
+    .returning(["consecutive_failures", "circuit_open_until"])
+    .executeTakeFirstOrThrow();
+  const open = row.circuit_open_until !== null;
+  return {
+    failures: row.consecutive_failures,
+    open,
+    opened: open && row.consecutive_failures === threshold,
+  };
+}
+
+/** Twilio answered (anything but an outage): the count starts again and an open circuit closes. */
+export async function recordApiAnswered(ctx: Ctx): Promise<boolean> {
+  const updated = await ctx.db
+    .updateTable("sms_dispatch_state")
+    .set({
+      consecutive_failures: 0,
+      circuit_open_until: null,
+      circuit_opened_at: null,
+      probe_owner: null,
+      probe_until: null,
+      updated_at: dbNow(ctx.dialect),
+    })
+    .where("id", "=", 1)
+    .where((eb) =>
+      eb.or([eb("consecutive_failures", ">", 0), eb("circuit_open_until", "is not", null)]),
+    )
+    .executeTakeFirst();
+  return Number(updated.numUpdatedRows) === 1;
+}
+
+/**
+ * While the circuit is half open, one dispatcher at a time may send one message to find out
+ * whether Twilio is back. True when `workerId` holds that probe now.
+ */
+export async function takeProbe(ctx: Ctx, workerId: string, holdSeconds: number): Promise<boolean> {
+  const updated = await ctx.db
+    .updateTable("sms_dispatch_state")
+    .set({ probe_owner: workerId, probe_until: dbNow(ctx.dialect, holdSeconds) })
+    .where("id", "=", 1)
+    .where("circuit_open_until", "<=", dbNow(ctx.dialect))
+    .where((eb) =>
+      eb.or([
+        eb("probe_owner", "is", null),
+        eb("probe_owner", "=", workerId),
+        eb("probe_until", "<", dbNow(ctx.dialect)),
+      ]),
+    )
+    .executeTakeFirst();
+  return Number(updated.numUpdatedRows) === 1;
+}
+
+/** The probe failed: the circuit stays open for another `openSeconds`. */
+export async function probeFailed(ctx: Ctx, workerId: string, openSeconds: number): Promise<void> {
+  await ctx.db
+    .updateTable("sms_dispatch_state")
+    .set({
+      circuit_open_until: dbNow(ctx.dialect, openSeconds),
+      probe_owner: null,
+      probe_until: null,
+      updated_at: dbNow(ctx.dialect),
+    })
+    .where("id", "=", 1)
+    .where("probe_owner", "=", workerId)
     .execute();
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { isConnectionError } from "../db/dialect.ts";
 import { Layout } from "./layout.tsx";
 import { type PageContext, pageContext } from "./page.ts";
 
@@ -9,6 +10,7 @@ const MESSAGES: Record<number, string> = {
   413: "What you sent is too large.",
   429: "Too many attempts. Wait a few minutes and try again.",
   500: "Something went wrong on our side. Try again in a moment; if it keeps happening, tell the placement office.",
+  503: "The portal cannot reach its database right now. Nothing you did is lost: try again in a minute.",
 };
 
 const TITLES: Record<number, string> = {
@@ -18,6 +20,7 @@ const TITLES: Record<number, string> = {
   413: "Too large",
   429: "Too many requests",
   500: "Something went wrong",
+  503: "Temporarily unavailable",
 };
 
 function safePageContext(request: FastifyRequest, reply: FastifyReply): PageContext {
@@ -44,6 +47,12 @@ function sendError(request: FastifyRequest, reply: FastifyReply, status: number,
 /** One error handler for the whole app: 4xx say what to do, 5xx hide their details. */
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (isConnectionError(error)) {
+      // The database is restarting or unreachable: say so, and the page works again by itself.
+      request.log.warn({ reason: error.message }, "database unavailable");
+      reply.header("retry-after", "5");
+      return sendError(request, reply, 503, MESSAGES[503]!);
+    }
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) {
       request.log.error({ err: error }, "request failed");

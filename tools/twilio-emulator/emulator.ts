@@ -44,9 +44,16 @@ export interface EmulatorKnobs {
   ratePerSecond: number | null;
   /** Retry-After, in seconds, sent with every 429. */
   retryAfterSeconds: number;
-  /** The next N message creations answer this error instead (then the knob clears itself). */
-  failNext: { count: number; status: number; code: number; retryAfterSeconds?: number } | null;
-  /** Until this time every message creation answers 503. */
+  /** The next N requests to `endpoint` (default: message creations) answer this error instead
+   * (then the knob clears itself). */
+  failNext: {
+    count: number;
+    status: number;
+    code: number;
+    retryAfterSeconds?: number;
+    endpoint?: Endpoint;
+  } | null;
+  /** Until this time every API request (create, list, fetch, account) answers 503. */
   outageUntil: Date | null;
   /** The next N creations are stored (the message goes out) but the connection is then cut: an
    * answer lost in transit, as a crash or a timeout would lose it. */
@@ -58,6 +65,9 @@ export interface EmulatorKnobs {
     errorCode?: number;
   }[];
 }
+
+/** The API endpoints the portal calls, for faults aimed at one of them. */
+export type Endpoint = "create" | "list" | "fetch" | "account";
 
 export const DEFAULT_KNOBS: EmulatorKnobs = {
   latencyMs: 0,
@@ -255,6 +265,31 @@ export async function startTwilioEmulator(
 
   const base = "/2010-04-01/Accounts/:accountSid";
 
+  /** An outage or a planned failure for this endpoint, answered here; false to go on. */
+  function injectedFault(endpoint: Endpoint, request: FastifyRequest, reply: FastifyReply) {
+    if (knobs.outageUntil && Date.now() < knobs.outageUntil.getTime()) {
+      record(request, 503);
+      twilioError(reply, 503, 20503, "Service Unavailable");
+      return true;
+    }
+    const f = knobs.failNext;
+    if (f && f.count > 0 && (f.endpoint ?? "create") === endpoint) {
+      f.count -= 1;
+      if (f.count === 0) knobs.failNext = null;
+      if (f.retryAfterSeconds !== undefined)
+        reply.header("retry-after", String(f.retryAfterSeconds));
+      record(request, f.status);
+      twilioError(
+        reply,
+        f.status,
+        f.code,
+        f.status === 429 ? "Too Many Requests" : "Emulated failure",
+      );
+      return true;
+    }
+    return false;
+  }
+
   app.addHook("onRequest", async (request, reply) => {
     if (request.url.startsWith("/_emulator")) return;
     if (
@@ -269,6 +304,7 @@ export async function startTwilioEmulator(
 
   app.get(`${base}.json`, async (request, reply) => {
     await delay();
+    if (injectedFault("account", request, reply)) return reply;
     record(request, 200);
     return reply.send({
       sid: accountSid,
@@ -300,17 +336,7 @@ export async function startTwilioEmulator(
       return twilioError(reply, status, code, message);
     };
     const now = Date.now();
-    if (knobs.outageUntil && now < knobs.outageUntil.getTime()) {
-      return fail(503, 20503, "Service Unavailable");
-    }
-    if (knobs.failNext && knobs.failNext.count > 0) {
-      const f = knobs.failNext;
-      f.count -= 1;
-      if (f.count === 0) knobs.failNext = null;
-      if (f.retryAfterSeconds !== undefined)
-        reply.header("retry-after", String(f.retryAfterSeconds));
-      return fail(f.status, f.code, f.status === 429 ? "Too Many Requests" : "Emulated failure");
-    }
+    if (injectedFault("create", request, reply)) return reply;
     if (knobs.ratePerSecond !== null) {
       while (createTimes.length > 0 && createTimes[0]! <= now - 1000) createTimes.shift();
       if (createTimes.length >= knobs.ratePerSecond) {
@@ -365,6 +391,7 @@ export async function startTwilioEmulator(
   app.get<{ Params: { messageSid: string } }>(
     `${base}/Messages/:messageSid.json`,
     async (request, reply) => {
+      if (injectedFault("fetch", request, reply)) return reply;
       const message = messages.find((m) => m.sid === request.params.messageSid);
       record(request, message ? 200 : 404);
       if (!message)
@@ -381,6 +408,8 @@ export async function startTwilioEmulator(
   app.get<{ Querystring: Record<string, string> }>(
     `${base}/Messages.json`,
     async (request, reply) => {
+      await delay();
+      if (injectedFault("list", request, reply)) return reply;
       const q = request.query;
       const pageSize = Math.min(1000, Number(q.PageSize ?? 50));
       const page = Number(q.Page ?? 0);

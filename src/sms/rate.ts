@@ -1,0 +1,106 @@
+/**
+ * How fast one dispatcher may start sends, in segments per second: at most the configured rate,
+ * and after Twilio answers 429, close to what Twilio actually accepted rather than a fraction of
+ * it. Additive increase, multiplicative decrease, with a memory of the ceiling found:
+ *
+ * - a 429 sets the rate to 97 % of the segments Twilio accepted in the second before it (the rate
+ *   it allowed), remembered as the ceiling for `ceilingMemoryMs`; further 429s within a second
+ *   are answers to sends already on their way and change nothing;
+ * - every `increaseEveryMs` without a 429 the rate grows by `increaseStep`, up to 97 % of a
+ *   remembered ceiling, or up to the configured rate once the ceiling is forgotten (so a limit
+ *   that was raised is found again).
+ *
+ * A plain halving would average 75 % of the allowed rate and pay a Retry-After pause on every
+ * climb back; holding just under the ceiling found keeps 429s rare and throughput near it.
+ */
+export interface AdaptiveRateOptions {
+  /** The configured rate (SMS_RATE_PER_SECOND): never exceeded. */
+  maxPerSecond: number;
+  now?: () => number;
+  /** Share of the measured ceiling to settle at. */
+  settleAt?: number;
+  increaseEveryMs?: number;
+  increaseStep?: number;
+  ceilingMemoryMs?: number;
+}
+
+export class AdaptiveRate {
+  private readonly max: number;
+  private readonly now: () => number;
+  private readonly settleAt: number;
+  private readonly increaseEveryMs: number;
+  private readonly increaseStep: number;
+  private readonly ceilingMemoryMs: number;
+  private current: number;
+  private ceiling: { perSecond: number; until: number } | null = null;
+  private lastChange: number;
+  private lastDecrease = Number.NEGATIVE_INFINITY;
+  /** When the next segment may start (epoch ms). */
+  private nextFree = 0;
+  /** Segments Twilio accepted, with when: the last second of them. */
+  private readonly accepted: { at: number; segments: number }[] = [];
+
+  constructor(options: AdaptiveRateOptions) {
+    this.max = options.maxPerSecond;
+    this.now = options.now ?? Date.now;
+    this.settleAt = options.settleAt ?? 0.97;
+    this.increaseEveryMs = options.increaseEveryMs ?? 5_000;
+    this.increaseStep = options.increaseStep ?? Math.max(0.1, this.max * 0.02);
+    this.ceilingMemoryMs = options.ceilingMemoryMs ?? 300_000;
+    this.current = this.max;
+    this.lastChange = this.now();
+  }
+
+  /** Segments per second allowed now. */
+  get perSecond(): number {
+    this.grow();
+    return this.current;
+  }
+
+  /**
+   * Books a start for a message of `segments` and returns how many ms to wait for it. Starts are
+   * spaced by their segments, so a three-segment message takes three slots.
+   */
+  reserve(segments: number): number {
+    const now = this.now();
+    const rate = this.perSecond;
+    const start = Math.max(now, this.nextFree);
+    this.nextFree = start + (Math.max(1, segments) * 1000) / rate;
+    return start - now;
+  }
+
+  /** Twilio accepted a message of `segments`. */
+  recordAccepted(segments: number): void {
+    const now = this.now();
+    this.accepted.push({ at: now, segments });
+    while (this.accepted.length > 0 && this.accepted[0]!.at <= now - 1000) this.accepted.shift();
+  }
+
+  /** Twilio answered 429. */
+  rateLimited(): void {
+    const now = this.now();
+    if (now - this.lastDecrease < 1000) return;
+    while (this.accepted.length > 0 && this.accepted[0]!.at <= now - 1000) this.accepted.shift();
+    const acceptedLastSecond = this.accepted.reduce((sum, a) => sum + a.segments, 0);
+    const allowed =
+      acceptedLastSecond > 0 ? Math.min(acceptedLastSecond, this.current) : this.current / 2;
+    this.ceiling = { perSecond: allowed, until: now + this.ceilingMemoryMs };
+    this.current = Math.max(0.2, allowed * this.settleAt);
+    this.lastDecrease = now;
+    this.lastChange = now;
+    // The sends booked at the old pace would overshoot: re-space from now.
+    this.nextFree = Math.min(this.nextFree, now + 1000 / this.current);
+  }
+
+  private grow(): void {
+    const now = this.now();
+    if (this.ceiling && now >= this.ceiling.until) this.ceiling = null;
+    const cap = this.ceiling
+      ? Math.min(this.max, this.ceiling.perSecond * this.settleAt)
+      : this.max;
+    while (now - this.lastChange >= this.increaseEveryMs) {
+      this.lastChange += this.increaseEveryMs;
+      if (this.current < cap) this.current = Math.min(cap, this.current + this.increaseStep);
+    }
+  }
+}
