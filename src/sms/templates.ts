@@ -1,45 +1,62 @@
 import { STATUS_LABELS } from "../applications/status.ts";
 import type { ApplicationStatus } from "../db/schema.ts";
+import { fitVariablesToSegments, normaliseForSms } from "./encoding.ts";
 
 /**
  * The text of every SMS the portal sends. Fixed templates with variables, as India's DLT rules
  * require (each must be registered with the operators before it can be delivered to Indian
  * numbers); `id` is the name the registration is kept under.
+ *
+ * Each template renders within its own segment budget (`maxSegments`) in the encoding the text
+ * will really be sent in: free text (names, a reason, a company, a title, an announcement) is cut
+ * with "..." just enough to fit, and look-alikes such as curly quotes, long dashes and ₹ are
+ * replaced with GSM-7 characters (normaliseForSms), so the queued body is the body that is sent.
  */
 
 export interface SmsTemplate<Vars> {
   id: string;
+  /** The most segments a rendered text may take, whatever its variables. */
+  maxSegments: number;
   render(vars: Vars): string;
 }
+
+// A roll number is not cut: registration allows only A-Z, 0-9, / and -, at most 20 of them.
 
 function firstName(fullName: string): string {
   return fullName.trim().split(/\s+/)[0] ?? fullName;
 }
 
-/** Cuts to `max` characters with "..." (three dots: "…" is not GSM-7 and would make it UCS-2). */
-function clip(text: string, max: number): string {
-  const clean = text.replace(/\s+/g, " ").trim();
-  return clean.length <= max ? clean : `${clean.slice(0, max - 3).trimEnd()}...`;
-}
-
 export const approvalSms: SmsTemplate<{ fullName: string; rollNumber: string }> = {
   id: "approval",
+  maxSegments: 2,
   render: ({ fullName, rollNumber }) =>
-    `Dear ${firstName(fullName)}, your Placement Portal account (${rollNumber}) has been approved. You can now log in and apply for jobs.`,
+    fitVariablesToSegments(
+      (v) =>
+        `Dear ${v.name}, your Placement Portal account (${rollNumber}) has been approved. You can now log in and apply for jobs.`,
+      { name: firstName(fullName) },
+      approvalSms.maxSegments,
+    ),
 };
 
 export const rejectionSms: SmsTemplate<{ fullName: string; rollNumber: string; reason?: string }> =
   {
     id: "rejection",
+    maxSegments: 2,
     render: ({ fullName, rollNumber, reason }) =>
-      `Dear ${firstName(fullName)}, your Placement Portal registration (${rollNumber}) was not approved.${
-        reason ? ` Reason: ${clip(reason, 120)}.` : ""
-      } Please contact the placement office.`,
+      fitVariablesToSegments(
+        (v) =>
+          `Dear ${v.name}, your Placement Portal registration (${rollNumber}) was not approved.${
+            v.reason ? ` Reason: ${v.reason}.` : ""
+          } Please contact the placement office.`,
+        { name: firstName(fullName), reason: reason ?? "" },
+        rejectionSms.maxSegments,
+      ),
   };
 
 export const testSms: SmsTemplate<{ time: string }> = {
   id: "test",
-  render: ({ time }) => `Test message from Placement Portal. Time: ${time}`,
+  maxSegments: 1,
+  render: ({ time }) => normaliseForSms(`Test message from Placement Portal. Time: ${time}`),
 };
 
 export const statusUpdateSms: SmsTemplate<{
@@ -49,10 +66,16 @@ export const statusUpdateSms: SmsTemplate<{
   status: ApplicationStatus;
 }> = {
   id: "status_update",
+  maxSegments: 2,
   render: ({ fullName, company, title, status }) =>
-    `Dear ${firstName(fullName)}, your status for ${clip(company, 40)} - ${clip(title, 40)} has been updated to '${
-      STATUS_LABELS[status]
-    }'. Check the Placement Portal for details.`,
+    fitVariablesToSegments(
+      (v) =>
+        `Dear ${v.name}, your status for ${v.company} - ${v.title} has been updated to '${
+          STATUS_LABELS[status]
+        }'. Check the Placement Portal for details.`,
+      { name: firstName(fullName), company, title },
+      statusUpdateSms.maxSegments,
+    ),
 };
 
 export const jobPostedSms: SmsTemplate<{
@@ -62,15 +85,28 @@ export const jobPostedSms: SmsTemplate<{
   applyBy: string;
 }> = {
   id: "job_posted",
-  render: ({ company, title, type, applyBy }) =>
-    `New opportunity: ${clip(company, 40)} - ${clip(title, 40)} (${type}). You are eligible. Apply by ${applyBy} on the Placement Portal.`,
+  maxSegments: 2,
+  render: (vars) =>
+    fitVariablesToSegments(
+      (v) =>
+        `New opportunity: ${v.company} - ${v.title} (${v.type}). You are eligible. Apply by ${v.applyBy} on the Placement Portal.`,
+      vars,
+      jobPostedSms.maxSegments,
+    ),
 };
 
-/** A long announcement is cut to keep the SMS to a few segments; the portal has the whole text. */
+/**
+ * An announcement is cut to keep the SMS to two segments; when it is, the text says the portal
+ * has the whole of it.
+ */
 export const announcementSms: SmsTemplate<{ title: string; message: string }> = {
   id: "announcement",
-  render: ({ title, message }) => {
-    const text = clip(message, 300);
-    return `Placement Office: ${clip(title, 60)}. ${text}${text.endsWith("...") ? " Read it all on the Placement Portal." : ""}`;
-  },
+  maxSegments: 2,
+  render: ({ title, message }) =>
+    fitVariablesToSegments(
+      (v, cut) =>
+        `Placement Office: ${v.title}. ${v.message}${cut ? " Read it all on the Placement Portal." : ""}`,
+      { title, message },
+      announcementSms.maxSegments,
+    ),
 };
