@@ -115,6 +115,17 @@ describe("fitToSegments", () => {
     );
   });
 
+  it("cuts a huge pasted value quickly, marking it cut, without breaking an emoji", () => {
+    const render = (v: string, cut: boolean) => `Note: ${v}${cut ? " (more online)" : ""}`;
+    const started = performance.now();
+    const body = fitToSegments(render, `a${"😀".repeat(100_000)}`, 2);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(body).toMatch(/^Note: a(😀)+\.\.\. \(more online\)$/u);
+    expect(countSegments(body)).toMatchObject({ encoding: "UCS-2", segments: 2 });
+    // 3,203 units: just past the part that is split into characters; still counts as cut.
+    expect(fitToSegments(render, "x".repeat(3203), 20)).toMatch(/x\.\.\. \(more online\)$/);
+  });
+
   it("cuts the longest variables first and keeps short ones whole", () => {
     const body = fitVariablesToSegments(
       (v) => `${v.title}: ${v.message}`,

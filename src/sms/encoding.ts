@@ -228,22 +228,27 @@ export function fitVariablesToSegments<V extends Record<string, string>>(
   maxSegments: number,
 ): string {
   const names = Object.keys(vars) as (keyof V)[];
+  // Only a body's first 1,600 characters can be sent, so a huge value (a pasted document) is
+  // split into characters only that far: its last, perhaps broken, character is dropped and the
+  // value counts as cut.
+  const reach = (MAX_BODY_CHARACTERS + 1) * 2;
   const parts = new Map(
-    names.map((name) => [
-      name,
-      graphemes(
-        normaliseForSms(vars[name] ?? "")
-          .replace(/\s+/g, " ")
-          .trim(),
-      ),
-    ]),
+    names.map((name) => {
+      const text = normaliseForSms(vars[name] ?? "")
+        .replace(/\s+/g, " ")
+        .trim();
+      const whole = text.length <= reach;
+      const chars = graphemes(whole ? text : text.slice(0, reach));
+      if (!whole) chars.pop();
+      return [name, { chars, whole }];
+    }),
   );
   const attempt = (cap: number): string => {
     let cut = false;
     const fitted = { ...vars };
     for (const name of names) {
-      const chars = parts.get(name)!;
-      if (chars.length <= cap) {
+      const { chars, whole } = parts.get(name)!;
+      if (whole && chars.length <= cap) {
         fitted[name] = chars.join("") as V[keyof V];
       } else {
         cut = true;
@@ -258,7 +263,10 @@ export function fitVariablesToSegments<V extends Record<string, string>>(
   // The largest per-variable length that fits, by bisection; attempt(0) is the last resort.
   let best = attempt(0);
   let low = 1;
-  let high = Math.max(0, ...Array.from(parts.values(), (chars) => chars.length)) - 1;
+  let high = Math.max(
+    0,
+    ...Array.from(parts.values(), ({ chars, whole }) => (whole ? chars.length - 1 : chars.length)),
+  );
   while (low <= high) {
     const mid = Math.floor((low + high) / 2);
     const body = attempt(mid);
