@@ -10,12 +10,12 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { pino } from "pino";
 import { upsertAdmin } from "#src/accounts/service.ts";
+import { buildApp } from "#src/app.ts";
 import { loadConfig } from "#src/config.ts";
 import { type AppContext, systemClock } from "#src/context.ts";
 import { openDatabase } from "#src/db/database.ts";
 import { migrateToLatest } from "#src/db/migrate.ts";
 import { seedDemo } from "#src/seed/demo.ts";
-import { buildApp } from "#src/web/app.ts";
 import { toLocalInput } from "#src/web/time.ts";
 import { loginAs, type TestClient } from "#test/support/client.ts";
 

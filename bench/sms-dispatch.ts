@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { pino } from "pino";
 import { upsertAdmin } from "#src/accounts/service.ts";
+import { buildApp } from "#src/app.ts";
 import { loadConfig } from "#src/config.ts";
 import { type AppContext, systemClock } from "#src/context.ts";
 import { openDatabase } from "#src/db/database.ts";
@@ -17,7 +18,6 @@ import { migrateToLatest } from "#src/db/migrate.ts";
 import { Dispatcher } from "#src/sms/dispatcher.ts";
 import { createTransport } from "#src/sms/transport/index.ts";
 import { registerStudent } from "#src/students/service.ts";
-import { buildApp } from "#src/web/app.ts";
 import { loginAs } from "#test/support/client.ts";
 import { queueTestMessages, startEmulator, statusCounts, twilioEnv } from "#test/support/sms.ts";
 

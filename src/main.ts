@@ -1,14 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import { ensureFirstAdmin } from "./accounts/service.ts";
+import { buildApp } from "./app.ts";
+import { announceSmsMode, openContext } from "./app-context.ts";
 import type { Config } from "./config.ts";
-import { type AppContext, systemClock } from "./context.ts";
-import { type Database, openDatabase } from "./db/database.ts";
-import { migrateToLatest } from "./db/migrate.ts";
-import { createLogger } from "./log.ts";
+import type { Database } from "./db/database.ts";
 import { Dispatcher } from "./sms/dispatcher.ts";
-import { createSmsLogger } from "./sms/log.ts";
 import { createTransport } from "./sms/transport/index.ts";
-import { buildApp } from "./web/app.ts";
 import { resolveSessionSecret } from "./web/session-secret.ts";
 
 export interface RunningPortal {
@@ -17,44 +14,6 @@ export interface RunningPortal {
   dispatcher: Dispatcher | null;
   url: string;
   stop(): Promise<void>;
-}
-
-/** config -> database -> migrations: the start of every long-running command. */
-export async function openContext(
-  config: Config,
-): Promise<{ ctx: AppContext; database: Database }> {
-  const log = createLogger(config);
-  const database = openDatabase(config.DATABASE_URL, {
-    onConnectionError: (error) =>
-      log.warn({ err: error }, "database connection lost; reconnecting on next use"),
-  });
-  const applied = await migrateToLatest(database.db);
-  if (applied.length > 0) log.info({ migrations: applied }, "migrations applied");
-  const ctx: AppContext = {
-    db: database.db,
-    dialect: database.dialect,
-    config,
-    clock: systemClock,
-    log,
-    smsLog: createSmsLogger(config),
-  };
-  return { ctx, database };
-}
-
-export function announceSmsMode(ctx: AppContext): void {
-  const { config, log } = ctx;
-  if (!config.SMS_ENABLED)
-    log.warn("SMS is disabled (SMS_ENABLED=false): messages are recorded as skipped");
-  else if (config.SMS_BACKEND === "capture") {
-    log.warn(
-      "SMS capture mode: no Twilio credentials, messages are captured locally and NOT sent to phones",
-    );
-  } else {
-    log.info(
-      { api: config.TWILIO_API_URL ?? "https://api.twilio.com" },
-      "SMS are sent through Twilio",
-    );
-  }
 }
 
 /** config -> database -> migrations -> first admin -> web server + SMS dispatcher. */

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { AppContext } from "../context.ts";
-import type { Role, User } from "../db/schema.ts";
+import type { User } from "../db/schema.ts";
+import type { SessionUser } from "../web/auth.ts";
 import {
   dummyPasswordHash,
   hashPassword,
@@ -51,14 +52,7 @@ export async function authenticate(
   return { ok: true, user: { id: user.id, email: user.email, role: user.role } };
 }
 
-export interface SessionUser {
-  id: number;
-  email: string;
-  role: Role;
-  /** Set for students. */
-  studentId: number | null;
-  fullName: string | null;
-}
+export type { SessionUser };
 
 /** The signed-in user for a session, or null if the account is gone or deactivated. */
 export async function findSessionUser(

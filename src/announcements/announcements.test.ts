@@ -111,3 +111,67 @@ describe("announcements", () => {
     ).toHaveLength(1);
   });
 });
+
+describe("deleting an announcement", () => {
+  it("cancels its SMS not sent yet, keeps the sent ones, and is audited", async () => {
+    await createStudent(t.ctx, { approved: true });
+    await createStudent(t.ctx, { approved: true });
+    await createStudent(t.ctx, { approved: true });
+    const admin = await createAdmin(t.ctx);
+    const staff = await loginAs(t.app, admin.email, admin.password);
+    await staff.post("/admin/announcements", {
+      title: "Drive postponed",
+      message: "The TCS drive moves to Friday.",
+      send_sms: "on",
+    });
+    const { id } = await t.ctx.db
+      .selectFrom("announcements")
+      .select("id")
+      .executeTakeFirstOrThrow();
+    const rows = () =>
+      t.ctx.db
+        .selectFrom("sms_messages")
+        .selectAll()
+        .where("reference", "=", `announcement:${id}`)
+        .orderBy("id")
+        .execute();
+    const [sent, sending] = await rows();
+    await t.ctx.db
+      .updateTable("sms_messages")
+      .set({ status: "sent", twilio_sid: `SM${"7".repeat(32)}` })
+      .where("id", "=", sent!.id)
+      .execute();
+    await t.ctx.db
+      .updateTable("sms_messages")
+      .set({ status: "sending" })
+      .where("id", "=", sending!.id)
+      .execute();
+
+    // A form without its CSRF token is refused and changes nothing.
+    const forged = await staff.post(`/admin/announcements/${id}/delete`, {}, { csrf: false });
+    expect(forged.statusCode).toBe(403);
+    expect((await rows()).map((r) => r.status)).toEqual(["sent", "sending", "queued"]);
+
+    expect((await staff.post(`/admin/announcements/${id}/delete`)).statusCode).toBe(303);
+    expect((await staff.get("/admin/announcements")).body).toContain(
+      "Announcement deleted; 1 SMS not sent yet were cancelled.",
+    );
+    const after = await rows();
+    expect(after.map((r) => r.status)).toEqual(["sent", "sending", "cancelled"]);
+    expect(after[2]!.error_message).toContain("the announcement was deleted");
+    const audit = await t.ctx.db
+      .selectFrom("audit_log")
+      .select(["details", "actor_email"])
+      .where("action", "=", "announcement.delete")
+      .executeTakeFirstOrThrow();
+    expect(audit.actor_email).toBe(admin.email);
+    expect(JSON.parse(audit.details)).toMatchObject({ announcementId: id, smsCancelled: 1 });
+  });
+
+  it("is for admins only", async () => {
+    const student = await createStudent(t.ctx, { approved: true });
+    const asStudent = await loginAs(t.app, student.email, student.password);
+    const response = await asStudent.post("/admin/announcements/1/delete");
+    expect(response.statusCode).toBe(403);
+  });
+});

@@ -146,7 +146,11 @@ export async function announcementRoutes(app: FastifyInstance) {
       flash(
         request,
         deleted ? "success" : "info",
-        deleted ? "Announcement deleted." : "That announcement was already deleted.",
+        !deleted
+          ? "That announcement was already deleted."
+          : deleted.smsCancelled > 0
+            ? `Announcement deleted; ${deleted.smsCancelled} SMS not sent yet were cancelled.`
+            : "Announcement deleted.",
       );
       return reply.redirect("/admin/announcements", 303);
     },

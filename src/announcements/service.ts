@@ -2,8 +2,9 @@ import { z } from "zod";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { countSegments } from "../sms/encoding.ts";
-import { announcementBody, queueAnnouncementSms, signalQueued } from "../sms/notify.ts";
+import { signalQueued } from "../sms/outbox-api.ts";
 import { submissionIdField } from "../web/forms.ts";
+import { announcementBody, cancelAnnouncementSms, queueAnnouncementSms } from "./notices.ts";
 
 export const announcementSchema = z.object({
   title: z
@@ -64,24 +65,29 @@ export async function postAnnouncement(ctx: AppContext, actor: Actor, input: Ann
   return result;
 }
 
+/**
+ * Deletes an announcement and cancels its SMS not sent yet (the ones sent or being sent stay on
+ * record). Null when it was deleted already; else how many SMS were cancelled.
+ */
 export async function deleteAnnouncement(
   ctx: AppContext,
   actor: Actor,
   id: number,
-): Promise<boolean> {
+): Promise<{ smsCancelled: number } | null> {
   return ctx.db.transaction().execute(async (trx) => {
     const row = await trx
       .deleteFrom("announcements")
       .where("id", "=", id)
       .returning(["title"])
       .executeTakeFirst();
-    if (!row) return false;
+    if (!row) return null;
+    const smsCancelled = await cancelAnnouncementSms(trx, ctx, id);
     await recordAudit(trx, ctx, actor, {
       action: "announcement.delete",
       subject: row.title,
-      details: { announcementId: id },
+      details: { announcementId: id, smsCancelled },
     });
-    return true;
+    return { smsCancelled };
   });
 }
 

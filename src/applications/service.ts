@@ -7,7 +7,8 @@ import { isUniqueViolation } from "../db/dialect.ts";
 import type { ApplicationStatus, DB } from "../db/schema.ts";
 import { closedReasons, ineligibilityReasons } from "../jobs/eligibility.ts";
 import { findJob } from "../jobs/service.ts";
-import { notifyStatusChange, signalQueued } from "../sms/notify.ts";
+import { signalQueued } from "../sms/outbox-api.ts";
+import { notifyStatusChange } from "./notices.ts";
 import { STATUS_LABELS, transitionProblem } from "./status.ts";
 
 export type ApplyResult =
@@ -154,6 +155,7 @@ async function transition(
   if (notify) {
     await notifyStatusChange(trx, ctx, {
       eventId: event.id,
+      applicationId,
       student: {
         id: row.student_id,
         full_name: row.full_name,

@@ -3,8 +3,8 @@ import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "#test/support/database.ts";
 import { authenticate } from "../accounts/service.ts";
+import { buildContext } from "../app-context.ts";
 import { loadConfig } from "../config.ts";
-import { systemClock } from "../context.ts";
 import { createLogger } from "../log.ts";
 
 const run = promisify(execFile);
@@ -35,14 +35,10 @@ describe("portal command", () => {
       /^Updated the password of admin tpo@college\.test with password: /,
     );
 
-    const ctx = {
-      db: database.db,
-      dialect: database.dialect,
-      config: loadConfig({}, {}),
-      clock: systemClock,
+    const ctx = buildContext(loadConfig({}, {}), database, {
       log: createLogger({ LOG_LEVEL: "silent" }),
       smsLog: createLogger({ LOG_LEVEL: "silent" }),
-    };
+    });
     expect(await authenticate(ctx, "tpo@college.test", "first-pass-1")).toEqual({
       ok: false,
       reason: "invalid",

@@ -1,12 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { AccountError, upsertAdmin } from "../accounts/service.ts";
+import { announceSmsMode, buildContext, openContext } from "../app-context.ts";
 import { ConfigError, loadConfig } from "../config.ts";
-import { systemClock } from "../context.ts";
 import { openDatabase } from "../db/database.ts";
 import { migrateToLatest } from "../db/migrate.ts";
 import { createLogger } from "../log.ts";
-import { announceSmsMode, openContext, startPortal } from "../main.ts";
 import { seedDemo } from "../seed/demo.ts";
 import { Dispatcher } from "../sms/dispatcher.ts";
 import { runTestSms, TestSmsError } from "../sms/test-sms.ts";
@@ -43,6 +42,7 @@ async function main(argv: string[]) {
   const config = loadConfig();
 
   if (command === "serve") {
+    const { startPortal } = await import("../main.ts"); // the web app: not loaded by a worker
     const portal = await startPortal(config);
     process.stdout.write(`Placement Portal: open ${portal.url}\n`);
     const stop = async (signal: string) => {
@@ -152,14 +152,10 @@ async function main(argv: string[]) {
     const database = openDatabase(config.DATABASE_URL);
     try {
       await migrateToLatest(database.db);
-      const ctx = {
-        db: database.db,
-        dialect: database.dialect,
-        config,
-        clock: systemClock,
+      const ctx = buildContext(config, database, {
         log: createLogger({ LOG_LEVEL: "warn" }),
         smsLog: createLogger({ LOG_LEVEL: "silent" }),
-      };
+      });
       const { created } = await upsertAdmin(ctx, values.email, password);
       process.stdout.write(
         `${created ? "Created admin" : "Updated the password of admin"} ${values.email.toLowerCase()}` +

@@ -42,6 +42,104 @@ describe("migrations", () => {
     expect(tables.map((t) => t.name)).not.toContain("half_made");
   });
 
+  it("2026-11-26a keeps every outbox row and index, allows `cancelled` and adds `reference`", async () => {
+    const empty = await createTestDatabase({ empty: true });
+    // biome-ignore lint/suspicious/noExplicitAny: the schema as it was before the migration
+    const db = empty.db as unknown as Kysely<any>;
+    try {
+      const before = Object.fromEntries(
+        Object.entries(migrations).filter(([name]) => name < "2026-11-26a"),
+      );
+      await migrateToLatest(db, before);
+      const now = new Date().toISOString();
+      const row = {
+        kind: "approval",
+        priority: 0,
+        dedupe_key: "approval:1",
+        to_e164: "+919876543210",
+        body: "Hello",
+        encoding: "GSM-7",
+        segments: 1,
+        status: "sent",
+        next_attempt_at: now,
+        twilio_sid: `SM${"a".repeat(32)}`,
+        created_at: now,
+        updated_at: now,
+      };
+      await db
+        .insertInto("sms_messages")
+        .values({ id: 41, ...row })
+        .execute();
+      expect(await migrateToLatest(db)).toEqual(["2026-11-26a-sms-cancelled"]);
+
+      const kept = await db.selectFrom("sms_messages").selectAll().executeTakeFirstOrThrow();
+      expect(kept).toMatchObject({
+        id: 41,
+        dedupe_key: "approval:1",
+        status: "sent",
+        reference: null,
+      });
+      const names =
+        empty.dialect === "sqlite"
+          ? (
+              await sql<{
+                name: string;
+              }>`select name from sqlite_master where type = 'index' and tbl_name = 'sms_messages'`.execute(
+                db,
+              )
+            ).rows.map((r) => r.name)
+          : (
+              await sql<{
+                name: string;
+              }>`select indexname as name from pg_indexes where tablename = 'sms_messages'`.execute(
+                db,
+              )
+            ).rows.map((r) => r.name);
+      expect(names).toEqual(
+        expect.arrayContaining([
+          "sms_messages_due_idx",
+          "sms_messages_lease_idx",
+          "sms_messages_student_idx",
+          "sms_messages_reference_idx",
+        ]),
+      );
+      // Unique dedupe key and SID are still enforced; the new status is allowed, a bogus one not.
+      await expect(
+        db
+          .insertInto("sms_messages")
+          .values({ ...row, twilio_sid: null })
+          .execute(),
+      ).rejects.toThrow();
+      await expect(
+        db
+          .insertInto("sms_messages")
+          .values({ ...row, dedupe_key: "approval:2" })
+          .execute(),
+      ).rejects.toThrow();
+      await expect(
+        db
+          .insertInto("sms_messages")
+          .values({ ...row, dedupe_key: "approval:3", twilio_sid: null, status: "bogus" })
+          .execute(),
+      ).rejects.toThrow();
+      const added = await db
+        .insertInto("sms_messages")
+        .values({
+          ...row,
+          dedupe_key: "approval:4",
+          twilio_sid: null,
+          status: "cancelled",
+          reference: "job:1",
+        })
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      // SQLite's AUTOINCREMENT carried over with the copied ids (PostgreSQL's identity never moved).
+      if (empty.dialect === "sqlite") expect(added.id).toBeGreaterThan(41);
+    } finally {
+      await empty.destroy();
+    }
+  });
+
   it("`portal migrate` exits non-zero with a one-line reason when the database cannot be reached", async () => {
     const run = promisify(execFile)("npx", ["tsx", "src/cli/portal.ts", "migrate"], {
       env: {

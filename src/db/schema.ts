@@ -71,6 +71,8 @@ export const SMS_STATUSES = [
   "skipped",
   /** Recorded by the capture transport: kept on this server, never sent to a phone. */
   "captured",
+  /** Still queued when what it was about went away (a job closed or deleted, an announcement deleted). */
+  "cancelled",
 ] as const;
 export type SmsStatus = (typeof SMS_STATUSES)[number];
 
@@ -100,6 +102,8 @@ export interface SmsMessagesTable {
   sent_at: Timestamp | null;
   delivered_at: Timestamp | null;
   updated_at: Timestamp;
+  /** What the message is about ("job:12", "announcement:3"): cancel or rewrite by it. */
+  reference: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface SmsDispatchStateTable {

@@ -302,8 +302,15 @@ export async function adminJobRoutes(app: FastifyInstance) {
             />,
           );
       }
-      await updateJob(ctx, currentActor(request), row.id, parsed.data);
-      flash(request, "success", "Job saved. No SMS was sent for the change.");
+      const saved = await updateJob(ctx, currentActor(request), row.id, parsed.data);
+      const rewritten = saved?.alertsRewritten ?? 0;
+      flash(
+        request,
+        "success",
+        `Job saved. No SMS was sent for the change${
+          rewritten > 0 ? `; ${rewritten} alerts not sent yet now carry the new text` : ""
+        }.`,
+      );
       return reply.redirect(`/admin/jobs/${row.id}`, 303);
     },
   );
@@ -321,7 +328,7 @@ export async function adminJobRoutes(app: FastifyInstance) {
           request,
           changed ? "success" : "info",
           changed
-            ? `Applications ${status === "closed" ? "closed" : "reopened"}.`
+            ? `Applications ${status === "closed" ? "closed" : "reopened"}.${cancelledNote(changed.alertsCancelled)}`
             : "Nothing changed.",
         );
         return reply.redirect(`/admin/jobs/${request.params.id}`, 303);
@@ -343,8 +350,14 @@ export async function adminJobRoutes(app: FastifyInstance) {
         );
         return reply.redirect(`/admin/jobs/${request.params.id}`, 303);
       }
-      flash(request, "success", "Job deleted.");
+      flash(request, "success", `Job deleted.${cancelledNote(result.alertsCancelled)}`);
       return reply.redirect("/admin/jobs", 303);
     },
   );
+}
+
+function cancelledNote(alertsCancelled: number): string {
+  return alertsCancelled > 0
+    ? ` ${alertsCancelled} alert SMS not sent yet ${alertsCancelled === 1 ? "was" : "were"} cancelled.`
+    : "";
 }

@@ -8,6 +8,8 @@ import {
 } from "#test/support/app.ts";
 import { loginAs } from "#test/support/client.ts";
 import type { SmsKind } from "../db/schema.ts";
+import { countSegments } from "../sms/encoding.ts";
+import { smsStatusByReference } from "../sms/outbox-api.ts";
 import { toLocalInput } from "../web/time.ts";
 import {
   type EligibilityRules,
@@ -362,5 +364,121 @@ describe("posting forms", () => {
     expect(search.body).not.toContain("5000 Offers");
     expect((await client.get("/admin/jobs/3000000000")).statusCode).toBe(400);
     expect((await client.get("/admin/jobs?page=100000000000000000000")).statusCode).toBe(400);
+  });
+});
+
+describe("alerts not sent yet follow the job", () => {
+  /** A job alerting `n` approved students; the rows of its alerts, in student order. */
+  async function jobWithAlerts(n: number) {
+    for (let i = 0; i < n; i++) await createStudent(t.ctx, { approved: true });
+    const { admin, client } = await adminClient();
+    const job = await postJob(t.ctx, { send_sms: true }, admin);
+    expect(job.alerts).toBe(n);
+    return { ...job, client };
+  }
+
+  function alerts(jobId: number) {
+    return t.ctx.db
+      .selectFrom("sms_messages")
+      .selectAll()
+      .where("reference", "=", `job:${jobId}`)
+      .orderBy("student_id")
+      .execute();
+  }
+
+  async function setStatus(id: number, status: "sent" | "sending") {
+    await t.ctx.db
+      .updateTable("sms_messages")
+      .set({ status, twilio_sid: status === "sent" ? `SM${String(id).padStart(32, "0")}` : null })
+      .where("id", "=", id)
+      .execute();
+  }
+
+  it("closing cancels the queued ones, leaves sent and mid-send ones, and reopening sends nothing", async () => {
+    const { id, client } = await jobWithAlerts(3);
+    const [sent, sending, queued] = await alerts(id);
+    await setStatus(sent!.id, "sent");
+    await setStatus(sending!.id, "sending");
+
+    expect((await client.post(`/admin/jobs/${id}/close`)).statusCode).toBe(303);
+    expect((await client.get(`/admin/jobs/${id}`)).body).toContain(
+      "Applications closed. 1 alert SMS not sent yet was cancelled.",
+    );
+    const after = await alerts(id);
+    expect(after.map((r) => r.status)).toEqual(["sent", "sending", "cancelled"]);
+    expect(after[2]!.id).toBe(queued!.id);
+    expect(after[2]!.error_message).toContain("the job was closed");
+    expect(await smsStatusByReference(t.ctx.db, `job:${id}`)).toEqual({
+      sent: 1,
+      sending: 1,
+      cancelled: 1,
+    });
+    const audit = await t.ctx.db
+      .selectFrom("audit_log")
+      .select("details")
+      .where("action", "=", "job.close")
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(audit.details)).toMatchObject({ jobId: id, alertsCancelled: 1 });
+
+    await client.post(`/admin/jobs/${id}/reopen`);
+    expect((await alerts(id)).map((r) => r.status)).toEqual(["sent", "sending", "cancelled"]);
+    expect(await smsCount()).toBe(3);
+
+    const page = await client.get("/admin/sms?status=cancelled");
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain("the job was closed before this alert was sent");
+  });
+
+  it("deleting the job cancels its queued alerts", async () => {
+    const { id, client } = await jobWithAlerts(2);
+    const [sent] = await alerts(id);
+    await setStatus(sent!.id, "sent");
+    await client.post(`/admin/jobs/${id}/delete`);
+    expect((await client.get("/admin/jobs")).body).toContain(
+      "Job deleted. 1 alert SMS not sent yet was cancelled.",
+    );
+    expect(await t.ctx.db.selectFrom("jobs").select("id").execute()).toHaveLength(0);
+    const after = await alerts(id);
+    expect(after.map((r) => r.status)).toEqual(["sent", "cancelled"]);
+    expect(after[1]!.error_message).toContain("the job was deleted");
+  });
+
+  it("editing the job rewrites the text of the queued ones only", async () => {
+    const { id, client, input } = await jobWithAlerts(3);
+    expect(input.company).toBe("Infosys");
+    const [sent, queued, unconfirmed] = await alerts(id);
+    await setStatus(sent!.id, "sent");
+    // An earlier attempt may have reached Twilio: its text is what reconciliation looks for.
+    await t.ctx.db
+      .updateTable("sms_messages")
+      .set({ unconfirmed_attempt_at: new Date().toISOString() })
+      .where("id", "=", unconfirmed!.id)
+      .execute();
+    const longTitle = `GET (edited), Embedded Systems ${"x".repeat(30)}`;
+    const response = await client.post(
+      `/admin/jobs/${id}`,
+      jobForm({
+        company: `${input.company} Technologies and Consulting Services Limited`,
+        title: longTitle,
+        type: "internship",
+        departments: [],
+        min_cgpa: "",
+        max_backlogs: "",
+      }),
+    );
+    expect(response.statusCode).toBe(303);
+    expect((await client.get(`/admin/jobs/${id}`)).body).toContain(
+      "1 alerts not sent yet now carry the new text",
+    );
+    const after = await alerts(id);
+    expect(after[0]!.body).toBe(sent!.body);
+    expect(after[2]!.body).toBe(unconfirmed!.body);
+    expect(after[1]!.body).not.toBe(queued!.body);
+    expect(after[1]!.body).toContain("(edited)");
+    expect(after[1]!.body).toContain("(internship)");
+    expect(after[1]!.status).toBe("queued");
+    expect(after[1]!.segments).toBe(countSegments(after[1]!.body).segments);
+    expect(after[1]!.segments).toBeGreaterThan(queued!.segments);
+    expect(await smsCount()).toBe(3);
   });
 });

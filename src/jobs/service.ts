@@ -5,7 +5,7 @@ import type { AppContext } from "../context.ts";
 import { containsPattern, likeOperator, typedValue } from "../db/dialect.ts";
 import { type DB, JOB_TYPES, type Job } from "../db/schema.ts";
 import { countSegments } from "../sms/encoding.ts";
-import { jobAlertBody, queueJobAlerts, signalQueued } from "../sms/notify.ts";
+import { signalQueued } from "../sms/outbox-api.ts";
 import { DEPARTMENT_CODES } from "../students/departments.ts";
 import { submissionIdField } from "../web/forms.ts";
 import { formatDate, parseLocalDateTime } from "../web/time.ts";
@@ -15,6 +15,7 @@ import {
   eligibleStudentFilter,
   ineligibilityReasons,
 } from "./eligibility.ts";
+import { cancelJobAlerts, jobAlertBody, queueJobAlerts, rewriteJobAlerts } from "./notices.ts";
 
 export const JOB_TYPE_LABELS: Record<(typeof JOB_TYPES)[number], string> = {
   placement: "Placement",
@@ -258,27 +259,36 @@ export async function createJob(
   return result;
 }
 
-/** Edits a job. Never re-sends the alert. */
+/**
+ * Edits a job. Never re-sends the alert; its alerts still queued take the new text (company,
+ * title, type and deadline), the ones sent already stay as they were.
+ */
 export async function updateJob(
   ctx: AppContext,
   actor: Actor,
   jobId: number,
   input: JobInput,
-): Promise<boolean> {
+): Promise<{ alertsRewritten: number } | null> {
   return ctx.db.transaction().execute(async (trx) => {
     const updated = await trx
       .updateTable("jobs")
       .set({ ...jobColumns(input), updated_at: ctx.clock.now().toISOString() })
       .where("id", "=", jobId)
       .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) return false;
+    if (Number(updated.numUpdatedRows) === 0) return null;
     await writeRules(trx, jobId, rulesOf(input));
+    const alertsRewritten = await rewriteJobAlerts(
+      trx,
+      ctx,
+      jobId,
+      jobAlertBody(input, formatDate),
+    );
     await recordAudit(trx, ctx, actor, {
       action: "job.edit",
       subject: `${input.company} - ${input.title}`,
-      details: { jobId },
+      details: { jobId, alertsRewritten },
     });
-    return true;
+    return { alertsRewritten };
   });
 }
 
@@ -287,7 +297,7 @@ export async function setJobStatus(
   actor: Actor,
   jobId: number,
   status: "open" | "closed",
-): Promise<Job | null> {
+): Promise<{ job: Job; alertsCancelled: number } | null> {
   return ctx.db.transaction().execute(async (trx) => {
     const job = await trx
       .updateTable("jobs")
@@ -296,18 +306,23 @@ export async function setJobStatus(
       .where("status", "!=", status)
       .returningAll()
       .executeTakeFirst();
-    if (job) {
-      await recordAudit(trx, ctx, actor, {
-        action: status === "closed" ? "job.close" : "job.reopen",
-        subject: `${job.company} - ${job.title}`,
-        details: { jobId },
-      });
-    }
-    return job ?? null;
+    if (!job) return null;
+    // Closing cancels the alerts not sent yet; reopening leaves them cancelled (never re-sent).
+    const alertsCancelled =
+      status === "closed" ? await cancelJobAlerts(trx, ctx, jobId, "closed") : 0;
+    await recordAudit(trx, ctx, actor, {
+      action: status === "closed" ? "job.close" : "job.reopen",
+      subject: `${job.company} - ${job.title}`,
+      details: status === "closed" ? { jobId, alertsCancelled } : { jobId },
+    });
+    return { job, alertsCancelled };
   });
 }
 
-export type DeleteJobResult = { deleted: true } | { deleted: false; applications: number } | null;
+export type DeleteJobResult =
+  | { deleted: true; alertsCancelled: number }
+  | { deleted: false; applications: number }
+  | null;
 
 /** Deletes a job that nobody applied to; with applications, closing is the way (history stays). */
 export async function deleteJob(
@@ -339,12 +354,13 @@ export async function deleteJob(
       )
       .executeTakeFirst();
     if (Number(deleted.numDeletedRows) === 0) return { deleted: false, applications: 1 };
+    const alertsCancelled = await cancelJobAlerts(trx, ctx, jobId, "deleted");
     await recordAudit(trx, ctx, actor, {
       action: "job.delete",
       subject: `${job.company} - ${job.title}`,
-      details: { jobId },
+      details: { jobId, alertsCancelled },
     });
-    return { deleted: true };
+    return { deleted: true, alertsCancelled };
   });
 }
 

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import PQueue from "p-queue";
 import type { AppContext } from "../context.ts";
+import { applyEarlyCallbacks, applyStatusCallback } from "./delivery.ts";
 import { classifySendError } from "./errors.ts";
 import {
   type ClaimedSms,
@@ -19,7 +20,6 @@ import {
   setCredentialsError,
 } from "./outbox.ts";
 import type { SmsTransport } from "./transport/types.ts";
-import { applyEarlyCallbacks, applyStatusCallback } from "./webhooks.ts";
 
 /** How far before the unconfirmed attempt to look in Twilio's list, for clock skew. */
 const RECONCILE_MARGIN_MS = 5 * 60 * 1000;

@@ -20,7 +20,14 @@ export function SmsTable({ messages }: { messages: SmsMessage[] }) {
           {messages.map((m) => (
             <tr>
               <td safe>{formatDateTime(m.created_at)}</td>
-              <td>{m.kind}</td>
+              <td>
+                {m.kind}
+                {m.reference ? (
+                  <small class="hint" safe>
+                    {m.reference}
+                  </small>
+                ) : null}
+              </td>
               <td>
                 <span class={`status status-${m.status}`}>{m.status}</span>
                 {m.error_code ? (

@@ -153,7 +153,7 @@ describe("Twilio status callbacks", () => {
     const early = await app.ctx.db.selectFrom("sms_early_callbacks").selectAll().execute();
     expect(early).toHaveLength(1);
     const id = await sentRow(app, sid);
-    const { applyEarlyCallbacks } = await import("./webhooks.ts");
+    const { applyEarlyCallbacks } = await import("./delivery.ts");
     await applyEarlyCallbacks(app.ctx, sid);
     expect((await smsRow(app.ctx, id)).status).toBe("delivered");
     expect(await app.ctx.db.selectFrom("sms_early_callbacks").selectAll().execute()).toHaveLength(

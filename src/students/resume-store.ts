@@ -3,13 +3,9 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileTypeFromBuffer } from "file-type";
 
-/** An uploaded file as the multipart parser hands it over (see web/app.ts). */
-export interface UploadedFile {
-  filename: string;
-  data: Buffer;
-  /** True when the file was larger than the limit and was cut off. */
-  truncated: boolean;
-}
+import type { UploadedFile } from "../web/forms.ts";
+
+export type { UploadedFile };
 
 export function isUploadedFile(value: unknown): value is UploadedFile {
   return (

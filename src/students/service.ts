@@ -5,10 +5,11 @@ import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { containsPattern, isUniqueViolation, likeOperator, lockForUpdate } from "../db/dialect.ts";
 import type { Student } from "../db/schema.ts";
-import { notifyStudentApproved, notifyStudentRejected, signalQueued } from "../sms/notify.ts";
+import { signalQueued } from "../sms/outbox-api.ts";
 import { formatPhoneE164, InvalidPhoneNumberError } from "../sms/phone.ts";
 import type { FieldErrors } from "../web/forms.ts";
 import { DEPARTMENT_CODES } from "./departments.ts";
+import { notifyStudentApproved, notifyStudentRejected } from "./notices.ts";
 import {
   chosenFile,
   deleteResume,

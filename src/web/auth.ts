@@ -1,6 +1,15 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { SessionUser } from "../accounts/service.ts";
 import type { Role } from "../db/schema.ts";
+
+/** Who is signed in, as every page and guard sees it (loaded by accounts/, see src/app.ts). */
+export interface SessionUser {
+  id: number;
+  email: string;
+  role: Role;
+  /** Set for students. */
+  studentId: number | null;
+  fullName: string | null;
+}
 
 export interface Flash {
   kind: "success" | "error" | "info";

@@ -14,6 +14,14 @@ export function newSubmissionId(): string {
   return randomUUID();
 }
 
+/** An uploaded file as the multipart parser hands it over (see web/server.ts). */
+export interface UploadedFile {
+  filename: string;
+  data: Buffer;
+  /** True when the file was larger than the limit and was cut off. */
+  truncated: boolean;
+}
+
 export type FieldErrors = Record<string, string>;
 
 export type FormResult<T> =

@@ -1,6 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { SessionUser } from "../accounts/service.ts";
-import { type Flash, takeFlash } from "./auth.ts";
+import { type Flash, type SessionUser, takeFlash } from "./auth.ts";
 
 /** What every page needs besides its own data. */
 export interface PageContext {

@@ -4,12 +4,12 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { upsertAdmin } from "#src/accounts/service.ts";
+import { buildApp } from "#src/app.ts";
+import { buildContext } from "#src/app-context.ts";
 import { type Config, loadConfig } from "#src/config.ts";
-import { type AppContext, systemClock } from "#src/context.ts";
+import type { AppContext } from "#src/context.ts";
 import { REDACTED_PATHS } from "#src/log.ts";
-import { createSmsLogger } from "#src/sms/log.ts";
 import { approveStudents, type RegistrationInput, registerStudent } from "#src/students/service.ts";
-import { buildApp } from "#src/web/app.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
 
 export interface TestApp {
@@ -44,15 +44,8 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     },
     {},
   );
-  const ctx: AppContext = {
-    db: database.db,
-    dialect: database.dialect,
-    config,
-    // The real clock: the dispatcher's timers and the rows' due times must agree.
-    clock: systemClock,
-    log: testLogger(),
-    smsLog: createSmsLogger(config),
-  };
+  // The real clock: the dispatcher's timers and the rows' due times must agree.
+  const ctx = buildContext(config, database, { log: testLogger() });
   const app = await buildApp(ctx, { sessionSecret: TEST_SESSION_SECRET });
   await app.ready();
   return {

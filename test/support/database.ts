@@ -12,12 +12,15 @@ export function testDialect(): "sqlite" | "postgres" {
   return process.env.TEST_DB === "postgres" ? "postgres" : "sqlite";
 }
 
-/** A fresh, migrated database of the pass's kind, removed again by `destroy()`. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * A fresh, migrated database of the pass's kind, removed again by `destroy()`. With `empty`, no
+ * migration has run on it (for testing the migrations themselves).
+ */
+export async function createTestDatabase(options: { empty?: boolean } = {}): Promise<TestDatabase> {
   const name = `portal_test_${process.pid}_${randomBytes(4).toString("hex")}`;
   if (testDialect() === "sqlite") {
     const path = join(tmpdir(), `${name}.db`);
-    copyFileSync(inject("sqliteTemplate"), path);
+    if (!options.empty) copyFileSync(inject("sqliteTemplate"), path);
     const url = `file:${path}`;
     const database = openDatabase(url);
     return {
@@ -32,7 +35,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const adminUrl = inject("postgresUrl");
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  await admin.query(`create database ${name} template ${inject("postgresTemplate")}`);
+  await admin.query(
+    `create database ${name}${options.empty ? "" : ` template ${inject("postgresTemplate")}`}`,
+  );
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type { AppContext } from "#src/context.ts";
 import type { DB, SmsKind } from "#src/db/schema.ts";
-import { PRIORITY_BULK, PRIORITY_TRANSACTIONAL, queueSms } from "#src/sms/notify.ts";
+import { PRIORITY_BULK, PRIORITY_TRANSACTIONAL, queueSms } from "#src/sms/outbox-api.ts";
 import { startTwilioEmulator, type TwilioEmulator } from "#tools/twilio-emulator/emulator.ts";
 
 export const TEST_ACCOUNT_SID = `AC${"1".repeat(32)}`;

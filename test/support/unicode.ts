@@ -1,4 +1,6 @@
 import fc from "fast-check";
+import { expect } from "vitest";
+import { countSegments, normaliseForSms } from "#src/sms/encoding.ts";
 
 export const LONE_SURROGATE =
   /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -23,3 +25,18 @@ export const anyText = (maxLength = 400) =>
       },
     ),
   });
+
+/**
+ * Every text `bodies` renders stays within `maxSegments` in its real encoding, is already
+ * normalised (normaliseForSms changes nothing) and holds no lone surrogate.
+ */
+export function assertWithinBudget(bodies: fc.Arbitrary<string>, maxSegments: number): void {
+  fc.assert(
+    fc.property(bodies, (body) => {
+      expect(countSegments(body).segments).toBeLessThanOrEqual(maxSegments);
+      expect(body).not.toMatch(LONE_SURROGATE);
+      expect(normaliseForSms(body)).toBe(body);
+    }),
+    { numRuns: 200 },
+  );
+}

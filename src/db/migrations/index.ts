@@ -1,9 +1,11 @@
 import type { Migration } from "kysely";
 import * as foundation from "./2026-11-25-foundation.ts";
 import * as jobsApplications from "./2026-11-25-jobs-applications.ts";
+import * as smsCancelled from "./2026-11-26a-sms-cancelled.ts";
 
 /** Every migration, by name. Names sort in the order they run: date first. */
 export const migrations: Record<string, Migration> = {
   "2026-11-25-foundation": foundation,
   "2026-11-25-jobs-applications": jobsApplications,
+  "2026-11-26a-sms-cancelled": smsCancelled,
 };

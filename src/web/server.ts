@@ -8,24 +8,10 @@ import fastifyRateLimit from "@fastify/rate-limit";
 import fastifySecureSession from "@fastify/secure-session";
 import fastifyStatic from "@fastify/static";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import { accountRoutes } from "../accounts/routes.tsx";
-import { findSessionUser } from "../accounts/service.ts";
-import { announcementRoutes } from "../announcements/routes.tsx";
-import { adminApplicationRoutes } from "../applications/admin-routes.tsx";
-import { studentApplicationRoutes } from "../applications/student-routes.tsx";
-import { auditRoutes } from "../audit/routes.tsx";
 import type { AppContext } from "../context.ts";
-import { adminDashboardRoutes, studentDashboardRoutes } from "../dashboard/routes.tsx";
-import { adminJobRoutes } from "../jobs/admin-routes.tsx";
-import { studentJobRoutes } from "../jobs/student-routes.tsx";
-import { smsAdminRoutes } from "../sms/admin-routes.tsx";
-import { readDispatchState } from "../sms/outbox.ts";
-import { twilioWebhookRoutes } from "../sms/webhooks.ts";
-import { adminStudentRoutes } from "../students/admin-routes.tsx";
-import { registrationRoutes } from "../students/registration-routes.tsx";
-import type { UploadedFile } from "../students/resume-store.ts";
-import { studentRoutes } from "../students/student-routes.tsx";
+import type { SessionUser } from "./auth.ts";
 import { installErrorHandlers } from "./errors.tsx";
+import type { UploadedFile } from "./forms.ts";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -47,14 +33,26 @@ declare module "fastify" {
   }
 }
 
-export interface AppOptions {
+export interface WebServerOptions {
   /** At least 32 characters; the session cookie key is derived from it. */
   sessionSecret: string;
+  /** The signed-in user of a session, or null when the account is gone or deactivated. */
+  loadUser(userId: number): Promise<SessionUser | null>;
+  /** For admins, on every page: why SMS sending is stopped, or null. */
+  adminAlert?(): Promise<string | null>;
 }
 
 const SESSION_HOURS = 8;
 
-export async function buildApp(ctx: AppContext, options: AppOptions): Promise<FastifyInstance> {
+/**
+ * The shared web kit as a Fastify instance: security headers, forms and uploads, the session, CSRF
+ * on every state change, rate limits, assets, the signed-in user and the error pages. No routes:
+ * the composing module (src/app.ts) registers every feature's.
+ */
+export async function createWebServer(
+  ctx: AppContext,
+  options: WebServerOptions,
+): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
     trustProxy: ctx.config.TRUST_PROXY,
@@ -115,12 +113,12 @@ export async function buildApp(ctx: AppContext, options: AppOptions): Promise<Fa
   app.addHook("onRequest", async (request) => {
     const userId = request.session.get("userId");
     if (userId === undefined) return;
-    request.user = await findSessionUser(ctx, userId);
+    request.user = await options.loadUser(userId);
     // The account was rejected, deleted or deactivated since the session began.
     if (!request.user) request.session.delete();
     // Admins see, on every page, when Twilio refuses the credentials (set by any dispatcher).
-    if (request.user?.role === "admin")
-      request.smsAlert = (await readDispatchState(ctx)).credentials_error;
+    if (request.user?.role === "admin" && options.adminAlert)
+      request.smsAlert = await options.adminAlert();
   });
   // CSRF is checked after the body is parsed (the token is a form field), for every state change.
   app.addHook("preHandler", (request, reply, done) => {
@@ -132,19 +130,5 @@ export async function buildApp(ctx: AppContext, options: AppOptions): Promise<Fa
 
   installErrorHandlers(app);
 
-  await app.register(accountRoutes);
-  await app.register(registrationRoutes);
-  await app.register(studentRoutes, { prefix: "/student" });
-  await app.register(studentDashboardRoutes, { prefix: "/student" });
-  await app.register(studentJobRoutes, { prefix: "/student" });
-  await app.register(studentApplicationRoutes, { prefix: "/student" });
-  await app.register(adminDashboardRoutes, { prefix: "/admin" });
-  await app.register(adminJobRoutes, { prefix: "/admin" });
-  await app.register(adminApplicationRoutes, { prefix: "/admin" });
-  await app.register(announcementRoutes, { prefix: "/admin" });
-  await app.register(adminStudentRoutes, { prefix: "/admin" });
-  await app.register(auditRoutes, { prefix: "/admin" });
-  await app.register(smsAdminRoutes, { prefix: "/admin" });
-  await app.register(twilioWebhookRoutes);
   return app;
 }

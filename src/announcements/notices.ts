@@ -1,0 +1,63 @@
+import type { Kysely } from "kysely";
+import type { AppContext } from "../context.ts";
+import type { DB } from "../db/schema.ts";
+import { eligibleStudentFilter, noRules } from "../jobs/eligibility.ts";
+import { fitVariablesToSegments } from "../sms/encoding.ts";
+import { cancelQueuedSms, queueSmsForStudents } from "../sms/outbox-api.ts";
+import type { SmsTemplate } from "../sms/templates.ts";
+
+/** An announcement's SMS, to every approved student; deleting it cancels the ones not sent yet. */
+
+/**
+ * An announcement is cut to keep the SMS to two segments in the encoding it is sent in; when it
+ * is, the text says the portal has the whole of it.
+ */
+export const announcementSms: SmsTemplate<{ title: string; message: string }> = {
+  id: "announcement",
+  maxSegments: 2,
+  render: ({ title, message }) =>
+    fitVariablesToSegments(
+      (v, cut) =>
+        `Placement Office: ${v.title}. ${v.message}${cut ? " Read it all on the Placement Portal." : ""}`,
+      { title, message },
+      announcementSms.maxSegments,
+    ),
+};
+
+export function announcementBody(announcement: { title: string; message: string }): string {
+  return announcementSms.render(announcement);
+}
+
+export function announcementReference(id: number): string {
+  return `announcement:${id}`;
+}
+
+type Ctx = Pick<AppContext, "config" | "clock" | "smsLog" | "dialect">;
+
+/** An announcement to every approved, not-opted-out student. */
+export function queueAnnouncementSms(
+  trx: Kysely<DB>,
+  ctx: Ctx,
+  announcement: { id: number; title: string; message: string },
+): Promise<number> {
+  return queueSmsForStudents(trx, ctx, {
+    kind: "custom",
+    reference: announcementReference(announcement.id),
+    dedupePrefix: `announcement:${announcement.id}:student:`,
+    body: announcementBody(announcement),
+    // Every approved student: the rule that admits everyone.
+    students: trx
+      .selectFrom("students")
+      .select("students.id")
+      .where(eligibleStudentFilter(noRules)),
+  });
+}
+
+export function cancelAnnouncementSms(trx: Kysely<DB>, ctx: Ctx, id: number): Promise<number> {
+  return cancelQueuedSms(
+    trx,
+    ctx,
+    announcementReference(id),
+    "Cancelled: the announcement was deleted before this SMS was sent",
+  );
+}

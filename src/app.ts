@@ -1,0 +1,51 @@
+import type { FastifyInstance } from "fastify";
+import { accountRoutes } from "./accounts/routes.tsx";
+import { findSessionUser } from "./accounts/service.ts";
+import { announcementRoutes } from "./announcements/routes.tsx";
+import { adminApplicationRoutes } from "./applications/admin-routes.tsx";
+import { studentApplicationRoutes } from "./applications/student-routes.tsx";
+import { auditRoutes } from "./audit/routes.tsx";
+import type { AppContext } from "./context.ts";
+import { adminDashboardRoutes, studentDashboardRoutes } from "./dashboard/routes.tsx";
+import { adminJobRoutes } from "./jobs/admin-routes.tsx";
+import { studentJobRoutes } from "./jobs/student-routes.tsx";
+import { smsAdminRoutes } from "./sms/admin-routes.tsx";
+import { readDispatchState } from "./sms/outbox.ts";
+import { twilioWebhookRoutes } from "./sms/webhooks.ts";
+import { adminStudentRoutes } from "./students/admin-routes.tsx";
+import { registrationRoutes } from "./students/registration-routes.tsx";
+import { studentRoutes } from "./students/student-routes.tsx";
+import { createWebServer } from "./web/server.ts";
+
+export interface AppOptions {
+  /** At least 32 characters; the session cookie key is derived from it. */
+  sessionSecret: string;
+}
+
+/**
+ * The portal's web app: the shared web kit (web/server.ts), told how to find the signed-in user
+ * and what to warn admins about, then every feature's routes. The one module that knows them all.
+ */
+export async function buildApp(ctx: AppContext, options: AppOptions): Promise<FastifyInstance> {
+  const app = await createWebServer(ctx, {
+    sessionSecret: options.sessionSecret,
+    loadUser: (userId) => findSessionUser(ctx, userId),
+    // Set by any dispatcher while Twilio refuses the credentials.
+    adminAlert: async () => (await readDispatchState(ctx)).credentials_error,
+  });
+  await app.register(accountRoutes);
+  await app.register(registrationRoutes);
+  await app.register(studentRoutes, { prefix: "/student" });
+  await app.register(studentDashboardRoutes, { prefix: "/student" });
+  await app.register(studentJobRoutes, { prefix: "/student" });
+  await app.register(studentApplicationRoutes, { prefix: "/student" });
+  await app.register(adminDashboardRoutes, { prefix: "/admin" });
+  await app.register(adminJobRoutes, { prefix: "/admin" });
+  await app.register(adminApplicationRoutes, { prefix: "/admin" });
+  await app.register(announcementRoutes, { prefix: "/admin" });
+  await app.register(adminStudentRoutes, { prefix: "/admin" });
+  await app.register(auditRoutes, { prefix: "/admin" });
+  await app.register(smsAdminRoutes, { prefix: "/admin" });
+  await app.register(twilioWebhookRoutes);
+  return app;
+}
