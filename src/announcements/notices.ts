@@ -2,18 +2,26 @@ import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
 import type { DB } from "../db/schema.ts";
 import { eligibleStudentFilter, noRules } from "../jobs/eligibility.ts";
+import { fitVariablesToSegments } from "../sms/encoding.ts";
 import { cancelQueuedSms, queueSmsForStudents } from "../sms/outbox-api.ts";
-import { clip, type SmsTemplate } from "../sms/templates.ts";
+import type { SmsTemplate } from "../sms/templates.ts";
 
 /** An announcement's SMS, to every approved student; deleting it cancels the ones not sent yet. */
 
-/** A long announcement is cut to keep the SMS to a few segments; the portal has the whole text. */
+/**
+ * An announcement is cut to keep the SMS to two segments in the encoding it is sent in; when it
+ * is, the text says the portal has the whole of it.
+ */
 export const announcementSms: SmsTemplate<{ title: string; message: string }> = {
   id: "announcement",
-  render: ({ title, message }) => {
-    const text = clip(message, 300);
-    return `Placement Office: ${clip(title, 60)}. ${text}${text.endsWith("...") ? " Read it all on the Placement Portal." : ""}`;
-  },
+  maxSegments: 2,
+  render: ({ title, message }) =>
+    fitVariablesToSegments(
+      (v, cut) =>
+        `Placement Office: ${v.title}. ${v.message}${cut ? " Read it all on the Placement Portal." : ""}`,
+      { title, message },
+      announcementSms.maxSegments,
+    ),
 };
 
 export function announcementBody(announcement: { title: string; message: string }): string {

@@ -1,12 +1,16 @@
 import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
 import type { ApplicationStatus, DB, Job } from "../db/schema.ts";
+import { fitVariablesToSegments } from "../sms/encoding.ts";
 import { PRIORITY_TRANSACTIONAL, type QueueResult, queueSms } from "../sms/outbox-api.ts";
-import { clip, firstName, type SmsTemplate } from "../sms/templates.ts";
+import { firstName, type SmsTemplate } from "../sms/templates.ts";
 import type { StudentForSms } from "../students/notices.ts";
 import { STATUS_LABELS } from "./status.ts";
 
-/** The application's SMS: the student's status changed. */
+/**
+ * The application's SMS: the student's status changed. It fits two segments in the encoding it is
+ * sent in: the first name, the company and the title are cut with "..." as far as needed.
+ */
 
 export const statusUpdateSms: SmsTemplate<{
   fullName: string;
@@ -15,10 +19,16 @@ export const statusUpdateSms: SmsTemplate<{
   status: ApplicationStatus;
 }> = {
   id: "status_update",
+  maxSegments: 2,
   render: ({ fullName, company, title, status }) =>
-    `Dear ${firstName(fullName)}, your status for ${clip(company, 40)} - ${clip(title, 40)} has been updated to '${
-      STATUS_LABELS[status]
-    }'. Check the Placement Portal for details.`,
+    fitVariablesToSegments(
+      (v) =>
+        `Dear ${v.name}, your status for ${v.company} - ${v.title} has been updated to '${
+          STATUS_LABELS[status]
+        }'. Check the Placement Portal for details.`,
+      { name: firstName(fullName), company, title },
+      statusUpdateSms.maxSegments,
+    ),
 };
 
 export function notifyStatusChange(

@@ -1,4 +1,7 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { anyText, assertWithinBudget } from "#test/support/unicode.ts";
+import { APPLICATION_STATUSES } from "../db/schema.ts";
 import { countSegments } from "../sms/encoding.ts";
 import { statusUpdateSms } from "./notices.ts";
 
@@ -26,5 +29,19 @@ describe("status update SMS", () => {
     });
     expect(body).toContain("...");
     expect(countSegments(body).encoding).toBe("GSM-7");
+  });
+
+  it(`stays within ${statusUpdateSms.maxSegments} segments, normalised, with no lone surrogate, for any unicode input`, () => {
+    assertWithinBudget(
+      fc
+        .record({
+          fullName: anyText(),
+          company: anyText(),
+          title: anyText(),
+          status: fc.constantFrom(...APPLICATION_STATUSES),
+        })
+        .map((vars) => statusUpdateSms.render(vars)),
+      statusUpdateSms.maxSegments,
+    );
   });
 });

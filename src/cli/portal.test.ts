@@ -62,4 +62,37 @@ describe("portal command", () => {
       stderr: expect.stringContaining("Usage:"),
     });
   });
+
+  it("seed --demo refuses a portal set up to send real SMS through Twilio, unless --allow-real-sms", async () => {
+    const twilio = {
+      DATABASE_URL: database.url,
+      SMS_BACKEND: "twilio",
+      TWILIO_ACCOUNT_SID: `AC${"1".repeat(32)}`,
+      TWILIO_AUTH_TOKEN: "not-a-real-token",
+      TWILIO_PHONE_NUMBER: "+15005550006",
+    };
+    const students = () =>
+      database.db
+        .selectFrom("students")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .executeTakeFirstOrThrow()
+        .then((r) => Number(r.n));
+    await expect(portal(["seed", "--demo", "--students", "3"], twilio)).rejects.toMatchObject({
+      code: 1,
+      stderr:
+        "portal: seed --demo refused: this portal sends real SMS through Twilio (SMS_BACKEND=twilio); seed a portal without Twilio credentials, or add --allow-real-sms\n",
+    });
+    expect(await students()).toBe(0);
+
+    const allowed = await portal(
+      ["seed", "--demo", "--students", "3", "--jobs", "1", "--allow-real-sms"],
+      twilio,
+    );
+    expect(allowed.stdout).toContain("Seeded 3 students");
+    const capture = await portal(["seed", "--demo", "--students", "2", "--jobs", "1"], {
+      DATABASE_URL: database.url,
+    });
+    expect(capture.stdout).toContain("Seeded 2 students");
+    expect(await students()).toBe(5);
+  });
 });

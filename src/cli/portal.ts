@@ -18,9 +18,11 @@ Commands:
   worker                              run an SMS dispatcher alone (more senders on one PostgreSQL)
   test-sms NUMBER [--dry-run]         show the SMS settings, check the credentials and send a test SMS
   migrate                             apply database migrations, then exit
-  seed --demo [--students N] [--jobs N] [--applications N]
+  seed --demo [--students N] [--jobs N] [--applications N] [--allow-real-sms]
                                       add demo students (password "demo-student"), jobs and
-                                      applications; queues no SMS
+                                      applications; queues no SMS; demo students are opted out
+                                      and have fictional numbers; refused when Twilio is set up,
+                                      unless --allow-real-sms
   create-admin --email E [--password P]
                                       create an admin, or set a new password for one;
                                       without --password a password is generated and printed
@@ -92,9 +94,14 @@ async function main(argv: string[]) {
         students: { type: "string", default: "200" },
         jobs: { type: "string" },
         applications: { type: "string" },
+        "allow-real-sms": { type: "boolean", default: false },
       },
     });
     if (!values.demo) fail("seed adds demo data to the database: say so with --demo");
+    if (config.SMS_BACKEND === "twilio" && !values["allow-real-sms"])
+      fail(
+        "seed --demo refused: this portal sends real SMS through Twilio (SMS_BACKEND=twilio); seed a portal without Twilio credentials, or add --allow-real-sms",
+      );
     const students = Number(values.students);
     const jobs = values.jobs ? Number(values.jobs) : Math.max(10, Math.round(students / 20));
     const applications = values.applications ? Number(values.applications) : students * 10;

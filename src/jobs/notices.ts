@@ -1,14 +1,16 @@
 import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
 import type { DB, Job } from "../db/schema.ts";
+import { fitVariablesToSegments } from "../sms/encoding.ts";
 import { cancelQueuedSms, queueSmsForStudents, rewriteQueuedSms } from "../sms/outbox-api.ts";
-import { clip, type SmsTemplate } from "../sms/templates.ts";
+import type { SmsTemplate } from "../sms/templates.ts";
 import { type EligibilityRules, eligibleStudentFilter } from "./eligibility.ts";
 
 /**
  * The job's SMS: "new opportunity" to every eligible student when it is posted. Its queued alerts
  * carry the reference `job:<id>`: closing or deleting the job cancels the ones not sent yet,
- * editing it rewrites their text.
+ * editing it rewrites their text. The text fits two segments in the encoding it is sent in: the
+ * company and the title are cut with "..." as far as needed.
  */
 
 export const jobPostedSms: SmsTemplate<{
@@ -18,8 +20,14 @@ export const jobPostedSms: SmsTemplate<{
   applyBy: string;
 }> = {
   id: "job_posted",
-  render: ({ company, title, type, applyBy }) =>
-    `New opportunity: ${clip(company, 40)} - ${clip(title, 40)} (${type}). You are eligible. Apply by ${applyBy} on the Placement Portal.`,
+  maxSegments: 2,
+  render: (vars) =>
+    fitVariablesToSegments(
+      (v) =>
+        `New opportunity: ${v.company} - ${v.title} (${v.type}). You are eligible. Apply by ${v.applyBy} on the Placement Portal.`,
+      vars,
+      jobPostedSms.maxSegments,
+    ),
 };
 
 export type JobForAlert = Pick<Job, "company" | "title" | "type" | "apply_by">;

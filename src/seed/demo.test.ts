@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "#test/support/app.ts";
 import { loginAs } from "#test/support/client.ts";
-import { seedDemo } from "./demo.ts";
+import { formatPhoneE164 } from "../sms/phone.ts";
+import { demoPhoneNumber, isFictionalNumber, seedDemo } from "./demo.ts";
 
 let t: TestApp;
 beforeEach(async () => {
@@ -54,5 +55,36 @@ describe("portal seed --demo", () => {
       .executeTakeFirstOrThrow();
     const asStudent = client ?? (await loginAs(t.app, approved.email, "demo-student"));
     expect((await asStudent.get("/student/applications")).statusCode).toBe(200);
+  });
+
+  it("can never text a stranger: every demo student is opted out, with a number no carrier routes", async () => {
+    await seedDemo(t.ctx, { students: 250, jobs: 2, applications: 10, password: "demo-student" });
+    const students = await t.ctx.db
+      .selectFrom("students")
+      .select(["phone_e164", "sms_opted_out_at"])
+      .execute();
+    expect(students).toHaveLength(250);
+    for (const student of students) {
+      expect(student.sms_opted_out_at).not.toBeNull();
+      expect(isFictionalNumber(student.phone_e164)).toBe(true);
+      // A number the portal's own validation accepts, so a demo student's profile can be saved.
+      expect(formatPhoneE164(student.phone_e164, "IN")).toBe(student.phone_e164);
+    }
+    expect(new Set(students.map((s) => s.phone_e164)).size).toBe(250);
+  });
+});
+
+describe("demoPhoneNumber", () => {
+  it("gives numbers in North America's fictional 555-0100..0199 block, all valid mobiles", () => {
+    expect(demoPhoneNumber(0)).toBe("+12015550100");
+    expect(demoPhoneNumber(199)).toBe("+12025550199");
+    for (let n = 0; n < 2000; n++) {
+      const number = demoPhoneNumber(n);
+      expect(number).toMatch(/^\+1\d{3}55501\d{2}$/);
+      expect(formatPhoneE164(number, "IN")).toBe(number);
+    }
+    expect(new Set(Array.from({ length: 2000 }, (_, n) => demoPhoneNumber(n))).size).toBe(2000);
+    expect(isFictionalNumber("+919876543210")).toBe(false);
+    expect(isFictionalNumber("+12125550200")).toBe(false);
   });
 });

@@ -7,6 +7,10 @@ import { DEPARTMENT_CODES } from "../students/departments.ts";
 /**
  * Demo data for local use and benchmarks: students, jobs and applications in bulk inserts. It
  * queues no SMS. Deterministic (a seeded generator), so two runs build the same data.
+ *
+ * Demo students can never be texted: each is opted out of SMS, and each has a number no carrier
+ * routes (see demoPhoneNumber), so even a portal later given Twilio credentials, or a student
+ * opted back in, reaches no stranger.
  */
 
 export interface SeedOptions {
@@ -122,6 +126,27 @@ const STATUSES: ApplicationStatus[] = [
   "withdrawn",
 ];
 
+/**
+ * Area codes for demo numbers. In North America 555-0100 to 555-0199 is reserved for fiction in
+ * every area code: libphonenumber takes +1 AAA 555 01XX as a valid number that can take an SMS
+ * (so the profile form accepts it), but no carrier routes it.
+ */
+const FICTIONAL_AREA_CODES = [
+  201, 202, 206, 212, 213, 303, 305, 312, 404, 415, 503, 512, 602, 617, 646, 702, 713, 718, 801,
+  917,
+];
+
+/** The n-th demo number (2,000 distinct ones; more students share them): +1 AAA 555 01XX. */
+export function demoPhoneNumber(n: number): string {
+  const area = FICTIONAL_AREA_CODES[Math.floor(n / 100) % FICTIONAL_AREA_CODES.length]!;
+  return `+1${area}55501${String(n % 100).padStart(2, "0")}`;
+}
+
+/** True for a number in the fictional 555-01XX block that demo students get. */
+export function isFictionalNumber(e164: string): boolean {
+  return /^\+1[2-9]\d{2}55501\d{2}$/.test(e164);
+}
+
 async function insertInBatches<T>(
   rows: T[],
   size: number,
@@ -161,7 +186,7 @@ export async function seedDemo(ctx: AppContext, options: SeedOptions): Promise<S
         user_id: userId,
         full_name: `${random.pick(FIRST)} ${random.pick(LAST)}`,
         roll_number: `DEMO${String(offset + i + 1).padStart(6, "0")}`,
-        phone_e164: `+9190${String(10000000 + offset + i).padStart(8, "0")}`,
+        phone_e164: demoPhoneNumber(offset + i),
         department: random.pick(DEPARTMENT_CODES),
         semester: Math.max(1, Math.min(8, 8 - (graduation - year) * 2 - random.int(0, 1))),
         graduation_year: graduation,
@@ -169,6 +194,7 @@ export async function seedDemo(ctx: AppContext, options: SeedOptions): Promise<S
         active_backlogs: random.next() < 0.8 ? 0 : random.int(1, 4),
         skills: "",
         approved_at: random.next() < 0.95 ? nowIso : null,
+        sms_opted_out_at: nowIso,
         created_at: nowIso,
         updated_at: nowIso,
       };

@@ -1,24 +1,41 @@
 import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
 import type { DB, Student } from "../db/schema.ts";
+import { fitVariablesToSegments } from "../sms/encoding.ts";
 import { PRIORITY_TRANSACTIONAL, type QueueResult, queueSms } from "../sms/outbox-api.ts";
-import { clip, firstName, type SmsTemplate } from "../sms/templates.ts";
+import { firstName, type SmsTemplate } from "../sms/templates.ts";
 
-/** The registration's SMS: approved, or not approved (with the reason). */
+/**
+ * The registration's SMS: approved, or not approved (with the reason). Each fits two segments in
+ * the encoding it is sent in: the first name and the reason are cut with "..." as far as needed.
+ * A roll number is not cut: registration allows only A-Z, 0-9, / and -, at most 20 of them.
+ */
 
 export const approvalSms: SmsTemplate<{ fullName: string; rollNumber: string }> = {
   id: "approval",
+  maxSegments: 2,
   render: ({ fullName, rollNumber }) =>
-    `Dear ${firstName(fullName)}, your Placement Portal account (${rollNumber}) has been approved. You can now log in and apply for jobs.`,
+    fitVariablesToSegments(
+      (v) =>
+        `Dear ${v.name}, your Placement Portal account (${rollNumber}) has been approved. You can now log in and apply for jobs.`,
+      { name: firstName(fullName) },
+      approvalSms.maxSegments,
+    ),
 };
 
 export const rejectionSms: SmsTemplate<{ fullName: string; rollNumber: string; reason?: string }> =
   {
     id: "rejection",
+    maxSegments: 2,
     render: ({ fullName, rollNumber, reason }) =>
-      `Dear ${firstName(fullName)}, your Placement Portal registration (${rollNumber}) was not approved.${
-        reason ? ` Reason: ${clip(reason, 120)}.` : ""
-      } Please contact the placement office.`,
+      fitVariablesToSegments(
+        (v) =>
+          `Dear ${v.name}, your Placement Portal registration (${rollNumber}) was not approved.${
+            v.reason ? ` Reason: ${v.reason}.` : ""
+          } Please contact the placement office.`,
+        { name: firstName(fullName), reason: reason ?? "" },
+        rejectionSms.maxSegments,
+      ),
   };
 
 export type StudentForSms = Pick<
