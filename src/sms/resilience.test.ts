@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import pg from "pg";
+import { afterEach, describe, expect, inject, it } from "vitest";
 import { createStudent, createTestApp, type TestApp } from "#test/support/app.ts";
+import { testDialect } from "#test/support/database.ts";
 import {
   queueTestMessages,
   smsRow,
@@ -283,4 +285,42 @@ describe("SMS under faults", () => {
     const log = readFileSync(join(t.ctx.config.LOG_DIR, "sms.log"), "utf8");
     expect(log).toContain("skipped: student opted out");
   });
+
+  it.skipIf(testDialect() !== "postgres")(
+    "PostgreSQL dropping every connection, five times mid-send, loses, doubles and fails nothing",
+    { timeout: 60_000 },
+    async () => {
+      const { t, emulator } = await setUp({
+        SMS_RATE_PER_SECOND: "200",
+        SMS_CONCURRENCY: "10",
+        SMS_LEASE_SECONDS: "5",
+      });
+      const ids = await queueTestMessages(t.ctx, 400, { bulk: true });
+      dispatchers[0]!.wake();
+      const name = new URL(t.database.url).pathname.slice(1);
+      const admin = new pg.Client({ connectionString: inject("postgresUrl") });
+      await admin.connect();
+      try {
+        for (let cut = 0; cut < 5; cut++) {
+          const before = emulator.messages.length;
+          await waitFor(() => emulator.messages.length >= before + 30, 20_000);
+          await admin.query(
+            "select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()",
+            [name],
+          );
+        }
+      } finally {
+        await admin.end();
+      }
+      await waitFor(
+        async () => (await statusCounts(t.ctx)).sent === ids.length,
+        40_000,
+        "all sent",
+      );
+      const copies = copiesByBody(emulator);
+      expect(copies.size).toBe(ids.length);
+      expect([...copies.values()].every((n) => n === 1)).toBe(true);
+      expect((await statusCounts(t.ctx)).failed ?? 0).toBe(0);
+    },
+  );
 });
