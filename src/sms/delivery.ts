@@ -1,4 +1,7 @@
+import { sql } from "kysely";
 import type { AppContext } from "../context.ts";
+import { dbNow } from "../db/dialect.ts";
+import { classifyDeliveryError } from "./errors.ts";
 
 /**
  * The delivery-state rules: Twilio's status callbacks move a message forward (never back), a
@@ -7,7 +10,7 @@ import type { AppContext } from "../context.ts";
  * that only dispatches loads no HTTP route.
  */
 
-type Ctx = Pick<AppContext, "db" | "clock" | "smsLog">;
+type Ctx = Pick<AppContext, "db" | "clock" | "smsLog" | "config" | "dialect">;
 
 /** Twilio's statuses in the order a message moves through them; an update never goes back. */
 const PROVIDER_RANK: Record<string, number> = {
@@ -100,7 +103,63 @@ export async function applyStatusCallback(
     { sms: row.id, sid: callback.sid, status: callback.status, code: callback.errorCode },
     "delivery status",
   );
+  if (callback.status === "undelivered") await resendUndelivered(ctx, row.id, callback.errorCode);
   return "updated";
+}
+
+/**
+ * A message the carrier could not deliver for a reason that may pass (30003 handset unreachable,
+ * 30008 unknown) is queued once more, as a new row `resend:<id>` due after
+ * SMS_RESEND_UNDELIVERED_SECONDS (0: never). A new row, not the same one: the first attempt keeps
+ * its SID and its status as the record of what happened, and the dedupe key makes it once only,
+ * however many callbacks arrive. A resend is not resent again.
+ */
+async function resendUndelivered(ctx: Ctx, id: number, code: number | null): Promise<void> {
+  const delaySeconds = ctx.config.SMS_RESEND_UNDELIVERED_SECONDS;
+  if (delaySeconds === 0 || classifyDeliveryError(code) !== "resend") return;
+  const columns = [
+    "kind",
+    "priority",
+    "dedupe_key",
+    "reference",
+    "student_id",
+    "to_e164",
+    "body",
+    "encoding",
+    "segments",
+    "status",
+    "next_attempt_at",
+    "created_at",
+    "updated_at",
+  ] as const;
+  const result = await ctx.db
+    .insertInto("sms_messages")
+    .columns([...columns])
+    .expression((eb) =>
+      eb
+        .selectFrom("sms_messages")
+        .select([
+          "kind",
+          "priority",
+          sql<string>`${"resend:"} || cast(id as text)`.as("dedupe_key"),
+          "reference",
+          "student_id",
+          "to_e164",
+          "body",
+          "encoding",
+          "segments",
+          sql.lit("queued").as("status"),
+          dbNow(ctx.dialect, delaySeconds).as("next_attempt_at"),
+          dbNow(ctx.dialect).as("created_at"),
+          dbNow(ctx.dialect).as("updated_at"),
+        ])
+        .where("id", "=", id)
+        .where("dedupe_key", "not like", "resend:%"),
+    )
+    .onConflict((oc) => oc.column("dedupe_key").doNothing())
+    .executeTakeFirst();
+  if (Number(result.numInsertedOrUpdatedRows ?? 0) > 0)
+    ctx.smsLog.info({ sms: id, code, delaySeconds }, "undelivered: queued once more");
 }
 
 export async function applyInboundMessage(

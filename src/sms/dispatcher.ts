@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import PQueue from "p-queue";
 import type { AppContext } from "../context.ts";
 import { isConnectionError } from "../db/dialect.ts";
-import { applyEarlyCallbacks, applyStatusCallback } from "./delivery.ts";
+import { applyEarlyCallbacks, applyStatusCallback, pruneEarlyCallbacks } from "./delivery.ts";
 import { backoffMs, classifySendError, type SendFailure } from "./errors.ts";
 import {
   type ClaimedSms,
@@ -32,6 +32,9 @@ import type { SmsTransport } from "./transport/types.ts";
 const RECONCILE_MARGIN_MS = 5 * 60 * 1000;
 /** How long a dispatcher may hold the circuit's one probe before another may take it. */
 const PROBE_HOLD_SECONDS = 60;
+/** Status callbacks parked for a SID that never arrived are dropped after this long. */
+const EARLY_CALLBACK_MAX_AGE_MS = 24 * 3_600_000;
+const MAINTENANCE_EVERY_MS = 5 * 60_000;
 /** Longest wait between tries while the database is unreachable. */
 const DATABASE_BACKOFF_MAX_MS = 10_000;
 
@@ -107,7 +110,19 @@ export class Dispatcher {
     this.every(leaseMs / 3, async () => {
       await extendLeases(this.ctx, this.workerId, [...this.claimed.keys()]);
     });
+    this.every(MAINTENANCE_EVERY_MS, () => this.maintain());
+    this.maintain().catch(() => {});
     this.loopDone = this.loop();
+  }
+
+  /**
+   * Housekeeping any dispatcher may do (doing it twice is harmless): drops parked status
+   * callbacks whose message never got their SID (another account's, or a message lost before our
+   * time), so the table stays small.
+   */
+  async maintain(): Promise<void> {
+    const pruned = await pruneEarlyCallbacks(this.ctx, EARLY_CALLBACK_MAX_AGE_MS);
+    if (pruned > 0) this.log.info({ worker: this.workerId, pruned }, "pruned old parked callbacks");
   }
 
   private every(ms: number, task: () => Promise<void>): void {

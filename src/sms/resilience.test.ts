@@ -14,6 +14,7 @@ import {
   waitFor,
 } from "#test/support/sms.ts";
 import type { TwilioEmulator } from "#tools/twilio-emulator/emulator.ts";
+import { applyStatusCallback } from "./delivery.ts";
 import type { Dispatcher } from "./dispatcher.ts";
 import { claimDue, markSent, readDispatchState, sendCheck } from "./outbox.ts";
 
@@ -323,4 +324,90 @@ describe("SMS under faults", () => {
       expect((await statusCounts(t.ctx)).failed ?? 0).toBe(0);
     },
   );
+
+  it("an undelivered 30003 is sent once more after SMS_RESEND_UNDELIVERED_SECONDS; 30007 and a resend are not", async () => {
+    const { t, emulator } = await setUp({ SMS_RESEND_UNDELIVERED_SECONDS: "1" });
+    const [unreachable, filtered] = await queueTestMessages(t.ctx, 2, {
+      body: (i) => `Hello ${i}`,
+    });
+    dispatchers[0]!.wake();
+    await waitFor(async () => (await statusCounts(t.ctx)).sent === 2);
+    const first = await smsRow(t.ctx, unreachable!);
+    const second = await smsRow(t.ctx, filtered!);
+    await applyStatusCallback(t.ctx, {
+      sid: first.twilio_sid!,
+      status: "undelivered",
+      errorCode: 30003,
+    });
+    // A repeated callback queues nothing more.
+    await applyStatusCallback(t.ctx, {
+      sid: first.twilio_sid!,
+      status: "undelivered",
+      errorCode: 30003,
+    });
+    await applyStatusCallback(t.ctx, {
+      sid: second.twilio_sid!,
+      status: "undelivered",
+      errorCode: 30007,
+    });
+    const resend = await waitFor(async () => {
+      const r = await t.ctx.db
+        .selectFrom("sms_messages")
+        .selectAll()
+        .where("dedupe_key", "=", `resend:${unreachable}`)
+        .executeTakeFirst();
+      return r?.status === "sent" ? r : null;
+    }, 10_000);
+    expect(resend).toMatchObject({ body: "Hello 0", to_e164: first.to_e164, attempts: 1 });
+    expect(Date.parse(resend.sent_at!) - Date.parse(resend.created_at)).toBeGreaterThanOrEqual(900);
+    expect(await smsRow(t.ctx, unreachable!)).toMatchObject({
+      status: "undelivered",
+      error_code: 30003,
+    });
+    // The resend is not resent again.
+    await applyStatusCallback(t.ctx, {
+      sid: resend.twilio_sid!,
+      status: "undelivered",
+      errorCode: 30003,
+    });
+    const rows = await t.ctx.db.selectFrom("sms_messages").select("dedupe_key").execute();
+    expect(rows.map((r) => r.dedupe_key).filter((k) => k.startsWith("resend:"))).toEqual([
+      `resend:${unreachable}`,
+    ]);
+    expect(emulator.messages.map((m) => m.body).sort()).toEqual(["Hello 0", "Hello 0", "Hello 1"]);
+  });
+
+  it("is off by default: an undelivered message is not sent again", async () => {
+    const { t } = await setUp();
+    const [id] = await queueTestMessages(t.ctx, 1);
+    dispatchers[0]!.wake();
+    await waitFor(async () => (await statusCounts(t.ctx)).sent === 1);
+    const row = await smsRow(t.ctx, id!);
+    await applyStatusCallback(t.ctx, {
+      sid: row.twilio_sid!,
+      status: "undelivered",
+      errorCode: 30003,
+    });
+    expect(await statusCounts(t.ctx)).toEqual({ undelivered: 1 });
+  });
+
+  it("maintenance drops parked callbacks older than a day and keeps newer ones", async () => {
+    const { t } = await setUp();
+    const old = new Date(Date.now() - 25 * 3_600_000).toISOString();
+    await t.ctx.db
+      .insertInto("sms_early_callbacks")
+      .values([
+        { twilio_sid: `SM${"1".repeat(32)}`, status: "sent", error_code: null, received_at: old },
+        {
+          twilio_sid: `SM${"2".repeat(32)}`,
+          status: "sent",
+          error_code: null,
+          received_at: new Date().toISOString(),
+        },
+      ])
+      .execute();
+    await dispatchers[0]!.maintain();
+    const left = await t.ctx.db.selectFrom("sms_early_callbacks").select("twilio_sid").execute();
+    expect(left).toEqual([{ twilio_sid: `SM${"2".repeat(32)}` }]);
+  });
 });
