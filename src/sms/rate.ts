@@ -3,10 +3,10 @@
  * and after Twilio answers 429, close to what Twilio actually accepted rather than a fraction of
  * it. Additive increase, multiplicative decrease, with a memory of the ceiling found:
  *
- * - a 429 sets the rate to 97 % of the segments Twilio accepted in the second before it (the rate
+ * - a 429 sets the rate to 98 % of the segments Twilio accepted in the second before it (the rate
  *   it allowed), remembered as the ceiling for `ceilingMemoryMs`; further 429s within a second
  *   are answers to sends already on their way and change nothing;
- * - every `increaseEveryMs` without a 429 the rate grows by `increaseStep`, up to 97 % of a
+ * - every `increaseEveryMs` without a 429 the rate grows by `increaseStep`, up to 98 % of a
  *   remembered ceiling, or up to the configured rate once the ceiling is forgotten (so a limit
  *   that was raised is found again).
  *
@@ -43,7 +43,7 @@ export class AdaptiveRate {
   constructor(options: AdaptiveRateOptions) {
     this.max = options.maxPerSecond;
     this.now = options.now ?? Date.now;
-    this.settleAt = options.settleAt ?? 0.97;
+    this.settleAt = options.settleAt ?? 0.98;
     this.increaseEveryMs = options.increaseEveryMs ?? 5_000;
     this.increaseStep = options.increaseStep ?? Math.max(0.1, this.max * 0.02);
     this.ceilingMemoryMs = options.ceilingMemoryMs ?? 300_000;

@@ -123,6 +123,21 @@ describe("SMS under faults", () => {
     expect(lists(emulator).map((r) => r.status)).toEqual([429, 200]);
   });
 
+  it("reconciliation recognises its text under a trial account's prefix: no second send", async () => {
+    const { t, emulator } = await setUp({ SMS_RETRY_DELAY_SECONDS: "0" });
+    emulator.setKnobs({ dropAnswerNext: 1, trialAccount: true });
+    const [id] = await queueTestMessages(t.ctx, 1, {
+      body: () => "Dear Asha, you\u2019re shortlisted.",
+    });
+    dispatchers[0]!.wake();
+    const row = await waitFor(async () => {
+      const r = await smsRow(t.ctx, id!);
+      return r.status === "sent" || r.status === "delivered" ? r : null;
+    });
+    expect(emulator.messages).toHaveLength(1);
+    expect(row.twilio_sid).toBe(emulator.messages[0]!.sid);
+  });
+
   it("a 4xx or a 5xx on the look-up never makes the row final", async () => {
     const { t, emulator } = await setUp({ SMS_RETRY_DELAY_SECONDS: "0" });
     emulator.setKnobs({

@@ -58,6 +58,8 @@ export interface EmulatorKnobs {
   /** The next N creations are stored (the message goes out) but the connection is then cut: an
    * answer lost in transit, as a crash or a timeout would lose it. */
   dropAnswerNext: number;
+  /** Store bodies as a trial account does: "Sent from your Twilio trial account - " first. */
+  trialAccount: boolean;
   /** Statuses posted to StatusCallback after a creation, with the delay before each. */
   callbacks: {
     status: "queued" | "sending" | "sent" | "delivered" | "undelivered" | "failed";
@@ -76,6 +78,7 @@ export const DEFAULT_KNOBS: EmulatorKnobs = {
   failNext: null,
   outageUntil: null,
   dropAnswerNext: 0,
+  trialAccount: false,
   callbacks: [
     { status: "sent", afterMs: 20 },
     { status: "delivered", afterMs: 40 },
@@ -364,7 +367,7 @@ export async function startTwilioEmulator(
       to,
       from: params.From ?? null,
       messaging_service_sid: params.MessagingServiceSid ?? null,
-      body,
+      body: knobs.trialAccount ? `Sent from your Twilio trial account - ${body}` : body,
       status: params.MessagingServiceSid ? "accepted" : "queued",
       num_segments: String(segmentsOf(body)),
       error_code: null,
