@@ -33,23 +33,7 @@ async function claimWhere(
   which: "expired" | "due",
 ): Promise<ClaimedSms[]> {
   const leaseSeconds = ctx.config.SMS_LEASE_SECONDS;
-  const base = ctx.db.selectFrom("sms_messages").select("id");
-  const candidates = skipLocked(
-    which === "expired"
-      ? base
-          .where("status", "=", sql.lit("sending"))
-          .where("lease_until", "<", dbNow(ctx.dialect))
-          .orderBy("lease_until")
-          .limit(limit)
-      : base
-          .where("status", "=", sql.lit("queued"))
-          .where("next_attempt_at", "<=", dbNow(ctx.dialect))
-          .orderBy("priority")
-          .orderBy("next_attempt_at")
-          .orderBy("id")
-          .limit(limit),
-    ctx.dialect,
-  );
+  const candidates = claimCandidates(ctx, limit, which);
   const rows = await ctx.db
     .updateTable("sms_messages")
     .set((eb) => ({
@@ -74,6 +58,32 @@ async function claimWhere(
           leaseSeconds * 1000,
     }))
     .sort((a, b) => a.priority - b.priority || a.id - b.id);
+}
+
+/**
+ * The ids a claim takes, in sending order. Each reads one index in order and stops at `limit`
+ * (sms_messages_due_idx: status, priority, next_attempt_at, then the row id; or
+ * sms_messages_lease_idx): no scan of every queued row and no sort, however large a fan-out is
+ * waiting. `status` is a literal, not a parameter, so the planner knows which rows it reads.
+ */
+export function claimCandidates(ctx: Ctx, limit: number, which: "expired" | "due") {
+  const base = ctx.db.selectFrom("sms_messages").select("id");
+  return skipLocked(
+    which === "expired"
+      ? base
+          .where("status", "=", sql.lit("sending"))
+          .where("lease_until", "<", dbNow(ctx.dialect))
+          .orderBy("lease_until")
+          .limit(limit)
+      : base
+          .where("status", "=", sql.lit("queued"))
+          .where("next_attempt_at", "<=", dbNow(ctx.dialect))
+          .orderBy("priority")
+          .orderBy("next_attempt_at")
+          .orderBy("id")
+          .limit(limit),
+    ctx.dialect,
+  );
 }
 
 /** Keeps this worker's leases alive while it works through a long batch. */

@@ -1,4 +1,4 @@
-import { type ColumnDataType, type Kysely, PostgresAdapter, sql } from "kysely";
+import { type ColumnDataType, type Kysely, PostgresAdapter } from "kysely";
 
 // Frozen in time: never import app code here, and never edit this file after it has shipped.
 
@@ -24,20 +24,6 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable("sms_dispatch_state").addColumn("probe_owner", "text").execute();
   await db.schema.alterTable("sms_dispatch_state").addColumn("probe_until", timestamp).execute();
 
-  // The claim reads queued rows in sending order through this index alone: no scan of every
-  // queued row, no temporary B-tree, however large a fan-out is waiting.
-  await db.schema
-    .createIndex("sms_messages_queued_order_idx")
-    .on("sms_messages")
-    .columns(["priority", "next_attempt_at", "id"])
-    .where(sql<boolean>`status = 'queued'`)
-    .execute();
-  await db.schema
-    .createIndex("sms_messages_sending_lease_idx")
-    .on("sms_messages")
-    .column("lease_until")
-    .where(sql<boolean>`status = 'sending'`)
-    .execute();
   // Pruning parked callbacks by age.
   await db.schema
     .createIndex("sms_early_callbacks_received_idx")
