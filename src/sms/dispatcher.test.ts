@@ -8,6 +8,7 @@ import {
   smsRow,
   startDispatcher,
   startEmulator,
+  startWatchedDispatcher,
   statusCounts,
   TEST_ACCOUNT_SID,
   TEST_AUTH_TOKEN,
@@ -36,8 +37,9 @@ async function setUp(
 ) {
   emulator = await startEmulator(knobs);
   t = await createTestApp(twilioEnv(emulator, env));
-  dispatcher = await startDispatcher(t.ctx);
-  return { t, emulator, dispatcher };
+  const watched = await startWatchedDispatcher(t.ctx);
+  dispatcher = watched.dispatcher;
+  return { t, emulator, dispatcher, polled: watched.polled };
 }
 
 const creates = (e: TwilioEmulator) =>
@@ -82,9 +84,9 @@ describe("SMS dispatcher, against the Twilio emulator", () => {
   });
 
   it("sends at once when a commit queues a message, not at the next poll", async () => {
-    const { t } = await setUp({ SMS_POLL_MS: "60000" });
-    // Let the dispatcher make its first (empty) poll and go to sleep for a minute.
-    await new Promise((r) => setTimeout(r, 300));
+    const { t, polled } = await setUp({ SMS_POLL_MS: "60000" });
+    // The dispatcher has made its first poll, found nothing, and gone to sleep for a minute.
+    expect(await polled(0)).toBe(0);
     const student = await createStudent(t.ctx);
     const admin = await createAdmin(t.ctx);
     const client = await loginAs(t.app, admin.email, admin.password);
@@ -141,7 +143,8 @@ describe("SMS dispatcher, against the Twilio emulator", () => {
   });
 
   it("fails invalid and blocked magic numbers at once with their code, and opts the blocked student out", async () => {
-    const { t, emulator } = await setUp();
+    // A retry, were there one, would be due at once: the next poll would take it.
+    const { t, emulator, polled } = await setUp({ SMS_RETRY_DELAY_SECONDS: "0" });
     const blocked = await createStudent(t.ctx);
     await t.ctx.db
       .updateTable("students")
@@ -176,8 +179,8 @@ describe("SMS dispatcher, against the Twilio emulator", () => {
       .where("id", "=", blocked.id)
       .executeTakeFirstOrThrow();
     expect(student.sms_opted_out_at).not.toBeNull();
-    // No retries: one request each.
-    await new Promise((r) => setTimeout(r, 1500));
+    // No retries: one request each, and the next poll finds nothing due.
+    expect(await polled()).toBe(0);
     expect(creates(emulator)).toHaveLength(3);
     // Twilio's error texts quote the number; the log masks it there too.
     const log = readFileSync(join(t.ctx.config.LOG_DIR, "sms.log"), "utf8");
@@ -245,7 +248,16 @@ describe("SMS dispatcher, against the Twilio emulator", () => {
     expect(readFileSync(join(t.ctx.config.LOG_DIR, "sms.log"), "utf8")).toContain(
       "Twilio refused the credentials: sending is paused and messages stay queued until they work",
     );
-    await new Promise((r) => setTimeout(r, 1500));
+    // Still so after the dispatcher has checked the credentials again, twice, and been refused:
+    // between the two it went round its loop in full.
+    const refusedChecks = () =>
+      emulator.requests.filter(
+        (r) =>
+          r.method === "GET" &&
+          r.path === `/2010-04-01/Accounts/${TEST_ACCOUNT_SID}.json` &&
+          r.status === 401,
+      ).length;
+    await waitFor(() => refusedChecks() >= 2, 10_000, "two refused credential checks");
     expect(await statusCounts(t.ctx)).toEqual({ queued: 3 });
     for (const id of ids) expect((await smsRow(t.ctx, id)).attempts).toBe(0);
     // The admin sees it on every page.
@@ -322,14 +334,15 @@ describe("SMS dispatcher, against the Twilio emulator", () => {
   });
 
   it("records rows as skipped when SMS_ENABLED=false, and sends nothing", async () => {
-    const { t, emulator } = await setUp({ SMS_ENABLED: "false" });
+    const { t, emulator, polled } = await setUp({ SMS_ENABLED: "false" });
     const student = await createStudent(t.ctx);
     const admin = await createAdmin(t.ctx);
     const client = await loginAs(t.app, admin.email, admin.password);
     await client.post(`/admin/students/${student.id}/approve`);
     const row = await t.ctx.db.selectFrom("sms_messages").selectAll().executeTakeFirstOrThrow();
     expect(row).toMatchObject({ status: "skipped", error_message: "SMS is disabled" });
-    await new Promise((r) => setTimeout(r, 300));
+    // The commit woke the dispatcher: once it has polled since, it has passed the row over.
+    expect(await polled()).toBe(0);
     expect(creates(emulator)).toHaveLength(0);
     const log = readFileSync(join(t.ctx.config.LOG_DIR, "sms.log"), "utf8");
     expect(log).toContain("SMS is disabled");

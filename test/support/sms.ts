@@ -1,6 +1,7 @@
-import type { Kysely } from "kysely";
+import { type Kysely, type KyselyPlugin, type QueryId, TableNode, UpdateQueryNode } from "kysely";
 import type { AppContext } from "#src/context.ts";
 import type { DB, SmsKind } from "#src/db/schema.ts";
+import type { Dispatcher } from "#src/sms/dispatcher.ts";
 import { PRIORITY_BULK, PRIORITY_TRANSACTIONAL, queueSms } from "#src/sms/outbox-api.ts";
 import { startTwilioEmulator, type TwilioEmulator } from "#tools/twilio-emulator/emulator.ts";
 
@@ -112,4 +113,75 @@ export async function startDispatcher(ctx: AppContext) {
   ctx.wakeSmsDispatcher = () => dispatcher.wake();
   dispatcher.start();
   return dispatcher;
+}
+
+/** One outbox claim (an `UPDATE sms_messages ... RETURNING`): the rows it took, null until done. */
+export interface Claim {
+  rows: number | null;
+}
+
+export interface WatchedDispatcher {
+  dispatcher: Dispatcher;
+  /** Every claim the dispatcher has begun, in order. A poll is one claim or two (rows whose
+   * lease ran out, then due rows). */
+  claims: Claim[];
+  /**
+   * Waits until a whole poll has begun after `claims[from]` (by default: now) and ended, and every
+   * row the dispatcher holds is finished: whatever was due by then has been dealt with. The way
+   * to show that something did NOT happen without sleeping. Returns the rows those polls took.
+   */
+  polled(from?: number, timeoutMs?: number): Promise<number>;
+}
+
+/**
+ * `startDispatcher`, with the dispatcher's claims recorded (through a Kysely plugin on its own
+ * handle to the database: the SQL and the connection are the same).
+ */
+export async function startWatchedDispatcher(ctx: AppContext): Promise<WatchedDispatcher> {
+  const claims: Claim[] = [];
+  const running = new WeakMap<QueryId, Claim>();
+  const plugin: KyselyPlugin = {
+    transformQuery({ node, queryId }) {
+      if (
+        UpdateQueryNode.is(node) &&
+        node.returning &&
+        node.table &&
+        TableNode.is(node.table) &&
+        node.table.table.identifier.name === "sms_messages"
+      ) {
+        const claim: Claim = { rows: null };
+        claims.push(claim);
+        running.set(queryId, claim);
+      }
+      return node;
+    },
+    async transformResult({ result, queryId }) {
+      const claim = running.get(queryId);
+      // Recorded once the microtasks the answer sets off have run: by then the dispatcher has
+      // taken the rows into its queue, or gone to sleep.
+      if (claim) setImmediate(() => (claim.rows = result.rows.length));
+      return result;
+    },
+  };
+  const dispatcher = await startDispatcher({ ...ctx, db: ctx.db.withPlugin(plugin) });
+  ctx.wakeSmsDispatcher = () => dispatcher.wake();
+  return {
+    dispatcher,
+    claims,
+    async polled(from = claims.length, timeoutMs = 10_000) {
+      const since = await waitFor(
+        () => {
+          const since = claims.slice(from);
+          return since.length >= 2 &&
+            since.every((c) => c.rows !== null) &&
+            dispatcher.inFlight === 0
+            ? since
+            : null;
+        },
+        timeoutMs,
+        "the dispatcher to poll the outbox again",
+      );
+      return since.reduce((n, c) => n + c.rows!, 0);
+    },
+  };
 }

@@ -2,6 +2,7 @@ import fastifyFormbody from "@fastify/formbody";
 import Fastify from "fastify";
 import twilio from "twilio";
 import { afterEach, describe, expect, it } from "vitest";
+import { waitFor } from "#test/support/sms.ts";
 import { startTwilioEmulator, type TwilioEmulator } from "./emulator.ts";
 
 const SID = `AC${"a".repeat(32)}`;
@@ -11,6 +12,18 @@ let emulator: TwilioEmulator;
 afterEach(async () => {
   await emulator?.close();
 });
+
+/** Waits until the emulator has posted `count` status callbacks for `sid` and each was answered. */
+async function callbacksAnswered(sid: string, count: number) {
+  await waitFor(
+    () => {
+      const sent = emulator.callbacksSent.filter((c) => c.params.MessageSid === sid);
+      return sent.length >= count && sent.every((c) => c.status !== null);
+    },
+    5000,
+    `${count} status callbacks for ${sid}, answered`,
+  );
+}
 
 function sdk(e: TwilioEmulator, token = TOKEN) {
   const httpClient = new (class extends twilio.RequestClient {
@@ -54,7 +67,7 @@ describe("Twilio emulator", () => {
     });
     const client = sdk(emulator);
     await client.messages.create({ to: "+919876543210", from: "+15005550006", body: "a" });
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => emulator.messages[0]?.status === "sent", 5000, "the message to be sent");
     const after = await client.messages.list({
       to: "+919876543210",
       dateSentAfter: new Date(Date.now() - 60_000),
@@ -139,7 +152,7 @@ describe("Twilio emulator", () => {
         body: "hi",
         statusCallback: callback,
       });
-      await new Promise((r) => setTimeout(r, 300));
+      await callbacksAnswered(created.sid, 2);
       expect(received.map((r) => r.params.MessageStatus)).toEqual(["sent", "delivered"]);
 
       for (const r of received) {
@@ -156,13 +169,13 @@ describe("Twilio emulator", () => {
         ],
       });
       received.length = 0;
-      await sdk(emulator).messages.create({
+      const again = await sdk(emulator).messages.create({
         to: "+919876543210",
         from: "+15005550006",
         body: "again",
         statusCallback: callback,
       });
-      await new Promise((r) => setTimeout(r, 300));
+      await callbacksAnswered(again.sid, 3);
       expect(received.map((r) => [r.params.MessageStatus, r.params.ErrorCode])).toEqual([
         ["queued", undefined],
         ["sent", undefined],
