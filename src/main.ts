@@ -4,14 +4,13 @@ import { buildApp } from "./app.ts";
 import { announceSmsMode, openContext } from "./app-context.ts";
 import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
-import { Dispatcher } from "./sms/dispatcher.ts";
-import { createTransport } from "./sms/transport/index.ts";
+import { type DispatcherHandle, startDispatcherThread } from "./dispatcher-thread.ts";
 import { resolveSessionSecret } from "./web/session-secret.ts";
 
 export interface RunningPortal {
   app: FastifyInstance;
   database: Database;
-  dispatcher: Dispatcher | null;
+  dispatcher: DispatcherHandle | null;
   url: string;
   stop(): Promise<void>;
 }
@@ -35,15 +34,12 @@ export async function startPortal(
   }
   announceSmsMode(ctx);
 
-  const dispatcher =
-    options.dispatcher === false
-      ? null
-      : new Dispatcher(ctx, { transport: createTransport(config) });
+  // The dispatcher runs on its own thread (see dispatcher-thread.ts): its work never holds up a page.
+  const dispatcher = options.dispatcher === false ? null : await startDispatcherThread(config);
   if (dispatcher) ctx.wakeSmsDispatcher = () => dispatcher.wake();
 
   const app = await buildApp(ctx, { sessionSecret: resolveSessionSecret(config) });
   const address = await app.listen({ port: config.PORT, host: config.HOST });
-  dispatcher?.start();
   const url = address.replace("://127.0.0.1", "://localhost");
   ctx.log.info({ url }, "Placement Portal is running");
   return {

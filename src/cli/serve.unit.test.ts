@@ -1,11 +1,12 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startServerProcess } from "#test/support/server.ts";
+import { waitFor } from "#test/support/sms.ts";
 
 describe("npm start on an empty data folder", () => {
   it("creates data/portal.db, prints a one-time admin password that works, and prints it only once", async () => {
-    const first = await startServerProcess();
+    const first = await startServerProcess({}, undefined, { npmStart: true });
     let dataDir = first.dataDir;
     try {
       const printed = /First admin created: (\S+)\s+password: (\S+)/.exec(first.output());
@@ -28,10 +29,14 @@ describe("npm start on an empty data folder", () => {
       await first.stop({ keepData: true });
     }
     // A second start on the same data prints no password.
-    const second = await startServerProcess({}, dataDir);
+    const second = await startServerProcess({}, dataDir, { npmStart: true });
     dataDir = second.dataDir;
     try {
       expect(second.output()).not.toContain("First admin created");
+      // The compiled portal runs its SMS dispatcher on its own thread.
+      await waitFor(() =>
+        readFileSync(join(dataDir, "logs", "sms.log"), "utf8").includes("dispatcher started"),
+      );
     } finally {
       await second.stop();
     }

@@ -13,31 +13,34 @@ export interface ServerProcess {
 }
 
 /**
- * Runs `portal serve` as its own process, exactly as `npm start` does, on a free port and a fresh
- * data folder (SQLite unless DATABASE_URL is given).
+ * Runs `portal serve` as its own process on a free port and a fresh data folder (SQLite unless
+ * DATABASE_URL is given): from the TypeScript source, or with `npmStart` through `npm start`
+ * itself (build, then the compiled bundle), as a newcomer runs it.
  */
 export async function startServerProcess(
   env: Record<string, string> = {},
   existingDataDir?: string,
+  options: { npmStart?: boolean } = {},
 ): Promise<ServerProcess> {
   const dataDir = existingDataDir ?? mkdtempSync(join(tmpdir(), "portal-server-"));
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ["--import", "tsx", "src/cli/portal.ts", "serve"],
-    {
-      env: {
-        ...process.env,
-        NODE_ENV: "development",
-        PORT: "0",
-        DATA_DIR: dataDir,
-        LOG_DIR: join(dataDir, "logs"),
-        LOG_LEVEL: "warn",
-        DATABASE_URL: "",
-        ...env,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+  const [command, args] = options.npmStart
+    ? ["npm", ["start", "--silent"]]
+    : [process.execPath, ["--import", "tsx", "src/cli/portal.ts", "serve"]];
+  const child: ChildProcess = spawn(command, args, {
+    // Its own process group: npm start's children (the build, the server) stop with it.
+    detached: true,
+    env: {
+      ...process.env,
+      NODE_ENV: "development",
+      PORT: "0",
+      DATA_DIR: dataDir,
+      LOG_DIR: join(dataDir, "logs"),
+      LOG_LEVEL: "warn",
+      DATABASE_URL: "",
+      ...env,
     },
-  );
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout?.on("data", (chunk) => (output += chunk));
   child.stderr?.on("data", (chunk) => (output += chunk));
@@ -62,8 +65,9 @@ export async function startServerProcess(
     output: () => output,
     async stop(options = {}) {
       if (child.exitCode === null) {
-        child.kill("SIGTERM");
-        await once(child, "exit");
+        const exited = once(child, "exit");
+        process.kill(-child.pid!, "SIGTERM");
+        await exited;
       }
       if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
     },
