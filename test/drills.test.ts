@@ -1,0 +1,66 @@
+import { describe, expect, inject, it } from "vitest";
+import { testDialect } from "#test/support/database.ts";
+import { type DbKind, type DrillName, type DrillResult, runDrill } from "../bench/drill-lib.ts";
+
+/**
+ * The fault drills (bench/drill-lib.ts, `npm run drill`) at about 1,000 messages each, with
+ * shorter waits (a 5 s outage, 5 s leases): real `portal serve` / `portal worker` processes, the
+ * Twilio emulator as a process, one drill after another. They run once, in the SQLite pass (the
+ * PostgreSQL variants use the pass's PostgreSQL server, and are skipped with a notice without
+ * one; the database drill starts a PostgreSQL of its own, and is skipped with a notice where it
+ * cannot). DRILL_PORTAL_ROOT runs them against another checkout.
+ */
+
+const postgresUrl = inject("postgresUrl");
+const inSqlitePass = testDialect() === "sqlite";
+
+const cases: { drill: DrillName; db: DbKind; messages: number }[] = [
+  { drill: "kill", db: "sqlite", messages: 1000 },
+  { drill: "outage", db: "sqlite", messages: 1000 },
+  { drill: "throttle", db: "sqlite", messages: 1000 },
+  { drill: "dropped", db: "sqlite", messages: 1000 },
+  { drill: "memory", db: "sqlite", messages: 1000 },
+  { drill: "kill", db: "postgres", messages: 1000 },
+  { drill: "database", db: "postgres", messages: 1000 },
+];
+
+if (inSqlitePass && !postgresUrl)
+  console.warn(
+    "\n  NOTICE: no reachable PostgreSQL: the PostgreSQL fault drills (kill on postgres, database) are SKIPPED.\n",
+  );
+
+function explain(result: DrillResult): string {
+  return [
+    `${result.drill} (${result.db}): ${result.verdict}`,
+    ...result.figures,
+    ...result.failures.map((f) => `failure: ${f}`),
+    ...(result.logDir ? [`logs kept in ${result.logDir}`] : []),
+  ].join("\n");
+}
+
+describe.skipIf(!inSqlitePass)("fault drills (reduced)", () => {
+  for (const { drill, db, messages } of cases) {
+    it.skipIf(db === "postgres" && !postgresUrl)(
+      `${drill} on ${db}, ${messages} messages`,
+      {
+        timeout: 120_000,
+      },
+      async (context) => {
+        const result = await runDrill(drill, {
+          db,
+          messages,
+          reduced: true,
+          postgresUrl,
+          timeoutMs: 110_000,
+        });
+        if (result.verdict === "SKIP") {
+          console.warn(`\n  NOTICE: the ${drill} drill is SKIPPED: ${result.skipReason}\n`);
+          context.skip();
+        }
+        expect(result.failures, explain(result)).toEqual([]);
+        expect(result.verdict).toBe("PASS");
+        console.log(explain(result));
+      },
+    );
+  }
+});
