@@ -60,6 +60,9 @@ export interface DrillOptions {
   /** The checkout whose `src/cli/portal.ts` and emulator run (default: this one), e.g. a
    * snapshot of a commit while the working tree is being edited. */
   portalRoot?: string;
+  /** How the portal runs: from the TypeScript source through tsx (default), or as `npm start`
+   * runs it, the esbuild bundle (`npm run build`, then `node dist/portal.js`). */
+  run?: "tsx" | "compiled";
 }
 
 export interface DrillResult {
@@ -90,6 +93,9 @@ export const ALERT_BODY = jobPostedSms.render({
 });
 
 class DrillTimeout extends Error {}
+
+/** Checkouts already built this run (compiled mode builds once). */
+const builtRoots = new Set<string>();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -569,6 +575,22 @@ class Harness {
     };
   }
 
+  private nodeArgs(): string[] {
+    if (this.options.run !== "compiled") return ["--import", "tsx", "src/cli/portal.ts"];
+    if (!builtRoots.has(this.root)) {
+      const build = spawnSync("npm", ["run", "build", "--silent"], {
+        cwd: this.root,
+        encoding: "utf8",
+        timeout: 120_000,
+      });
+      if (build.status !== 0)
+        throw new Error(`npm run build failed: ${build.stderr || build.error}`);
+      builtRoots.add(this.root);
+    }
+    // What `npm start` runs after building.
+    return ["--enable-source-maps", "--max-semi-space-size=4", "dist/portal.js"];
+  }
+
   /** `portal serve` or `portal worker` as a child process; resolves once it says it runs. */
   async startPortal(
     role: string,
@@ -578,7 +600,7 @@ class Harness {
     if (command === "serve" && this.webPort === 0) this.webPort = await freePort();
     const env = this.portalEnv(role, sms);
     const child = track(
-      spawn(process.execPath, ["--import", "tsx", "src/cli/portal.ts", command], {
+      spawn(process.execPath, [...this.nodeArgs(), command], {
         cwd: this.root,
         env: { ...process.env, ...env },
         stdio: ["ignore", "pipe", "pipe"],

@@ -20,13 +20,20 @@ const { values, positionals } = parseArgs({
     "timeout-seconds": { type: "string", default: "600" },
     reduced: { type: "boolean", default: false },
     "portal-root": { type: "string" },
+    run: { type: "string", default: "tsx" },
     help: { type: "boolean", default: false },
   },
 });
 
-const usage = `Usage: npm run drill -- <${DRILLS.join("|")}> [--db sqlite|postgres] [--messages N] [--postgres URL] [--timeout-seconds 600] [--reduced] [--portal-root DIR]\n`;
+const usage = `Usage: npm run drill -- <${DRILLS.join("|")}> [--db sqlite|postgres] [--messages N] [--postgres URL] [--timeout-seconds 600] [--reduced] [--portal-root DIR] [--run tsx|compiled]\n`;
 const name = positionals[0] as DrillName | undefined;
-if (values.help || !name || !DRILLS.includes(name) || !["sqlite", "postgres"].includes(values.db)) {
+if (
+  values.help ||
+  !name ||
+  !DRILLS.includes(name) ||
+  !["sqlite", "postgres"].includes(values.db) ||
+  !["tsx", "compiled"].includes(values.run)
+) {
   process.stdout.write(usage);
   process.exit(values.help ? 0 : 2);
 }
@@ -51,7 +58,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const)
 
 const started = Date.now();
 process.stdout.write(
-  `drill: ${name} on ${name === "database" ? "postgres" : values.db}, ${messages} messages (node ${process.version})\n`,
+  `drill: ${name} on ${name === "database" ? "postgres" : values.db}, ${messages} messages, portal run by ${values.run} (node ${process.version})\n`,
 );
 const result = await runDrill(name, {
   db: values.db as "sqlite" | "postgres",
@@ -61,6 +68,7 @@ const result = await runDrill(name, {
   timeoutMs,
   say: (line) => process.stderr.write(`  ${line}\n`),
   ...(values["portal-root"] ? { portalRoot: values["portal-root"] } : {}),
+  run: values.run as "tsx" | "compiled",
 });
 for (const line of result.figures) process.stdout.write(`${line}\n`);
 process.stdout.write(`drill wall time: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

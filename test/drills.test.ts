@@ -14,12 +14,14 @@ import { type DbKind, type DrillName, type DrillResult, runDrill } from "../benc
 const postgresUrl = inject("postgresUrl");
 const inSqlitePass = testDialect() === "sqlite";
 
-const cases: { drill: DrillName; db: DbKind; messages: number }[] = [
+// The memory drill runs the portal as `npm start` does (the esbuild bundle): under tsx the idle
+// process alone is over 200 MB (decision 011).
+const cases: { drill: DrillName; db: DbKind; messages: number; run?: "compiled" }[] = [
   { drill: "kill", db: "sqlite", messages: 1000 },
   { drill: "outage", db: "sqlite", messages: 1000 },
   { drill: "throttle", db: "sqlite", messages: 1000 },
   { drill: "dropped", db: "sqlite", messages: 1000 },
-  { drill: "memory", db: "sqlite", messages: 1000 },
+  { drill: "memory", db: "sqlite", messages: 1000, run: "compiled" },
   { drill: "kill", db: "postgres", messages: 1000 },
   { drill: "database", db: "postgres", messages: 1000 },
 ];
@@ -39,7 +41,7 @@ function explain(result: DrillResult): string {
 }
 
 describe.skipIf(!inSqlitePass)("fault drills (reduced)", () => {
-  for (const { drill, db, messages } of cases) {
+  for (const { drill, db, messages, run } of cases) {
     it.skipIf(db === "postgres" && !postgresUrl)(
       `${drill} on ${db}, ${messages} messages`,
       {
