@@ -54,6 +54,7 @@ describe.skipIf(!inSqlitePass)("fault drills (reduced)", () => {
           reduced: true,
           postgresUrl,
           timeoutMs: 110_000,
+          ...(run ? { run } : {}),
         });
         if (result.verdict === "SKIP") {
           console.warn(`\n  NOTICE: the ${drill} drill is SKIPPED: ${result.skipReason}\n`);
