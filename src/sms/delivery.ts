@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import type { AppContext } from "../context.ts";
 import { dbNow } from "../db/dialect.ts";
 import { classifyDeliveryError } from "./errors.ts";
+import { QUEUED_ROW_COLUMNS } from "./outbox-api.ts";
 
 /**
  * The delivery-state rules: Twilio's status callbacks move a message forward (never back), a
@@ -117,24 +118,9 @@ export async function applyStatusCallback(
 async function resendUndelivered(ctx: Ctx, id: number, code: number | null): Promise<void> {
   const delaySeconds = ctx.config.SMS_RESEND_UNDELIVERED_SECONDS;
   if (delaySeconds === 0 || classifyDeliveryError(code) !== "resend") return;
-  const columns = [
-    "kind",
-    "priority",
-    "dedupe_key",
-    "reference",
-    "student_id",
-    "to_e164",
-    "body",
-    "encoding",
-    "segments",
-    "status",
-    "next_attempt_at",
-    "created_at",
-    "updated_at",
-  ] as const;
   const result = await ctx.db
     .insertInto("sms_messages")
-    .columns([...columns])
+    .columns([...QUEUED_ROW_COLUMNS])
     .expression((eb) =>
       eb
         .selectFrom("sms_messages")
@@ -149,6 +135,7 @@ async function resendUndelivered(ctx: Ctx, id: number, code: number | null): Pro
           "encoding",
           "segments",
           sql.lit("queued").as("status"),
+          sql<string | null>`null`.as("error_message"),
           dbNow(ctx.dialect, delaySeconds).as("next_attempt_at"),
           dbNow(ctx.dialect).as("created_at"),
           dbNow(ctx.dialect).as("updated_at"),

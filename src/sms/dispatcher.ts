@@ -369,12 +369,13 @@ export class Dispatcher {
       if (found) return;
     }
     if (this.expired(row)) {
-      const reason = `not sent within ${this.ctx.config.SMS_GIVE_UP_HOURS} h of being queued; gave up`;
-      await this.persist(() =>
-        markFinal(this.ctx, row, this.workerId, { status: "failed", code: row.error_code, reason }),
+      const hours = this.ctx.config.SMS_GIVE_UP_HOURS;
+      return this.fail(
+        row,
+        row.error_code,
+        `not sent within ${hours} h of being queued; gave up`,
+        fields,
       );
-      this.log.warn({ ...fields, reason }, "failed");
-      return;
     }
     if (!(await this.takeSlot(row)))
       return this.persist(() => release(this.ctx, [row], this.workerId));
@@ -606,33 +607,29 @@ export class Dispatcher {
       }
       case "fail":
         await this.answered();
-        await this.persist(() =>
-          markFinal(this.ctx, row, this.workerId, {
-            status: "failed",
-            code: failure.code,
-            reason: failure.reason,
-          }),
-        );
-        this.log.warn({ ...fields, code: failure.code, reason: failure.reason }, "failed");
-        return;
+        return this.fail(row, failure.code, failure.reason, fields);
       case "opted_out":
         await this.answered();
-        await this.persist(() =>
-          markFinal(this.ctx, row, this.workerId, {
-            status: "failed",
-            code: failure.code,
-            reason: failure.reason,
-          }),
-        );
+        await this.fail(row, failure.code, failure.reason, fields);
         if (row.student_id) await markStudentOptedOut(this.ctx, row.student_id);
-        this.log.warn(
-          { ...fields, code: failure.code },
-          "failed: recipient opted out; student marked opted out",
-        );
+        this.log.warn({ ...fields, code: failure.code }, "student marked opted out (replied STOP)");
         return;
       case "credentials":
         return this.credentialsFailed(row, failure, fields);
     }
+  }
+
+  /** Final: the row is `failed` with Twilio's code and the reason, and the log says so. */
+  private async fail(
+    row: ClaimedSms,
+    code: number | null,
+    reason: string,
+    fields: LogFields,
+  ): Promise<void> {
+    await this.persist(() =>
+      markFinal(this.ctx, row, this.workerId, { status: "failed", code, reason }),
+    );
+    this.log.warn({ ...fields, code, reason }, "failed");
   }
 
   private async credentialsFailed(
@@ -668,9 +665,6 @@ export class Dispatcher {
     }
     const hours = this.ctx.config.SMS_GIVE_UP_HOURS;
     const reason = `${failure.reason} (gave up after ${row.attempts} attempts over ${hours} h)`;
-    await this.persist(() =>
-      markFinal(this.ctx, row, this.workerId, { status: "failed", code: failure.code, reason }),
-    );
-    this.log.warn({ ...fields, code: failure.code, reason }, "failed");
+    return this.fail(row, failure.code, reason, fields);
   }
 }

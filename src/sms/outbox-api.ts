@@ -99,6 +99,24 @@ export interface FanOut {
   priority?: number;
 }
 
+/** The columns of a row queued by INSERT ... SELECT, in the order its select lists them. */
+export const QUEUED_ROW_COLUMNS = [
+  "kind",
+  "priority",
+  "dedupe_key",
+  "reference",
+  "student_id",
+  "to_e164",
+  "body",
+  "encoding",
+  "segments",
+  "status",
+  "error_message",
+  "next_attempt_at",
+  "created_at",
+  "updated_at",
+] as const;
+
 /**
  * One message per student of `fan.students` who has not opted out, in one INSERT ... SELECT inside
  * the caller's transaction: no per-student loop, however many students there are. With
@@ -136,22 +154,7 @@ export async function queueSmsForStudents(
     ]);
   const result = await trx
     .insertInto("sms_messages")
-    .columns([
-      "kind",
-      "priority",
-      "dedupe_key",
-      "reference",
-      "student_id",
-      "to_e164",
-      "body",
-      "encoding",
-      "segments",
-      "status",
-      "error_message",
-      "next_attempt_at",
-      "created_at",
-      "updated_at",
-    ])
+    .columns([...QUEUED_ROW_COLUMNS])
     .expression(selection)
     .onConflict((oc) => oc.column("dedupe_key").doNothing())
     .executeTakeFirst();
