@@ -143,12 +143,20 @@ async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
 }
 
 /** Peak memory of a process: VmHWM (the kernel's high-water mark) and the largest VmRSS seen. */
-function readRssKb(pid: number): { rss: number; hwm: number } | null {
+function readRssKb(
+  pid: number,
+): { rss: number; hwm: number; anon: number; file: number; shmem: number } | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const rss = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
-    const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
-    return { rss, hwm };
+    const kb = (field: string) =>
+      Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+    return {
+      rss: kb("VmRSS"),
+      hwm: kb("VmHWM"),
+      anon: kb("RssAnon"),
+      file: kb("RssFile"),
+      shmem: kb("RssShmem"),
+    };
   } catch {
     return null;
   }
@@ -461,6 +469,14 @@ class Harness {
   readonly peakKb = new Map<string, number>();
   /** Memory of each role's first incarnation once it said it runs (before any fan-out). */
   readonly readyKb = new Map<string, number>();
+  /** When each role's peak was reached, and its last reading. */
+  readonly peakAt = new Map<string, number>();
+  readonly lastKb = new Map<string, number>();
+  /** The largest VmRSS reading, split into anonymous memory, file pages and shared memory. */
+  readonly peakSplit = new Map<
+    string,
+    { rss: number; anon: number; file: number; shmem: number }
+  >();
   emulator: EmulatorProcess | null = null;
   database: Database | null = null;
   databaseUrl = "";
@@ -550,7 +566,11 @@ class Harness {
       const reading = readRssKb(p.child.pid);
       if (!reading) continue;
       const peak = Math.max(reading.rss, reading.hwm);
+      if (peak > (this.peakKb.get(p.role) ?? 0)) this.peakAt.set(p.role, Date.now());
+      if (reading.rss >= (this.peakSplit.get(p.role)?.rss ?? 0))
+        this.peakSplit.set(p.role, reading);
       this.peakKb.set(p.role, Math.max(this.peakKb.get(p.role) ?? 0, peak));
+      this.lastKb.set(p.role, reading.rss);
     }
   }
 
@@ -853,7 +873,14 @@ class Harness {
     for (const [role, kb] of this.peakKb)
       this.figure(
         `peak RSS ${role}`,
-        `${fmt(kb / 1024)} MB (${fmt((this.readyKb.get(role) ?? 0) / 1024)} MB when it was ready)`,
+        `${fmt(kb / 1024)} MB at ${fmt(((this.peakAt.get(role) ?? 0) - this.started) / 1000, 0)} s` +
+          ` (${fmt((this.readyKb.get(role) ?? 0) / 1024)} MB when it was ready,` +
+          ` ${fmt((this.lastKb.get(role) ?? 0) / 1024)} MB at the end)`,
+      );
+    for (const [role, split] of this.peakSplit)
+      this.figure(
+        `largest VmRSS reading ${role}`,
+        `${fmt(split.rss / 1024)} MB = anon ${fmt(split.anon / 1024)} + file ${fmt(split.file / 1024)} + shmem ${fmt(split.shmem / 1024)} MB`,
       );
   }
 
