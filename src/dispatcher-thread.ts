@@ -22,7 +22,7 @@ export interface DispatcherHandle {
 }
 
 /** The thread's heap: its live data is small, and a cap keeps a burst of garbage from growing the process. */
-const THREAD_LIMITS = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 };
+const THREAD_LIMITS = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 };
 
 function threadEntry(): URL {
   // From TypeScript source (tsx: tests, npm run dev) a small JavaScript file registers tsx's

@@ -380,31 +380,36 @@ export class Dispatcher {
     if (!(await this.takeSlot(row)))
       return this.persist(() => release(this.ctx, [row], this.workerId));
     // Checked again at the last moment: settings, opt-out and the lease (by the database's clock).
-    const check = await sendCheck(this.ctx, row, this.workerId);
+    const check = await this.persist(() => sendCheck(this.ctx, row, this.workerId));
     if (!check.leaseHeld) {
       this.log.warn(fields, "lease lost before sending: left to its new holder");
       return;
     }
     if (!this.ctx.config.SMS_ENABLED) {
-      await markFinal(this.ctx, row, this.workerId, {
-        status: "skipped",
-        code: null,
-        reason: "SMS is disabled",
-      });
+      await this.persist(() =>
+        markFinal(this.ctx, row, this.workerId, {
+          status: "skipped",
+          code: null,
+          reason: "SMS is disabled",
+        }),
+      );
       this.log.info(fields, "skipped: SMS is disabled");
       return;
     }
     if (check.optedOut) {
-      await markFinal(this.ctx, row, this.workerId, {
-        status: "skipped",
-        code: null,
-        reason: "Student opted out of SMS",
-      });
+      await this.persist(() =>
+        markFinal(this.ctx, row, this.workerId, {
+          status: "skipped",
+          code: null,
+          reason: "Student opted out of SMS",
+        }),
+      );
       this.log.info(fields, "skipped: student opted out");
       return;
     }
     this.log.info(fields, `sending (attempt ${row.attempts})`);
     let result: Awaited<ReturnType<SmsTransport["send"]>>;
+    const startedAt = Date.now();
     try {
       result = await this.transport.send({
         to: row.to_e164,
@@ -412,9 +417,9 @@ export class Dispatcher {
         statusCallback: this.statusCallbackUrl(),
       });
     } catch (error) {
-      return this.recordFailure(row, error, fields);
+      return this.recordFailure(row, error, fields, startedAt);
     }
-    this.rate.recordAccepted(row.segments);
+    this.rate.recordAccepted(row.segments, startedAt);
     const captured = this.transport.name === "capture";
     await this.answered();
     const outcome = await this.persist(() =>
@@ -473,9 +478,11 @@ export class Dispatcher {
     const candidates = (await this.transport.findSent(row.to_e164, since)).filter((m) =>
       sameText(row.body, m.body),
     );
-    const taken = await knownSids(
-      this.ctx,
-      candidates.map((m) => m.sid),
+    const taken = await this.persist(() =>
+      knownSids(
+        this.ctx,
+        candidates.map((m) => m.sid),
+      ),
     );
     const match = candidates.find((m) => !taken.has(m.sid));
     const fields = { sms: row.id, to: row.to_e164, worker: this.workerId };
@@ -572,12 +579,17 @@ export class Dispatcher {
     return Date.now() - Date.parse(row.created_at) > this.ctx.config.SMS_GIVE_UP_HOURS * 3_600_000;
   }
 
-  private async recordFailure(row: ClaimedSms, error: unknown, fields: LogFields): Promise<void> {
+  private async recordFailure(
+    row: ClaimedSms,
+    error: unknown,
+    fields: LogFields,
+    startedAt: number,
+  ): Promise<void> {
     const failure = classifySendError(error, row.attempts, this.retryPolicy());
     switch (failure.action) {
       case "retry": {
         if (failure.pauseAll) {
-          this.rate.rateLimited();
+          this.rate.rateLimited(startedAt);
           await this.pause(failure.delayMs);
         }
         if (failure.outage) await this.outage();
@@ -611,7 +623,10 @@ export class Dispatcher {
       case "opted_out":
         await this.answered();
         await this.fail(row, failure.code, failure.reason, fields);
-        if (row.student_id) await markStudentOptedOut(this.ctx, row.student_id);
+        if (row.student_id) {
+          const studentId = row.student_id;
+          await this.persist(() => markStudentOptedOut(this.ctx, studentId));
+        }
         this.log.warn({ ...fields, code: failure.code }, "student marked opted out (replied STOP)");
         return;
       case "credentials":
@@ -640,7 +655,7 @@ export class Dispatcher {
     this.credentialsRefused = true;
     this.lastCredentialsCheck = Date.now();
     await this.persist(() => release(this.ctx, [row], this.workerId));
-    await setCredentialsError(this.ctx, failure.reason);
+    await this.persist(() => setCredentialsError(this.ctx, failure.reason));
     this.log.error(
       { ...fields, code: failure.code },
       "Twilio refused the credentials: sending is paused and messages stay queued until they work",

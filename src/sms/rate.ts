@@ -3,9 +3,11 @@
  * and after Twilio answers 429, close to what Twilio actually accepted rather than a fraction of
  * it. Additive increase, multiplicative decrease, with a memory of the ceiling found:
  *
- * - a 429 sets the rate to 98 % of the segments Twilio accepted in the second before it (the rate
- *   it allowed), remembered as the ceiling for `ceilingMemoryMs`; further 429s within a second
- *   are answers to sends already on their way and change nothing;
+ * - a 429 sets the rate to 98 % of the segments Twilio accepted from the sends started in the
+ *   second before the refused one (what its window allowed), remembered as the ceiling for
+ *   `ceilingMemoryMs`. Sends of that second still on their way are added as their answers come
+ *   in (with 50 ms answers at 100/s, five of them: counting only the answers already back set the
+ *   ceiling 12 % low). Further 429s within a second are echoes and change nothing;
  * - every `increaseEveryMs` without a 429 the rate grows by `increaseStep`, up to 98 % of a
  *   remembered ceiling, or up to the configured rate once the ceiling is forgotten (so a limit
  *   that was raised is found again).
@@ -34,11 +36,12 @@ export class AdaptiveRate {
   private current: number;
   private ceiling: { perSecond: number; until: number } | null = null;
   private lastChange: number;
-  private lastDecrease = Number.NEGATIVE_INFINITY;
   /** When the next segment may start (epoch ms). */
   private nextFree = 0;
-  /** Segments Twilio accepted, with when: the last second of them. */
-  private readonly accepted: { at: number; segments: number }[] = [];
+  /** Segments Twilio accepted, by when their send started: the last two seconds of them. */
+  private readonly accepted: { startedAt: number; segments: number }[] = [];
+  /** After a 429: the window whose accepted sends make the ceiling, open to late answers. */
+  private measuring: { from: number; to: number; until: number } | null = null;
 
   constructor(options: AdaptiveRateOptions) {
     this.max = options.maxPerSecond;
@@ -69,24 +72,34 @@ export class AdaptiveRate {
     return start - now;
   }
 
-  /** Twilio accepted a message of `segments`. */
-  recordAccepted(segments: number): void {
+  /** Twilio accepted a message of `segments` whose send started at `startedAt`. */
+  recordAccepted(segments: number, startedAt: number): void {
     const now = this.now();
-    this.accepted.push({ at: now, segments });
-    while (this.accepted.length > 0 && this.accepted[0]!.at <= now - 1000) this.accepted.shift();
+    this.accepted.push({ startedAt, segments });
+    while (this.accepted.length > 0 && this.accepted[0]!.startedAt <= now - 2000)
+      this.accepted.shift();
+    const m = this.measuring;
+    if (m && this.ceiling && now <= m.until && startedAt > m.from && startedAt <= m.to) {
+      this.ceiling.perSecond += segments;
+      this.current = Math.min(
+        this.max,
+        Math.max(this.current, this.ceiling.perSecond * this.settleAt),
+      );
+    }
   }
 
-  /** Twilio answered 429. */
-  rateLimited(): void {
+  /** Twilio answered 429 to a send that started at `startedAt`. */
+  rateLimited(startedAt: number): void {
     const now = this.now();
-    if (now - this.lastDecrease < 1000) return;
-    while (this.accepted.length > 0 && this.accepted[0]!.at <= now - 1000) this.accepted.shift();
-    const acceptedLastSecond = this.accepted.reduce((sum, a) => sum + a.segments, 0);
-    const allowed =
-      acceptedLastSecond > 0 ? Math.min(acceptedLastSecond, this.current) : this.current / 2;
+    if (this.measuring && startedAt - this.measuring.to < 1000) return;
+    const from = startedAt - 1000;
+    const allowedSoFar = this.accepted
+      .filter((a) => a.startedAt > from && a.startedAt <= startedAt)
+      .reduce((sum, a) => sum + a.segments, 0);
+    const allowed = allowedSoFar > 0 ? Math.min(allowedSoFar, this.current) : this.current / 2;
+    this.measuring = { from, to: startedAt, until: now + 2000 };
     this.ceiling = { perSecond: allowed, until: now + this.ceilingMemoryMs };
     this.current = Math.max(0.2, allowed * this.settleAt);
-    this.lastDecrease = now;
     this.lastChange = now;
     // The sends booked at the old pace would overshoot: re-space from now.
     this.nextFree = Math.min(this.nextFree, now + 1000 / this.current);
