@@ -897,7 +897,14 @@ class Harness {
     return n;
   }
 
-  async close(keepLogs: boolean): Promise<string | undefined> {
+  private closing: Promise<string | undefined> | null = null;
+
+  close(keepLogs: boolean): Promise<string | undefined> {
+    this.closing ??= this.closeOnce(keepLogs);
+    return this.closing;
+  }
+
+  private async closeOnce(keepLogs: boolean): Promise<string | undefined> {
     if (this.rssTimer) clearInterval(this.rssTimer);
     for (const s of this.samplers) await s.stop();
     await Promise.all(this.processes.map((p) => stopChild(p.child)));
@@ -1232,9 +1239,18 @@ const RUNNERS: Record<DrillName, Drill> = {
   memory: memoryDrill,
 };
 
+/** Drills running now, for `abortDrills`. */
+const running = new Set<Harness>();
+
+/** Stops what the running drills started (processes, databases, folders): for Ctrl-C. */
+export async function abortDrills(): Promise<void> {
+  await Promise.all([...running].map((h) => h.close(false).catch(() => undefined)));
+}
+
 export async function runDrill(name: DrillName, options: DrillOptions): Promise<DrillResult> {
   const db: DbKind = name === "database" ? "postgres" : options.db;
   const h = new Harness(name, { ...options, db });
+  running.add(h);
   let verdict: DrillResult["verdict"] = "PASS";
   let skipReason: string | undefined;
   let hardTimer: NodeJS.Timeout | undefined;
@@ -1259,6 +1275,7 @@ export async function runDrill(name: DrillName, options: DrillOptions): Promise<
   }
   if (verdict !== "SKIP" && h.failures.length > 0) verdict = "FAIL";
   const logDir = await h.close(verdict === "FAIL" || process.env.DRILL_KEEP_LOGS === "1");
+  running.delete(h);
   return {
     drill: name,
     db,

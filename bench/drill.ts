@@ -6,7 +6,7 @@
  * See "Fault drills" in bench/README.md.
  */
 import { parseArgs } from "node:util";
-import { DRILLS, type DrillName, FULL_MESSAGES, runDrill } from "./drill-lib.ts";
+import { abortDrills, DRILLS, type DrillName, FULL_MESSAGES, runDrill } from "./drill-lib.ts";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -51,8 +51,12 @@ const watchdog = setTimeout(() => {
 }, timeoutMs + 60_000);
 watchdog.unref();
 for (const signal of ["SIGINT", "SIGTERM"] as const)
-  process.once(signal, () => {
-    process.stdout.write(`drill: ${signal}, stopping\nFAIL\n`);
+  process.once(signal, async () => {
+    process.stdout.write(`drill: ${signal}, cleaning up\n`);
+    const cap = setTimeout(() => process.exit(1), 20_000);
+    await abortDrills();
+    clearTimeout(cap);
+    process.stdout.write("FAIL\n");
     process.exit(1);
   });
 
