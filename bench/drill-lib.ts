@@ -358,6 +358,32 @@ async function startOwnPostgres(say: (line: string) => void): Promise<OwnPostgre
   };
 }
 
+/**
+ * What `npm start` runs after its build, from the checkout's package.json ("npm run build
+ * --silent && MALLOC_ARENA_MAX=2 node --flags dist/portal.js serve"): its environment assignments
+ * and node's arguments up to the command, so a drill follows the start script as it changes.
+ */
+export function startCommand(root: string): {
+  args: string[];
+  env: Record<string, string>;
+  text: string;
+} {
+  const scripts = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scripts ?? {};
+  const text = String(scripts.start ?? "")
+    .split("&&")
+    .at(-1)!
+    .trim();
+  const tokens = text.split(/\s+/);
+  const env: Record<string, string> = {};
+  while (tokens[0] && /^[A-Z_][A-Z0-9_]*=/.test(tokens[0])) {
+    const [name, ...value] = tokens.shift()!.split("=");
+    env[name!] = value.join("=");
+  }
+  if (tokens[0] !== "node" || tokens.at(-1) !== "serve" || tokens.some((t) => /["'$`]/.test(t)))
+    throw new Error(`cannot run npm start's command as a drill process: ${text}`);
+  return { args: tokens.slice(1, -1), env, text };
+}
+
 // ------------------------------------------------------------------------------------------------
 // Page latency: one request every `everyMs`, one at a time, from the drill process.
 
@@ -595,8 +621,10 @@ class Harness {
     };
   }
 
-  private nodeArgs(): string[] {
-    if (this.options.run !== "compiled") return ["--import", "tsx", "src/cli/portal.ts"];
+  /** Node's arguments (before the command) and extra environment for a portal process. */
+  private launch(): { args: string[]; env: Record<string, string> } {
+    if (this.options.run !== "compiled")
+      return { args: ["--import", "tsx", "src/cli/portal.ts"], env: {} };
     if (!builtRoots.has(this.root)) {
       const build = spawnSync("npm", ["run", "build", "--silent"], {
         cwd: this.root,
@@ -607,8 +635,12 @@ class Harness {
         throw new Error(`npm run build failed: ${build.stderr || build.error}`);
       builtRoots.add(this.root);
     }
-    // What `npm start` runs after building.
-    return ["--enable-source-maps", "--max-semi-space-size=4", "dist/portal.js"];
+    const start = startCommand(this.root);
+    if (!this.startReported) {
+      this.startReported = true;
+      this.figure("portal command (npm start's, after its build)", start.text);
+    }
+    return { args: start.args, env: start.env };
   }
 
   /** `portal serve` or `portal worker` as a child process; resolves once it says it runs. */
@@ -619,10 +651,11 @@ class Harness {
   ): Promise<PortalProcess> {
     if (command === "serve" && this.webPort === 0) this.webPort = await freePort();
     const env = this.portalEnv(role, sms);
+    const launch = this.launch();
     const child = track(
-      spawn(process.execPath, [...this.nodeArgs(), command], {
+      spawn(process.execPath, [...launch.args, command], {
         cwd: this.root,
-        env: { ...process.env, ...env },
+        env: { ...process.env, ...launch.env, ...env },
         stdio: ["ignore", "pipe", "pipe"],
       }),
     );
@@ -898,6 +931,7 @@ class Harness {
   }
 
   private closing: Promise<string | undefined> | null = null;
+  private startReported = false;
 
   close(keepLogs: boolean): Promise<string | undefined> {
     this.closing ??= this.closeOnce(keepLogs);
