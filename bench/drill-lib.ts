@@ -655,7 +655,15 @@ class Harness {
     const child = track(
       spawn(process.execPath, [...launch.args, command], {
         cwd: this.root,
-        env: { ...process.env, ...launch.env, ...env },
+        env: {
+          ...process.env,
+          ...launch.env,
+          // For experiments on the portal's memory only (e.g. --max-old-space-size=96).
+          ...(process.env.DRILL_PORTAL_NODE_OPTIONS
+            ? { NODE_OPTIONS: process.env.DRILL_PORTAL_NODE_OPTIONS }
+            : {}),
+          ...env,
+        },
         stdio: ["ignore", "pipe", "pipe"],
       }),
     );
