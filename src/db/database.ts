@@ -42,6 +42,35 @@ class PortalSqliteDialect extends SqliteDialect {
   }
 }
 
+/**
+ * Kysely prepares a new better-sqlite3 statement for every query, and each holds native memory
+ * (the compiled sqlite3_stmt) until V8 happens to collect its small wrapper. During a fan-out the
+ * dispatcher runs hundreds of thousands of the same few queries, and the process grew by 60-80 MB
+ * of such memory (the memory drill: 141 MB ready, 204-223 MB after 50,000 messages). Reusing the
+ * statement for the same SQL (most recently used 200; never one that is still being iterated)
+ * keeps it flat and skips the re-parse.
+ */
+function withStatementCache(sqlite: SQLite.Database, size = 200) {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string): SQLite.Statement {
+      const cached = cache.get(sql);
+      if (cached && !cached.busy) {
+        cache.delete(sql);
+        cache.set(sql, cached);
+        return cached;
+      }
+      const statement = sqlite.prepare(sql);
+      if (!cached) {
+        cache.set(sql, statement);
+        if (cache.size > size) cache.delete(cache.keys().next().value!);
+      }
+      return statement;
+    },
+  };
+}
+
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//.test(url);
 }
@@ -82,6 +111,8 @@ export function openDatabase(url: string, options: OpenOptions = {}): Database {
   sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
-  const db = new Kysely<DB>({ dialect: new PortalSqliteDialect({ database: sqlite }) });
+  const db = new Kysely<DB>({
+    dialect: new PortalSqliteDialect({ database: withStatementCache(sqlite) }),
+  });
   return { db, dialect: "sqlite", destroy: () => db.destroy() };
 }
