@@ -339,6 +339,15 @@ export class Dispatcher {
         wait -= 250;
       }
       // A 429 may have arrived while this one waited: wait that out too.
+      if (Date.now() < this.pausedUntil) continue;
+      for (
+        let gate = this.rate.admit(row.segments);
+        gate > 0;
+        gate = this.rate.admit(row.segments)
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(250, gate)));
+        if (this.stopping) return false;
+      }
       if (Date.now() >= this.pausedUntil) return true;
     }
   }

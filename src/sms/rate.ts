@@ -38,6 +38,8 @@ export class AdaptiveRate {
   private lastChange: number;
   /** When the next segment may start (epoch ms). */
   private nextFree = 0;
+  /** Sends started in the last second (admit), with their segments. */
+  private readonly started: { at: number; segments: number }[] = [];
   /** Segments Twilio accepted, by when their send started: the last two seconds of them. */
   private readonly accepted: { startedAt: number; segments: number }[] = [];
   /** After a 429: the window whose accepted sends make the ceiling, open to late answers. */
@@ -70,6 +72,30 @@ export class AdaptiveRate {
     const start = Math.max(now, this.nextFree);
     this.nextFree = start + (Math.max(1, segments) * 1000) / rate;
     return start - now;
+  }
+
+  /**
+   * The last gate before a send starts: how many ms to wait so that the segments started in any
+   * second never exceed the pace (0: go now, and the start is counted). Even spacing alone is not
+   * enough on a busy machine: timers that fire late release their sends together, and a burst of
+   * catch-up sends overfills Twilio's sliding second although the average is right.
+   */
+  admit(segments: number): number {
+    const now = this.now();
+    while (this.started.length > 0 && this.started[0]!.at <= now - 1000) this.started.shift();
+    const limit = Math.max(1, Math.floor(this.perSecond));
+    let inWindow = this.started.reduce((sum, s) => sum + s.segments, 0);
+    const need = Math.min(Math.max(1, segments), limit);
+    if (inWindow + need <= limit) {
+      this.started.push({ at: now, segments });
+      return 0;
+    }
+    // Wait until enough of the oldest starts have left the second.
+    for (const s of this.started) {
+      inWindow -= s.segments;
+      if (inWindow + need <= limit) return Math.max(1, s.at + 1000 - now);
+    }
+    return 1000;
   }
 
   /** Twilio accepted a message of `segments` whose send started at `startedAt`. */

@@ -121,4 +121,19 @@ describe("AdaptiveRate", () => {
     now += 10 * 60_000;
     expect(rate.perSecond).toBe(100);
   });
+
+  it("admits no more segments in any second than the pace, however late the timers fired", () => {
+    let now = 0;
+    const rate = new AdaptiveRate({ maxPerSecond: 10, now: () => now });
+    // Ten sends released together (their timers were late): the window is full.
+    for (let i = 0; i < 10; i++) expect(rate.admit(1)).toBe(0);
+    expect(rate.admit(1)).toBe(1000);
+    now = 600;
+    expect(rate.admit(1)).toBe(400);
+    now = 1000;
+    // A second later the first ten have left; a two-segment message counts twice.
+    expect(rate.admit(2)).toBe(0);
+    for (let i = 0; i < 8; i++) expect(rate.admit(1)).toBe(0);
+    expect(rate.admit(1)).toBe(1000);
+  });
 });
