@@ -1101,7 +1101,14 @@ const throttleDrill: Drill = async (h) => {
       "achieved rate after the first 429",
       `${fmt(rate)} messages/s over ${fmt(seconds)} s = ${fmt(share)} % of allowed`,
     );
-    h.check(`rate after the first 429 ${fmt(share)} % of allowed (want >= 95 %)`, share >= 95);
+    // A speed, so a verdict only where speed is measured (npm run drill); inside the test suite,
+    // where other tests share the two cores, it is reported and the correctness checks decide.
+    if (h.options.reduced)
+      h.figure(
+        "rate after the first 429 >= 95 % of allowed",
+        share >= 95 ? "yes" : "NO (not judged in the reduced drill)",
+      );
+    else h.check(`rate after the first 429 ${fmt(share)} % of allowed (want >= 95 %)`, share >= 95);
   }
   const share429 = (outcome.count429 / total) * 100;
   h.figure("429s per message", `${fmt(share429, 2)} %`);
