@@ -339,17 +339,21 @@ export class Dispatcher {
         wait -= 250;
       }
       // A 429 may have arrived while this one waited: wait that out too.
-      if (Date.now() < this.pausedUntil) continue;
-      for (
-        let gate = this.rate.admit(row.segments);
-        gate > 0;
-        gate = this.rate.admit(row.segments)
-      ) {
-        await new Promise((resolve) => setTimeout(resolve, Math.min(250, gate)));
-        if (this.stopping) return false;
-      }
       if (Date.now() >= this.pausedUntil) return true;
     }
+  }
+
+  /**
+   * The last gate, right before the HTTP call (after the database check, whose time varies):
+   * no more segments start in any second than the pace allows. False when stopping.
+   */
+  private async admit(row: ClaimedSms): Promise<boolean> {
+    if (!this.paced) return true;
+    for (let wait = this.rate.admit(row.segments); wait > 0; wait = this.rate.admit(row.segments)) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250, wait)));
+      if (this.stopping) return false;
+    }
+    return true;
   }
 
   private statusCallbackUrl(): string | undefined {
@@ -416,6 +420,8 @@ export class Dispatcher {
       this.log.info(fields, "skipped: student opted out");
       return;
     }
+    if (!(await this.admit(row)))
+      return this.persist(() => release(this.ctx, [row], this.workerId));
     this.log.info(fields, `sending (attempt ${row.attempts})`);
     let result: Awaited<ReturnType<SmsTransport["send"]>>;
     const startedAt = Date.now();
