@@ -35,6 +35,8 @@ const PROBE_HOLD_SECONDS = 60;
 /** Status callbacks parked for a SID that never arrived are dropped after this long. */
 const EARLY_CALLBACK_MAX_AGE_MS = 24 * 3_600_000;
 const MAINTENANCE_EVERY_MS = 5 * 60_000;
+/** The longest single wait of a send waiting for its slot, so that a stop is noticed. */
+const NAP_MS = 250;
 /** Longest wait between tries while the database is unreachable. */
 const DATABASE_BACKOFF_MAX_MS = 10_000;
 
@@ -140,7 +142,7 @@ export class Dispatcher {
     this.wakeUp?.();
   }
 
-  /** Rows claimed and not finished: for the drills' memory and progress readings. */
+  /** Rows claimed and not finished (tests wait for 0: the dispatcher holds nothing). */
   get inFlight(): number {
     return this.claimed.size;
   }
@@ -329,15 +331,11 @@ export class Dispatcher {
       if (this.circuitOpen && !this.probing) return false;
       const pause = this.pausedUntil - Date.now();
       if (pause > 0) {
-        await new Promise((resolve) => setTimeout(resolve, Math.min(250, pause)));
+        await this.nap(pause);
         continue;
       }
-      let wait = this.rate.reserve(row.segments);
-      while (wait > 0) {
-        await new Promise((resolve) => setTimeout(resolve, Math.min(250, wait)));
-        if (this.stopping) return false;
-        wait -= 250;
-      }
+      for (let wait = this.rate.reserve(row.segments); wait > 0; wait -= NAP_MS)
+        if (!(await this.nap(wait))) return false;
       // A 429 may have arrived while this one waited: wait that out too.
       if (Date.now() >= this.pausedUntil) return true;
     }
@@ -349,11 +347,15 @@ export class Dispatcher {
    */
   private async admit(row: ClaimedSms): Promise<boolean> {
     if (!this.paced) return true;
-    for (let wait = this.rate.admit(row.segments); wait > 0; wait = this.rate.admit(row.segments)) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(250, wait)));
-      if (this.stopping) return false;
-    }
+    for (let wait = this.rate.admit(row.segments); wait > 0; wait = this.rate.admit(row.segments))
+      if (!(await this.nap(wait))) return false;
     return true;
+  }
+
+  /** Waits `ms`, in slices short enough to notice a stop; false when stopping. */
+  private async nap(ms: number): Promise<boolean> {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(NAP_MS, ms)));
+    return !this.stopping;
   }
 
   private statusCallbackUrl(): string | undefined {

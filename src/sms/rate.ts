@@ -26,6 +26,18 @@ export interface AdaptiveRateOptions {
   ceilingMemoryMs?: number;
 }
 
+/** Sends by start time (epoch ms), oldest first, with their segments. */
+type Starts = { at: number; segments: number }[];
+
+function dropBefore(starts: Starts, at: number): void {
+  while (starts.length > 0 && starts[0]!.at <= at) starts.shift();
+}
+
+/** Segments of the sends started in (from, to]. */
+function segmentsBetween(starts: Starts, from: number, to: number): number {
+  return starts.reduce((sum, s) => (s.at > from && s.at <= to ? sum + s.segments : sum), 0);
+}
+
 export class AdaptiveRate {
   private readonly max: number;
   private readonly now: () => number;
@@ -39,9 +51,9 @@ export class AdaptiveRate {
   /** When the next segment may start (epoch ms). */
   private nextFree = 0;
   /** Sends started in the last second (admit), with their segments. */
-  private readonly started: { at: number; segments: number }[] = [];
+  private readonly started: Starts = [];
   /** Segments Twilio accepted, by when their send started: the last two seconds of them. */
-  private readonly accepted: { startedAt: number; segments: number }[] = [];
+  private readonly accepted: Starts = [];
   /** After a 429: the window whose accepted sends make the ceiling, open to late answers. */
   private measuring: { from: number; to: number; until: number } | null = null;
 
@@ -82,9 +94,9 @@ export class AdaptiveRate {
    */
   admit(segments: number): number {
     const now = this.now();
-    while (this.started.length > 0 && this.started[0]!.at <= now - 1000) this.started.shift();
+    dropBefore(this.started, now - 1000);
     const limit = Math.max(1, Math.floor(this.perSecond));
-    let inWindow = this.started.reduce((sum, s) => sum + s.segments, 0);
+    let inWindow = segmentsBetween(this.started, now - 1000, now);
     const need = Math.min(Math.max(1, segments), limit);
     if (inWindow + need <= limit) {
       this.started.push({ at: now, segments });
@@ -101,9 +113,8 @@ export class AdaptiveRate {
   /** Twilio accepted a message of `segments` whose send started at `startedAt`. */
   recordAccepted(segments: number, startedAt: number): void {
     const now = this.now();
-    this.accepted.push({ startedAt, segments });
-    while (this.accepted.length > 0 && this.accepted[0]!.startedAt <= now - 2000)
-      this.accepted.shift();
+    this.accepted.push({ at: startedAt, segments });
+    dropBefore(this.accepted, now - 2000);
     const m = this.measuring;
     if (m && this.ceiling && now <= m.until && startedAt > m.from && startedAt <= m.to) {
       this.ceiling.perSecond += segments;
@@ -119,9 +130,7 @@ export class AdaptiveRate {
     const now = this.now();
     if (this.measuring && startedAt - this.measuring.to < 1000) return;
     const from = startedAt - 1000;
-    const allowedSoFar = this.accepted
-      .filter((a) => a.startedAt > from && a.startedAt <= startedAt)
-      .reduce((sum, a) => sum + a.segments, 0);
+    const allowedSoFar = segmentsBetween(this.accepted, from, startedAt);
     const allowed = allowedSoFar > 0 ? Math.min(allowedSoFar, this.current) : this.current / 2;
     this.measuring = { from, to: startedAt, until: now + 2000 };
     this.ceiling = { perSecond: allowed, until: now + this.ceilingMemoryMs };
@@ -137,9 +146,10 @@ export class AdaptiveRate {
     const cap = this.ceiling
       ? Math.min(this.max, this.ceiling.perSecond * this.settleAt)
       : this.max;
-    while (now - this.lastChange >= this.increaseEveryMs) {
-      this.lastChange += this.increaseEveryMs;
-      if (this.current < cap) this.current = Math.min(cap, this.current + this.increaseStep);
-    }
+    // One step per quiet interval since the last change, however long the dispatcher idled.
+    const steps = Math.floor((now - this.lastChange) / this.increaseEveryMs);
+    if (steps <= 0) return;
+    this.lastChange += steps * this.increaseEveryMs;
+    if (this.current < cap) this.current = Math.min(cap, this.current + steps * this.increaseStep);
   }
 }
