@@ -1003,21 +1003,25 @@ async function fanOut(
   return { queuedAt, settledAt, outcome };
 }
 
+/** `portal serve` and, on PostgreSQL, `workers` more `portal worker` processes sharing the queue. */
+function portalProcesses(db: DbKind | "own-postgres", workers: number) {
+  const count = db === "sqlite" ? 0 : workers;
+  return [
+    { role: "serve", command: "serve" as const },
+    ...Array.from({ length: count }, (_, i) => ({
+      role: `worker-${i + 1}`,
+      command: "worker" as const,
+    })),
+  ];
+}
+
 const killDrill: Drill = async (h) => {
   const total = h.options.messages;
   await h.startEmulator([], { latencyMs: 100, callbacks: [] });
   await h.openDatabase(h.options.db);
   // On PostgreSQL three workers share the queue (and serve's dispatcher); on SQLite the one
   // `serve` process is the dispatcher, so it is the one killed.
-  const processes =
-    h.options.db === "postgres"
-      ? [
-          { role: "serve", command: "serve" as const },
-          { role: "worker-1", command: "worker" as const },
-          { role: "worker-2", command: "worker" as const },
-          { role: "worker-3", command: "worker" as const },
-        ]
-      : [{ role: "serve", command: "serve" as const }];
+  const processes = portalProcesses(h.options.db, 3);
   const kills: string[] = [];
   await fanOut(h, processes, smsSettings(h, {}), async () => {
     for (const [i, share] of [0.2, 0.45, 0.7].entries()) {
@@ -1044,13 +1048,7 @@ const outageDrill: Drill = async (h) => {
   const outageSeconds = h.options.reduced ? 5 : 60;
   await h.startEmulator([], { latencyMs: 50, callbacks: [] });
   await h.openDatabase(h.options.db);
-  const processes =
-    h.options.db === "postgres"
-      ? [
-          { role: "serve", command: "serve" as const },
-          { role: "worker-1", command: "worker" as const },
-        ]
-      : [{ role: "serve", command: "serve" as const }];
+  const processes = portalProcesses(h.options.db, 1);
   let outageEnd = 0;
   const { outcome } = await fanOut(h, processes, smsSettings(h, {}), async () => {
     await h.waitForSent(Math.floor(total * 0.2));
@@ -1078,7 +1076,7 @@ const throttleDrill: Drill = async (h) => {
   const total = h.options.messages;
   const { outcome } = await fanOut(
     h,
-    [{ role: "serve", command: "serve" }],
+    portalProcesses(h.options.db, 0),
     smsSettings(h, { SMS_RATE_PER_SECOND: String(configured) }),
     async () => {},
   );
@@ -1123,13 +1121,7 @@ const droppedDrill: Drill = async (h) => {
   const total = h.options.messages;
   await h.startEmulator([], { latencyMs: 50, callbacks: [] });
   await h.openDatabase(h.options.db);
-  const processes =
-    h.options.db === "postgres"
-      ? [
-          { role: "serve", command: "serve" as const },
-          { role: "worker-1", command: "worker" as const },
-        ]
-      : [{ role: "serve", command: "serve" as const }];
+  const processes = portalProcesses(h.options.db, 1);
   let dropped = 0;
   await fanOut(h, processes, smsSettings(h, {}), async () => {
     // Every second: count what the last setting dropped (`POST {}` reads the knobs), and arm
@@ -1171,11 +1163,7 @@ const databaseDrill: Drill = async (h) => {
   await h.startEmulator([], { latencyMs: 50, callbacks: [] });
   const skip = await h.openDatabase("own-postgres");
   if (skip) throw new SkipDrill(skip);
-  const processes = [
-    { role: "serve", command: "serve" as const },
-    { role: "worker-1", command: "worker" as const },
-    { role: "worker-2", command: "worker" as const },
-  ];
+  const processes = portalProcesses("own-postgres", 2);
   const health = h.sampler("/healthz");
   const login = h.sampler("/login");
   const restarts: string[] = [];
@@ -1244,7 +1232,7 @@ const memoryDrill: Drill = async (h) => {
   let admin: PageSampler | null = null;
   await fanOut(
     h,
-    [{ role: "serve", command: "serve" }],
+    portalProcesses(h.options.db, 0),
     smsSettings(h, { SMS_RATE_PER_SECOND: "1000", SMS_CONCURRENCY: "100", SMS_BATCH_SIZE: "100" }),
     async () => {
       login = h.sampler("/login");
