@@ -15,6 +15,7 @@ import {
   TEST_FROM,
   twilioEnv,
   waitFor,
+  waitUntilSent,
 } from "#test/support/sms.ts";
 import type { TwilioEmulator } from "#tools/twilio-emulator/emulator.ts";
 import type { Dispatcher } from "./dispatcher.ts";
@@ -281,10 +282,7 @@ describe("SMS dispatcher, against the Twilio emulator", () => {
     const [id] = await queueTestMessages(t.ctx, 1);
     dispatcher!.wake();
     // Recovered as whatever Twilio says by then: sent, or already delivered.
-    const row = await waitFor(async () => {
-      const r = await smsRow(t.ctx, id!);
-      return r.status === "sent" || r.status === "delivered" ? r : null;
-    });
+    const row = await waitUntilSent(t.ctx, id!);
     expect(emulator.messages).toHaveLength(1);
     expect(row.twilio_sid).toBe(emulator.messages[0]!.sid);
     expect(

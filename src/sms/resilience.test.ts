@@ -12,6 +12,7 @@ import {
   statusCounts,
   twilioEnv,
   waitFor,
+  waitUntilSent,
 } from "#test/support/sms.ts";
 import type { TwilioEmulator } from "#tools/twilio-emulator/emulator.ts";
 import { applyStatusCallback } from "./delivery.ts";
@@ -114,10 +115,7 @@ describe("SMS under faults", () => {
     });
     const [id] = await queueTestMessages(t.ctx, 1);
     dispatchers[0]!.wake();
-    const row = await waitFor(async () => {
-      const r = await smsRow(t.ctx, id!);
-      return r.status === "sent" || r.status === "delivered" ? r : null;
-    });
+    const row = await waitUntilSent(t.ctx, id!);
     expect(emulator.messages).toHaveLength(1);
     expect(row.twilio_sid).toBe(emulator.messages[0]!.sid);
     expect(lists(emulator).map((r) => r.status)).toEqual([429, 200]);
@@ -130,10 +128,7 @@ describe("SMS under faults", () => {
       body: () => "Dear Asha, you\u2019re shortlisted.",
     });
     dispatchers[0]!.wake();
-    const row = await waitFor(async () => {
-      const r = await smsRow(t.ctx, id!);
-      return r.status === "sent" || r.status === "delivered" ? r : null;
-    });
+    const row = await waitUntilSent(t.ctx, id!);
     expect(emulator.messages).toHaveLength(1);
     expect(row.twilio_sid).toBe(emulator.messages[0]!.sid);
   });
@@ -149,10 +144,7 @@ describe("SMS under faults", () => {
     await waitFor(() => lists(emulator).filter((r) => r.status === 400).length === 2);
     expect((await smsRow(t.ctx, id!)).status).not.toBe("failed");
     emulator.setKnobs({ failNext: { count: 1, status: 500, code: 20500, endpoint: "list" } });
-    const row = await waitFor(async () => {
-      const r = await smsRow(t.ctx, id!);
-      return r.status === "sent" || r.status === "delivered" ? r : null;
-    }, 15_000);
+    const row = await waitUntilSent(t.ctx, id!, 15_000);
     expect(emulator.messages).toHaveLength(1);
     expect(row.twilio_sid).toBe(emulator.messages[0]!.sid);
   });

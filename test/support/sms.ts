@@ -96,6 +96,21 @@ export function smsRow(ctx: AppContext, id: number) {
     .executeTakeFirstOrThrow();
 }
 
+/**
+ * Waits until the row has gone out and returns it: `sent`, or already `delivered` when a recovered
+ * (reconciled) message takes Twilio's later status.
+ */
+export function waitUntilSent(ctx: AppContext, id: number, timeoutMs = 10_000) {
+  return waitFor(
+    async () => {
+      const r = await smsRow(ctx, id);
+      return r.status === "sent" || r.status === "delivered" ? r : null;
+    },
+    timeoutMs,
+    `message ${id} sent`,
+  );
+}
+
 export async function statusCounts(ctx: AppContext): Promise<Record<string, number>> {
   const rows = await ctx.db
     .selectFrom("sms_messages")
