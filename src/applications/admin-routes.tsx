@@ -6,7 +6,7 @@ import { currentActor, flash, requireRole } from "../web/auth.ts";
 import { Pagination } from "../web/components.tsx";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
-import { idList, idParams, pageParam } from "../web/schemas.ts";
+import { decimalParam, idList, idParams, orEmpty, pageParam } from "../web/schemas.ts";
 import {
   APPLICANTS_PAGE_SIZE,
   type ApplicantFilters,
@@ -28,12 +28,7 @@ const applicantsQuerySchema = {
   properties: {
     status: { type: "string", enum: ["", ...APPLICATION_STATUSES] },
     department: { type: "string", maxLength: 20 },
-    min_cgpa: {
-      anyOf: [
-        { type: "number", minimum: 0, maximum: 10 },
-        { type: "string", maxLength: 0 },
-      ],
-    },
+    min_cgpa: orEmpty(decimalParam(0, 10)),
     page: pageParam,
   },
 } as const;

@@ -11,6 +11,7 @@ import { currentStudentId, HttpError, requireRole } from "../web/auth.ts";
 import { formatDateTime } from "../web/components.tsx";
 import { Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
+import { orEmpty, wholeNumberParam } from "../web/schemas.ts";
 import { adminDashboard, type DashboardFilters } from "./service.ts";
 
 function percent(rate: number): string {
@@ -36,18 +37,8 @@ export async function adminDashboardRoutes(app: FastifyInstance) {
           type: "object",
           properties: {
             department: { type: "string", maxLength: 20 },
-            year: {
-              anyOf: [
-                { type: "integer", minimum: 1900, maximum: 2200 },
-                { type: "string", maxLength: 0 },
-              ],
-            },
-            semester: {
-              anyOf: [
-                { type: "integer", minimum: 1, maximum: 10 },
-                { type: "string", maxLength: 0 },
-              ],
-            },
+            year: orEmpty(wholeNumberParam(1900, 2200)),
+            semester: orEmpty(wholeNumberParam(1, 10)),
             company: { type: "string", maxLength: 100 },
           },
         },

@@ -6,7 +6,7 @@ import { type FormState, formatDateTime, Pagination } from "../web/components.ts
 import { formValues, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
-import { idList, idParams, pageParam } from "../web/schemas.ts";
+import { idList, idParams, orEmpty, pageParam, wholeNumberParam } from "../web/schemas.ts";
 import { AcademicFields, DepartmentFilter } from "./academic-fields.tsx";
 import {
   academicSchema,
@@ -262,12 +262,7 @@ export async function adminStudentRoutes(app: FastifyInstance) {
             status: { type: "string", enum: ["pending", "approved", "all"], default: "pending" },
             q: { type: "string", maxLength: 100 },
             department: { type: "string", maxLength: 20 },
-            year: {
-              anyOf: [
-                { type: "integer", minimum: 1900, maximum: 2200 },
-                { type: "string", maxLength: 0 },
-              ],
-            },
+            year: orEmpty(wholeNumberParam(1900, 2200)),
             page: pageParam,
           },
         },

@@ -23,6 +23,13 @@ const TITLES: Record<number, string> = {
   503: "Temporarily unavailable",
 };
 
+/** What to tell a person whose address (not form) the route schema refused. */
+const VALIDATION_MESSAGES: Record<string, string> = {
+  querystring:
+    "This address has a page number or filter the list does not accept: page numbers and years are whole numbers (1, 2, 3 …) and a CGPA is written like 7 or 7.5. Go back to the list and try again.",
+  params: "This address does not point to anything: the number in it is not a valid id.",
+};
+
 function safePageContext(request: FastifyRequest, reply: FastifyReply): PageContext {
   try {
     return pageContext(request, reply);
@@ -67,6 +74,14 @@ export function installErrorHandlers(app: FastifyInstance): void {
       );
     }
     if (status === 429) return sendError(request, reply, 429, MESSAGES[429]!);
+    if (error.code === "FST_ERR_VALIDATION") {
+      return sendError(
+        request,
+        reply,
+        400,
+        VALIDATION_MESSAGES[error.validationContext ?? ""] ?? MESSAGES[400]!,
+      );
+    }
     // Our own HttpError messages are written for people; the framework's are not.
     const message = error.code ? (MESSAGES[status] ?? MESSAGES[400]!) : error.message;
     return sendError(request, reply, status, message);

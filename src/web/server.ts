@@ -17,7 +17,7 @@ declare module "fastify" {
   interface FastifyInstance {
     ctx: AppContext;
     /** Every route as "METHOD /url", for the security tests that walk all of them. */
-    routeTable: { method: string; url: string; csrf: boolean }[];
+    routeTable: { method: string; url: string; csrf: boolean; query: string[] }[];
   }
   interface FastifyReply {
     /** Sends a rendered page (a TSX element) as HTML. */
@@ -65,9 +65,12 @@ export async function createWebServer(
   app.decorateRequest("smsAlert", null);
   app.decorate("routeTable", []);
   app.addHook("onRoute", (route) => {
+    // The query parameters a route declares, so the hostile-input tests try each of them.
+    const querystring = route.schema?.querystring as { properties?: object } | undefined;
+    const query = Object.keys(querystring?.properties ?? {});
     for (const method of [route.method].flat()) {
       if (method !== "HEAD")
-        app.routeTable.push({ method, url: route.url, csrf: route.config?.csrf !== false });
+        app.routeTable.push({ method, url: route.url, csrf: route.config?.csrf !== false, query });
     }
   });
 
