@@ -3,13 +3,17 @@ import { fileURLToPath } from "node:url";
 import fastifyCsrf from "@fastify/csrf-protection";
 import fastifyFormbody from "@fastify/formbody";
 import fastifyHelmet from "@fastify/helmet";
-import fastifyMultipart, { type MultipartFile } from "@fastify/multipart";
+import fastifyMultipart from "@fastify/multipart";
 import fastifyRateLimit from "@fastify/rate-limit";
 import fastifySecureSession from "@fastify/secure-session";
 import fastifyStatic from "@fastify/static";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+} from "fastify";
 import type { AppContext } from "../context.ts";
-import type { SessionUser } from "./auth.ts";
+import { HttpError, type SessionUser } from "./auth.ts";
 import { installErrorHandlers } from "./errors.tsx";
 import type { UploadedFile } from "./forms.ts";
 
@@ -43,6 +47,46 @@ export interface WebServerOptions {
 }
 
 const SESSION_HOURS = 8;
+
+/**
+ * A multipart form becomes `request.body` as field name -> text (several under one name: a list),
+ * with the file kept in memory with its name and whether it was cut at the size limit, so the
+ * route can answer "too large" beside the field instead of failing the whole request. A body
+ * that is not multipart at all (no closing boundary, no boundary parameter, garbage) is a 400
+ * that says so: the parser's own errors carry no status and would otherwise be a 500.
+ */
+async function readMultipartBody(request: FastifyRequest): Promise<void> {
+  if (!request.isMultipart()) return;
+  const body: Record<string, unknown> = {};
+  try {
+    for await (const part of request.parts()) {
+      const value: unknown =
+        part.type === "file"
+          ? ({
+              filename: part.filename,
+              data: await part.toBuffer(),
+              truncated: part.file.truncated,
+            } satisfies UploadedFile)
+          : part.value;
+      const earlier = body[part.fieldname];
+      body[part.fieldname] =
+        earlier === undefined
+          ? value
+          : Array.isArray(earlier)
+            ? [...earlier, value]
+            : [earlier, value];
+    }
+  } catch (error) {
+    const status = (error as { statusCode?: number }).statusCode;
+    // Too many fields or files (413) and forbidden field names (400) keep their own answer.
+    if (status && status >= 400 && status < 500) throw error;
+    throw new HttpError(
+      400,
+      "The form did not arrive whole, so nothing was saved. Go back, reload the page and send it again.",
+    );
+  }
+  request.body = body;
+}
 
 /**
  * The shared web kit as a Fastify instance: security headers, forms and uploads, the session, CSRF
@@ -83,20 +127,10 @@ export async function createWebServer(
   });
   await app.register(fastifyFormbody);
   await app.register(fastifyMultipart, {
-    attachFieldsToBody: "keyValues",
     throwFileSizeLimit: false,
     limits: { fileSize: ctx.config.RESUME_MAX_BYTES, files: 1, fields: 40 },
-    // Keep the file in memory with its name and whether it was cut at the size limit, so the
-    // route can answer "too large" beside the field instead of failing the whole request.
-    async onFile(part: MultipartFile) {
-      const data = await part.toBuffer();
-      (part as unknown as { value: UploadedFile }).value = {
-        filename: part.filename,
-        data,
-        truncated: part.file.truncated,
-      };
-    },
   });
+  app.addHook("preValidation", readMultipartBody);
   await app.register(fastifySecureSession, {
     key: Buffer.from(
       hkdfSync("sha256", options.sessionSecret, "placement-portal", "session-key", 32),
