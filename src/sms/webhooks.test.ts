@@ -35,7 +35,7 @@ async function setUp() {
 function post(
   app: TestApp,
   path: string,
-  params: Record<string, string>,
+  params: Record<string, string | string[]>,
   token: string | null = TEST_AUTH_TOKEN,
 ) {
   const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded" };
@@ -49,7 +49,9 @@ function post(
     method: "POST",
     url: path,
     headers,
-    payload: new URLSearchParams(params).toString(),
+    payload: new URLSearchParams(
+      Object.entries(params).flatMap(([k, v]) => [v].flat().map((one) => [k, one])),
+    ).toString(),
   });
 }
 
@@ -159,6 +161,63 @@ describe("Twilio status callbacks", () => {
     expect(await app.ctx.db.selectFrom("sms_early_callbacks").selectAll().execute()).toHaveLength(
       0,
     );
+  });
+});
+
+describe("Twilio webhooks with hostile parameters", () => {
+  it("refuse a correctly signed callback that repeats a key (400) and change nothing", async () => {
+    const app = await setUp();
+    const sid = `SM${"e".repeat(32)}`;
+    const other = `SM${"f".repeat(32)}`;
+    const id = await sentRow(app, sid);
+    const repeated: Record<string, string | string[]>[] = [
+      { MessageSid: [sid, other], MessageStatus: "delivered" },
+      { MessageSid: sid, MessageStatus: ["delivered", "undelivered"] },
+      { MessageSid: sid, MessageStatus: "undelivered", ErrorCode: ["30003", "30005"] },
+      { MessageSid: [sid, sid], MessageStatus: "delivered" },
+    ];
+    for (const params of repeated) {
+      const response = await post(app, "/webhooks/twilio/status", params);
+      expect(response.statusCode, JSON.stringify(params)).toBe(400);
+      expect(response.body).toMatch(/must be sent once, not 2 times/);
+    }
+    for (const code of ["abc", "1e309", "Infinity", "-1", "3.5", "99999999999", " 30003"]) {
+      const response = await post(app, "/webhooks/twilio/status", {
+        MessageSid: sid,
+        MessageStatus: "undelivered",
+        ErrorCode: code,
+      });
+      expect(response.statusCode, code).toBe(400);
+      expect(response.body).toContain("ErrorCode must be a Twilio error code");
+    }
+    expect(await smsRow(app.ctx, id)).toMatchObject({ status: "sent", error_code: null });
+    expect(await app.ctx.db.selectFrom("sms_early_callbacks").selectAll().execute()).toEqual([]);
+    // The same callback, sent once, still applies.
+    const once = await post(app, "/webhooks/twilio/status", {
+      MessageSid: sid,
+      MessageStatus: "delivered",
+    });
+    expect(once.statusCode).toBe(204);
+    expect((await smsRow(app.ctx, id)).status).toBe("delivered");
+  });
+
+  it("refuse a correctly signed inbound message that repeats From or Body, opting nobody out", async () => {
+    const app = await setUp();
+    const student = await createStudent(app.ctx, { phone: "+919876543211", approved: true });
+    for (const params of [
+      { From: ["+919876543211", "+919876543212"], Body: "STOP" },
+      { From: "+919876543211", Body: ["STOP", "STOP"] },
+    ]) {
+      const response = await post(app, "/webhooks/twilio/inbound", params);
+      expect(response.statusCode, JSON.stringify(params)).toBe(400);
+      expect(response.body).toMatch(/must be sent once/);
+    }
+    const row = await app.ctx.db
+      .selectFrom("students")
+      .select("sms_opted_out_at")
+      .where("id", "=", student.id)
+      .executeTakeFirstOrThrow();
+    expect(row.sms_opted_out_at).toBeNull();
   });
 });
 

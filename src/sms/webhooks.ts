@@ -15,8 +15,8 @@ function signedUrl(ctx: AppContext, request: FastifyRequest): string {
   return new URL(request.url, base).toString();
 }
 
-function verifySignature(ctx: AppContext, request: FastifyRequest): Record<string, string> {
-  const params = (request.body ?? {}) as Record<string, string>;
+function verifySignature(ctx: AppContext, request: FastifyRequest): Record<string, unknown> {
+  const params = (request.body ?? {}) as Record<string, unknown>;
   const signature = request.headers["x-twilio-signature"];
   const token = ctx.config.TWILIO_AUTH_TOKEN;
   if (
@@ -33,14 +33,43 @@ function verifySignature(ctx: AppContext, request: FastifyRequest): Record<strin
   return params;
 }
 
+/**
+ * The parameters a webhook reads, each once, as text of at most `max` characters (absent: undefined).
+ * Twilio sends every parameter once; the signature check accepts repeated keys (it signs lists
+ * too), so a signed request with MessageSid twice is refused here, before anything changes.
+ */
+function singleParams<K extends string>(
+  params: Record<string, unknown>,
+  limits: Record<K, number>,
+): Record<K, string | undefined> {
+  const out = {} as Record<K, string | undefined>;
+  for (const [name, max] of Object.entries(limits) as [K, number][]) {
+    const value = params[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value))
+      throw new HttpError(400, `${name} must be sent once, not ${value.length} times.`);
+    if (typeof value !== "string") throw new HttpError(400, `${name} must be text.`);
+    if (value.length > max) throw new HttpError(400, `${name} is longer than ${max} characters.`);
+    out[name] = value;
+  }
+  return out;
+}
+
 export async function twilioWebhookRoutes(app: FastifyInstance) {
   const ctx = app.ctx;
   const config = { csrf: false };
 
   app.post("/webhooks/twilio/status", { config }, async (request, reply) => {
-    const params = verifySignature(ctx, request);
+    const params = singleParams(verifySignature(ctx, request), {
+      MessageSid: 64,
+      MessageStatus: 32,
+      ErrorCode: 16,
+    });
     if (!params.MessageSid || !params.MessageStatus)
       throw new HttpError(400, "MessageSid and MessageStatus are required.");
+    // Twilio's error codes are whole numbers of five digits; anything else is not one of them.
+    if (params.ErrorCode && !/^[0-9]{1,6}$/.test(params.ErrorCode))
+      throw new HttpError(400, "ErrorCode must be a Twilio error code (a whole number).");
     const errorCode = params.ErrorCode ? Number(params.ErrorCode) : null;
     await applyStatusCallback(ctx, {
       sid: params.MessageSid,
@@ -51,7 +80,8 @@ export async function twilioWebhookRoutes(app: FastifyInstance) {
   });
 
   app.post("/webhooks/twilio/inbound", { config }, async (request, reply) => {
-    const params = verifySignature(ctx, request);
+    // A Body is at most 1,600 characters (ten segments), From a phone number.
+    const params = singleParams(verifySignature(ctx, request), { From: 32, Body: 1600 });
     if (params.From) await applyInboundMessage(ctx, params.From, params.Body ?? "");
     // Twilio answers STOP and START itself on long codes; we add nothing.
     return reply
