@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { APPLICATION_STATUSES, type ApplicationStatus } from "../db/schema.ts";
 import { jobOr404 } from "../jobs/lookup.ts";
 import { DepartmentFilter } from "../students/academic-fields.tsx";
-import { currentActor, flash, requireRole } from "../web/auth.ts";
+import { currentActor, flash, requireRole, summariseForFlash } from "../web/auth.ts";
 import { Pagination } from "../web/components.tsx";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
@@ -261,8 +261,15 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
           `${changed} moved to ${STATUS_LABELS[to]}; ${changed === 1 ? "the student is" : "each student is"} notified by SMS.`,
         );
       }
+      // A count and a few examples: the list itself shows every applicant's status.
       if (problems.length > 0)
-        flash(request, changed > 0 ? "info" : "error", `Not changed: ${problems.join("; ")}.`);
+        flash(
+          request,
+          changed > 0 ? "info" : "error",
+          problems.length === 1
+            ? `Not changed: ${summariseForFlash(problems)}.`
+            : `${problems.length.toLocaleString("en-IN")} not changed: ${summariseForFlash(problems)}. The list shows each applicant's status.`,
+        );
     }
     return back;
   }

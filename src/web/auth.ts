@@ -39,9 +39,48 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * Flash messages live in the session cookie, which browsers keep only up to 4 KB (and which the
+ * portal itself refuses past its header limit): each message is cut to MAX_FLASH_BYTES and only the
+ * latest MAX_FLASHES are kept, whatever a caller passes. Long lists belong on a page, not here.
+ */
+export const MAX_FLASH_BYTES = 600;
+export const MAX_FLASHES = 3;
+
+/** `text` cut to at most `maxBytes` of UTF-8 (whole characters), with "…" when it was cut. */
+export function truncateBytes(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let out = "";
+  let bytes = Buffer.byteLength("…");
+  for (const char of text) {
+    bytes += Buffer.byteLength(char);
+    if (bytes > maxBytes) break;
+    out += char;
+  }
+  return `${out.trimEnd()}…`;
+}
+
 export function flash(request: FastifyRequest, kind: Flash["kind"], message: string): void {
   const list = request.session.get("flash") ?? [];
-  request.session.set("flash", [...list, { kind, message }]);
+  const entry = { kind, message: truncateBytes(message, MAX_FLASH_BYTES) };
+  request.session.set("flash", [...list, entry].slice(-MAX_FLASHES));
+}
+
+/**
+ * A list for a flash message: at most `examples` of its items (repeats counted once, the most
+ * frequent first) and how many more, e.g. "no such application (×998); Asha Rao (1XY22CS001): Rejected is final; and 1 more".
+ */
+export function summariseForFlash(items: string[], examples = 3): string {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(item, (counts.get(item) ?? 0) + 1);
+  // The most frequent first: one reason shared by 998 items says more than a rare one.
+  const entries = [...counts].sort((a, b) => b[1] - a[1]);
+  const shown = entries.slice(0, examples).map(([item, n]) => {
+    const text = truncateBytes(item, 150);
+    return n > 1 ? `${text} (×${n.toLocaleString("en-IN")})` : text;
+  });
+  const rest = entries.slice(examples).reduce((sum, [, n]) => sum + n, 0);
+  return `${shown.join("; ")}${rest > 0 ? `; and ${rest.toLocaleString("en-IN")} more` : ""}`;
 }
 
 export function takeFlash(request: FastifyRequest): Flash[] {
