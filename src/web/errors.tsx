@@ -66,7 +66,6 @@ export function installErrorHandlers(app: FastifyInstance): void {
         "This form has expired or did not come from this site. Go back, reload the page and try again.",
       );
     }
-    if (status === 429) return sendError(request, reply, 429, MESSAGES[429]!);
     // Our own HttpError messages are written for people; the framework's are not.
     const message = error.code ? (MESSAGES[status] ?? MESSAGES[400]!) : error.message;
     return sendError(request, reply, status, message);

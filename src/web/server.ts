@@ -4,7 +4,6 @@ import fastifyCsrf from "@fastify/csrf-protection";
 import fastifyFormbody from "@fastify/formbody";
 import fastifyHelmet from "@fastify/helmet";
 import fastifyMultipart, { type MultipartFile } from "@fastify/multipart";
-import fastifyRateLimit from "@fastify/rate-limit";
 import fastifySecureSession from "@fastify/secure-session";
 import fastifyStatic from "@fastify/static";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
@@ -36,8 +35,11 @@ declare module "fastify" {
 export interface WebServerOptions {
   /** At least 32 characters; the session cookie key is derived from it. */
   sessionSecret: string;
-  /** The signed-in user of a session, or null when the account is gone or deactivated. */
-  loadUser(userId: number): Promise<SessionUser | null>;
+  /**
+   * The signed-in user of a session, or null when the account is gone or deactivated or the
+   * session's version is older than the account's (its password changed since).
+   */
+  loadUser(userId: number, sessionVersion: number): Promise<SessionUser | null>;
   /** For admins, on every page: why SMS sending is stopped, or null. */
   adminAlert?(): Promise<string | null>;
 }
@@ -46,7 +48,8 @@ const SESSION_HOURS = 8;
 
 /**
  * The shared web kit as a Fastify instance: security headers, forms and uploads, the session, CSRF
- * on every state change, rate limits, assets, the signed-in user and the error pages. No routes:
+ * on every state change, assets, the signed-in user and the error pages. (Abuse limits are kept in
+ * the database: web/limits.ts.) No routes:
  * the composing module (src/app.ts) registers every feature's.
  */
 export async function createWebServer(
@@ -103,7 +106,6 @@ export async function createWebServer(
     cookie: { path: "/", httpOnly: true, sameSite: "lax", secure: "auto" },
   });
   await app.register(fastifyCsrf, { sessionPlugin: "@fastify/secure-session" });
-  await app.register(fastifyRateLimit, { global: false });
   await app.register(fastifyStatic, {
     root: fileURLToPath(new URL("./assets/", import.meta.url)),
     prefix: "/assets/",
@@ -113,7 +115,7 @@ export async function createWebServer(
   app.addHook("onRequest", async (request) => {
     const userId = request.session.get("userId");
     if (userId === undefined) return;
-    request.user = await options.loadUser(userId);
+    request.user = await options.loadUser(userId, request.session.get("sessionVersion") ?? 0);
     // The account was rejected, deleted or deactivated since the session began.
     if (!request.user) request.session.delete();
     // Admins see, on every page, when Twilio refuses the credentials (set by any dispatcher).
