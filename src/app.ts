@@ -1,4 +1,9 @@
 import type { FastifyInstance } from "fastify";
+import {
+  adminAccountRoutes,
+  ownPasswordRoutes,
+  passwordResetRoutes,
+} from "./accounts/password-routes.tsx";
 import { accountRoutes } from "./accounts/routes.tsx";
 import { findSessionUser } from "./accounts/service.ts";
 import { announcementRoutes } from "./announcements/routes.tsx";
@@ -29,11 +34,15 @@ export interface AppOptions {
 export async function buildApp(ctx: AppContext, options: AppOptions): Promise<FastifyInstance> {
   const app = await createWebServer(ctx, {
     sessionSecret: options.sessionSecret,
-    loadUser: (userId) => findSessionUser(ctx, userId),
+    loadUser: (userId, sessionVersion) => findSessionUser(ctx, userId, sessionVersion),
     // Set by any dispatcher while Twilio refuses the credentials.
     adminAlert: async () => (await readDispatchState(ctx)).credentials_error,
   });
   await app.register(accountRoutes);
+  await app.register(passwordResetRoutes);
+  await app.register(ownPasswordRoutes, { prefix: "/student", role: "student" });
+  await app.register(ownPasswordRoutes, { prefix: "/admin", role: "admin" });
+  await app.register(adminAccountRoutes, { prefix: "/admin" });
   await app.register(registrationRoutes);
   await app.register(studentRoutes, { prefix: "/student" });
   await app.register(studentDashboardRoutes, { prefix: "/student" });

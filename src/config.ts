@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
 
@@ -15,6 +16,35 @@ const int = (min: number, max: number) =>
     .min(min, { message: `a whole number from ${min} to ${max}` })
     .max(max, { message: `a whole number from ${min} to ${max}` });
 
+/** An IPv4/IPv6 address, or one with a /prefix (CIDR). */
+function isAddressOrRange(text: string): boolean {
+  const [address = "", prefix, ...rest] = text.split("/");
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d+$/.test(prefix) && bits <= (version === 4 ? 32 : 128);
+}
+
+/**
+ * false, true (every hop is trusted: only when the portal can be reached through the proxy
+ * alone), or a comma-separated list of the proxies' addresses or ranges, whose X-Forwarded-For
+ * is believed while anyone else's is ignored.
+ */
+const trustProxy = z.string().transform((v, zctx): boolean | string[] => {
+  const lowered = v.trim().toLowerCase();
+  if (["true", "1", "yes"].includes(lowered)) return true;
+  if (["false", "0", "no"].includes(lowered)) return false;
+  const list = v.split(",").map((part) => part.trim());
+  if (list.every(isAddressOrRange)) return list;
+  zctx.addIssue({
+    code: "custom",
+    message:
+      "true, false or a comma-separated list of proxy addresses such as 127.0.0.1,10.0.0.0/8",
+  });
+  return z.NEVER;
+});
+
 const optionalText = z
   .string()
   .optional()
@@ -30,7 +60,7 @@ export const configSchema = z
       .default("development"),
     PORT: int(0, 65535).default(3000),
     HOST: z.string().min(1).default("127.0.0.1"),
-    TRUST_PROXY: bool.default(false),
+    TRUST_PROXY: trustProxy.default(false),
     DATA_DIR: z.string().min(1).default("data"),
     DATABASE_URL: z
       .string()
@@ -81,6 +111,10 @@ export const configSchema = z
       .regex(/^[A-Z]{2}$/, { message: "a two-letter country code such as IN" })
       .default("IN"),
     RESUME_MAX_BYTES: int(1024, 50 * 1024 * 1024).default(5 * 1024 * 1024),
+    // The resumes of registrations still waiting for approval, together: anonymous registrations
+    // cannot fill the disk.
+    PENDING_RESUMES_MAX_BYTES: int(0, 1024 * 1024 * 1024 * 1024).default(200 * 1024 * 1024),
+    REGISTRATIONS_PER_ADDRESS_PER_HOUR: int(1, 100000).default(5),
     LOG_DIR: z.string().min(1).default("logs"),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {

@@ -116,20 +116,165 @@ describe("login", () => {
     expect((await client.get("/admin")).statusCode).toBe(200);
     const response = await client.post("/logout");
     expect(response.headers.location).toBe("/login");
+    const page = await client.get("/login");
+    expect(page.body).toContain("You have been logged out.");
     expect((await client.get("/admin")).statusCode).toBe(303);
+    // Said once.
+    expect((await client.get("/login")).body).not.toContain("You have been logged out.");
+  });
+});
+
+/** A client whose requests come from `address`. */
+const from = (address: string) => new TestClient(t.app, { remoteAddress: address });
+
+async function failLogins(client: TestClient, email: string, times: number) {
+  for (let i = 0; i < times; i++) {
+    const response = await client.post("/login", { email, password: `wrong-guess-${i}` });
+    expect(response.statusCode).toBe(401);
+  }
+}
+
+describe("login limits", () => {
+  it("does not let ten wrong passwords for one admin stop another admin at the same address", async () => {
+    const a = await createAdmin(t.ctx, "a@college.test");
+    const b = await createAdmin(t.ctx, "b@college.test");
+    const campus = from("10.1.1.1");
+    await failLogins(campus, a.email, 10);
+    const login = await from("10.1.1.1").post("/login", { email: b.email, password: b.password });
+    expect(login.statusCode).toBe(303);
+    expect(login.headers.location).toBe("/admin");
   });
 
-  it("rate-limits login attempts", async () => {
-    const client = new TestClient(t.app);
-    const statuses: number[] = [];
-    for (let i = 0; i < 11; i++) {
-      statuses.push(
-        (await client.post("/login", { email: "who@college.test", password: `guess-${i}` }))
-          .statusCode,
-      );
+  it("never counts successful logins", async () => {
+    const admin = await createAdmin(t.ctx);
+    for (let i = 0; i < 20; i++) {
+      const login = await from("10.1.1.1").post("/login", {
+        email: admin.email,
+        password: admin.password,
+      });
+      expect(login.statusCode, `login ${i + 1}`).toBe(303);
     }
-    expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
-    expect(statuses[10]).toBe(429);
+    expect(await t.ctx.db.selectFrom("limit_events").selectAll().execute()).toEqual([]);
+  });
+
+  it("refuses the guessing address once the account is limited, but lets the real user in from elsewhere", async () => {
+    const admin = await createAdmin(t.ctx);
+    const attacker = from("203.0.113.7");
+    await failLogins(attacker, admin.email, 10);
+    // Even the right password is not checked from the guessing address.
+    const refused = await attacker.post("/login", { email: admin.email, password: admin.password });
+    expect(refused.statusCode).toBe(429);
+    expect(refused.body).toContain("Try again in 15 minutes.");
+    expect(refused.headers["retry-after"]).toBe("900");
+    // The admin, from the office: one typo is forgiven, then the right password gets in.
+    const office = from("10.9.9.9");
+    await failLogins(office, admin.email, 1);
+    const login = await office.post("/login", { email: admin.email, password: admin.password });
+    expect(login.statusCode).toBe(303);
+    expect((await office.get("/admin")).statusCode).toBe(200);
+
+    // Five minutes later the attacker waits ten more; after the window it may try again.
+    const start = Date.now();
+    t.ctx.clock = { now: () => new Date(start + 5 * 60_000) };
+    const later = await attacker.post("/login", { email: admin.email, password: "another-guess" });
+    expect(later.statusCode).toBe(429);
+    expect(later.body).toMatch(/Try again in 1[01] minutes\./);
+    t.ctx.clock = { now: () => new Date(start + 16 * 60_000) };
+    const again = await attacker.post("/login", { email: admin.email, password: admin.password });
+    expect(again.statusCode).toBe(303);
+  });
+
+  it("limits one address's failures across accounts, and only that address", async () => {
+    const admin = await createAdmin(t.ctx);
+    const sprayer = from("198.51.100.9");
+    for (let i = 0; i < 50; i++) {
+      const response = await sprayer.post("/login", {
+        email: `user${i}@college.test`,
+        password: "Summer2026!",
+      });
+      expect(response.statusCode).toBe(401);
+    }
+    const refused = await sprayer.post("/login", { email: admin.email, password: admin.password });
+    expect(refused.statusCode).toBe(429);
+    expect(refused.body).toContain("Too many failed logins from your network.");
+    expect(refused.body).toMatch(/Try again in \d+ minutes?\./);
+    const elsewhere = await from("10.2.2.2").post("/login", {
+      email: admin.email,
+      password: admin.password,
+    });
+    expect(elsewhere.statusCode).toBe(303);
+  });
+
+  it("counts a wrong current password on the change-password page like a failed login", async () => {
+    const admin = await createAdmin(t.ctx);
+    const client = await loginAs(t.app, admin.email, admin.password, { remoteAddress: "10.3.3.3" });
+    await failLogins(from("10.3.3.3"), admin.email, 9);
+    const wrong = await client.post("/admin/password", {
+      current_password: "not-it",
+      password: "new-password-1",
+      password_confirm: "new-password-1",
+    });
+    expect(wrong.statusCode).toBe(422);
+    const limited = await client.post("/admin/password", {
+      current_password: admin.password,
+      password: "new-password-1",
+      password_confirm: "new-password-1",
+    });
+    expect(limited.statusCode).toBe(429);
+    expect(limited.body).toContain("Try again in 15 minutes.");
+  });
+});
+
+describe("client address behind a proxy (TRUST_PROXY)", () => {
+  async function limitedSeparately(env: Record<string, string>) {
+    const app = await createTestApp(env);
+    try {
+      const admin = await createAdmin(app.ctx);
+      const via = (forwardedFor: string) =>
+        new TestClient(app.app, {
+          remoteAddress: "127.0.0.1",
+          headers: { "x-forwarded-for": forwardedFor },
+        });
+      for (let i = 0; i < 10; i++)
+        await via("203.0.113.1").post("/login", { email: admin.email, password: `guess-${i}` });
+      const first = await via("203.0.113.1").post("/login", {
+        email: admin.email,
+        password: admin.password,
+      });
+      const second = await via("198.51.100.2").post("/login", {
+        email: admin.email,
+        password: admin.password,
+      });
+      const addresses = await app.ctx.db
+        .selectFrom("limit_events")
+        .select("address")
+        .distinct()
+        .execute();
+      return { first: first.statusCode, second: second.statusCode, addresses };
+    } finally {
+      await app.close();
+    }
+  }
+
+  it("sees each client's X-Forwarded-For address with TRUST_PROXY=true", async () => {
+    const result = await limitedSeparately({ TRUST_PROXY: "true" });
+    expect(result).toEqual({ first: 429, second: 303, addresses: [{ address: "203.0.113.1" }] });
+  });
+
+  it("believes X-Forwarded-For only from the listed proxies", async () => {
+    expect(await limitedSeparately({ TRUST_PROXY: "127.0.0.1,10.0.0.0/8" })).toMatchObject({
+      first: 429,
+      second: 303,
+    });
+    expect(await limitedSeparately({ TRUST_PROXY: "192.0.2.1" })).toMatchObject({
+      first: 429,
+      second: 429,
+    });
+  });
+
+  it("ignores X-Forwarded-For with TRUST_PROXY=false: every request is the proxy's", async () => {
+    const result = await limitedSeparately({ TRUST_PROXY: "false" });
+    expect(result).toEqual({ first: 429, second: 429, addresses: [{ address: "127.0.0.1" }] });
   });
 });
 

@@ -46,8 +46,45 @@ export function LoginPage({
         <button type="submit">Log in</button>
       </form>
       <p>
+        <a href="/password/forgot">Forgot your password?</a>
+      </p>
+      <p>
         New student? <a href="/register">Register here</a>.
       </p>
+    </Layout>
+  );
+}
+
+/** `/` for anonymous visitors: what the portal is and the two ways in. */
+export function LandingPage({ page }: { page: PageContext }) {
+  return (
+    <Layout page={page} title="Placement Portal">
+      <p>
+        The placement office's portal for campus recruitment: students register once, apply to the
+        jobs they are eligible for and follow each application; the placement office approves
+        registrations, posts jobs and moves applications through their stages. Every decision that
+        matters to a student reaches their phone by SMS.
+      </p>
+      <div class="card narrow">
+        <h2>Students</h2>
+        <p>
+          Register with your college details. After the placement office approves your registration
+          you can log in, see the jobs open to you, apply and follow your applications.
+        </p>
+        <p>
+          <a href="/register">Register</a> · <a href="/login">Log in</a>
+        </p>
+      </div>
+      <div class="card narrow">
+        <h2>Placement office</h2>
+        <p>
+          Admins verify registrations, post jobs with eligibility rules, send announcements and
+          track placements.
+        </p>
+        <p>
+          <a href="/login">Log in</a>
+        </p>
+      </div>
     </Layout>
   );
 }

@@ -1,4 +1,5 @@
 import { type Algorithm, hash, verify } from "@node-rs/argon2";
+import { z } from "zod";
 
 // Algorithm is a const enum, which isolated modules cannot read: 2 is Algorithm.Argon2id.
 const ARGON2ID = 2 as Algorithm;
@@ -26,3 +27,25 @@ export function dummyPasswordHash(): Promise<string> {
 }
 
 export const MIN_PASSWORD_LENGTH = 8;
+
+/** A new password as every form sets one (registration's rules): typed twice, 8 to 200 characters. */
+export const newPasswordFields = {
+  password: z
+    .string({ message: "Choose a password." })
+    .min(MIN_PASSWORD_LENGTH, { message: `Use at least ${MIN_PASSWORD_LENGTH} characters.` })
+    .max(200, { message: "Use at most 200 characters." }),
+  password_confirm: z.string({ message: "Repeat the password." }),
+};
+
+export function passwordsMatch(form: { password: string; password_confirm: string }): boolean {
+  return form.password === form.password_confirm;
+}
+
+export const PASSWORDS_DIFFER = {
+  path: ["password_confirm"],
+  message: "The two passwords do not match.",
+};
+
+export const newPasswordSchema = z
+  .object(newPasswordFields)
+  .refine(passwordsMatch, PASSWORDS_DIFFER);

@@ -1,10 +1,12 @@
 import type { FastifyInstance } from "fastify";
 import { sql } from "kysely";
-import { homeFor } from "../web/auth.ts";
+import { flash, homeFor } from "../web/auth.ts";
 import { emptyForm } from "../web/components.tsx";
+import { minutesUntil, tryAgainIn } from "../web/limits.ts";
 import { pageContext } from "../web/page.ts";
-import { LoginPage } from "./pages.tsx";
-import { authenticate } from "./service.ts";
+import { loginRefusal, recordLoginFailure } from "./login-limits.ts";
+import { LandingPage, LoginPage } from "./pages.tsx";
+import { authenticate, normaliseEmail } from "./service.ts";
 
 const LOGIN_FAILURES: Record<"invalid" | "pending" | "deactivated", string> = {
   invalid: "Incorrect email or password.",
@@ -33,7 +35,9 @@ export async function accountRoutes(app: FastifyInstance) {
   const ctx = app.ctx;
 
   app.get("/", async (request, reply) =>
-    reply.redirect(request.user ? homeFor(request.user.role) : "/login", 303),
+    request.user
+      ? reply.redirect(homeFor(request.user.role), 303)
+      : reply.html(<LandingPage page={pageContext(request, reply)} />),
   );
 
   app.get("/healthz", async (_request, reply) => {
@@ -55,7 +59,6 @@ export async function accountRoutes(app: FastifyInstance) {
   app.post<{ Body: { email?: string; password?: string; next?: string } }>(
     "/login",
     {
-      config: { rateLimit: { max: 10, timeWindow: "15 minutes" } },
       schema: {
         body: {
           type: "object",
@@ -71,10 +74,38 @@ export async function accountRoutes(app: FastifyInstance) {
       const email = request.body?.email ?? "";
       const password = request.body?.password ?? "";
       const next = safeNext(request.body?.next);
+      const account = normaliseEmail(email);
+      const refusal = email && password ? await loginRefusal(ctx, account, request.ip) : null;
+      if (refusal) {
+        const minutes = minutesUntil(refusal.retryAt, ctx.clock.now());
+        // Who and from where, never the password: enough to see an attack in the log.
+        request.log.warn(
+          { account, address: request.ip, limit: refusal.limit, minutes },
+          "login refused: too many failed attempts",
+        );
+        const why =
+          refusal.limit === "address"
+            ? "Too many failed logins from your network."
+            : "Too many failed logins for this account from your network.";
+        return reply
+          .code(429)
+          .header("retry-after", String(minutes * 60))
+          .html(
+            <LoginPage
+              page={pageContext(request, reply)}
+              form={{ values: { email }, errors: {} }}
+              next={next}
+              notice={{ kind: "error", message: `${why} ${tryAgainIn(minutes)}` }}
+            />,
+          );
+      }
       const result =
         email && password
           ? await authenticate(ctx, email, password)
           : ({ ok: false, reason: "invalid" } as const);
+      // Only a wrong password counts (for a known or an unknown email alike); never a success.
+      if (!result.ok && result.reason === "invalid" && email && password)
+        await recordLoginFailure(ctx, account, request.ip);
       if (!result.ok) {
         return reply.code(result.reason === "invalid" ? 401 : 403).html(
           <LoginPage
@@ -91,13 +122,16 @@ export async function accountRoutes(app: FastifyInstance) {
       // A fresh session on login: nothing from before it (a planted CSRF secret) carries over.
       request.session.regenerate();
       request.session.set("userId", result.user.id);
+      request.session.set("sessionVersion", result.user.session_version);
       request.log.info({ userId: result.user.id, role: result.user.role }, "logged in");
       return reply.redirect(next || homeFor(result.user.role), 303);
     },
   );
 
   app.post("/logout", async (request, reply) => {
-    request.session.delete();
+    // A fresh session holding only the message: nothing of the signed-in one survives.
+    request.session.regenerate();
+    flash(request, "success", "You have been logged out.");
     return reply.redirect("/login", 303);
   });
 }

@@ -14,7 +14,7 @@ export function normaliseEmail(email: string): string {
 }
 
 export type LoginResult =
-  | { ok: true; user: Pick<User, "id" | "email" | "role"> }
+  | { ok: true; user: Pick<User, "id" | "email" | "role" | "session_version"> }
   | { ok: false; reason: "invalid" | "pending" | "deactivated" };
 
 export async function authenticate(
@@ -31,6 +31,7 @@ export async function authenticate(
       "users.role",
       "users.password_hash",
       "users.deactivated_at",
+      "users.session_version",
       "students.approved_at",
     ])
     .where("users.email", "=", normaliseEmail(email))
@@ -49,15 +50,27 @@ export async function authenticate(
     .set({ last_login_at: ctx.clock.now().toISOString() })
     .where("id", "=", user.id)
     .execute();
-  return { ok: true, user: { id: user.id, email: user.email, role: user.role } };
+  return {
+    ok: true,
+    user: {
+      id: user.id,
+      email: user.email,
+      role: user.role,
+      session_version: user.session_version,
+    },
+  };
 }
 
 export type { SessionUser };
 
-/** The signed-in user for a session, or null if the account is gone or deactivated. */
+/**
+ * The signed-in user for a session, or null if the account is gone or deactivated, or its password
+ * changed since the session began (the session carries an older `sessionVersion`).
+ */
 export async function findSessionUser(
   ctx: AppContext,
   userId: number,
+  sessionVersion: number,
 ): Promise<SessionUser | null> {
   const row = await ctx.db
     .selectFrom("users")
@@ -67,13 +80,14 @@ export async function findSessionUser(
       "users.email",
       "users.role",
       "users.deactivated_at",
+      "users.session_version",
       "students.id as studentId",
       "students.full_name as fullName",
       "students.approved_at",
     ])
     .where("users.id", "=", userId)
     .executeTakeFirst();
-  if (!row || row.deactivated_at) return null;
+  if (!row || row.deactivated_at || row.session_version !== sessionVersion) return null;
   if (row.role === "student" && (!row.studentId || !row.approved_at)) return null;
   return {
     id: row.id,
@@ -110,7 +124,11 @@ export async function upsertAdmin(
     }
     await ctx.db
       .updateTable("users")
-      .set({ password_hash: passwordHash, deactivated_at: null })
+      .set((eb) => ({
+        password_hash: passwordHash,
+        deactivated_at: null,
+        session_version: eb("session_version", "+", 1),
+      }))
       .where("id", "=", existing.id)
       .execute();
     return { id: existing.id, created: false };

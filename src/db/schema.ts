@@ -18,6 +18,8 @@ export interface UsersTable {
   deactivated_at: Timestamp | null;
   created_at: Timestamp;
   last_login_at: Timestamp | null;
+  /** Raised when the password changes: sessions that carry an older number have ended. */
+  session_version: ColumnType<number, number | undefined, number>;
 }
 
 export interface StudentsTable {
@@ -33,6 +35,8 @@ export interface StudentsTable {
   active_backlogs: number;
   skills: string;
   resume_path: string | null;
+  /** The resume's size; null for one stored before sizes were kept (counted as 0). */
+  resume_bytes: ColumnType<number | null, number | null | undefined, number | null>;
   approved_at: Timestamp | null;
   approved_by: number | null;
   sms_opted_out_at: Timestamp | null;
@@ -58,6 +62,7 @@ export const SMS_KINDS = [
   "job_posted",
   "test",
   "custom",
+  "password_reset",
 ] as const;
 export type SmsKind = (typeof SMS_KINDS)[number];
 
@@ -207,6 +212,34 @@ export interface AnnouncementsTable {
   posted_at: Timestamp;
 }
 
+export const LIMIT_EVENT_KINDS = [
+  "login_failure",
+  "registration",
+  "reset_request",
+  "reset_code_failure",
+] as const;
+export type LimitEventKind = (typeof LIMIT_EVENT_KINDS)[number];
+
+/** One event a limit counts (a failed login, a registration, ...), by account and by address. */
+export interface LimitEventsTable {
+  id: Generated<number>;
+  kind: LimitEventKind;
+  account: string | null;
+  address: string | null;
+  at: Timestamp;
+}
+
+export interface PasswordResetCodesTable {
+  id: Generated<number>;
+  user_id: number;
+  code_hash: string;
+  salt: string;
+  attempts: ColumnType<number, number | undefined, number>;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
 export interface DB {
   users: UsersTable;
   students: StudentsTable;
@@ -221,6 +254,8 @@ export interface DB {
   applications: ApplicationsTable;
   application_events: ApplicationEventsTable;
   announcements: AnnouncementsTable;
+  limit_events: LimitEventsTable;
+  password_reset_codes: PasswordResetCodesTable;
 }
 
 export type Job = Selectable<JobsTable>;

@@ -11,6 +11,11 @@ import { countSegments } from "./encoding.ts";
  * knows what a job or an announcement is.
  */
 
+/**
+ * Lower is sooner. A code someone is waiting for at a form goes before everything; transactional
+ * messages (a decision about one student) go before bulk alerts.
+ */
+export const PRIORITY_URGENT = -10;
 /** Transactional messages (a decision about one student) go before bulk alerts. */
 export const PRIORITY_TRANSACTIONAL = 0;
 export const PRIORITY_BULK = 10;

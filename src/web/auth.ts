@@ -19,6 +19,8 @@ export interface Flash {
 declare module "@fastify/secure-session" {
   interface SessionData {
     userId: number;
+    /** The account's session_version at login: a password change since ends the session. */
+    sessionVersion: number;
     flash: Flash[];
   }
 }

@@ -73,7 +73,6 @@ export function installErrorHandlers(app: FastifyInstance): void {
         "This form has expired or did not come from this site. Go back, reload the page and try again.",
       );
     }
-    if (status === 429) return sendError(request, reply, 429, MESSAGES[429]!);
     if (error.code === "FST_ERR_VALIDATION") {
       return sendError(
         request,

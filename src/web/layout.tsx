@@ -45,6 +45,8 @@ function Nav({ page }: { page: PageContext }) {
           <span class="who" safe>
             {user.fullName ?? user.email}
           </span>
+          {user.role === "admin" ? <a href="/admin/admins">Admins</a> : null}
+          <a href={`/${user.role}/password`}>Change password</a>
           <button type="submit" class="link">
             Log out
           </button>

@@ -4,7 +4,6 @@ import fastifyCsrf from "@fastify/csrf-protection";
 import fastifyFormbody from "@fastify/formbody";
 import fastifyHelmet from "@fastify/helmet";
 import fastifyMultipart from "@fastify/multipart";
-import fastifyRateLimit from "@fastify/rate-limit";
 import fastifySecureSession from "@fastify/secure-session";
 import fastifyStatic from "@fastify/static";
 import Fastify, {
@@ -40,8 +39,11 @@ declare module "fastify" {
 export interface WebServerOptions {
   /** At least 32 characters; the session cookie key is derived from it. */
   sessionSecret: string;
-  /** The signed-in user of a session, or null when the account is gone or deactivated. */
-  loadUser(userId: number): Promise<SessionUser | null>;
+  /**
+   * The signed-in user of a session, or null when the account is gone or deactivated or the
+   * session's version is older than the account's (its password changed since).
+   */
+  loadUser(userId: number, sessionVersion: number): Promise<SessionUser | null>;
   /** For admins, on every page: why SMS sending is stopped, or null. */
   adminAlert?(): Promise<string | null>;
 }
@@ -90,7 +92,8 @@ async function readMultipartBody(request: FastifyRequest): Promise<void> {
 
 /**
  * The shared web kit as a Fastify instance: security headers, forms and uploads, the session, CSRF
- * on every state change, rate limits, assets, the signed-in user and the error pages. No routes:
+ * on every state change, assets, the signed-in user and the error pages. (Abuse limits are kept in
+ * the database: web/limits.ts.) No routes:
  * the composing module (src/app.ts) registers every feature's.
  */
 export async function createWebServer(
@@ -140,7 +143,6 @@ export async function createWebServer(
     cookie: { path: "/", httpOnly: true, sameSite: "lax", secure: "auto" },
   });
   await app.register(fastifyCsrf, { sessionPlugin: "@fastify/secure-session" });
-  await app.register(fastifyRateLimit, { global: false });
   await app.register(fastifyStatic, {
     root: fileURLToPath(new URL("./assets/", import.meta.url)),
     prefix: "/assets/",
@@ -150,7 +152,7 @@ export async function createWebServer(
   app.addHook("onRequest", async (request) => {
     const userId = request.session.get("userId");
     if (userId === undefined) return;
-    request.user = await options.loadUser(userId);
+    request.user = await options.loadUser(userId, request.session.get("sessionVersion") ?? 0);
     // The account was rejected, deleted or deactivated since the session began.
     if (!request.user) request.session.delete();
     // Admins see, on every page, when Twilio refuses the credentials (set by any dispatcher).

@@ -13,7 +13,18 @@ export class TestClient {
   private cookies = new Map<string, string>();
   csrfToken: string | null = null;
 
-  constructor(private readonly app: FastifyInstance) {}
+  /**
+   * `from` is where the requests come from: the socket's address (`remoteAddress`) and any
+   * headers a proxy would add (X-Forwarded-For), for the tests of per-address limits.
+   */
+  constructor(
+    private readonly app: FastifyInstance,
+    private readonly from: { remoteAddress?: string; headers?: Record<string, string> } = {},
+  ) {}
+
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    return { ...this.from.headers, cookie: this.cookieHeader, ...extra };
+  }
 
   private remember(response: LightMyRequestResponse): LightMyRequestResponse {
     for (const cookie of response.cookies) {
@@ -32,7 +43,12 @@ export class TestClient {
 
   async get(url: string): Promise<LightMyRequestResponse> {
     return this.remember(
-      await this.app.inject({ method: "GET", url, headers: { cookie: this.cookieHeader } }),
+      await this.app.inject({
+        method: "GET",
+        url,
+        headers: this.headers(),
+        ...(this.from.remoteAddress ? { remoteAddress: this.from.remoteAddress } : {}),
+      }),
     );
   }
 
@@ -57,8 +73,9 @@ export class TestClient {
       await this.app.inject({
         method: "POST",
         url,
-        headers: { cookie: this.cookieHeader, "content-type": "application/x-www-form-urlencoded" },
+        headers: this.headers({ "content-type": "application/x-www-form-urlencoded" }),
         payload: params.toString(),
+        ...(this.from.remoteAddress ? { remoteAddress: this.from.remoteAddress } : {}),
       }),
     );
   }
@@ -83,11 +100,9 @@ export class TestClient {
       await this.app.inject({
         method: "POST",
         url,
-        headers: {
-          cookie: this.cookieHeader,
-          "content-type": request.headers.get("content-type")!,
-        },
+        headers: this.headers({ "content-type": request.headers.get("content-type")! }),
         payload,
+        ...(this.from.remoteAddress ? { remoteAddress: this.from.remoteAddress } : {}),
       }),
     );
   }
@@ -97,8 +112,9 @@ export async function loginAs(
   app: FastifyInstance,
   email: string,
   password: string,
+  from: ConstructorParameters<typeof TestClient>[1] = {},
 ): Promise<TestClient> {
-  const client = new TestClient(app);
+  const client = new TestClient(app, from);
   const response = await client.post("/login", { email, password });
   if (response.statusCode !== 303)
     throw new Error(`login as ${email} failed: ${response.statusCode}`);

@@ -3,6 +3,7 @@ import * as foundation from "./2026-11-25-foundation.ts";
 import * as jobsApplications from "./2026-11-25-jobs-applications.ts";
 import * as smsCancelled from "./2026-11-26a-sms-cancelled.ts";
 import * as smsResilience from "./2026-11-26b-sms-resilience.ts";
+import * as accounts from "./2026-12-02a-accounts.ts";
 
 /** Every migration, by name. Names sort in the order they run: date first. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   "2026-11-25-jobs-applications": jobsApplications,
   "2026-11-26a-sms-cancelled": smsCancelled,
   "2026-11-26b-sms-resilience": smsResilience,
+  "2026-12-02a-accounts": accounts,
 };

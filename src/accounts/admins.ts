@@ -1,0 +1,149 @@
+import { z } from "zod";
+import { type Actor, recordAudit } from "../audit/service.ts";
+import type { AppContext } from "../context.ts";
+import { isUniqueViolation } from "../db/dialect.ts";
+import type { FieldErrors } from "../web/forms.ts";
+import {
+  hashPassword,
+  newPasswordFields,
+  PASSWORDS_DIFFER,
+  passwordsMatch,
+  verifyPassword,
+} from "./password.ts";
+import { normaliseEmail } from "./service.ts";
+
+/** Passwords set from the portal: one's own (with the current one), and other admins'. */
+
+export type PasswordResult = { ok: true } | { ok: false; errors: FieldErrors };
+
+export const changePasswordSchema = z
+  .object({
+    current_password: z.string({ message: "Enter your current password." }),
+    ...newPasswordFields,
+  })
+  .refine(passwordsMatch, PASSWORDS_DIFFER);
+
+export const addAdminSchema = z
+  .object({
+    email: z
+      .string({ message: "Enter the email address." })
+      .trim()
+      .pipe(z.email({ message: "Enter a valid email address." }))
+      .transform(normaliseEmail),
+    ...newPasswordFields,
+  })
+  .refine(passwordsMatch, PASSWORDS_DIFFER);
+
+export const setPasswordSchema = z
+  .object(newPasswordFields)
+  .refine(passwordsMatch, PASSWORDS_DIFFER);
+
+/**
+ * Stores a new password hash and raises the account's session version, which ends every session
+ * that carries the old one. Returns the new version (for the session that should stay signed in).
+ */
+export async function storeNewPassword(
+  ctx: Pick<AppContext, "db">,
+  userId: number,
+  password: string,
+): Promise<number> {
+  const passwordHash = await hashPassword(password);
+  const row = await ctx.db
+    .updateTable("users")
+    .set((eb) => ({ password_hash: passwordHash, session_version: eb("session_version", "+", 1) }))
+    .where("id", "=", userId)
+    .returning("session_version")
+    .executeTakeFirstOrThrow();
+  return row.session_version;
+}
+
+/** The signed-in user's own change: the current password is required. */
+export async function changeOwnPassword(
+  ctx: AppContext,
+  actor: Actor,
+  input: z.output<typeof changePasswordSchema>,
+): Promise<{ ok: true; sessionVersion: number } | { ok: false; errors: FieldErrors }> {
+  const user = await ctx.db
+    .selectFrom("users")
+    .select("password_hash")
+    .where("id", "=", actor.id)
+    .executeTakeFirstOrThrow();
+  if (!(await verifyPassword(user.password_hash, input.current_password)))
+    return { ok: false, errors: { current_password: "That is not your current password." } };
+  const sessionVersion = await storeNewPassword(ctx, actor.id, input.password);
+  await recordAudit(ctx.db, ctx, actor, {
+    action: "password.changed",
+    subject: actor.email,
+  });
+  ctx.log.info({ userId: actor.id }, "password changed by its owner");
+  return { ok: true, sessionVersion };
+}
+
+export function listAdmins(ctx: AppContext) {
+  return ctx.db
+    .selectFrom("users")
+    .select(["id", "email", "created_at", "last_login_at", "deactivated_at"])
+    .where("role", "=", "admin")
+    .orderBy("email")
+    .execute();
+}
+
+export async function addAdmin(
+  ctx: AppContext,
+  actor: Actor,
+  input: z.output<typeof addAdminSchema>,
+): Promise<PasswordResult> {
+  const passwordHash = await hashPassword(input.password);
+  try {
+    await ctx.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto("users")
+        .values({
+          email: input.email,
+          password_hash: passwordHash,
+          role: "admin",
+          created_at: ctx.clock.now().toISOString(),
+        })
+        .execute();
+      await recordAudit(trx, ctx, actor, { action: "admin.added", subject: input.email });
+    });
+  } catch (error) {
+    if (isUniqueViolation(error))
+      return { ok: false, errors: { email: "An account with this email exists already." } };
+    throw error;
+  }
+  return { ok: true };
+}
+
+/**
+ * Another admin's new password (for one who forgot theirs: admins have no phone for a reset
+ * code). Not one's own: that needs the current password, on the change-password page, so a
+ * session left open cannot be used to take the account over.
+ */
+export async function setAdminPassword(
+  ctx: AppContext,
+  actor: Actor,
+  adminId: number,
+  password: string,
+): Promise<{ ok: true; email: string } | { ok: false; status: 403 | 404; message: string }> {
+  if (adminId === actor.id)
+    return {
+      ok: false,
+      status: 403,
+      message:
+        "Change your own password on the Change password page (it asks for the current one).",
+    };
+  const admin = await ctx.db
+    .selectFrom("users")
+    .select(["id", "email"])
+    .where("id", "=", adminId)
+    .where("role", "=", "admin")
+    .executeTakeFirst();
+  if (!admin) return { ok: false, status: 404, message: "There is no such admin." };
+  await ctx.db.transaction().execute(async (trx) => {
+    await storeNewPassword({ db: trx }, admin.id, password);
+    await recordAudit(trx, ctx, actor, { action: "admin.password_set", subject: admin.email });
+  });
+  ctx.log.info({ userId: admin.id, by: actor.id }, "admin password set by another admin");
+  return { ok: true, email: admin.email };
+}

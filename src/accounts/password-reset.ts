@@ -1,0 +1,227 @@
+import { createHash, randomBytes, randomInt, timingSafeEqual } from "node:crypto";
+import { z } from "zod";
+import { recordAudit } from "../audit/service.ts";
+import type { AppContext } from "../context.ts";
+import { PRIORITY_URGENT, queueSms, signalQueued } from "../sms/outbox-api.ts";
+import { checkLimit, type Limit, recordLimitEvent } from "../web/limits.ts";
+import { storeNewPassword } from "./admins.ts";
+import { resetCodeSms, usedResetCodeSms } from "./notices.ts";
+import { newPasswordFields, PASSWORDS_DIFFER, passwordsMatch } from "./password.ts";
+import { normaliseEmail } from "./service.ts";
+
+/**
+ * "Forgot password": a 6-digit one-time code by SMS to an approved student's registered number,
+ * then a new password with it. Admins have no phone: another admin sets a new one (admins.ts).
+ *
+ * - Whether an email exists is never shown: the request and the reset answer the same way for
+ *   any email, and the limits count requests and wrong codes for unknown emails too.
+ * - A code lives RESET_CODE_MINUTES, works once, stops after 5 wrong tries, and only the newest
+ *   code of an account works. It is stored as a salted SHA-256 hash (the short life and the tries
+ *   limit are what protect a 6-digit code; a slow hash would add nothing against a million
+ *   candidates), and the SMS row's text loses the code once it is used.
+ * - A student who opted out of SMS (in the profile or by replying STOP, which the portal records
+ *   the same way) gets no code: the opt-out covers every SMS, and after STOP Twilio refuses to
+ *   deliver anything to the number anyway (21610). The placement office can help them instead.
+ */
+
+export const RESET_CODE_MINUTES = 10;
+export const RESET_LIMITS = {
+  requestsPerAccount: { max: 3, windowSeconds: 60 * 60 },
+  // A campus NAT shares an address; still few enough that an address cannot spam phones.
+  requestsPerAddress: { max: 10, windowSeconds: 60 * 60 },
+  wrongCodesPerAddress: { max: 20, windowSeconds: 15 * 60 },
+} satisfies Record<string, Limit>;
+export const RESET_CODE_MAX_TRIES = 5;
+
+const emailField = z
+  .string({ message: "Enter your email address." })
+  .trim()
+  .pipe(z.email({ message: "Enter a valid email address." }))
+  .transform(normaliseEmail);
+
+export const forgotPasswordSchema = z.object({ email: emailField });
+
+export const resetPasswordSchema = z
+  .object({
+    email: emailField,
+    code: z
+      .string({ message: "Enter the code from the SMS." })
+      .transform((v) => v.replace(/\s+/g, ""))
+      .refine((v) => /^\d{6}$/.test(v), { message: "The code has 6 digits." }),
+    ...newPasswordFields,
+  })
+  .refine(passwordsMatch, PASSWORDS_DIFFER);
+
+function hashCode(salt: string, code: string): string {
+  return createHash("sha256").update(`${salt}:${code}`).digest("hex");
+}
+
+export type Limited = { limited: true; retryAt: Date };
+
+/** Queues a code if `email` is an approved student's who receives SMS; the same answer either way. */
+export async function requestResetCode(
+  ctx: AppContext,
+  email: string,
+  address: string,
+): Promise<Limited | { limited: false }> {
+  for (const [match, limit] of [
+    [{ address }, RESET_LIMITS.requestsPerAddress],
+    [{ account: email }, RESET_LIMITS.requestsPerAccount],
+  ] as const) {
+    const check = await checkLimit(ctx, "reset_request", match, limit);
+    if (check.limited) {
+      ctx.log.warn({ account: email, address, limit: match }, "password reset request refused");
+      return check;
+    }
+  }
+  await recordLimitEvent(ctx, "reset_request", { account: email, address });
+  const user = await ctx.db
+    .selectFrom("users")
+    .innerJoin("students", "students.user_id", "users.id")
+    .select([
+      "users.id",
+      "users.email",
+      "students.id as studentId",
+      "students.phone_e164",
+      "students.sms_opted_out_at",
+    ])
+    .where("users.email", "=", email)
+    .where("users.deactivated_at", "is", null)
+    .where("students.approved_at", "is not", null)
+    .executeTakeFirst();
+  if (!user) {
+    ctx.log.info({ account: email, address }, "password reset asked for no approved student");
+    return { limited: false };
+  }
+  const actor = { id: user.id, email: user.email };
+  if (user.sms_opted_out_at !== null) {
+    await recordAudit(ctx.db, ctx, actor, {
+      action: "password_reset.requested",
+      subject: user.email,
+      details: { address, sent: false, reason: "the student opted out of SMS" },
+    });
+    return { limited: false };
+  }
+  const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
+  const salt = randomBytes(16).toString("hex");
+  const now = ctx.clock.now();
+  await ctx.db.transaction().execute(async (trx) => {
+    // Only the newest code works.
+    await trx
+      .updateTable("password_reset_codes")
+      .set({ expires_at: now.toISOString() })
+      .where("user_id", "=", user.id)
+      .where("used_at", "is", null)
+      .where("expires_at", ">", now.toISOString())
+      .execute();
+    const row = await trx
+      .insertInto("password_reset_codes")
+      .values({
+        user_id: user.id,
+        code_hash: hashCode(salt, code),
+        salt,
+        created_at: now.toISOString(),
+        expires_at: new Date(now.getTime() + RESET_CODE_MINUTES * 60_000).toISOString(),
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    await queueSms(trx, ctx, {
+      kind: "password_reset",
+      dedupeKey: `password-reset:${row.id}`,
+      reference: `password-reset:${row.id}`,
+      studentId: user.studentId,
+      toE164: user.phone_e164,
+      body: resetCodeSms.render({ code, minutes: RESET_CODE_MINUTES }),
+      // Before every other message: the student is waiting at the form.
+      priority: PRIORITY_URGENT,
+    });
+    await recordAudit(trx, ctx, actor, {
+      action: "password_reset.requested",
+      subject: user.email,
+      details: { address, sent: true },
+    });
+  });
+  signalQueued(ctx);
+  return { limited: false };
+}
+
+export type ResetResult = Limited | { limited: false; ok: boolean };
+
+/** Sets the new password if `code` is the account's live code; a wrong code costs one try. */
+export async function resetPasswordWithCode(
+  ctx: AppContext,
+  input: z.output<typeof resetPasswordSchema>,
+  address: string,
+): Promise<ResetResult> {
+  const limit = await checkLimit(
+    ctx,
+    "reset_code_failure",
+    { address },
+    RESET_LIMITS.wrongCodesPerAddress,
+  );
+  if (limit.limited) {
+    ctx.log.warn({ account: input.email, address }, "password reset code refused: too many wrong");
+    return limit;
+  }
+  const now = ctx.clock.now().toISOString();
+  const live = await ctx.db
+    .selectFrom("password_reset_codes")
+    .innerJoin("users", "users.id", "password_reset_codes.user_id")
+    .select([
+      "password_reset_codes.id",
+      "password_reset_codes.code_hash",
+      "password_reset_codes.salt",
+      "users.id as userId",
+      "users.email",
+    ])
+    .where("users.email", "=", input.email)
+    .where("users.deactivated_at", "is", null)
+    .where("password_reset_codes.used_at", "is", null)
+    .where("password_reset_codes.expires_at", ">", now)
+    .where("password_reset_codes.attempts", "<", RESET_CODE_MAX_TRIES)
+    .orderBy("password_reset_codes.id", "desc")
+    .limit(1)
+    .executeTakeFirst();
+  const matches =
+    live !== undefined &&
+    timingSafeEqual(
+      Buffer.from(hashCode(live.salt, input.code), "hex"),
+      Buffer.from(live.code_hash, "hex"),
+    );
+  if (!live || !matches) {
+    if (live)
+      await ctx.db
+        .updateTable("password_reset_codes")
+        .set((eb) => ({ attempts: eb("attempts", "+", 1) }))
+        .where("id", "=", live.id)
+        .execute();
+    await recordLimitEvent(ctx, "reset_code_failure", { account: input.email, address });
+    return { limited: false, ok: false };
+  }
+  const used = await ctx.db.transaction().execute(async (trx) => {
+    // The update decides: of two requests with the same code, one uses it.
+    const taken = await trx
+      .updateTable("password_reset_codes")
+      .set({ used_at: now })
+      .where("id", "=", live.id)
+      .where("used_at", "is", null)
+      .returning("id")
+      .executeTakeFirst();
+    if (!taken) return false;
+    await storeNewPassword({ db: trx }, live.userId, input.password);
+    await trx
+      .updateTable("sms_messages")
+      .set({ body: usedResetCodeSms(RESET_CODE_MINUTES) })
+      .where("reference", "=", `password-reset:${live.id}`)
+      .execute();
+    await recordAudit(
+      trx,
+      ctx,
+      { id: live.userId, email: live.email },
+      { action: "password_reset.used", subject: live.email, details: { address } },
+    );
+    return true;
+  });
+  if (used) ctx.log.info({ userId: live.userId }, "password reset with an SMS code");
+  return { limited: false, ok: used };
+}
