@@ -82,7 +82,7 @@ describe("jobs as a student sees them", () => {
     const [mine, others] = page.body.split("Other open jobs");
     expect(mine).toContain("Open To All");
     expect(mine).not.toContain("Picky Corp");
-    expect(others).toContain("CGPA below 7.0");
+    expect(others).toContain("CGPA below 7.00");
     expect(others).toContain("Only for ECE");
     expect(others).toContain("Deadline passed");
   });
@@ -149,7 +149,7 @@ describe("applying", () => {
     const refused = await me.client.post(`/student/jobs/${picky.id}/apply`);
     expect(refused.statusCode).toBe(303);
     expect((await me.client.get(`/student/jobs/${picky.id}`)).body).toContain(
-      "You cannot apply: CGPA below 7.0.",
+      "You cannot apply: CGPA below 7.00.",
     );
 
     const late = await postJob(t.ctx, { title: "Late" });

@@ -1,5 +1,6 @@
 import type { ExpressionBuilder } from "kysely";
 import type { DB, Job } from "../db/schema.ts";
+import { formatCgpa, plural } from "../web/format.ts";
 
 /**
  * Who may apply to a job. One rule, read three ways: `ineligibilityReasons` explains it to a
@@ -35,12 +36,12 @@ export function ineligibilityReasons(rules: EligibilityRules, student: StudentFa
     reasons.push(`Only for ${list(rules.departments)}`);
   }
   if (rules.minCgpa !== null && student.cgpa < rules.minCgpa)
-    reasons.push(`CGPA below ${rules.minCgpa.toFixed(1)}`);
+    reasons.push(`CGPA below ${formatCgpa(rules.minCgpa)}`);
   if (rules.maxBacklogs !== null && student.active_backlogs > rules.maxBacklogs) {
     reasons.push(
       rules.maxBacklogs === 0
         ? "No active backlogs allowed"
-        : `More than ${rules.maxBacklogs} active backlogs`,
+        : `More than ${plural(rules.maxBacklogs, "active backlog")}`,
     );
   }
   if (
@@ -152,7 +153,7 @@ export function describeRules(rules: EligibilityRules): string[] {
   lines.push(
     rules.departments.length > 0 ? `Departments: ${list(rules.departments)}` : "Departments: all",
   );
-  if (rules.minCgpa !== null) lines.push(`Minimum CGPA: ${rules.minCgpa.toFixed(2)}`);
+  if (rules.minCgpa !== null) lines.push(`Minimum CGPA: ${formatCgpa(rules.minCgpa)}`);
   if (rules.maxBacklogs !== null) lines.push(`Maximum active backlogs: ${rules.maxBacklogs}`);
   if (rules.graduationYears.length > 0)
     lines.push(`Graduation year: ${list(rules.graduationYears)}`);

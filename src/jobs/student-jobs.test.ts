@@ -201,3 +201,35 @@ describe("the jobs a student may apply to, in SQL", () => {
     }
   });
 });
+
+describe("words on the student's pages", () => {
+  it("says types and statuses in words, counts with the right plural, and CGPAs with two decimals", async () => {
+    const me = await student({ cgpa: 6.5, active_backlogs: 2 });
+    const job = await postJob(t.ctx, {
+      company: "Picky",
+      title: "Intern",
+      type: "internship",
+      min_cgpa: 7,
+      max_backlogs: 1,
+    });
+    const other = await postJob(t.ctx, { company: "Easy", title: "Analyst" }, job.admin);
+
+    const list = await me.client.get("/student/jobs");
+    expect(list.body).toContain("Internship · Mysuru");
+    expect(list.body).toContain("CGPA below 7.00; More than 1 active backlog");
+    expect(list.body).toContain("2 jobs, open ones first.");
+    const detail = await me.client.get(`/student/jobs/${job.id}`);
+    expect(detail.body).toContain("Minimum CGPA: 7.00");
+    expect(detail.body).toMatch(/apply by \d+ \w+ \d{4}, [\d:]+ [ap]m IST/);
+
+    expect((await me.client.get("/student/applications")).body).toContain("0 applications");
+    await me.client.post(`/student/jobs/${other.id}/apply`);
+    const applications = await me.client.get("/student/applications");
+    expect(applications.body).toContain("1 application<");
+    expect(applications.body).toContain('<span class="status status-applied">Applied</span>');
+
+    const profile = await me.client.get("/student/profile");
+    expect(profile.body).toContain("<dd>6.50</dd>");
+    expect((await me.client.get("/student")).body).toContain("<dd>6.50</dd>");
+  });
+});

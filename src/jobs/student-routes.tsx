@@ -23,7 +23,7 @@ type StudentJobs = Awaited<ReturnType<typeof jobsForStudent>>;
 type StudentJobRow = StudentJobs["eligible"][number];
 
 function jobFacts(job: JobWithRules): string {
-  return `${JOB_TYPE_LABELS[job.type]}${job.location ? ` · ${job.location}` : ""}${job.package_range ? ` · ${job.package_range}` : ""} · apply by ${formatDateTime(job.apply_by)}`;
+  return `${JOB_TYPE_LABELS[job.type]}${job.location ? ` · ${job.location}` : ""}${job.package_range ? ` · ${job.package_range}` : ""} · apply by ${formatDateTime(job.apply_by)} IST`;
 }
 
 export function JobCards({ rows, showReasons }: { rows: StudentJobRow[]; showReasons: boolean }) {
@@ -43,7 +43,8 @@ export function JobCards({ rows, showReasons }: { rows: StudentJobRow[]; showRea
             <span class="status status-closed" safe>
               {`Closed: ${closed.join("; ")}`}
             </span>
-          ) : null}{" "}
+          ) : null}
+          {closed.length > 0 && applied ? " " : null}
           {applied ? (
             <span class={`status status-${applied}`}>{STATUS_LABELS[applied]}</span>
           ) : null}
@@ -174,8 +175,9 @@ function JobPage({
         <RulesList rules={job.rules} />
       </section>
       {applied && applied !== "withdrawn" ? (
-        <p class="flash flash-info" safe>
-          {`You applied. Status: ${STATUS_LABELS[applied]}. See My applications.`}
+        <p class="flash flash-info">
+          <span safe>{`You applied. Status: ${STATUS_LABELS[applied]}. See `}</span>
+          <a href="/student/applications">My applications</a>.
         </p>
       ) : reasons.length > 0 ? (
         <p class="flash flash-error" safe>
