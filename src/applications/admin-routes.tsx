@@ -14,7 +14,13 @@ import {
   changeStatus,
   listApplicants,
 } from "./service.ts";
-import { ADMIN_TARGETS, type AdminTarget, STATUS_LABELS, TRANSITIONS } from "./status.ts";
+import {
+  ADMIN_TARGETS,
+  type AdminTarget,
+  isAdminTarget,
+  STATUS_LABELS,
+  TRANSITIONS,
+} from "./status.ts";
 
 interface ApplicantsQuery {
   status?: ApplicationStatus | "";
@@ -179,18 +185,16 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
                           <span class={`status status-${a.status}`}>{STATUS_LABELS[a.status]}</span>
                         </td>
                         <td class="row-actions">
-                          {TRANSITIONS[a.status]
-                            .filter((to): to is AdminTarget => to !== "withdrawn")
-                            .map((to) => (
-                              <button
-                                type="submit"
-                                class="small"
-                                formaction={`/admin/applications/${a.id}/status?to=${to}`}
-                                aria-label={`${STATUS_LABELS[to]}: ${a.full_name}`}
-                              >
-                                {STATUS_LABELS[to]}
-                              </button>
-                            ))}
+                          {TRANSITIONS[a.status].filter(isAdminTarget).map((to) => (
+                            <button
+                              type="submit"
+                              class="small"
+                              formaction={`/admin/applications/${a.id}/status?to=${to}`}
+                              aria-label={`${STATUS_LABELS[to]}: ${a.full_name}`}
+                            >
+                              {STATUS_LABELS[to]}
+                            </button>
+                          ))}
                         </td>
                       </tr>
                     ))}

@@ -12,12 +12,19 @@ import { notifyStatusChange } from "./notices.ts";
 import { STATUS_LABELS, transitionProblem } from "./status.ts";
 
 export type ApplyResult =
-  | { ok: true; applicationId: number }
+  | { ok: true; applicationId: number; again: boolean }
   | { ok: false; reason: "not_found" | "already_applied" | "not_eligible"; message: string };
 
+const ALREADY_APPLIED = {
+  ok: false,
+  reason: "already_applied",
+  message: "You have already applied to this job.",
+} as const;
+
 /**
- * A student applies. Eligibility and the deadline are checked here, on the server, whatever the
- * page showed; one application per student and job, by a unique constraint.
+ * A student applies, or applies again after withdrawing (the same row goes back to Applied).
+ * Eligibility and the deadline are checked here, on the server, whatever the page showed; one
+ * application per student and job, by a unique constraint.
  */
 export async function applyToJob(
   ctx: AppContext,
@@ -44,7 +51,7 @@ export async function applyToJob(
   }
   const now = ctx.clock.now().toISOString();
   try {
-    const id = await ctx.db.transaction().execute(async (trx) => {
+    const result = await ctx.db.transaction().execute(async (trx) => {
       const application = await trx
         .insertInto("applications")
         .values({
@@ -57,7 +64,25 @@ export async function applyToJob(
         .onConflict((oc) => oc.columns(["job_id", "student_id"]).doNothing())
         .returning("id")
         .executeTakeFirst();
-      if (!application) return null;
+      if (!application) {
+        // Applied before: only a withdrawn application may come back, through the state machine.
+        const existing = await trx
+          .selectFrom("applications")
+          .select(["id", "status"])
+          .where("job_id", "=", jobId)
+          .where("student_id", "=", studentId)
+          .executeTakeFirstOrThrow();
+        if (existing.status !== "withdrawn") return null;
+        const change = await transition(
+          trx,
+          ctx,
+          { id: student.user_id, role: "student" },
+          existing.id,
+          "applied",
+          false,
+        );
+        return change.problem ? null : { id: existing.id, again: true };
+      }
       await trx
         .insertInto("application_events")
         .values({
@@ -69,24 +94,12 @@ export async function applyToJob(
           at: now,
         })
         .execute();
-      return application.id;
+      return { id: application.id, again: false };
     });
-    if (id === null) {
-      return {
-        ok: false,
-        reason: "already_applied",
-        message: "You have already applied to this job.",
-      };
-    }
-    return { ok: true, applicationId: id };
+    if (result === null) return ALREADY_APPLIED;
+    return { ok: true, applicationId: result.id, again: result.again };
   } catch (error) {
-    if (isUniqueViolation(error)) {
-      return {
-        ok: false,
-        reason: "already_applied",
-        message: "You have already applied to this job.",
-      };
-    }
+    if (isUniqueViolation(error)) return ALREADY_APPLIED;
     throw error;
   }
 }
@@ -123,7 +136,7 @@ async function transition(
     .where("applications.id", "=", applicationId)
     .executeTakeFirst();
   if (!row) return { applicationId, problem: "no such application" };
-  const problem = transitionProblem(row.status, to);
+  const problem = transitionProblem(row.status, to, who.role);
   if (problem)
     return { applicationId, problem: `${row.full_name} (${row.roll_number}): ${problem}` };
   const now = ctx.clock.now().toISOString();
@@ -201,7 +214,29 @@ export async function changeStatus(
   return { changed, problems: changes.flatMap((c) => (c.problem ? [c.problem] : [])) };
 }
 
-/** The student withdraws their own application, before a decision. No SMS: they did it. */
+/** One of the student's own applications with its job, or undefined (not theirs, or none). */
+export function ownApplication(ctx: AppContext, studentId: number, applicationId: number) {
+  return ctx.db
+    .selectFrom("applications")
+    .innerJoin("jobs", "jobs.id", "applications.job_id")
+    .select([
+      "applications.id",
+      "applications.status",
+      "jobs.id as job_id",
+      "jobs.company",
+      "jobs.title",
+      "jobs.status as job_status",
+      "jobs.apply_by",
+    ])
+    .where("applications.id", "=", applicationId)
+    .where("applications.student_id", "=", studentId)
+    .executeTakeFirst();
+}
+
+/**
+ * The student withdraws their own application, before a decision. No SMS: they did it. They may
+ * apply again until the deadline.
+ */
 export async function withdrawApplication(
   ctx: AppContext,
   user: SessionUser,
@@ -355,6 +390,8 @@ export async function studentApplications(ctx: AppContext, studentId: number, pa
       "jobs.company",
       "jobs.title",
       "jobs.type",
+      "jobs.status as job_status",
+      "jobs.apply_by",
     ])
     .where("applications.student_id", "=", studentId)
     .orderBy("applications.created_at", "desc")

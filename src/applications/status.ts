@@ -2,7 +2,8 @@ import type { ApplicationStatus } from "../db/schema.ts";
 
 /**
  * The application's stages: Applied -> Shortlisted -> Interview -> Selected, Rejected at any point
- * before a decision, and Withdrawn by the student before a decision.
+ * before a decision, and Withdrawn by the student before a decision. Withdrawing is reversible:
+ * until the job's deadline the student may apply again (Withdrawn -> Applied, the same row).
  */
 export const TRANSITIONS: Record<ApplicationStatus, readonly ApplicationStatus[]> = {
   applied: ["shortlisted", "rejected", "withdrawn"],
@@ -10,7 +11,7 @@ export const TRANSITIONS: Record<ApplicationStatus, readonly ApplicationStatus[]
   interview: ["selected", "rejected", "withdrawn"],
   selected: [],
   rejected: [],
-  withdrawn: [],
+  withdrawn: ["applied"],
 };
 
 export const STATUS_LABELS = {
@@ -22,14 +23,35 @@ export const STATUS_LABELS = {
   withdrawn: "Withdrawn",
 } as const satisfies Record<ApplicationStatus, string>;
 
-/** The statuses an admin sets (withdrawing is the student's own act). */
+/** The statuses an admin sets (withdrawing and applying again are the student's own acts). */
 export const ADMIN_TARGETS = ["shortlisted", "interview", "selected", "rejected"] as const;
 export type AdminTarget = (typeof ADMIN_TARGETS)[number];
 
-/** Null when allowed, else why not, in words for the person who asked. */
-export function transitionProblem(from: ApplicationStatus, to: ApplicationStatus): string | null {
+export function isAdminTarget(status: ApplicationStatus): status is AdminTarget {
+  return (ADMIN_TARGETS as readonly string[]).includes(status);
+}
+
+/** Who makes a move: the student withdraws and applies again, the admin does every other. */
+export function moverOf(to: ApplicationStatus): "admin" | "student" {
+  return isAdminTarget(to) ? "admin" : "student";
+}
+
+/**
+ * Null when `by` may move an application from `from` to `to`, else why not, in words for the
+ * person who asked. The deadline (for applying again) is the caller's to check: it needs the job.
+ */
+export function transitionProblem(
+  from: ApplicationStatus,
+  to: ApplicationStatus,
+  by: "admin" | "student" = moverOf(to),
+): string | null {
   if (from === to) return `already ${STATUS_LABELS[to]}`;
-  if (TRANSITIONS[from].includes(to)) return null;
   if (TRANSITIONS[from].length === 0) return `${STATUS_LABELS[from]} is final`;
-  return `cannot go from ${STATUS_LABELS[from]} to ${STATUS_LABELS[to]}`;
+  if (!TRANSITIONS[from].includes(to))
+    return `cannot go from ${STATUS_LABELS[from]} to ${STATUS_LABELS[to]}`;
+  if (moverOf(to) !== by)
+    return by === "admin"
+      ? `only the student can move it to ${STATUS_LABELS[to]}`
+      : `only the placement office can move it to ${STATUS_LABELS[to]}`;
+  return null;
 }

@@ -1,10 +1,13 @@
 import type { FastifyInstance } from "fastify";
+import { closedReasons } from "../jobs/eligibility.ts";
 import { currentStudentId, flash, HttpError, requireRole } from "../web/auth.ts";
 import { formatDateTime, Pagination } from "../web/components.tsx";
+import { plural } from "../web/format.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { idParams, pageParam } from "../web/schemas.ts";
 import {
+  ownApplication,
   STUDENT_APPLICATIONS_PAGE_SIZE,
   studentApplications,
   withdrawApplication,
@@ -13,14 +16,31 @@ import { STATUS_LABELS, TRANSITIONS } from "./status.ts";
 
 type Applications = Awaited<ReturnType<typeof studentApplications>>;
 
+/** The job as the student reads it in sentences: "Infosys – Systems Engineer". */
+function jobName(job: { company: string; title: string }): string {
+  return `${job.company} – ${job.title}`;
+}
+
+/** The deadline in the portal's time, said so: students read it on phones set to any zone. */
+function deadline(applyBy: string): string {
+  return `${formatDateTime(applyBy)} IST`;
+}
+
+/** Whether a withdrawn application may be sent again now: the job still takes applications. */
+function canApplyAgain(job: { job_status: "open" | "closed"; apply_by: string }, now: Date) {
+  return closedReasons({ status: job.job_status, apply_by: job.apply_by }, now).length === 0;
+}
+
 export function ApplicationsTable({
   applications,
   page,
   timeline,
+  now,
 }: {
   applications: Applications;
   page: PageContext;
   timeline: boolean;
+  now: Date;
 }) {
   if (applications.length === 0) return <p class="empty">You have not applied to any job yet.</p>;
   return (
@@ -43,16 +63,71 @@ export function ApplicationsTable({
             </ol>
           ) : null}
           {timeline && TRANSITIONS[a.status].includes("withdrawn") ? (
-            <form method="post" action={`/student/applications/${a.id}/withdraw`}>
-              <CsrfField token={page.csrfToken} />
-              <button type="submit" class="link">
-                Withdraw this application
-              </button>
-            </form>
+            <p>
+              <a href={`/student/applications/${a.id}/withdraw`}>Withdraw this application</a>
+            </p>
+          ) : null}
+          {timeline && a.status === "withdrawn" ? (
+            canApplyAgain(a, now) ? (
+              <form method="post" action={`/student/jobs/${a.job_id}/apply`} class="buttons">
+                <CsrfField token={page.csrfToken} />
+                <button type="submit" class="secondary">
+                  Apply again
+                </button>
+                <span
+                  class="hint"
+                  safe
+                >{`You can apply again until ${deadline(a.apply_by)}.`}</span>
+              </form>
+            ) : (
+              <p class="hint">Applications for this job are closed: you cannot apply again.</p>
+            )
           ) : null}
         </li>
       ))}
     </ul>
+  );
+}
+
+function WithdrawPage({
+  page,
+  application,
+  now,
+}: {
+  page: PageContext;
+  application: NonNullable<Awaited<ReturnType<typeof ownApplication>>>;
+  now: Date;
+}) {
+  const again = canApplyAgain(application, now)
+    ? `You can apply again until ${deadline(application.apply_by)}.`
+    : "Applications for this job are closed, so you cannot apply again.";
+  const restart =
+    application.status === "applied"
+      ? ""
+      : ` An application sent again starts over at Applied (it is ${STATUS_LABELS[application.status]} now).`;
+  return (
+    <Layout page={page} title="Withdraw this application?">
+      <section class="card confirm">
+        <p safe>
+          {`Your application to ${jobName(application)} will be withdrawn. ${again}${restart}`}
+        </p>
+        <p class="hint">The placement office sees it as withdrawn. No SMS is sent.</p>
+        <form
+          method="post"
+          action={`/student/applications/${application.id}/withdraw`}
+          class="buttons"
+        >
+          <CsrfField token={page.csrfToken} />
+          <input type="hidden" name="confirm" value="yes" />
+          <a href="/student/applications" class="button">
+            Cancel
+          </a>
+          <button type="submit" class="danger">
+            Confirm: withdraw
+          </button>
+        </form>
+      </section>
+    </Layout>
   );
 }
 
@@ -76,7 +151,13 @@ export async function studentApplicationRoutes(app: FastifyInstance) {
       ]);
       return reply.html(
         <Layout page={page} title="My applications">
-          <ApplicationsTable applications={applications} page={page} timeline />
+          <p class="hint">{plural(Number(total.n), "application")}</p>
+          <ApplicationsTable
+            applications={applications}
+            page={page}
+            timeline
+            now={ctx.clock.now()}
+          />
           <Pagination
             page={request.query.page}
             pageSize={STUDENT_APPLICATIONS_PAGE_SIZE}
@@ -89,18 +170,59 @@ export async function studentApplicationRoutes(app: FastifyInstance) {
     },
   );
 
-  app.post<{ Params: { id: number } }>(
+  // The confirmation: what withdrawing does, and until when it can be undone.
+  app.get<{ Params: { id: number } }>(
+    "/applications/:id/withdraw",
+    { schema: { params: idParams } },
+    async (request, reply) => {
+      const application = await ownApplication(ctx, currentStudentId(request), request.params.id);
+      if (!application) throw new HttpError(404, "There is no such application of yours.");
+      if (!TRANSITIONS[application.status].includes("withdrawn")) {
+        flash(
+          request,
+          "error",
+          `You cannot withdraw it: it is ${STATUS_LABELS[application.status]}.`,
+        );
+        return reply.redirect("/student/applications", 303);
+      }
+      return reply.html(
+        <WithdrawPage
+          page={pageContext(request, reply)}
+          application={application}
+          now={ctx.clock.now()}
+        />,
+      );
+    },
+  );
+
+  app.post<{ Params: { id: number }; Body: { confirm?: string } }>(
     "/applications/:id/withdraw",
     {
       schema: {
         params: idParams,
+        body: {
+          type: "object",
+          properties: { confirm: { type: "string", maxLength: 10 } },
+        },
       },
     },
     async (request, reply) => {
       if (!request.user) throw new HttpError(401, "Log in first.");
+      // Only the confirmation page's own form withdraws; anything else is shown that page first.
+      if (request.body?.confirm !== "yes")
+        return reply.redirect(`/student/applications/${request.params.id}/withdraw`, 303);
+      const application = await ownApplication(ctx, currentStudentId(request), request.params.id);
       const { problem } = await withdrawApplication(ctx, request.user, request.params.id);
-      if (problem === "There is no such application of yours.") throw new HttpError(404, problem);
-      flash(request, problem ? "error" : "success", problem ?? "Application withdrawn.");
+      if (problem === "There is no such application of yours." || !application)
+        throw new HttpError(404, "There is no such application of yours.");
+      const again = canApplyAgain(application, ctx.clock.now())
+        ? ` You can apply again until ${deadline(application.apply_by)}.`
+        : "";
+      flash(
+        request,
+        problem ? "error" : "success",
+        problem ?? `Your application to ${jobName(application)} was withdrawn.${again}`,
+      );
       return reply.redirect("/student/applications", 303);
     },
   );

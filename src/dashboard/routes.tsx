@@ -151,12 +151,11 @@ export async function studentDashboardRoutes(app: FastifyInstance) {
     const [student, announcements, jobs, applications] = await Promise.all([
       findStudent(ctx, studentId),
       listAnnouncements(ctx, 5),
-      jobsForStudent(ctx, studentId),
+      jobsForStudent(ctx, studentId, { eligibleOnly: true, page: 1 }),
       studentApplications(ctx, studentId),
     ]);
     if (!student) throw new HttpError(404, "Your profile was not found.");
     const page = pageContext(request, reply);
-    const open = jobs.eligible.filter((j) => !j.applied);
     return reply.html(
       <Layout page={page} title={`Welcome, ${student.full_name.split(" ")[0]}`}>
         <section class="card">
@@ -178,13 +177,22 @@ export async function studentDashboardRoutes(app: FastifyInstance) {
           )}
         </section>
         <section>
-          <h2>Open jobs for you ({open.length})</h2>
-          {open.length === 0 ? (
+          {/* The same query as the list it links to, so the two always agree. */}
+          <h2>Jobs you can apply to ({jobs.total})</h2>
+          {jobs.eligible.length === 0 ? (
             <p class="empty">Nothing new to apply to.</p>
           ) : (
-            <JobCards rows={open.slice(0, 10)} showReasons={false} />
+            <JobCards rows={jobs.eligible.slice(0, 10)} showReasons={false} />
           )}
           <p>
+            {jobs.total > 0 ? (
+              <>
+                <a href="/student/jobs?eligible=1" safe>
+                  {`See ${jobs.total === 1 ? "it" : `all ${jobs.total}`} in the job list`}
+                </a>
+                {" · "}
+              </>
+            ) : null}
             <a href="/student/jobs">All jobs</a>
           </p>
         </section>
@@ -194,6 +202,7 @@ export async function studentDashboardRoutes(app: FastifyInstance) {
             applications={applications.slice(0, 10)}
             page={page}
             timeline={false}
+            now={ctx.clock.now()}
           />
           <p>
             <a href="/student/applications">Timelines and withdrawal</a>

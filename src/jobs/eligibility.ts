@@ -1,10 +1,12 @@
 import type { ExpressionBuilder } from "kysely";
 import type { DB, Job } from "../db/schema.ts";
+import { formatCgpa, plural } from "../web/format.ts";
 
 /**
- * Who may apply to a job. One rule, read two ways: `ineligibilityReasons` explains it to a student
- * (and is checked again at apply time), `eligibleStudentFilter` selects the same students in SQL
- * for the "new opportunity" fan-out. A test holds the two to the same answers.
+ * Who may apply to a job. One rule, read three ways: `ineligibilityReasons` explains it to a
+ * student (and is checked again at apply time), `eligibleStudentFilter` selects the same students
+ * in SQL for the "new opportunity" fan-out, and `jobAcceptsStudent` selects in SQL the jobs one
+ * student may apply to (their "Only jobs I can apply to" list). Tests hold them to the same answers.
  */
 
 export interface EligibilityRules {
@@ -34,12 +36,12 @@ export function ineligibilityReasons(rules: EligibilityRules, student: StudentFa
     reasons.push(`Only for ${list(rules.departments)}`);
   }
   if (rules.minCgpa !== null && student.cgpa < rules.minCgpa)
-    reasons.push(`CGPA below ${rules.minCgpa.toFixed(1)}`);
+    reasons.push(`CGPA below ${formatCgpa(rules.minCgpa)}`);
   if (rules.maxBacklogs !== null && student.active_backlogs > rules.maxBacklogs) {
     reasons.push(
       rules.maxBacklogs === 0
         ? "No active backlogs allowed"
-        : `More than ${rules.maxBacklogs} active backlogs`,
+        : `More than ${plural(rules.maxBacklogs, "active backlog")}`,
     );
   }
   if (
@@ -84,12 +86,74 @@ export function eligibleStudentFilter(rules: EligibilityRules) {
   };
 }
 
+/** The same rules the other way round: a WHERE condition on `jobs` for one student's facts. */
+export function jobAcceptsStudent(student: StudentFacts) {
+  return (eb: ExpressionBuilder<DB, "jobs">) => {
+    // No row for a job in a list table means "every department / year / semester".
+    const listRule = (
+      table: "job_departments" | "job_graduation_years" | "job_semesters",
+      matching: ReturnType<typeof eb.exists>,
+    ) =>
+      eb.or([
+        eb.not(eb.exists(eb.selectFrom(table).select("job_id").whereRef("job_id", "=", "jobs.id"))),
+        matching,
+      ]);
+    return eb.and([
+      eb.or([eb("jobs.min_cgpa", "is", null), eb("jobs.min_cgpa", "<=", student.cgpa)]),
+      eb.or([
+        eb("jobs.max_backlogs", "is", null),
+        eb("jobs.max_backlogs", ">=", student.active_backlogs),
+      ]),
+      listRule(
+        "job_departments",
+        eb.exists(
+          eb
+            .selectFrom("job_departments")
+            .select("job_id")
+            .whereRef("job_departments.job_id", "=", "jobs.id")
+            .where("job_departments.department", "=", student.department),
+        ),
+      ),
+      listRule(
+        "job_graduation_years",
+        eb.exists(
+          eb
+            .selectFrom("job_graduation_years")
+            .select("job_id")
+            .whereRef("job_graduation_years.job_id", "=", "jobs.id")
+            .where("job_graduation_years.graduation_year", "=", student.graduation_year),
+        ),
+      ),
+      // A student with no semester on record matches only jobs with no semester rule.
+      student.semester === null
+        ? eb.not(
+            eb.exists(
+              eb
+                .selectFrom("job_semesters")
+                .select("job_id")
+                .whereRef("job_semesters.job_id", "=", "jobs.id"),
+            ),
+          )
+        : listRule(
+            "job_semesters",
+            eb.exists(
+              eb
+                .selectFrom("job_semesters")
+                .select("job_id")
+                .whereRef("job_semesters.job_id", "=", "jobs.id")
+                .where("job_semesters.semester", "=", student.semester),
+            ),
+          ),
+    ]);
+  };
+}
+
 export function describeRules(rules: EligibilityRules): string[] {
   const lines: string[] = [];
   lines.push(
     rules.departments.length > 0 ? `Departments: ${list(rules.departments)}` : "Departments: all",
   );
-  if (rules.minCgpa !== null) lines.push(`Minimum CGPA: ${rules.minCgpa.toFixed(2)}`);
+  if (rules.minCgpa !== null) lines.push(`Minimum CGPA: ${formatCgpa(rules.minCgpa)}`);
   if (rules.maxBacklogs !== null) lines.push(`Maximum active backlogs: ${rules.maxBacklogs}`);
   if (rules.graduationYears.length > 0)
     lines.push(`Graduation year: ${list(rules.graduationYears)}`);

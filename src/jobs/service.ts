@@ -14,6 +14,7 @@ import {
   type EligibilityRules,
   eligibleStudentFilter,
   ineligibilityReasons,
+  jobAcceptsStudent,
 } from "./eligibility.ts";
 import { cancelJobAlerts, jobAlertBody, queueJobAlerts, rewriteJobAlerts } from "./notices.ts";
 
@@ -454,58 +455,107 @@ export async function listJobs(ctx: AppContext, filters: JobFilters) {
   };
 }
 
-/** Open jobs for one student: the ones they may apply to, and the others with the reasons. */
 export const STUDENT_JOBS_PAGE_SIZE = 50;
 
+/** The longest search a student's job list takes (`?q=`). */
+export const STUDENT_JOB_SEARCH_MAX = 100;
+
+export interface StudentJobFilters {
+  /** Words in the company, title or location. */
+  q?: string | undefined;
+  /** Only the jobs the student could apply to now: open, before the deadline, eligible, not applied. */
+  eligibleOnly?: boolean | undefined;
+  page: number;
+}
+
 /**
- * One page of open jobs for a student (still open for applications first, soonest deadline
- * first), split into the ones they may apply to and the others with the reasons.
+ * One page of the jobs a student sees (open ones first, soonest deadline first; then those whose
+ * deadline passed, shown as closed), each with why they may not apply and their application's
+ * status; and the total that matches the filters.
  */
-export async function jobsForStudent(ctx: AppContext, studentId: number, page = 1) {
+export async function jobsForStudent(
+  ctx: AppContext,
+  studentId: number,
+  filters: StudentJobFilters = { page: 1 },
+) {
   const student = await ctx.db
     .selectFrom("students")
     .selectAll()
     .where("id", "=", studentId)
     .executeTakeFirstOrThrow();
-  const jobs = await withRules(
-    ctx,
-    await ctx.db
-      .selectFrom("jobs")
-      .selectAll()
-      .where("status", "=", "open")
-      // Still open for applications first, soonest deadline first; then the ones whose deadline passed.
-      .orderBy(
-        sql`case when apply_by > ${typedValue(ctx.dialect, ctx.clock.now().toISOString(), "timestamptz")} then 0 else 1 end`,
-      )
-      .orderBy("apply_by", "asc")
-      .orderBy("id")
-      .limit(STUDENT_JOBS_PAGE_SIZE)
-      .offset((page - 1) * STUDENT_JOBS_PAGE_SIZE)
-      .execute(),
-  );
-  const total = await ctx.db
-    .selectFrom("jobs")
-    .select((eb) => eb.fn.countAll<number>().as("n"))
-    .where("status", "=", "open")
-    .executeTakeFirstOrThrow();
-  const applied = new Map(
-    (
-      await ctx.db
-        .selectFrom("applications")
-        .select(["job_id", "status"])
-        .where("student_id", "=", studentId)
-        .execute()
-    ).map((a) => [a.job_id, a.status]),
-  );
   const now = ctx.clock.now();
+  const nowValue = typedValue(ctx.dialect, now.toISOString(), "timestamptz");
+  let query = ctx.db.selectFrom("jobs").where("jobs.status", "=", "open");
+  const q = filters.q?.trim();
+  if (q) {
+    const pattern = containsPattern(q);
+    const like = likeOperator(ctx.dialect);
+    query = query.where((eb) =>
+      eb.or([
+        eb("jobs.company", like, pattern),
+        eb("jobs.title", like, pattern),
+        eb("jobs.location", like, pattern),
+      ]),
+    );
+  }
+  if (filters.eligibleOnly) {
+    query = query
+      .where("jobs.apply_by", ">", nowValue)
+      .where(jobAcceptsStudent(student))
+      // Withdrawn ones can be sent again, so they count as "can apply to".
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom("applications")
+              .select("applications.id")
+              .whereRef("applications.job_id", "=", "jobs.id")
+              .where("applications.student_id", "=", studentId)
+              .where("applications.status", "!=", "withdrawn"),
+          ),
+        ),
+      );
+  }
+  const [jobRows, total] = await Promise.all([
+    query
+      .selectAll("jobs")
+      .orderBy(sql`case when jobs.apply_by > ${nowValue} then 0 else 1 end`)
+      .orderBy("jobs.apply_by", "asc")
+      .orderBy("jobs.id")
+      .limit(STUDENT_JOBS_PAGE_SIZE)
+      .offset((filters.page - 1) * STUDENT_JOBS_PAGE_SIZE)
+      .execute(),
+    query.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow(),
+  ]);
+  const jobs = await withRules(ctx, jobRows);
+  const applied = new Map(
+    jobs.length === 0
+      ? []
+      : (
+          await ctx.db
+            .selectFrom("applications")
+            .select(["job_id", "status"])
+            .where("student_id", "=", studentId)
+            .where(
+              "job_id",
+              "in",
+              jobs.map((j) => j.id),
+            )
+            .execute()
+        ).map((a) => [a.job_id, a.status]),
+  );
   const rows = jobs.map((job) => ({
     job,
-    reasons: [...closedReasons(job, now), ...ineligibilityReasons(job.rules, student)],
+    closed: closedReasons(job, now),
+    reasons: ineligibilityReasons(job.rules, student),
     applied: applied.get(job.id) ?? null,
   }));
   return {
-    eligible: rows.filter((r) => r.reasons.length === 0),
-    others: rows.filter((r) => r.reasons.length > 0),
+    /** Taking applications, and this student meets the rules. */
+    eligible: rows.filter((r) => r.closed.length === 0 && r.reasons.length === 0),
+    /** Taking applications, but not from this student (the reasons say why). */
+    others: rows.filter((r) => r.closed.length === 0 && r.reasons.length > 0),
+    /** Past the deadline: closed to applications, whatever the admin's status says. */
+    closed: rows.filter((r) => r.closed.length > 0),
     total: Number(total.n),
   };
 }

@@ -1,8 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import { applyToJob } from "../applications/service.ts";
 import { STATUS_LABELS } from "../applications/status.ts";
+import type { ApplicationStatus } from "../db/schema.ts";
 import { currentStudentId, flash, HttpError, requireRole } from "../web/auth.ts";
 import { formatDateTime, Pagination } from "../web/components.tsx";
+import { plural } from "../web/format.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { idParams, pageParam } from "../web/schemas.ts";
@@ -13,21 +15,21 @@ import {
   JOB_TYPE_LABELS,
   type JobWithRules,
   jobsForStudent,
+  STUDENT_JOB_SEARCH_MAX,
   STUDENT_JOBS_PAGE_SIZE,
 } from "./service.ts";
 
 type StudentJobs = Awaited<ReturnType<typeof jobsForStudent>>;
+type StudentJobRow = StudentJobs["eligible"][number];
 
-export function JobCards({
-  rows,
-  showReasons,
-}: {
-  rows: StudentJobs["eligible"];
-  showReasons: boolean;
-}) {
+function jobFacts(job: JobWithRules): string {
+  return `${JOB_TYPE_LABELS[job.type]}${job.location ? ` · ${job.location}` : ""}${job.package_range ? ` · ${job.package_range}` : ""} · apply by ${formatDateTime(job.apply_by)} IST`;
+}
+
+export function JobCards({ rows, showReasons }: { rows: StudentJobRow[]; showReasons: boolean }) {
   return (
     <ul class="job-list">
-      {rows.map(({ job, reasons, applied }) => (
+      {rows.map(({ job, closed, reasons, applied }) => (
         <li class="card">
           <h3>
             <a href={`/student/jobs/${job.id}`} safe>
@@ -35,12 +37,18 @@ export function JobCards({
             </a>
           </h3>
           <p class="hint" safe>
-            {`${JOB_TYPE_LABELS[job.type]}${job.location ? ` · ${job.location}` : ""}${job.package_range ? ` · ${job.package_range}` : ""} · apply by ${formatDateTime(job.apply_by)}`}
+            {jobFacts(job)}
           </p>
+          {closed.length > 0 ? (
+            <span class="status status-closed" safe>
+              {`Closed: ${closed.join("; ")}`}
+            </span>
+          ) : null}
+          {closed.length > 0 && applied ? " " : null}
           {applied ? (
             <span class={`status status-${applied}`}>{STATUS_LABELS[applied]}</span>
           ) : null}
-          {showReasons ? (
+          {showReasons && reasons.length > 0 ? (
             <p class="reasons" safe>
               {reasons.join("; ")}
             </p>
@@ -51,35 +59,86 @@ export function JobCards({
   );
 }
 
+interface JobListQuery {
+  q: string;
+  eligible: boolean;
+  page: number;
+}
+
+function JobSearch({ query }: { query: JobListQuery }) {
+  return (
+    <form method="get" action="/student/jobs" class="filters" aria-label="Search jobs">
+      <label>
+        Search jobs
+        <input
+          type="search"
+          name="q"
+          value={query.q}
+          maxlength={String(STUDENT_JOB_SEARCH_MAX)}
+          placeholder="Company, title or location"
+        />
+      </label>
+      <label class="check">
+        <input type="checkbox" name="eligible" value="1" checked={query.eligible} /> Only jobs I can
+        apply to
+      </label>
+      <button type="submit">Search</button>
+    </form>
+  );
+}
+
 function JobsPage({
   page,
   jobs,
-  pageNumber,
+  query,
 }: {
   page: PageContext;
   jobs: StudentJobs;
-  pageNumber: number;
+  query: JobListQuery;
 }) {
+  const filtered = query.q !== "" || query.eligible;
+  const summary = `${plural(jobs.total, "job")}${
+    query.eligible ? " you can apply to" : ""
+  }${query.q ? ` matching “${query.q}”` : ""}`;
   return (
     <Layout page={page} title="Jobs">
-      <h2>Open to you ({jobs.eligible.length})</h2>
+      <JobSearch query={query} />
+      <p class="hint" safe>
+        {`${summary}${filtered ? "." : ", open ones first."}`}
+      </p>
+      {filtered ? (
+        <p>
+          <a href="/student/jobs">Show all jobs</a>
+        </p>
+      ) : null}
+      <h2>Open to you</h2>
       {jobs.eligible.length === 0 ? (
         <p class="empty">No open job on this page matches your profile.</p>
       ) : (
         <JobCards rows={jobs.eligible} showReasons={false} />
       )}
-      <h2>Other open jobs ({jobs.others.length})</h2>
-      {jobs.others.length === 0 ? (
-        <p class="empty">None.</p>
-      ) : (
-        <JobCards rows={jobs.others} showReasons />
+      {query.eligible ? null : (
+        <>
+          <h2>Other open jobs</h2>
+          {jobs.others.length === 0 ? (
+            <p class="empty">None.</p>
+          ) : (
+            <JobCards rows={jobs.others} showReasons />
+          )}
+          {jobs.closed.length > 0 ? (
+            <>
+              <h2>Closed to applications</h2>
+              <JobCards rows={jobs.closed} showReasons={false} />
+            </>
+          ) : null}
+        </>
       )}
       <Pagination
-        page={pageNumber}
+        page={query.page}
         pageSize={STUDENT_JOBS_PAGE_SIZE}
         total={jobs.total}
         baseUrl="/student/jobs"
-        query={{}}
+        query={{ q: query.q || undefined, eligible: query.eligible ? "1" : undefined }}
       />
     </Layout>
   );
@@ -94,12 +153,12 @@ function JobPage({
   page: PageContext;
   job: JobWithRules;
   reasons: string[];
-  applied: string | null;
+  applied: ApplicationStatus | null;
 }) {
   return (
     <Layout page={page} title={`${job.company} — ${job.title}`}>
       <p class="hint" safe>
-        {`${JOB_TYPE_LABELS[job.type]}${job.location ? ` · ${job.location}` : ""}${job.package_range ? ` · ${job.package_range}` : ""} · apply by ${formatDateTime(job.apply_by)}`}
+        {jobFacts(job)}
       </p>
       <section class="card">
         <p class="pre" safe>
@@ -115,18 +174,24 @@ function JobPage({
         <h2>Eligibility</h2>
         <RulesList rules={job.rules} />
       </section>
-      {applied ? (
-        <p class="flash flash-info" safe>
-          {`You applied. Status: ${applied}. See My applications.`}
+      {applied && applied !== "withdrawn" ? (
+        <p class="flash flash-info">
+          <span safe>{`You applied. Status: ${STATUS_LABELS[applied]}. See `}</span>
+          <a href="/student/applications">My applications</a>.
         </p>
       ) : reasons.length > 0 ? (
         <p class="flash flash-error" safe>
-          {`You cannot apply: ${reasons.join("; ")}.`}
+          {`${applied === "withdrawn" ? "You withdrew your application. " : ""}You cannot apply: ${reasons.join("; ")}.`}
         </p>
       ) : (
         <form method="post" action={`/student/jobs/${job.id}/apply`}>
           <CsrfField token={page.csrfToken} />
-          <button type="submit">Apply</button>
+          {applied === "withdrawn" ? (
+            <p
+              safe
+            >{`You withdrew your application. You can apply again until ${formatDateTime(job.apply_by)} IST.`}</p>
+          ) : null}
+          <button type="submit">{applied === "withdrawn" ? "Apply again" : "Apply"}</button>
         </form>
       )}
     </Layout>
@@ -137,17 +202,33 @@ export async function studentJobRoutes(app: FastifyInstance) {
   const ctx = app.ctx;
   app.addHook("onRequest", requireRole("student"));
 
-  app.get<{ Querystring: { page: number } }>(
+  app.get<{ Querystring: { page: number; q?: string; eligible?: string } }>(
     "/jobs",
-    { schema: { querystring: { type: "object", properties: { page: pageParam } } } },
-    async (request, reply) =>
-      reply.html(
-        <JobsPage
-          page={pageContext(request, reply)}
-          jobs={await jobsForStudent(ctx, currentStudentId(request), request.query.page)}
-          pageNumber={request.query.page}
-        />,
-      ),
+    {
+      schema: {
+        querystring: {
+          type: "object",
+          properties: {
+            page: pageParam,
+            q: { type: "string", maxLength: STUDENT_JOB_SEARCH_MAX },
+            eligible: { type: "string", enum: ["", "1"] },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const query: JobListQuery = {
+        q: request.query.q?.trim() ?? "",
+        eligible: request.query.eligible === "1",
+        page: request.query.page,
+      };
+      const jobs = await jobsForStudent(ctx, currentStudentId(request), {
+        q: query.q || undefined,
+        eligibleOnly: query.eligible,
+        page: query.page,
+      });
+      return reply.html(<JobsPage page={pageContext(request, reply)} jobs={jobs} query={query} />);
+    },
   );
 
   app.get<{ Params: { id: number } }>(
@@ -178,7 +259,7 @@ export async function studentJobRoutes(app: FastifyInstance) {
           page={pageContext(request, reply)}
           job={job}
           reasons={reasons}
-          applied={application ? STATUS_LABELS[application.status] : null}
+          applied={application?.status ?? null}
         />,
       );
     },
@@ -190,7 +271,13 @@ export async function studentJobRoutes(app: FastifyInstance) {
     async (request, reply) => {
       const result = await applyToJob(ctx, currentStudentId(request), request.params.id);
       if (result.ok) {
-        flash(request, "success", "Application sent. Follow it under My applications.");
+        flash(
+          request,
+          "success",
+          result.again
+            ? "Application sent again. Follow it under My applications."
+            : "Application sent. Follow it under My applications.",
+        );
         return reply.redirect("/student/applications", 303);
       }
       if (result.reason === "not_found") throw new HttpError(404, result.message);

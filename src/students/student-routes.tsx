@@ -3,6 +3,7 @@ import { access } from "node:fs/promises";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { currentStudentId, flash, HttpError, requireRole } from "../web/auth.ts";
 import { Field, FormErrorSummary, type FormState, TextAreaField } from "../web/components.tsx";
+import { formatCgpa } from "../web/format.ts";
 import { formValues, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
@@ -45,7 +46,7 @@ export function AcademicSummary({ student }: { student: StudentRow }) {
       <dt>Graduation year</dt>
       <dd>{student.graduation_year}</dd>
       <dt>CGPA</dt>
-      <dd safe>{student.cgpa.toFixed(2)}</dd>
+      <dd safe>{formatCgpa(student.cgpa)}</dd>
       <dt>Active backlogs</dt>
       <dd>{student.active_backlogs}</dd>
       <dt>Skills</dt>

@@ -74,6 +74,7 @@ export function Layout({
           <meta name="viewport" content="width=device-width, initial-scale=1" />
           <title safe>{title} · Placement Portal</title>
           <link rel="stylesheet" href="/assets/app.css" />
+          <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
         </head>
         <body>
           <header>

@@ -148,6 +148,9 @@ export async function createWebServer(
     prefix: "/assets/",
     maxAge: "1h",
   });
+  // Browsers ask for /favicon.ico on their own, whatever the page links: point them at the icon
+  // instead of logging a 404 on every first visit.
+  app.get("/favicon.ico", (_request, reply) => reply.redirect("/assets/favicon.svg", 301));
 
   app.addHook("onRequest", async (request) => {
     const userId = request.session.get("userId");
