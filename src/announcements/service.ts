@@ -3,20 +3,12 @@ import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { countSegments } from "../sms/encoding.ts";
 import { signalQueued } from "../sms/outbox-api.ts";
-import { submissionIdField } from "../web/forms.ts";
+import { multilineTextField, submissionIdField, textField } from "../web/forms.ts";
 import { announcementBody, cancelAnnouncementSms, queueAnnouncementSms } from "./notices.ts";
 
 export const announcementSchema = z.object({
-  title: z
-    .string()
-    .trim()
-    .min(1, { message: "Enter a title." })
-    .max(120, { message: "At most 120 characters." }),
-  message: z
-    .string()
-    .trim()
-    .min(1, { message: "Enter the message." })
-    .max(2000, { message: "At most 2,000 characters." }),
+  title: textField({ label: "a title", max: 120 }),
+  message: multilineTextField({ label: "the message", max: 2000 }),
   submission_id: submissionIdField,
   send_sms: z
     .string()

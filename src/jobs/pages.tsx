@@ -63,7 +63,7 @@ function CheckboxGroup({
         ))}
       </div>
       {form.errors[name] ? (
-        <small class="error" safe>
+        <small id={`f-${name}-error`} class="error" safe>
           {form.errors[name]}
         </small>
       ) : null}

@@ -7,8 +7,16 @@ import { type DB, JOB_TYPES, type Job } from "../db/schema.ts";
 import { countSegments } from "../sms/encoding.ts";
 import { signalQueued } from "../sms/outbox-api.ts";
 import { DEPARTMENT_CODES } from "../students/departments.ts";
-import { submissionIdField } from "../web/forms.ts";
-import { formatDate, parseLocalDateTime } from "../web/time.ts";
+import {
+  blankAsNull,
+  dateTimeLocalField,
+  decimalField,
+  multilineTextField,
+  submissionIdField,
+  textField,
+  wholeNumberField,
+} from "../web/forms.ts";
+import { formatDate } from "../web/time.ts";
 import {
   closedReasons,
   type EligibilityRules,
@@ -32,46 +40,24 @@ const checkboxes = z
     (v === undefined ? [] : Array.isArray(v) ? v : [v]).filter((x) => x.trim() !== ""),
   );
 
-const optionalNumber = (label: string, min: number, max: number, whole: boolean) =>
-  z
-    .string()
-    .trim()
-    .optional()
-    .transform((v) => (v ? Number(v) : null))
-    .pipe(
-      z
-        .number({ message: `${label} must be a number.` })
-        .refine((n) => !whole || Number.isInteger(n), {
-          message: `${label} must be a whole number.`,
-        })
-        .refine((n) => n >= min && n <= max, {
-          message: `${label} must be between ${min} and ${max}.`,
-        })
-        .nullable(),
-    );
+/** A checkbox group of whole numbers ("2027", "7"), each written plainly in digits. */
+const wholeNumberCheckboxes = (min: number, max: number, message: string) =>
+  checkboxes
+    .pipe(z.array(z.string().regex(/^[0-9]{1,4}$/, { message })))
+    .transform((v) => [...new Set(v.map(Number))].sort((a, b) => a - b))
+    .pipe(z.array(z.number().int().min(min, { message }).max(max, { message })));
 
 /** The job form. `isNew`: a new job may not have its deadline in the past. */
 export function jobSchema(now: Date, isNew: boolean) {
   const year = now.getUTCFullYear();
   return z.object({
-    company: z
-      .string()
-      .trim()
-      .min(1, { message: "Enter the company." })
-      .max(100, { message: "At most 100 characters." }),
-    title: z
-      .string()
-      .trim()
-      .min(1, { message: "Enter the job title." })
-      .max(120, { message: "At most 120 characters." }),
+    company: textField({ label: "the company", max: 100 }),
+    title: textField({ label: "the job title", max: 120 }),
     type: z.enum(JOB_TYPES, { message: "Choose the type." }),
-    description: z.string().trim().max(5000, { message: "At most 5,000 characters." }).default(""),
-    location: z.string().trim().max(120, { message: "At most 120 characters." }).default(""),
-    package_range: z.string().trim().max(60, { message: "At most 60 characters." }).default(""),
-    official_link: z
-      .string()
-      .trim()
-      .optional()
+    description: multilineTextField({ label: "the description", max: 5000, optional: true }),
+    location: textField({ label: "the location", max: 120, optional: true }),
+    package_range: textField({ label: "the package", max: 60, optional: true }),
+    official_link: textField({ label: "the official link", max: 500, optional: true })
       .transform((v) => (v ? v : null))
       .refine((v) => v === null || (URL.canParse(v) && /^https?:/.test(v)), {
         message: "Enter a full http(s):// link.",
@@ -79,42 +65,16 @@ export function jobSchema(now: Date, isNew: boolean) {
     departments: checkboxes
       .transform((v) => [...new Set(v)])
       .pipe(z.array(z.enum(DEPARTMENT_CODES, { message: "Unknown department." }))),
-    graduation_years: checkboxes
-      .transform((v) => [...new Set(v.map(Number))].sort((a, b) => a - b))
-      .pipe(
-        z.array(
-          z
-            .number()
-            .int()
-            .min(year - 2, { message: "Unknown year." })
-            .max(year + 6, { message: "Unknown year." }),
-        ),
-      ),
-    semesters: checkboxes
-      .transform((v) => [...new Set(v.map(Number))].sort((a, b) => a - b))
-      .pipe(
-        z.array(
-          z
-            .number()
-            .int()
-            .min(1, { message: "Unknown semester." })
-            .max(10, { message: "Unknown semester." }),
-        ),
-      ),
-    min_cgpa: optionalNumber("The minimum CGPA", 0, 10, false),
-    max_backlogs: optionalNumber("The maximum backlogs", 0, 60, true),
-    apply_by: z.string({ message: "Enter the deadline." }).transform((v, zctx) => {
-      const date = parseLocalDateTime(v.trim());
-      if (!date) {
-        zctx.addIssue({ code: "custom", message: "Enter the deadline as a date and time." });
-        return z.NEVER;
-      }
-      if (isNew && date.getTime() <= now.getTime()) {
-        zctx.addIssue({ code: "custom", message: "The deadline must be in the future." });
-        return z.NEVER;
-      }
-      return date.toISOString();
-    }),
+    graduation_years: wholeNumberCheckboxes(year - 2, year + 6, "Unknown year."),
+    semesters: wholeNumberCheckboxes(1, 10, "Unknown semester."),
+    min_cgpa: blankAsNull(decimalField({ label: "the minimum CGPA", min: 0, max: 10, places: 2 })),
+    max_backlogs: blankAsNull(
+      wholeNumberField({ label: "the maximum number of backlogs", min: 0, max: 60 }),
+    ),
+    apply_by: dateTimeLocalField({ label: "the deadline" }).refine(
+      (iso) => !isNew || Date.parse(iso) > now.getTime(),
+      { message: "The deadline must be in the future." },
+    ),
     send_sms: z
       .string()
       .optional()

@@ -7,7 +7,14 @@ import { containsPattern, isUniqueViolation, likeOperator, lockForUpdate } from 
 import type { Student } from "../db/schema.ts";
 import { signalQueued } from "../sms/outbox-api.ts";
 import { formatPhoneE164, InvalidPhoneNumberError } from "../sms/phone.ts";
-import type { FieldErrors } from "../web/forms.ts";
+import {
+  blankAsNull,
+  decimalField,
+  type FieldErrors,
+  multilineTextField,
+  textField,
+  wholeNumberField,
+} from "../web/forms.ts";
 import { DEPARTMENT_CODES } from "./departments.ts";
 import { notifyStudentApproved, notifyStudentRejected } from "./notices.ts";
 import {
@@ -17,31 +24,6 @@ import {
   saveResume,
   type UploadedFile,
 } from "./resume-store.ts";
-
-const text = (label: string, max: number, min = 1) =>
-  z
-    .string({ message: `Enter ${label}.` })
-    .trim()
-    .min(1, { message: `Enter ${label}.` })
-    .min(min, { message: `Too short: use at least ${min} characters.` })
-    .max(max, { message: `Too long: use at most ${max} characters.` });
-
-const numberField = (label: string, min: number, max: number, wholeNumber: boolean) =>
-  z
-    .string({ message: `Enter ${label}.` })
-    .trim()
-    .min(1, { message: `Enter ${label}.` })
-    .transform(Number)
-    .pipe(
-      z
-        .number({ message: `${label} must be a number.` })
-        .refine((n) => !wholeNumber || Number.isInteger(n), {
-          message: `${label} must be a whole number.`,
-        })
-        .refine((n) => n >= min && n <= max, {
-          message: `${label} must be between ${min} and ${max}.`,
-        }),
-    );
 
 /** Phone as typed -> E.164, or a field error in words a student understands. */
 const phoneField = (region: string) =>
@@ -63,37 +45,28 @@ function academicFields(now: Date) {
   const year = now.getUTCFullYear();
   return {
     department: z.enum(DEPARTMENT_CODES, { message: "Choose the department." }),
-    semester: z
-      .string()
-      .trim()
-      .optional()
-      .transform((v) => (v ? Number(v) : undefined))
-      .pipe(
-        z
-          .number({ message: "Semester must be a number." })
-          .int({ message: "Semester must be a whole number." })
-          .min(1, { message: "Semester must be between 1 and 10." })
-          .max(10, { message: "Semester must be between 1 and 10." })
-          .optional(),
-      ),
-    graduation_year: numberField("the graduation year", year - 1, year + 6, true),
-    cgpa: numberField("the CGPA", 0, 10, false).transform((n) => Math.round(n * 100) / 100),
-    active_backlogs: numberField("the number of active backlogs", 0, 60, true),
+    semester: blankAsNull(wholeNumberField({ label: "the semester", min: 1, max: 10 })),
+    graduation_year: wholeNumberField({
+      label: "the graduation year",
+      min: year - 1,
+      max: year + 6,
+    }),
+    cgpa: decimalField({ label: "the CGPA", min: 0, max: 10, places: 2 }),
+    active_backlogs: wholeNumberField({
+      label: "the number of active backlogs",
+      min: 0,
+      max: 60,
+    }),
   };
 }
 
-const skillsField = z
-  .string()
-  .trim()
-  .max(500, { message: "Skills can have at most 500 characters." })
-  .optional()
-  .default("");
+const skillsField = multilineTextField({ label: "your skills", max: 500, optional: true });
 
 export function registrationSchema(region: string, now: Date) {
   return z
     .object({
-      full_name: text("your full name", 100, 2),
-      roll_number: text("your roll number (USN)", 20, 3)
+      full_name: textField({ label: "your full name", max: 100, min: 2 }),
+      roll_number: textField({ label: "your roll number (USN)", max: 20, min: 3 })
         .transform((v) => v.toUpperCase().replace(/\s+/g, ""))
         .refine((v) => /^[A-Z0-9/-]+$/.test(v), {
           message: "A roll number has only letters, digits, / and -.",

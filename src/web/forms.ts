@@ -1,5 +1,144 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { parseLocalDateTime } from "./time.ts";
+
+/*
+ * The field schemas every form uses (registration, profile, academic record, jobs, announcements):
+ * one rule per kind of value, so a text, a number or a date means the same on every form.
+ *
+ * Text refuses control characters (NUL and everything else below U+0020, U+007F, and U+0080-U+009F),
+ * lone surrogates (half an emoji: not text at all) and Unicode non-characters (U+FFFE, U+FDD0 ...),
+ * which no keyboard types and which break exports, SMS and other programs downstream. A multi-line
+ * field also takes line breaks and tabs. Numbers must be written plainly, in digits: "8", "8.2",
+ * "-1" (refused by its range); never "0x0A", "1e1", " 8", "8.", "Infinity" or "NaN". Dates must exist
+ * on the calendar: "2027-02-30T10:00" is refused, not read as 2 March.
+ */
+
+const FORBIDDEN_IN_LINE = /[\p{Cc}\p{Cs}\p{Noncharacter_Code_Point}]/u;
+const FORBIDDEN_IN_TEXT = /[^\P{Cc}\t\n\r]|[\p{Cs}\p{Noncharacter_Code_Point}]/u;
+
+const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+const count = (n: number) => n.toLocaleString("en-IN");
+
+interface TextOptions {
+  /** As it reads after "Enter": "your full name", "the company". */
+  label: string;
+  max: number;
+  /** At least this many characters (after trimming); a required field needs at least 1. */
+  min?: number;
+  /** Blank is allowed and becomes "". */
+  optional?: boolean;
+}
+
+function textSchema(options: TextOptions, forbidden: RegExp, message: string) {
+  const { label, max, min = 1, optional = false } = options;
+  const base = z
+    .string({ message: `Enter ${label}.` })
+    .trim()
+    .refine((v) => !forbidden.test(v), { message, abort: true })
+    .refine((v) => v.length <= max, {
+      message: `Too long: use at most ${count(max)} characters.`,
+      abort: true,
+    });
+  if (optional) return base.optional().transform((v) => v ?? "");
+  return base
+    .refine((v) => v.length > 0, { message: `Enter ${label}.`, abort: true })
+    .refine((v) => v.length >= min, {
+      message: `Too short: use at least ${count(min)} characters.`,
+    });
+}
+
+/** One line of text, trimmed: a name, a title, a company, a place. */
+export function textField(options: TextOptions) {
+  return textSchema(
+    options,
+    FORBIDDEN_IN_LINE,
+    "Remove the invisible control characters (such as tabs, line breaks or NUL bytes): this field is one line of plain text.",
+  );
+}
+
+/** Text that may run over several lines (a description, a message, a list of skills), trimmed. */
+export function multilineTextField(options: TextOptions) {
+  return textSchema(
+    options,
+    FORBIDDEN_IN_TEXT,
+    "Remove the invisible control characters (such as NUL bytes): only letters, digits, punctuation, line breaks and tabs are kept.",
+  );
+}
+
+interface NumberOptions {
+  /** As it reads after "Enter": "the CGPA", "the graduation year". */
+  label: string;
+  min: number;
+  max: number;
+}
+
+const PLAIN_DECIMAL = /^-?[0-9]{1,9}(\.[0-9]+)?$/;
+const PLAIN_WHOLE_NUMBER = /^-?[0-9]{1,9}$/;
+
+/** A number with at most `places` decimals written plainly ("8", "8.2", "8.25"), min..max. */
+export function decimalField(options: NumberOptions & { places?: number }) {
+  const { label, min, max, places = 2 } = options;
+  const Label = capitalise(label);
+  return z
+    .string({ message: `Enter ${label}.` })
+    .refine((v) => v !== "", { message: `Enter ${label}.`, abort: true })
+    .refine((v) => PLAIN_DECIMAL.test(v), {
+      message: `${Label} must be a number. Write it in digits, such as ${max < 100 ? "8 or 8.25" : "12 or 12.5"}.`,
+      abort: true,
+    })
+    .refine((v) => (v.split(".")[1] ?? "").length <= places, {
+      message: `${Label} can have at most ${places} decimals.`,
+      abort: true,
+    })
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, {
+      message: `${Label} must be between ${min} and ${max}.`,
+    });
+}
+
+/** A whole number written plainly in digits ("7", "2027"), min..max. */
+export function wholeNumberField(options: NumberOptions) {
+  const { label, min, max } = options;
+  const Label = capitalise(label);
+  return z
+    .string({ message: `Enter ${label}.` })
+    .refine((v) => v !== "", { message: `Enter ${label}.`, abort: true })
+    .refine((v) => PLAIN_WHOLE_NUMBER.test(v), {
+      message: `${Label} must be a whole number. Write it in digits, such as ${min > 1000 ? min : 7}.`,
+      abort: true,
+    })
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, {
+      message: `${Label} must be between ${min} and ${max}.`,
+    });
+}
+
+/** A field that may be left blank (absent or ""), which then reads as null. */
+export function blankAsNull<T extends z.ZodType>(schema: T) {
+  return z.preprocess((v) => (v === undefined || v === "" ? null : v), schema.nullable());
+}
+
+/**
+ * A local date and time from `<input type="datetime-local">` ("2027-02-01T10:00", India time) ->
+ * an ISO instant; a date that is not on the calendar is refused, not rolled over.
+ */
+export function dateTimeLocalField(options: { label: string }) {
+  return z.string({ message: `Enter ${options.label}.` }).transform((v, zctx) => {
+    const date = parseLocalDateTime(v);
+    if (!date) {
+      zctx.addIssue({
+        code: "custom",
+        message:
+          v === ""
+            ? `Enter ${options.label}.`
+            : `Enter ${options.label} as a date and time that exists on the calendar.`,
+      });
+      return z.NEVER;
+    }
+    return date.toISOString();
+  });
+}
 
 /**
  * A form's one-time id (a hidden field set when the blank form is rendered): the same

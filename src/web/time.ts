@@ -5,11 +5,25 @@
 export const LOCAL_TIME_ZONE = "Asia/Kolkata";
 const LOCAL_OFFSET = "+05:30";
 
-/** "2026-12-01T17:00" (local) -> Date, or null if it is not such a value. */
+/**
+ * "2026-12-01T17:00" (local) -> Date, or null if it is not such a value or not a real moment:
+ * JavaScript rolls "2027-02-30" over to 2 March and "24:00" to the next day, so the parts are
+ * checked against the date they make.
+ */
 export function parseLocalDateTime(value: string): Date | null {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value)) return null;
-  const date = new Date(`${value}${value.length === 16 ? ":00" : ""}${LOCAL_OFFSET}`);
-  return Number.isNaN(date.getTime()) ? null : date;
+  const parts = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value);
+  if (!parts) return null;
+  const [year, month, day, hour, minute, second = 0] = parts.slice(1).map((p) => Number(p ?? 0));
+  const asUtc = new Date(Date.UTC(year!, month! - 1, day!, hour!, minute!, second));
+  const exists =
+    asUtc.getUTCFullYear() === year &&
+    asUtc.getUTCMonth() === month! - 1 &&
+    asUtc.getUTCDate() === day &&
+    asUtc.getUTCHours() === hour &&
+    asUtc.getUTCMinutes() === minute &&
+    asUtc.getUTCSeconds() === second;
+  if (!exists || year! < 1000) return null;
+  return new Date(`${value}${value.length === 16 ? ":00" : ""}${LOCAL_OFFSET}`);
 }
 
 /** Date -> "2026-12-01T17:00" in local time, for a datetime-local input. */
