@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { HttpError } from "../web/auth.ts";
 import {
   emptyForm,
   Field,
@@ -8,6 +9,7 @@ import {
 } from "../web/components.tsx";
 import { formValues, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
+import { checkLimit, minutesUntil, recordLimitEvent, tryAgainIn } from "../web/limits.ts";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { AcademicFields } from "./academic-fields.tsx";
 import { registerStudent, registrationSchema } from "./service.ts";
@@ -124,7 +126,21 @@ export async function registrationRoutes(app: FastifyInstance) {
     reply.html(<RegisterPage page={pageContext(request, reply)} form={emptyForm} maxMb={maxMb} />),
   );
 
+  // Registrations per client address (successful ones: a form sent back with errors costs
+  // nothing), so one machine cannot fill the verification queue and the disk.
+  const perAddress = { max: ctx.config.REGISTRATIONS_PER_ADDRESS_PER_HOUR, windowSeconds: 3600 };
+
   app.post("/register", async (request, reply) => {
+    const limit = await checkLimit(ctx, "registration", { address: request.ip }, perAddress);
+    if (limit.limited) {
+      const minutes = minutesUntil(limit.retryAt, ctx.clock.now());
+      request.log.warn({ address: request.ip, minutes }, "registration refused: address limit");
+      reply.header("retry-after", String(minutes * 60));
+      throw new HttpError(
+        429,
+        `Too many registrations from your network in the last hour. ${tryAgainIn(minutes)} If many students register from one network, ask the placement office.`,
+      );
+    }
     const body = (request.body ?? {}) as Record<string, unknown>;
     const parsed = parseForm(
       registrationSchema(ctx.config.SMS_DEFAULT_REGION, ctx.clock.now()),
@@ -137,6 +153,7 @@ export async function registrationRoutes(app: FastifyInstance) {
         .code(422)
         .html(<RegisterPage page={pageContext(request, reply)} form={form} maxMb={maxMb} />);
     }
+    await recordLimitEvent(ctx, "registration", { address: request.ip });
     return reply.redirect("/register/done", 303);
   });
 

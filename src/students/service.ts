@@ -106,12 +106,36 @@ export type ServiceResult<T = undefined> =
 async function storeResume(
   ctx: AppContext,
   upload: unknown,
-): Promise<{ path: string | null } | { error: string }> {
+  options: { pending?: boolean } = {},
+): Promise<{ path: string | null; bytes: number | null } | { error: string }> {
   const file: UploadedFile | null = chosenFile(upload);
-  if (!file) return { path: null };
+  if (!file) return { path: null, bytes: null };
   const problem = await resumeProblem(file, ctx.config.RESUME_MAX_BYTES);
   if (problem) return { error: problem };
-  return { path: await saveResume(ctx.config.DATA_DIR, file.data) };
+  if (
+    options.pending &&
+    (await pendingResumeBytes(ctx)) + file.data.length > ctx.config.PENDING_RESUMES_MAX_BYTES
+  )
+    return { error: PENDING_RESUMES_FULL };
+  return { path: await saveResume(ctx.config.DATA_DIR, file.data), bytes: file.data.length };
+}
+
+export const PENDING_RESUMES_FULL =
+  "The placement office cannot take more resumes until it has checked the waiting registrations. Register without a resume now and add it from your profile once you are approved.";
+
+/**
+ * The disk used by the resumes of registrations waiting for approval: anonymous uploads, capped
+ * by PENDING_RESUMES_MAX_BYTES. (Two registrations at the same moment may both pass the check:
+ * the cap can be exceeded by a few resumes, never by an unbounded number.)
+ */
+export async function pendingResumeBytes(ctx: AppContext): Promise<number> {
+  const row = await ctx.db
+    .selectFrom("students")
+    .select((eb) => eb.fn.sum<number | string | null>("resume_bytes").as("bytes"))
+    .where("approved_at", "is", null)
+    .where("resume_path", "is not", null)
+    .executeTakeFirstOrThrow();
+  return Number(row.bytes ?? 0);
 }
 
 /** Registers a student as pending approval. Nothing is half-created: user, profile and file or none. */
@@ -141,7 +165,7 @@ export async function registerStudent(
   }
   if (Object.keys(errors).length > 0) return { ok: false, errors };
 
-  const resume = await storeResume(ctx, resumeUpload);
+  const resume = await storeResume(ctx, resumeUpload, { pending: true });
   if ("error" in resume) return { ok: false, errors: { resume: resume.error } };
   const passwordHash = await hashPassword(input.password);
   const now = ctx.clock.now().toISOString();
@@ -171,6 +195,7 @@ export async function registerStudent(
           active_backlogs: input.active_backlogs,
           skills: input.skills,
           resume_path: resume.path,
+          resume_bytes: resume.bytes,
           created_at: now,
           updated_at: now,
         })
@@ -389,7 +414,7 @@ export async function updateOwnProfile(
       // Keeps the original opt-out time while the box stays unticked.
       sms_opted_out_at: input.sms ? null : (previous.sms_opted_out_at ?? now),
       updated_at: now,
-      ...(resume.path ? { resume_path: resume.path } : {}),
+      ...(resume.path ? { resume_path: resume.path, resume_bytes: resume.bytes } : {}),
     })
     .where("id", "=", studentId)
     .execute();
