@@ -153,7 +153,9 @@ export async function studentApplicationRoutes(app: FastifyInstance) {
       ]);
       return reply.html(
         <Layout page={page} title="My applications">
-          <p class="hint">{plural(Number(total.n), "application")}</p>
+          <p class="hint" safe>
+            {plural(Number(total.n), "application")}
+          </p>
           <ApplicationsTable
             applications={applications}
             page={page}
