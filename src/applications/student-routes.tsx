@@ -39,20 +39,22 @@ export function ApplicationsTable({
 }: {
   applications: Applications;
   page: PageContext;
+  /** The full list (its own page, headed h2) rather than the dashboard's summary (h3). */
   timeline: boolean;
   now: Date;
 }) {
   if (applications.length === 0) return <p class="empty">You have not applied to any job yet.</p>;
+  const Heading = timeline ? "h2" : "h3";
   return (
     <ul class="job-list">
       {applications.map((a) => (
         <li class="card">
-          <h3>
+          <Heading class="card-title">
             <a href={`/student/jobs/${a.job_id}`} safe>
               {`${a.company} — ${a.title}`}
             </a>{" "}
             <span class={`status status-${a.status}`}>{STATUS_LABELS[a.status]}</span>
-          </h3>
+          </Heading>
           {timeline ? (
             <ol class="timeline">
               {a.events.map((e) => (
@@ -151,7 +153,9 @@ export async function studentApplicationRoutes(app: FastifyInstance) {
       ]);
       return reply.html(
         <Layout page={page} title="My applications">
-          <p class="hint">{plural(Number(total.n), "application")}</p>
+          <p class="hint" safe>
+            {plural(Number(total.n), "application")}
+          </p>
           <ApplicationsTable
             applications={applications}
             page={page}

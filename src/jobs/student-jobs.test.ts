@@ -64,6 +64,8 @@ describe("searching the student's job list", () => {
     expect(one.body).toContain('value="mysuru"');
     expect((await search("nothing like it")).body).toContain("0 jobs matching");
     expect((await me.client.get(`/student/jobs?q=${"x".repeat(101)}`)).statusCode).toBe(400);
+    for (const hostile of ["%00", "a%0Ab", "%7F"])
+      expect((await me.client.get(`/student/jobs?q=${hostile}`)).statusCode, hostile).toBe(400);
   });
 });
 

@@ -210,7 +210,12 @@ export async function studentJobRoutes(app: FastifyInstance) {
           type: "object",
           properties: {
             page: pageParam,
-            q: { type: "string", maxLength: STUDENT_JOB_SEARCH_MAX },
+            // No control characters: PostgreSQL refuses a NUL in text outright.
+            q: {
+              type: "string",
+              maxLength: STUDENT_JOB_SEARCH_MAX,
+              pattern: "^[^\\u0000-\\u001f\\u007f]*$",
+            },
             eligible: { type: "string", enum: ["", "1"] },
           },
         },

@@ -1,8 +1,9 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasChromium, launchChromium, screenshotter, visible } from "#test/support/browser.ts";
+import { hasChromium, launchChromium, visible } from "#test/support/browser.ts";
 import { pdfBytes } from "#test/support/client.ts";
 import { type ServerProcess, startServerProcess } from "#test/support/server.ts";
+import { walkthrough } from "./support/walk.ts";
 
 if (!hasChromium) console.warn("NOTICE: chromium not found: the browser walk-through is SKIPPED");
 
@@ -33,11 +34,13 @@ describe.skipIf(!hasChromium)(
     });
 
     it("takes a student from registration to selected, every SMS captured", async () => {
-      const shot = screenshotter("e2e-registration-approval");
-      const context = await browser.newContext({ baseURL: server.url });
-      const page = await context.newPage();
+      // Every page is screenshot and checked by axe-core; `phone` ones also at 390 px, unscrolled.
+      const walk = walkthrough("e2e-registration-approval");
+      const phone = { phone: true };
+      const page = await walk.newPage(browser, server.url);
 
-      await page.goto("/register");
+      await walk.visit(page, "/login", "login", phone);
+      await walk.visit(page, "/register", "register", phone);
       await page.getByLabel("Full name").fill("Nisha Kulkarni");
       await page.getByLabel("Roll number (USN)").fill("1xy21ec007");
       await page.getByLabel("Email").fill(STUDENT.email);
@@ -55,10 +58,10 @@ describe.skipIf(!hasChromium)(
       });
       await page.getByLabel("Password", { exact: true }).fill(STUDENT.password);
       await page.getByLabel("Repeat the password").fill(STUDENT.password);
-      await shot(page, "register-filled");
+      await walk.check(page, "register-filled", phone);
       await page.getByRole("button", { name: "Register" }).click();
       await visible(page.getByRole("heading", { name: "Registration received" }));
-      await shot(page, "registered");
+      await walk.check(page, "registered");
 
       // Pending: login is refused with the reason.
       await page.goto("/login");
@@ -66,22 +69,22 @@ describe.skipIf(!hasChromium)(
       await page.getByLabel("Password").fill(STUDENT.password);
       await page.getByRole("button", { name: "Log in" }).click();
       await visible(page.getByText("awaiting approval"));
-      await shot(page, "login-pending");
+      await walk.check(page, "login-pending");
 
       // The admin approves from the verification queue.
-      const admin = await (await browser.newContext({ baseURL: server.url })).newPage();
+      const admin = await walk.newPage(browser, server.url);
       await admin.goto("/login");
       await admin.getByLabel("Email").fill(ADMIN.email);
       await admin.getByLabel("Password").fill(ADMIN.password);
       await admin.getByRole("button", { name: "Log in" }).click();
       await visible(admin.getByRole("heading", { name: "Admin dashboard" }));
       await visible(admin.getByText("SMS capture mode"));
-      await shot(admin, "admin-dashboard");
+      await walk.check(admin, "admin-dashboard", phone);
       await admin.getByRole("link", { name: "Verification queue" }).click();
-      await shot(admin, "verification-queue");
+      await walk.check(admin, "verification-queue", phone);
       await admin.getByRole("link", { name: "Nisha Kulkarni" }).click();
       await visible(admin.getByText("+919845012345"));
-      await shot(admin, "student-pending");
+      await walk.check(admin, "student-pending");
       await admin.getByRole("button", { name: "Approve" }).click();
       await visible(admin.getByText("Approved Nisha Kulkarni (1XY21EC007)"));
       // Without Twilio credentials the dispatcher captures it at once: it says so, never "sent".
@@ -97,10 +100,10 @@ describe.skipIf(!hasChromium)(
       await visible(
         admin.getByText("Dear Nisha, your Placement Portal account (1XY21EC007) has been approved"),
       );
-      await shot(admin, "student-approved-sms-captured");
+      await walk.check(admin, "student-approved-sms-captured");
       await admin.getByRole("link", { name: "SMS", exact: true }).click();
       await visible(admin.getByRole("heading", { name: "SMS" }));
-      await shot(admin, "admin-sms");
+      await walk.check(admin, "admin-sms");
 
       // Now the student gets in.
       await page.goto("/login");
@@ -108,13 +111,15 @@ describe.skipIf(!hasChromium)(
       await page.getByLabel("Password").fill(STUDENT.password);
       await page.getByRole("button", { name: "Log in" }).click();
       await visible(page.getByRole("heading", { name: "Welcome, Nisha" }));
-      await shot(page, "student-dashboard");
+      await walk.check(page, "student-dashboard", phone);
       const resume = await page.request.get("/student/resume");
       expect(resume.headers()["content-type"]).toBe("application/pdf");
 
       // The admin posts a job for ECE; the form says how many students it will alert.
       await admin.getByRole("link", { name: "Jobs", exact: true }).click();
+      await walk.check(admin, "admin-jobs");
       await admin.getByRole("link", { name: "Post a job" }).click();
+      await walk.check(admin, "job-new");
       await admin.getByLabel("Company").fill("Bosch");
       await admin.getByLabel("Job title").fill("Graduate Engineer Trainee");
       await admin.getByLabel("Type").selectOption("placement");
@@ -126,30 +131,61 @@ describe.skipIf(!hasChromium)(
       await admin.getByLabel("Minimum CGPA").fill("7");
       await admin.getByRole("button", { name: "Preview eligible students" }).click();
       await visible(admin.getByText("1 approved students are eligible; 1 can get the SMS"));
-      await shot(admin, "job-preview");
+      await walk.check(admin, "job-preview");
       await admin.getByRole("button", { name: "Post job" }).click();
       await visible(admin.getByText("Job posted; 1 SMS alerts queued."));
-      await shot(admin, "job-posted");
+      await walk.check(admin, "job-posted");
 
-      // The student sees it among the jobs open to them and applies.
+      // The student finds it among the jobs they can apply to (search and toggle, no JS) and applies.
       await page.getByRole("link", { name: "Jobs", exact: true }).click();
+      await walk.check(page, "student-jobs", phone);
+      await page.getByRole("searchbox", { name: "Search jobs" }).fill("bosch");
+      await page.getByLabel("Only jobs I can apply to").check();
+      await page.getByRole("button", { name: "Search" }).click();
+      await visible(page.getByText("1 job you can apply to matching “bosch”."));
+      await walk.check(page, "student-jobs-search", phone);
       await page.getByRole("link", { name: "Bosch — Graduate Engineer Trainee" }).click();
-      await shot(page, "student-job");
-      await page.getByRole("button", { name: "Apply" }).click();
+      await walk.check(page, "student-job", phone);
+      await page.getByRole("button", { name: "Apply", exact: true }).click();
       await visible(page.getByText("Application sent."));
-      await shot(page, "student-applied");
+      await walk.check(page, "student-applications", phone);
+
+      // Withdrawing asks first, says until when it can be undone, and can be undone.
+      await page.getByRole("link", { name: "Withdraw this application" }).click();
+      await visible(page.getByRole("heading", { name: "Withdraw this application?" }));
+      await visible(
+        page.getByText(
+          /^Your application to Bosch – Graduate Engineer Trainee will be withdrawn\. You can apply again until .+ IST\.$/,
+        ),
+      );
+      await walk.check(page, "student-withdraw-confirm", phone);
+      await page.getByRole("link", { name: "Cancel" }).click();
+      await visible(page.getByRole("heading", { name: "My applications" }));
+      await visible(page.getByText("Applied", { exact: true }).first());
+      await page.getByRole("link", { name: "Withdraw this application" }).click();
+      await page.getByRole("button", { name: "Confirm: withdraw" }).click();
+      await visible(
+        page.getByText(
+          "Your application to Bosch – Graduate Engineer Trainee was withdrawn. You can apply again until",
+        ),
+      );
+      await walk.check(page, "student-withdrawn", phone);
+      await page.getByRole("button", { name: "Apply again" }).click();
+      await visible(page.getByText("Application sent again."));
+      await walk.check(page, "student-applied-again", phone);
+      await walk.visit(page, "/student/profile", "student-profile", phone);
 
       // The admin shortlists, then selects.
       await admin.getByRole("link", { name: "Applicants" }).click();
       await visible(admin.getByRole("link", { name: "Nisha Kulkarni" }));
-      await shot(admin, "applicants");
+      await walk.check(admin, "applicants");
       await admin.getByRole("button", { name: "Shortlisted: Nisha Kulkarni" }).click();
       await visible(admin.getByText("1 moved to Shortlisted"));
       await admin.getByRole("button", { name: "Interview: Nisha Kulkarni" }).click();
       await visible(admin.getByText("1 moved to Interview"));
       await admin.getByRole("button", { name: "Selected: Nisha Kulkarni" }).click();
       await visible(admin.getByText("1 moved to Selected"));
-      await shot(admin, "applicant-selected");
+      await walk.check(admin, "applicant-selected");
 
       // Every status SMS is in the admin's SMS view, captured.
       await admin.goto("/admin/sms?kind=status_update");
@@ -169,20 +205,20 @@ describe.skipIf(!hasChromium)(
         await admin.reload();
       }
       expect(await admin.getByRole("cell", { name: "captured" }).count()).toBe(3);
-      await shot(admin, "admin-sms-status-updates");
+      await walk.check(admin, "admin-sms-status-updates");
 
       // The student follows it on their timeline.
       await page.getByRole("link", { name: "My applications" }).click();
       await visible(page.getByText("Selected").first());
-      await shot(page, "student-timeline");
+      await walk.check(page, "student-timeline", phone);
       await page.getByRole("link", { name: "Dashboard" }).click();
-      await shot(page, "student-dashboard-after");
+      await walk.check(page, "student-dashboard-after", phone);
 
       // The admin dashboard counts the selection and summarises ECE.
       await admin.getByRole("link", { name: "Dashboard" }).click();
       await visible(admin.getByRole("rowheader", { name: "ECE" }));
       await visible(admin.getByText("students selected"));
-      await shot(admin, "admin-dashboard-after");
+      await walk.check(admin, "admin-dashboard-after");
     });
   },
 );
