@@ -231,7 +231,7 @@ export async function adminJobRoutes(app: FastifyInstance) {
     const body = request.body ?? {};
     const now = ctx.clock.now();
     const parsed = parseForm(jobSchema(now, true), body);
-    const values = formValues(body);
+    const values = parsed.ok ? formValues(body) : parsed.values;
     values.send_sms = body.send_sms ? "on" : "";
     if (!parsed.ok || body.intent === "preview") {
       const page = pageContext(request, reply);
