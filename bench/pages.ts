@@ -3,6 +3,7 @@
  * through the real app with a real session (`app.inject`, no network). Also: posting a job whose
  * alert fans out to every eligible student. `npm run bench:pages [-- --postgres URL]`.
  */
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -145,6 +146,7 @@ async function run(kind: "sqlite" | "postgres") {
       apply_by: toLocalInput(new Date(Date.now() + 7 * 24 * 3600 * 1000).toISOString()),
       send_sms: "on",
       intent: "post",
+      submission_id: randomUUID(),
     });
     const postMs = performance.now() - started;
     if (response.statusCode !== 303) throw new Error(`posting answered ${response.statusCode}`);

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createAdmin, createStudent, createTestApp, type TestApp } from "#test/support/app.ts";
 import { loginAs } from "#test/support/client.ts";
@@ -25,6 +26,7 @@ describe("announcements", () => {
     const staff = await loginAs(t.app, admin.email, admin.password);
 
     const response = await staff.post("/admin/announcements", {
+      submission_id: randomUUID(),
       title: "Pre-placement talk",
       message: "Infosys PPT on Monday, 10 am, seminar hall.",
       send_sms: "on",
@@ -44,6 +46,7 @@ describe("announcements", () => {
     );
 
     await staff.post("/admin/announcements", {
+      submission_id: randomUUID(),
       title: "Quiet note",
       message: "No SMS for this one.",
     });
@@ -68,11 +71,16 @@ describe("announcements", () => {
   it("refuses an empty title; a long message goes out as a short SMS pointing to the portal", async () => {
     const admin = await createAdmin(t.ctx);
     const staff = await loginAs(t.app, admin.email, admin.password);
-    const empty = await staff.post("/admin/announcements", { title: "", message: "x" });
+    const empty = await staff.post("/admin/announcements", {
+      submission_id: randomUUID(),
+      title: "",
+      message: "x",
+    });
     expect(empty.statusCode).toBe(422);
     expect(empty.body).toMatch(/id="f-title-error"[^>]*>Enter a title\./);
     const reader = await createStudent(t.ctx, { approved: true });
     const long = await staff.post("/admin/announcements", {
+      submission_id: randomUUID(),
       title: "Long",
       message: "word ".repeat(390),
       send_sms: "on",
@@ -120,6 +128,7 @@ describe("deleting an announcement", () => {
     const admin = await createAdmin(t.ctx);
     const staff = await loginAs(t.app, admin.email, admin.password);
     await staff.post("/admin/announcements", {
+      submission_id: randomUUID(),
       title: "Drive postponed",
       message: "The TCS drive moves to Friday.",
       send_sms: "on",

@@ -8,7 +8,7 @@ import {
   Pagination,
   TextAreaField,
 } from "../web/components.tsx";
-import { formValues, newSubmissionId, parseForm } from "../web/forms.ts";
+import { newSubmissionId, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { idParams, pageParam } from "../web/schemas.ts";
@@ -103,7 +103,7 @@ export async function announcementRoutes(app: FastifyInstance) {
   app.post("/announcements", async (request, reply) => {
     const parsed = parseForm(announcementSchema, request.body);
     if (!parsed.ok) {
-      const values = formValues(request.body);
+      const values = parsed.values;
       values.send_sms = (request.body as Record<string, unknown>)?.send_sms ? "on" : "";
       return reply
         .code(422)

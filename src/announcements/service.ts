@@ -3,20 +3,23 @@ import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { countSegments } from "../sms/encoding.ts";
 import { signalQueued } from "../sms/outbox-api.ts";
-import { multilineTextField, submissionIdField, textField } from "../web/forms.ts";
+import { multilineTextField, requiredSubmissionIdField, textField } from "../web/forms.ts";
 import { announcementBody, cancelAnnouncementSms, queueAnnouncementSms } from "./notices.ts";
 
 export const announcementSchema = z.object({
   title: textField({ label: "a title", max: 120 }),
   message: multilineTextField({ label: "the message", max: 2000 }),
-  submission_id: submissionIdField,
+  submission_id: requiredSubmissionIdField,
   send_sms: z
     .string()
     .optional()
     .transform((v) => v === "on" || v === "1" || v === "true"),
 });
 
-export type AnnouncementInput = z.output<typeof announcementSchema>;
+/** The posting form's values; the id is null when a caller other than the form posts (the seed). */
+export type AnnouncementInput = Omit<z.output<typeof announcementSchema>, "submission_id"> & {
+  submission_id: string | null;
+};
 
 /** Posts an announcement; with `send_sms`, one SMS per approved, not-opted-out student, same transaction. */
 export async function postAnnouncement(ctx: AppContext, actor: Actor, input: AnnouncementInput) {

@@ -6,7 +6,7 @@ import { currentActor, flash, requireRole, summariseForFlash } from "../web/auth
 import { Pagination } from "../web/components.tsx";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
-import { decimalParam, idList, idParams, orEmpty, pageParam } from "../web/schemas.ts";
+import { decimalParam, idList, idParams, orEmpty, pageParam, textParam } from "../web/schemas.ts";
 import {
   APPLICANTS_PAGE_SIZE,
   type ApplicantFilters,
@@ -33,7 +33,7 @@ const applicantsQuerySchema = {
   type: "object",
   properties: {
     status: { type: "string", enum: ["", ...APPLICATION_STATUSES] },
-    department: { type: "string", maxLength: 20 },
+    department: textParam(20),
     min_cgpa: orEmpty(decimalParam(0, 10)),
     page: pageParam,
   },

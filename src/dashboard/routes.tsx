@@ -11,7 +11,7 @@ import { currentStudentId, HttpError, requireRole } from "../web/auth.ts";
 import { formatDateTime } from "../web/components.tsx";
 import { Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
-import { orEmpty, wholeNumberParam } from "../web/schemas.ts";
+import { orEmpty, textParam, wholeNumberParam } from "../web/schemas.ts";
 import { adminDashboard, type DashboardFilters } from "./service.ts";
 
 function percent(rate: number): string {
@@ -36,10 +36,10 @@ export async function adminDashboardRoutes(app: FastifyInstance) {
         querystring: {
           type: "object",
           properties: {
-            department: { type: "string", maxLength: 20 },
+            department: textParam(20),
             year: orEmpty(wholeNumberParam(1900, 2200)),
             semester: orEmpty(wholeNumberParam(1, 10)),
-            company: { type: "string", maxLength: 100 },
+            company: textParam(100),
           },
         },
       },

@@ -4,7 +4,7 @@ import { type FormState, formatDateTime, Pagination } from "../web/components.ts
 import { formValues, newSubmissionId, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
-import { idParams, pageParam } from "../web/schemas.ts";
+import { idParams, pageParam, textParam } from "../web/schemas.ts";
 import { toLocalInput } from "../web/time.ts";
 import { jobOr404 } from "./lookup.ts";
 import { JobForm, RulesList } from "./pages.tsx";
@@ -189,7 +189,7 @@ export async function adminJobRoutes(app: FastifyInstance) {
         querystring: {
           type: "object",
           properties: {
-            q: { type: "string", maxLength: 100 },
+            q: textParam(100),
             status: { type: "string", enum: ["", "open", "closed"] },
             page: pageParam,
           },
@@ -231,7 +231,7 @@ export async function adminJobRoutes(app: FastifyInstance) {
     const body = request.body ?? {};
     const now = ctx.clock.now();
     const parsed = parseForm(jobSchema(now, true), body);
-    const values = formValues(body);
+    const values = parsed.ok ? formValues(body) : parsed.values;
     values.send_sms = body.send_sms ? "on" : "";
     if (!parsed.ok || body.intent === "preview") {
       const page = pageContext(request, reply);

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   createAdmin,
@@ -46,6 +47,7 @@ const jobForm = (overrides: Record<string, string | string[]> = {}) => ({
   max_backlogs: "0",
   send_sms: "on",
   intent: "post",
+  submission_id: randomUUID(),
   ...overrides,
 });
 

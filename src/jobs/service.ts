@@ -12,6 +12,7 @@ import {
   dateTimeLocalField,
   decimalField,
   multilineTextField,
+  requiredSubmissionIdField,
   submissionIdField,
   textField,
   wholeNumberField,
@@ -79,7 +80,8 @@ export function jobSchema(now: Date, isNew: boolean) {
       .string()
       .optional()
       .transform((v) => v === "on" || v === "1" || v === "true"),
-    submission_id: submissionIdField,
+    // Required on the new-job form (decision 007); an edit changes a row and fans out nothing.
+    submission_id: isNew ? requiredSubmissionIdField : submissionIdField,
   });
 }
 

@@ -6,7 +6,7 @@ import { requireRole } from "../web/auth.ts";
 import { formatDateTime, Pagination } from "../web/components.tsx";
 import { Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
-import { pageParam } from "../web/schemas.ts";
+import { pageParam, textParam } from "../web/schemas.ts";
 import { readDispatchState } from "./outbox.ts";
 import { SmsTable } from "./pages.tsx";
 
@@ -65,7 +65,7 @@ export async function smsAdminRoutes(app: FastifyInstance) {
           properties: {
             status: { type: "string", enum: ["", ...SMS_STATUSES] },
             kind: { type: "string", enum: ["", ...SMS_KINDS] },
-            to: { type: "string", maxLength: 20 },
+            to: textParam(20),
             page: pageParam,
           },
         },

@@ -6,7 +6,14 @@ import { type FormState, formatDateTime, Pagination } from "../web/components.ts
 import { formValues, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
-import { idList, idParams, orEmpty, pageParam, wholeNumberParam } from "../web/schemas.ts";
+import {
+  idList,
+  idParams,
+  orEmpty,
+  pageParam,
+  textParam,
+  wholeNumberParam,
+} from "../web/schemas.ts";
 import { AcademicFields, DepartmentFilter } from "./academic-fields.tsx";
 import {
   academicSchema,
@@ -260,8 +267,8 @@ export async function adminStudentRoutes(app: FastifyInstance) {
           type: "object",
           properties: {
             status: { type: "string", enum: ["pending", "approved", "all"], default: "pending" },
-            q: { type: "string", maxLength: 100 },
-            department: { type: "string", maxLength: 20 },
+            q: textParam(100),
+            department: textParam(20),
             year: orEmpty(wholeNumberParam(1900, 2200)),
             page: pageParam,
           },
@@ -389,7 +396,7 @@ export async function adminStudentRoutes(app: FastifyInstance) {
     {
       schema: {
         params: idParams,
-        body: { type: "object", properties: { reason: { type: "string", maxLength: 200 } } },
+        body: { type: "object", properties: { reason: textParam(200) } },
       },
     },
     async (request, reply) => {

@@ -138,14 +138,20 @@ export function TextAreaField(props: {
   );
 }
 
+/** What is wrong with a submitted form: an expired form (no one-time id), and fields to correct. */
 export function FormErrorSummary({ form }: { form: FormState }) {
-  const count = Object.keys(form.errors).length;
-  if (count === 0) return null;
+  const { submission_id: expired, ...fields } = form.errors;
+  const count = Object.keys(fields).length;
+  if (!expired && count === 0) return null;
+  const correct =
+    count === 0
+      ? ""
+      : count === 1
+        ? "Please correct the field marked below."
+        : `Please correct the ${count} fields marked below.`;
   return (
     <p class="flash flash-error" role="alert" safe>
-      {count === 1
-        ? "Please correct the field marked below."
-        : `Please correct the ${count} fields marked below.`}
+      {[expired, correct].filter(Boolean).join(" ")}
     </p>
   );
 }

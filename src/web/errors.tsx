@@ -28,6 +28,7 @@ const VALIDATION_MESSAGES: Record<string, string> = {
   querystring:
     "This address has a page number or filter the list does not accept: page numbers and years are whole numbers (1, 2, 3 …) and a CGPA is written like 7 or 7.5. Go back to the list and try again.",
   params: "This address does not point to anything: the number in it is not a valid id.",
+  body: "The form has a value it cannot take (too long, or with an invisible control character). Go back, correct it and send it again.",
 };
 
 function safePageContext(request: FastifyRequest, reply: FastifyReply): PageContext {

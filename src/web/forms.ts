@@ -140,6 +140,8 @@ export function dateTimeLocalField(options: { label: string }) {
   });
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /**
  * A form's one-time id (a hidden field set when the blank form is rendered): the same
  * submission twice, from a double click or a retried request, is recognised as one.
@@ -147,7 +149,19 @@ export function dateTimeLocalField(options: { label: string }) {
 export const submissionIdField = z
   .string()
   .optional()
-  .transform((v) => (v && /^[0-9a-f-]{36}$/.test(v) ? v : null));
+  .transform((v) => (v && UUID.test(v) ? v : null));
+
+export const FORM_EXPIRED_MESSAGE =
+  "This form has expired (it came without its one-time id), so nothing was posted. Your text is kept below: check it and send the form again.";
+
+/**
+ * The one-time id of a form that creates something and texts students (a job, an announcement):
+ * required, so a request replayed without it cannot post and fan out a second time (decision 007).
+ * When it is missing, parseForm gives the re-rendered form a fresh one.
+ */
+export const requiredSubmissionIdField = z
+  .string({ message: FORM_EXPIRED_MESSAGE })
+  .regex(UUID, { message: FORM_EXPIRED_MESSAGE });
 
 export function newSubmissionId(): string {
   return randomUUID();
@@ -192,5 +206,8 @@ export function parseForm<S extends z.ZodType>(schema: S, body: unknown): FormRe
     const key = String(issue.path[0] ?? "form");
     errors[key] ??= issue.message;
   }
-  return { ok: false, errors, values: formValues(body) };
+  const values = formValues(body);
+  // An expired form comes back with a new one-time id, so that sending it again works once.
+  if (errors.submission_id) values.submission_id = newSubmissionId();
+  return { ok: false, errors, values };
 }

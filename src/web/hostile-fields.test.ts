@@ -177,6 +177,20 @@ describe("text fields", () => {
   });
 });
 
+describe("a rejection reason", () => {
+  it("with a control character is refused (400) and the registration stays", async () => {
+    const student = await createStudent(t.ctx);
+    const admin = await createAdmin(t.ctx);
+    const client = await loginAs(t.app, admin.email, admin.password);
+    const response = await client.post(`/admin/students/${student.id}/reject`, {
+      reason: "Roll number\u0000 not on the rolls",
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toContain("invisible control character");
+    expect(await studentsCount()).toBe(1);
+  });
+});
+
 describe("number fields", () => {
   it("take only plain decimals for the CGPA: 8, 8.2, 8.25 within 0-10", async () => {
     for (const cgpa of [...ODD_NUMBERS, "8.255", "10.5", "-1", ""]) {

@@ -34,6 +34,19 @@ export function decimalParam(min: number, max: number) {
   } as const;
 }
 
+/**
+ * Text in an address or a small form (a search, a filter, a reason), at most `max` characters and
+ * without control characters: PostgreSQL refuses a NUL byte in text outright, and no person
+ * types the others.
+ */
+export function textParam(max: number) {
+  return {
+    type: "string",
+    maxLength: max,
+    pattern: "^[^\\u0000-\\u001f\\u007f-\\u009f]*$",
+  } as const;
+}
+
 /** A filter left empty ("?year=") or a value of `schema`. */
 export function orEmpty<S extends object>(schema: S) {
   return { anyOf: [{ type: "string", maxLength: 0 }, schema] } as const;

@@ -70,7 +70,8 @@ async function readMultipartBody(request: FastifyRequest): Promise<void> {
               truncated: part.file.truncated,
             } satisfies UploadedFile)
           : part.value;
-      const earlier = body[part.fieldname];
+      // Own keys only: a field named "constructor" must not find Object's.
+      const earlier = Object.hasOwn(body, part.fieldname) ? body[part.fieldname] : undefined;
       body[part.fieldname] =
         earlier === undefined
           ? value
