@@ -134,6 +134,21 @@ async function failLogins(client: TestClient, email: string, times: number) {
   }
 }
 
+describe("home page", () => {
+  it("tells anonymous visitors what the portal is, and sends signed-in users to their home", async () => {
+    const anonymous = await new TestClient(t.app).get("/");
+    expect(anonymous.statusCode).toBe(200);
+    expect(anonymous.body).toContain("placement office");
+    expect(anonymous.body).toContain('href="/register"');
+    expect(anonymous.body).toContain('href="/login"');
+    const admin = await createAdmin(t.ctx);
+    const client = await loginAs(t.app, admin.email, admin.password);
+    const home = await client.get("/");
+    expect(home.statusCode).toBe(303);
+    expect(home.headers.location).toBe("/admin");
+  });
+});
+
 describe("login limits", () => {
   it("does not let ten wrong passwords for one admin stop another admin at the same address", async () => {
     const a = await createAdmin(t.ctx, "a@college.test");

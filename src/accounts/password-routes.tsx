@@ -148,6 +148,7 @@ export async function ownPasswordRoutes(app: FastifyInstance, options: { role: R
     const refusal = await loginRefusal(ctx, actor.email, request.ip);
     if (refusal) {
       const minutes = minutesUntil(refusal.retryAt, ctx.clock.now());
+      reply.header("retry-after", String(minutes * 60));
       return again({ current_password: `Too many wrong passwords. ${tryAgainIn(minutes)}` }, 429);
     }
     const result = await changeOwnPassword(ctx, actor, parsed.data);
