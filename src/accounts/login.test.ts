@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createAdmin, createStudent, createTestApp, type TestApp } from "#test/support/app.ts";
 import { loginAs, TestClient } from "#test/support/client.ts";
 import { recordLoginFailure } from "./login-limits.ts";
@@ -178,8 +178,15 @@ describe("login limits", () => {
     const attacker = from("203.0.113.7");
     await failLogins(attacker, admin.email, 10);
     // Even the right password is not checked from the guessing address.
+    const warn = vi.spyOn(t.ctx.log, "warn");
     const refused = await attacker.post("/login", { email: admin.email, password: admin.password });
     expect(refused.statusCode).toBe(429);
+    // The log says who and from where, never the password.
+    expect(warn).toHaveBeenCalledWith(
+      expect.objectContaining({ account: admin.email, address: "203.0.113.7", limit: "account" }),
+      "login refused: too many failed attempts",
+    );
+    expect(JSON.stringify(warn.mock.calls)).not.toContain(admin.password);
     expect(refused.body).toContain("Try again in 15 minutes.");
     expect(refused.headers["retry-after"]).toBe("900");
     // The admin, from the office: one typo is forgiven, then the right password gets in.
