@@ -13,6 +13,27 @@ describe("configuration", () => {
     expect(config.SMS_BATCH_SIZE).toBe(10);
   });
 
+  it("reads TRUST_PROXY as true, false or a list of proxy addresses and ranges", () => {
+    expect(loadConfig({}, {}).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: "true" }, {}).TRUST_PROXY).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: "no" }, {}).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: "127.0.0.1, 10.0.0.0/8,::1" }, {}).TRUST_PROXY).toEqual([
+      "127.0.0.1",
+      "10.0.0.0/8",
+      "::1",
+    ]);
+    for (const bad of ["proxy.example", "10.0.0.0/33", "1.2.3.4/x"])
+      expect(() => loadConfig({ TRUST_PROXY: bad }, {})).toThrowError(
+        /^Invalid TRUST_PROXY=.*: expected true, false or a comma-separated list of proxy addresses/,
+      );
+  });
+
+  it("caps registrations per address and the pending resumes' disk use by default", () => {
+    const config = loadConfig({}, {});
+    expect(config.REGISTRATIONS_PER_ADDRESS_PER_HOUR).toBe(5);
+    expect(config.PENDING_RESUMES_MAX_BYTES).toBe(200 * 1024 * 1024);
+  });
+
   it("takes the process environment over .env over defaults", () => {
     const config = loadConfig({ PORT: "4000" }, { PORT: "5000", SMS_BATCH_SIZE: "25" });
     expect(config.PORT).toBe(4000);

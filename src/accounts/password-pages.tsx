@@ -95,9 +95,9 @@ export function ResetPasswordPage({
       <FormErrorSummary form={form} />
       <p role="status">
         If the email belongs to an approved student account that receives SMS, a 6-digit code is on
-        its way to the registered mobile number. It works once, for {String(RESET_CODE_MINUTES)}{" "}
-        minutes. No SMS? Check the email, <a href="/password/forgot">ask for a new code</a>, or
-        contact the placement office (also if you turned SMS off or your number changed).
+        its way to the registered mobile number. It works once, for {RESET_CODE_MINUTES} minutes. No
+        SMS? Check the email, <a href="/password/forgot">ask for a new code</a>, or contact the
+        placement office (also if you turned SMS off or your number changed).
       </p>
       <form method="post" action="/password/reset" class="card narrow" novalidate>
         <CsrfField token={page.csrfToken} />
@@ -215,7 +215,7 @@ export function AdminsPage({
               <tr>
                 <td safe>{a.email}</td>
                 <td safe>{formatDateTime(a.created_at)}</td>
-                <td safe>{a.last_login_at ? formatDateTime(a.last_login_at) : "never"}</td>
+                <td safe>{formatDateTime(a.last_login_at)}</td>
                 <td>
                   {a.id === me ? (
                     <a href="/admin/password">Change your password</a>

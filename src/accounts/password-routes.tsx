@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Role } from "../db/schema.ts";
 import { currentActor, flash, HttpError, homeFor, requireRole } from "../web/auth.ts";
@@ -40,6 +41,18 @@ declare module "@fastify/secure-session" {
 
 type Body = Record<string, unknown>;
 
+/**
+ * The reset forms answer no sooner than this after the request arrived, whatever the email: a
+ * known student's request does more work (a code, an SMS, an audit row) than an unknown email's,
+ * and the time must not tell them apart.
+ */
+export const RESET_ANSWER_MIN_MS = 200;
+
+async function answerNoSoonerThan(startedAt: number, ms = RESET_ANSWER_MIN_MS): Promise<void> {
+  const wait = startedAt + ms - performance.now();
+  if (wait > 0) await sleep(wait);
+}
+
 /** "Forgot password?": ask for an SMS code, then set a new password with it (anonymous). */
 export async function passwordResetRoutes(app: FastifyInstance) {
   const ctx = app.ctx;
@@ -49,6 +62,7 @@ export async function passwordResetRoutes(app: FastifyInstance) {
   );
 
   app.post("/password/forgot", async (request, reply) => {
+    const startedAt = performance.now();
     const body = (request.body ?? {}) as Body;
     const parsed = parseForm(forgotPasswordSchema, body);
     if (!parsed.ok) {
@@ -58,6 +72,7 @@ export async function passwordResetRoutes(app: FastifyInstance) {
         .html(<ForgotPasswordPage page={pageContext(request, reply)} form={form} />);
     }
     const result = await requestResetCode(ctx, parsed.data.email, request.ip);
+    await answerNoSoonerThan(startedAt);
     if (result.limited) {
       const minutes = minutesUntil(result.retryAt, ctx.clock.now());
       return reply
@@ -86,6 +101,7 @@ export async function passwordResetRoutes(app: FastifyInstance) {
   });
 
   app.post("/password/reset", async (request, reply) => {
+    const startedAt = performance.now();
     const body = (request.body ?? {}) as Body;
     const again = (errors: Record<string, string>, status: number, notice?: string) =>
       reply
@@ -100,6 +116,7 @@ export async function passwordResetRoutes(app: FastifyInstance) {
     const parsed = parseForm(resetPasswordSchema, body);
     if (!parsed.ok) return again(parsed.errors, 422);
     const result = await resetPasswordWithCode(ctx, parsed.data, request.ip);
+    await answerNoSoonerThan(startedAt);
     if (result.limited) {
       const minutes = minutesUntil(result.retryAt, ctx.clock.now());
       reply.header("retry-after", String(minutes * 60));
@@ -148,6 +165,7 @@ export async function ownPasswordRoutes(app: FastifyInstance, options: { role: R
     const refusal = await loginRefusal(ctx, actor.email, request.ip);
     if (refusal) {
       const minutes = minutesUntil(refusal.retryAt, ctx.clock.now());
+      reply.header("retry-after", String(minutes * 60));
       return again({ current_password: `Too many wrong passwords. ${tryAgainIn(minutes)}` }, 429);
     }
     const result = await changeOwnPassword(ctx, actor, parsed.data);

@@ -79,7 +79,7 @@ export async function accountRoutes(app: FastifyInstance) {
       if (refusal) {
         const minutes = minutesUntil(refusal.retryAt, ctx.clock.now());
         // Who and from where, never the password: enough to see an attack in the log.
-        request.log.warn(
+        ctx.log.warn(
           { account, address: request.ip, limit: refusal.limit, minutes },
           "login refused: too many failed attempts",
         );

@@ -66,19 +66,19 @@ describe("registration limits", () => {
   it("caps the disk used by the resumes of pending registrations", async () => {
     const resume = pdfBytes("a resume");
     t = await createTestApp({ PENDING_RESUMES_MAX_BYTES: String(resume.length * 2) });
-    const withResume = (): FormFields => form();
+    const details = (): FormFields => form();
     const post = (address: string, fields: FormFields) =>
       from(address).postMultipart("/register", fields);
     for (const address of ["10.0.0.1", "10.0.0.2"])
       expect(
-        (await post(address, { ...withResume(), resume: { filename: "cv.pdf", data: resume } }))
+        (await post(address, { ...details(), resume: { filename: "cv.pdf", data: resume } }))
           .statusCode,
       ).toBe(303);
     const uploads = () => readdirSync(join(t.dataDir, "uploads"));
     expect(uploads()).toHaveLength(2);
 
     const full = await post("10.0.0.3", {
-      ...withResume(),
+      ...details(),
       resume: { filename: "cv.pdf", data: resume },
     });
     expect(full.statusCode).toBe(422);
@@ -86,7 +86,7 @@ describe("registration limits", () => {
     expect(full.body).toContain("Register without a resume now");
     expect(uploads()).toHaveLength(2);
     // Without the resume the same student gets in.
-    expect((await post("10.0.0.3", withResume())).statusCode).toBe(303);
+    expect((await post("10.0.0.3", details())).statusCode).toBe(303);
 
     // Once the office approves one, its resume no longer counts.
     const admin = await createAdmin(t.ctx);
@@ -99,7 +99,7 @@ describe("registration limits", () => {
     expect(first.resume_bytes).toBe(resume.length);
     expect((await asAdmin.post(`/admin/students/${first.id}/approve`)).statusCode).toBe(303);
     expect(
-      (await post("10.0.0.4", { ...withResume(), resume: { filename: "cv.pdf", data: resume } }))
+      (await post("10.0.0.4", { ...details(), resume: { filename: "cv.pdf", data: resume } }))
         .statusCode,
     ).toBe(303);
   });

@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from "node:net";
 import type { AppContext } from "../context.ts";
 import type { LimitEventKind } from "../db/schema.ts";
 
@@ -23,6 +24,28 @@ export interface LimitMatch {
 
 export type LimitCheck = { limited: false } | { limited: true; retryAt: Date };
 
+/**
+ * The address a limit counts by: an IPv4 address as it is (also when written as IPv6,
+ * `::ffff:1.2.3.4`), an IPv6 address by its /64 network, because one home or phone gets a whole
+ * /64 and could otherwise take a new address for every try.
+ */
+export function limitAddress(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped && isIPv4(mapped[1]!)) return mapped[1]!;
+  if (!isIPv6(ip)) return ip;
+  const [head = "", tail] = ip.toLowerCase().split("%")[0]!.split("::");
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  const groups =
+    tail === undefined
+      ? left
+      : [...left, ...Array(8 - left.length - right.length).fill("0"), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g, 16).toString(16))
+    .join(":")}::/64`;
+}
+
 /** Events older than this are deleted as new ones come in: longer than any window in use. */
 const KEEP_SECONDS = 24 * 60 * 60;
 
@@ -37,7 +60,7 @@ export async function recordLimitEvent(
     .values({
       kind,
       account: match.account ?? null,
-      address: match.address ?? null,
+      address: match.address === undefined ? null : limitAddress(match.address),
       at: now.toISOString(),
     })
     .execute();
@@ -66,7 +89,7 @@ export async function checkLimit(
     .where("kind", "=", kind)
     .where("at", ">", new Date(now - windowMs).toISOString());
   if (match.account !== undefined) query = query.where("account", "=", match.account);
-  if (match.address !== undefined) query = query.where("address", "=", match.address);
+  if (match.address !== undefined) query = query.where("address", "=", limitAddress(match.address));
   const rows = await query.orderBy("at", "desc").limit(limit.max).execute();
   if (rows.length < limit.max) return { limited: false };
   return { limited: true, retryAt: new Date(Date.parse(rows.at(-1)!.at) + windowMs) };

@@ -25,6 +25,17 @@ describe("security", () => {
     ]);
     const posts = t.app.routeTable.filter((r) => r.method !== "GET" && r.csrf);
     expect(posts.length).toBeGreaterThanOrEqual(6);
+    // The account forms are among them (anonymous ones included).
+    expect(posts.map((r) => r.url)).toEqual(
+      expect.arrayContaining([
+        "/password/forgot",
+        "/password/reset",
+        "/student/password",
+        "/admin/password",
+        "/admin/admins",
+        "/admin/admins/:id/password",
+      ]),
+    );
     for (const who of [null, { email: student.email, password: student.password }, admin]) {
       const client = who ? await loginAs(t.app, who.email, who.password) : new TestClient(t.app);
       for (const route of posts) {
