@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasChromium, launchChromium, visible } from "#test/support/browser.ts";
 import { pdfBytes } from "#test/support/client.ts";
 import { type ServerProcess, startServerProcess } from "#test/support/server.ts";
-import { walkthrough } from "./support/walk.ts";
+import { logIn, walkthrough } from "./support/walk.ts";
 
 if (!hasChromium) console.warn("NOTICE: chromium not found: the browser walk-through is SKIPPED");
 
@@ -64,19 +64,13 @@ describe.skipIf(!hasChromium)(
       await walk.check(page, "registered");
 
       // Pending: login is refused with the reason.
-      await page.goto("/login");
-      await page.getByLabel("Email").fill(STUDENT.email);
-      await page.getByLabel("Password").fill(STUDENT.password);
-      await page.getByRole("button", { name: "Log in" }).click();
+      await logIn(page, STUDENT);
       await visible(page.getByText("awaiting approval"));
       await walk.check(page, "login-pending");
 
       // The admin approves from the verification queue.
       const admin = await walk.newPage(browser, server.url);
-      await admin.goto("/login");
-      await admin.getByLabel("Email").fill(ADMIN.email);
-      await admin.getByLabel("Password").fill(ADMIN.password);
-      await admin.getByRole("button", { name: "Log in" }).click();
+      await logIn(admin, ADMIN);
       await visible(admin.getByRole("heading", { name: "Admin dashboard" }));
       await visible(admin.getByText("SMS capture mode"));
       await walk.check(admin, "admin-dashboard", phone);
@@ -106,10 +100,7 @@ describe.skipIf(!hasChromium)(
       await walk.check(admin, "admin-sms");
 
       // Now the student gets in.
-      await page.goto("/login");
-      await page.getByLabel("Email").fill(STUDENT.email);
-      await page.getByLabel("Password").fill(STUDENT.password);
-      await page.getByRole("button", { name: "Log in" }).click();
+      await logIn(page, STUDENT);
       await visible(page.getByRole("heading", { name: "Welcome, Nisha" }));
       await walk.check(page, "student-dashboard", phone);
       const resume = await page.request.get("/student/resume");

@@ -123,3 +123,11 @@ export function walkthrough(folder: string): Walk {
   };
   return walk;
 }
+
+/** Fills and sends the login form; the caller waits for what should follow (a page, an error). */
+export async function logIn(page: Page, who: { email: string; password: string }): Promise<void> {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(who.email);
+  await page.getByLabel("Password", { exact: true }).fill(who.password);
+  await page.getByRole("button", { name: "Log in" }).click();
+}
