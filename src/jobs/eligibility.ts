@@ -1,5 +1,7 @@
 import type { ExpressionBuilder } from "kysely";
 import type { DB, Job } from "../db/schema.ts";
+import { formatCgpa } from "../web/words.ts";
+import { isOpenForApplications } from "./open.ts";
 
 /**
  * Who may apply to a job. One rule, read two ways: `ineligibilityReasons` explains it to a student
@@ -27,6 +29,8 @@ function list(values: (string | number)[]): string {
   return values.join(", ");
 }
 
+export const MISSING_SEMESTER_REASON = "Add your semester in your profile to apply";
+
 /** Why this student may not apply; empty when they may (as far as the rules go). */
 export function ineligibilityReasons(rules: EligibilityRules, student: StudentFacts): string[] {
   const reasons: string[] = [];
@@ -34,7 +38,7 @@ export function ineligibilityReasons(rules: EligibilityRules, student: StudentFa
     reasons.push(`Only for ${list(rules.departments)}`);
   }
   if (rules.minCgpa !== null && student.cgpa < rules.minCgpa)
-    reasons.push(`CGPA below ${rules.minCgpa.toFixed(1)}`);
+    reasons.push(`CGPA below ${formatCgpa(rules.minCgpa)}`);
   if (rules.maxBacklogs !== null && student.active_backlogs > rules.maxBacklogs) {
     reasons.push(
       rules.maxBacklogs === 0
@@ -50,10 +54,11 @@ export function ineligibilityReasons(rules: EligibilityRules, student: StudentFa
       `Only for the ${list(rules.graduationYears)} batch${rules.graduationYears.length > 1 ? "es" : ""}`,
     );
   }
-  if (
-    rules.semesters.length > 0 &&
-    (student.semester === null || !rules.semesters.includes(student.semester))
-  ) {
+  // A blank semester is not in any list (SQL: NULL IN (...) is not true), so both readings leave
+  // the student out; the student is told what to do about it instead of a bare "only for".
+  if (rules.semesters.length > 0 && student.semester === null) {
+    reasons.push(MISSING_SEMESTER_REASON);
+  } else if (rules.semesters.length > 0 && !rules.semesters.includes(student.semester!)) {
     reasons.push(
       `Only for semester${rules.semesters.length > 1 ? "s" : ""} ${list(rules.semesters)}`,
     );
@@ -63,9 +68,8 @@ export function ineligibilityReasons(rules: EligibilityRules, student: StudentFa
 
 /** Why nobody may apply right now (closed, deadline passed); empty when the job takes applications. */
 export function closedReasons(job: Pick<Job, "status" | "apply_by">, now: Date): string[] {
-  if (job.status === "closed") return ["Applications are closed"];
-  if (Date.parse(job.apply_by) <= now.getTime()) return ["Deadline passed"];
-  return [];
+  if (isOpenForApplications(job, now)) return [];
+  return job.status === "closed" ? ["Applications are closed"] : ["Deadline passed"];
 }
 
 /** The same rules as a WHERE condition on `students`. */
@@ -89,7 +93,7 @@ export function describeRules(rules: EligibilityRules): string[] {
   lines.push(
     rules.departments.length > 0 ? `Departments: ${list(rules.departments)}` : "Departments: all",
   );
-  if (rules.minCgpa !== null) lines.push(`Minimum CGPA: ${rules.minCgpa.toFixed(2)}`);
+  if (rules.minCgpa !== null) lines.push(`Minimum CGPA: ${formatCgpa(rules.minCgpa)}`);
   if (rules.maxBacklogs !== null) lines.push(`Maximum active backlogs: ${rules.maxBacklogs}`);
   if (rules.graduationYears.length > 0)
     lines.push(`Graduation year: ${list(rules.graduationYears)}`);

@@ -6,6 +6,7 @@ import { Field, FormErrorSummary, type FormState, TextAreaField } from "../web/c
 import { formValues, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
+import { formatCgpa } from "../web/words.ts";
 import { departmentName } from "./departments.ts";
 import { resumeFilePath } from "./resume-store.ts";
 import { findStudent, profileSchema, updateOwnProfile } from "./service.ts";
@@ -45,12 +46,22 @@ export function AcademicSummary({ student }: { student: StudentRow }) {
       <dt>Graduation year</dt>
       <dd>{student.graduation_year}</dd>
       <dt>CGPA</dt>
-      <dd safe>{student.cgpa.toFixed(2)}</dd>
+      <dd safe>{formatCgpa(student.cgpa)}</dd>
       <dt>Active backlogs</dt>
       <dd>{student.active_backlogs}</dd>
       <dt>Skills</dt>
       <dd safe>{student.skills || "—"}</dd>
     </dl>
+  );
+}
+
+/** For a student whose semester is blank: jobs limited to semesters need it. */
+export function SetSemesterNotice() {
+  return (
+    <p class="flash flash-info" id="set-semester">
+      Set your semester: jobs limited to certain semesters need it before you can apply.{" "}
+      <a href="/student/profile#f-semester">Set your semester in your profile</a>
+    </p>
   );
 }
 
@@ -66,6 +77,7 @@ function ProfilePage({
   return (
     <Layout page={page} title="My profile">
       <FormErrorSummary form={form} />
+      {student.semester === null ? <SetSemesterNotice /> : null}
       <form
         method="post"
         action="/student/profile"
@@ -84,6 +96,17 @@ function ProfilePage({
           value={student.phone_e164}
           hint="Placement updates are sent here by SMS."
         />
+        {student.semester === null ? (
+          <Field
+            form={form}
+            name="semester"
+            label="Set your semester"
+            type="number"
+            min="1"
+            max="10"
+            hint="Your current semester. Jobs limited to certain semesters need it; once set, only the placement office changes it."
+          />
+        ) : null}
         <TextAreaField form={form} name="skills" label="Skills" value={student.skills} />
         <label class="check">
           <input
