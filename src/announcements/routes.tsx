@@ -165,15 +165,19 @@ export async function announcementRoutes(app: FastifyInstance) {
               fields={{}}
               confirmLabel="Delete announcement"
               cancelHref="/admin/announcements"
-              sms={`Nobody gets an SMS.${
-                preview.smsQueued > 0
-                  ? ` ${plural(preview.smsQueued, "SMS", "SMS")} of it not sent yet ${pluralWord(preview.smsQueued, "is", "are")} cancelled.`
-                  : ""
-              }${
-                preview.smsOther > 0
-                  ? ` ${plural(preview.smsOther, "SMS", "SMS")} already sent or being sent stay on record.`
-                  : ""
-              }`}
+              sms={
+                <p safe>
+                  {`Nobody gets an SMS.${
+                    preview.smsQueued > 0
+                      ? ` ${plural(preview.smsQueued, "SMS", "SMS")} of it not sent yet ${pluralWord(preview.smsQueued, "is", "are")} cancelled.`
+                      : ""
+                  }${
+                    preview.smsOther > 0
+                      ? ` ${plural(preview.smsOther, "SMS", "SMS")} already sent or being sent stay on record.`
+                      : ""
+                  }`}
+                </p>
+              }
             >
               <p safe>
                 {`“${preview.title}”, posted ${formatDateTime(preview.posted_at)}, is deleted: students no longer see it. This cannot be undone.`}

@@ -271,7 +271,8 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
 
   /**
    * A move that needs the admin's confirmation first: every bulk move, and rejecting even one
-   * applicant. Renders that page, or returns null when the move may go ahead.
+   * applicant. That page, or null when nothing would move (the refusal flash says why). It returns
+   * the markup, not the reply: an awaited reply resolves to nothing (it is a thenable).
    */
   async function confirmation(
     request: FastifyRequest,
@@ -298,7 +299,7 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
     const who = one ? one.full_name : plural(moving.length, "applicant");
     const what = to === "rejected" ? `Reject ${who}` : `Move ${who} to ${STATUS_LABELS[to]}`;
     const optedOut = moving.length - reachable.length;
-    return reply.html(
+    return (
       <ConfirmPage
         page={pageContext(request, reply)}
         title={`${what}?`}
@@ -343,7 +344,7 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
               .join("; ")}).`}
           </p>
         ) : null}
-      </ConfirmPage>,
+      </ConfirmPage>
     );
   }
 
@@ -393,7 +394,7 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
           parsed.back,
           `/admin/applications/${request.params.id}/status`,
         );
-        if (page) return page;
+        if (page) return reply.html(page);
       }
       const back = await handleChange(request, [request.params.id], parsed.to, parsed.back);
       return reply.redirect(back, 303);
@@ -404,7 +405,7 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
     const { ids, to, back } = parseChange(request.body);
     if (to && ids.length > 0 && !isConfirmed(request.body)) {
       const page = await confirmation(request, reply, ids, to, back, "/admin/applications/status");
-      if (page) return page;
+      if (page) return reply.html(page);
     }
     return reply.redirect(await handleChange(request, ids, to, back), 303);
   });

@@ -386,15 +386,19 @@ export async function adminJobRoutes(app: FastifyInstance) {
               fields={{}}
               confirmLabel="Delete job"
               cancelHref={`/admin/jobs/${row.id}`}
-              sms={`Nobody gets an SMS.${
-                preview.alertsQueued > 0
-                  ? ` ${plural(preview.alertsQueued, "job alert")} not sent yet ${pluralWord(preview.alertsQueued, "is", "are")} cancelled.`
-                  : ""
-              }${
-                preview.alertsOther > 0
-                  ? ` ${plural(preview.alertsOther, "job alert")} already sent or being sent stay on record.`
-                  : ""
-              }`}
+              sms={
+                <p safe>
+                  {`Nobody gets an SMS.${
+                    preview.alertsQueued > 0
+                      ? ` ${plural(preview.alertsQueued, "job alert")} not sent yet ${pluralWord(preview.alertsQueued, "is", "are")} cancelled.`
+                      : ""
+                  }${
+                    preview.alertsOther > 0
+                      ? ` ${plural(preview.alertsOther, "job alert")} already sent or being sent stay on record.`
+                      : ""
+                  }`}
+                </p>
+              }
             >
               <ul>
                 <li safe>

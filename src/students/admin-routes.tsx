@@ -77,9 +77,8 @@ function SortHeader({
       scope="col"
       aria-sort={active ? (filters.dir === "desc" ? "descending" : "ascending") : undefined}
     >
-      <a href={href} class="sort" id={`sort-${sort}`}>
-        {label}
-        {active ? (filters.dir === "desc" ? " ↓" : " ↑") : ""}
+      <a href={href} class="sort" id={`sort-${sort}`} safe>
+        {`${label}${active ? (filters.dir === "desc" ? " ↓" : " ↑") : ""}`}
       </a>
     </th>
   );
@@ -547,16 +546,18 @@ export async function adminStudentRoutes(app: FastifyInstance) {
               confirmLabel="Reject and delete registration"
               cancelHref={`/admin/students/${row.id}`}
               sms={
-                row.sms_opted_out_at
-                  ? `${row.full_name} opted out of SMS and will not get one.`
-                  : `${row.full_name} will get an SMS at ${row.phone_e164}: “${sms}”`
+                <p safe>
+                  {row.sms_opted_out_at
+                    ? `${row.full_name} opted out of SMS and will not get one.`
+                    : `${row.full_name} will get an SMS at ${row.phone_e164}: “${sms}”`}
+                </p>
               }
             >
               <ul>
                 <li safe>
                   {`${row.full_name} (${row.roll_number}, ${row.department}, ${row.graduation_year} batch) is rejected: the registration, the login and the resume are deleted.`}
                 </li>
-                <li safe>{reason ? `Reason given: ${reason}` : "No reason is given."}</li>
+                {reason ? <li safe>{`Reason given: ${reason}`}</li> : <li>No reason is given.</li>}
                 <li>This cannot be undone: to try again, the student registers again.</li>
               </ul>
             </ConfirmPage>,
@@ -703,7 +704,7 @@ export async function adminStudentRoutes(app: FastifyInstance) {
             }}
             confirmLabel={`Advance ${plural(preview.moving, "student")}`}
             cancelHref={back}
-            sms="Nobody gets an SMS."
+            sms={<p>Nobody gets an SMS.</p>}
           >
             <ul>
               <li safe>

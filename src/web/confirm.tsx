@@ -31,8 +31,8 @@ export function ConfirmPage({
   action: string;
   /** The form's own fields, sent again unchanged. */
   fields: Record<string, string | number | readonly (string | number)[] | undefined>;
-  /** Who gets an SMS, in one or a few sentences; "Nobody gets an SMS." when none. */
-  sms: JSX.Element | string;
+  /** Who gets an SMS, in one or a few paragraphs; "Nobody gets an SMS." when none. */
+  sms: JSX.Element;
   confirmLabel: string;
   cancelHref: string;
 }>) {
@@ -47,7 +47,7 @@ export function ConfirmPage({
         <h2 id="confirm-what">What will happen</h2>
         {children}
         <h2>SMS</h2>
-        <div class="confirm-sms">{typeof sms === "string" ? <p safe>{sms}</p> : sms}</div>
+        <div class="confirm-sms">{sms}</div>
         <form method="post" action={action} class="confirm-buttons" name="confirm">
           <CsrfField token={page.csrfToken} />
           {hidden.map(([name, value]) => (
