@@ -77,23 +77,26 @@ describe.skipIf(!hasChromium)(
       await visible(admin.getByRole("heading", { name: "Admin dashboard" }));
       await visible(admin.getByText("SMS capture mode"));
       await shot(admin, "admin-dashboard");
-      await admin.getByRole("link", { name: "Verification queue" }).click();
+      await admin.getByRole("link", { name: "Approvals" }).click();
       await shot(admin, "verification-queue");
       await admin.getByRole("link", { name: "Nisha Kulkarni" }).click();
       await visible(admin.getByText("+919845012345"));
       await shot(admin, "student-pending");
-      await admin.getByRole("button", { name: "Approve" }).click();
+      await admin.getByRole("button", { name: "Approve", exact: true }).click();
       await visible(admin.getByText("Approved Nisha Kulkarni (1XY21EC007)"));
+      // No one else is waiting: the queue opens; the SMS is on the student's page.
+      await admin.getByRole("link", { name: "Students", exact: true }).click();
+      await admin.getByRole("link", { name: "Nisha Kulkarni" }).click();
       // Without Twilio credentials the dispatcher captures it at once: it says so, never "sent".
       for (
         let i = 0;
-        i < 20 && (await admin.getByRole("cell", { name: "captured" }).count()) === 0;
+        i < 20 && (await admin.getByRole("cell", { name: "Captured (not sent)" }).count()) === 0;
         i++
       ) {
         await admin.waitForTimeout(250);
         await admin.reload();
       }
-      await visible(admin.getByRole("cell", { name: "captured" }));
+      await visible(admin.getByRole("cell", { name: "Captured (not sent)" }));
       await visible(
         admin.getByText("Dear Nisha, your Placement Portal account (1XY21EC007) has been approved"),
       );
@@ -125,10 +128,10 @@ describe.skipIf(!hasChromium)(
       await admin.getByRole("checkbox", { name: "ECE" }).check();
       await admin.getByLabel("Minimum CGPA").fill("7");
       await admin.getByRole("button", { name: "Preview eligible students" }).click();
-      await visible(admin.getByText("1 approved students are eligible; 1 can get the SMS"));
+      await visible(admin.getByText("1 approved student is eligible; 1 can get the SMS"));
       await shot(admin, "job-preview");
       await admin.getByRole("button", { name: "Post job" }).click();
-      await visible(admin.getByText("Job posted; 1 SMS alerts queued."));
+      await visible(admin.getByText("Job posted; 1 SMS alert queued."));
       await shot(admin, "job-posted");
 
       // The student sees it among the jobs open to them and applies.
@@ -162,13 +165,13 @@ describe.skipIf(!hasChromium)(
       }
       for (
         let i = 0;
-        i < 20 && (await admin.getByRole("cell", { name: "queued" }).count()) > 0;
+        i < 20 && (await admin.getByRole("cell", { name: "Queued" }).count()) > 0;
         i++
       ) {
         await admin.waitForTimeout(250);
         await admin.reload();
       }
-      expect(await admin.getByRole("cell", { name: "captured" }).count()).toBe(3);
+      expect(await admin.getByRole("cell", { name: "Captured (not sent)" }).count()).toBe(3);
       await shot(admin, "admin-sms-status-updates");
 
       // The student follows it on their timeline.
@@ -181,7 +184,7 @@ describe.skipIf(!hasChromium)(
       // The admin dashboard counts the selection and summarises ECE.
       await admin.getByRole("link", { name: "Dashboard" }).click();
       await visible(admin.getByRole("rowheader", { name: "ECE" }));
-      await visible(admin.getByText("students selected"));
+      await visible(admin.getByText("student selected"));
       await shot(admin, "admin-dashboard-after");
     });
   },
