@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createAdmin, createStudent, createTestApp, type TestApp } from "#test/support/app.ts";
 import { loginAs } from "#test/support/client.ts";
+import { confirm, pageText } from "#test/support/confirm.ts";
 
 let t: TestApp;
 beforeEach(async () => {
@@ -64,7 +65,12 @@ describe("announcements", () => {
       .select("id")
       .where("title", "=", "Quiet note")
       .executeTakeFirstOrThrow();
-    await staff.post(`/admin/announcements/${row.id}/delete`);
+    // Delete… asks first; the announcement stays until confirmed.
+    const asked = await staff.post(`/admin/announcements/${row.id}/delete`);
+    expect(pageText(asked.body)).toContain("Delete the announcement “Quiet note”?");
+    expect(pageText(asked.body)).toContain("Nobody gets an SMS.");
+    expect((await asStudent.get("/student")).body).toContain("Quiet note");
+    await confirm(staff, asked);
     expect((await asStudent.get("/student")).body).not.toContain("Quiet note");
   });
 
@@ -157,13 +163,22 @@ describe("deleting an announcement", () => {
       .execute();
 
     // A form without its CSRF token is refused and changes nothing.
-    const forged = await staff.post(`/admin/announcements/${id}/delete`, {}, { csrf: false });
+    const forged = await staff.post(
+      `/admin/announcements/${id}/delete`,
+      { confirm: "yes" },
+      { csrf: false },
+    );
     expect(forged.statusCode).toBe(403);
     expect((await rows()).map((r) => r.status)).toEqual(["sent", "sending", "queued"]);
 
-    expect((await staff.post(`/admin/announcements/${id}/delete`)).statusCode).toBe(303);
+    const asked = await staff.post(`/admin/announcements/${id}/delete`);
+    expect(pageText(asked.body)).toContain(
+      "Nobody gets an SMS. 1 SMS of it not sent yet is cancelled. 2 SMS already sent or being sent stay on record.",
+    );
+    expect((await rows()).map((r) => r.status)).toEqual(["sent", "sending", "queued"]);
+    expect((await confirm(staff, asked)).statusCode).toBe(303);
     expect((await staff.get("/admin/announcements")).body).toContain(
-      "Announcement deleted; 1 SMS not sent yet were cancelled.",
+      "Announcement deleted; 1 SMS not sent yet was cancelled.",
     );
     const after = await rows();
     expect(after.map((r) => r.status)).toEqual(["sent", "sending", "cancelled"]);

@@ -8,6 +8,8 @@ import {
   Pagination,
   TextAreaField,
 } from "../web/components.tsx";
+import { ConfirmPage, isConfirmed } from "../web/confirm.tsx";
+import { plural, pluralWord } from "../web/format.ts";
 import { newSubmissionId, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
@@ -16,6 +18,7 @@ import {
   ANNOUNCEMENTS_PAGE_SIZE,
   announcementSchema,
   deleteAnnouncement,
+  deleteAnnouncementPreview,
   type listAnnouncements,
   pageOfAnnouncements,
   postAnnouncement,
@@ -57,15 +60,24 @@ function AnnouncementsPage({
           <article class="card">
             <h2 safe>{a.title}</h2>
             <p class="hint" safe>
-              {`${formatDateTime(a.posted_at)}${a.sms_count > 0 ? ` · sent by SMS to ${a.sms_count} students` : ""}`}
+              {`${formatDateTime(a.posted_at)}${a.sms_count > 0 ? ` · sent by SMS to ${plural(a.sms_count, "student")}` : ""}`}
             </p>
             <p class="pre" safe>
               {a.message}
             </p>
-            <form method="post" action={`/admin/announcements/${a.id}/delete`}>
+            <form
+              method="post"
+              action={`/admin/announcements/${a.id}/delete`}
+              class="danger-zone"
+              name="delete-announcement"
+            >
               <CsrfField token={page.csrfToken} />
-              <button type="submit" class="link">
-                Delete
+              <button
+                type="submit"
+                class="danger small"
+                aria-label={`Delete the announcement ${a.title}`}
+              >
+                Delete…
               </button>
             </form>
           </article>
@@ -142,6 +154,38 @@ export async function announcementRoutes(app: FastifyInstance) {
       },
     },
     async (request, reply) => {
+      if (!isConfirmed(request.body)) {
+        const preview = await deleteAnnouncementPreview(ctx, request.params.id);
+        if (preview) {
+          return reply.html(
+            <ConfirmPage
+              page={pageContext(request, reply)}
+              title={`Delete the announcement “${preview.title}”?`}
+              action={`/admin/announcements/${preview.id}/delete`}
+              fields={{}}
+              confirmLabel="Delete announcement"
+              cancelHref="/admin/announcements"
+              sms={
+                <p safe>
+                  {`Nobody gets an SMS.${
+                    preview.smsQueued > 0
+                      ? ` ${plural(preview.smsQueued, "SMS", "SMS")} of it not sent yet ${pluralWord(preview.smsQueued, "is", "are")} cancelled.`
+                      : ""
+                  }${
+                    preview.smsOther > 0
+                      ? ` ${plural(preview.smsOther, "SMS", "SMS")} already sent or being sent stay on record.`
+                      : ""
+                  }`}
+                </p>
+              }
+            >
+              <p safe>
+                {`“${preview.title}”, posted ${formatDateTime(preview.posted_at)}, is deleted: students no longer see it. This cannot be undone.`}
+              </p>
+            </ConfirmPage>,
+          );
+        }
+      }
       const deleted = await deleteAnnouncement(ctx, currentActor(request), request.params.id);
       flash(
         request,
@@ -149,7 +193,7 @@ export async function announcementRoutes(app: FastifyInstance) {
         !deleted
           ? "That announcement was already deleted."
           : deleted.smsCancelled > 0
-            ? `Announcement deleted; ${deleted.smsCancelled} SMS not sent yet were cancelled.`
+            ? `Announcement deleted; ${plural(deleted.smsCancelled, "SMS", "SMS")} not sent yet ${pluralWord(deleted.smsCancelled, "was", "were")} cancelled.`
             : "Announcement deleted.",
       );
       return reply.redirect("/admin/announcements", 303);

@@ -2,9 +2,14 @@ import { z } from "zod";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { countSegments } from "../sms/encoding.ts";
-import { signalQueued } from "../sms/outbox-api.ts";
+import { signalQueued, smsStatusByReference } from "../sms/outbox-api.ts";
 import { multilineTextField, requiredSubmissionIdField, textField } from "../web/forms.ts";
-import { announcementBody, cancelAnnouncementSms, queueAnnouncementSms } from "./notices.ts";
+import {
+  announcementBody,
+  announcementReference,
+  cancelAnnouncementSms,
+  queueAnnouncementSms,
+} from "./notices.ts";
 
 export const announcementSchema = z.object({
   title: textField({ label: "a title", max: 120 }),
@@ -84,6 +89,20 @@ export async function deleteAnnouncement(
     });
     return { smsCancelled };
   });
+}
+
+/** What deleting an announcement would do, for its confirmation page; null when it is gone. */
+export async function deleteAnnouncementPreview(ctx: AppContext, id: number) {
+  const row = await ctx.db
+    .selectFrom("announcements")
+    .select(["id", "title", "posted_at"])
+    .where("id", "=", id)
+    .executeTakeFirst();
+  if (!row) return null;
+  const sms = await smsStatusByReference(ctx.db, announcementReference(id));
+  const queued = sms.queued ?? 0;
+  const total = Object.values(sms).reduce((a, b) => a + b, 0);
+  return { ...row, smsQueued: queued, smsOther: total - queued };
 }
 
 export function listAnnouncements(ctx: AppContext, limit = 20) {

@@ -1,18 +1,24 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { APPLICATION_STATUSES, type ApplicationStatus } from "../db/schema.ts";
 import { jobOr404 } from "../jobs/lookup.ts";
 import { DepartmentFilter } from "../students/academic-fields.tsx";
 import { currentActor, flash, requireRole, summariseForFlash } from "../web/auth.ts";
 import { Pagination } from "../web/components.tsx";
+import { ConfirmPage, isConfirmed } from "../web/confirm.tsx";
+import { formatCgpa, plural } from "../web/format.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
 import { decimalParam, idList, idParams, orEmpty, pageParam, textParam } from "../web/schemas.ts";
+import { SelectAllBox, SelectAllScript } from "../web/select.tsx";
+import { statusUpdateSms } from "./notices.ts";
 import {
   APPLICANTS_PAGE_SIZE,
   type ApplicantFilters,
   applicantsCsv,
   changeStatus,
+  jobName,
   listApplicants,
+  previewStatusChange,
 } from "./service.ts";
 import {
   ADMIN_TARGETS,
@@ -87,7 +93,7 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
       ).toString();
       const back = `/admin/jobs/${job.id}/applicants${qs ? `?${qs}` : ""}`;
       return reply.html(
-        <Layout page={page} title={`Applicants: ${job.company} — ${job.title}`}>
+        <Layout page={page} title={`Applicants: ${jobName(job)}`}>
           <p>
             <a href={`/admin/jobs/${job.id}`}>Job details</a> ·{" "}
             <a href={`/admin/jobs/${job.id}/applicants.csv${qs ? `?${qs}` : ""}`}>
@@ -134,13 +140,11 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
             </label>
             <button type="submit">Filter</button>
           </form>
-          <p>
-            {list.total} {list.total === 1 ? "applicant" : "applicants"}
-          </p>
+          <p safe>{plural(list.total, "applicant")}</p>
           {list.rows.length === 0 ? (
             <p class="empty">No applicants match.</p>
           ) : (
-            <form method="post" action="/admin/applications/status">
+            <form method="post" action="/admin/applications/status" name="applicants">
               <CsrfField token={page.csrfToken} />
               <input type="hidden" name="back" value={back} />
               <div class="table-wrap">
@@ -148,7 +152,7 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
                   <thead>
                     <tr>
                       <th scope="col">
-                        <span class="visually-hidden">Select</span>
+                        <SelectAllBox name="ids" label="Select all applicants on this page" />
                       </th>
                       <th scope="col">Name</th>
                       <th scope="col">Roll number</th>
@@ -156,6 +160,7 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
                       <th scope="col">Year</th>
                       <th scope="col">CGPA</th>
                       <th scope="col">Backlogs</th>
+                      <th scope="col">Resume</th>
                       <th scope="col">Status</th>
                       <th scope="col">Move to</th>
                     </tr>
@@ -179,22 +184,38 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
                         <td safe>{a.roll_number}</td>
                         <td safe>{a.department}</td>
                         <td>{a.graduation_year}</td>
-                        <td safe>{a.cgpa.toFixed(2)}</td>
+                        <td safe>{formatCgpa(a.cgpa)}</td>
                         <td>{a.active_backlogs}</td>
+                        <td>
+                          {a.resume_path ? (
+                            <a
+                              href={`/admin/students/${a.student_id}/resume`}
+                              aria-label={`Resume of ${a.full_name} (PDF)`}
+                            >
+                              Resume
+                            </a>
+                          ) : (
+                            <span class="hint">none</span>
+                          )}
+                        </td>
                         <td>
                           <span class={`status status-${a.status}`}>{STATUS_LABELS[a.status]}</span>
                         </td>
                         <td class="row-actions">
-                          {TRANSITIONS[a.status].filter(isAdminTarget).map((to) => (
-                            <button
-                              type="submit"
-                              class="small"
-                              formaction={`/admin/applications/${a.id}/status?to=${to}`}
-                              aria-label={`${STATUS_LABELS[to]}: ${a.full_name}`}
-                            >
-                              {STATUS_LABELS[to]}
-                            </button>
-                          ))}
+                          {TRANSITIONS[a.status]
+                            .filter(isAdminTarget)
+                            // Rejecting is kept apart from the forward move, last, and asks first.
+                            .sort((x, y) => Number(x === "rejected") - Number(y === "rejected"))
+                            .map((to) => (
+                              <button
+                                type="submit"
+                                class={to === "rejected" ? "small danger" : "small"}
+                                formaction={`/admin/applications/${a.id}/status?to=${to}`}
+                                aria-label={`${to === "rejected" ? "Reject" : STATUS_LABELS[to]}: ${a.full_name}`}
+                              >
+                                {to === "rejected" ? "Reject…" : STATUS_LABELS[to]}
+                              </button>
+                            ))}
                         </td>
                       </tr>
                     ))}
@@ -210,10 +231,13 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
                     ))}
                   </select>
                 </label>
-                <button type="submit">Apply to selected</button>
+                <button type="submit" id="move-selected">
+                  Move selected…
+                </button>
               </div>
             </form>
           )}
+          <SelectAllScript />
           <Pagination
             page={filters.page}
             pageSize={APPLICANTS_PAGE_SIZE}
@@ -245,6 +269,85 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
         .send(csv);
     },
   );
+
+  /**
+   * A move that needs the admin's confirmation first: every bulk move, and rejecting even one
+   * applicant. That page, or null when nothing would move (the refusal flash says why). It returns
+   * the markup, not the reply: an awaited reply resolves to nothing (it is a thenable).
+   */
+  async function confirmation(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    ids: number[],
+    to: AdminTarget,
+    back: string,
+    action: string,
+  ) {
+    const { moving, refused, unknown } = await previewStatusChange(ctx, ids, to);
+    if (moving.length === 0) return null; // nothing would change: the flash says why
+    const reachable = moving.filter((m) => m.sms_opted_out_at === null);
+    const first = reachable[0];
+    const example = first
+      ? statusUpdateSms.render({
+          fullName: first.full_name,
+          company: first.company,
+          title: first.title,
+          status: to,
+        })
+      : "";
+    const jobs = [...new Set(moving.map(jobName))];
+    const one = moving.length === 1 ? moving[0]! : null;
+    const who = one ? one.full_name : plural(moving.length, "applicant");
+    const what = to === "rejected" ? `Reject ${who}` : `Move ${who} to ${STATUS_LABELS[to]}`;
+    const optedOut = moving.length - reachable.length;
+    return (
+      <ConfirmPage
+        page={pageContext(request, reply)}
+        title={`${what}?`}
+        action={action}
+        fields={{ ids: moving.map((m) => m.id), to, back }}
+        confirmLabel={what}
+        cancelHref={back}
+        sms={
+          <>
+            <p safe>
+              {!first
+                ? "Nobody gets an SMS: they opted out of SMS."
+                : reachable.length === 1
+                  ? `${first.full_name} will get an SMS at ${first.phone_e164}: “${example}”`
+                  : `${plural(reachable.length, "student")} will get an SMS, each with their own name, for example: “${example}”`}
+            </p>
+            {first && optedOut > 0 ? (
+              <p safe>{`${plural(optedOut, "student")} opted out of SMS and will not get one.`}</p>
+            ) : null}
+          </>
+        }
+      >
+        <p safe>
+          {`${plural(moving.length, "application")} for ${jobs.join(", ")} will move to ${STATUS_LABELS[to]}.${
+            to === "rejected" ? " Rejected is final: it cannot be moved back." : ""
+          }`}
+        </p>
+        <ul>
+          {moving.map((m) => (
+            <li
+              safe
+            >{`${m.full_name} (${m.roll_number}): ${STATUS_LABELS[m.status]} → ${STATUS_LABELS[to]}`}</li>
+          ))}
+        </ul>
+        {refused.length + unknown > 0 ? (
+          <p safe>
+            {`Not moved: ${plural(refused.length + unknown, "selected application")} (${[
+              ...refused.map((r) => `${r.full_name}: ${r.problem}`),
+              ...(unknown > 0 ? [`${unknown} no longer exist`] : []),
+            ]
+              .slice(0, 10)
+              .join("; ")}).`}
+          </p>
+        ) : null}
+      </ConfirmPage>
+    );
+  }
 
   async function handleChange(
     request: FastifyRequest,
@@ -290,6 +393,17 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
         ...(request.body as object),
         to: request.query.to ?? (request.body as { to?: string })?.to,
       });
+      if (parsed.to === "rejected" && !isConfirmed(request.body)) {
+        const page = await confirmation(
+          request,
+          reply,
+          [request.params.id],
+          parsed.to,
+          parsed.back,
+          `/admin/applications/${request.params.id}/status`,
+        );
+        if (page) return reply.html(page);
+      }
       const back = await handleChange(request, [request.params.id], parsed.to, parsed.back);
       return reply.redirect(back, 303);
     },
@@ -297,6 +411,10 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
 
   app.post("/applications/status", async (request, reply) => {
     const { ids, to, back } = parseChange(request.body);
+    if (to && ids.length > 0 && !isConfirmed(request.body)) {
+      const page = await confirmation(request, reply, ids, to, back, "/admin/applications/status");
+      if (page) return reply.html(page);
+    }
     return reply.redirect(await handleChange(request, ids, to, back), 303);
   });
 }

@@ -8,6 +8,7 @@ import {
   type TestApp,
 } from "#test/support/app.ts";
 import { loginAs, type TestClient } from "#test/support/client.ts";
+import { confirm, pageText } from "#test/support/confirm.ts";
 import type { ApplicationStatus } from "../db/schema.ts";
 import { moverOf, TRANSITIONS } from "./status.ts";
 
@@ -84,7 +85,8 @@ describe("jobs as a student sees them", () => {
     expect(mine).not.toContain("Picky Corp");
     expect(others).toContain("CGPA below 7.00");
     expect(others).toContain("Only for ECE");
-    expect(others).toContain("Deadline passed");
+    // Past its apply-by date a job is closed to applications: not among the open ones at all.
+    expect(page.body).not.toContain("Late Ltd");
   });
 });
 
@@ -237,6 +239,7 @@ describe("application statuses", () => {
         const before = (await statusSms()).length;
         await staff.post(`/admin/applications/${app.id}/status?to=${to}`, {
           back: `/admin/jobs/${jobId}/applicants`,
+          confirm: "yes",
         });
         const page = await staff.get(`/admin/jobs/${jobId}/applicants`);
         expect(page.body, `${from} -> ${to}`).toMatch(
@@ -264,7 +267,7 @@ describe("application statuses", () => {
         if (to === "withdrawn")
           await mine!.post(`/student/applications/${app.id}/withdraw`, { confirm: "yes" });
         else if (to === "applied") await mine!.post(`/student/jobs/${jobId}/apply`);
-        else await staff.post(`/admin/applications/${app.id}/status?to=${to}`);
+        else await staff.post(`/admin/applications/${app.id}/status?to=${to}`, { confirm: "yes" });
         expect((await applicationOf(me.id, jobId)).status, `${from} -> ${to}`).toBe(to);
         const events = await t.ctx.db
           .selectFrom("application_events")
@@ -288,11 +291,13 @@ describe("application statuses", () => {
     const staff = await admin();
     await staff.post(`/admin/applications/${apps[3]}/status?to=rejected`, {
       back: `/admin/jobs/${jobId}/applicants`,
+      confirm: "yes",
     });
     const response = await staff.post("/admin/applications/status", {
       ids: apps.map(String),
       to: "shortlisted",
       back: `/admin/jobs/${jobId}/applicants`,
+      confirm: "yes",
     });
     expect(response.statusCode).toBe(303);
     const statuses = await t.ctx.db
@@ -315,6 +320,7 @@ describe("application statuses", () => {
       ids: apps.map(String),
       to: "shortlisted",
       back: `/admin/jobs/${jobId}/applicants`,
+      confirm: "yes",
     });
     expect(await statusSms()).toHaveLength(4);
   });
@@ -386,18 +392,203 @@ describe("applicant list", () => {
       string
     >[];
     expect(rows.map((r) => r.Name)).toEqual(["Anil Kumar", '\'=HYPERLINK("http://evil")']);
-    expect(rows[0]).toMatchObject({ Department: "CSE", CGPA: "9.10", Status: "Applied" });
+    expect(rows[0]).toMatchObject({
+      Department: "CSE",
+      Semester: "7",
+      CGPA: "9.10",
+      Skills: "Java, SQL",
+      Status: "Applied",
+      Resume: "",
+    });
     expect(Object.keys(rows[0]!)).toEqual([
       "Roll number",
       "Name",
       "Email",
       "Phone",
       "Department",
+      "Semester",
       "Graduation year",
       "CGPA",
       "Active backlogs",
+      "Skills",
       "Status",
       "Applied at",
+      "Resume",
     ]);
+    // In India time, as a spreadsheet sorts it.
+    expect(rows[0]!["Applied at"]).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2} IST$/);
+  });
+});
+
+describe("confirming applicant moves", () => {
+  it("asks before rejecting one applicant, saying who gets which SMS; other single moves go straight", async () => {
+    const me = await student({ full_name: "Kavya Menon", phone: "+919812345678" });
+    const { id: jobId } = await postJob(t.ctx, { company: "Wipro", title: "Project Engineer" });
+    await me.client.post(`/student/jobs/${jobId}/apply`);
+    const app = await applicationOf(me.id, jobId);
+    const staff = await admin();
+    const back = `/admin/jobs/${jobId}/applicants`;
+
+    const list = await staff.get(back);
+    // Reject… is the red-outlined one, after the forward move.
+    expect(list.body).toMatch(
+      /Shortlisted<\/button><button type="submit" class="small danger" formaction="\/admin\/applications\/\d+\/status\?to=rejected" aria-label="Reject: Kavya Menon">Reject…<\/button>/,
+    );
+
+    const asked = await staff.post(`/admin/applications/${app.id}/status?to=rejected`, { back });
+    expect(asked.statusCode).toBe(200);
+    const text = pageText(asked.body);
+    expect(text).toContain("Reject Kavya Menon?");
+    expect(text).toContain("1 application for Wipro – Project Engineer will move to Rejected.");
+    expect(text).toContain("Rejected is final");
+    expect(text).toContain(
+      "Kavya Menon will get an SMS at +919812345678: “Dear Kavya, your status for Wipro - Project Engineer has been updated to 'Rejected'. Check the Placement Portal for details.”",
+    );
+    expect(asked.body).toContain(`href="${back}" class="button secondary" id="cancel"`);
+    expect((await applicationOf(me.id, jobId)).status).toBe("applied");
+    expect(await statusSms()).toHaveLength(0);
+
+    const done = await confirm(staff, asked);
+    expect(done.statusCode).toBe(303);
+    expect(done.headers.location).toBe(back);
+    expect((await applicationOf(me.id, jobId)).status).toBe("rejected");
+    expect(await statusSms()).toHaveLength(1);
+  });
+
+  it("asks before a bulk move: how many move, who gets an SMS, which cannot move", async () => {
+    const { id: jobId } = await postJob(t.ctx, { company: "TCS", title: "Ninja" });
+    const people = ["Anil Kumar", "Bhavna Shetty", "Chetan Gowda"];
+    const apps: number[] = [];
+    for (const full_name of people) {
+      const me = await student({ full_name });
+      await me.client.post(`/student/jobs/${jobId}/apply`);
+      apps.push((await applicationOf(me.id, jobId)).id);
+    }
+    await t.ctx.db
+      .updateTable("applications")
+      .set({ status: "rejected" })
+      .where("id", "=", apps[2]!)
+      .execute();
+    const staff = await admin();
+    const back = `/admin/jobs/${jobId}/applicants`;
+
+    const list = await staff.get(back);
+    expect(list.body).toContain('data-select-all="ids"');
+    expect(list.body).toContain('<script src="/assets/select-all.js" defer></script>');
+    expect(list.body).toContain("Move selected…");
+
+    const asked = await staff.post("/admin/applications/status", {
+      ids: apps.map(String),
+      to: "shortlisted",
+      back,
+    });
+    expect(asked.statusCode).toBe(200);
+    const text = pageText(asked.body);
+    expect(text).toContain("Move 2 applicants to Shortlisted?");
+    expect(text).toContain("Anil Kumar");
+    expect(text).toContain("Applied → Shortlisted");
+    expect(text).toContain("2 students will get an SMS, each with their own name");
+    expect(text).toContain("Not moved: 1 selected application (Chetan Gowda: Rejected is final)");
+    const statuses = async () =>
+      (await t.ctx.db.selectFrom("applications").select("status").orderBy("id").execute()).map(
+        (r) => r.status,
+      );
+    expect(await statuses()).toEqual(["applied", "applied", "rejected"]);
+    expect(await statusSms()).toHaveLength(0);
+
+    expect((await confirm(staff, asked)).statusCode).toBe(303);
+    expect(await statuses()).toEqual(["shortlisted", "shortlisted", "rejected"]);
+    expect(await statusSms()).toHaveLength(2);
+
+    // The audit log names the students and the job, in words.
+    const log = pageText((await staff.get("/admin/audit")).body);
+    expect(log).toContain("Moved 2 applications for TCS – Ninja to Shortlisted");
+    expect(log).toContain("Anil Kumar (from Applied), Bhavna Shetty (from Applied)");
+    expect(log).not.toContain("application.status");
+  });
+
+  it("says in the audit log whose application moved where", async () => {
+    const me = await student({ full_name: "Asha Rao", roll_number: "1XY22CS001" });
+    const { id: jobId } = await postJob(t.ctx, { company: "Infosys", title: "Systems Engineer" });
+    await me.client.post(`/student/jobs/${jobId}/apply`);
+    const app = await applicationOf(me.id, jobId);
+    const staff = await admin();
+    await staff.post(`/admin/applications/${app.id}/status?to=shortlisted`);
+    const log = pageText((await staff.get("/admin/audit")).body);
+    expect(log).toContain(
+      "Moved Asha Rao's application for Infosys – Systems Engineer from Applied to Shortlisted",
+    );
+    expect(log).toContain("Approved student Asha Rao (1XY22CS001)");
+    expect(log).not.toMatch(/applicationIds|"to":/);
+  });
+});
+
+describe("the applicants list and its export", () => {
+  async function withResume(app: TestApp, name: string) {
+    const s = await createStudent(app.ctx, { approved: true, full_name: name });
+    await app.ctx.db
+      .updateTable("students")
+      .set({ resume_path: "ab/abcdef.pdf", skills: "=cmd|' /C calc'!A0" })
+      .where("id", "=", s.id)
+      .execute();
+    return s;
+  }
+
+  it("links each resume, and the CSV gives semester, skills, a resume link and India time", async () => {
+    const withOne = await withResume(t, "Has Resume");
+    const without = await createStudent(t.ctx, { approved: true, full_name: "No Resume" });
+    const { id: jobId } = await postJob(t.ctx);
+    for (const s of [withOne, without]) {
+      await t.ctx.db
+        .insertInto("applications")
+        .values({
+          job_id: jobId,
+          student_id: s.id,
+          status: "applied",
+          created_at: "2026-12-02T08:35:00.000Z",
+          updated_at: "2026-12-02T08:35:00.000Z",
+        })
+        .execute();
+    }
+    const staff = await admin();
+    const page = await staff.get(`/admin/jobs/${jobId}/applicants`);
+    expect(page.body).toContain(
+      `<a href="/admin/students/${withOne.id}/resume" aria-label="Resume of Has Resume (PDF)">Resume</a>`,
+    );
+    expect(page.body).not.toContain(`/admin/students/${without.id}/resume`);
+
+    const csv = await staff.get(`/admin/jobs/${jobId}/applicants.csv`);
+    const rows = parse(csv.body.replace(/^\uFEFF/, ""), { columns: true }) as Record<
+      string,
+      string
+    >[];
+    const byName = Object.fromEntries(rows.map((r) => [r.Name, r]));
+    expect(byName["Has Resume"]).toMatchObject({
+      Semester: "7",
+      Skills: "'=cmd|' /C calc'!A0",
+      "Applied at": "2026-12-02 14:05 IST",
+      Resume: `/admin/students/${withOne.id}/resume`,
+    });
+    expect(byName["No Resume"]).toMatchObject({ Resume: "", Skills: "Java, SQL" });
+  });
+
+  it("makes the resume link absolute when PUBLIC_BASE_URL is set", async () => {
+    const other = await createTestApp({ PUBLIC_BASE_URL: "https://portal.college.test/" });
+    try {
+      const s = await withResume(other, "Has Resume");
+      const { id: jobId } = await postJob(other.ctx);
+      const client = await loginAs(other.app, s.email, s.password);
+      await client.post(`/student/jobs/${jobId}/apply`);
+      const a = await createAdmin(other.ctx, "csv-admin@college.test");
+      const staff = await loginAs(other.app, a.email, a.password);
+      const csv = await staff.get(`/admin/jobs/${jobId}/applicants.csv`);
+      const rows = parse(csv.body.replace(/^\uFEFF/, ""), { columns: true }) as Record<
+        string,
+        string
+      >[];
+      expect(rows[0]!.Resume).toBe(`https://portal.college.test/admin/students/${s.id}/resume`);
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -8,8 +8,13 @@ import type { ApplicationStatus, DB } from "../db/schema.ts";
 import { closedReasons, ineligibilityReasons } from "../jobs/eligibility.ts";
 import { findJob } from "../jobs/service.ts";
 import { signalQueued } from "../sms/outbox-api.ts";
+import { formatCgpa, plural } from "../web/format.ts";
+import { formatCsvDateTime } from "../web/time.ts";
 import { notifyStatusChange } from "./notices.ts";
 import { STATUS_LABELS, transitionProblem } from "./status.ts";
+
+/** How many names one audit entry of a bulk move keeps (the ids are all kept). */
+const AUDITED_NAMES = 100;
 
 export type ApplyResult =
   | { ok: true; applicationId: number; again: boolean }
@@ -107,6 +112,13 @@ export async function applyToJob(
 interface Change {
   applicationId: number;
   problem?: string;
+  /** Who and what moved, in words, for the audit log. */
+  moved?: { student: string; rollNumber: string; job: string; from: ApplicationStatus };
+}
+
+/** The job as people name it: "Infosys – Systems Engineer". */
+export function jobName(job: { company: string; title: string }): string {
+  return `${job.company} – ${job.title}`;
 }
 
 /** Moves one application inside the caller's transaction; records the event; queues the SMS. */
@@ -180,7 +192,15 @@ async function transition(
       to,
     });
   }
-  return { applicationId };
+  return {
+    applicationId,
+    moved: {
+      student: row.full_name,
+      rollNumber: row.roll_number,
+      job: jobName(row),
+      from: row.status,
+    },
+  };
 }
 
 /**
@@ -199,12 +219,19 @@ export async function changeStatus(
     const results: Change[] = [];
     for (const id of ids)
       results.push(await transition(trx, ctx, { id: actor.id, role: "admin" }, id, to, true));
-    const changed = results.filter((r) => !r.problem).map((r) => r.applicationId);
-    if (changed.length > 0) {
+    const moved = results.filter((r) => !r.problem);
+    if (moved.length > 0) {
       await recordAudit(trx, ctx, actor, {
         action: "application.status",
-        subject: `${changed.length} application${changed.length === 1 ? "" : "s"} to ${STATUS_LABELS[to]}`,
-        details: { to, applicationIds: changed },
+        subject: `${plural(moved.length, "application")} to ${STATUS_LABELS[to]}`,
+        details: {
+          to,
+          applicationIds: moved.map((r) => r.applicationId),
+          // The words the audit page shows, kept as they were: students and jobs may go later.
+          applications: moved
+            .slice(0, AUDITED_NAMES)
+            .map((r) => ({ id: r.applicationId, ...r.moved })),
+        },
       });
     }
     return results;
@@ -212,6 +239,45 @@ export async function changeStatus(
   const changed = changes.filter((c) => !c.problem).length;
   if (changed > 0) signalQueued(ctx);
   return { changed, problems: changes.flatMap((c) => (c.problem ? [c.problem] : [])) };
+}
+
+/**
+ * What `changeStatus` would do, for its confirmation page: the applications that would move (with
+ * whether their student gets the SMS) and the ones that would not, with why.
+ */
+export async function previewStatusChange(
+  ctx: AppContext,
+  applicationIds: number[],
+  to: ApplicationStatus,
+) {
+  const ids = [...new Set(applicationIds)];
+  const rows =
+    ids.length === 0
+      ? []
+      : await ctx.db
+          .selectFrom("applications")
+          .innerJoin("jobs", "jobs.id", "applications.job_id")
+          .innerJoin("students", "students.id", "applications.student_id")
+          .select([
+            "applications.id",
+            "applications.status",
+            "jobs.company",
+            "jobs.title",
+            "students.full_name",
+            "students.roll_number",
+            "students.phone_e164",
+            "students.sms_opted_out_at",
+          ])
+          .where("applications.id", "in", ids)
+          .orderBy("students.full_name")
+          .orderBy("applications.id")
+          .execute();
+  const moving = rows.filter((r) => transitionProblem(r.status, to) === null);
+  const refused = rows.flatMap((r) => {
+    const problem = transitionProblem(r.status, to);
+    return problem ? [{ ...r, problem }] : [];
+  });
+  return { moving, refused, unknown: ids.length - rows.length };
 }
 
 /** One of the student's own applications with its job, or undefined (not theirs, or none). */
@@ -297,6 +363,9 @@ const applicantColumns = [
   "students.graduation_year",
   "students.cgpa",
   "students.active_backlogs",
+  "students.semester",
+  "students.skills",
+  "students.resume_path",
   "students.phone_e164",
   "users.email",
 ] as const;
@@ -342,6 +411,8 @@ export async function applicantsCsv(
     .orderBy("students.cgpa", "desc")
     .orderBy("applications.id")
     .execute();
+  // An absolute link when the portal knows its public address, so it opens from a spreadsheet.
+  const base = (ctx.config.PUBLIC_BASE_URL ?? "").replace(/\/+$/, "");
   return stringify(
     rows.map((r) => [
       neutralise(r.roll_number),
@@ -349,11 +420,14 @@ export async function applicantsCsv(
       neutralise(r.email),
       r.phone_e164,
       r.department,
+      r.semester ?? "",
       r.graduation_year,
-      r.cgpa.toFixed(2),
+      formatCgpa(r.cgpa),
       r.active_backlogs,
+      neutralise(r.skills),
       STATUS_LABELS[r.status],
-      r.created_at,
+      formatCsvDateTime(r.created_at),
+      r.resume_path ? `${base}/admin/students/${r.student_id}/resume` : "",
     ]),
     {
       header: true,
@@ -363,11 +437,14 @@ export async function applicantsCsv(
         "Email",
         "Phone",
         "Department",
+        "Semester",
         "Graduation year",
         "CGPA",
         "Active backlogs",
+        "Skills",
         "Status",
         "Applied at",
+        "Resume",
       ],
       bom: true,
     },

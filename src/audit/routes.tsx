@@ -5,13 +5,7 @@ import { Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
 import { pageParam } from "../web/schemas.ts";
 import { AUDIT_PAGE_SIZE, listAudit } from "./service.ts";
-
-function describe(details: Record<string, unknown>): string {
-  return Object.entries(details)
-    .filter(([, v]) => v !== null && v !== undefined && v !== "")
-    .map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`)
-    .join("; ");
-}
+import { auditInWords } from "./words.ts";
 
 export async function auditRoutes(app: FastifyInstance) {
   app.addHook("onRequest", requireRole("admin"));
@@ -39,21 +33,22 @@ export async function auditRoutes(app: FastifyInstance) {
                   <tr>
                     <th scope="col">When</th>
                     <th scope="col">Who</th>
-                    <th scope="col">Action</th>
-                    <th scope="col">Subject</th>
+                    <th scope="col">What</th>
                     <th scope="col">Details</th>
                   </tr>
                 </thead>
                 <tbody>
-                  {rows.map((r) => (
-                    <tr>
-                      <td safe>{formatDateTime(r.at)}</td>
-                      <td safe>{r.actor_email}</td>
-                      <td safe>{r.action}</td>
-                      <td safe>{r.subject}</td>
-                      <td safe>{describe(r.details)}</td>
-                    </tr>
-                  ))}
+                  {rows.map((r) => {
+                    const words = auditInWords(r);
+                    return (
+                      <tr>
+                        <td safe>{formatDateTime(r.at)}</td>
+                        <td safe>{r.actor_email}</td>
+                        <td safe>{words.summary}</td>
+                        <td safe>{words.details}</td>
+                      </tr>
+                    );
+                  })}
                 </tbody>
               </table>
             </div>

@@ -7,6 +7,7 @@ import {
   type TestApp,
 } from "#test/support/app.ts";
 import { loginAs } from "#test/support/client.ts";
+import { pageText } from "#test/support/confirm.ts";
 import { adminDashboard } from "./service.ts";
 
 let t: TestApp;
@@ -105,5 +106,54 @@ describe("student dashboard", () => {
     expect(rest).toContain("Capgemini — Analyst");
     expect(rest).toContain("Applied");
     expect(open.id).toBeGreaterThan(0);
+  });
+});
+
+describe("open jobs", () => {
+  it("the dashboard card counts exactly the rows of the list it links to, a passed deadline closed", async () => {
+    const admin = await createAdmin(t.ctx);
+    const staff = await loginAs(t.app, admin.email, admin.password);
+    await postJob(t.ctx, { company: "Infosys", title: "Open One" }, admin);
+    await postJob(t.ctx, { company: "TCS", title: "Open Two" }, admin);
+    const late = await postJob(t.ctx, { company: "Infosys", title: "Deadline Gone" }, admin);
+    const closed = await postJob(t.ctx, { company: "Wipro", title: "Closed By Hand" }, admin);
+    await t.ctx.db
+      .updateTable("jobs")
+      .set({ apply_by: new Date(Date.now() - 60_000).toISOString() })
+      .where("id", "=", late.id)
+      .execute();
+    await t.ctx.db
+      .updateTable("jobs")
+      .set({ status: "closed" })
+      .where("id", "=", closed.id)
+      .execute();
+
+    for (const company of ["", "Infosys"]) {
+      const dashboard = (await staff.get(`/admin${company ? `?company=${company}` : ""}`)).body;
+      const card = /<a href="([^"]+)"><strong>(\d+)<\/strong> <span>open jobs?<\/span>/.exec(
+        dashboard,
+      );
+      expect(card, company).not.toBeNull();
+      const list = (await staff.get(card![1]!)).body;
+      const rows = list.match(/<tr><td>/g) ?? [];
+      expect(rows.length, company).toBe(Number(card![2]));
+      expect(list).not.toContain("Deadline Gone");
+      expect(list).not.toContain("Closed By Hand");
+    }
+    const all = await staff.get("/admin/jobs");
+    expect(pageText(all.body)).toMatch(/Deadline Gone.*Deadline passed/);
+    expect(pageText((await staff.get("/admin/jobs?status=closed")).body)).toContain(
+      "Deadline Gone",
+    );
+    expect(pageText((await staff.get("/admin")).body)).toContain("2 open jobs");
+    expect(pageText((await staff.get("/admin?company=Infosys")).body)).toContain("1 open job ");
+
+    // And the student's lists agree: the same two jobs, no more.
+    const student = await createStudent(t.ctx, { approved: true });
+    const asStudent = await loginAs(t.app, student.email, student.password);
+    const jobs = pageText((await asStudent.get("/student/jobs")).body);
+    expect(jobs).toContain("Open One");
+    expect(jobs).not.toContain("Deadline Gone");
+    expect(pageText((await asStudent.get("/student")).body)).toContain("Open jobs for you (2)");
   });
 });

@@ -6,9 +6,10 @@ import { jobsForStudent } from "../jobs/service.ts";
 import { JobCards } from "../jobs/student-routes.tsx";
 import { DepartmentFilter } from "../students/academic-fields.tsx";
 import { findStudent } from "../students/service.ts";
-import { AcademicSummary } from "../students/student-routes.tsx";
+import { AcademicSummary, SetSemesterNotice } from "../students/student-routes.tsx";
 import { currentStudentId, HttpError, requireRole } from "../web/auth.ts";
 import { formatDateTime } from "../web/components.tsx";
+import { pluralWord } from "../web/format.ts";
 import { Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
 import { orEmpty, textParam, wholeNumberParam } from "../web/schemas.ts";
@@ -53,12 +54,23 @@ export async function adminDashboardRoutes(app: FastifyInstance) {
         company: q.company || undefined,
       };
       const d = await adminDashboard(ctx, filters);
-      const counters: [string, number, string][] = [
-        ["pending registrations", d.pending, "/admin/students?status=pending"],
-        ["approved students", d.approved, "/admin/students?status=approved"],
-        ["open jobs", d.openJobs, "/admin/jobs?status=open"],
-        ["applications", d.applications, "/admin/jobs"],
-        ["students selected", d.selected, "/admin/jobs"],
+      // [one, many, count, link]: each card reads "1 open job" or "2 open jobs".
+      const counters: [string, string, number, string][] = [
+        [
+          "pending registration",
+          "pending registrations",
+          d.pending,
+          "/admin/students?status=pending",
+        ],
+        ["approved student", "approved students", d.approved, "/admin/students?status=approved"],
+        [
+          "open job",
+          "open jobs",
+          d.openJobs,
+          `/admin/jobs?status=open${filters.company ? `&company=${encodeURIComponent(filters.company)}` : ""}`,
+        ],
+        ["application", "applications", d.applications, "/admin/jobs"],
+        ["student selected", "students selected", d.selected, "/admin/jobs"],
       ];
       return reply.html(
         <Layout page={pageContext(request, reply)} title="Admin dashboard">
@@ -92,10 +104,10 @@ export async function adminDashboardRoutes(app: FastifyInstance) {
             <button type="submit">Filter</button>
           </form>
           <ul class="counters">
-            {counters.map(([label, value, href]) => (
+            {counters.map(([one, many, value, href]) => (
               <li>
                 <a href={href}>
-                  <strong>{value}</strong> <span safe>{label}</span>
+                  <strong>{value}</strong> <span safe>{pluralWord(value, one, many)}</span>
                 </a>
               </li>
             ))}
@@ -158,6 +170,7 @@ export async function studentDashboardRoutes(app: FastifyInstance) {
     const page = pageContext(request, reply);
     return reply.html(
       <Layout page={page} title={`Welcome, ${student.full_name.split(" ")[0]}`}>
+        {student.semester === null ? <SetSemesterNotice /> : null}
         <section class="card">
           <h2>Announcements</h2>
           {announcements.length === 0 ? (

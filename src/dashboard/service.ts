@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { AppContext } from "../context.ts";
+import { openForApplications } from "../jobs/open.ts";
 
 export interface DashboardFilters {
   department?: string | undefined;
@@ -43,9 +44,9 @@ export async function adminDashboard(ctx: AppContext, filters: DashboardFilters)
     ctx.db
       .selectFrom("jobs")
       .select((eb) => eb.fn.countAll<number>().as("n"))
-      .where("status", "=", "open")
-      .where("apply_by", ">", ctx.clock.now().toISOString())
-      .$if(Boolean(filters.company), (q) => q.where("company", "=", filters.company!))
+      // The same rule and filter as the list the card links to (/admin/jobs?status=open).
+      .where(openForApplications(ctx.clock.now()))
+      .$if(Boolean(filters.company), (q) => q.where("jobs.company", "=", filters.company!))
       .executeTakeFirstOrThrow(),
     applications()
       .select((eb) => [

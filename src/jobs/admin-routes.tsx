@@ -1,16 +1,20 @@
 import type { FastifyInstance } from "fastify";
 import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
 import { type FormState, formatDateTime, Pagination } from "../web/components.tsx";
+import { ConfirmPage, isConfirmed } from "../web/confirm.tsx";
+import { plural, pluralWord } from "../web/format.ts";
 import { formValues, newSubmissionId, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { idParams, pageParam, textParam } from "../web/schemas.ts";
 import { toLocalInput } from "../web/time.ts";
 import { jobOr404 } from "./lookup.ts";
+import { openStateLabel } from "./open.ts";
 import { JobForm, RulesList } from "./pages.tsx";
 import {
   createJob,
   deleteJob,
+  deleteJobPreview,
   JOB_TYPE_LABELS,
   JOBS_PAGE_SIZE,
   type JobFilters,
@@ -24,14 +28,32 @@ import {
 
 type JobList = Awaited<ReturnType<typeof listJobs>>;
 
+/** The status badge: open to applications, closed, or past its deadline (closed as well). */
+function OpenState({
+  job,
+  now,
+}: {
+  job: { status: "open" | "closed"; apply_by: string };
+  now: Date;
+}) {
+  const label = openStateLabel(job, now);
+  return (
+    <span class={`status status-${label === "Open" ? "open" : "closed"}`} safe>
+      {label}
+    </span>
+  );
+}
+
 function JobsPage({
   page,
   list,
   filters,
+  now,
 }: {
   page: PageContext;
   list: JobList;
   filters: JobFilters;
+  now: Date;
 }) {
   return (
     <Layout page={page} title="Jobs">
@@ -57,10 +79,12 @@ function JobsPage({
             </option>
           </select>
         </label>
+        {filters.company ? <input type="hidden" name="company" value={filters.company} /> : null}
         <button type="submit">Filter</button>
       </form>
+      <p safe>{`${plural(list.total, "job")}${filters.company ? ` of ${filters.company}` : ""}`}</p>
       {list.rows.length === 0 ? (
-        <p class="empty">No jobs yet.</p>
+        <p class="empty">No jobs match.</p>
       ) : (
         <div class="table-wrap">
           <table>
@@ -86,7 +110,7 @@ function JobsPage({
                   <td safe>{JOB_TYPE_LABELS[j.type]}</td>
                   <td safe>{formatDateTime(j.apply_by)}</td>
                   <td>
-                    <span class={`status status-${j.status}`}>{j.status}</span>
+                    <OpenState job={j} now={now} />
                   </td>
                   <td>
                     <a href={`/admin/jobs/${j.id}/applicants`}>{j.applicants}</a>
@@ -102,7 +126,7 @@ function JobsPage({
         pageSize={JOBS_PAGE_SIZE}
         total={list.total}
         baseUrl="/admin/jobs"
-        query={{ q: filters.q, status: filters.status }}
+        query={{ q: filters.q, status: filters.status, company: filters.company }}
       />
     </Layout>
   );
@@ -140,7 +164,7 @@ function JobPage({
   return (
     <Layout page={page} title={`${job.company} — ${job.title}`}>
       <p>
-        <span class={`status status-${job.status}`}>{job.status}</span> · apply by{" "}
+        <OpenState job={job} now={now} /> · apply by{" "}
         <span safe>{formatDateTime(job.apply_by)}</span> ·{" "}
         <a href={`/admin/jobs/${job.id}/applicants`}>Applicants</a> · alert SMS queued at posting:{" "}
         {job.alert_sms_count}
@@ -156,10 +180,15 @@ function JobPage({
             {job.status === "open" ? "Close applications" : "Reopen applications"}
           </button>
         </form>
-        <form method="post" action={`/admin/jobs/${job.id}/delete`}>
+        <form
+          method="post"
+          action={`/admin/jobs/${job.id}/delete`}
+          class="danger-zone"
+          name="delete-job"
+        >
           <CsrfField token={page.csrfToken} />
-          <button type="submit" class="danger">
-            Delete job
+          <button type="submit" class="danger" id="delete-job">
+            Delete job…
           </button>
         </form>
       </section>
@@ -182,7 +211,9 @@ export async function adminJobRoutes(app: FastifyInstance) {
 
   const job = (id: number) => jobOr404(ctx, id);
 
-  app.get<{ Querystring: { q?: string; status?: "open" | "closed" | ""; page: number } }>(
+  app.get<{
+    Querystring: { q?: string; status?: "open" | "closed" | ""; company?: string; page: number };
+  }>(
     "/jobs",
     {
       schema: {
@@ -191,6 +222,7 @@ export async function adminJobRoutes(app: FastifyInstance) {
           properties: {
             q: textParam(100),
             status: { type: "string", enum: ["", "open", "closed"] },
+            company: { type: "string", maxLength: 100 },
             page: pageParam,
           },
         },
@@ -200,6 +232,7 @@ export async function adminJobRoutes(app: FastifyInstance) {
       const filters: JobFilters = {
         q: request.query.q || undefined,
         status: request.query.status || undefined,
+        company: request.query.company || undefined,
         page: request.query.page,
       };
       return reply.html(
@@ -207,6 +240,7 @@ export async function adminJobRoutes(app: FastifyInstance) {
           page={pageContext(request, reply)}
           list={await listJobs(ctx, filters)}
           filters={filters}
+          now={ctx.clock.now()}
         />,
       );
     },
@@ -262,7 +296,7 @@ export async function adminJobRoutes(app: FastifyInstance) {
       request,
       "success",
       parsed.data.send_sms
-        ? `Job posted; ${alerts} SMS alerts queued.`
+        ? `Job posted; ${plural(alerts, "SMS alert")} queued.`
         : "Job posted (no SMS alerts).",
     );
     return reply.redirect(`/admin/jobs/${id}`, 303);
@@ -340,13 +374,50 @@ export async function adminJobRoutes(app: FastifyInstance) {
     "/jobs/:id/delete",
     { schema: { params: idParams } },
     async (request, reply) => {
+      if (!isConfirmed(request.body)) {
+        const row = await job(request.params.id);
+        const preview = await deleteJobPreview(ctx, row.id);
+        if (preview.applications === 0) {
+          return reply.html(
+            <ConfirmPage
+              page={pageContext(request, reply)}
+              title={`Delete the job ${row.company} – ${row.title}?`}
+              action={`/admin/jobs/${row.id}/delete`}
+              fields={{}}
+              confirmLabel="Delete job"
+              cancelHref={`/admin/jobs/${row.id}`}
+              sms={
+                <p safe>
+                  {`Nobody gets an SMS.${
+                    preview.alertsQueued > 0
+                      ? ` ${plural(preview.alertsQueued, "job alert")} not sent yet ${pluralWord(preview.alertsQueued, "is", "are")} cancelled.`
+                      : ""
+                  }${
+                    preview.alertsOther > 0
+                      ? ` ${plural(preview.alertsOther, "job alert")} already sent or being sent stay on record.`
+                      : ""
+                  }`}
+                </p>
+              }
+            >
+              <ul>
+                <li safe>
+                  {`${row.company} – ${row.title} (${JOB_TYPE_LABELS[row.type]}, apply by ${formatDateTime(row.apply_by)}) is deleted with its eligibility rules; students no longer see it.`}
+                </li>
+                <li>Nobody has applied to it. This cannot be undone.</li>
+              </ul>
+            </ConfirmPage>,
+          );
+        }
+        // With applications it cannot be deleted: the refusal below says so.
+      }
       const result = await deleteJob(ctx, currentActor(request), request.params.id);
       if (result === null) throw new HttpError(404, "There is no such job.");
       if (!result.deleted) {
         flash(
           request,
           "error",
-          `This job has ${result.applications} applications and cannot be deleted; close it instead.`,
+          `This job has ${plural(result.applications, "application")} and cannot be deleted; close it instead.`,
         );
         return reply.redirect(`/admin/jobs/${request.params.id}`, 303);
       }
@@ -358,6 +429,6 @@ export async function adminJobRoutes(app: FastifyInstance) {
 
 function cancelledNote(alertsCancelled: number): string {
   return alertsCancelled > 0
-    ? ` ${alertsCancelled} alert SMS not sent yet ${alertsCancelled === 1 ? "was" : "were"} cancelled.`
+    ? ` ${plural(alertsCancelled, "alert SMS", "alert SMS")} not sent yet ${pluralWord(alertsCancelled, "was", "were")} cancelled.`
     : "";
 }

@@ -1,6 +1,7 @@
 import type { ExpressionBuilder } from "kysely";
 import type { DB, Job } from "../db/schema.ts";
 import { formatCgpa, plural } from "../web/format.ts";
+import { isOpenForApplications } from "./open.ts";
 
 /**
  * Who may apply to a job. One rule, read three ways: `ineligibilityReasons` explains it to a
@@ -29,6 +30,8 @@ function list(values: (string | number)[]): string {
   return values.join(", ");
 }
 
+export const MISSING_SEMESTER_REASON = "Add your semester in your profile to apply";
+
 /** Why this student may not apply; empty when they may (as far as the rules go). */
 export function ineligibilityReasons(rules: EligibilityRules, student: StudentFacts): string[] {
   const reasons: string[] = [];
@@ -52,10 +55,11 @@ export function ineligibilityReasons(rules: EligibilityRules, student: StudentFa
       `Only for the ${list(rules.graduationYears)} batch${rules.graduationYears.length > 1 ? "es" : ""}`,
     );
   }
-  if (
-    rules.semesters.length > 0 &&
-    (student.semester === null || !rules.semesters.includes(student.semester))
-  ) {
+  // A blank semester is not in any list (SQL: NULL IN (...) is not true), so both readings leave
+  // the student out; the student is told what to do about it instead of a bare "only for".
+  if (rules.semesters.length > 0 && student.semester === null) {
+    reasons.push(MISSING_SEMESTER_REASON);
+  } else if (rules.semesters.length > 0 && !rules.semesters.includes(student.semester!)) {
     reasons.push(
       `Only for semester${rules.semesters.length > 1 ? "s" : ""} ${list(rules.semesters)}`,
     );
@@ -65,9 +69,8 @@ export function ineligibilityReasons(rules: EligibilityRules, student: StudentFa
 
 /** Why nobody may apply right now (closed, deadline passed); empty when the job takes applications. */
 export function closedReasons(job: Pick<Job, "status" | "apply_by">, now: Date): string[] {
-  if (job.status === "closed") return ["Applications are closed"];
-  if (Date.parse(job.apply_by) <= now.getTime()) return ["Deadline passed"];
-  return [];
+  if (isOpenForApplications(job, now)) return [];
+  return job.status === "closed" ? ["Applications are closed"] : ["Deadline passed"];
 }
 
 /** The same rules as a WHERE condition on `students`. */

@@ -8,6 +8,7 @@ import {
   type TestApp,
 } from "#test/support/app.ts";
 import { loginAs } from "#test/support/client.ts";
+import { confirm, pageText } from "#test/support/confirm.ts";
 import type { SmsKind } from "../db/schema.ts";
 import { countSegments } from "../sms/encoding.ts";
 import { smsStatusByReference } from "../sms/outbox-api.ts";
@@ -16,7 +17,14 @@ import {
   type EligibilityRules,
   eligibleStudentFilter,
   ineligibilityReasons,
+  MISSING_SEMESTER_REASON,
 } from "./eligibility.ts";
+import {
+  closedToApplications,
+  isOpenForApplications,
+  openForApplications,
+  openStateLabel,
+} from "./open.ts";
 
 let t: TestApp;
 beforeEach(async () => {
@@ -202,11 +210,24 @@ describe("posting a job", () => {
     const refused = await client.post(`/admin/jobs/${id}/delete`);
     expect(refused.headers.location).toBe(`/admin/jobs/${id}`);
     expect((await client.get(`/admin/jobs/${id}`)).body).toContain(
-      "has 1 applications and cannot be deleted",
+      "has 1 application and cannot be deleted",
     );
 
     const { id: empty } = await postJob(t.ctx, { title: "Unused" });
-    await client.post(`/admin/jobs/${empty}/delete`);
+    // Delete… asks first, on a page that says what goes; the job stays until confirmed.
+    const asked = await client.post(`/admin/jobs/${empty}/delete`);
+    expect(asked.statusCode).toBe(200);
+    const text = pageText(asked.body);
+    expect(text).toContain("Delete the job Infosys – Unused?");
+    expect(text).toContain("Nobody has applied to it. This cannot be undone.");
+    expect(text).toContain("Nobody gets an SMS.");
+    expect(asked.body).toContain(
+      `href="/admin/jobs/${empty}" class="button secondary" id="cancel"`,
+    );
+    expect(
+      await t.ctx.db.selectFrom("jobs").select("id").where("id", "=", empty).execute(),
+    ).toHaveLength(1);
+    expect((await confirm(client, asked)).headers.location).toBe("/admin/jobs");
     expect(
       await t.ctx.db.selectFrom("jobs").select("id").where("id", "=", empty).execute(),
     ).toHaveLength(0);
@@ -231,6 +252,19 @@ describe("eligibility", () => {
         semester: 1 + (i % 8),
       });
     }
+    // Some left the semester blank (registered before it was required): both readings leave them
+    // out of semester-limited jobs, and include them in the others.
+    await t.ctx.db
+      .updateTable("students")
+      .set({ semester: null })
+      .where(
+        "id",
+        "in",
+        (await t.ctx.db.selectFrom("students").select("id").execute())
+          .filter((_, i) => i % 6 === 1)
+          .map((r) => r.id),
+      )
+      .execute();
     const ruleSets: EligibilityRules[] = [
       { departments: [], graduationYears: [], semesters: [], minCgpa: null, maxBacklogs: null },
       {
@@ -267,6 +301,57 @@ describe("eligibility", () => {
         JSON.stringify(rules),
       ).toEqual(expected);
     }
+    const blank = students.filter((s) => s.semester === null);
+    expect(blank.length).toBeGreaterThan(0);
+    expect(
+      blank.every((s) => ineligibilityReasons(ruleSets[4]!, s).includes(MISSING_SEMESTER_REASON)),
+    ).toBe(true);
+  });
+
+  it('holds the TS and SQL readings of "open" equal: a passed deadline closes a job', async () => {
+    const now = new Date();
+    const hour = 3600 * 1000;
+    const cases = [
+      ["open", +hour],
+      ["open", -hour],
+      ["closed", +hour],
+      ["closed", -hour],
+    ] as const;
+    const { admin } = await adminClient();
+    for (const [status, offset] of cases) {
+      const { id } = await postJob(t.ctx, { title: `${status} ${offset}` }, admin);
+      await t.ctx.db
+        .updateTable("jobs")
+        .set({ status, apply_by: new Date(now.getTime() + offset).toISOString() })
+        .where("id", "=", id)
+        .execute();
+    }
+    const jobs = await t.ctx.db.selectFrom("jobs").selectAll().orderBy("id").execute();
+    const open = await t.ctx.db
+      .selectFrom("jobs")
+      .select("id")
+      .where(openForApplications(now))
+      .orderBy("id")
+      .execute();
+    const closed = await t.ctx.db
+      .selectFrom("jobs")
+      .select("id")
+      .where(closedToApplications(now))
+      .orderBy("id")
+      .execute();
+    expect(open.map((j) => j.id)).toEqual(
+      jobs.filter((j) => isOpenForApplications(j, now)).map((j) => j.id),
+    );
+    expect(closed.map((j) => j.id)).toEqual(
+      jobs.filter((j) => !isOpenForApplications(j, now)).map((j) => j.id),
+    );
+    expect(open).toHaveLength(1);
+    expect(jobs.map((j) => openStateLabel(j, now))).toEqual([
+      "Open",
+      "Deadline passed",
+      "Closed",
+      "Closed",
+    ]);
   });
 
   it("records the alerts as skipped, sending none, when SMS_ENABLED=false", async () => {
@@ -435,7 +520,11 @@ describe("alerts not sent yet follow the job", () => {
     const { id, client } = await jobWithAlerts(2);
     const [sent] = await alerts(id);
     await setStatus(sent!.id, "sent");
-    await client.post(`/admin/jobs/${id}/delete`);
+    const asked = pageText((await client.post(`/admin/jobs/${id}/delete`)).body);
+    expect(asked).toContain(
+      "Nobody gets an SMS. 1 job alert not sent yet is cancelled. 1 job alert already sent or being sent stay on record.",
+    );
+    await client.post(`/admin/jobs/${id}/delete`, { confirm: "yes" });
     expect((await client.get("/admin/jobs")).body).toContain(
       "Job deleted. 1 alert SMS not sent yet was cancelled.",
     );

@@ -6,6 +6,7 @@ import {
   SelectField,
   TextAreaField,
 } from "../web/components.tsx";
+import { plural, pluralWord } from "../web/format.ts";
 import { CsrfField } from "../web/layout.tsx";
 import type { PageContext } from "../web/page.ts";
 import { describeRules, type EligibilityRules } from "./eligibility.ts";
@@ -185,11 +186,12 @@ export function JobForm({
             </label>
             {preview ? (
               <p class="flash flash-info" role="status" id="alert-preview" safe>
-                {`${preview.eligible} approved students are eligible; ${preview.reachable} can get the SMS (${
+                {`${plural(preview.eligible, "approved student")} ${pluralWord(preview.eligible, "is", "are")} eligible; ${preview.reachable} can get the SMS (${
                   preview.eligible - preview.reachable
-                } opted out): ${preview.reachable} messages × ${preview.segmentsEach} segment${preview.segmentsEach === 1 ? "" : "s"} = ${
-                  preview.totalSegments
-                } segments. Text: "${preview.body}"`}
+                } opted out): ${plural(preview.reachable, "message")} × ${plural(preview.segmentsEach, "segment")} = ${plural(
+                  preview.totalSegments,
+                  "segment",
+                )}. Text: "${preview.body}"`}
               </p>
             ) : null}
             <div class="buttons">

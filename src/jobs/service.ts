@@ -5,7 +5,7 @@ import type { AppContext } from "../context.ts";
 import { containsPattern, likeOperator, typedValue } from "../db/dialect.ts";
 import { type DB, JOB_TYPES, type Job } from "../db/schema.ts";
 import { countSegments } from "../sms/encoding.ts";
-import { signalQueued } from "../sms/outbox-api.ts";
+import { signalQueued, smsStatusByReference } from "../sms/outbox-api.ts";
 import { DEPARTMENT_CODES } from "../students/departments.ts";
 import {
   blankAsNull,
@@ -25,7 +25,14 @@ import {
   ineligibilityReasons,
   jobAcceptsStudent,
 } from "./eligibility.ts";
-import { cancelJobAlerts, jobAlertBody, queueJobAlerts, rewriteJobAlerts } from "./notices.ts";
+import {
+  cancelJobAlerts,
+  jobAlertBody,
+  jobReference,
+  queueJobAlerts,
+  rewriteJobAlerts,
+} from "./notices.ts";
+import { closedToApplications, openForApplications } from "./open.ts";
 
 export const JOB_TYPE_LABELS: Record<(typeof JOB_TYPES)[number], string> = {
   placement: "Placement",
@@ -287,6 +294,21 @@ export type DeleteJobResult =
   | { deleted: false; applications: number }
   | null;
 
+/** What deleting a job would do, for its confirmation page. */
+export async function deleteJobPreview(ctx: AppContext, jobId: number) {
+  const [count, sms] = await Promise.all([
+    ctx.db
+      .selectFrom("applications")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("job_id", "=", jobId)
+      .executeTakeFirstOrThrow(),
+    smsStatusByReference(ctx.db, jobReference(jobId)),
+  ]);
+  const queued = sms.queued ?? 0;
+  const total = Object.values(sms).reduce((a, b) => a + b, 0);
+  return { applications: Number(count.n), alertsQueued: queued, alertsOther: total - queued };
+}
+
 /** Deletes a job that nobody applied to; with applications, closing is the way (history stays). */
 export async function deleteJob(
   ctx: AppContext,
@@ -379,14 +401,20 @@ export async function findJob(ctx: AppContext, jobId: number): Promise<JobWithRu
 export const JOBS_PAGE_SIZE = 25;
 
 export interface JobFilters {
+  /** Open or closed to applications (see open.ts: a passed deadline closes a job). */
   status?: "open" | "closed" | undefined;
   q?: string | undefined;
+  /** One company exactly, as the dashboard's company filter passes it on. */
+  company?: string | undefined;
   page: number;
 }
 
 export async function listJobs(ctx: AppContext, filters: JobFilters) {
+  const now = ctx.clock.now();
   let query = ctx.db.selectFrom("jobs");
-  if (filters.status) query = query.where("jobs.status", "=", filters.status);
+  if (filters.status === "open") query = query.where(openForApplications(now));
+  if (filters.status === "closed") query = query.where(closedToApplications(now));
+  if (filters.company) query = query.where("jobs.company", "=", filters.company);
   if (filters.q) {
     const pattern = containsPattern(filters.q.trim());
     const like = likeOperator(ctx.dialect);

@@ -4,11 +4,12 @@ import { containsPattern, likeOperator } from "../db/dialect.ts";
 import { SMS_KINDS, SMS_STATUSES, type SmsKind, type SmsStatus } from "../db/schema.ts";
 import { requireRole } from "../web/auth.ts";
 import { formatDateTime, Pagination } from "../web/components.tsx";
+import { plural } from "../web/format.ts";
 import { Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
 import { pageParam, textParam } from "../web/schemas.ts";
 import { readDispatchState } from "./outbox.ts";
-import { SmsTable } from "./pages.tsx";
+import { SmsTable, smsKindLabel, smsStatusLabel } from "./pages.tsx";
 
 const PAGE_SIZE = 50;
 
@@ -90,7 +91,10 @@ export async function smsAdminRoutes(app: FastifyInstance) {
       return reply.html(
         <Layout page={pageContext(request, reply)} title="SMS">
           <p>
-            Backend: <strong>{ctx.config.SMS_BACKEND}</strong>
+            Sending through:{" "}
+            <strong>
+              {ctx.config.SMS_BACKEND === "twilio" ? "Twilio" : "capture on this server (not sent)"}
+            </strong>
             {ctx.config.SMS_ENABLED ? "" : " (disabled)"}.
             {pausedUntil ? (
               <span
@@ -102,7 +106,7 @@ export async function smsAdminRoutes(app: FastifyInstance) {
             {SMS_STATUSES.filter((s) => byStatus.has(s)).map((s) => (
               <li>
                 <a href={`/admin/sms?status=${s}`}>
-                  <strong>{byStatus.get(s) ?? 0}</strong> {s}
+                  <strong>{byStatus.get(s) ?? 0}</strong> <span safe>{smsStatusLabel(s)}</span>
                 </a>
               </li>
             ))}
@@ -113,8 +117,8 @@ export async function smsAdminRoutes(app: FastifyInstance) {
               <select name="status">
                 <option value="">All</option>
                 {SMS_STATUSES.map((s) => (
-                  <option value={s} selected={filters.status === s}>
-                    {s}
+                  <option value={s} selected={filters.status === s} safe>
+                    {smsStatusLabel(s)}
                   </option>
                 ))}
               </select>
@@ -124,8 +128,8 @@ export async function smsAdminRoutes(app: FastifyInstance) {
               <select name="kind">
                 <option value="">All</option>
                 {SMS_KINDS.map((k) => (
-                  <option value={k} selected={filters.kind === k}>
-                    {k}
+                  <option value={k} selected={filters.kind === k} safe>
+                    {smsKindLabel(k)}
                   </option>
                 ))}
               </select>
@@ -135,9 +139,7 @@ export async function smsAdminRoutes(app: FastifyInstance) {
             </label>
             <button type="submit">Filter</button>
           </form>
-          <p>
-            {total} {total === 1 ? "message" : "messages"}
-          </p>
+          <p safe>{plural(total, "message")}</p>
           <SmsTable messages={rows} />
           <Pagination
             page={filters.page}

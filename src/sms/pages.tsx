@@ -1,6 +1,66 @@
 import type { SmsMessage } from "../db/schema.ts";
 import { formatDateTime } from "../web/components.tsx";
 
+/** The kinds and statuses of SMS in words, on admin pages (the stored codes stay as they are). */
+const KIND_LABELS: Record<string, string> = {
+  approval: "Approval",
+  rejection: "Rejection",
+  status_update: "Status update",
+  job_posted: "Job alert",
+  test: "Test message",
+  custom: "Announcement",
+};
+
+const STATUS_LABELS: Record<string, string> = {
+  queued: "Queued",
+  sending: "Sending",
+  sent: "Sent",
+  delivered: "Delivered",
+  undelivered: "Not delivered",
+  failed: "Failed",
+  skipped: "Skipped",
+  captured: "Captured (not sent)",
+  cancelled: "Cancelled",
+};
+
+function words(code: string): string {
+  const text = code.replace(/_/g, " ");
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+}
+
+export function smsKindLabel(kind: string): string {
+  return KIND_LABELS[kind] ?? words(kind);
+}
+
+export function smsStatusLabel(status: string): string {
+  return STATUS_LABELS[status] ?? words(status);
+}
+
+/** "job:12" -> "Job 12" (with a link where the admin has a page for it). */
+function Reference({ reference }: { reference: string }) {
+  const [what, id] = reference.split(":");
+  if (!id || !/^\d+$/.test(id))
+    return (
+      <small class="hint" safe>
+        {reference}
+      </small>
+    );
+  const href =
+    what === "job" ? `/admin/jobs/${id}` : what === "student" ? `/admin/students/${id}` : null;
+  const label = `${words(what ?? "")} ${id}`;
+  return (
+    <small class="hint">
+      {href ? (
+        <a href={href} safe>
+          {label}
+        </a>
+      ) : (
+        <span safe>{label}</span>
+      )}
+    </small>
+  );
+}
+
 export function SmsTable({ messages }: { messages: SmsMessage[] }) {
   if (messages.length === 0) return <p class="empty">No SMS yet.</p>;
   return (
@@ -21,15 +81,13 @@ export function SmsTable({ messages }: { messages: SmsMessage[] }) {
             <tr>
               <td safe>{formatDateTime(m.created_at)}</td>
               <td>
-                {m.kind}
-                {m.reference ? (
-                  <small class="hint" safe>
-                    {m.reference}
-                  </small>
-                ) : null}
+                <span safe>{smsKindLabel(m.kind)}</span>
+                {m.reference ? <Reference reference={m.reference} /> : null}
               </td>
               <td>
-                <span class={`status status-${m.status}`}>{m.status}</span>
+                <span class={`status status-${m.status}`} safe>
+                  {smsStatusLabel(m.status)}
+                </span>
                 {m.error_code ? (
                   <small class="hint" safe>
                     code {String(m.error_code)}

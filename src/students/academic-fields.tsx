@@ -25,7 +25,10 @@ export function AcademicFields({ form, hints = false }: { form: FormState; hints
           type="number"
           min="1"
           max="10"
-          hint={hints ? "Optional." : undefined}
+          required={hints}
+          hint={
+            hints ? "Your current semester: some jobs are only for certain semesters." : undefined
+          }
         />
         <Field form={form} name="graduation_year" label="Graduation year" type="number" required />
       </div>

@@ -3,6 +3,8 @@ import type { SmsMessage } from "../db/schema.ts";
 import { SmsTable } from "../sms/pages.tsx";
 import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
 import { type FormState, formatDateTime, Pagination } from "../web/components.tsx";
+import { ConfirmPage, isConfirmed } from "../web/confirm.tsx";
+import { formatCgpa, plural, pluralWord } from "../web/format.ts";
 import { formValues, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
@@ -14,16 +16,30 @@ import {
   textParam,
   wholeNumberParam,
 } from "../web/schemas.ts";
+import { SelectAllBox, SelectAllScript } from "../web/select.tsx";
 import { AcademicFields, DepartmentFilter } from "./academic-fields.tsx";
+import { DEPARTMENT_CODES } from "./departments.ts";
+import { rejectionSms } from "./notices.ts";
 import {
   academicSchema,
+  advanceSemester,
   approveStudents,
+  type BatchSelection,
+  batchName,
   findStudent,
+  LAST_SEMESTER,
   listStudents,
+  nextPendingStudent,
+  pendingStudents,
   type QueueStatus,
   rejectStudent,
+  rejectStudents,
+  type SortDirection,
+  STUDENT_SORTS,
   STUDENTS_PAGE_SIZE,
   type StudentFilters,
+  type StudentSort,
+  semesterAdvancePreview,
   smsForStudent,
   updateAcademics,
 } from "./service.ts";
@@ -31,6 +47,76 @@ import { AcademicSummary, sendResume } from "./student-routes.tsx";
 
 type StudentList = Awaited<ReturnType<typeof listStudents>>;
 type StudentRow = NonNullable<Awaited<ReturnType<typeof findStudent>>>;
+
+function filterQuery(filters: StudentFilters) {
+  return {
+    status: filters.status,
+    q: filters.q,
+    department: filters.department,
+    year: filters.year,
+    sort: filters.sort,
+    dir: filters.dir,
+  };
+}
+
+function queryString(query: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query))
+    if (v !== undefined && v !== "") params.set(k, String(v));
+  return params.toString();
+}
+
+/** A column header that sorts the list by it: a second click reverses the order. */
+function SortHeader({
+  filters,
+  sort,
+  label,
+}: {
+  filters: StudentFilters;
+  sort: StudentSort;
+  label: string;
+}) {
+  const active = filters.sort === sort;
+  const dir: SortDirection = active && filters.dir === "asc" ? "desc" : "asc";
+  const href = `/admin/students?${queryString({ ...filterQuery(filters), sort, dir, page: undefined })}`;
+  return (
+    <th
+      scope="col"
+      aria-sort={active ? (filters.dir === "desc" ? "descending" : "ascending") : undefined}
+    >
+      <a href={href} class="sort" id={`sort-${sort}`} safe>
+        {`${label}${active ? (filters.dir === "desc" ? " ↓" : " ↑") : ""}`}
+      </a>
+    </th>
+  );
+}
+
+function AdvanceSemesterForm({ page }: { page: PageContext }) {
+  return (
+    <details class="card">
+      <summary>Advance a batch to the next semester</summary>
+      <form
+        method="post"
+        action="/admin/students/advance-semester"
+        name="advance-semester"
+        class="filters"
+      >
+        <CsrfField token={page.csrfToken} />
+        <DepartmentFilter selected={undefined} />
+        <label>
+          Graduation year <input type="number" name="graduation_year" id="advance-year" required />
+        </label>
+        <button type="submit" class="secondary" id="advance-semester">
+          Advance semester…
+        </button>
+      </form>
+      <p class="hint">
+        Every student of the batch moves up one semester, up to semester {LAST_SEMESTER}. You see
+        how many move before anything changes.
+      </p>
+    </details>
+  );
+}
 
 function QueuePage({
   page,
@@ -52,6 +138,8 @@ function QueuePage({
     <Layout page={page} title={title}>
       <form method="get" action="/admin/students" class="filters" aria-label="Filter students">
         <input type="hidden" name="status" value={filters.status} />
+        {filters.sort ? <input type="hidden" name="sort" value={filters.sort} /> : null}
+        {filters.dir ? <input type="hidden" name="dir" value={filters.dir} /> : null}
         <label>
           Search{" "}
           <input
@@ -67,15 +155,14 @@ function QueuePage({
         </label>
         <button type="submit">Filter</button>
       </form>
-      <p>
-        {list.total} {list.total === 1 ? "student" : "students"}
-      </p>
+      {pending ? null : <AdvanceSemesterForm page={page} />}
+      <p safe>{plural(list.total, "student")}</p>
       {list.rows.length === 0 ? (
         <p class="empty">
           {pending ? "No registrations are waiting for approval." : "No students match."}
         </p>
       ) : (
-        <form method="post" action="/admin/students/approve">
+        <form method="post" action="/admin/students/approve" name="queue">
           <CsrfField token={page.csrfToken} />
           <div class="table-wrap">
             <table>
@@ -83,16 +170,21 @@ function QueuePage({
                 <tr>
                   {pending ? (
                     <th scope="col">
-                      <span class="visually-hidden">Select</span>
+                      <SelectAllBox name="ids" label="Select all students on this page" />
                     </th>
                   ) : null}
-                  <th scope="col">Name</th>
-                  <th scope="col">Roll number</th>
-                  <th scope="col">Department</th>
-                  <th scope="col">Year</th>
-                  <th scope="col">CGPA</th>
+                  <SortHeader filters={filters} sort="name" label="Name" />
+                  <SortHeader filters={filters} sort="roll" label="Roll number" />
+                  <SortHeader filters={filters} sort="department" label="Department" />
+                  <SortHeader filters={filters} sort="year" label="Year" />
+                  <th scope="col">Semester</th>
+                  <SortHeader filters={filters} sort="cgpa" label="CGPA" />
                   <th scope="col">Backlogs</th>
-                  <th scope="col">{pending ? "Registered" : "Approved"}</th>
+                  {pending ? (
+                    <SortHeader filters={filters} sort="registered" label="Registered" />
+                  ) : (
+                    <SortHeader filters={filters} sort="approved" label="Approved" />
+                  )}
                 </tr>
               </thead>
               <tbody>
@@ -116,7 +208,8 @@ function QueuePage({
                     <td safe>{s.roll_number}</td>
                     <td safe>{s.department}</td>
                     <td>{s.graduation_year}</td>
-                    <td safe>{s.cgpa.toFixed(2)}</td>
+                    <td>{s.semester ?? "—"}</td>
+                    <td safe>{formatCgpa(s.cgpa)}</td>
                     <td>{s.active_backlogs}</td>
                     <td safe>{formatDateTime(pending ? s.created_at : s.approved_at)}</td>
                   </tr>
@@ -124,7 +217,26 @@ function QueuePage({
               </tbody>
             </table>
           </div>
-          {pending ? <button type="submit">Approve selected</button> : null}
+          {pending ? (
+            <div class="bulk-actions">
+              <button type="submit" id="approve-selected">
+                Approve selected
+              </button>
+              <fieldset class="danger-zone">
+                <legend>Reject the selected registrations</legend>
+                <label for="bulk-reason">Reason (optional, sent to each student)</label>
+                <input id="bulk-reason" name="reason" maxlength="200" />
+                <button
+                  type="submit"
+                  class="danger"
+                  formaction="/admin/students/reject"
+                  id="reject-selected"
+                >
+                  Reject selected…
+                </button>
+              </fieldset>
+            </div>
+          ) : null}
         </form>
       )}
       <Pagination
@@ -132,13 +244,9 @@ function QueuePage({
         pageSize={STUDENTS_PAGE_SIZE}
         total={list.total}
         baseUrl="/admin/students"
-        query={{
-          status: filters.status,
-          q: filters.q,
-          department: filters.department,
-          year: filters.year,
-        }}
+        query={filterQuery(filters)}
       />
+      {pending ? <SelectAllScript /> : null}
     </Layout>
   );
 }
@@ -210,16 +318,24 @@ function StudentPage({
       </section>
       {student.approved_at ? null : (
         <section class="card actions">
-          <form method="post" action={`/admin/students/${student.id}/approve`}>
+          <form method="post" action={`/admin/students/${student.id}/approve`} name="approve">
             <CsrfField token={page.csrfToken} />
-            <button type="submit">Approve</button>
+            <button type="submit" id="approve">
+              Approve
+            </button>
+            <small class="hint">Then the next pending registration opens.</small>
           </form>
-          <form method="post" action={`/admin/students/${student.id}/reject`} class="reject">
+          <form
+            method="post"
+            action={`/admin/students/${student.id}/reject`}
+            class="reject danger-zone"
+            name="reject"
+          >
             <CsrfField token={page.csrfToken} />
             <label for="reject-reason">Reason for rejection (optional, sent to the student)</label>
             <input id="reject-reason" name="reason" maxlength="200" />
-            <button type="submit" class="danger">
-              Reject and delete registration
+            <button type="submit" class="danger" id="reject">
+              Reject…
             </button>
           </form>
         </section>
@@ -257,6 +373,8 @@ export async function adminStudentRoutes(app: FastifyInstance) {
       q?: string;
       department?: string;
       year?: number;
+      sort?: StudentSort | "";
+      dir?: SortDirection | "";
       page: number;
     };
   }>(
@@ -270,6 +388,8 @@ export async function adminStudentRoutes(app: FastifyInstance) {
             q: textParam(100),
             department: textParam(20),
             year: orEmpty(wholeNumberParam(1900, 2200)),
+            sort: { type: "string", enum: ["", ...Object.keys(STUDENT_SORTS)] },
+            dir: { type: "string", enum: ["", "asc", "desc"] },
             page: pageParam,
           },
         },
@@ -282,6 +402,8 @@ export async function adminStudentRoutes(app: FastifyInstance) {
         q: query.q || undefined,
         department: query.department || undefined,
         year: typeof query.year === "number" ? query.year : undefined,
+        sort: query.sort || undefined,
+        dir: query.dir || undefined,
         page: query.page,
       };
       const list = await listStudents(ctx, filters);
@@ -358,19 +480,27 @@ export async function adminStudentRoutes(app: FastifyInstance) {
     async (request, reply) => {
       const { approved } = await approveStudents(ctx, currentActor(request), [request.params.id]);
       const row = approved[0];
-      if (row)
-        flash(
-          request,
-          "success",
-          `Approved ${row.full_name} (${row.roll_number}). The approval SMS is queued.`,
-        );
-      else
+      if (!row) {
         flash(
           request,
           "info",
           "This student was already approved (or no longer exists); nothing was changed.",
         );
-      return reply.redirect(`/admin/students/${request.params.id}`, 303);
+        return reply.redirect(`/admin/students/${request.params.id}`, 303);
+      }
+      // Working the queue: straight on to the next registration waiting, or back to the empty queue.
+      const next = await nextPendingStudent(ctx, row.id);
+      flash(
+        request,
+        "success",
+        `Approved ${row.full_name} (${row.roll_number}). The approval SMS is queued.${
+          next ? ` Next pending: ${next.full_name}.` : " No registrations are waiting any more."
+        }`,
+      );
+      return reply.redirect(
+        next ? `/admin/students/${next.id}` : "/admin/students?status=pending",
+        303,
+      );
     },
   );
 
@@ -383,8 +513,8 @@ export async function adminStudentRoutes(app: FastifyInstance) {
       flash(
         request,
         "success",
-        `Approved ${approved.length} ${approved.length === 1 ? "student" : "students"}; their approval SMS are queued.${
-          unchanged > 0 ? ` ${unchanged} were already approved or gone.` : ""
+        `Approved ${plural(approved.length, "student")}; their approval SMS are queued.${
+          unchanged > 0 ? ` ${plural(unchanged, "was", "were")} already approved or gone.` : ""
         }`,
       );
     }
@@ -401,6 +531,42 @@ export async function adminStudentRoutes(app: FastifyInstance) {
     },
     async (request, reply) => {
       const reason = request.body?.reason?.trim() || undefined;
+      if (!isConfirmed(request.body)) {
+        const row = await findStudent(ctx, request.params.id);
+        if (row && !row.approved_at) {
+          const sms = rejectionSms.render({
+            fullName: row.full_name,
+            rollNumber: row.roll_number,
+            reason,
+          });
+          return reply.html(
+            <ConfirmPage
+              page={pageContext(request, reply)}
+              title={`Reject ${row.full_name}'s registration?`}
+              action={`/admin/students/${row.id}/reject`}
+              fields={{ reason }}
+              confirmLabel="Reject and delete registration"
+              cancelHref={`/admin/students/${row.id}`}
+              sms={
+                <p safe>
+                  {row.sms_opted_out_at
+                    ? `${row.full_name} opted out of SMS and will not get one.`
+                    : `${row.full_name} will get an SMS at ${row.phone_e164}: “${sms}”`}
+                </p>
+              }
+            >
+              <ul>
+                <li safe>
+                  {`${row.full_name} (${row.roll_number}, ${row.department}, ${row.graduation_year} batch) is rejected: the registration, the login and the resume are deleted.`}
+                </li>
+                {reason ? <li safe>{`Reason given: ${reason}`}</li> : <li>No reason is given.</li>}
+                <li>This cannot be undone: to try again, the student registers again.</li>
+              </ul>
+            </ConfirmPage>,
+          );
+        }
+        // Already handled: the confirmed path below says so without changing anything.
+      }
       const { rejected } = await rejectStudent(
         ctx,
         currentActor(request),
@@ -421,6 +587,159 @@ export async function adminStudentRoutes(app: FastifyInstance) {
         );
       }
       return reply.redirect("/admin/students?status=pending", 303);
+    },
+  );
+  app.post<{ Body: { ids?: string | string[]; reason?: string } }>(
+    "/students/reject",
+    {
+      schema: {
+        body: { type: "object", properties: { reason: { type: "string", maxLength: 200 } } },
+      },
+    },
+    async (request, reply) => {
+      const ids = idList(request.body?.ids, STUDENTS_PAGE_SIZE * 4);
+      const reason = request.body?.reason?.trim() || undefined;
+      const students = await pendingStudents(ctx, ids);
+      if (students.length === 0) {
+        flash(request, "error", "Select at least one pending registration to reject.");
+        return reply.redirect("/admin/students?status=pending", 303);
+      }
+      if (!isConfirmed(request.body)) {
+        const reachable = students.filter((st) => st.sms_opted_out_at === null);
+        const example = rejectionSms.render({
+          fullName: reachable[0]?.full_name ?? students[0]!.full_name,
+          rollNumber: reachable[0]?.roll_number ?? students[0]!.roll_number,
+          reason,
+        });
+        const optedOut = students.length - reachable.length;
+        return reply.html(
+          <ConfirmPage
+            page={pageContext(request, reply)}
+            title={`Reject ${plural(students.length, "registration")}?`}
+            action="/admin/students/reject"
+            fields={{ ids: students.map((st) => st.id), reason }}
+            confirmLabel={`Reject ${plural(students.length, "registration")}`}
+            cancelHref="/admin/students?status=pending"
+            sms={
+              <>
+                <p safe>
+                  {reachable.length === 0
+                    ? "Nobody gets an SMS: every one of them opted out."
+                    : `${reachable.length === 1 ? `${reachable[0]!.full_name} will` : `${plural(reachable.length, "student")} will each`} get the rejection SMS, with their own name and roll number: “${example}”`}
+                </p>
+                {optedOut > 0 && reachable.length > 0 ? (
+                  <p
+                    safe
+                  >{`${plural(optedOut, "student")} opted out of SMS and will not get one.`}</p>
+                ) : null}
+              </>
+            }
+          >
+            <p safe>
+              {`These registrations are rejected: their logins, profiles and resumes are deleted. ${
+                reason ? `Reason given: ${reason}` : "No reason is given."
+              } This cannot be undone.`}
+            </p>
+            <ul>
+              {students.map((st) => (
+                <li safe>{`${st.full_name} (${st.roll_number})`}</li>
+              ))}
+            </ul>
+          </ConfirmPage>,
+        );
+      }
+      const { rejected, unchanged } = await rejectStudents(
+        ctx,
+        currentActor(request),
+        students.map((st) => st.id),
+        reason,
+      );
+      flash(
+        request,
+        rejected.length > 0 ? "success" : "info",
+        `Rejected ${plural(rejected.length, "registration")}; the rejection SMS are queued.${
+          unchanged > 0
+            ? ` ${plural(unchanged, "was", "were")} already handled by someone else.`
+            : ""
+        }`,
+      );
+      return reply.redirect("/admin/students?status=pending", 303);
+    },
+  );
+
+  app.post<{ Body: Record<string, unknown> }>(
+    "/students/advance-semester",
+    async (request, reply) => {
+      const body = request.body ?? {};
+      const year = Number(body.graduation_year);
+      const department = typeof body.department === "string" ? body.department : "";
+      if (
+        !Number.isInteger(year) ||
+        year < 1900 ||
+        year > 2200 ||
+        (department !== "" && !DEPARTMENT_CODES.includes(department))
+      ) {
+        flash(request, "error", "Choose a department (or all) and enter the graduation year.");
+        return reply.redirect("/admin/students?status=approved", 303);
+      }
+      const batch: BatchSelection = { department: department || undefined, graduationYear: year };
+      const back = `/admin/students?${queryString({ status: "approved", department, year })}`;
+      if (!isConfirmed(body)) {
+        const preview = await semesterAdvancePreview(ctx, batch);
+        if (preview.moving === 0) {
+          flash(
+            request,
+            "info",
+            `Nobody of the ${batchName(batch)} can move up: ${plural(preview.total, "student")}, ${preview.atLast} in semester ${LAST_SEMESTER} already, ${preview.blank} with no semester set.`,
+          );
+          return reply.redirect(back, 303);
+        }
+        return reply.html(
+          <ConfirmPage
+            page={pageContext(request, reply)}
+            title={`Advance the ${batchName(batch)} to the next semester?`}
+            action="/admin/students/advance-semester"
+            fields={{
+              department,
+              graduation_year: year,
+              as_of: ctx.clock.now().toISOString(),
+            }}
+            confirmLabel={`Advance ${plural(preview.moving, "student")}`}
+            cancelHref={back}
+            sms={<p>Nobody gets an SMS.</p>}
+          >
+            <ul>
+              <li safe>
+                {`${plural(preview.moving, "student")} ${pluralWord(preview.moving, "moves", "move")} up one semester (semester 5 becomes 6, and so on, up to ${LAST_SEMESTER}).`}
+              </li>
+              {preview.atLast > 0 ? (
+                <li
+                  safe
+                >{`${plural(preview.atLast, "student")} in semester ${LAST_SEMESTER} or above ${pluralWord(preview.atLast, "stays", "stay")} where they are.`}</li>
+              ) : null}
+              {preview.blank > 0 ? (
+                <li
+                  safe
+                >{`${plural(preview.blank, "student")} with no semester set ${pluralWord(preview.blank, "stays", "stay")} blank: they are asked to set it in their profile.`}</li>
+              ) : null}
+              <li>Job eligibility by semester follows at once. Doing it again moves them again.</li>
+            </ul>
+          </ConfirmPage>,
+        );
+      }
+      const asOf =
+        typeof body.as_of === "string" && !Number.isNaN(Date.parse(body.as_of))
+          ? new Date(body.as_of).toISOString()
+          : ctx.clock.now().toISOString();
+      const { moved, alreadyDone } = await advanceSemester(ctx, currentActor(request), batch, asOf);
+      flash(
+        request,
+        alreadyDone ? "info" : "success",
+        alreadyDone
+          ? `The ${batchName(batch)} was already advanced after you looked; nothing moved again.`
+          : `Moved ${plural(moved, "student")} of the ${batchName(batch)} to the next semester.`,
+      );
+      return reply.redirect(back, 303);
     },
   );
 }

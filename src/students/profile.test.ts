@@ -9,6 +9,7 @@ import {
   type TestApp,
 } from "#test/support/app.ts";
 import { loginAs, pdfBytes } from "#test/support/client.ts";
+import { pageText } from "#test/support/confirm.ts";
 
 let t: TestApp;
 beforeEach(async () => {
@@ -129,5 +130,57 @@ describe("student profile", () => {
 
     await client.postMultipart("/student/profile", { phone: student.phone, skills: "", sms: "on" });
     expect(await optedOut()).toBeNull();
+  });
+});
+
+describe("a blank semester", () => {
+  it("is not a silent exclusion: the student is told, sets it once, and can then apply", async () => {
+    const student = await createStudent(t.ctx, { approved: true });
+    await t.ctx.db
+      .updateTable("students")
+      .set({ semester: null })
+      .where("id", "=", student.id)
+      .execute();
+    const { id: jobId } = await postJob(t.ctx, { company: "Semester Co", semesters: [7, 8] });
+    const client = await loginAs(t.app, student.email, student.password);
+
+    const jobs = pageText((await client.get("/student/jobs")).body);
+    expect(jobs).toContain("Semester Co");
+    expect(jobs).toContain("Add your semester in your profile to apply");
+    expect(jobs).not.toContain("Only for semesters 7, 8");
+    expect(pageText((await client.get("/student")).body)).toContain("Set your semester");
+    const profile = await client.get("/student/profile");
+    expect(profile.body).toContain('<label for="f-semester">Set your semester</label>');
+
+    const saved = await client.postMultipart("/student/profile", {
+      phone: student.phone,
+      skills: "Java",
+      sms: "on",
+      semester: "7",
+    });
+    expect(saved.statusCode).toBe(303);
+    const semester = async () =>
+      (
+        await t.ctx.db
+          .selectFrom("students")
+          .select("semester")
+          .where("id", "=", student.id)
+          .executeTakeFirstOrThrow()
+      ).semester;
+    expect(await semester()).toBe(7);
+    expect((await client.get("/student/profile")).body).not.toContain("Set your semester");
+    const after = pageText((await client.get("/student/jobs")).body);
+    expect(after).not.toContain("Add your semester");
+    expect((await client.post(`/student/jobs/${jobId}/apply`)).statusCode).toBe(303);
+    expect(await t.ctx.db.selectFrom("applications").select("id").execute()).toHaveLength(1);
+
+    // Once set, only the placement office changes it: a forged field is ignored.
+    await client.postMultipart("/student/profile", {
+      phone: student.phone,
+      skills: "Java",
+      sms: "on",
+      semester: "3",
+    });
+    expect(await semester()).toBe(7);
   });
 });

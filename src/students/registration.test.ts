@@ -99,6 +99,17 @@ describe("student registration", () => {
     expect(await t.ctx.db.selectFrom("users").select("id").execute()).toHaveLength(0);
   });
 
+  it("asks for the semester: jobs may be limited to semesters", async () => {
+    const page = await new TestClient(t.app).get("/register");
+    expect(page.body).toMatch(/<input id="f-semester" name="semester" type="number" required/);
+    for (const semester of ["", "  "]) {
+      const response = await new TestClient(t.app).postMultipart("/register", form({ semester }));
+      expect(response.statusCode).toBe(422);
+      expect(response.body).toMatch(/id="f-semester-error"[^>]*>Choose your current semester\./);
+    }
+    expect(await t.ctx.db.selectFrom("students").select("id").execute()).toHaveLength(0);
+  });
+
   it("refuses a landline", async () => {
     const response = await new TestClient(t.app).postMultipart(
       "/register",

@@ -62,6 +62,20 @@ function academicFields(now: Date) {
 
 const skillsField = multilineTextField({ label: "your skills", max: 500, optional: true });
 
+/** At registration a semester is required: jobs may be limited to semesters (see jobs/eligibility). */
+const requiredSemester = z
+  .string({ message: "Choose your current semester." })
+  .trim()
+  .min(1, { message: "Choose your current semester." })
+  .transform(Number)
+  .pipe(
+    z
+      .number({ message: "Semester must be a number." })
+      .int({ message: "Semester must be a whole number." })
+      .min(1, { message: "Semester must be between 1 and 10." })
+      .max(10, { message: "Semester must be between 1 and 10." }),
+  );
+
 export function registrationSchema(region: string, now: Date) {
   return z
     .object({
@@ -83,6 +97,7 @@ export function registrationSchema(region: string, now: Date) {
       password_confirm: z.string({ message: "Repeat the password." }),
       phone: phoneField(region),
       ...academicFields(now),
+      semester: requiredSemester,
       skills: skillsField,
     })
     .refine((f) => f.password === f.password_confirm, {
@@ -220,11 +235,27 @@ export async function registerStudent(
 
 export type QueueStatus = "pending" | "approved" | "all";
 
+/** The queue's sortable columns (the `?sort=` whitelist) and the column each one orders by. */
+export const STUDENT_SORTS = {
+  name: "students.full_name",
+  roll: "students.roll_number",
+  department: "students.department",
+  year: "students.graduation_year",
+  cgpa: "students.cgpa",
+  registered: "students.created_at",
+  approved: "students.approved_at",
+} as const;
+export type StudentSort = keyof typeof STUDENT_SORTS;
+export type SortDirection = "asc" | "desc";
+
 export interface StudentFilters {
   status: QueueStatus;
   q?: string | undefined;
   department?: string | undefined;
   year?: number | undefined;
+  /** Absent: the queue's own order (oldest registration first; newest first for the others). */
+  sort?: StudentSort | undefined;
+  dir?: SortDirection | undefined;
   page: number;
 }
 
@@ -247,6 +278,9 @@ export async function listStudents(ctx: AppContext, filters: StudentFilters) {
       ]),
     );
   }
+  // Without a sort asked for: the queue oldest first (first come, first served), the others newest.
+  const direction: SortDirection =
+    filters.dir ?? (filters.sort || filters.status !== "pending" ? "desc" : "asc");
   const [rows, count] = await Promise.all([
     query
       .select([
@@ -257,12 +291,14 @@ export async function listStudents(ctx: AppContext, filters: StudentFilters) {
         "students.graduation_year",
         "students.cgpa",
         "students.active_backlogs",
+        "students.semester",
         "students.approved_at",
         "students.created_at",
         "users.email",
       ])
+      .orderBy(STUDENT_SORTS[filters.sort ?? "registered"], direction)
       .orderBy("students.created_at", filters.status === "pending" ? "asc" : "desc")
-      .orderBy("students.id")
+      .orderBy("students.id", direction)
       .limit(STUDENTS_PAGE_SIZE)
       .offset((filters.page - 1) * STUDENTS_PAGE_SIZE)
       .execute(),
@@ -279,6 +315,32 @@ export function findStudent(ctx: AppContext, studentId: number) {
     .select(["users.email", "users.last_login_at"])
     .where("students.id", "=", studentId)
     .executeTakeFirst();
+}
+
+/** The pending registration that comes first in the queue's order, other than `exceptId`. */
+export function nextPendingStudent(ctx: AppContext, exceptId: number) {
+  return ctx.db
+    .selectFrom("students")
+    .select(["id", "full_name", "roll_number"])
+    .where("approved_at", "is", null)
+    .where("id", "!=", exceptId)
+    .orderBy("created_at", "asc")
+    .orderBy("id")
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/** The pending registrations among `ids`, for the bulk rejection's confirmation page. */
+export function pendingStudents(ctx: AppContext, ids: number[]) {
+  if (ids.length === 0) return Promise.resolve([]);
+  return ctx.db
+    .selectFrom("students")
+    .select(["id", "full_name", "roll_number", "phone_e164", "sms_opted_out_at"])
+    .where("id", "in", ids)
+    .where("approved_at", "is", null)
+    .orderBy("full_name")
+    .orderBy("id")
+    .execute();
 }
 
 export function smsForStudent(ctx: AppContext, studentId: number) {
@@ -377,10 +439,108 @@ export async function rejectStudent(
   return { rejected };
 }
 
+/** Rejects each pending registration of `studentIds` with the same reason (one transaction each). */
+export async function rejectStudents(
+  ctx: AppContext,
+  actor: Actor,
+  studentIds: number[],
+  reason: string | undefined,
+) {
+  const rejected: Pick<Student, "full_name" | "roll_number">[] = [];
+  for (const id of new Set(studentIds)) {
+    const result = await rejectStudent(ctx, actor, id, reason);
+    if (result.rejected) rejected.push(result.rejected);
+  }
+  return { rejected, unchanged: new Set(studentIds).size - rejected.length };
+}
+
+/** The last semester a batch is moved to; students there already stay. */
+export const LAST_SEMESTER = 8;
+
+export interface BatchSelection {
+  department?: string | undefined;
+  graduationYear: number;
+}
+
+function batchQuery(ctx: AppContext, batch: BatchSelection) {
+  return ctx.db
+    .selectFrom("students")
+    .where("graduation_year", "=", batch.graduationYear)
+    .$if(Boolean(batch.department), (q) => q.where("department", "=", batch.department!));
+}
+
+/** The words a batch is known by in the audit log and on the pages: "CSE, 2027 batch". */
+export function batchName(batch: BatchSelection): string {
+  return `${batch.department ?? "all departments"}, ${batch.graduationYear} batch`;
+}
+
+/** How many students of a batch the semester advance would move, and how many it leaves. */
+export async function semesterAdvancePreview(ctx: AppContext, batch: BatchSelection) {
+  const row = await batchQuery(ctx, batch)
+    .select((eb) => [
+      eb.fn.countAll<number>().as("total"),
+      eb.fn
+        .count<number>("students.id")
+        .filterWhere("students.semester", "<", LAST_SEMESTER)
+        .as("moving"),
+      eb.fn.count<number>("students.id").filterWhere("students.semester", "is", null).as("blank"),
+    ])
+    .executeTakeFirstOrThrow();
+  const total = Number(row.total);
+  const moving = Number(row.moving);
+  const blank = Number(row.blank);
+  return { total, moving, blank, atLast: total - moving - blank };
+}
+
+/**
+ * Moves a batch to the next semester, capped at LAST_SEMESTER; students with no semester are left
+ * for them to set. `asOf` is when the admin saw the confirmation: if this batch was advanced after
+ * that (a double click, a second admin), nothing moves again.
+ */
+export async function advanceSemester(
+  ctx: AppContext,
+  actor: Actor,
+  batch: BatchSelection,
+  asOf: string,
+): Promise<{ moved: number; alreadyDone: boolean }> {
+  const subject = batchName(batch);
+  return ctx.db.transaction().execute(async (trx) => {
+    const done = await trx
+      .selectFrom("audit_log")
+      .select("id")
+      .where("action", "=", "student.advance_semester")
+      .where("subject", "=", subject)
+      .where("at", ">", asOf)
+      .executeTakeFirst();
+    if (done) return { moved: 0, alreadyDone: true };
+    const now = ctx.clock.now().toISOString();
+    const result = await trx
+      .updateTable("students")
+      .set((eb) => ({ semester: eb("semester", "+", 1), updated_at: now }))
+      .where("graduation_year", "=", batch.graduationYear)
+      .$if(Boolean(batch.department), (q) => q.where("department", "=", batch.department!))
+      .where("semester", "<", LAST_SEMESTER)
+      .executeTakeFirst();
+    const moved = Number(result.numUpdatedRows);
+    await recordAudit(trx, ctx, actor, {
+      action: "student.advance_semester",
+      subject,
+      details: {
+        department: batch.department ?? null,
+        graduationYear: batch.graduationYear,
+        moved,
+      },
+    });
+    return { moved, alreadyDone: false };
+  });
+}
+
 export function profileSchema(region: string) {
   return z.object({
     phone: phoneField(region),
     skills: skillsField,
+    /** Offered only while the semester is blank: the student sets it once, admins correct it. */
+    semester: academicFields(new Date()).semester,
     /** The "send me SMS" checkbox: absent when unticked. */
     sms: z
       .string()
@@ -402,7 +562,7 @@ export async function updateOwnProfile(
   if ("error" in resume) return { ok: false, errors: { resume: resume.error } };
   const previous = await ctx.db
     .selectFrom("students")
-    .select(["resume_path", "sms_opted_out_at"])
+    .select(["resume_path", "sms_opted_out_at", "semester"])
     .where("id", "=", studentId)
     .executeTakeFirstOrThrow();
   const now = ctx.clock.now().toISOString();
@@ -415,6 +575,9 @@ export async function updateOwnProfile(
       sms_opted_out_at: input.sms ? null : (previous.sms_opted_out_at ?? now),
       updated_at: now,
       ...(resume.path ? { resume_path: resume.path, resume_bytes: resume.bytes } : {}),
+      ...(previous.semester === null && input.semester !== undefined
+        ? { semester: input.semester }
+        : {}),
     })
     .where("id", "=", studentId)
     .execute();
@@ -459,7 +622,7 @@ export async function updateAcademics(
     await recordAudit(trx, ctx, actor, {
       action: "student.update_academics",
       subject: `${before.roll_number} ${before.full_name}`,
-      details: { studentId, changes },
+      details: { studentId, rollNumber: before.roll_number, name: before.full_name, changes },
     });
     return { changed: Object.keys(changes) };
   });

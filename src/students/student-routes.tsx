@@ -55,6 +55,16 @@ export function AcademicSummary({ student }: { student: StudentRow }) {
   );
 }
 
+/** For a student whose semester is blank: jobs limited to semesters need it. */
+export function SetSemesterNotice() {
+  return (
+    <p class="flash flash-info" id="set-semester">
+      Set your semester: jobs limited to certain semesters need it before you can apply.{" "}
+      <a href="/student/profile#f-semester">Set your semester in your profile</a>
+    </p>
+  );
+}
+
 function ProfilePage({
   page,
   student,
@@ -67,6 +77,7 @@ function ProfilePage({
   return (
     <Layout page={page} title="My profile">
       <FormErrorSummary form={form} />
+      {student.semester === null ? <SetSemesterNotice /> : null}
       <form
         method="post"
         action="/student/profile"
@@ -85,6 +96,17 @@ function ProfilePage({
           value={student.phone_e164}
           hint="Placement updates are sent here by SMS."
         />
+        {student.semester === null ? (
+          <Field
+            form={form}
+            name="semester"
+            label="Set your semester"
+            type="number"
+            min="1"
+            max="10"
+            hint="Your current semester. Jobs limited to certain semesters need it; once set, only the placement office changes it."
+          />
+        ) : null}
         <TextAreaField form={form} name="skills" label="Skills" value={student.skills} />
         <label class="check">
           <input

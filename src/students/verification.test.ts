@@ -4,6 +4,7 @@ import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createAdmin, createStudent, createTestApp, type TestApp } from "#test/support/app.ts";
 import { loginAs, pdfBytes, TestClient } from "#test/support/client.ts";
+import { confirm, confirmForm, pageText } from "#test/support/confirm.ts";
 import { expectConsoleError } from "#test/support/setup.ts";
 import { saveResume } from "./resume-store.ts";
 
@@ -144,7 +145,7 @@ describe("verification queue", () => {
       const student = await createStudent(t.ctx);
       await Promise.all([
         admin.post(`/admin/students/${student.id}/approve`),
-        other.post(`/admin/students/${student.id}/reject`, { reason: "race" }),
+        other.post(`/admin/students/${student.id}/reject`, { reason: "race", confirm: "yes" }),
       ]);
       const kinds = (
         await t.ctx.db
@@ -196,6 +197,7 @@ describe("verification queue", () => {
 
     const response = await admin.post(`/admin/students/${student.id}/reject`, {
       reason: "Roll number not on the rolls",
+      confirm: "yes",
     });
     expect(response.statusCode).toBe(303);
 
@@ -230,12 +232,268 @@ describe("verification queue", () => {
     expect(login.statusCode).toBe(401);
 
     // A second click does nothing more.
-    await admin.post(`/admin/students/${student.id}/reject`);
+    await admin.post(`/admin/students/${student.id}/reject`, { confirm: "yes" });
     expect(await smsRows()).toHaveLength(1);
 
-    const log = await admin.get("/admin/audit");
-    expect(log.body).toContain("student.reject");
-    expect(log.body).toContain(student.roll_number);
+    // The audit log says it in words, from what it stored: the student is gone.
+    const log = pageText((await admin.get("/admin/audit")).body);
+    expect(log).toContain(`Rejected the registration of Kiran Das (${student.roll_number})`);
+    expect(log).toContain("Reason: Roll number not on the rolls");
+    expect(log).not.toContain("student.reject");
+  });
+});
+
+describe("confirming a rejection", () => {
+  it("shows who is rejected and the exact SMS, changes nothing, and rejects only when confirmed", async () => {
+    const student = await createStudent(t.ctx, {
+      full_name: "Asha Rao",
+      roll_number: "1XY22CS901",
+      phone: "+919876543299",
+    });
+    const admin = await adminClient();
+
+    // On the student's page Approve comes first; Reject… is the separate, red-outlined one.
+    const pageBody = (await admin.get(`/admin/students/${student.id}`)).body;
+    expect(pageBody.indexOf('id="approve"')).toBeLessThan(pageBody.indexOf('id="reject"'));
+    expect(pageBody).toMatch(/<button type="submit" class="danger" id="reject">\s*Reject…/);
+
+    const asked = await admin.post(`/admin/students/${student.id}/reject`, {
+      reason: "Fees not paid",
+    });
+    expect(asked.statusCode).toBe(200);
+    const text = pageText(asked.body);
+    expect(text).toContain("Reject Asha Rao's registration?");
+    expect(text).toContain("Asha Rao (1XY22CS901, CSE, 2027 batch) is rejected");
+    expect(text).toContain(
+      "Asha Rao will get an SMS at +919876543299: “Dear Asha, your Placement Portal registration (1XY22CS901) was not approved. Reason: Fees not paid. Please contact the placement office.”",
+    );
+    expect(asked.body).toMatch(
+      /<a href="\/admin\/students\/\d+" class="button secondary" id="cancel">/,
+    );
+    expect(asked.body).toContain('<input type="hidden" name="confirm" value="yes"/>');
+    expect(asked.body).toContain('name="_csrf"');
+    // Nothing happened yet.
+    expect(await smsRows()).toHaveLength(0);
+    expect(await t.ctx.db.selectFrom("students").select("id").execute()).toHaveLength(1);
+
+    // The confirmed form still needs its CSRF token.
+    const { action, fields } = confirmForm(asked);
+    expect((await admin.post(action, fields, { csrf: false })).statusCode).toBe(403);
+    expect(await t.ctx.db.selectFrom("students").select("id").execute()).toHaveLength(1);
+
+    const done = await confirm(admin, asked);
+    expect(done.statusCode).toBe(303);
+    expect(await t.ctx.db.selectFrom("students").select("id").execute()).toHaveLength(0);
+    const sms = await smsRows();
+    expect(sms.map((m) => [m.kind, m.body.includes("Reason: Fees not paid")])).toEqual([
+      ["rejection", true],
+    ]);
+  });
+
+  it("rejects a selection with one reason, after a confirmation naming each of them", async () => {
+    const a = await createStudent(t.ctx, { full_name: "Anil Kumar" });
+    const b = await createStudent(t.ctx, { full_name: "Bhavna Shetty" });
+    const c = await createStudent(t.ctx, { full_name: "Chetan Gowda" });
+    await t.ctx.db
+      .updateTable("students")
+      .set({ sms_opted_out_at: new Date().toISOString() })
+      .where("id", "=", b.id)
+      .execute();
+    const admin = await adminClient();
+
+    const queue = await admin.get("/admin/students?status=pending");
+    expect(queue.body).toContain('formaction="/admin/students/reject"');
+    expect(queue.body).toContain("Reject selected…");
+
+    const asked = await admin.post("/admin/students/reject", {
+      ids: [String(a.id), String(b.id)],
+      reason: "Not in the final year",
+    });
+    expect(asked.statusCode).toBe(200);
+    const text = pageText(asked.body);
+    expect(text).toContain("Reject 2 registrations?");
+    expect(text).toContain(`Anil Kumar (${a.roll_number})`);
+    expect(text).toContain(`Bhavna Shetty (${b.roll_number})`);
+    expect(text).not.toContain("Chetan Gowda");
+    expect(text).toContain("Anil Kumar will get the rejection SMS");
+    expect(text).toContain("Reason: Not in the final year");
+    expect(text).toContain("1 student opted out of SMS and will not get one.");
+    expect(await smsRows()).toHaveLength(0);
+
+    expect((await confirm(admin, asked)).statusCode).toBe(303);
+    const left = await t.ctx.db.selectFrom("students").select("id").execute();
+    expect(left.map((r) => r.id)).toEqual([c.id]);
+    const sms = await smsRows();
+    expect(sms.map((m) => m.kind)).toEqual(["rejection", "rejection"]);
+    expect(sms.every((m) => m.body.includes("Reason: Not in the final year"))).toBe(true);
+    expect(pageText((await admin.get("/admin/students?status=pending")).body)).toContain(
+      "Rejected 2 registrations; the rejection SMS are queued.",
+    );
+    // Nothing selected: told so, nothing happens.
+    await admin.post("/admin/students/reject", {});
+    expect(pageText((await admin.get("/admin/students")).body)).toContain(
+      "Select at least one pending registration to reject.",
+    );
+  });
+});
+
+describe("working the queue", () => {
+  it("has a select-all box driven by a script file, and works without it", async () => {
+    await createStudent(t.ctx);
+    const admin = await adminClient();
+    const queue = await admin.get("/admin/students?status=pending");
+    expect(queue.body).toMatch(
+      /<input type="checkbox" id="select-all-ids" data-select-all="ids" aria-label="Select all students on this page" hidden\/>/,
+    );
+    expect(queue.body).toContain('<script src="/assets/select-all.js" defer></script>');
+    // No inline script: the Content-Security-Policy allows files from the portal only.
+    expect(queue.body).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
+    expect(queue.headers["content-security-policy"]).toContain("default-src 'self'");
+    const script = await admin.get("/assets/select-all.js");
+    expect(script.statusCode).toBe(200);
+    expect(script.headers["content-type"]).toMatch(/javascript/);
+    expect(script.body).toContain("data-select-all");
+  });
+
+  it("sorts by the column asked for, and refuses a column it does not know", async () => {
+    const people = [
+      { full_name: "Bala Murali", cgpa: 7 },
+      { full_name: "Chitra Bhat", cgpa: 9.1 },
+      { full_name: "Arjun Shetty", cgpa: 8.25 },
+    ];
+    for (const [i, person] of people.entries()) {
+      const { id } = await createStudent(t.ctx, person);
+      const created_at = new Date(Date.UTC(2026, 10, 20, 10, i)).toISOString();
+      await t.ctx.db.updateTable("students").set({ created_at }).where("id", "=", id).execute();
+    }
+    const admin = await adminClient();
+    const order = async (query: string) => {
+      const body = (await admin.get(`/admin/students?status=pending${query}`)).body;
+      return [...body.matchAll(/<a href="\/admin\/students\/\d+">([^<]+)<\/a>/g)].map((m) => m[1]);
+    };
+    expect(await order("")).toEqual(["Bala Murali", "Chitra Bhat", "Arjun Shetty"]);
+    expect(await order("&sort=cgpa&dir=desc")).toEqual([
+      "Chitra Bhat",
+      "Arjun Shetty",
+      "Bala Murali",
+    ]);
+    expect(await order("&sort=name&dir=asc")).toEqual([
+      "Arjun Shetty",
+      "Bala Murali",
+      "Chitra Bhat",
+    ]);
+    expect(await order("&sort=registered&dir=desc")).toEqual([
+      "Arjun Shetty",
+      "Chitra Bhat",
+      "Bala Murali",
+    ]);
+    const page = await admin.get("/admin/students?status=pending&sort=cgpa&dir=desc");
+    // The CGPA header now sorts the other way; the others keep the filters and start ascending.
+    expect(page.body).toContain('href="/admin/students?status=pending&sort=cgpa&dir=asc"');
+    expect(page.body).toContain('href="/admin/students?status=pending&sort=name&dir=asc"');
+    expect(page.body).toContain('aria-sort="descending"');
+    expect(page.body).toContain("<td>9.10</td>");
+    expect((await admin.get("/admin/students?sort=password")).statusCode).toBe(400);
+    expect((await admin.get("/admin/students?sort=cgpa&dir=sideways")).statusCode).toBe(400);
+  });
+
+  it("opens the next pending registration after an approval, and the queue when none is left", async () => {
+    const first = await createStudent(t.ctx, { full_name: "First Waiting" });
+    const second = await createStudent(t.ctx, { full_name: "Second Waiting" });
+    const third = await createStudent(t.ctx, { full_name: "Third Waiting" });
+    const admin = await adminClient();
+
+    const a = await admin.post(`/admin/students/${second.id}/approve`);
+    expect(a.headers.location).toBe(`/admin/students/${first.id}`);
+    const next = pageText((await admin.get(a.headers.location!)).body);
+    expect(next).toContain(`Approved Second Waiting (${second.roll_number}).`);
+    expect(next).toContain("Next pending: First Waiting.");
+
+    expect((await admin.post(`/admin/students/${first.id}/approve`)).headers.location).toBe(
+      `/admin/students/${third.id}`,
+    );
+    const last = await admin.post(`/admin/students/${third.id}/approve`);
+    expect(last.headers.location).toBe("/admin/students?status=pending");
+    expect(pageText((await admin.get(last.headers.location!)).body)).toContain(
+      "No registrations are waiting any more.",
+    );
+  });
+});
+
+describe("semester", () => {
+  it("moves a batch to the next semester after a confirmation saying how many, capped at 8, once", async () => {
+    const ids: Record<string, number> = {};
+    for (const [name, department, semester] of [
+      ["Six", "CSE", 6],
+      ["Seven", "CSE", 7],
+      ["Eight", "CSE", 8],
+      ["Blank", "CSE", null],
+      ["Other", "ECE", 6],
+    ] as const) {
+      const s = await createStudent(t.ctx, {
+        full_name: `Student ${name}`,
+        department,
+        approved: true,
+      });
+      await t.ctx.db.updateTable("students").set({ semester }).where("id", "=", s.id).execute();
+      ids[name] = s.id;
+    }
+    const admin = await adminClient();
+    const studentsPage = await admin.get("/admin/students?status=approved");
+    expect(studentsPage.body).toContain('name="advance-semester"');
+    expect(studentsPage.body).toContain("Advance semester…");
+
+    const asked = await admin.post("/admin/students/advance-semester", {
+      department: "CSE",
+      graduation_year: "2027",
+    });
+    expect(asked.statusCode).toBe(200);
+    const text = pageText(asked.body);
+    expect(text).toContain("Advance the CSE, 2027 batch to the next semester?");
+    expect(text).toContain("2 students move up one semester");
+    expect(text).toContain("1 student in semester 8 or above stays where they are.");
+    expect(text).toContain("1 student with no semester set stays blank");
+    expect(text).toContain("Nobody gets an SMS.");
+    const semesters = async () =>
+      Object.fromEntries(
+        (await t.ctx.db.selectFrom("students").select(["id", "semester"]).execute()).map((r) => [
+          r.id,
+          r.semester,
+        ]),
+      );
+    expect(await semesters()).toMatchObject({ [ids.Six!]: 6, [ids.Seven!]: 7 });
+
+    const done = await confirm(admin, asked);
+    expect(done.statusCode).toBe(303);
+    expect(await semesters()).toEqual({
+      [ids.Six!]: 7,
+      [ids.Seven!]: 8,
+      [ids.Eight!]: 8,
+      [ids.Blank!]: null,
+      [ids.Other!]: 6,
+    });
+    // The same confirmed form again (a double click) moves nobody again.
+    await confirm(admin, asked);
+    expect((await semesters())[ids.Six!]).toBe(7);
+    const audit = await t.ctx.db
+      .selectFrom("audit_log")
+      .selectAll()
+      .where("action", "=", "student.advance_semester")
+      .execute();
+    expect(audit.map((r) => JSON.parse(r.details))).toEqual([
+      { department: "CSE", graduationYear: 2027, moved: 2 },
+    ]);
+    expect(pageText((await admin.get("/admin/audit")).body)).toContain(
+      "Moved 2 students of the CSE, 2027 batch to the next semester",
+    );
+    // A year that is not a year is refused with words, nothing moves.
+    await admin.post("/admin/students/advance-semester", {
+      graduation_year: "soon",
+      confirm: "yes",
+    });
+    expect(pageText((await admin.get("/admin/students?status=approved")).body)).toContain(
+      "enter the graduation year",
+    );
   });
 });
 

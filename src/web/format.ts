@@ -9,3 +9,8 @@ export function formatCgpa(cgpa: number): string {
 export function plural(n: number, word: string, pluralWord = `${word}s`): string {
   return `${n.toLocaleString("en-IN")} ${n === 1 ? word : pluralWord}`;
 }
+
+/** The word alone, for sentences that put the number elsewhere ("were" / "was" aside). */
+export function pluralWord(n: number, one: string, many = `${one}s`): string {
+  return n === 1 ? one : many;
+}

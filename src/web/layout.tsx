@@ -6,13 +6,14 @@ function Nav({ page }: { page: PageContext }) {
   const links =
     user?.role === "admin"
       ? [
+          // Short labels: the menu, the name and "Log out" fit one line at 1280 px.
           ["/admin", "Dashboard"],
-          ["/admin/students?status=pending", "Verification queue"],
+          ["/admin/students?status=pending", "Approvals"],
           ["/admin/students?status=approved", "Students"],
           ["/admin/jobs", "Jobs"],
-          ["/admin/announcements", "Announcements"],
+          ["/admin/announcements", "Notices"],
           ["/admin/sms", "SMS"],
-          ["/admin/audit", "Audit log"],
+          ["/admin/audit", "Audit"],
         ]
       : user?.role === "student"
         ? [
@@ -42,7 +43,7 @@ function Nav({ page }: { page: PageContext }) {
       {user ? (
         <form method="post" action="/logout" class="logout">
           <CsrfField token={page.csrfToken} />
-          <span class="who" safe>
+          <span class="who" title={user.fullName ?? user.email} safe>
             {user.fullName ?? user.email}
           </span>
           {user.role === "admin" ? <a href="/admin/admins">Admins</a> : null}

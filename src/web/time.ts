@@ -47,3 +47,10 @@ export function formatDate(iso: string): string {
     timeZone: LOCAL_TIME_ZONE,
   });
 }
+
+/** For exports: "2026-12-02 14:05 IST", sortable and unambiguous in a spreadsheet. */
+export function formatCsvDateTime(iso: string | null): string {
+  if (!iso) return "";
+  const local = new Date(Date.parse(iso) + 330 * 60 * 1000).toISOString();
+  return `${local.slice(0, 10)} ${local.slice(11, 16)} IST`;
+}

@@ -74,23 +74,26 @@ describe.skipIf(!hasChromium)(
       await visible(admin.getByRole("heading", { name: "Admin dashboard" }));
       await visible(admin.getByText("SMS capture mode"));
       await walk.check(admin, "admin-dashboard", phone);
-      await admin.getByRole("link", { name: "Verification queue" }).click();
+      await admin.getByRole("link", { name: "Approvals" }).click();
       await walk.check(admin, "verification-queue", phone);
       await admin.getByRole("link", { name: "Nisha Kulkarni" }).click();
       await visible(admin.getByText("+919845012345"));
       await walk.check(admin, "student-pending");
-      await admin.getByRole("button", { name: "Approve" }).click();
+      await admin.getByRole("button", { name: "Approve", exact: true }).click();
       await visible(admin.getByText("Approved Nisha Kulkarni (1XY21EC007)"));
+      // No one else is waiting: the queue opens; the SMS is on the student's page.
+      await admin.getByRole("link", { name: "Students", exact: true }).click();
+      await admin.getByRole("link", { name: "Nisha Kulkarni" }).click();
       // Without Twilio credentials the dispatcher captures it at once: it says so, never "sent".
       for (
         let i = 0;
-        i < 20 && (await admin.getByRole("cell", { name: "captured" }).count()) === 0;
+        i < 20 && (await admin.getByRole("cell", { name: "Captured (not sent)" }).count()) === 0;
         i++
       ) {
         await admin.waitForTimeout(250);
         await admin.reload();
       }
-      await visible(admin.getByRole("cell", { name: "captured" }));
+      await visible(admin.getByRole("cell", { name: "Captured (not sent)" }));
       await visible(
         admin.getByText("Dear Nisha, your Placement Portal account (1XY21EC007) has been approved"),
       );
@@ -121,10 +124,10 @@ describe.skipIf(!hasChromium)(
       await admin.getByRole("checkbox", { name: "ECE" }).check();
       await admin.getByLabel("Minimum CGPA").fill("7");
       await admin.getByRole("button", { name: "Preview eligible students" }).click();
-      await visible(admin.getByText("1 approved students are eligible; 1 can get the SMS"));
+      await visible(admin.getByText("1 approved student is eligible; 1 can get the SMS"));
       await walk.check(admin, "job-preview");
       await admin.getByRole("button", { name: "Post job" }).click();
-      await visible(admin.getByText("Job posted; 1 SMS alerts queued."));
+      await visible(admin.getByText("Job posted; 1 SMS alert queued."));
       await walk.check(admin, "job-posted");
 
       // The student finds it among the jobs they can apply to (search and toggle, no JS) and applies.
@@ -189,13 +192,13 @@ describe.skipIf(!hasChromium)(
       }
       for (
         let i = 0;
-        i < 20 && (await admin.getByRole("cell", { name: "queued" }).count()) > 0;
+        i < 20 && (await admin.getByRole("cell", { name: "Queued" }).count()) > 0;
         i++
       ) {
         await admin.waitForTimeout(250);
         await admin.reload();
       }
-      expect(await admin.getByRole("cell", { name: "captured" }).count()).toBe(3);
+      expect(await admin.getByRole("cell", { name: "Captured (not sent)" }).count()).toBe(3);
       await walk.check(admin, "admin-sms-status-updates");
 
       // The student follows it on their timeline.
@@ -208,7 +211,7 @@ describe.skipIf(!hasChromium)(
       // The admin dashboard counts the selection and summarises ECE.
       await admin.getByRole("link", { name: "Dashboard" }).click();
       await visible(admin.getByRole("rowheader", { name: "ECE" }));
-      await visible(admin.getByText("students selected"));
+      await visible(admin.getByText("student selected"));
       await walk.check(admin, "admin-dashboard-after");
     });
   },

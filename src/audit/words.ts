@@ -1,0 +1,176 @@
+import { STATUS_LABELS } from "../applications/status.ts";
+import type { ApplicationStatus } from "../db/schema.ts";
+import { formatCgpa, plural } from "../web/format.ts";
+
+/**
+ * The audit log in words: each stored entry (an action code, a subject and JSON details, kept as
+ * recorded) read as a sentence a person understands. Only the details stored at the time are
+ * used, so an entry still reads well after its student, job or announcement is deleted.
+ */
+
+export interface AuditWords {
+  /** "Approved student Asha Rao (1XY22CS001)". */
+  summary: string;
+  /** Secondary facts ("Reason: ...", "2 SMS alerts queued"), or "". */
+  details: string;
+}
+
+type Details = Record<string, unknown>;
+
+const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === "number" ? v : undefined);
+
+function status(v: unknown): string {
+  return typeof v === "string" && v in STATUS_LABELS
+    ? STATUS_LABELS[v as ApplicationStatus]
+    : String(v);
+}
+
+/** "1XY22CS001 Asha Rao" (the stored subject) or the names in the details -> "Asha Rao (1XY22CS001)". */
+function studentName(subject: string, d: Details): string {
+  const name = str(d.name);
+  const roll = str(d.rollNumber);
+  if (name && roll) return `${name} (${roll})`;
+  const [first, ...rest] = subject.split(" ");
+  return rest.length > 0 && first && /^[A-Z0-9/-]+$/.test(first)
+    ? `${rest.join(" ")} (${first})`
+    : subject;
+}
+
+const FIELD_NAMES: Record<string, string> = {
+  department: "department",
+  semester: "semester",
+  graduation_year: "graduation year",
+  cgpa: "CGPA",
+  active_backlogs: "active backlogs",
+};
+
+function fieldValue(field: string, value: unknown): string {
+  if (value === null || value === undefined || value === "") return "blank";
+  if (field === "cgpa" && typeof value === "number") return formatCgpa(value);
+  return String(value);
+}
+
+function changesInWords(changes: unknown): string {
+  if (typeof changes !== "object" || changes === null) return "";
+  return Object.entries(changes as Record<string, { from?: unknown; to?: unknown }>)
+    .map(
+      ([field, c]) =>
+        `${FIELD_NAMES[field] ?? field.replace(/_/g, " ")} ${fieldValue(field, c?.from)} → ${fieldValue(field, c?.to)}`,
+    )
+    .join(", ");
+}
+
+function cancelled(n: number | undefined, what: string): string {
+  return n ? `${plural(n, what, what)} not sent yet cancelled` : "";
+}
+
+interface MovedApplication {
+  student?: string;
+  rollNumber?: string;
+  job?: string;
+  from?: string;
+}
+
+function applicationMoves(subject: string, d: Details): AuditWords {
+  const to = status(d.to);
+  const moved = Array.isArray(d.applications) ? (d.applications as MovedApplication[]) : [];
+  const ids = Array.isArray(d.applicationIds) ? d.applicationIds.length : moved.length;
+  const one = moved.length === 1 && ids === 1 ? moved[0] : undefined;
+  if (one?.student && one.job)
+    return {
+      summary: `Moved ${one.student}'s application for ${one.job} from ${status(one.from)} to ${to}`,
+      details: one.rollNumber ? `Roll number ${one.rollNumber}` : "",
+    };
+  if (moved.length > 0) {
+    const jobs = [...new Set(moved.map((m) => m.job).filter(Boolean))];
+    const names = moved.map((m) => `${m.student} (from ${status(m.from)})`);
+    return {
+      summary: `Moved ${plural(ids, "application")}${jobs.length === 1 ? ` for ${jobs[0]}` : ""} to ${to}`,
+      details: `${names.join(", ")}${ids > moved.length ? ` and ${ids - moved.length} more` : ""}`,
+    };
+  }
+  // Entries recorded before names were kept: the subject says "3 applications to Shortlisted".
+  return { summary: `Moved ${subject}`, details: "" };
+}
+
+/** Any action this file does not know yet: its code in words, the subject, the details listed. */
+function fallback(action: string, subject: string, d: Details): AuditWords {
+  const words = action.replace(/[._]/g, " ");
+  return {
+    summary: `${words.charAt(0).toUpperCase()}${words.slice(1)}: ${subject}`,
+    details: Object.entries(d)
+      .filter(([k, v]) => v !== null && v !== undefined && v !== "" && !/Id$|Ids$/.test(k))
+      .map(
+        ([k, v]) =>
+          `${k.replace(/([A-Z])/g, " $1").toLowerCase()}: ${typeof v === "string" ? v : JSON.stringify(v)}`,
+      )
+      .join("; "),
+  };
+}
+
+export function auditInWords(entry: {
+  action: string;
+  subject: string;
+  details: Details;
+}): AuditWords {
+  const { action, subject, details: d } = entry;
+  switch (action) {
+    case "student.approve":
+      return { summary: `Approved student ${studentName(subject, d)}`, details: "" };
+    case "student.reject":
+      return {
+        summary: `Rejected the registration of ${studentName(subject, d)}`,
+        details: str(d.reason) ? `Reason: ${d.reason}` : "No reason given",
+      };
+    case "student.update_academics":
+      return {
+        summary: `Corrected the academic record of ${studentName(subject, d)}`,
+        details: changesInWords(d.changes),
+      };
+    case "student.advance_semester":
+      return {
+        summary: `Moved ${plural(num(d.moved) ?? 0, "student")} of the ${subject} to the next semester`,
+        details: "",
+      };
+    case "job.post":
+      return {
+        summary: `Posted the job ${subject}`,
+        details:
+          d.sms === false ? "No SMS alerts" : `${plural(num(d.alerts) ?? 0, "SMS alert")} queued`,
+      };
+    case "job.edit":
+      return {
+        summary: `Edited the job ${subject}`,
+        details: num(d.alertsRewritten)
+          ? `${plural(num(d.alertsRewritten)!, "alert SMS", "alert SMS")} not sent yet now carry the new text`
+          : "",
+      };
+    case "job.close":
+      return {
+        summary: `Closed applications for ${subject}`,
+        details: cancelled(num(d.alertsCancelled), "alert SMS"),
+      };
+    case "job.reopen":
+      return { summary: `Reopened applications for ${subject}`, details: "" };
+    case "job.delete":
+      return {
+        summary: `Deleted the job ${subject}`,
+        details: cancelled(num(d.alertsCancelled), "alert SMS"),
+      };
+    case "announcement.post":
+      return {
+        summary: `Posted the announcement “${subject}”`,
+        details: num(d.sms) ? `Sent by SMS to ${plural(num(d.sms)!, "student")}` : "No SMS",
+      };
+    case "announcement.delete":
+      return {
+        summary: `Deleted the announcement “${subject}”`,
+        details: cancelled(num(d.smsCancelled), "SMS"),
+      };
+    case "application.status":
+      return applicationMoves(subject, d);
+    default:
+      return fallback(action, subject, d);
+  }
+}
