@@ -140,7 +140,7 @@ export async function announcementRoutes(app: FastifyInstance) {
       request,
       "success",
       parsed.data.send_sms
-        ? `Announcement posted; ${result.sms} SMS queued (${result.sms * result.segmentsEach} segments).`
+        ? `Announcement posted; ${result.sms} SMS queued (${plural(result.sms * result.segmentsEach, "segment")}).`
         : "Announcement posted (no SMS).",
     );
     return reply.redirect("/admin/announcements", 303);

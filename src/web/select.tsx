@@ -5,13 +5,16 @@
  */
 export function SelectAllBox({ name, label }: { name: string; label: string }) {
   return (
-    <input
-      type="checkbox"
-      id={`select-all-${name}`}
-      data-select-all={name}
-      aria-label={label}
-      hidden
-    />
+    <>
+      <span class="visually-hidden">Select</span>
+      <input
+        type="checkbox"
+        id={`select-all-${name}`}
+        data-select-all={name}
+        aria-label={label}
+        hidden
+      />
+    </>
   );
 }
 

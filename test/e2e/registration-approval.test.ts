@@ -171,7 +171,7 @@ describe.skipIf(!hasChromium)(
 
       // The admin shortlists, then selects.
       await admin.getByRole("link", { name: "Applicants" }).click();
-      await visible(admin.getByRole("link", { name: "Nisha Kulkarni" }));
+      await visible(admin.getByRole("link", { name: "Nisha Kulkarni", exact: true }));
       await walk.check(admin, "applicants");
       await admin.getByRole("button", { name: "Shortlisted: Nisha Kulkarni" }).click();
       await visible(admin.getByText("1 moved to Shortlisted"));
