@@ -3,6 +3,7 @@ import { sql } from "kysely";
 import { homeFor } from "../web/auth.ts";
 import { emptyForm } from "../web/components.tsx";
 import { pageContext } from "../web/page.ts";
+import { textParam } from "../web/schemas.ts";
 import { LoginPage } from "./pages.tsx";
 import { authenticate } from "./service.ts";
 
@@ -60,7 +61,8 @@ export async function accountRoutes(app: FastifyInstance) {
         body: {
           type: "object",
           properties: {
-            email: { type: "string" },
+            // No control characters: PostgreSQL refuses a NUL in a query parameter (a 500).
+            email: textParam(254),
             password: { type: "string" },
             next: { type: "string" },
           },

@@ -133,4 +133,13 @@ describe("multipart forms that do not arrive whole", () => {
     }
     expect(await t.ctx.db.selectFrom("students").select("id").execute()).toEqual([]);
   });
+
+  it("refuses a login whose email has a NUL byte with a 400, not a database error", async () => {
+    const response = await new TestClient(t.app).post("/login", {
+      email: "admin\u0000@college.test",
+      password: "whatever-it-is",
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toContain("invisible control character");
+  });
 });
