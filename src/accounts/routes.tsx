@@ -4,6 +4,7 @@ import { flash, homeFor } from "../web/auth.ts";
 import { emptyForm } from "../web/components.tsx";
 import { minutesUntil, tryAgainIn } from "../web/limits.ts";
 import { pageContext } from "../web/page.ts";
+import { textParam } from "../web/schemas.ts";
 import { loginRefusal, recordLoginFailure } from "./login-limits.ts";
 import { LandingPage, LoginPage } from "./pages.tsx";
 import { dummyPasswordHash } from "./password.ts";
@@ -66,7 +67,8 @@ export async function accountRoutes(app: FastifyInstance) {
         body: {
           type: "object",
           properties: {
-            email: { type: "string" },
+            // No control characters: PostgreSQL refuses a NUL in a query parameter (a 500).
+            email: textParam(254),
             password: { type: "string" },
             next: { type: "string" },
           },

@@ -23,7 +23,7 @@ const TITLES: Record<number, string> = {
   503: "Temporarily unavailable",
 };
 
-/** What to tell a person whose address (not form) the route schema refused. */
+/** What to tell a person whose address or small form (a reason) the route schema refused. */
 const VALIDATION_MESSAGES: Record<string, string> = {
   querystring:
     "This address has a page number or filter the list does not accept: page numbers and years are whole numbers (1, 2, 3 …) and a CGPA is written like 7 or 7.5. Go back to the list and try again.",

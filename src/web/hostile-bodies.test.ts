@@ -111,4 +111,35 @@ describe("multipart forms that do not arrive whole", () => {
     expect(row).toEqual({ skills: student.skills, resume_path: null });
     expect((await client.get("/student/profile")).statusCode).toBe(200);
   });
+
+  it("answers other bodies a browser never sends with a 4xx page, never a 500", async () => {
+    const client = new TestClient(t.app);
+    await client.refreshCsrf();
+    for (const [contentType, payload] of [
+      ["application/json", "{not json"],
+      ["application/json", '{"__proto__":{"x":1}}'],
+      ["application/x-www-form-urlencoded", "%ZZ=%00&a=%E0%A4&&=="],
+      ["text/plain", "hello"],
+      ["multipart/mixed; boundary=XYZ", "--XYZ--"],
+    ] as const) {
+      const response = await t.app.inject({
+        method: "POST",
+        url: "/register",
+        headers: { cookie: client.cookieHeader, "content-type": contentType },
+        payload,
+      });
+      expect(response.statusCode, `${contentType} ${payload}`).toBeGreaterThanOrEqual(400);
+      expect(response.statusCode, `${contentType} ${payload}`).toBeLessThan(500);
+    }
+    expect(await t.ctx.db.selectFrom("students").select("id").execute()).toEqual([]);
+  });
+
+  it("refuses a login whose email has a NUL byte with a 400, not a database error", async () => {
+    const response = await new TestClient(t.app).post("/login", {
+      email: "admin\u0000@college.test",
+      password: "whatever-it-is",
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toContain("invisible control character");
+  });
 });

@@ -132,6 +132,13 @@ describe("hostile numbers in addresses", () => {
       const response = await applicants.client.get(`${applicants.url}?min_cgpa=${value}`);
       expect(response.statusCode, `min_cgpa=${value}`).toBe(200);
     }
+    // The filter is applied as a number: the one applicant has CGPA 8.2.
+    const shown = async (minCgpa: string) =>
+      /<p>(\d+) applicants?<\/p>/.exec(
+        (await applicants.client.get(`${applicants.url}?min_cgpa=${minCgpa}`)).body,
+      )?.[1];
+    expect(await shown("8.2")).toBe("1");
+    expect(await shown("8.25")).toBe("0");
     for (const value of ["10.5", "7.", ".5", "1e1", "Infinity", "0x0A"]) {
       const response = await applicants.client.get(`${applicants.url}?min_cgpa=${value}`);
       expect(response.statusCode, `min_cgpa=${value}`).toBe(400);
