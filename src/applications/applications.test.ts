@@ -85,8 +85,11 @@ describe("jobs as a student sees them", () => {
     expect(mine).not.toContain("Picky Corp");
     expect(others).toContain("CGPA below 7.00");
     expect(others).toContain("Only for ECE");
-    // Past its apply-by date a job is closed to applications: not among the open ones at all.
-    expect(page.body).not.toContain("Late Ltd");
+    // Past its apply-by date a job is closed to applications: listed last, as closed, never open.
+    const [open, closed] = page.body.split("Closed to applications");
+    expect(open).not.toContain("Late Ltd");
+    expect(closed).toContain("Late Ltd");
+    expect(closed).toContain("Deadline passed");
   });
 });
 

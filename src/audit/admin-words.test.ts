@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -36,6 +37,7 @@ describe("words on admin pages", () => {
       title: "Pre-placement talk",
       message: "Monday 10 am.",
       send_sms: "on",
+      submission_id: randomUUID(),
     });
     const sms = await staff.get("/admin/sms");
     const cells = [...sms.body.matchAll(/<td><span>([^<]+)<\/span>/g)].map((m) => m[1]);
@@ -105,6 +107,7 @@ describe("words on admin pages", () => {
       type: "placement",
       apply_by: "2099-01-01T10:00",
       intent: "preview",
+      submission_id: randomUUID(),
     });
     expect(pageText(preview.body)).toContain("0 approved students are eligible");
   });
@@ -123,7 +126,11 @@ describe("words on admin pages", () => {
       })
       .execute();
     await postJob(t.ctx, { company: "Infosys", title: "Systems Engineer" });
-    await staff.post("/admin/announcements", { title: "Drive on Monday", message: "Hall A." });
+    await staff.post("/admin/announcements", {
+      title: "Drive on Monday",
+      message: "Hall A.",
+      submission_id: randomUUID(),
+    });
     const log = pageText((await staff.get("/admin/audit")).body);
     expect(log).toContain("Posted the job Infosys - Systems Engineer No SMS alerts");
     expect(log).toContain("Posted the announcement “Drive on Monday” No SMS");

@@ -151,9 +151,13 @@ describe("open jobs", () => {
     // And the student's lists agree: the same two jobs, no more.
     const student = await createStudent(t.ctx, { approved: true });
     const asStudent = await loginAs(t.app, student.email, student.password);
-    const jobs = pageText((await asStudent.get("/student/jobs")).body);
-    expect(jobs).toContain("Open One");
-    expect(jobs).not.toContain("Deadline Gone");
-    expect(pageText((await asStudent.get("/student")).body)).toContain("Open jobs for you (2)");
+    const [open, closedPart] = pageText((await asStudent.get("/student/jobs")).body).split(
+      "Closed to applications",
+    );
+    expect(open).toContain("Open One");
+    expect(open).not.toContain("Deadline Gone");
+    // Shown as closed, never offered: the student sees why it is gone.
+    expect(closedPart).toMatch(/Deadline Gone.*Deadline passed/);
+    expect(pageText((await asStudent.get("/student")).body)).toContain("Jobs you can apply to (2)");
   });
 });

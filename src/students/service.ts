@@ -63,18 +63,7 @@ function academicFields(now: Date) {
 const skillsField = multilineTextField({ label: "your skills", max: 500, optional: true });
 
 /** At registration a semester is required: jobs may be limited to semesters (see jobs/eligibility). */
-const requiredSemester = z
-  .string({ message: "Choose your current semester." })
-  .trim()
-  .min(1, { message: "Choose your current semester." })
-  .transform(Number)
-  .pipe(
-    z
-      .number({ message: "Semester must be a number." })
-      .int({ message: "Semester must be a whole number." })
-      .min(1, { message: "Semester must be between 1 and 10." })
-      .max(10, { message: "Semester must be between 1 and 10." }),
-  );
+const requiredSemester = wholeNumberField({ label: "your current semester", min: 1, max: 10 });
 
 export function registrationSchema(region: string, now: Date) {
   return z

@@ -70,7 +70,7 @@ describe("flash messages after bulk actions", () => {
     expect(sessionCookieBytes(response.headers["set-cookie"])).toBeLessThan(COOKIE_LIMIT);
     const next = await client.get("/admin/students?status=pending");
     expect(next.statusCode).toBe(200);
-    expect(next.body).toContain("1000 were already approved or gone");
+    expect(next.body).toContain("1,000 were already approved or gone");
   });
 
   it("never grow past a few messages however many actions pile them up", async () => {

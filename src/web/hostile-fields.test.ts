@@ -219,8 +219,9 @@ describe("number fields", () => {
       }
     }
     expect(await studentsCount()).toBe(0);
-    // The semester may be left blank.
-    expect((await register({ semester: "" })).statusCode).toBe(303);
+    // The semester is required at registration (jobs may be limited to semesters).
+    expect((await register({ semester: "" })).statusCode).toBe(422);
+    expect((await register({ semester: "7" })).statusCode).toBe(303);
   });
 
   it("apply the same rules when an admin corrects an academic record", async () => {

@@ -56,6 +56,7 @@ async function everyPage() {
     jobs: job.id,
     applications: applied.applicationId,
     announcements: announcement.id!,
+    admins: admin.id,
   };
   const asStudent = await loginAs(t.app, student.email, student.password);
   const asAdmin = await loginAs(t.app, admin.email, admin.password);

@@ -1,0 +1,230 @@
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildContext } from "#src/app-context.ts";
+import { applyToJob } from "#src/applications/service.ts";
+import { loadConfig } from "#src/config.ts";
+import type { AppContext } from "#src/context.ts";
+import { type Database, openDatabase } from "#src/db/database.ts";
+import { createAdmin, createStudent, postJob, testLogger } from "#test/support/app.ts";
+import { hasChromium, launchChromium, visible } from "#test/support/browser.ts";
+import { type ServerProcess, startServerProcess } from "#test/support/server.ts";
+import { logIn, walkthrough } from "./support/walk.ts";
+
+/**
+ * The browser walk-through of what cannot be undone: every destructive action asks on a page that
+ * says what will happen and who gets an SMS (Cancel changes nothing, Confirm does it), and a
+ * student who forgot the password gets back in with the code the SMS carried.
+ */
+
+const ADMIN = { email: "tpo@college.test", password: "admin-e2e-password" };
+
+describe.skipIf(!hasChromium)("walk-through in chromium: confirmations and password reset", () => {
+  let server: ServerProcess;
+  let browser: Browser;
+  let database: Database;
+  let ctx: AppContext;
+
+  beforeAll(async () => {
+    server = await startServerProcess({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+    browser = await launchChromium();
+    // The data is made through the services, on the server's own database file.
+    const url = `file:${join(server.dataDir, "portal.db")}`;
+    database = openDatabase(url);
+    ctx = buildContext(
+      loadConfig({ NODE_ENV: "test", DATABASE_URL: url, DATA_DIR: server.dataDir }, {}),
+      database,
+      { log: testLogger() },
+    );
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await database?.destroy();
+    await server?.stop();
+  });
+
+  /** Opens the confirmation, checks it, cancels (nothing happens), opens it again and confirms. */
+  async function confirmStep(
+    page: Page,
+    walk: ReturnType<typeof walkthrough>,
+    open: () => Promise<void>,
+    name: string,
+    expected: { title: string | RegExp; sms: string | RegExp; confirm: string },
+  ) {
+    await open();
+    await visible(page.getByRole("heading", { name: expected.title }));
+    await visible(page.getByText(expected.sms).first());
+    // The destructive button looks different from the common one.
+    const confirm = page.getByRole("button", { name: expected.confirm, exact: true });
+    expect(await confirm.getAttribute("class")).toContain("danger");
+    await walk.check(page, name, { phone: true });
+    await page.getByRole("link", { name: "Cancel" }).click();
+    await page.waitForLoadState("load");
+    await open();
+    await page.getByRole("button", { name: expected.confirm, exact: true }).click();
+    await page.waitForLoadState("load");
+  }
+
+  it("asks before every destructive action, then does it; resets a forgotten password by SMS code", async () => {
+    const walk = walkthrough("e2e-confirmations");
+    const staff = await createAdmin(ctx, "jobs-admin@college.test");
+    const pending = await createStudent(ctx, { full_name: "Ravi Pending" });
+    const asha = await createStudent(ctx, { approved: true, full_name: "Asha Rao" });
+    const vikram = await createStudent(ctx, { approved: true, full_name: "Vikram Shetty" });
+    const job = await postJob(ctx, { company: "Infosys", title: "Systems Engineer" }, staff);
+    const lonely = await postJob(ctx, { company: "Wipro", title: "Project Engineer" }, staff);
+    for (const s of [asha, vikram]) await applyToJob(ctx, s.id, job.id);
+
+    const admin = await walk.newPage(browser, server.url);
+    await logIn(admin, ADMIN);
+    await visible(admin.getByRole("heading", { name: "Admin dashboard" }));
+
+    // Reject a registration: the page names the student and the SMS; Cancel keeps the registration.
+    await admin.goto(`/admin/students/${pending.id}`);
+    await confirmStep(
+      admin,
+      walk,
+      async () => {
+        await admin.goto(`/admin/students/${pending.id}`);
+        await admin
+          .getByLabel("Reason for rejection (optional, sent to the student)")
+          .fill("ID card unreadable");
+        await admin.getByRole("button", { name: "Reject…" }).click();
+      },
+      "reject-registration-confirm",
+      {
+        title: "Reject Ravi Pending's registration?",
+        sms: /Ravi Pending will get an SMS/,
+        confirm: "Reject and delete registration",
+      },
+    );
+    await visible(admin.getByText(/Rejected Ravi Pending/));
+    await walk.check(admin, "registration-rejected");
+    expect(
+      await ctx.db.selectFrom("students").select("id").where("id", "=", pending.id).execute(),
+    ).toEqual([]);
+
+    // Reject one applicant: it asks; the forward moves do not.
+    const applicants = `/admin/jobs/${job.id}/applicants`;
+    await confirmStep(
+      admin,
+      walk,
+      async () => {
+        await admin.goto(applicants);
+        await admin.getByRole("button", { name: "Reject: Asha Rao" }).click();
+      },
+      "reject-applicant-confirm",
+      { title: "Reject Asha Rao?", sms: /Asha Rao will get an SMS/, confirm: "Reject Asha Rao" },
+    );
+    await visible(admin.getByText(/moved to Rejected/));
+    await walk.check(admin, "applicant-rejected");
+
+    // A bulk move asks too, naming who moves and who gets the SMS.
+    await confirmStep(
+      admin,
+      walk,
+      async () => {
+        await admin.goto(applicants);
+        await admin.getByRole("checkbox", { name: "Select Vikram Shetty" }).check();
+        await admin.getByLabel("Move the selected to").selectOption("shortlisted");
+        await admin.getByRole("button", { name: "Move selected…" }).click();
+      },
+      "bulk-move-confirm",
+      {
+        title: "Move Vikram Shetty to Shortlisted?",
+        sms: /Vikram Shetty will get an SMS/,
+        confirm: "Move Vikram Shetty to Shortlisted",
+      },
+    );
+    await visible(admin.getByText(/moved to Shortlisted/));
+    const statuses = await ctx.db
+      .selectFrom("applications")
+      .select(["student_id", "status"])
+      .where("job_id", "=", job.id)
+      .orderBy("student_id")
+      .execute();
+    expect(statuses).toEqual([
+      { student_id: asha.id, status: "rejected" },
+      { student_id: vikram.id, status: "shortlisted" },
+    ]);
+
+    // Delete a job nobody applied to.
+    await confirmStep(
+      admin,
+      walk,
+      async () => {
+        await admin.goto(`/admin/jobs/${lonely.id}`);
+        await admin.getByRole("button", { name: "Delete job…" }).click();
+      },
+      "delete-job-confirm",
+      { title: /Delete/, sms: /SMS/, confirm: "Delete job" },
+    );
+    expect(
+      await ctx.db.selectFrom("jobs").select("id").where("id", "=", lonely.id).execute(),
+    ).toEqual([]);
+
+    // Post an announcement, then delete it.
+    await admin.goto("/admin/announcements");
+    await admin.getByLabel("Title").fill("Pre-placement talk");
+    await admin
+      .getByLabel("Message")
+      .fill("Infosys pre-placement talk on Friday at 10 in the seminar hall.");
+    await admin.getByRole("button", { name: "Post announcement" }).click();
+    await visible(admin.getByText("Pre-placement talk").first());
+    await walk.check(admin, "announcement-posted");
+    await confirmStep(
+      admin,
+      walk,
+      async () => {
+        await admin.goto("/admin/announcements");
+        await admin
+          .getByRole("button", { name: "Delete the announcement Pre-placement talk" })
+          .click();
+      },
+      "delete-announcement-confirm",
+      { title: /Delete/, sms: /SMS/, confirm: "Delete announcement" },
+    );
+    expect(await ctx.db.selectFrom("announcements").select("id").execute()).toEqual([]);
+
+    // Asha forgot her password: a code by SMS (captured here, so the admin's SMS page shows it).
+    const student = await walk.newPage(browser, server.url);
+    await student.goto("/login");
+    await student.getByRole("link", { name: "Forgot your password?" }).click();
+    await walk.check(student, "forgot-password", { phone: true });
+    await student.getByLabel("Email").fill(asha.email);
+    await student.getByRole("button", { name: "Send me a code" }).click();
+    await visible(student.getByRole("heading", { name: "Choose a new password" }));
+    await walk.check(student, "reset-password", { phone: true });
+
+    let code: string | undefined;
+    for (let i = 0; i < 40 && !code; i++) {
+      const row = await ctx.db
+        .selectFrom("sms_messages")
+        .select(["body", "status"])
+        .where("student_id", "=", asha.id)
+        .where("kind", "=", "password_reset")
+        .executeTakeFirst();
+      if (row?.status === "captured") code = /\b(\d{6})\b/.exec(row.body)?.[1];
+      else await student.waitForTimeout(250);
+    }
+    expect(code, "the reset code was captured").toMatch(/^\d{6}$/);
+    await admin.goto("/admin/sms");
+    await walk.check(admin, "admin-sms-reset-code");
+
+    await student.getByLabel("Code from the SMS").fill(code!);
+    await student.getByLabel("New password", { exact: true }).fill("a brand new passphrase");
+    await student.getByLabel("Repeat the new password").fill("a brand new passphrase");
+    await student.getByRole("button", { name: "Set the new password" }).click();
+    await student.waitForLoadState("load");
+    await walk.check(student, "password-reset-done", { phone: true });
+    await logIn(student, { email: asha.email, password: "a brand new passphrase" });
+    await visible(student.getByRole("heading", { name: /Welcome, Asha/ }));
+    await walk.check(student, "logged-in-with-new-password", { phone: true });
+
+    // Logging out says so.
+    await student.getByRole("button", { name: "Log out" }).click();
+    await visible(student.getByText("You have been logged out."));
+    await walk.check(student, "logged-out", { phone: true });
+    expect(walk.checked.length).toBeGreaterThanOrEqual(14);
+  });
+});
