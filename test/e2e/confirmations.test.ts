@@ -78,6 +78,21 @@ describe.skipIf(!hasChromium)("walk-through in chromium: confirmations and passw
     const admin = await walk.newPage(browser, server.url);
     await logIn(admin, ADMIN);
     await visible(admin.getByRole("heading", { name: "Admin dashboard" }));
+    // The admin menu, the name and the account links sit on one line at 1280 px.
+    const tops = await admin
+      .locator("nav.nav a, nav.nav button, nav.nav .who")
+      .evaluateAll((els) =>
+        els
+          .flatMap((e) => [e.getBoundingClientRect().top, e.getBoundingClientRect().bottom])
+          .filter((_, i) => i % 2 === 0),
+      );
+    const heights = await admin
+      .locator("nav.nav a, nav.nav button, nav.nav .who")
+      .evaluateAll((els) => els.map((e) => e.getBoundingClientRect().height));
+    // A label wrapped inside its link is two lines tall.
+    expect(Math.max(...heights), `menu item heights: ${heights.join(", ")}`).toBeLessThan(36);
+    // A second line would start a line height (about 24 px) lower; buttons sit a few px off.
+    expect(Math.max(...tops) - Math.min(...tops), `menu tops: ${tops.join(", ")}`).toBeLessThan(10);
 
     // Reject a registration: the page names the student and the SMS; Cancel keeps the registration.
     await admin.goto(`/admin/students/${pending.id}`);
