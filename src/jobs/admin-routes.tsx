@@ -222,7 +222,7 @@ export async function adminJobRoutes(app: FastifyInstance) {
           properties: {
             q: textParam(100),
             status: { type: "string", enum: ["", "open", "closed"] },
-            company: { type: "string", maxLength: 100 },
+            company: textParam(100),
             page: pageParam,
           },
         },

@@ -593,7 +593,7 @@ export async function adminStudentRoutes(app: FastifyInstance) {
     "/students/reject",
     {
       schema: {
-        body: { type: "object", properties: { reason: { type: "string", maxLength: 200 } } },
+        body: { type: "object", properties: { reason: textParam(200) } },
       },
     },
     async (request, reply) => {
