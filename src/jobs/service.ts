@@ -490,7 +490,7 @@ export async function jobsForStudent(
   }
   if (filters.eligibleOnly) {
     query = query
-      .where("jobs.apply_by", ">", nowValue)
+      .where(openForApplications(now))
       .where(jobAcceptsStudent(student))
       // Withdrawn ones can be sent again, so they count as "can apply to".
       .where(({ not, exists, selectFrom }) =>
