@@ -110,6 +110,17 @@ export const configSchema = z
       .string()
       .regex(/^[A-Z]{2}$/, { message: "a two-letter country code such as IN" })
       .default("IN"),
+    // What one segment costs (Twilio's price to India, say), for the previews' estimates.
+    SMS_PRICE_PER_SEGMENT: optionalText
+      .refine((v) => v === undefined || /^[0-9]{1,6}(\.[0-9]{1,6})?$/.test(v), {
+        message: "a decimal amount such as 0.25",
+      })
+      .transform((v) => (v === undefined ? undefined : Number(v))),
+    SMS_PRICE_CURRENCY: z
+      .string()
+      .regex(/^[A-Za-z]{3}$/, { message: "a three-letter currency code such as INR" })
+      .transform((v) => v.toUpperCase())
+      .default("INR"),
     RESUME_MAX_BYTES: int(1024, 50 * 1024 * 1024).default(5 * 1024 * 1024),
     // The resumes of registrations still waiting for approval, together: anonymous registrations
     // cannot fill the disk.

@@ -34,7 +34,7 @@ describe("announcements", () => {
     });
     expect(response.statusCode).toBe(303);
     expect((await staff.get("/admin/announcements")).body).toContain(
-      "Announcement posted; 2 SMS queued (2 segments).",
+      "Announcement posted for 3 students; 2 SMS queued (2 segments).",
     );
     const sms = await t.ctx.db
       .selectFrom("sms_messages")

@@ -6,7 +6,7 @@ import { fitVariablesToSegments } from "../sms/encoding.ts";
 import { cancelQueuedSms, queueSmsForStudents } from "../sms/outbox-api.ts";
 import type { SmsTemplate } from "../sms/templates.ts";
 
-/** An announcement's SMS, to every approved student; deleting it cancels the ones not sent yet. */
+/** An announcement's SMS, to its audience; deleting it cancels the ones not sent yet. */
 
 /**
  * An announcement is cut to keep the SMS to two segments in the encoding it is sent in; when it
@@ -34,22 +34,32 @@ export function announcementReference(id: number): string {
 
 type Ctx = Pick<AppContext, "config" | "clock" | "smsLog" | "dialect">;
 
-/** An announcement to every approved, not-opted-out student. */
+/**
+ * An announcement's SMS, to each student of its audience who has not opted out: with `aimed`, its
+ * recorded recipients (announcement_recipients, written in the same transaction); else every
+ * approved student.
+ */
 export function queueAnnouncementSms(
   trx: Kysely<DB>,
   ctx: Ctx,
   announcement: { id: number; title: string; message: string },
+  aimed: boolean,
 ): Promise<number> {
   return queueSmsForStudents(trx, ctx, {
     kind: "custom",
     reference: announcementReference(announcement.id),
     dedupePrefix: `announcement:${announcement.id}:student:`,
     body: announcementBody(announcement),
-    // Every approved student: the rule that admits everyone.
-    students: trx
-      .selectFrom("students")
-      .select("students.id")
-      .where(eligibleStudentFilter(noRules)),
+    students: aimed
+      ? trx
+          .selectFrom("announcement_recipients")
+          .select("announcement_recipients.student_id as id")
+          .where("announcement_recipients.announcement_id", "=", announcement.id)
+      : // Every approved student: the rule that admits everyone.
+        trx
+          .selectFrom("students")
+          .select("students.id")
+          .where(eligibleStudentFilter(noRules)),
   });
 }
 

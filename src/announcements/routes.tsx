@@ -1,4 +1,6 @@
 import type { FastifyInstance } from "fastify";
+import { DEPARTMENTS } from "../students/departments.ts";
+import { CheckboxGroup } from "../jobs/pages.tsx";
 import { currentActor, flash, requireRole } from "../web/auth.ts";
 import {
   Field,
@@ -6,35 +8,140 @@ import {
   type FormState,
   formatDateTime,
   Pagination,
+  SelectField,
   TextAreaField,
 } from "../web/components.tsx";
 import { ConfirmPage, isConfirmed } from "../web/confirm.tsx";
 import { plural, pluralWord } from "../web/format.ts";
-import { newSubmissionId, parseForm } from "../web/forms.ts";
+import { formValues, newSubmissionId, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { idParams, pageParam } from "../web/schemas.ts";
+import { AUDIENCE_STAGES, audienceChoice, STAGE_WORDS } from "./audience.ts";
 import {
   ANNOUNCEMENTS_PAGE_SIZE,
+  AudienceError,
   announcementSchema,
   deleteAnnouncement,
   deleteAnnouncementPreview,
-  type listAnnouncements,
+  jobsForAudience,
   pageOfAnnouncements,
   postAnnouncement,
+  previewAnnouncement,
 } from "./service.ts";
 
-type Announcement = Awaited<ReturnType<typeof listAnnouncements>>[number];
+type AnnouncementList = Awaited<ReturnType<typeof pageOfAnnouncements>>;
+type Preview = Awaited<ReturnType<typeof previewAnnouncement>>;
+type AudienceJob = Awaited<ReturnType<typeof jobsForAudience>>[number];
+
+function listed(form: FormState, name: string): string[] {
+  return (form.values[name] ?? "").split(",").filter((v) => v !== "");
+}
+
+const stageOptions = AUDIENCE_STAGES.map((s) => ({ value: s, label: STAGE_WORDS[s] }));
+
+/** "1,240 students are in it; 1,200 can get the SMS (40 opted out): 1,200 messages × 2 segments = ...". */
+function previewWords(p: Preview): string {
+  return `${p.audience}: ${plural(p.students, "approved student")} ${pluralWord(p.students, "is", "are")} in the audience; ${p.reachable.toLocaleString("en-IN")} can get the SMS (${(
+    p.students - p.reachable
+  ).toLocaleString("en-IN")} opted out): ${plural(p.reachable, "message")} × ${plural(p.segmentsEach, "segment")} (${p.encoding}) = ${plural(
+    p.totalSegments,
+    "segment",
+  )}${p.cost ? `, ${p.cost}` : ""}. Text: "${p.body}"`;
+}
+
+function AudienceFields({
+  form,
+  jobs,
+  now,
+}: {
+  form: FormState;
+  jobs: AudienceJob[];
+  now: Date;
+}) {
+  const chosen = form.values.audience || "everyone";
+  const year = now.getUTCFullYear();
+  const years = [
+    ...new Set([
+      ...Array.from({ length: 6 }, (_, i) => String(year - 1 + i)),
+      ...listed(form, "graduation_years").filter((y) => /^[0-9]{4}$/.test(y)),
+    ]),
+  ].sort();
+  const radio = (value: string, label: string) => (
+    <label class="check">
+      <input type="radio" name="audience" value={value} checked={chosen === value} />{" "}
+      <span safe>{label}</span>
+    </label>
+  );
+  return (
+    <fieldset class="checks">
+      <legend>Who is it for?</legend>
+      {form.errors.audience ? (
+        <small id="f-audience-error" class="error" safe>
+          {form.errors.audience}
+        </small>
+      ) : null}
+      {radio("everyone", "Every approved student")}
+      {radio("students", "Students by department, graduation year and semester")}
+      <CheckboxGroup
+        form={form}
+        name="departments"
+        legend="Departments"
+        hint="None ticked: every department."
+        options={DEPARTMENTS.map((d) => ({ value: d.code, label: d.code }))}
+      />
+      <CheckboxGroup
+        form={form}
+        name="graduation_years"
+        legend="Graduation years"
+        hint="None ticked: every year."
+        options={years.map((y) => ({ value: y, label: y }))}
+      />
+      <CheckboxGroup
+        form={form}
+        name="semesters"
+        legend="Semesters"
+        hint="None ticked: every semester."
+        options={Array.from({ length: 8 }, (_, i) => String(i + 1)).map((v) => ({
+          value: v,
+          label: v,
+        }))}
+      />
+      {radio("applicants", "The applicants of one job")}
+      <div class="row">
+        <SelectField
+          form={form}
+          name="job_id"
+          label="Job"
+          options={jobs.map((j) => ({ value: String(j.id), label: `${j.company} - ${j.title}` }))}
+        />
+        <SelectField
+          form={form}
+          name="stage"
+          label="Stage"
+          options={stageOptions}
+          placeholder="Every stage (not withdrawn)"
+        />
+      </div>
+    </fieldset>
+  );
+}
 
 function AnnouncementsPage({
   page,
   form,
   list,
+  jobs,
+  now,
+  preview = null,
   pageNumber = 1,
 }: {
   page: PageContext;
   form: FormState;
-  list: { rows: Announcement[]; total: number };
+  list: AnnouncementList;
+  jobs: AudienceJob[];
+  now: Date;
+  preview?: Preview | null;
   pageNumber?: number;
 }) {
   const rows = list.rows;
@@ -47,11 +154,24 @@ function AnnouncementsPage({
         <input type="hidden" name="submission_id" value={form.values.submission_id ?? ""} />
         <Field form={form} name="title" label="Title" required />
         <TextAreaField form={form} name="message" label="Message" rows={4} />
+        <AudienceFields form={form} jobs={jobs} now={now} />
         <label class="check">
           <input type="checkbox" name="send_sms" checked={sendSms} /> Also send it as an SMS to
-          every approved student (except those who opted out)
+          everyone in the audience (except those who opted out)
         </label>
-        <button type="submit">Post announcement</button>
+        {preview ? (
+          <p class="flash flash-info" role="status" id="announcement-preview" safe>
+            {previewWords(preview)}
+          </p>
+        ) : null}
+        <div class="buttons">
+          <button type="submit" name="intent" value="preview" class="secondary">
+            Preview audience
+          </button>
+          <button type="submit" name="intent" value="post">
+            Post announcement
+          </button>
+        </div>
       </form>
       {rows.length === 0 ? (
         <p class="empty">No announcements yet.</p>
@@ -60,7 +180,7 @@ function AnnouncementsPage({
           <article class="card">
             <h2 safe>{a.title}</h2>
             <p class="hint" safe>
-              {`${formatDateTime(a.posted_at)}${a.sms_count > 0 ? ` · sent by SMS to ${plural(a.sms_count, "student")}` : ""}`}
+              {`${formatDateTime(a.posted_at)} · For: ${a.audienceWords}${a.recipients !== null ? ` (${plural(a.recipients, "student")})` : ""}${a.sms_count > 0 ? ` · sent by SMS to ${plural(a.sms_count, "student")}` : " · no SMS"}`}
             </p>
             <p class="pre" safe>
               {a.message}
@@ -107,43 +227,57 @@ export async function announcementRoutes(app: FastifyInstance) {
           page={pageContext(request, reply)}
           form={{ values: { submission_id: newSubmissionId() }, errors: {} }}
           list={await pageOfAnnouncements(ctx, request.query.page)}
+          jobs={await jobsForAudience(ctx)}
+          now={ctx.clock.now()}
           pageNumber={request.query.page}
         />,
       ),
   );
 
-  app.post("/announcements", async (request, reply) => {
-    const parsed = parseForm(announcementSchema, request.body);
-    if (!parsed.ok) {
-      const values = parsed.values;
-      values.send_sms = (request.body as Record<string, unknown>)?.send_sms ? "on" : "";
-      return reply
-        .code(422)
-        .html(
-          <AnnouncementsPage
-            page={pageContext(request, reply)}
-            form={{ values, errors: parsed.errors }}
-            list={await pageOfAnnouncements(ctx, 1)}
-          />,
+  app.post<{ Body: Record<string, unknown> }>("/announcements", async (request, reply) => {
+    const body = request.body ?? {};
+    const now = ctx.clock.now();
+    const parsed = parseForm(announcementSchema(now), body);
+    const values = parsed.ok ? formValues(body) : parsed.values;
+    values.send_sms = body.send_sms ? "on" : "";
+    const again = async (errors: Record<string, string>, preview: Preview | null = null) =>
+      reply.code(Object.keys(errors).length > 0 ? 422 : 200).html(
+        <AnnouncementsPage
+          page={pageContext(request, reply)}
+          form={{ values, errors }}
+          list={await pageOfAnnouncements(ctx, 1)}
+          jobs={await jobsForAudience(ctx)}
+          now={now}
+          preview={preview}
+        />,
+      );
+    if (!parsed.ok) return again(parsed.errors);
+    const chosen = audienceChoice(parsed.data);
+    if (!chosen.ok) return again({ [chosen.field]: chosen.message });
+    const input = { ...parsed.data, audience: chosen.choice };
+    try {
+      if (body.intent === "preview") return again({}, await previewAnnouncement(ctx, input));
+      const result = await postAnnouncement(ctx, currentActor(request), input);
+      if (result.duplicate) {
+        flash(
+          request,
+          "info",
+          "This form was already submitted: the announcement is posted once, and no SMS was sent again.",
         );
-    }
-    const result = await postAnnouncement(ctx, currentActor(request), parsed.data);
-    if (result.duplicate) {
+        return reply.redirect("/admin/announcements", 303);
+      }
       flash(
         request,
-        "info",
-        "This form was already submitted: the announcement is posted once, and no SMS was sent again.",
+        "success",
+        parsed.data.send_sms
+          ? `Announcement posted for ${plural(result.recipients, "student")}; ${result.sms} SMS queued (${plural(result.sms * result.segmentsEach, "segment")}).`
+          : `Announcement posted for ${plural(result.recipients, "student")} (no SMS).`,
       );
       return reply.redirect("/admin/announcements", 303);
+    } catch (error) {
+      if (error instanceof AudienceError) return again({ [error.field]: error.message });
+      throw error;
     }
-    flash(
-      request,
-      "success",
-      parsed.data.send_sms
-        ? `Announcement posted; ${result.sms} SMS queued (${plural(result.sms * result.segmentsEach, "segment")}).`
-        : "Announcement posted (no SMS).",
-    );
-    return reply.redirect("/admin/announcements", 303);
   });
 
   app.post<{ Params: { id: number } }>(

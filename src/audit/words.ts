@@ -161,7 +161,15 @@ export function auditInWords(entry: {
     case "announcement.post":
       return {
         summary: `Posted the announcement “${subject}”`,
-        details: num(d.sms) ? `Sent by SMS to ${plural(num(d.sms)!, "student")}` : "No SMS",
+        details: [
+          num(d.sms) ? `Sent by SMS to ${plural(num(d.sms)!, "student")}` : "No SMS",
+          // Older entries have no audience: they went to every approved student.
+          str(d.audience)
+            ? `for ${str(d.audience)}${num(d.recipients) !== undefined ? ` (${plural(num(d.recipients)!, "student")})` : ""}`
+            : "",
+        ]
+          .filter(Boolean)
+          .join(", "),
       };
     case "announcement.delete":
       return {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { listAnnouncements } from "../announcements/service.ts";
+import { announcementsForStudent } from "../announcements/service.ts";
 import { studentApplications } from "../applications/service.ts";
 import { ApplicationsTable } from "../applications/student-routes.tsx";
 import { jobsForStudent } from "../jobs/service.ts";
@@ -162,7 +162,7 @@ export async function studentDashboardRoutes(app: FastifyInstance) {
     const studentId = currentStudentId(request);
     const [student, announcements, jobs, applications] = await Promise.all([
       findStudent(ctx, studentId),
-      listAnnouncements(ctx, 5),
+      announcementsForStudent(ctx, studentId, 5),
       jobsForStudent(ctx, studentId, { eligibleOnly: true, page: 1 }),
       studentApplications(ctx, studentId),
     ]);

@@ -210,6 +210,37 @@ export interface AnnouncementsTable {
   submission_id: string | null;
   posted_by: number | null;
   posted_at: Timestamp;
+  /** Who it is for; `students` and `applicants` list their people in announcement_recipients. */
+  audience: ColumnType<AnnouncementAudience, AnnouncementAudience | undefined, AnnouncementAudience>;
+  audience_job_id: number | null;
+  /** The job as it read when posted ("Infosys - SDE"): the audience still reads after a deletion. */
+  audience_job_label: string | null;
+  /** Only the applicants at this stage; null: every applicant who has not withdrawn. */
+  audience_stage: ApplicationStatus | null;
+}
+
+export const ANNOUNCEMENT_AUDIENCES = ["everyone", "students", "applicants"] as const;
+export type AnnouncementAudience = (typeof ANNOUNCEMENT_AUDIENCES)[number];
+
+export interface AnnouncementDepartmentsTable {
+  announcement_id: number;
+  department: string;
+}
+
+export interface AnnouncementGraduationYearsTable {
+  announcement_id: number;
+  graduation_year: number;
+}
+
+export interface AnnouncementSemestersTable {
+  announcement_id: number;
+  semester: number;
+}
+
+/** The students an aimed announcement was for when it was posted. */
+export interface AnnouncementRecipientsTable {
+  announcement_id: number;
+  student_id: number;
 }
 
 export const LIMIT_EVENT_KINDS = [
@@ -254,6 +285,10 @@ export interface DB {
   applications: ApplicationsTable;
   application_events: ApplicationEventsTable;
   announcements: AnnouncementsTable;
+  announcement_departments: AnnouncementDepartmentsTable;
+  announcement_graduation_years: AnnouncementGraduationYearsTable;
+  announcement_semesters: AnnouncementSemestersTable;
+  announcement_recipients: AnnouncementRecipientsTable;
   limit_events: LimitEventsTable;
   password_reset_codes: PasswordResetCodesTable;
 }

@@ -19,6 +19,8 @@ export interface AlertPreview {
   reachable: number;
   segmentsEach: number;
   totalSegments: number;
+  /** "about INR 620.00"; null when SMS_PRICE_PER_SEGMENT is not set. */
+  cost: string | null;
   body: string;
 }
 
@@ -31,7 +33,7 @@ function checked(form: FormState, name: string, value: string): boolean {
   return listed(form, name).includes(value);
 }
 
-function CheckboxGroup({
+export function CheckboxGroup({
   form,
   name,
   legend,
@@ -191,7 +193,7 @@ export function JobForm({
                 } opted out): ${plural(preview.reachable, "message")} × ${plural(preview.segmentsEach, "segment")} = ${plural(
                   preview.totalSegments,
                   "segment",
-                )}. Text: "${preview.body}"`}
+                )}${preview.cost ? `, ${preview.cost}` : ""}. Text: "${preview.body}"`}
               </p>
             ) : null}
             <div class="buttons">

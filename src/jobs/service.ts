@@ -4,6 +4,7 @@ import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { containsPattern, likeOperator, typedValue } from "../db/dialect.ts";
 import { type DB, JOB_TYPES, type Job } from "../db/schema.ts";
+import { estimatedCost } from "../sms/cost.ts";
 import { countSegments } from "../sms/encoding.ts";
 import { signalQueued, smsStatusByReference } from "../sms/outbox-api.ts";
 import { DEPARTMENT_CODES } from "../students/departments.ts";
@@ -41,7 +42,7 @@ export const JOB_TYPE_LABELS: Record<(typeof JOB_TYPES)[number], string> = {
 };
 
 /** Checkbox groups arrive as nothing, one string or several. */
-const checkboxes = z
+export const checkboxes = z
   .union([z.string(), z.array(z.string())])
   .optional()
   .transform((v) =>
@@ -49,7 +50,7 @@ const checkboxes = z
   );
 
 /** A checkbox group of whole numbers ("2027", "7"), each written plainly in digits. */
-const wholeNumberCheckboxes = (min: number, max: number, message: string) =>
+export const wholeNumberCheckboxes = (min: number, max: number, message: string) =>
   checkboxes
     .pipe(z.array(z.string().regex(/^[0-9]{1,4}$/, { message })))
     .transform((v) => [...new Set(v.map(Number))].sort((a, b) => a - b))
@@ -132,6 +133,7 @@ export async function previewAlert(ctx: AppContext, input: JobInput) {
     segmentsEach: segments,
     encoding,
     totalSegments: reachable * segments,
+    cost: estimatedCost(ctx.config, reachable * segments),
     body,
   };
 }
