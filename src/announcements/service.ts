@@ -110,7 +110,7 @@ export async function previewAnnouncement(
  * Posts an announcement for its audience; with `send_sms`, one SMS per student of it who has not
  * opted out, in the same transaction. An aimed audience is written down (announcement_recipients)
  * as it is now, in one INSERT ... SELECT, and the SMS go to exactly those rows. Throws
- * AudienceError (and posts nothing) when the job is gone or nobody is in the audience.
+ * AudienceError (and posts nothing) when the job is gone or nobody is in an aimed audience.
  */
 export async function postAnnouncement(ctx: AppContext, actor: Actor, input: AnnouncementInput) {
   const now = ctx.clock.now().toISOString();
@@ -171,8 +171,11 @@ export async function postAnnouncement(ctx: AppContext, actor: Actor, input: Ann
         .executeTakeFirst();
       recipients = Number(inserted.numInsertedOrUpdatedRows ?? 0);
     }
-    // Settled inside the transaction: the announcement, its lists and recipients roll back.
-    if (recipients === 0) throw new AudienceError("audience", EMPTY_AUDIENCE);
+    // An aimed audience is fixed now: empty, nobody would ever read it, so nothing is posted (the
+    // throw rolls back the announcement, its lists and recipients). An announcement to everyone
+    // is also for the students approved later.
+    if (recipients === 0 && choice.audience !== "everyone")
+      throw new AudienceError("audience", EMPTY_AUDIENCE);
     const sms = input.send_sms
       ? await queueAnnouncementSms(trx, ctx, { id, ...input }, choice.audience !== "everyone")
       : 0;
