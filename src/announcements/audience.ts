@@ -2,8 +2,8 @@ import type { Kysely } from "kysely";
 import { z } from "zod";
 import {
   ANNOUNCEMENT_AUDIENCES,
-  APPLICATION_STATUSES,
   type AnnouncementAudience,
+  APPLICATION_STATUSES,
   type ApplicationStatus,
   type DB,
 } from "../db/schema.ts";
@@ -107,7 +107,10 @@ export function audienceChoice(
   }
   if (values.audience === "applicants") {
     if (values.job_id === null) return { ok: false, field: "job_id", message: "Choose the job." };
-    return { ok: true, choice: { audience: "applicants", jobId: values.job_id, stage: values.stage } };
+    return {
+      ok: true,
+      choice: { audience: "applicants", jobId: values.job_id, stage: values.stage },
+    };
   }
   return { ok: true, choice: { audience: "everyone" } };
 }

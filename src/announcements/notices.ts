@@ -56,10 +56,7 @@ export function queueAnnouncementSms(
           .select("announcement_recipients.student_id as id")
           .where("announcement_recipients.announcement_id", "=", announcement.id)
       : // Every approved student: the rule that admits everyone.
-        trx
-          .selectFrom("students")
-          .select("students.id")
-          .where(eligibleStudentFilter(noRules)),
+        trx.selectFrom("students").select("students.id").where(eligibleStudentFilter(noRules)),
   });
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import { DEPARTMENTS } from "../students/departments.ts";
 import { CheckboxGroup } from "../jobs/pages.tsx";
+import { DEPARTMENTS } from "../students/departments.ts";
 import { currentActor, flash, requireRole } from "../web/auth.ts";
 import {
   Field,
@@ -44,21 +44,15 @@ const stageOptions = AUDIENCE_STAGES.map((s) => ({ value: s, label: STAGE_WORDS[
 function previewWords(p: Preview): string {
   return `${p.audience}: ${plural(p.students, "approved student")} ${pluralWord(p.students, "is", "are")} in the audience; ${p.reachable.toLocaleString("en-IN")} can get the SMS (${(
     p.students - p.reachable
-  ).toLocaleString("en-IN")} opted out): ${plural(p.reachable, "message")} × ${plural(p.segmentsEach, "segment")} (${p.encoding}) = ${plural(
+  ).toLocaleString(
+    "en-IN",
+  )} opted out): ${plural(p.reachable, "message")} × ${plural(p.segmentsEach, "segment")} (${p.encoding}) = ${plural(
     p.totalSegments,
     "segment",
   )}${p.cost ? `, ${p.cost}` : ""}. Text: "${p.body}"`;
 }
 
-function AudienceFields({
-  form,
-  jobs,
-  now,
-}: {
-  form: FormState;
-  jobs: AudienceJob[];
-  now: Date;
-}) {
+function AudienceFields({ form, jobs, now }: { form: FormState; jobs: AudienceJob[]; now: Date }) {
   const chosen = form.values.audience || "everyone";
   const year = now.getUTCFullYear();
   const years = [
@@ -241,16 +235,18 @@ export async function announcementRoutes(app: FastifyInstance) {
     const values = parsed.ok ? formValues(body) : parsed.values;
     values.send_sms = body.send_sms ? "on" : "";
     const again = async (errors: Record<string, string>, preview: Preview | null = null) =>
-      reply.code(Object.keys(errors).length > 0 ? 422 : 200).html(
-        <AnnouncementsPage
-          page={pageContext(request, reply)}
-          form={{ values, errors }}
-          list={await pageOfAnnouncements(ctx, 1)}
-          jobs={await jobsForAudience(ctx)}
-          now={now}
-          preview={preview}
-        />,
-      );
+      reply
+        .code(Object.keys(errors).length > 0 ? 422 : 200)
+        .html(
+          <AnnouncementsPage
+            page={pageContext(request, reply)}
+            form={{ values, errors }}
+            list={await pageOfAnnouncements(ctx, 1)}
+            jobs={await jobsForAudience(ctx)}
+            now={now}
+            preview={preview}
+          />,
+        );
     if (!parsed.ok) return again(parsed.errors);
     const chosen = audienceChoice(parsed.data);
     if (!chosen.ok) return again({ [chosen.field]: chosen.message });

@@ -211,7 +211,11 @@ export interface AnnouncementsTable {
   posted_by: number | null;
   posted_at: Timestamp;
   /** Who it is for; `students` and `applicants` list their people in announcement_recipients. */
-  audience: ColumnType<AnnouncementAudience, AnnouncementAudience | undefined, AnnouncementAudience>;
+  audience: ColumnType<
+    AnnouncementAudience,
+    AnnouncementAudience | undefined,
+    AnnouncementAudience
+  >;
   audience_job_id: number | null;
   /** The job as it read when posted ("Infosys - SDE"): the audience still reads after a deletion. */
   audience_job_label: string | null;
