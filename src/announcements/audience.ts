@@ -45,7 +45,7 @@ export function audienceFields(now: Date) {
   const year = now.getUTCFullYear();
   return {
     audience: z
-      .string()
+      .string({ message: "Choose who the announcement is for." })
       .optional()
       .transform((v) => (v === undefined || v === "" ? "everyone" : v))
       .pipe(z.enum(ANNOUNCEMENT_AUDIENCES, { message: "Choose who the announcement is for." })),
