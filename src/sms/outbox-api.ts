@@ -364,7 +364,10 @@ export async function resendSms(
     .orderBy("id", "desc")
     .executeTakeFirst();
   if (pending) return { outcome: "already", id: pending.id };
-  return { outcome: "refused", reason: `Message #${messageId} could not be resent; reload and try again.` };
+  return {
+    outcome: "refused",
+    reason: `Message #${messageId} could not be resent; reload and try again.`,
+  };
 }
 
 /** SQLite allows 32,766 parameters a statement; PostgreSQL 65,535. Chunks stay far below both. */
@@ -460,7 +463,7 @@ function selectionChunks(selection: CancelSelection): SmsWhere[] {
 }
 
 /** The latest `limit` messages to one student, newest first, and how many there are in all. */
-export async function smsForStudent(db: Kysely<DB>, studentId: number, limit: number) {
+export async function smsHistoryOfStudent(db: Kysely<DB>, studentId: number, limit: number) {
   const [rows, total] = await Promise.all([
     db
       .selectFrom("sms_messages")

@@ -477,3 +477,31 @@ export function adminPauseOf(state: {
       }
     : null;
 }
+
+const DAY_MS = 24 * 3_600_000;
+
+/**
+ * Whether SMS are going out, for the banner on every admin page: the shared state row and one
+ * count on the (status, updated_at) index of what failed or was not delivered in the last 24 hours.
+ */
+export async function readSendingState(ctx: Pick<AppContext, "db" | "clock">) {
+  const now = ctx.clock.now();
+  const since = new Date(now.getTime() - DAY_MS).toISOString();
+  const [state, failures] = await Promise.all([
+    readDispatchState(ctx),
+    ctx.db
+      .selectFrom("sms_messages")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("status", "in", ["failed", "undelivered"])
+      .where("updated_at", ">=", since)
+      .executeTakeFirstOrThrow(),
+  ]);
+  const ahead = (at: string | null) => (at && Date.parse(at) > now.getTime() ? at : null);
+  return {
+    credentialsError: state.credentials_error,
+    adminPause: adminPauseOf(state),
+    rateLimitedUntil: ahead(state.paused_until),
+    outageUntil: ahead(state.circuit_open_until),
+    recentFailures: { count: Number(failures.n), since },
+  };
+}

@@ -30,10 +30,16 @@ export async function up(db: Kysely<any>): Promise<void> {
     .columns(["status", "updated_at"])
     .execute();
 
-  await db.schema.alterTable("sms_dispatch_state").addColumn("admin_paused_at", timestamp).execute();
+  await db.schema
+    .alterTable("sms_dispatch_state")
+    .addColumn("admin_paused_at", timestamp)
+    .execute();
   await db.schema
     .alterTable("sms_dispatch_state")
     .addColumn("admin_paused_by_email", "text")
     .execute();
-  await db.schema.alterTable("sms_dispatch_state").addColumn("admin_pause_reason", "text").execute();
+  await db.schema
+    .alterTable("sms_dispatch_state")
+    .addColumn("admin_pause_reason", "text")
+    .execute();
 }
