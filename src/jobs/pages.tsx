@@ -273,7 +273,7 @@ export function JobAlerts({
               .map(([label, count, status]) => (
                 <li>
                   <a href={link(status)}>
-                    <strong>{count.toLocaleString("en-IN")}</strong> <span safe>{label}</span>
+                    <strong safe>{count.toLocaleString("en-IN")}</strong> <span safe>{label}</span>
                   </a>
                 </li>
               ))}

@@ -104,7 +104,7 @@ export async function smsActionRoutes(app: FastifyInstance, options: SmsActionOp
           return reply.redirect(`/admin/sms/${result.id}`, 303);
         case "refused":
           flash(request, "error", result.reason);
-          return reply.redirect(`/admin/sms/${id}`, 303);
+          return reply.redirect(result.missing ? "/admin/sms" : `/admin/sms/${id}`, 303);
       }
     },
   );

@@ -258,7 +258,7 @@ export type ResendResult =
   | { outcome: "queued"; id: number; status: SmsStatus }
   /** A resend of it is already queued, on its way or through: a double click or a replay. */
   | { outcome: "already"; id: number }
-  | { outcome: "refused"; reason: string };
+  | { outcome: "refused"; reason: string; missing?: true };
 
 /**
  * Queues a failed or undelivered message again as a new row (`resend_of` = its id), to the
@@ -285,7 +285,7 @@ export async function resendSms(
     ])
     .where("sms_messages.id", "=", messageId)
     .executeTakeFirst();
-  if (!original) return { outcome: "refused", reason: "There is no such message." };
+  if (!original) return { outcome: "refused", reason: "There is no such message.", missing: true };
   if (!(RESENDABLE_STATUSES as readonly SmsStatus[]).includes(original.status))
     return {
       outcome: "refused",
