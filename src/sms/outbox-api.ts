@@ -419,14 +419,8 @@ export async function cancelSelectedSms(
   return { cancelled, alreadyGone };
 }
 
-const SENT_OR_SENDING: SmsStatus[] = [
-  "sending",
-  "sent",
-  "delivered",
-  "undelivered",
-  "failed",
-  "captured",
-];
+/** Went out or is going out now (a `failed` one never reached a phone: not counted). */
+const SENT_OR_SENDING: SmsStatus[] = ["sending", "sent", "delivered", "undelivered", "captured"];
 
 /** How many of the selection are still queued (for the confirmation page). */
 export async function countQueuedSelected(
