@@ -10,12 +10,14 @@ import { announcementRoutes } from "./announcements/routes.tsx";
 import { adminApplicationRoutes } from "./applications/admin-routes.tsx";
 import { studentApplicationRoutes } from "./applications/student-routes.tsx";
 import { auditRoutes } from "./audit/routes.tsx";
+import { recordAudit } from "./audit/service.ts";
 import type { AppContext } from "./context.ts";
 import { adminDashboardRoutes, studentDashboardRoutes } from "./dashboard/routes.tsx";
 import { adminJobRoutes } from "./jobs/admin-routes.tsx";
 import { studentJobRoutes } from "./jobs/student-routes.tsx";
+import { smsActionRoutes } from "./sms/admin-actions.tsx";
 import { smsAdminRoutes } from "./sms/admin-routes.tsx";
-import { readDispatchState } from "./sms/outbox.ts";
+import { readSendingState } from "./sms/outbox.ts";
 import { twilioWebhookRoutes } from "./sms/webhooks.ts";
 import { adminStudentRoutes } from "./students/admin-routes.tsx";
 import { registrationRoutes } from "./students/registration-routes.tsx";
@@ -35,8 +37,8 @@ export async function buildApp(ctx: AppContext, options: AppOptions): Promise<Fa
   const app = await createWebServer(ctx, {
     sessionSecret: options.sessionSecret,
     loadUser: (userId, sessionVersion) => findSessionUser(ctx, userId, sessionVersion),
-    // Set by any dispatcher while Twilio refuses the credentials.
-    adminAlert: async () => (await readDispatchState(ctx)).credentials_error,
+    // Pauses (an admin's, refused credentials, Twilio's rate limit) and the last day's failures.
+    adminAlert: () => readSendingState(ctx),
   });
   await app.register(accountRoutes);
   await app.register(passwordResetRoutes);
@@ -55,6 +57,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions): Promise<Fa
   await app.register(adminStudentRoutes, { prefix: "/admin" });
   await app.register(auditRoutes, { prefix: "/admin" });
   await app.register(smsAdminRoutes, { prefix: "/admin" });
+  await app.register(smsActionRoutes, { prefix: "/admin", recordAudit });
   await app.register(twilioWebhookRoutes);
   return app;
 }

@@ -178,6 +178,40 @@ export function auditInWords(entry: {
       };
     case "application.status":
       return applicationMoves(subject, d);
+    case "sms.resend":
+      return {
+        summary: `Resent SMS #${num(d.messageId) ?? subject.replace(/^SMS #/, "")}`,
+        details: num(d.newMessageId)
+          ? `Queued again as message #${d.newMessageId}${d.status === "skipped" ? " (recorded as skipped: SMS is disabled)" : ""}`
+          : "",
+      };
+    case "sms.cancel": {
+      const reference = str(d.reference);
+      const [what, id] = reference?.split(":") ?? [];
+      const of = reference
+        ? what === "job"
+          ? ` (alerts of job #${id})`
+          : ` (announcement #${id})`
+        : num(d.selected)
+          ? ` of ${plural(num(d.selected)!, "selected message")}`
+          : "";
+      return {
+        summary: `Cancelled ${plural(num(d.cancelled) ?? 0, "queued SMS", "queued SMS")}${of}`,
+        details: num(d.alreadyGone)
+          ? `${plural(num(d.alreadyGone)!, "message")} already sent or being sent left as they were`
+          : "",
+      };
+    }
+    case "sms.pause":
+      return {
+        summary: "Paused all SMS sending",
+        details: str(d.reason) ? `Reason: ${d.reason}` : "No reason given",
+      };
+    case "sms.resume":
+      return {
+        summary: "Resumed SMS sending",
+        details: str(d.pausedBy) ? `Paused by ${d.pausedBy}` : "",
+      };
     default:
       return fallback(action, subject, d);
   }

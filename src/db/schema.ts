@@ -109,6 +109,8 @@ export interface SmsMessagesTable {
   updated_at: Timestamp;
   /** What the message is about ("job:12", "announcement:3"): cancel or rewrite by it. */
   reference: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A resent message: the id of the failed or undelivered one it repeats. */
+  resend_of: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface SmsDispatchStateTable {
@@ -124,6 +126,10 @@ export interface SmsDispatchStateTable {
   /** The dispatcher allowed to send the one probe while the circuit is half open. */
   probe_owner: string | null;
   probe_until: Timestamp | null;
+  /** An admin paused all sending (since then, by whom, why); null while sending is allowed. */
+  admin_paused_at: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
+  admin_paused_by_email: ColumnType<string | null, string | null | undefined, string | null>;
+  admin_pause_reason: ColumnType<string | null, string | null | undefined, string | null>;
   updated_at: Timestamp;
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { smsCountsForReference } from "../sms/outbox-api.ts";
 import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
 import { type FormState, formatDateTime, Pagination } from "../web/components.tsx";
 import { ConfirmPage, isConfirmed } from "../web/confirm.tsx";
@@ -10,7 +11,7 @@ import { idParams, pageParam, textParam } from "../web/schemas.ts";
 import { toLocalInput } from "../web/time.ts";
 import { jobOr404 } from "./lookup.ts";
 import { openStateLabel } from "./open.ts";
-import { JobForm, RulesList } from "./pages.tsx";
+import { type AlertCounts, JobAlerts, JobForm, RulesList } from "./pages.tsx";
 import {
   createJob,
   deleteJob,
@@ -155,11 +156,13 @@ function JobPage({
   job,
   form,
   now,
+  alerts,
 }: {
   page: PageContext;
   job: JobWithRules;
   form: FormState;
   now: Date;
+  alerts: AlertCounts;
 }) {
   return (
     <Layout page={page} title={`${job.company} — ${job.title}`}>
@@ -170,6 +173,7 @@ function JobPage({
         {job.alert_sms_count}
       </p>
       <RulesList rules={job.rules} />
+      <JobAlerts page={page} jobId={job.id} counts={alerts} />
       <section class="card actions">
         <form
           method="post"
@@ -313,6 +317,7 @@ export async function adminJobRoutes(app: FastifyInstance) {
           job={row}
           form={{ values: jobFormValues(row), errors: {} }}
           now={ctx.clock.now()}
+          alerts={await smsCountsForReference(ctx.db, `job:${row.id}`)}
         />,
       );
     },
@@ -333,6 +338,7 @@ export async function adminJobRoutes(app: FastifyInstance) {
               job={row}
               form={{ values: formValues(request.body), errors: parsed.errors }}
               now={ctx.clock.now()}
+              alerts={await smsCountsForReference(ctx.db, `job:${row.id}`)}
             />,
           );
       }

@@ -1,3 +1,4 @@
+import type { SmsStatus } from "../db/schema.ts";
 import { DEPARTMENTS } from "../students/departments.ts";
 import {
   Field,
@@ -223,5 +224,74 @@ export function RulesList({ rules }: { rules: EligibilityRules }) {
         <li safe>{line}</li>
       ))}
     </ul>
+  );
+}
+
+/** How many of a job's alerts are in each status (from smsCountsForReference). */
+export type AlertCounts = Partial<Record<SmsStatus, number>>;
+
+/**
+ * The job's alert SMS at a glance: who was to get one and where each is now, every figure linking
+ * to those messages in the SMS console, and a button to cancel the ones still queued.
+ */
+export function JobAlerts({
+  page,
+  jobId,
+  counts,
+}: {
+  page: PageContext;
+  jobId: number;
+  counts: AlertCounts;
+}) {
+  const n = (...statuses: SmsStatus[]) => statuses.reduce((sum, s) => sum + (counts[s] ?? 0), 0);
+  const recipients = Object.values(counts).reduce((sum, c) => sum + (c ?? 0), 0);
+  const link = (status: string) => `/admin/sms?job=${jobId}${status ? `&status=${status}` : ""}`;
+  const figures: [string, number, string][] = [
+    ["delivered", n("delivered"), "delivered"],
+    ["sent, awaiting the delivery report", n("sent"), "sent"],
+    ["captured on this server (not sent)", n("captured"), "captured"],
+    ["failed or not delivered", n("failed", "undelivered"), "failed_or_undelivered"],
+    ["being sent", n("sending"), "sending"],
+    ["still queued", n("queued"), "queued"],
+    ["cancelled", n("cancelled"), "cancelled"],
+    ["skipped (SMS turned off)", n("skipped"), "skipped"],
+  ];
+  const queued = n("queued");
+  return (
+    <section class="card" aria-labelledby="job-alerts" id="alerts">
+      <h2 id="job-alerts">Alert SMS</h2>
+      {recipients === 0 ? (
+        <p>No alert SMS for this job.</p>
+      ) : (
+        <>
+          <p>
+            <a href={link("")}>
+              <strong safe>{plural(recipients, "recipient")}</strong>
+            </a>
+          </p>
+          <ul class="counters small">
+            {figures
+              .filter(([label, count]) => count > 0 || label === "delivered")
+              .map(([label, count, status]) => (
+                <li>
+                  <a href={link(status)}>
+                    <strong safe>{count.toLocaleString("en-IN")}</strong> <span safe>{label}</span>
+                  </a>
+                </li>
+              ))}
+          </ul>
+        </>
+      )}
+      {queued > 0 ? (
+        <form method="post" action="/admin/sms/cancel" name="cancel-alerts">
+          <CsrfField token={page.csrfToken} />
+          <input type="hidden" name="reference" value={`job:${jobId}`} />
+          <input type="hidden" name="next" value={`/admin/jobs/${jobId}`} />
+          <button type="submit" class="secondary" id="cancel-alerts" safe>
+            {`Cancel the ${plural(queued, "queued alert")}…`}
+          </button>
+        </form>
+      ) : null}
+    </section>
   );
 }

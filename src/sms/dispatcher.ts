@@ -35,6 +35,8 @@ const PROBE_HOLD_SECONDS = 60;
 /** Status callbacks parked for a SID that never arrived are dropped after this long. */
 const EARLY_CALLBACK_MAX_AGE_MS = 24 * 3_600_000;
 const MAINTENANCE_EVERY_MS = 5 * 60_000;
+/** While an admin pause lasts, "still paused" is logged once every this many polls. */
+const ADMIN_PAUSE_LOG_EVERY = 20;
 /** The longest single wait of a send waiting for its slot, so that a stop is noticed. */
 const NAP_MS = 250;
 /** Longest wait between tries while the database is unreachable. */
@@ -69,6 +71,9 @@ export class Dispatcher {
   private pausedUntil = 0;
   private credentialsRefused = false;
   private lastCredentialsCheck = 0;
+  /** An admin paused all sending (shared state): claim nothing, start no send not yet begun. */
+  private adminPaused = false;
+  private adminPausedPolls = 0;
   /** This process saw the circuit open: no send starts until the shared state says closed. */
   private circuitOpen = false;
   /** Outage-like failures may be counted in the shared state: a success must reset them. */
@@ -276,6 +281,25 @@ export class Dispatcher {
     const now = Date.now();
     const state = await readDispatchTimers(this.ctx);
     this.pausedUntil = Math.max(this.pausedUntil, now + state.pausedMs);
+    if (state.adminPausedAt) {
+      // Logged on entry and then every so many polls: the log shows each dispatcher still
+      // honouring the pause (the two-process test waits on those lines).
+      if (!this.adminPaused || this.adminPausedPolls % ADMIN_PAUSE_LOG_EVERY === 0)
+        this.log.info(
+          { worker: this.workerId, since: state.adminPausedAt },
+          this.adminPaused
+            ? "still paused by an admin: nothing is claimed"
+            : "sending paused by an admin: nothing is claimed until resumed",
+        );
+      this.adminPaused = true;
+      this.adminPausedPolls += 1;
+      return this.ctx.config.SMS_POLL_MS;
+    }
+    if (this.adminPaused) {
+      this.adminPaused = false;
+      this.adminPausedPolls = 0;
+      this.log.info({ worker: this.workerId }, "resumed by an admin: sending resumes");
+    }
     if (state.consecutiveFailures > 0) this.failuresRecorded = true;
     if (state.credentialsError) {
       if (!this.credentialsRefused) {
@@ -325,9 +349,9 @@ export class Dispatcher {
    * the circuit is open (except the probe). False when the row should go back untried.
    */
   private async takeSlot(row: ClaimedSms): Promise<boolean> {
-    if (!this.paced) return !this.stopping;
+    if (!this.paced) return !this.stopping && !this.adminPaused;
     for (;;) {
-      if (this.stopping || this.credentialsRefused) return false;
+      if (this.stopping || this.credentialsRefused || this.adminPaused) return false;
       if (this.circuitOpen && !this.probing) return false;
       const pause = this.pausedUntil - Date.now();
       if (pause > 0) {

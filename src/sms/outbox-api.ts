@@ -247,3 +247,230 @@ export async function smsStatusByReference(
 export function signalQueued(ctx: Pick<AppContext, "wakeSmsDispatcher">): void {
   ctx.wakeSmsDispatcher?.();
 }
+
+/** How many messages of `reference` are in each status: one GROUP BY on the reference index. */
+export const smsCountsForReference = smsStatusByReference;
+
+/** Statuses a message may be resent from: it did not reach the phone, and nothing else will try. */
+export const RESENDABLE_STATUSES = ["failed", "undelivered"] as const satisfies SmsStatus[];
+
+export type ResendResult =
+  | { outcome: "queued"; id: number; status: SmsStatus }
+  /** A resend of it is already queued, on its way or through: a double click or a replay. */
+  | { outcome: "already"; id: number }
+  | { outcome: "refused"; reason: string; missing?: true };
+
+/**
+ * Queues a failed or undelivered message again as a new row (`resend_of` = its id), to the
+ * student's current number (the office may have corrected it after an invalid-number failure);
+ * the original keeps its history. The dedupe key counts the resends of it that failed too, in the
+ * same statement: a second click while a resend is pending finds the same key and queues nothing,
+ * while a resend that failed in turn may be resent again.
+ */
+export async function resendSms(
+  trx: Kysely<DB>,
+  ctx: QueueCtx & Pick<AppContext, "dialect">,
+  messageId: number,
+): Promise<ResendResult> {
+  const original = await trx
+    .selectFrom("sms_messages")
+    .leftJoin("students", "students.id", "sms_messages.student_id")
+    .select([
+      "sms_messages.id",
+      "sms_messages.kind",
+      "sms_messages.status",
+      "sms_messages.student_id",
+      "students.id as current_student_id",
+      "students.sms_opted_out_at",
+    ])
+    .where("sms_messages.id", "=", messageId)
+    .executeTakeFirst();
+  if (!original) return { outcome: "refused", reason: "There is no such message.", missing: true };
+  if (!(RESENDABLE_STATUSES as readonly SmsStatus[]).includes(original.status))
+    return {
+      outcome: "refused",
+      reason: `Only a failed or undelivered message can be resent; message #${messageId} is ${original.status}.`,
+    };
+  if (original.kind === "password_reset")
+    return {
+      outcome: "refused",
+      reason:
+        "A password reset code is not resent: the student asks for a new code on the login page.",
+    };
+  // Test messages go to a number, not a student; any other message without one lost its student.
+  if (original.kind !== "test" && original.current_student_id === null)
+    return {
+      outcome: "refused",
+      reason: "Not resent: the student this message was for has been deleted.",
+    };
+  if (original.sms_opted_out_at !== null)
+    return {
+      outcome: "refused",
+      reason: "Not resent: the student has turned SMS off since (replied STOP).",
+    };
+
+  const now = typedValue(ctx.dialect, ctx.clock.now().toISOString(), "timestamptz");
+  const enabled = ctx.config.SMS_ENABLED;
+  const failedResends = trx
+    .selectFrom("sms_messages as r")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    // Correlated with the outer row (the original, aliased "o" below).
+    .where("r.resend_of", "=", sql<number>`o.id`)
+    .where("r.status", "in", [...RESENDABLE_STATUSES]);
+  const dedupeKey = sql<string>`${"resend:"} || cast(o.id as text) || ${":"} || cast((${failedResends}) as text)`;
+  const selection = trx
+    .selectFrom("sms_messages as o")
+    .leftJoin("students as s", "s.id", "o.student_id")
+    .where("o.id", "=", messageId)
+    // Settled in the statement as well: still resendable, the student still reachable.
+    .where("o.status", "in", [...RESENDABLE_STATUSES])
+    .where("s.sms_opted_out_at", "is", null)
+    .select([
+      "o.kind",
+      sql.lit(PRIORITY_TRANSACTIONAL).as("priority"),
+      dedupeKey.as("dedupe_key"),
+      "o.reference",
+      "o.student_id",
+      sql<string>`coalesce(s.phone_e164, o.to_e164)`.as("to_e164"),
+      "o.body",
+      "o.encoding",
+      "o.segments",
+      sql.lit(enabled ? "queued" : "skipped").as("status"),
+      (enabled ? sql<string | null>`null` : sql<string>`${"SMS is disabled"}`).as("error_message"),
+      now.as("next_attempt_at"),
+      now.as("created_at"),
+      now.as("updated_at"),
+      "o.id as resend_of",
+    ]);
+  const row = await trx
+    .insertInto("sms_messages")
+    .columns([...QUEUED_ROW_COLUMNS, "resend_of"])
+    .expression(selection)
+    .onConflict((oc) => oc.column("dedupe_key").doNothing())
+    .returning(["id", "status", "to_e164"])
+    .executeTakeFirst();
+  if (row) {
+    ctx.smsLog.info(
+      { sms: row.id, resendOf: messageId, kind: original.kind, to: row.to_e164 },
+      enabled ? "queued (resend)" : "skipped: SMS is disabled (resend)",
+    );
+    return { outcome: "queued", id: row.id, status: row.status };
+  }
+  const pending = await trx
+    .selectFrom("sms_messages")
+    .select("id")
+    .where("resend_of", "=", messageId)
+    .where("status", "not in", [...RESENDABLE_STATUSES])
+    .orderBy("id", "desc")
+    .executeTakeFirst();
+  if (pending) return { outcome: "already", id: pending.id };
+  return {
+    outcome: "refused",
+    reason: `Message #${messageId} could not be resent; reload and try again.`,
+  };
+}
+
+/** SQLite allows 32,766 parameters a statement; PostgreSQL 65,535. Chunks stay far below both. */
+const IDS_PER_STATEMENT = 500;
+
+export interface CancelSelection {
+  ids?: readonly number[];
+  reference?: string;
+}
+
+/**
+ * Cancels the selected messages that are still queued, each chunk in one UPDATE whose
+ * `status = 'queued'` condition settles the race with a dispatcher: a row it claimed already
+ * (`sending`) or finished is left as it is. Returns how many were cancelled and how many of the
+ * selection were already sent or on their way.
+ */
+export async function cancelSelectedSms(
+  trx: Kysely<DB>,
+  ctx: Pick<AppContext, "clock" | "smsLog">,
+  selection: CancelSelection,
+  reason: string,
+): Promise<{ cancelled: number; alreadyGone: number }> {
+  const now = ctx.clock.now().toISOString();
+  let cancelled = 0;
+  for (const where of selectionChunks(selection)) {
+    const result = await trx
+      .updateTable("sms_messages")
+      .set({ status: "cancelled", error_message: reason, updated_at: now })
+      .where(where)
+      .where("status", "=", "queued")
+      .executeTakeFirst();
+    cancelled += Number(result.numUpdatedRows);
+  }
+  let alreadyGone = 0;
+  for (const where of selectionChunks(selection)) {
+    const row = await trx
+      .selectFrom("sms_messages")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where(where)
+      .where("status", "in", SENT_OR_SENDING)
+      .executeTakeFirstOrThrow();
+    alreadyGone += Number(row.n);
+  }
+  if (cancelled > 0)
+    ctx.smsLog.info(
+      { reference: selection.reference, ids: selection.ids?.length, cancelled, reason },
+      "cancelled",
+    );
+  return { cancelled, alreadyGone };
+}
+
+/** Went out or is going out now (a `failed` one never reached a phone: not counted). */
+const SENT_OR_SENDING: SmsStatus[] = ["sending", "sent", "delivered", "undelivered", "captured"];
+
+/** How many of the selection are still queued (for the confirmation page). */
+export async function countQueuedSelected(
+  db: Kysely<DB>,
+  selection: CancelSelection,
+): Promise<number> {
+  let queued = 0;
+  for (const where of selectionChunks(selection)) {
+    const row = await db
+      .selectFrom("sms_messages")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where(where)
+      .where("status", "=", "queued")
+      .executeTakeFirstOrThrow();
+    queued += Number(row.n);
+  }
+  return queued;
+}
+
+type SmsWhere = Parameters<SelectQueryBuilder<DB, "sms_messages", object>["where"]>[0];
+
+function selectionChunks(selection: CancelSelection): SmsWhere[] {
+  const chunks: SmsWhere[] = [];
+  if (selection.reference !== undefined) {
+    const reference = selection.reference;
+    chunks.push((eb) => eb("reference", "=", reference));
+  }
+  const ids = selection.ids ?? [];
+  for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) {
+    const chunk = ids.slice(i, i + IDS_PER_STATEMENT);
+    chunks.push((eb) => eb("id", "in", chunk));
+  }
+  return chunks;
+}
+
+/** The latest `limit` messages to one student, newest first, and how many there are in all. */
+export async function smsHistoryOfStudent(db: Kysely<DB>, studentId: number, limit: number) {
+  const [rows, total] = await Promise.all([
+    db
+      .selectFrom("sms_messages")
+      .select(["id", "kind", "status", "body", "to_e164", "created_at", "updated_at"])
+      .where("student_id", "=", studentId)
+      .orderBy("id", "desc")
+      .limit(limit)
+      .execute(),
+    db
+      .selectFrom("sms_messages")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("student_id", "=", studentId)
+      .executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(total.n) };
+}

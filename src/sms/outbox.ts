@@ -287,6 +287,8 @@ export async function readDispatchTimers(ctx: Ctx) {
     /** null: the circuit is closed; 0: half open (a probe may go); > 0: open for that long. */
     circuitOpenMs: row.circuit_open_until === null ? null : remaining(row.circuit_open_until),
     probeOwner: row.probe_owner,
+    /** An admin paused all sending (the console's button): nothing is claimed until resumed. */
+    adminPausedAt: row.admin_paused_at,
   };
 }
 
@@ -402,4 +404,104 @@ export async function setCredentialsError(ctx: Ctx, message: string | null): Pro
     })
     .where("id", "=", 1)
     .execute();
+}
+
+export interface AdminPause {
+  at: string;
+  byEmail: string | null;
+  reason: string | null;
+}
+
+/**
+ * An admin stops all sending, for every dispatcher (they read it before each claim). A second
+ * pause while paused changes nothing: the first admin, time and reason are kept. Returns the
+ * pause in force and whether this call made it.
+ */
+export async function pauseSending(
+  ctx: Pick<AppContext, "db" | "clock">,
+  by: string,
+  reason: string | null,
+): Promise<{ started: boolean; pause: AdminPause }> {
+  const now = ctx.clock.now().toISOString();
+  const updated = await ctx.db
+    .updateTable("sms_dispatch_state")
+    .set({
+      admin_paused_at: now,
+      admin_paused_by_email: by,
+      admin_pause_reason: reason,
+      updated_at: now,
+    })
+    .where("id", "=", 1)
+    .where("admin_paused_at", "is", null)
+    .executeTakeFirst();
+  const state = await readDispatchState(ctx);
+  return {
+    started: Number(updated.numUpdatedRows) === 1,
+    pause: adminPauseOf(state) ?? { at: now, byEmail: by, reason },
+  };
+}
+
+/**
+ * Sending may go on again. Ends the pause that was read, in one conditional UPDATE: of two
+ * resumes at once only one ends it. Returns the pause it ended (null when none was in force).
+ */
+export async function resumeSending(
+  ctx: Pick<AppContext, "db" | "clock">,
+): Promise<AdminPause | null> {
+  const pause = adminPauseOf(await readDispatchState(ctx));
+  if (!pause) return null;
+  const updated = await ctx.db
+    .updateTable("sms_dispatch_state")
+    .set({
+      admin_paused_at: null,
+      admin_paused_by_email: null,
+      admin_pause_reason: null,
+      updated_at: ctx.clock.now().toISOString(),
+    })
+    .where("id", "=", 1)
+    .where("admin_paused_at", "=", pause.at)
+    .executeTakeFirst();
+  return Number(updated.numUpdatedRows) === 1 ? pause : null;
+}
+
+export function adminPauseOf(state: {
+  admin_paused_at: string | null;
+  admin_paused_by_email: string | null;
+  admin_pause_reason: string | null;
+}): AdminPause | null {
+  return state.admin_paused_at
+    ? {
+        at: state.admin_paused_at,
+        byEmail: state.admin_paused_by_email,
+        reason: state.admin_pause_reason,
+      }
+    : null;
+}
+
+const DAY_MS = 24 * 3_600_000;
+
+/**
+ * Whether SMS are going out, for the banner on every admin page: the shared state row and one
+ * count on the (status, updated_at) index of what failed or was not delivered in the last 24 hours.
+ */
+export async function readSendingState(ctx: Pick<AppContext, "db" | "clock">) {
+  const now = ctx.clock.now();
+  const since = new Date(now.getTime() - DAY_MS).toISOString();
+  const [state, failures] = await Promise.all([
+    readDispatchState(ctx),
+    ctx.db
+      .selectFrom("sms_messages")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("status", "in", ["failed", "undelivered"])
+      .where("updated_at", ">=", since)
+      .executeTakeFirstOrThrow(),
+  ]);
+  const ahead = (at: string | null) => (at && Date.parse(at) > now.getTime() ? at : null);
+  return {
+    credentialsError: state.credentials_error,
+    adminPause: adminPauseOf(state),
+    rateLimitedUntil: ahead(state.paused_until),
+    outageUntil: ahead(state.circuit_open_until),
+    recentFailures: { count: Number(failures.n), since },
+  };
 }

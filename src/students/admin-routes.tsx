@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import type { SmsMessage } from "../db/schema.ts";
-import { SmsTable } from "../sms/pages.tsx";
+import { smsHistoryOfStudent } from "../sms/outbox-api.ts";
+import { smsKindLabel, smsStatusLabel } from "../sms/pages.tsx";
 import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
 import { type FormState, formatDateTime, Pagination } from "../web/components.tsx";
 import { ConfirmPage, isConfirmed } from "../web/confirm.tsx";
@@ -40,7 +40,6 @@ import {
   type StudentFilters,
   type StudentSort,
   semesterAdvancePreview,
-  smsForStudent,
   updateAcademics,
 } from "./service.ts";
 import { AcademicSummary, sendResume } from "./student-routes.tsx";
@@ -282,6 +281,71 @@ function AcademicForm({
   );
 }
 
+/** How many of a student's SMS their page lists (the console lists them all). */
+const SMS_HISTORY_SIZE = 20;
+
+type SmsHistory = Awaited<ReturnType<typeof smsHistoryOfStudent>>;
+
+function StudentSms({ student, history }: { student: StudentRow; history: SmsHistory }) {
+  return (
+    <section class="card" aria-labelledby="student-sms">
+      <h2 id="student-sms">SMS to this student</h2>
+      <p id="sms-opt-out">
+        {student.sms_opted_out_at ? (
+          <strong
+            safe
+          >{`SMS turned off by the student on ${formatDateTime(student.sms_opted_out_at)} (replied STOP): nothing is sent to them until they reply START.`}</strong>
+        ) : (
+          <span safe>{`SMS on: messages go to ${student.phone_e164}.`}</span>
+        )}
+      </p>
+      {history.rows.length === 0 ? (
+        <p class="empty">No SMS yet.</p>
+      ) : (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Status</th>
+                <th scope="col">Text</th>
+              </tr>
+            </thead>
+            <tbody>
+              {history.rows.map((m) => (
+                <tr>
+                  <td>
+                    <a href={`/admin/sms/${m.id}`} safe>
+                      {formatDateTime(m.created_at)}
+                    </a>
+                  </td>
+                  <td safe>{smsKindLabel(m.kind)}</td>
+                  <td>
+                    <span class={`status status-${m.status}`} safe>
+                      {smsStatusLabel(m.status)}
+                    </span>
+                  </td>
+                  <td safe>{m.body}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {history.total > 0 ? (
+        <p>
+          <a href={`/admin/sms?student_id=${student.id}`} safe>
+            {history.total > history.rows.length
+              ? `All ${plural(history.total, "SMS", "SMS")} to this student`
+              : `${history.total === 1 ? "This SMS" : `All ${plural(history.total, "SMS", "SMS")}`} in the SMS console`}
+          </a>
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
 function StudentPage({
   page,
   student,
@@ -290,7 +354,7 @@ function StudentPage({
 }: {
   page: PageContext;
   student: StudentRow;
-  messages: SmsMessage[];
+  messages: SmsHistory;
   academicForm?: FormState;
 }) {
   return (
@@ -345,10 +409,7 @@ function StudentPage({
         student={student}
         form={academicForm ?? { values: academicValues(student), errors: {} }}
       />
-      <section class="card">
-        <h2>SMS to this student</h2>
-        <SmsTable messages={messages} />
-      </section>
+      <StudentSms student={student} history={messages} />
     </Layout>
   );
 }
@@ -418,7 +479,7 @@ export async function adminStudentRoutes(app: FastifyInstance) {
     { schema: { params: idParams } },
     async (request, reply) => {
       const row = await student(request.params.id);
-      const messages = await smsForStudent(ctx, row.id);
+      const messages = await smsHistoryOfStudent(ctx.db, row.id, SMS_HISTORY_SIZE);
       return reply.html(
         <StudentPage page={pageContext(request, reply)} student={row} messages={messages} />,
       );
@@ -433,7 +494,7 @@ export async function adminStudentRoutes(app: FastifyInstance) {
       if (!parsed.ok) {
         const row = await student(request.params.id);
         const form = { values: formValues(request.body), errors: parsed.errors };
-        const messages = await smsForStudent(ctx, row.id);
+        const messages = await smsHistoryOfStudent(ctx.db, row.id, SMS_HISTORY_SIZE);
         return reply
           .code(422)
           .html(

@@ -332,16 +332,6 @@ export function pendingStudents(ctx: AppContext, ids: number[]) {
     .execute();
 }
 
-export function smsForStudent(ctx: AppContext, studentId: number) {
-  return ctx.db
-    .selectFrom("sms_messages")
-    .selectAll()
-    .where("student_id", "=", studentId)
-    .orderBy("id", "desc")
-    .limit(50)
-    .execute();
-}
-
 /**
  * Approves pending students: each approval and its SMS commit together. Students already approved
  * (a double click, a second admin) are left alone and counted in `unchanged`.

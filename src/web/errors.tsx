@@ -35,7 +35,7 @@ function safePageContext(request: FastifyRequest, reply: FastifyReply): PageCont
   try {
     return pageContext(request, reply);
   } catch {
-    return { user: null, csrfToken: "", flash: [], path: request.url, smsNotice: null };
+    return { user: null, csrfToken: "", flash: [], path: request.url, smsNotices: [] };
   }
 }
 

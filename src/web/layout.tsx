@@ -82,11 +82,28 @@ export function Layout({
             <Nav page={page} />
           </header>
           <main>
-            {page.user?.role === "admin" && page.smsNotice ? (
-              <p class="banner" role="status" safe>
-                {page.smsNotice}
-              </p>
-            ) : null}
+            {page.user?.role === "admin"
+              ? page.smsNotices.map((notice) => (
+                  <div class="banner" role="status">
+                    <span safe>{notice.text}</span>
+                    {notice.link ? (
+                      <>
+                        {" "}
+                        <a href={notice.link.href} safe>
+                          {notice.link.label}
+                        </a>
+                      </>
+                    ) : null}
+                    {notice.resume ? (
+                      <form method="post" action="/admin/sms/resume" class="inline">
+                        <CsrfField token={page.csrfToken} />
+                        <input type="hidden" name="next" value={page.path} />
+                        <button type="submit">Resume sending</button>
+                      </form>
+                    ) : null}
+                  </div>
+                ))
+              : null}
             {page.flash.map((f) => (
               <p
                 class={`flash flash-${f.kind}`}

@@ -15,6 +15,7 @@ import type { AppContext } from "../context.ts";
 import { HttpError, type SessionUser } from "./auth.ts";
 import { installErrorHandlers } from "./errors.tsx";
 import type { UploadedFile } from "./forms.ts";
+import type { SmsSendingState } from "./page.ts";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -27,8 +28,8 @@ declare module "fastify" {
     html(page: JSX.Element): FastifyReply;
   }
   interface FastifyRequest {
-    /** For admins: why SMS sending is stopped (refused credentials), or null. */
-    smsAlert: string | null;
+    /** For admins: whether SMS are going out (pauses, refused credentials, recent failures). */
+    smsAlert: SmsSendingState | null;
   }
   interface FastifyContextConfig {
     /** Set to false on routes that are not forms, such as Twilio's webhooks (signed instead). */
@@ -44,8 +45,8 @@ export interface WebServerOptions {
    * session's version is older than the account's (its password changed since).
    */
   loadUser(userId: number, sessionVersion: number): Promise<SessionUser | null>;
-  /** For admins, on every page: why SMS sending is stopped, or null. */
-  adminAlert?(): Promise<string | null>;
+  /** For admins, on every page: whether SMS are going out (one cheap read). */
+  adminAlert?(): Promise<SmsSendingState>;
 }
 
 const SESSION_HOURS = 8;
@@ -159,7 +160,7 @@ export async function createWebServer(
     request.user = await options.loadUser(userId, request.session.get("sessionVersion") ?? 0);
     // The account was rejected, deleted or deactivated since the session began.
     if (!request.user) request.session.delete();
-    // Admins see, on every page, when Twilio refuses the credentials (set by any dispatcher).
+    // Admins see, on every page, when sending is paused or failing (set by any dispatcher).
     if (request.user?.role === "admin" && options.adminAlert)
       request.smsAlert = await options.adminAlert();
   });
