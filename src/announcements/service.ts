@@ -57,7 +57,7 @@ export async function postAnnouncement(ctx: AppContext, actor: Actor, input: Ann
     return {
       id: row.id,
       sms,
-      segmentsEach: countSegments(announcementBody(input)).segments,
+      segmentsEach: countSegments((await announcementBody(trx, input)).body).segments,
       duplicate: false,
     };
   });
