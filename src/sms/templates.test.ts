@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createAdmin, createStudent, createTestApp, type TestApp } from "#test/support/app.ts";
-import { loginAs, type TestClient } from "#test/support/client.ts";
+import { type FormFields, loginAs, type TestClient } from "#test/support/client.ts";
 import { pageText } from "#test/support/confirm.ts";
 import { toLocalInput } from "../web/time.ts";
 
@@ -294,6 +294,28 @@ describe("SMS templates", () => {
     const [, second] = await messages("job_posted");
     expect(second).toMatchObject({ template_version: 2 });
     expect(second!.body).toMatch(/^Job: Bosch Intern \(placement\), apply by /);
+  });
+
+  it("answers hostile edit forms with a refusal, never a 5xx, and saves nothing", async () => {
+    const client = await admin();
+    const bodies: FormFields[] = [
+      {},
+      { text: ["{name}", "{roll_number}"], base_version: "1" },
+      { text: "Dear {name}", base_version: "999999999" },
+      { text: "Dear {name}", base_version: "-1" },
+      { text: "Dear {name}", base_version: "1e3" },
+      { text: "x".repeat(5000), base_version: "1" },
+      { text: "Dear {name}", base_version: "1", action: "delete" },
+      { text: "Dear \u0007{name}", base_version: "1" },
+      { text: "Dear {name}", base_version: "1", dlt_template_id: ["1", "2"] },
+      { text: "{constructor} {__proto__}", base_version: "1" },
+    ];
+    for (const body of bodies) {
+      const response = await client.post("/admin/sms/templates/approval", body);
+      expect(response.statusCode, JSON.stringify(body)).toBeGreaterThanOrEqual(400);
+      expect(response.statusCode, JSON.stringify(body)).toBeLessThan(500);
+    }
+    expect(await versions("approval")).toHaveLength(0);
   });
 
   it("answers 404 for a template that does not exist", async () => {
