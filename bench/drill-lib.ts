@@ -89,7 +89,7 @@ export const ALERT_BODY = jobPostedSms.render({
   company: "Drill Systems",
   title: "Graduate Engineer",
   type: "placement",
-  applyBy: "15 Dec 2026",
+  apply_by: "15 Dec 2026",
 });
 
 class DrillTimeout extends Error {}

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { resetCodeSms } from "./accounts/notices.ts";
 import {
   adminAccountRoutes,
   ownPasswordRoutes,
@@ -6,23 +7,40 @@ import {
 } from "./accounts/password-routes.tsx";
 import { accountRoutes } from "./accounts/routes.tsx";
 import { findSessionUser } from "./accounts/service.ts";
+import { announcementSms } from "./announcements/notices.ts";
 import { announcementRoutes } from "./announcements/routes.tsx";
 import { adminApplicationRoutes } from "./applications/admin-routes.tsx";
+import { statusUpdateSms } from "./applications/notices.ts";
 import { studentApplicationRoutes } from "./applications/student-routes.tsx";
 import { auditRoutes } from "./audit/routes.tsx";
 import { recordAudit } from "./audit/service.ts";
 import type { AppContext } from "./context.ts";
 import { adminDashboardRoutes, studentDashboardRoutes } from "./dashboard/routes.tsx";
 import { adminJobRoutes } from "./jobs/admin-routes.tsx";
+import { jobPostedSms } from "./jobs/notices.ts";
 import { studentJobRoutes } from "./jobs/student-routes.tsx";
 import { smsActionRoutes } from "./sms/admin-actions.tsx";
 import { smsAdminRoutes } from "./sms/admin-routes.tsx";
 import { readSendingState } from "./sms/outbox.ts";
+import { smsTemplateRoutes } from "./sms/template-routes.tsx";
+import { type SmsTemplate, testSms } from "./sms/templates.ts";
 import { twilioWebhookRoutes } from "./sms/webhooks.ts";
 import { adminStudentRoutes } from "./students/admin-routes.tsx";
+import { approvalSms, rejectionSms } from "./students/notices.ts";
 import { registrationRoutes } from "./students/registration-routes.tsx";
 import { studentRoutes } from "./students/student-routes.tsx";
 import { createWebServer } from "./web/server.ts";
+
+/** Every SMS text the portal sends, each declared by its feature: the templates page edits them. */
+export const SMS_TEMPLATES: readonly SmsTemplate[] = [
+  approvalSms,
+  rejectionSms,
+  statusUpdateSms,
+  jobPostedSms,
+  announcementSms,
+  resetCodeSms,
+  testSms,
+];
 
 export interface AppOptions {
   /** At least 32 characters; the session cookie key is derived from it. */
@@ -58,6 +76,11 @@ export async function buildApp(ctx: AppContext, options: AppOptions): Promise<Fa
   await app.register(auditRoutes, { prefix: "/admin" });
   await app.register(smsAdminRoutes, { prefix: "/admin" });
   await app.register(smsActionRoutes, { prefix: "/admin", recordAudit });
+  await app.register(smsTemplateRoutes, {
+    prefix: "/admin",
+    templates: SMS_TEMPLATES,
+    audit: (trx, actor, entry) => recordAudit(trx, ctx, actor, entry),
+  });
   await app.register(twilioWebhookRoutes);
   return app;
 }

@@ -3,9 +3,10 @@ import { z } from "zod";
 import { recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { PRIORITY_URGENT, queueSms, signalQueued } from "../sms/outbox-api.ts";
+import { renderCurrent } from "../sms/template-store.ts";
 import { checkLimit, type Limit, recordLimitEvent } from "../web/limits.ts";
 import { storeNewPassword } from "./admins.ts";
-import { resetCodeSms, usedResetCodeSms } from "./notices.ts";
+import { resetCodeSms, resetCodeVars, usedResetCodeSms } from "./notices.ts";
 import { newPasswordFields, PASSWORDS_DIFFER, passwordsMatch } from "./password.ts";
 import { normaliseEmail } from "./service.ts";
 
@@ -131,7 +132,7 @@ export async function requestResetCode(
       reference: `password-reset:${row.id}`,
       studentId: user.studentId,
       toE164: user.phone_e164,
-      body: resetCodeSms.render({ code, minutes: RESET_CODE_MINUTES }),
+      ...(await renderCurrent(trx, resetCodeSms, resetCodeVars(code, RESET_CODE_MINUTES))),
       // Before every other message: the student is waiting at the form.
       priority: PRIORITY_URGENT,
     });
@@ -209,11 +210,18 @@ export async function resetPasswordWithCode(
       .executeTakeFirst();
     if (!taken) return false;
     await storeNewPassword({ db: trx }, live.userId, input.password);
-    await trx
-      .updateTable("sms_messages")
-      .set({ body: usedResetCodeSms(RESET_CODE_MINUTES) })
-      .where("reference", "=", `password-reset:${live.id}`)
-      .execute();
+    const reference = `password-reset:${live.id}`;
+    const sms = await trx
+      .selectFrom("sms_messages")
+      .select("template_version")
+      .where("reference", "=", reference)
+      .executeTakeFirst();
+    if (sms)
+      await trx
+        .updateTable("sms_messages")
+        .set({ body: await usedResetCodeSms(trx, sms.template_version, RESET_CODE_MINUTES) })
+        .where("reference", "=", reference)
+        .execute();
     await recordAudit(
       trx,
       ctx,

@@ -2,9 +2,9 @@ import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
 import type { DB } from "../db/schema.ts";
 import { eligibleStudentFilter, noRules } from "../jobs/eligibility.ts";
-import { fitVariablesToSegments } from "../sms/encoding.ts";
 import { cancelQueuedSms, queueSmsForStudents } from "../sms/outbox-api.ts";
-import type { SmsTemplate } from "../sms/templates.ts";
+import { renderCurrent } from "../sms/template-store.ts";
+import { defineTemplate, type RenderedSms } from "../sms/templates.ts";
 
 /** An announcement's SMS, to its audience; deleting it cancels the ones not sent yet. */
 
@@ -12,20 +12,31 @@ import type { SmsTemplate } from "../sms/templates.ts";
  * An announcement is cut to keep the SMS to two segments in the encoding it is sent in; when it
  * is, the text says the portal has the whole of it.
  */
-export const announcementSms: SmsTemplate<{ title: string; message: string }> = {
+export const announcementSms = defineTemplate({
   id: "announcement",
+  title: "Announcement",
+  variables: {
+    title: { about: "the announcement's title", sample: "Pre-placement talk", cut: true },
+    message: {
+      about: "the announcement's message",
+      sample: "Infosys PPT on Monday, 10 am, seminar hall.",
+      cut: true,
+    },
+  },
+  defaultText: "Placement Office: {title}. {message}",
+  whenCut: " Read it all on the Placement Portal.",
   maxSegments: 2,
-  render: ({ title, message }) =>
-    fitVariablesToSegments(
-      (v, cut) =>
-        `Placement Office: ${v.title}. ${v.message}${cut ? " Read it all on the Placement Portal." : ""}`,
-      { title, message },
-      announcementSms.maxSegments,
-    ),
-};
+});
 
-export function announcementBody(announcement: { title: string; message: string }): string {
-  return announcementSms.render(announcement);
+/** The SMS of an announcement, from the current version of the template, and that version. */
+export function announcementBody(
+  db: Kysely<DB>,
+  announcement: { title: string; message: string },
+): Promise<RenderedSms> {
+  return renderCurrent(db, announcementSms, {
+    title: announcement.title,
+    message: announcement.message,
+  });
 }
 
 export function announcementReference(id: number): string {
@@ -39,7 +50,7 @@ type Ctx = Pick<AppContext, "config" | "clock" | "smsLog" | "dialect">;
  * recorded recipients (announcement_recipients, written in the same transaction); else every
  * approved student.
  */
-export function queueAnnouncementSms(
+export async function queueAnnouncementSms(
   trx: Kysely<DB>,
   ctx: Ctx,
   announcement: { id: number; title: string; message: string },
@@ -49,7 +60,7 @@ export function queueAnnouncementSms(
     kind: "custom",
     reference: announcementReference(announcement.id),
     dedupePrefix: `announcement:${announcement.id}:student:`,
-    body: announcementBody(announcement),
+    ...(await announcementBody(trx, announcement)),
     students: aimed
       ? trx
           .selectFrom("announcement_recipients")

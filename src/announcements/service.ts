@@ -91,7 +91,7 @@ export async function previewAnnouncement(
         .as("reachable"),
     ])
     .executeTakeFirstOrThrow();
-  const body = announcementBody(input);
+  const { body } = await announcementBody(ctx.db, input);
   const { segments, encoding } = countSegments(body);
   const reachable = Number(row.reachable);
   return {
@@ -193,7 +193,7 @@ export async function postAnnouncement(ctx: AppContext, actor: Actor, input: Ann
     return {
       id,
       sms,
-      segmentsEach: countSegments(announcementBody(input)).segments,
+      segmentsEach: countSegments((await announcementBody(trx, input)).body).segments,
       recipients,
       duplicate: false,
     };

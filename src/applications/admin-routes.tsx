@@ -10,7 +10,7 @@ import { CsrfField, Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
 import { decimalParam, idList, idParams, orEmpty, pageParam, textParam } from "../web/schemas.ts";
 import { SelectAllBox, SelectAllScript } from "../web/select.tsx";
-import { statusUpdateSms } from "./notices.ts";
+import { statusUpdateExample } from "./notices.ts";
 import {
   APPLICANTS_PAGE_SIZE,
   type ApplicantFilters,
@@ -288,7 +288,7 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
     const reachable = moving.filter((m) => m.sms_opted_out_at === null);
     const first = reachable[0];
     const example = first
-      ? statusUpdateSms.render({
+      ? await statusUpdateExample(ctx.db, {
           fullName: first.full_name,
           company: first.company,
           title: first.title,

@@ -1,9 +1,9 @@
 import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
 import type { ApplicationStatus, DB, Job } from "../db/schema.ts";
-import { fitVariablesToSegments } from "../sms/encoding.ts";
 import { PRIORITY_TRANSACTIONAL, type QueueResult, queueSms } from "../sms/outbox-api.ts";
-import { firstName, type SmsTemplate } from "../sms/templates.ts";
+import { renderCurrent } from "../sms/template-store.ts";
+import { defineTemplate, firstName } from "../sms/templates.ts";
 import type { StudentForSms } from "../students/notices.ts";
 import { STATUS_LABELS } from "./status.ts";
 
@@ -12,26 +12,45 @@ import { STATUS_LABELS } from "./status.ts";
  * sent in: the first name, the company and the title are cut with "..." as far as needed.
  */
 
-export const statusUpdateSms: SmsTemplate<{
+const LONGEST_STATUS = Object.values(STATUS_LABELS).reduce((a, b) => (b.length > a.length ? b : a));
+
+export const statusUpdateSms = defineTemplate({
+  id: "status_update",
+  title: "Status update",
+  variables: {
+    name: { about: "the student's first name", sample: "Asha", cut: true },
+    company: { about: "the company", sample: "Infosys", cut: true },
+    title: { about: "the job title", sample: "Systems Engineer", cut: true },
+    status: { about: "the new status, in words", sample: "Shortlisted", longest: LONGEST_STATUS },
+  },
+  defaultText:
+    "Dear {name}, your status for {company} - {title} has been updated to '{status}'. Check the Placement Portal for details.",
+  maxSegments: 2,
+});
+
+export function statusUpdateVars(change: {
   fullName: string;
   company: string;
   title: string;
   status: ApplicationStatus;
-}> = {
-  id: "status_update",
-  maxSegments: 2,
-  render: ({ fullName, company, title, status }) =>
-    fitVariablesToSegments(
-      (v) =>
-        `Dear ${v.name}, your status for ${v.company} - ${v.title} has been updated to '${
-          STATUS_LABELS[status]
-        }'. Check the Placement Portal for details.`,
-      { name: firstName(fullName), company, title },
-      statusUpdateSms.maxSegments,
-    ),
-};
+}) {
+  return {
+    name: firstName(change.fullName),
+    company: change.company,
+    title: change.title,
+    status: STATUS_LABELS[change.status],
+  };
+}
 
-export function notifyStatusChange(
+/** The message as the student would get it now (the confirmation page shows it). */
+export async function statusUpdateExample(
+  db: Kysely<DB>,
+  change: Parameters<typeof statusUpdateVars>[0],
+): Promise<string> {
+  return (await renderCurrent(db, statusUpdateSms, statusUpdateVars(change))).body;
+}
+
+export async function notifyStatusChange(
   trx: Kysely<DB>,
   ctx: Pick<AppContext, "config" | "clock" | "smsLog">,
   change: {
@@ -48,12 +67,16 @@ export function notifyStatusChange(
     reference: `application:${change.applicationId}`,
     studentId: change.student.id,
     toE164: change.student.phone_e164,
-    body: statusUpdateSms.render({
-      fullName: change.student.full_name,
-      company: change.job.company,
-      title: change.job.title,
-      status: change.to,
-    }),
+    ...(await renderCurrent(
+      trx,
+      statusUpdateSms,
+      statusUpdateVars({
+        fullName: change.student.full_name,
+        company: change.job.company,
+        title: change.job.title,
+        status: change.to,
+      }),
+    )),
     priority: PRIORITY_TRANSACTIONAL,
     optedOut: change.student.sms_opted_out_at !== null,
   });

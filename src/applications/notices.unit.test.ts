@@ -3,17 +3,19 @@ import { describe, expect, it } from "vitest";
 import { anyText, assertWithinBudget } from "#test/support/unicode.ts";
 import { APPLICATION_STATUSES } from "../db/schema.ts";
 import { countSegments } from "../sms/encoding.ts";
-import { statusUpdateSms } from "./notices.ts";
+import { statusUpdateSms, statusUpdateVars } from "./notices.ts";
 
 describe("status update SMS", () => {
   it("renders the status's label", () => {
     expect(
-      statusUpdateSms.render({
-        fullName: "Asha Rao",
-        company: "Infosys",
-        title: "SE",
-        status: "shortlisted",
-      }),
+      statusUpdateSms.render(
+        statusUpdateVars({
+          fullName: "Asha Rao",
+          company: "Infosys",
+          title: "SE",
+          status: "shortlisted",
+        }),
+      ),
     ).toBe(
       "Dear Asha, your status for Infosys - SE has been updated to 'Shortlisted'. Check the Placement Portal for details.",
     );
@@ -21,12 +23,9 @@ describe("status update SMS", () => {
 
   it("stays in GSM-7 when it cuts a long company and title", () => {
     const long = "x".repeat(500);
-    const body = statusUpdateSms.render({
-      fullName: "A",
-      company: long,
-      title: long,
-      status: "selected",
-    });
+    const body = statusUpdateSms.render(
+      statusUpdateVars({ fullName: "A", company: long, title: long, status: "selected" }),
+    );
     expect(body).toContain("...");
     expect(countSegments(body).encoding).toBe("GSM-7");
   });
@@ -40,7 +39,7 @@ describe("status update SMS", () => {
           title: anyText(),
           status: fc.constantFrom(...APPLICATION_STATUSES),
         })
-        .map((vars) => statusUpdateSms.render(vars)),
+        .map((vars) => statusUpdateSms.render(statusUpdateVars(vars))),
       statusUpdateSms.maxSegments,
     );
   });

@@ -212,6 +212,24 @@ export function auditInWords(entry: {
         summary: "Resumed SMS sending",
         details: str(d.pausedBy) ? `Paused by ${d.pausedBy}` : "",
       };
+    case "sms_template.edit":
+      return {
+        summary: `Edited the SMS template “${subject}”`,
+        details: [
+          num(d.from) && num(d.to) ? `Version ${d.from} → version ${d.to}` : "",
+          str(d.dltTemplateId) ? `DLT template id ${d.dltTemplateId}` : "",
+        ]
+          .filter(Boolean)
+          .join(", "),
+      };
+    case "sms_dlt.edit":
+      return {
+        summary: "Changed the sender's DLT registration for SMS",
+        details: changesInWords({
+          "DLT entity id": d.entityId,
+          "sender id": d.header,
+        }),
+      };
     default:
       return fallback(action, subject, d);
   }

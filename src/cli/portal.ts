@@ -1,13 +1,16 @@
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { AccountError, upsertAdmin } from "../accounts/service.ts";
 import { announceSmsMode, buildContext, openContext } from "../app-context.ts";
 import { ConfigError, loadConfig } from "../config.ts";
-import { openDatabase } from "../db/database.ts";
+import { isPostgresUrl, openDatabase, sqlitePath } from "../db/database.ts";
 import { migrateToLatest } from "../db/migrate.ts";
 import { createLogger } from "../log.ts";
 import { seedDemo } from "../seed/demo.ts";
 import { Dispatcher } from "../sms/dispatcher.ts";
+import { currentTemplateVersion } from "../sms/template-store.ts";
+import { testSms } from "../sms/templates.ts";
 import { runTestSms, TestSmsError } from "../sms/test-sms.ts";
 import { createTransport } from "../sms/transport/index.ts";
 
@@ -27,6 +30,24 @@ Commands:
                                       create an admin, or set a new password for one;
                                       without --password a password is generated and printed
 `;
+
+/**
+ * The office's current text of the test message; the default text when the database cannot be
+ * read (test-sms checks Twilio, and must work before the portal's database is set up).
+ */
+async function currentTestText(url: string): Promise<string | undefined> {
+  // Opening a SQLite file that is not there would create it: leave that to migrate and serve.
+  if (!isPostgresUrl(url) && !existsSync(sqlitePath(url))) return undefined;
+  let database: ReturnType<typeof openDatabase> | undefined;
+  try {
+    database = openDatabase(url, { poolSize: 1 });
+    return (await currentTemplateVersion(database.db, testSms)).text;
+  } catch {
+    return undefined;
+  } finally {
+    await database?.destroy().catch(() => {});
+  }
+}
 
 function fail(message: string): never {
   process.stderr.write(`portal: ${message}\n`);
@@ -80,8 +101,11 @@ async function main(argv: string[]) {
     });
     const number = positionals[0];
     if (!number) fail("test-sms needs a phone number, e.g. npm run portal -- test-sms 9876543210");
-    await runTestSms(config, number, { dryRun: values["dry-run"] ?? false }, (line) =>
-      process.stdout.write(`${line}\n`),
+    await runTestSms(
+      config,
+      number,
+      { dryRun: values["dry-run"] ?? false, text: await currentTestText(config.DATABASE_URL) },
+      (line) => process.stdout.write(`${line}\n`),
     );
     return;
   }

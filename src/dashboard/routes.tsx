@@ -112,6 +112,9 @@ export async function adminDashboardRoutes(app: FastifyInstance) {
               </li>
             ))}
           </ul>
+          <p class="small">
+            <a href="/admin/sms/templates">SMS templates and DLT ids</a>
+          </p>
           <h2>Placement summary by department</h2>
           {d.departments.length === 0 ? (
             <p class="empty">No approved students yet.</p>

@@ -111,6 +111,32 @@ export interface SmsMessagesTable {
   reference: ColumnType<string | null, string | null | undefined, string | null>;
   /** A resent message: the id of the failed or undelivered one it repeats. */
   resend_of: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The template and version the text was built from (null: queued before templates were kept). */
+  template_id: ColumnType<string | null, string | null | undefined, string | null>;
+  template_version: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** The office's versions of an SMS template (version 1, the default text, has no row). */
+export interface SmsTemplatesTable {
+  template_id: string;
+  version: number;
+  text: string;
+  /** The id DLT gave the registered template (19 digits), if registered. */
+  dlt_template_id: string | null;
+  created_at: Timestamp;
+  /** The admin's email. */
+  created_by: string;
+}
+
+/** One row (id 1): the sender's DLT registration. */
+export interface SmsDltSettingsTable {
+  id: number;
+  /** The principal entity id (19 digits). */
+  entity_id: string | null;
+  /** The sender id / header (6 characters). */
+  header: string | null;
+  updated_at: Timestamp | null;
+  updated_by: string | null;
 }
 
 export interface SmsDispatchStateTable {
@@ -286,6 +312,8 @@ export interface DB {
   students: StudentsTable;
   audit_log: AuditLogTable;
   sms_messages: SmsMessagesTable;
+  sms_templates: SmsTemplatesTable;
+  sms_dlt_settings: SmsDltSettingsTable;
   sms_dispatch_state: SmsDispatchStateTable;
   sms_early_callbacks: SmsEarlyCallbacksTable;
   jobs: JobsTable;

@@ -1,9 +1,9 @@
 import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
 import type { DB, Job } from "../db/schema.ts";
-import { fitVariablesToSegments } from "../sms/encoding.ts";
 import { cancelQueuedSms, queueSmsForStudents, rewriteQueuedSms } from "../sms/outbox-api.ts";
-import type { SmsTemplate } from "../sms/templates.ts";
+import { renderCurrent, renderVersion } from "../sms/template-store.ts";
+import { defineTemplate, type RenderedSms } from "../sms/templates.ts";
 import { type EligibilityRules, eligibleStudentFilter } from "./eligibility.ts";
 
 /**
@@ -13,32 +13,39 @@ import { type EligibilityRules, eligibleStudentFilter } from "./eligibility.ts";
  * company and the title are cut with "..." as far as needed.
  */
 
-export const jobPostedSms: SmsTemplate<{
-  company: string;
-  title: string;
-  type: string;
-  applyBy: string;
-}> = {
+export const jobPostedSms = defineTemplate({
   id: "job_posted",
+  title: "Job alert",
+  // All four may be cut: the company and the title give way first (the longest are cut first).
+  variables: {
+    company: { about: "the company", sample: "Tata Consultancy Services", cut: true },
+    title: { about: "the job title", sample: "Systems Engineer", cut: true },
+    type: { about: "the job type", sample: "placement", cut: true },
+    apply_by: { about: "the application deadline", sample: "1 Dec 2026", cut: true },
+  },
+  defaultText:
+    "New opportunity: {company} - {title} ({type}). You are eligible. Apply by {apply_by} on the Placement Portal.",
   maxSegments: 2,
-  render: (vars) =>
-    fitVariablesToSegments(
-      (v) =>
-        `New opportunity: ${v.company} - ${v.title} (${v.type}). You are eligible. Apply by ${v.applyBy} on the Placement Portal.`,
-      vars,
-      jobPostedSms.maxSegments,
-    ),
-};
+});
 
 export type JobForAlert = Pick<Job, "company" | "title" | "type" | "apply_by">;
 
-export function jobAlertBody(job: JobForAlert, formatDate: (iso: string) => string): string {
-  return jobPostedSms.render({
+export function jobAlertVars(job: JobForAlert, formatDate: (iso: string) => string) {
+  return {
     company: job.company,
     title: job.title,
     type: job.type,
-    applyBy: formatDate(job.apply_by),
-  });
+    apply_by: formatDate(job.apply_by),
+  };
+}
+
+/** The alert with the current version of the template, and that version. */
+export function jobAlert(
+  db: Kysely<DB>,
+  job: JobForAlert,
+  formatDate: (iso: string) => string,
+): Promise<RenderedSms> {
+  return renderCurrent(db, jobPostedSms, jobAlertVars(job, formatDate));
 }
 
 export function jobReference(jobId: number): string {
@@ -58,13 +65,14 @@ export function queueJobAlerts(
   ctx: Ctx,
   job: Pick<Job, "id">,
   rules: EligibilityRules,
-  body: string,
+  alert: RenderedSms,
 ): Promise<number> {
   return queueSmsForStudents(trx, ctx, {
     kind: "job_posted",
     reference: jobReference(job.id),
     dedupePrefix: `job:${job.id}:student:`,
-    body,
+    body: alert.body,
+    template: alert.template,
     students: eligibleStudentIds(trx, rules),
   });
 }
@@ -84,12 +92,29 @@ export function cancelJobAlerts(
   );
 }
 
-/** The job was edited: its alerts not sent yet say what it says now. */
-export function rewriteJobAlerts(
+/**
+ * The job was edited: its alerts not sent yet say what it says now, each in the wording of the
+ * template version it was queued with (an edit of the template since then does not reach them).
+ */
+export async function rewriteJobAlerts(
   trx: Kysely<DB>,
   ctx: Ctx,
   jobId: number,
-  body: string,
+  job: JobForAlert,
+  formatDate: (iso: string) => string,
 ): Promise<number> {
-  return rewriteQueuedSms(trx, ctx, jobReference(jobId), body);
+  const reference = jobReference(jobId);
+  const versions = await trx
+    .selectFrom("sms_messages")
+    .select("template_version")
+    .distinct()
+    .where("reference", "=", reference)
+    .where("status", "=", "queued")
+    .execute();
+  let rewritten = 0;
+  for (const { template_version: version } of versions) {
+    const body = await renderVersion(trx, jobPostedSms, version, jobAlertVars(job, formatDate));
+    rewritten += await rewriteQueuedSms(trx, ctx, reference, body, version);
+  }
+  return rewritten;
 }

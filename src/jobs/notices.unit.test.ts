@@ -11,7 +11,7 @@ describe("job alert SMS", () => {
       company: long,
       title: long,
       type: "placement",
-      applyBy: "1 Dec 2026",
+      apply_by: "1 Dec 2026",
     });
     expect(body).toContain("...");
     expect(countSegments(body).encoding).toBe("GSM-7");
@@ -22,7 +22,7 @@ describe("job alert SMS", () => {
       company: "Tata Consultancy Services",
       title: "“Ninja” – Systems Engineer (₹3.6 LPA)",
       type: "placement",
-      applyBy: "1 Dec 2026",
+      apply_by: "1 Dec 2026",
     });
     expect(body).toBe(
       'New opportunity: Tata Consultancy Services - "Ninja" - Systems Engineer (Rs.3.6 LPA) (placement). You are eligible. Apply by 1 Dec 2026 on the Placement Portal.',
@@ -37,7 +37,7 @@ describe("job alert SMS", () => {
           company: anyText(),
           title: anyText(),
           type: fc.constantFrom("placement", "internship", "drive"),
-          applyBy: fc.constantFrom("1 Dec 2026", "31 Jan 2027"),
+          apply_by: fc.constantFrom("1 Dec 2026", "31 Jan 2027"),
         })
         .map((vars) => jobPostedSms.render(vars)),
       jobPostedSms.maxSegments,

@@ -28,7 +28,7 @@ import {
 } from "./eligibility.ts";
 import {
   cancelJobAlerts,
-  jobAlertBody,
+  jobAlert,
   jobReference,
   queueJobAlerts,
   rewriteJobAlerts,
@@ -124,7 +124,7 @@ export async function previewAlert(ctx: AppContext, input: JobInput) {
         .as("reachable"),
     ])
     .executeTakeFirstOrThrow();
-  const body = jobAlertBody({ ...input, apply_by: input.apply_by }, formatDate);
+  const { body } = await jobAlert(ctx.db, input, formatDate);
   const { segments, encoding } = countSegments(body);
   const reachable = Number(row.reachable);
   return {
@@ -213,7 +213,7 @@ export async function createJob(
     const rules = rulesOf(input);
     await writeRules(trx, job.id, rules);
     const alerts = input.send_sms
-      ? await queueJobAlerts(trx, ctx, job, rules, jobAlertBody(job, formatDate))
+      ? await queueJobAlerts(trx, ctx, job, rules, await jobAlert(trx, job, formatDate))
       : 0;
     await trx
       .updateTable("jobs")
@@ -249,12 +249,7 @@ export async function updateJob(
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) === 0) return null;
     await writeRules(trx, jobId, rulesOf(input));
-    const alertsRewritten = await rewriteJobAlerts(
-      trx,
-      ctx,
-      jobId,
-      jobAlertBody(input, formatDate),
-    );
+    const alertsRewritten = await rewriteJobAlerts(trx, ctx, jobId, input, formatDate);
     await recordAudit(trx, ctx, actor, {
       action: "job.edit",
       subject: `${input.company} - ${input.title}`,

@@ -120,7 +120,7 @@ async function resendUndelivered(ctx: Ctx, id: number, code: number | null): Pro
   if (delaySeconds === 0 || classifyDeliveryError(code) !== "resend") return;
   const result = await ctx.db
     .insertInto("sms_messages")
-    .columns([...QUEUED_ROW_COLUMNS])
+    .columns([...QUEUED_ROW_COLUMNS, "resend_of", "template_id", "template_version"])
     .expression((eb) =>
       eb
         .selectFrom("sms_messages")
@@ -139,6 +139,9 @@ async function resendUndelivered(ctx: Ctx, id: number, code: number | null): Pro
           dbNow(ctx.dialect, delaySeconds).as("next_attempt_at"),
           dbNow(ctx.dialect).as("created_at"),
           dbNow(ctx.dialect).as("updated_at"),
+          "id as resend_of",
+          "template_id",
+          "template_version",
         ])
         .where("id", "=", id)
         .where("dedupe_key", "not like", "resend:%"),

@@ -3,6 +3,7 @@ import type { AppContext } from "../context.ts";
 import { typedValue } from "../db/dialect.ts";
 import type { DB, SmsKind, SmsStatus } from "../db/schema.ts";
 import { countSegments } from "./encoding.ts";
+import type { TemplateRef } from "./templates.ts";
 
 /**
  * What a feature does with the outbox: queue one message, queue one per student of an audience it
@@ -34,6 +35,8 @@ export interface OutboxMessage {
   priority: number;
   /** Set when the student opted out of SMS: the row is recorded as skipped, never sent. */
   optedOut?: boolean;
+  /** The template version the body was rendered from (template-store.ts renderCurrent). */
+  template?: TemplateRef | null;
 }
 
 export interface QueueResult {
@@ -76,6 +79,8 @@ export async function queueSms(
       error_message: skipReason,
       created_at: now,
       updated_at: now,
+      template_id: message.template?.id ?? null,
+      template_version: message.template?.version ?? null,
     })
     .onConflict((oc) => oc.column("dedupe_key").doNothing())
     .returning("id")
@@ -102,6 +107,8 @@ export interface FanOut {
   /** Who: opted-out students among them are left out. */
   students: StudentIdQuery;
   priority?: number;
+  /** The template version the body was rendered from. */
+  template?: TemplateRef | null;
 }
 
 /** The columns of a row queued by INSERT ... SELECT, in the order its select lists them. */
@@ -156,10 +163,14 @@ export async function queueSmsForStudents(
       now.as("next_attempt_at"),
       now.as("created_at"),
       now.as("updated_at"),
+      (fan.template ? sql<string>`${fan.template.id}` : sql<string | null>`null`).as("template_id"),
+      (fan.template ? sql.lit(fan.template.version) : sql<number | null>`null`).as(
+        "template_version",
+      ),
     ]);
   const result = await trx
     .insertInto("sms_messages")
-    .columns([...QUEUED_ROW_COLUMNS])
+    .columns([...QUEUED_ROW_COLUMNS, "template_id", "template_version"])
     .expression(selection)
     .onConflict((oc) => oc.column("dedupe_key").doNothing())
     .executeTakeFirst();
@@ -207,6 +218,8 @@ export async function cancelQueuedSms(
  * Gives the still-queued messages of `reference` a new text (and its encoding and segment count),
  * in one UPDATE. A row whose earlier attempt may have reached Twilio keeps its text: the
  * reconciliation before its next attempt looks for that text in Twilio's list (decision 004).
+ * With `templateVersion`, only the rows built from that version of their template (null: the rows
+ * queued before versions were recorded), so a rewrite keeps each row's version.
  * Returns how many were rewritten.
  */
 export async function rewriteQueuedSms(
@@ -214,12 +227,16 @@ export async function rewriteQueuedSms(
   ctx: Pick<AppContext, "clock" | "smsLog">,
   reference: string,
   body: string,
+  templateVersion?: number | null,
 ): Promise<number> {
   const { encoding, segments } = countSegments(body);
-  const result = await trx
+  let query = trx
     .updateTable("sms_messages")
     .set({ body, encoding, segments, updated_at: ctx.clock.now().toISOString() })
-    .where("reference", "=", reference)
+    .where("reference", "=", reference);
+  if (templateVersion !== undefined)
+    query = query.where("template_version", templateVersion === null ? "is" : "=", templateVersion);
+  const result = await query
     .where("status", "=", "queued")
     .where("unconfirmed_attempt_at", "is", null)
     .where("body", "!=", body)
@@ -341,10 +358,13 @@ export async function resendSms(
       now.as("created_at"),
       now.as("updated_at"),
       "o.id as resend_of",
+      // The resent text is the original's, so it was built from the original's template version.
+      "o.template_id",
+      "o.template_version",
     ]);
   const row = await trx
     .insertInto("sms_messages")
-    .columns([...QUEUED_ROW_COLUMNS, "resend_of"])
+    .columns([...QUEUED_ROW_COLUMNS, "resend_of", "template_id", "template_version"])
     .expression(selection)
     .onConflict((oc) => oc.column("dedupe_key").doNothing())
     .returning(["id", "status", "to_e164"])

@@ -30,7 +30,13 @@ export class TestSmsError extends Error {
 export async function runTestSms(
   config: Config,
   rawNumber: string,
-  options: { dryRun: boolean; now?: Date; log?: Logger },
+  options: {
+    dryRun: boolean;
+    now?: Date;
+    log?: Logger;
+    /** The office's current text of the test message (default: the code's default text). */
+    text?: string;
+  },
   print: (line: string) => void,
 ): Promise<{ sid: string | null }> {
   const log = options.log ?? createSmsLogger(config);
@@ -90,7 +96,7 @@ export async function runTestSms(
     throw new TestSmsError(`credentials check failed: ${describe(error)}`);
   }
 
-  const body = testSms.render({ time: (options.now ?? new Date()).toISOString() });
+  const body = testSms.render({ time: (options.now ?? new Date()).toISOString() }, options.text);
   const { encoding, segments } = countSegments(body);
   print(
     `Message: ${JSON.stringify(body)} (${encoding}, ${segments} segment${segments === 1 ? "" : "s"})`,

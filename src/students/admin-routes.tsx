@@ -19,7 +19,7 @@ import {
 import { SelectAllBox, SelectAllScript } from "../web/select.tsx";
 import { AcademicFields, DepartmentFilter } from "./academic-fields.tsx";
 import { DEPARTMENT_CODES } from "./departments.ts";
-import { rejectionSms } from "./notices.ts";
+import { rejectionExample } from "./notices.ts";
 import {
   academicSchema,
   advanceSemester,
@@ -595,11 +595,7 @@ export async function adminStudentRoutes(app: FastifyInstance) {
       if (!isConfirmed(request.body)) {
         const row = await findStudent(ctx, request.params.id);
         if (row && !row.approved_at) {
-          const sms = rejectionSms.render({
-            fullName: row.full_name,
-            rollNumber: row.roll_number,
-            reason,
-          });
+          const sms = await rejectionExample(ctx.db, row, reason);
           return reply.html(
             <ConfirmPage
               page={pageContext(request, reply)}
@@ -667,11 +663,7 @@ export async function adminStudentRoutes(app: FastifyInstance) {
       }
       if (!isConfirmed(request.body)) {
         const reachable = students.filter((st) => st.sms_opted_out_at === null);
-        const example = rejectionSms.render({
-          fullName: reachable[0]?.full_name ?? students[0]!.full_name,
-          rollNumber: reachable[0]?.roll_number ?? students[0]!.roll_number,
-          reason,
-        });
+        const example = await rejectionExample(ctx.db, reachable[0] ?? students[0]!, reason);
         const optedOut = students.length - reachable.length;
         return reply.html(
           <ConfirmPage

@@ -1,9 +1,9 @@
 import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
 import type { DB, Student } from "../db/schema.ts";
-import { fitVariablesToSegments } from "../sms/encoding.ts";
 import { PRIORITY_TRANSACTIONAL, type QueueResult, queueSms } from "../sms/outbox-api.ts";
-import { firstName, type SmsTemplate } from "../sms/templates.ts";
+import { renderCurrent } from "../sms/template-store.ts";
+import { defineTemplate, firstName } from "../sms/templates.ts";
 
 /**
  * The registration's SMS: approved, or not approved (with the reason). Each fits two segments in
@@ -11,32 +11,62 @@ import { firstName, type SmsTemplate } from "../sms/templates.ts";
  * A roll number is not cut: registration allows only A-Z, 0-9, / and -, at most 20 of them.
  */
 
-export const approvalSms: SmsTemplate<{ fullName: string; rollNumber: string }> = {
-  id: "approval",
-  maxSegments: 2,
-  render: ({ fullName, rollNumber }) =>
-    fitVariablesToSegments(
-      (v) =>
-        `Dear ${v.name}, your Placement Portal account (${rollNumber}) has been approved. You can now log in and apply for jobs.`,
-      { name: firstName(fullName) },
-      approvalSms.maxSegments,
-    ),
+const ROLL_NUMBER = {
+  about: "the roll number",
+  sample: "1XY21CS001",
+  longest: "1XY21CS001/ABCDEFGHI",
 };
 
-export const rejectionSms: SmsTemplate<{ fullName: string; rollNumber: string; reason?: string }> =
-  {
-    id: "rejection",
-    maxSegments: 2,
-    render: ({ fullName, rollNumber, reason }) =>
-      fitVariablesToSegments(
-        (v) =>
-          `Dear ${v.name}, your Placement Portal registration (${rollNumber}) was not approved.${
-            v.reason ? ` Reason: ${v.reason}.` : ""
-          } Please contact the placement office.`,
-        { name: firstName(fullName), reason: reason ?? "" },
-        rejectionSms.maxSegments,
-      ),
-  };
+export const approvalSms = defineTemplate({
+  id: "approval",
+  title: "Registration approved",
+  variables: {
+    name: { about: "the student's first name", sample: "Asha", cut: true },
+    roll_number: ROLL_NUMBER,
+  },
+  defaultText:
+    "Dear {name}, your Placement Portal account ({roll_number}) has been approved. You can now log in and apply for jobs.",
+  maxSegments: 2,
+});
+
+/** Said as the reason when the admin gave none: one registered text serves both cases. */
+export const NO_REASON = "not stated";
+
+export const rejectionSms = defineTemplate({
+  id: "rejection",
+  title: "Registration rejected",
+  variables: {
+    name: { about: "the student's first name", sample: "Asha", cut: true },
+    roll_number: ROLL_NUMBER,
+    reason: {
+      about: `the admin's reason ("${NO_REASON}" when none was given)`,
+      sample: "Fees not paid",
+      cut: true,
+    },
+  },
+  defaultText:
+    "Dear {name}, your Placement Portal registration ({roll_number}) was not approved. Reason: {reason}. Please contact the placement office.",
+  maxSegments: 2,
+});
+
+type RegistrationStudent = Pick<Student, "full_name" | "roll_number">;
+
+export function approvalVars(student: RegistrationStudent) {
+  return { name: firstName(student.full_name), roll_number: student.roll_number };
+}
+
+export function rejectionVars(student: RegistrationStudent, reason: string | undefined) {
+  return { ...approvalVars(student), reason: reason?.trim() || NO_REASON };
+}
+
+/** The rejection as the student would get it now (the confirmation page shows it). */
+export async function rejectionExample(
+  db: Kysely<DB>,
+  student: RegistrationStudent,
+  reason: string | undefined,
+): Promise<string> {
+  return (await renderCurrent(db, rejectionSms, rejectionVars(student, reason))).body;
+}
 
 export type StudentForSms = Pick<
   Student,
@@ -45,7 +75,7 @@ export type StudentForSms = Pick<
 
 type Ctx = Pick<AppContext, "config" | "clock" | "smsLog">;
 
-export function notifyStudentApproved(
+export async function notifyStudentApproved(
   trx: Kysely<DB>,
   ctx: Ctx,
   student: StudentForSms,
@@ -56,13 +86,13 @@ export function notifyStudentApproved(
     reference: `student:${student.id}`,
     studentId: student.id,
     toE164: student.phone_e164,
-    body: approvalSms.render({ fullName: student.full_name, rollNumber: student.roll_number }),
+    ...(await renderCurrent(trx, approvalSms, approvalVars(student))),
     priority: PRIORITY_TRANSACTIONAL,
     optedOut: student.sms_opted_out_at !== null,
   });
 }
 
-export function notifyStudentRejected(
+export async function notifyStudentRejected(
   trx: Kysely<DB>,
   ctx: Ctx,
   student: StudentForSms,
@@ -74,11 +104,7 @@ export function notifyStudentRejected(
     reference: `student:${student.id}`,
     studentId: student.id,
     toE164: student.phone_e164,
-    body: rejectionSms.render({
-      fullName: student.full_name,
-      rollNumber: student.roll_number,
-      reason,
-    }),
+    ...(await renderCurrent(trx, rejectionSms, rejectionVars(student, reason))),
     priority: PRIORITY_TRANSACTIONAL,
     optedOut: student.sms_opted_out_at !== null,
   });

@@ -2,31 +2,32 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { anyText, assertWithinBudget } from "#test/support/unicode.ts";
 import { countSegments } from "../sms/encoding.ts";
-import { approvalSms, rejectionSms } from "./notices.ts";
+import { approvalSms, approvalVars, rejectionSms, rejectionVars } from "./notices.ts";
 
 describe("registration SMS", () => {
   it("render the texts with their variables", () => {
-    expect(approvalSms.render({ fullName: "Asha Rao", rollNumber: "1XY21CS001" })).toBe(
+    expect(
+      approvalSms.render(approvalVars({ full_name: "Asha Rao", roll_number: "1XY21CS001" })),
+    ).toBe(
       "Dear Asha, your Placement Portal account (1XY21CS001) has been approved. You can now log in and apply for jobs.",
     );
   });
 
   it("stay in GSM-7 even when they cut a long reason", () => {
-    const body = rejectionSms.render({
-      fullName: "A B",
-      rollNumber: "R1",
-      reason: "x".repeat(500),
-    });
+    const body = rejectionSms.render(
+      rejectionVars({ full_name: "A B", roll_number: "R1" }, "x".repeat(500)),
+    );
     expect(body).toContain("...");
     expect(countSegments(body).encoding).toBe("GSM-7");
   });
 
   it("cut a Hindi name or reason to the UCS-2 budget, keeping the fixed text whole", () => {
-    const body = rejectionSms.render({
-      fullName: "स्नेहा पाटिल",
-      rollNumber: "1XY21CS001",
-      reason: "दस्तावेज़ अधूरे हैं। ".repeat(20),
-    });
+    const body = rejectionSms.render(
+      rejectionVars(
+        { full_name: "स्नेहा पाटिल", roll_number: "1XY21CS001" },
+        "दस्तावेज़ अधूरे हैं। ".repeat(20),
+      ),
+    );
     expect(countSegments(body)).toMatchObject({ encoding: "UCS-2", segments: 2 });
     expect(body).toMatch(
       /^Dear स्नेहा, your Placement Portal registration \(1XY21CS001\) was not approved\. Reason: .+\.\.\.\. Please contact the placement office\.$/u,
@@ -39,7 +40,9 @@ const rollNumber = fc.stringMatching(/^[A-Z0-9/-]{3,20}$/);
 describe("registration SMS, for any unicode input", () => {
   it(`the approval stays within ${approvalSms.maxSegments} segments, normalised, with no lone surrogate`, () => {
     assertWithinBudget(
-      fc.record({ fullName: anyText(), rollNumber }).map((vars) => approvalSms.render(vars)),
+      fc
+        .record({ full_name: anyText(), roll_number: rollNumber })
+        .map((student) => approvalSms.render(approvalVars(student))),
       approvalSms.maxSegments,
     );
   });
@@ -48,12 +51,22 @@ describe("registration SMS, for any unicode input", () => {
     assertWithinBudget(
       fc
         .record({
-          fullName: anyText(),
-          rollNumber,
+          full_name: anyText(),
+          roll_number: rollNumber,
           reason: fc.option(anyText(), { nil: undefined }),
         })
-        .map((vars) => rejectionSms.render(vars)),
+        .map(({ reason, ...student }) => rejectionSms.render(rejectionVars(student, reason))),
       rejectionSms.maxSegments,
+    );
+  });
+});
+
+describe("rejection without a reason", () => {
+  it('says the reason was "not stated": one registered text serves both cases', () => {
+    expect(
+      rejectionSms.render(rejectionVars({ full_name: "Asha Rao", roll_number: "R1" }, "  ")),
+    ).toBe(
+      "Dear Asha, your Placement Portal registration (R1) was not approved. Reason: not stated. Please contact the placement office.",
     );
   });
 });

@@ -6,6 +6,7 @@ import * as smsResilience from "./2026-11-26b-sms-resilience.ts";
 import * as accounts from "./2026-12-02a-accounts.ts";
 import * as smsSteering from "./2026-12-02c-sms-steering.ts";
 import * as announcementAudience from "./2026-12-02d-announcement-audience.ts";
+import * as smsTemplates from "./2026-12-02e-sms-templates.ts";
 
 /** Every migration, by name. Names sort in the order they run: date first. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   "2026-12-02a-accounts": accounts,
   "2026-12-02c-sms-steering": smsSteering,
   "2026-12-02d-announcement-audience": announcementAudience,
+  "2026-12-02e-sms-templates": smsTemplates,
 };
