@@ -111,6 +111,32 @@ export interface SmsMessagesTable {
   reference: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
+export const SMS_ATTEMPT_OUTCOMES = [
+  "sent",
+  "captured",
+  "retry",
+  "failed",
+  "opted_out",
+  "credentials",
+  /** An earlier attempt's answer was lost; Twilio's list showed the message did go out. */
+  "reconciled",
+] as const;
+export type SmsAttemptOutcome = (typeof SMS_ATTEMPT_OUTCOMES)[number];
+
+/** One try at sending an outbox message, written with the outcome it led to. */
+export interface SmsAttemptsTable {
+  id: Generated<number>;
+  message_id: number;
+  /** The message's attempt count when this try was made (1 for the first). */
+  attempt: number;
+  started_at: Timestamp;
+  finished_at: Timestamp;
+  outcome: SmsAttemptOutcome;
+  twilio_sid: string | null;
+  error_code: number | null;
+  error_message: string | null;
+}
+
 export interface SmsDispatchStateTable {
   id: number;
   paused_until: Timestamp | null;
@@ -245,6 +271,7 @@ export interface DB {
   students: StudentsTable;
   audit_log: AuditLogTable;
   sms_messages: SmsMessagesTable;
+  sms_attempts: SmsAttemptsTable;
   sms_dispatch_state: SmsDispatchStateTable;
   sms_early_callbacks: SmsEarlyCallbacksTable;
   jobs: JobsTable;
@@ -268,3 +295,4 @@ export type NewStudent = Insertable<StudentsTable>;
 export type StudentUpdate = Updateable<StudentsTable>;
 export type SmsMessage = Selectable<SmsMessagesTable>;
 export type NewSmsMessage = Insertable<SmsMessagesTable>;
+export type SmsAttempt = Selectable<SmsAttemptsTable>;

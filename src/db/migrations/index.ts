@@ -4,6 +4,7 @@ import * as jobsApplications from "./2026-11-25-jobs-applications.ts";
 import * as smsCancelled from "./2026-11-26a-sms-cancelled.ts";
 import * as smsResilience from "./2026-11-26b-sms-resilience.ts";
 import * as accounts from "./2026-12-02a-accounts.ts";
+import * as smsAttempts from "./2026-12-02b-sms-attempts.ts";
 
 /** Every migration, by name. Names sort in the order they run: date first. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   "2026-11-26a-sms-cancelled": smsCancelled,
   "2026-11-26b-sms-resilience": smsResilience,
   "2026-12-02a-accounts": accounts,
+  "2026-12-02b-sms-attempts": smsAttempts,
 };
