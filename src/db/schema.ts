@@ -109,6 +109,16 @@ export interface SmsMessagesTable {
   updated_at: Timestamp;
   /** What the message is about ("job:12", "announcement:3"): cancel or rewrite by it. */
   reference: ColumnType<string | null, string | null | undefined, string | null>;
+  /**
+   * The last send attempt's start and outcome, set by the dispatcher's outcome write; a trigger
+   * copies each such write into `sms_attempts` (read attempts there, not here).
+   */
+  attempt_started_at: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
+  attempt_outcome: ColumnType<
+    SmsAttemptOutcome | null,
+    SmsAttemptOutcome | null | undefined,
+    SmsAttemptOutcome | null
+  >;
 }
 
 export const SMS_ATTEMPT_OUTCOMES = [

@@ -355,7 +355,7 @@ describe("SMS message page", () => {
     );
     expect(page.body).toContain("+919812300001");
     expect(page.body).toContain("1 segment, GSM-7");
-    expect(page.body).toContain("<dt>Twilio message SID</dt><dd>" + sent.twilio_sid);
+    expect(page.body).toContain(`<dt>Twilio message SID</dt><dd>${sent.twilio_sid}`);
     const attempts = await t.ctx.db
       .selectFrom("sms_attempts")
       .selectAll()

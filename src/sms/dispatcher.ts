@@ -692,8 +692,7 @@ export class Dispatcher {
   ): Promise<void> {
     this.credentialsRefused = true;
     this.lastCredentialsCheck = Date.now();
-    const record = attempt && { ...attempt, code: failure.code, message: failure.reason };
-    await this.persist(() => release(this.ctx, [row], this.workerId, record));
+    await this.persist(() => release(this.ctx, [row], this.workerId, attempt));
     await this.persist(() => setCredentialsError(this.ctx, failure.reason));
     this.log.error(
       { ...fields, code: failure.code },

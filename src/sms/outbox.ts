@@ -125,42 +125,16 @@ export interface AttemptRecord {
   /** When the request (or the look-up that found the message) started, ISO-8601. */
   startedAt: string;
   outcome: SmsAttemptOutcome;
-  twilioSid?: string | null;
-  code?: number | null;
-  message?: string | null;
 }
 
 /**
- * Runs an outcome write and, when it changed the row (the lease was still ours), records the
- * attempt in the same transaction: an attempt row exists exactly when its outcome was written.
- * `write` returns how many messages it changed; without an attempt it runs on its own.
+ * The columns that record an attempt along with its outcome: the trigger
+ * `sms_attempts_from_outcome` (migration 2026-12-02b) copies each outcome write that sets them
+ * into `sms_attempts`, inside the same statement, so an attempt row exists exactly when its
+ * outcome was written (the lease guard included) at the cost of no extra round trip.
  */
-async function withAttempt(
-  ctx: Ctx,
-  messageId: number,
-  attemptNumber: number,
-  attempt: AttemptRecord | undefined,
-  write: (ctx: Ctx) => Promise<number>,
-): Promise<number> {
-  if (!attempt) return write(ctx);
-  return ctx.db.transaction().execute(async (trx) => {
-    const changed = await write({ ...ctx, db: trx });
-    if (changed > 0)
-      await trx
-        .insertInto("sms_attempts")
-        .values({
-          message_id: messageId,
-          attempt: attemptNumber,
-          started_at: attempt.startedAt,
-          finished_at: dbNow(ctx.dialect),
-          outcome: attempt.outcome,
-          twilio_sid: attempt.twilioSid ?? null,
-          error_code: attempt.code ?? null,
-          error_message: attempt.message ?? null,
-        })
-        .execute();
-    return changed;
-  });
+function attemptColumns(attempt: AttemptRecord | undefined) {
+  return attempt ? { attempt_started_at: attempt.startedAt, attempt_outcome: attempt.outcome } : {};
 }
 
 /** Only the lease holder may record an outcome: a worker whose lease was taken over is ignored. */
@@ -187,6 +161,7 @@ export async function markSent(
   attempt?: AttemptRecord,
 ): Promise<MarkSentOutcome> {
   const values = {
+    ...attemptColumns(attempt),
     status: result.captured ? ("captured" as const) : ("sent" as const),
     twilio_sid: result.sid,
     provider_status: result.providerStatus,
@@ -198,25 +173,16 @@ export async function markSent(
     error_message: null,
     updated_at: dbNow(ctx.dialect),
   };
-  let outcome: MarkSentOutcome = "lost";
-  const record = attempt && { ...attempt, twilioSid: result.sid };
-  await withAttempt(ctx, row.id, row.attempts, record, async (ctx) => {
-    const updated = await owned(ctx, row, workerId).set(values).executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 1) {
-      outcome = "sent";
-      return 1;
-    }
-    const adopted = await ctx.db
-      .updateTable("sms_messages")
-      .set(values)
-      .where("id", "=", row.id)
-      .where("twilio_sid", "is", null)
-      .where("status", "in", ["queued", "sending"])
-      .executeTakeFirst();
-    if (Number(adopted.numUpdatedRows) === 1) outcome = "sent after losing the lease";
-    return Number(adopted.numUpdatedRows);
-  });
-  return outcome;
+  const updated = await owned(ctx, row, workerId).set(values).executeTakeFirst();
+  if (Number(updated.numUpdatedRows) === 1) return "sent";
+  const adopted = await ctx.db
+    .updateTable("sms_messages")
+    .set(values)
+    .where("id", "=", row.id)
+    .where("twilio_sid", "is", null)
+    .where("status", "in", ["queued", "sending"])
+    .executeTakeFirst();
+  return Number(adopted.numUpdatedRows) === 1 ? "sent after losing the lease" : "lost";
 }
 
 export async function markRetry(
@@ -232,28 +198,20 @@ export async function markRetry(
   },
   attempt?: AttemptRecord,
 ): Promise<void> {
-  const record = attempt && { ...attempt, code: retry.code, message: retry.reason };
-  await withAttempt(ctx, row.id, row.attempts, record, (ctx) =>
-    changed(
-      owned(ctx, row, workerId)
-        .set((eb) => ({
-          status: "queued",
-          next_attempt_at: dbNow(ctx.dialect, retry.delayMs / 1000),
-          lease_owner: null,
-          lease_until: null,
-          attempts: retry.countsAsAttempt ? eb.ref("attempts") : eb("attempts", "-", 1),
-          unconfirmed_attempt_at: retry.outcomeUnknown ? eb.ref("unconfirmed_attempt_at") : null,
-          error_code: retry.code,
-          error_message: retry.reason,
-          updated_at: dbNow(ctx.dialect),
-        }))
-        .executeTakeFirst(),
-    ),
-  );
-}
-
-async function changed(update: Promise<{ numUpdatedRows: bigint }>): Promise<number> {
-  return Number((await update).numUpdatedRows);
+  await owned(ctx, row, workerId)
+    .set((eb) => ({
+      ...attemptColumns(attempt),
+      status: "queued",
+      next_attempt_at: dbNow(ctx.dialect, retry.delayMs / 1000),
+      lease_owner: null,
+      lease_until: null,
+      attempts: retry.countsAsAttempt ? eb.ref("attempts") : eb("attempts", "-", 1),
+      unconfirmed_attempt_at: retry.outcomeUnknown ? eb.ref("unconfirmed_attempt_at") : null,
+      error_code: retry.code,
+      error_message: retry.reason,
+      updated_at: dbNow(ctx.dialect),
+    }))
+    .execute();
 }
 
 export async function markFinal(
@@ -263,22 +221,18 @@ export async function markFinal(
   final: { status: "failed" | "skipped"; code: number | null; reason: string },
   attempt?: AttemptRecord,
 ): Promise<void> {
-  const record = attempt && { ...attempt, code: final.code, message: final.reason };
-  await withAttempt(ctx, row.id, row.attempts, record, (ctx) =>
-    changed(
-      owned(ctx, row, workerId)
-        .set({
-          status: final.status,
-          lease_owner: null,
-          lease_until: null,
-          unconfirmed_attempt_at: null,
-          error_code: final.code,
-          error_message: final.reason,
-          updated_at: dbNow(ctx.dialect),
-        })
-        .executeTakeFirst(),
-    ),
-  );
+  await owned(ctx, row, workerId)
+    .set({
+      ...attemptColumns(attempt),
+      status: final.status,
+      lease_owner: null,
+      lease_until: null,
+      unconfirmed_attempt_at: null,
+      error_code: final.code,
+      error_message: final.reason,
+      updated_at: dbNow(ctx.dialect),
+    })
+    .execute();
 }
 
 /**
@@ -289,36 +243,27 @@ export async function release(
   ctx: Ctx,
   rows: ClaimedSms[],
   workerId: string,
-  /** For one row whose request Twilio answered (refused credentials): that try is recorded. */
+  /** Twilio answered these rows' request (refused credentials): that try is recorded. */
   attempt?: AttemptRecord,
 ): Promise<void> {
   for (const needsReconcile of [true, false]) {
-    const taken = rows.filter((r) => r.needsReconcile === needsReconcile);
-    if (taken.length === 0) continue;
-    const [first] = taken;
-    const record = taken.length === 1 ? attempt : undefined;
-    await withAttempt(ctx, first!.id, first!.attempts, record, (ctx) =>
-      changed(
-        ctx.db
-          .updateTable("sms_messages")
-          .set((eb) => ({
-            status: "queued",
-            lease_owner: null,
-            lease_until: null,
-            attempts: eb("attempts", "-", 1),
-            unconfirmed_attempt_at: needsReconcile ? eb.ref("unconfirmed_attempt_at") : null,
-            updated_at: dbNow(ctx.dialect),
-          }))
-          .where(
-            "id",
-            "in",
-            taken.map((r) => r.id),
-          )
-          .where("lease_owner", "=", workerId)
-          .where("status", "=", "sending")
-          .executeTakeFirst(),
-      ),
-    );
+    const ids = rows.filter((r) => r.needsReconcile === needsReconcile).map((r) => r.id);
+    if (ids.length === 0) continue;
+    await ctx.db
+      .updateTable("sms_messages")
+      .set((eb) => ({
+        ...attemptColumns(attempt),
+        status: "queued",
+        lease_owner: null,
+        lease_until: null,
+        attempts: eb("attempts", "-", 1),
+        unconfirmed_attempt_at: needsReconcile ? eb.ref("unconfirmed_attempt_at") : null,
+        updated_at: dbNow(ctx.dialect),
+      }))
+      .where("id", "in", ids)
+      .where("lease_owner", "=", workerId)
+      .where("status", "=", "sending")
+      .execute();
   }
 }
 /** SIDs among `sids` that rows of ours already carry: a match for another row is not ours. */
