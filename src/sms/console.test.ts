@@ -13,6 +13,7 @@ import {
   startEmulator,
   twilioEnv,
   waitFor,
+  waitUntilSent,
 } from "#test/support/sms.ts";
 import type { TwilioEmulator } from "#tools/twilio-emulator/emulator.ts";
 import type { NewSmsMessage, SmsStatus } from "../db/schema.ts";
@@ -386,6 +387,31 @@ describe("SMS message page", () => {
     expect(failedAttempts).toEqual([
       expect.objectContaining({ attempt: 1, outcome: "failed", error_code: 21211 }),
     ]);
+  });
+
+  it("lists an unanswered attempt and the reconciliation that found it sent at Twilio", async () => {
+    emulator = await startEmulator();
+    t = await createTestApp(twilioEnv(emulator, { SMS_RETRY_DELAY_SECONDS: "0" }));
+    const client = await adminClient(t);
+    emulator.setKnobs({ dropAnswerNext: 1 });
+    const [id] = await queueTestMessages(t.ctx, 1);
+    dispatcher = await startDispatcher(t.ctx);
+    const row = await waitUntilSent(t.ctx, id!);
+    const attempts = await t.ctx.db
+      .selectFrom("sms_attempts")
+      .selectAll()
+      .where("message_id", "=", id!)
+      .orderBy("id")
+      .execute();
+    expect(attempts.map((a) => [a.attempt, a.outcome])).toEqual([
+      [1, "retry"],
+      [2, "reconciled"],
+    ]);
+    expect(attempts[1]!.twilio_sid).toBe(row.twilio_sid);
+    expect(emulator.messages).toHaveLength(1);
+    const page = await client.get(`/admin/sms/${id}`);
+    expect(page.body).toContain("Failed; tried again later");
+    expect(page.body).toContain("Found at Twilio: it had gone out");
   });
 
   it("explains 30007 and unknown codes, offers Cancel for a queued one, and 404s an unknown id", async () => {
