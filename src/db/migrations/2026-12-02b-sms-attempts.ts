@@ -9,8 +9,12 @@ import { type ColumnDataType, type Kysely, PostgresAdapter, sql } from "kysely";
  * `attempt_started_at` and `attempt_outcome` on the message; the trigger below copies that write
  * into `sms_attempts` within the same statement: atomic with the outcome, and no extra round trip
  * at 1,000 messages a second (a second statement in a transaction halved the outcome writes a
- * second on SQLite). `old.attempts` is the claim's count (a retry that is not charged lowers it). And an index on `sms_messages (created_at, status)` for the console's date filters
- * and its charts.
+ * second on SQLite). `old.attempts` is the claim's count (a retry that is not charged lowers it).
+ *
+ * A later migration that rebuilds `sms_messages` on SQLite (copy, drop, rename) must create the
+ * trigger again: dropping the table drops it.
+ *
+ * And an index on `sms_messages (created_at, status)` for the console's date filters and charts.
  */
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against whatever the schema was then
