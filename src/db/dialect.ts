@@ -114,3 +114,16 @@ export function isConnectionError(error: unknown): boolean {
     message,
   );
 }
+
+/**
+ * The India-time hour ("2026-12-02T14") or day ("2026-12-02") a timestamp column falls in, as
+ * text, for charts that count per bucket in one GROUP BY. India is UTC+05:30 all year. The format
+ * is a literal, not a parameter, so PostgreSQL sees the same expression in SELECT and GROUP BY.
+ */
+export function indiaTimeBucket(dialect: DialectName, column: string, unit: "hour" | "day") {
+  if (dialect === "postgres")
+    return sql<string>`to_char(${sql.ref(column)} at time zone 'Asia/Kolkata', ${sql.lit(
+      unit === "hour" ? 'YYYY-MM-DD"T"HH24' : "YYYY-MM-DD",
+    )})`;
+  return sql<string>`strftime(${sql.lit(unit === "hour" ? "%Y-%m-%dT%H" : "%Y-%m-%d")}, ${sql.ref(column)}, '+330 minutes')`;
+}

@@ -114,6 +114,16 @@ export interface SmsMessagesTable {
   /** The template and version the text was built from (null: queued before templates were kept). */
   template_id: ColumnType<string | null, string | null | undefined, string | null>;
   template_version: ColumnType<number | null, number | null | undefined, number | null>;
+  /**
+   * The last send attempt's start and outcome, set by the dispatcher's outcome write; a trigger
+   * copies each such write into `sms_attempts` (read attempts there, not here).
+   */
+  attempt_started_at: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
+  attempt_outcome: ColumnType<
+    SmsAttemptOutcome | null,
+    SmsAttemptOutcome | null | undefined,
+    SmsAttemptOutcome | null
+  >;
 }
 
 /** The office's versions of an SMS template (version 1, the default text, has no row). */
@@ -137,6 +147,32 @@ export interface SmsDltSettingsTable {
   header: string | null;
   updated_at: Timestamp | null;
   updated_by: string | null;
+}
+
+export const SMS_ATTEMPT_OUTCOMES = [
+  "sent",
+  "captured",
+  "retry",
+  "failed",
+  "opted_out",
+  "credentials",
+  /** An earlier attempt's answer was lost; Twilio's list showed the message did go out. */
+  "reconciled",
+] as const;
+export type SmsAttemptOutcome = (typeof SMS_ATTEMPT_OUTCOMES)[number];
+
+/** One try at sending an outbox message, written with the outcome it led to. */
+export interface SmsAttemptsTable {
+  id: Generated<number>;
+  message_id: number;
+  /** The message's attempt count when this try was made (1 for the first). */
+  attempt: number;
+  started_at: Timestamp;
+  finished_at: Timestamp;
+  outcome: SmsAttemptOutcome;
+  twilio_sid: string | null;
+  error_code: number | null;
+  error_message: string | null;
 }
 
 export interface SmsDispatchStateTable {
@@ -314,6 +350,7 @@ export interface DB {
   sms_messages: SmsMessagesTable;
   sms_templates: SmsTemplatesTable;
   sms_dlt_settings: SmsDltSettingsTable;
+  sms_attempts: SmsAttemptsTable;
   sms_dispatch_state: SmsDispatchStateTable;
   sms_early_callbacks: SmsEarlyCallbacksTable;
   jobs: JobsTable;
@@ -341,3 +378,4 @@ export type NewStudent = Insertable<StudentsTable>;
 export type StudentUpdate = Updateable<StudentsTable>;
 export type SmsMessage = Selectable<SmsMessagesTable>;
 export type NewSmsMessage = Insertable<SmsMessagesTable>;
+export type SmsAttempt = Selectable<SmsAttemptsTable>;

@@ -417,3 +417,28 @@ describe("the banner on admin pages", () => {
     expect(page).toContain("Sending paused by Twilio's rate limit until");
   });
 });
+
+describe("the console shows the actions", () => {
+  it("links a resent message and its resend both ways, and offers Pause only while sending is live", async () => {
+    const { t, staff } = await setup();
+    const student = await createStudent(t.ctx, { approved: true });
+    const original = await message(t, { studentId: student.id, status: "failed" });
+    expect((await staff.post(`/admin/sms/${original}/resend`)).statusCode).toBe(303);
+    const resent = await t.ctx.db
+      .selectFrom("sms_messages")
+      .select("id")
+      .where("resend_of", "=", original)
+      .executeTakeFirstOrThrow();
+    const originalPage = pageText((await staff.get(`/admin/sms/${original}`)).body);
+    expect(originalPage).toContain(`Resent as SMS ${resent.id} (Queued)`);
+    const resentPage = pageText((await staff.get(`/admin/sms/${resent.id}`)).body);
+    expect(resentPage).toContain(`Resend of SMS ${original}`);
+
+    const live = (await staff.get("/admin/sms")).body;
+    expect(live).toContain('action="/admin/sms/pause"');
+    expect((await staff.post("/admin/sms/pause", { reason: "DLT check" })).statusCode).toBe(303);
+    const paused = (await staff.get("/admin/sms")).body;
+    expect(paused).not.toContain('action="/admin/sms/pause"');
+    expect(paused).toContain('action="/admin/sms/resume"');
+  });
+});

@@ -3,9 +3,11 @@ import { hostname } from "node:os";
 import PQueue from "p-queue";
 import type { AppContext } from "../context.ts";
 import { isConnectionError } from "../db/dialect.ts";
+import type { SmsAttemptOutcome } from "../db/schema.ts";
 import { applyEarlyCallbacks, applyStatusCallback, pruneEarlyCallbacks } from "./delivery.ts";
 import { backoffMs, classifySendError, type SendFailure } from "./errors.ts";
 import {
+  type AttemptRecord,
   type ClaimedSms,
   claimDue,
   extendLeases,
@@ -451,6 +453,7 @@ export class Dispatcher {
     this.log.info(fields, `sending (attempt ${row.attempts})`);
     let result: Awaited<ReturnType<SmsTransport["send"]>>;
     const startedAt = Date.now();
+    const attemptStarted = this.ctx.clock.now().toISOString();
     try {
       result = await this.transport.send({
         to: row.to_e164,
@@ -458,13 +461,19 @@ export class Dispatcher {
         statusCallback: this.statusCallbackUrl(),
       });
     } catch (error) {
-      return this.recordFailure(row, error, fields, startedAt);
+      return this.recordFailure(row, error, fields, startedAt, attemptStarted);
     }
     this.rate.recordAccepted(row.segments, startedAt);
     const captured = this.transport.name === "capture";
     await this.answered();
     const outcome = await this.persist(() =>
-      markSent(this.ctx, row, this.workerId, { ...result, captured }),
+      markSent(
+        this.ctx,
+        row,
+        this.workerId,
+        { ...result, captured },
+        { startedAt: attemptStarted, outcome: captured ? "captured" : "sent" },
+      ),
     );
     if (outcome !== "lost") await this.persist(() => applyEarlyCallbacks(this.ctx, result.sid));
     if (outcome === "lost")
@@ -515,6 +524,7 @@ export class Dispatcher {
 
   /** True when Twilio already has this message (an earlier attempt's answer was lost). */
   private async reconcile(row: ClaimedSms): Promise<boolean> {
+    const lookupStarted = this.ctx.clock.now().toISOString();
     const since = new Date(Date.parse(row.unconfirmed_attempt_at!) - RECONCILE_MARGIN_MS);
     const candidates = (await this.transport.findSent(row.to_e164, since)).filter((m) =>
       sameText(row.body, m.body),
@@ -534,11 +544,17 @@ export class Dispatcher {
     // Recorded as just accepted, then moved forward to what Twilio says now (delivered, failed...)
     // by the same rule the callbacks follow, along with any callback that arrived meanwhile.
     const outcome = await this.persist(() =>
-      markSent(this.ctx, row, this.workerId, {
-        sid: match.sid,
-        providerStatus: "queued",
-        captured: false,
-      }),
+      markSent(
+        this.ctx,
+        row,
+        this.workerId,
+        {
+          sid: match.sid,
+          providerStatus: "queued",
+          captured: false,
+        },
+        { startedAt: lookupStarted, outcome: "reconciled" },
+      ),
     );
     if (outcome !== "lost") {
       await applyStatusCallback(this.ctx, {
@@ -625,8 +641,10 @@ export class Dispatcher {
     error: unknown,
     fields: LogFields,
     startedAt: number,
+    attemptStarted: string,
   ): Promise<void> {
     const failure = classifySendError(error, row.attempts, this.retryPolicy());
+    const attempt = (outcome: SmsAttemptOutcome) => ({ startedAt: attemptStarted, outcome });
     switch (failure.action) {
       case "retry": {
         if (failure.pauseAll) {
@@ -635,7 +653,8 @@ export class Dispatcher {
         }
         if (failure.outage) await this.outage();
         else await this.answered();
-        if (failure.countsAsAttempt && this.expired(row)) return this.giveUp(row, failure, fields);
+        if (failure.countsAsAttempt && this.expired(row))
+          return this.giveUp(row, failure, fields, attempt("failed"));
         // While the circuit is open the circuit does the waiting: the row is due again as soon
         // as it closes, and the outage has not cost it anything.
         const inOutage = failure.outage && this.circuitOpen;
@@ -644,7 +663,7 @@ export class Dispatcher {
           delayMs: inOutage ? 0 : failure.delayMs,
           countsAsAttempt: failure.countsAsAttempt && !inOutage,
         };
-        await this.persist(() => markRetry(this.ctx, row, this.workerId, retry));
+        await this.persist(() => markRetry(this.ctx, row, this.workerId, retry, attempt("retry")));
         this.log.warn(
           {
             ...fields,
@@ -660,10 +679,10 @@ export class Dispatcher {
       }
       case "fail":
         await this.answered();
-        return this.fail(row, failure.code, failure.reason, fields);
+        return this.fail(row, failure.code, failure.reason, fields, attempt("failed"));
       case "opted_out":
         await this.answered();
-        await this.fail(row, failure.code, failure.reason, fields);
+        await this.fail(row, failure.code, failure.reason, fields, attempt("opted_out"));
         if (row.student_id) {
           const studentId = row.student_id;
           await this.persist(() => markStudentOptedOut(this.ctx, studentId));
@@ -671,7 +690,7 @@ export class Dispatcher {
         this.log.warn({ ...fields, code: failure.code }, "student marked opted out (replied STOP)");
         return;
       case "credentials":
-        return this.credentialsFailed(row, failure, fields);
+        return this.credentialsFailed(row, failure, fields, attempt("credentials"));
     }
   }
 
@@ -681,9 +700,10 @@ export class Dispatcher {
     code: number | null,
     reason: string,
     fields: LogFields,
+    attempt?: AttemptRecord,
   ): Promise<void> {
     await this.persist(() =>
-      markFinal(this.ctx, row, this.workerId, { status: "failed", code, reason }),
+      markFinal(this.ctx, row, this.workerId, { status: "failed", code, reason }, attempt),
     );
     this.log.warn({ ...fields, code, reason }, "failed");
   }
@@ -692,10 +712,11 @@ export class Dispatcher {
     row: ClaimedSms,
     failure: Extract<SendFailure, { action: "credentials" }>,
     fields: LogFields,
+    attempt?: AttemptRecord,
   ): Promise<void> {
     this.credentialsRefused = true;
     this.lastCredentialsCheck = Date.now();
-    await this.persist(() => release(this.ctx, [row], this.workerId));
+    await this.persist(() => release(this.ctx, [row], this.workerId, attempt));
     await this.persist(() => setCredentialsError(this.ctx, failure.reason));
     this.log.error(
       { ...fields, code: failure.code },
@@ -711,6 +732,7 @@ export class Dispatcher {
     row: ClaimedSms,
     failure: Extract<SendFailure, { action: "retry" }>,
     fields: LogFields,
+    attempt: AttemptRecord,
   ): Promise<void> {
     if (failure.outcomeUnknown) {
       try {
@@ -721,6 +743,6 @@ export class Dispatcher {
     }
     const hours = this.ctx.config.SMS_GIVE_UP_HOURS;
     const reason = `${failure.reason} (gave up after ${row.attempts} attempts over ${hours} h)`;
-    return this.fail(row, failure.code, reason, fields);
+    return this.fail(row, failure.code, reason, fields, attempt);
   }
 }

@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import type { AppContext } from "../context.ts";
 import { dbNow, skipLocked } from "../db/dialect.ts";
-import type { SmsMessage } from "../db/schema.ts";
+import type { SmsAttemptOutcome, SmsMessage } from "../db/schema.ts";
 
 /** The outbox's SQL: claiming due rows under a lease and recording each outcome. */
 
@@ -120,6 +120,23 @@ export async function sendCheck(
   return { leaseHeld: found !== undefined, optedOut: (found?.sms_opted_out_at ?? null) !== null };
 }
 
+/** One try at Twilio, as the console shows it: recorded with the outcome it led to. */
+export interface AttemptRecord {
+  /** When the request (or the look-up that found the message) started, ISO-8601. */
+  startedAt: string;
+  outcome: SmsAttemptOutcome;
+}
+
+/**
+ * The columns that record an attempt along with its outcome: the trigger
+ * `sms_attempts_from_outcome` (migration 2026-12-02b) copies each outcome write that sets them
+ * into `sms_attempts`, inside the same statement, so an attempt row exists exactly when its
+ * outcome was written (the lease guard included) at the cost of no extra round trip.
+ */
+function attemptColumns(attempt: AttemptRecord | undefined) {
+  return attempt ? { attempt_started_at: attempt.startedAt, attempt_outcome: attempt.outcome } : {};
+}
+
 /** Only the lease holder may record an outcome: a worker whose lease was taken over is ignored. */
 function owned(ctx: Ctx, row: ClaimedSms, workerId: string) {
   return ctx.db
@@ -141,8 +158,10 @@ export async function markSent(
   row: ClaimedSms,
   workerId: string,
   result: { sid: string; providerStatus: string; captured: boolean },
+  attempt?: AttemptRecord,
 ): Promise<MarkSentOutcome> {
   const values = {
+    ...attemptColumns(attempt),
     status: result.captured ? ("captured" as const) : ("sent" as const),
     twilio_sid: result.sid,
     provider_status: result.providerStatus,
@@ -177,9 +196,11 @@ export async function markRetry(
     outcomeUnknown: boolean;
     countsAsAttempt: boolean;
   },
+  attempt?: AttemptRecord,
 ): Promise<void> {
   await owned(ctx, row, workerId)
     .set((eb) => ({
+      ...attemptColumns(attempt),
       status: "queued",
       next_attempt_at: dbNow(ctx.dialect, retry.delayMs / 1000),
       lease_owner: null,
@@ -198,9 +219,11 @@ export async function markFinal(
   row: ClaimedSms,
   workerId: string,
   final: { status: "failed" | "skipped"; code: number | null; reason: string },
+  attempt?: AttemptRecord,
 ): Promise<void> {
   await owned(ctx, row, workerId)
     .set({
+      ...attemptColumns(attempt),
       status: final.status,
       lease_owner: null,
       lease_until: null,
@@ -216,13 +239,20 @@ export async function markFinal(
  * Gives claimed rows back untried (shutdown, a pause): queued again, the attempt not counted, and
  * no longer "possibly sent" unless an earlier attempt left them so. One statement per kind.
  */
-export async function release(ctx: Ctx, rows: ClaimedSms[], workerId: string): Promise<void> {
+export async function release(
+  ctx: Ctx,
+  rows: ClaimedSms[],
+  workerId: string,
+  /** Twilio answered these rows' request (refused credentials): that try is recorded. */
+  attempt?: AttemptRecord,
+): Promise<void> {
   for (const needsReconcile of [true, false]) {
     const ids = rows.filter((r) => r.needsReconcile === needsReconcile).map((r) => r.id);
     if (ids.length === 0) continue;
     await ctx.db
       .updateTable("sms_messages")
       .set((eb) => ({
+        ...attemptColumns(attempt),
         status: "queued",
         lease_owner: null,
         lease_until: null,

@@ -1,14 +1,16 @@
 import type { SmsMessage } from "../db/schema.ts";
 import { formatDateTime } from "../web/components.tsx";
+import { explainError } from "./error-explanations.ts";
 
 /** The kinds and statuses of SMS in words, on admin pages (the stored codes stay as they are). */
 const KIND_LABELS: Record<string, string> = {
   approval: "Approval",
-  rejection: "Rejection",
+  rejection: "Registration rejected",
   status_update: "Status update",
   job_posted: "Job alert",
-  test: "Test message",
   custom: "Announcement",
+  test: "Test message",
+  password_reset: "Password reset code",
 };
 
 const STATUS_LABELS: Record<string, string> = {
@@ -36,8 +38,20 @@ export function smsStatusLabel(status: string): string {
   return STATUS_LABELS[status] ?? words(status);
 }
 
-/** "job:12" -> "Job 12" (with a link where the admin has a page for it). */
-function Reference({ reference }: { reference: string }) {
+/** What references point at, in words: "job:12" -> "Infosys - SDE" (read once per page). */
+export type ReferenceNames = Map<string, string>;
+
+/**
+ * "job:12" -> "Job alert of Infosys - SDE", linked to the job; "announcement:3" -> the
+ * announcement's title, linked to its messages in the console; "student:5" -> the student.
+ */
+export function Reference({
+  reference,
+  names,
+}: {
+  reference: string;
+  names?: ReferenceNames | undefined;
+}) {
   const [what, id] = reference.split(":");
   if (!id || !/^\d+$/.test(id))
     return (
@@ -45,9 +59,21 @@ function Reference({ reference }: { reference: string }) {
         {reference}
       </small>
     );
+  const name = names?.get(reference);
   const href =
-    what === "job" ? `/admin/jobs/${id}` : what === "student" ? `/admin/students/${id}` : null;
-  const label = `${words(what ?? "")} ${id}`;
+    what === "job"
+      ? `/admin/jobs/${id}`
+      : what === "student"
+        ? `/admin/students/${id}`
+        : what === "announcement"
+          ? `/admin/sms?announcement=${id}`
+          : null;
+  const label =
+    what === "job" && name
+      ? `Job: ${name}`
+      : what === "announcement" && name
+        ? `Announcement: ${name}`
+        : `${words(what ?? "")} ${id}`;
   return (
     <small class="hint">
       {href ? (
@@ -61,13 +87,37 @@ function Reference({ reference }: { reference: string }) {
   );
 }
 
-export function SmsTable({ messages }: { messages: SmsMessage[] }) {
+/** A Twilio error code in words, with the code itself after it for whoever asks Twilio. */
+export function ErrorShort({ code }: { code: number }) {
+  const explained = explainError(code);
+  return (
+    <small class="hint" safe>
+      {explained.known ? `${explained.short} (Twilio error ${code})` : explained.short}
+    </small>
+  );
+}
+
+export function SmsTable({
+  messages,
+  names,
+  selectionForm,
+}: {
+  messages: SmsMessage[];
+  names?: ReferenceNames;
+  /** The id of a form the queued rows' checkboxes belong to (the console's "Cancel selected"). */
+  selectionForm?: string;
+}) {
   if (messages.length === 0) return <p class="empty">No SMS yet.</p>;
   return (
     <div class="table-wrap">
       <table>
         <thead>
           <tr>
+            {selectionForm ? (
+              <th scope="col">
+                <span class="visually-hidden">Select</span>
+              </th>
+            ) : null}
             <th scope="col">When</th>
             <th scope="col">Kind</th>
             <th scope="col">Status</th>
@@ -78,22 +128,36 @@ export function SmsTable({ messages }: { messages: SmsMessage[] }) {
         </thead>
         <tbody>
           {messages.map((m) => (
-            <tr>
-              <td safe>{formatDateTime(m.created_at)}</td>
+            <tr data-sms={String(m.id)}>
+              {selectionForm ? (
+                <td>
+                  {m.status === "queued" ? (
+                    <input
+                      type="checkbox"
+                      name="ids"
+                      value={String(m.id)}
+                      form={selectionForm}
+                      aria-label={`Select message ${m.id}`}
+                    />
+                  ) : null}
+                </td>
+              ) : null}
+              <td>
+                <a href={`/admin/sms/${m.id}`} safe>
+                  {formatDateTime(m.created_at)}
+                </a>
+              </td>
               <td>
                 <span safe>{smsKindLabel(m.kind)}</span>
-                {m.reference ? <Reference reference={m.reference} /> : null}
+                {m.reference ? <Reference reference={m.reference} names={names} /> : null}
               </td>
               <td>
                 <span class={`status status-${m.status}`} safe>
                   {smsStatusLabel(m.status)}
                 </span>
                 {m.error_code ? (
-                  <small class="hint" safe>
-                    code {String(m.error_code)}
-                  </small>
-                ) : null}
-                {m.error_message ? (
+                  <ErrorShort code={m.error_code} />
+                ) : m.error_message ? (
                   <small class="hint" safe>
                     {m.error_message}
                   </small>

@@ -4,6 +4,7 @@ import * as jobsApplications from "./2026-11-25-jobs-applications.ts";
 import * as smsCancelled from "./2026-11-26a-sms-cancelled.ts";
 import * as smsResilience from "./2026-11-26b-sms-resilience.ts";
 import * as accounts from "./2026-12-02a-accounts.ts";
+import * as smsAttempts from "./2026-12-02b-sms-attempts.ts";
 import * as smsSteering from "./2026-12-02c-sms-steering.ts";
 import * as announcementAudience from "./2026-12-02d-announcement-audience.ts";
 import * as smsTemplates from "./2026-12-02e-sms-templates.ts";
@@ -15,6 +16,7 @@ export const migrations: Record<string, Migration> = {
   "2026-11-26a-sms-cancelled": smsCancelled,
   "2026-11-26b-sms-resilience": smsResilience,
   "2026-12-02a-accounts": accounts,
+  "2026-12-02b-sms-attempts": smsAttempts,
   "2026-12-02c-sms-steering": smsSteering,
   "2026-12-02d-announcement-audience": announcementAudience,
   "2026-12-02e-sms-templates": smsTemplates,
