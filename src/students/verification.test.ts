@@ -124,7 +124,10 @@ describe("verification queue", () => {
   it("rolls the approval back when its SMS cannot be written", async () => {
     const student = await createStudent(t.ctx);
     const admin = await adminClient();
-    await sql`drop table sms_messages`.execute(t.ctx.db);
+    // CASCADE on PostgreSQL: sms_attempts refers to it (SQLite drops a referenced table anyway).
+    await sql`drop table sms_messages ${t.ctx.dialect === "postgres" ? sql`cascade` : sql``}`.execute(
+      t.ctx.db,
+    );
     expectConsoleError();
     const response = await admin.post(`/admin/students/${student.id}/approve`);
     expect(response.statusCode).toBe(500);

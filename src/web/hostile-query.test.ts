@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { postAnnouncement } from "#src/announcements/service.ts";
 import { applyToJob } from "#src/applications/service.ts";
+import { PRIORITY_TRANSACTIONAL, queueSms } from "#src/sms/outbox-api.ts";
 import {
   createAdmin,
   createStudent,
@@ -51,8 +52,18 @@ async function everyPage() {
     send_sms: false,
     submission_id: null,
   });
-  const ids: Record<string, number> = {
+  const sms = await queueSms(t.ctx.db, t.ctx, {
+    kind: "test",
+    dedupeKey: "hostile-query:sms",
+    studentId: student.id,
+    toE164: "+919845012345",
+    body: "Test",
+    priority: PRIORITY_TRANSACTIONAL,
+  });
+  const ids: Record<string, number | string> = {
     students: student.id,
+    sms: sms.id!,
+    templates: "approval",
     jobs: job.id,
     applications: applied.applicationId,
     announcements: announcement.id!,
@@ -115,9 +126,20 @@ describe("hostile numbers in addresses", () => {
         }
       }
       if (!page.pattern.includes(":id")) continue;
+      // A numeric id is replaced; a named one (a template) is the last segment.
+      const numericId = /\/\d+(?=\/|\.csv|$)/;
+      const named = !numericId.test(page.url);
+      const idPattern = named ? /\/[^/]+$/ : numericId;
       for (const value of HOSTILE_NUMBERS) {
-        const url = page.url.replace(/\/\d+(?=\/|\.csv|$)/, `/${encodeURIComponent(value)}`);
+        const url = page.url.replace(idPattern, `/${encodeURIComponent(value)}`);
         const response = await page.client.get(url);
+        if (named) {
+          // Looked up by name among the templates: an unknown one is not found.
+          expect([404, 414], `${page.pattern} with id ${value.slice(0, 12)}`).toContain(
+            response.statusCode,
+          );
+          continue;
+        }
         // 400 from the id schema, or 414 from Fastify for an over-long path segment.
         expect([400, 414], `${page.pattern} with id ${value.slice(0, 12)}`).toContain(
           response.statusCode,

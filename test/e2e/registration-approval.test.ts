@@ -77,7 +77,7 @@ describe.skipIf(!hasChromium)(
       await admin.getByRole("link", { name: "Approvals" }).click();
       await walk.check(admin, "verification-queue", phone);
       await admin.getByRole("link", { name: "Nisha Kulkarni" }).click();
-      await visible(admin.getByText("+919845012345"));
+      await visible(admin.getByText("+919845012345").first());
       await walk.check(admin, "student-pending");
       await admin.getByRole("button", { name: "Approve", exact: true }).click();
       await visible(admin.getByText("Approved Nisha Kulkarni (1XY21EC007)"));
