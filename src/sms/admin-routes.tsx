@@ -556,8 +556,9 @@ export async function smsAdminRoutes(app: FastifyInstance) {
 }
 
 function AttemptsTable({ attempts }: { attempts: SmsAttempt[] }) {
+  // On a phone the table scrolls sideways inside its box: focusable, so keys can scroll it too.
   return (
-    <div class="table-wrap">
+    <section class="table-wrap" aria-label="Attempts" tabindex="0">
       <table class="sms-attempts">
         <thead>
           <tr>
@@ -586,7 +587,7 @@ function AttemptsTable({ attempts }: { attempts: SmsAttempt[] }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </section>
   );
 }
 

@@ -304,8 +304,9 @@ export function Chart({ chart, id }: { chart: ChartData; id: string }) {
 }
 
 export function ChartTable({ chart }: { chart: ChartData }) {
+  // Wider than a phone: it scrolls in its box, which takes the focus so keys can scroll it.
   return (
-    <div class="table-wrap">
+    <section class="table-wrap" aria-label={`${chart.title}: the numbers`} tabindex="0">
       <table class="chart-data" data-unit={chart.unit}>
         <thead>
           <tr>
@@ -330,6 +331,6 @@ export function ChartTable({ chart }: { chart: ChartData }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </section>
   );
 }

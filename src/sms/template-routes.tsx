@@ -172,37 +172,40 @@ function TemplatesPage({
         ) : null}
         <button type="submit">Save DLT ids</button>
       </form>
-      <table>
-        <thead>
-          <tr>
-            <th>Template</th>
-            <th>Version</th>
-            <th>DLT template id</th>
-            <th>Last edited</th>
-            <th>Text</th>
-          </tr>
-        </thead>
-        <tbody>
-          {templates.map((t) => {
-            const v = current.get(t.id)!;
-            return (
-              <tr>
-                <td>
-                  <a href={`/admin/sms/templates/${t.id}`} safe>
-                    {t.title}
-                  </a>
-                </td>
-                <td safe>{String(v.version)}</td>
-                <td safe>{v.dltTemplateId ?? "Not registered"}</td>
-                <td safe>{editedWords(v)}</td>
-                <td class="pre" safe>
-                  {v.text}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+      {/* Wider than a phone: the table scrolls in its own box, the page does not. */}
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Template</th>
+              <th scope="col">Version</th>
+              <th scope="col">DLT template id</th>
+              <th scope="col">Last edited</th>
+              <th scope="col">Text</th>
+            </tr>
+          </thead>
+          <tbody>
+            {templates.map((t) => {
+              const v = current.get(t.id)!;
+              return (
+                <tr>
+                  <td>
+                    <a href={`/admin/sms/templates/${t.id}`} safe>
+                      {t.title}
+                    </a>
+                  </td>
+                  <td safe>{String(v.version)}</td>
+                  <td safe>{v.dltTemplateId ?? "Not registered"}</td>
+                  <td safe>{editedWords(v)}</td>
+                  <td class="pre" safe>
+                    {v.text}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
     </Layout>
   );
 }
