@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "#test/support/app.ts";
 import { testDialect } from "#test/support/database.ts";
 import { queueTestMessages } from "#test/support/sms.ts";
-import { claimCandidates, claimDue } from "./outbox.ts";
+import { claimCandidates, claimDue, failuresSince } from "./outbox.ts";
 
 let t: TestApp | undefined;
 afterEach(async () => {
@@ -25,6 +25,19 @@ describe("the claim query", () => {
         expect(details).toMatch(/SEARCH sms_messages USING (COVERING )?INDEX/);
         expect(details).not.toMatch(/TEMP B-TREE|MULTI-INDEX OR|SCAN sms_messages/);
       }
+    },
+  );
+
+  it.skipIf(testDialect() !== "sqlite")(
+    "counts the banner's recent failures from the partial failures index alone on SQLite",
+    async () => {
+      t = await createTestApp();
+      const compiled = failuresSince(t.ctx.db, new Date().toISOString()).compile();
+      const plan = await t.ctx.db.executeQuery<{ detail: string }>(
+        CompiledQuery.raw(`explain query plan ${compiled.sql}`, [...compiled.parameters]),
+      );
+      const details = plan.rows.map((r) => r.detail).join(" | ");
+      expect(details).toMatch(/SEARCH sms_messages USING COVERING INDEX sms_messages_failures_idx/);
     },
   );
 

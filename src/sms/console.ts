@@ -2,6 +2,7 @@ import type { SelectQueryBuilder } from "kysely";
 import type { AppContext } from "../context.ts";
 import { containsPattern, likeOperator } from "../db/dialect.ts";
 import type { DB, SmsKind, SmsStatus } from "../db/schema.ts";
+import { failedOrUndelivered } from "./outbox.ts";
 
 /** The SMS console's filters (the contract of `GET /admin/sms`), checked and parsed. */
 export interface SmsFilters {
@@ -72,15 +73,14 @@ export function applyFilters(
 ): SmsQuery {
   let q = query;
   const status = withStatus ? filters.status : undefined;
-  if (status === FAILED_OR_UNDELIVERED)
-    q = q.where("sms_messages.status", "in", ["failed", "undelivered"]);
+  if (status === FAILED_OR_UNDELIVERED) q = q.where(failedOrUndelivered);
   else if (status) q = q.where("sms_messages.status", "=", status);
   if (filters.kind) q = q.where("sms_messages.kind", "=", filters.kind);
   const { start, end } = filterRange(filters);
   if (start) q = q.where("sms_messages.created_at", ">=", start.toISOString());
   if (end) q = q.where("sms_messages.created_at", "<", end.toISOString());
   // `since` is about the last change (a failure, a delivery), not the creation: the banner's
-  // "failed in the last 24 hours" counts by it too, on the (status, updated_at) index.
+  // "failed in the last 24 hours" counts by it too, on the partial failures index.
   const since = filters.since ? parseInstant(filters.since) : null;
   if (since) q = q.where("sms_messages.updated_at", ">=", since.toISOString());
   if (filters.job) q = q.where("sms_messages.reference", "=", `job:${filters.job}`);

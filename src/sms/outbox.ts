@@ -1,7 +1,7 @@
-import { sql } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { AppContext } from "../context.ts";
 import { dbNow, skipLocked } from "../db/dialect.ts";
-import type { SmsAttemptOutcome, SmsMessage } from "../db/schema.ts";
+import type { DB, SmsAttemptOutcome, SmsMessage } from "../db/schema.ts";
 
 /** The outbox's SQL: claiming due rows under a lease and recording each outcome. */
 
@@ -511,20 +511,31 @@ export function adminPauseOf(state: {
 const DAY_MS = 24 * 3_600_000;
 
 /**
+ * "Failed or not delivered": the statuses written as literals, not parameters, so that SQLite
+ * (which cannot see through a bound value) reads the partial index `sms_messages_failures_idx`
+ * that holds only these rows.
+ */
+export const failedOrUndelivered = sql<boolean>`status in ('failed', 'undelivered')`;
+
+/** The failures (failed, undelivered) whose status changed at or after `since`. */
+export function failuresSince(db: Kysely<DB>, since: string) {
+  return db
+    .selectFrom("sms_messages")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where(failedOrUndelivered)
+    .where("updated_at", ">=", since);
+}
+
+/**
  * Whether SMS are going out, for the banner on every admin page: the shared state row and one
- * count on the (status, updated_at) index of what failed or was not delivered in the last 24 hours.
+ * count on the partial failures index of what failed or was not delivered in the last 24 hours.
  */
 export async function readSendingState(ctx: Pick<AppContext, "db" | "clock">) {
   const now = ctx.clock.now();
   const since = new Date(now.getTime() - DAY_MS).toISOString();
   const [state, failures] = await Promise.all([
     readDispatchState(ctx),
-    ctx.db
-      .selectFrom("sms_messages")
-      .select((eb) => eb.fn.countAll<number>().as("n"))
-      .where("status", "in", ["failed", "undelivered"])
-      .where("updated_at", ">=", since)
-      .executeTakeFirstOrThrow(),
+    failuresSince(ctx.db, since).executeTakeFirstOrThrow(),
   ]);
   const ahead = (at: string | null) => (at && Date.parse(at) > now.getTime() ? at : null);
   return {
