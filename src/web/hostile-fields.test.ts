@@ -30,9 +30,11 @@ const ODD_NUMBERS = ["0x0A", "1e1", " 8", "8 ", "8.", ".5", "+8", "Infinity", "N
 
 const year = new Date().getUTCFullYear();
 
+// Roll numbers are unique: counted, not drawn at random (5 random draws of 900 collided now and then).
+let rolls = 0;
 const registration = (overrides: Record<string, string> = {}) => ({
   full_name: "Priya Sharma",
-  roll_number: `1XY21CS${String(Math.floor(Math.random() * 900) + 100)}`,
+  roll_number: `1XY21CS${String(100 + (rolls++ % 900))}`,
   email: `priya${randomUUID().slice(0, 8)}@college.test`,
   phone: "98765 43210",
   department: "CSE",
