@@ -453,8 +453,17 @@ export async function applicantsCsv(
 
 export const STUDENT_APPLICATIONS_PAGE_SIZE = 25;
 
-/** One page of a student's own applications, newest first, each with its timeline. */
-export async function studentApplications(ctx: AppContext, studentId: number, page = 1) {
+/**
+ * One page of a student's own applications, newest first, each with its timeline (the dashboard,
+ * which shows no timeline, asks for a shorter page without them).
+ */
+export async function studentApplications(
+  ctx: AppContext,
+  studentId: number,
+  page = 1,
+  options: { pageSize?: number; timelines?: boolean } = {},
+) {
+  const pageSize = options.pageSize ?? STUDENT_APPLICATIONS_PAGE_SIZE;
   const applications = await ctx.db
     .selectFrom("applications")
     .innerJoin("jobs", "jobs.id", "applications.job_id")
@@ -473,11 +482,11 @@ export async function studentApplications(ctx: AppContext, studentId: number, pa
     .where("applications.student_id", "=", studentId)
     .orderBy("applications.created_at", "desc")
     .orderBy("applications.id", "desc")
-    .limit(STUDENT_APPLICATIONS_PAGE_SIZE)
-    .offset((page - 1) * STUDENT_APPLICATIONS_PAGE_SIZE)
+    .limit(pageSize)
+    .offset((page - 1) * pageSize)
     .execute();
   const events =
-    applications.length === 0
+    applications.length === 0 || options.timelines === false
       ? []
       : await ctx.db
           .selectFrom("application_events")

@@ -157,19 +157,27 @@ export async function adminDashboardRoutes(app: FastifyInstance) {
   );
 }
 
+/** Jobs and applications the student dashboard shows; the lists it links to show the rest. */
+const DASHBOARD_ROWS = 10;
+
 export async function studentDashboardRoutes(app: FastifyInstance) {
   const ctx = app.ctx;
   app.addHook("onRequest", requireRole("student"));
 
   app.get("/", async (request, reply) => {
     const studentId = currentStudentId(request);
-    const [student, announcements, jobs, applications] = await Promise.all([
-      findStudent(ctx, studentId),
-      announcementsForStudent(ctx, studentId, 5),
-      jobsForStudent(ctx, studentId, { eligibleOnly: true, page: 1 }),
-      studentApplications(ctx, studentId),
-    ]);
+    const student = await findStudent(ctx, studentId);
     if (!student) throw new HttpError(404, "Your profile was not found.");
+    const [announcements, jobs, applications] = await Promise.all([
+      announcementsForStudent(ctx, studentId, 5),
+      jobsForStudent(
+        ctx,
+        studentId,
+        { eligibleOnly: true, page: 1 },
+        { student, pageSize: DASHBOARD_ROWS },
+      ),
+      studentApplications(ctx, studentId, 1, { pageSize: DASHBOARD_ROWS, timelines: false }),
+    ]);
     const page = pageContext(request, reply);
     return reply.html(
       <Layout page={page} title={`Welcome, ${student.full_name.split(" ")[0]}`}>
@@ -198,7 +206,7 @@ export async function studentDashboardRoutes(app: FastifyInstance) {
           {jobs.eligible.length === 0 ? (
             <p class="empty">Nothing new to apply to.</p>
           ) : (
-            <JobCards rows={jobs.eligible.slice(0, 10)} showReasons={false} />
+            <JobCards rows={jobs.eligible} showReasons={false} />
           )}
           <p>
             {jobs.total > 0 ? (
@@ -215,7 +223,7 @@ export async function studentDashboardRoutes(app: FastifyInstance) {
         <section>
           <h2>My applications</h2>
           <ApplicationsTable
-            applications={applications.slice(0, 10)}
+            applications={applications}
             page={page}
             timeline={false}
             now={ctx.clock.now()}

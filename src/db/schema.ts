@@ -343,6 +343,13 @@ export interface PasswordResetCodesTable {
   used_at: Timestamp | null;
 }
 
+/** Version numbers that triggers bump on every change to what they name (see open-jobs.ts). */
+export interface DataVersionsTable {
+  name: "jobs";
+  /** bigint: PostgreSQL returns it as a string. */
+  version: ColumnType<number | string, number, number>;
+}
+
 export interface DB {
   users: UsersTable;
   students: StudentsTable;
@@ -366,6 +373,7 @@ export interface DB {
   announcement_recipients: AnnouncementRecipientsTable;
   limit_events: LimitEventsTable;
   password_reset_codes: PasswordResetCodesTable;
+  data_versions: DataVersionsTable;
 }
 
 export type Job = Selectable<JobsTable>;

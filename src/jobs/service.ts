@@ -3,7 +3,13 @@ import { z } from "zod";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { containsPattern, likeOperator, typedValue } from "../db/dialect.ts";
-import { type DB, JOB_TYPES, type Job } from "../db/schema.ts";
+import {
+  type ApplicationStatus,
+  type DB,
+  JOB_TYPES,
+  type Job,
+  type Student,
+} from "../db/schema.ts";
 import { estimatedCost } from "../sms/cost.ts";
 import { countSegments } from "../sms/encoding.ts";
 import { signalQueued, smsStatusByReference } from "../sms/outbox-api.ts";
@@ -34,6 +40,7 @@ import {
   rewriteJobAlerts,
 } from "./notices.ts";
 import { closedToApplications, openForApplications } from "./open.ts";
+import { openJobsSnapshot } from "./open-jobs.ts";
 
 export const JOB_TYPE_LABELS: Record<(typeof JOB_TYPES)[number], string> = {
   placement: "Placement",
@@ -350,36 +357,52 @@ export interface JobWithRules extends Job {
   rules: EligibilityRules;
 }
 
-/** Jobs with their eligibility lists, in three queries whatever the number of jobs. */
+/** Ids per `in (...)` list: well inside SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
+const RULES_CHUNK = 5000;
+
+/** Jobs with their eligibility lists, in three queries per 5,000 jobs. */
 export async function withRules(ctx: Pick<AppContext, "db">, jobs: Job[]): Promise<JobWithRules[]> {
   if (jobs.length === 0) return [];
-  const ids = jobs.map((j) => j.id);
-  const [departments, years, semesters] = await Promise.all([
-    ctx.db
-      .selectFrom("job_departments")
-      .selectAll()
-      .where("job_id", "in", ids)
-      .orderBy("department")
-      .execute(),
-    ctx.db
-      .selectFrom("job_graduation_years")
-      .selectAll()
-      .where("job_id", "in", ids)
-      .orderBy("graduation_year")
-      .execute(),
-    ctx.db
-      .selectFrom("job_semesters")
-      .selectAll()
-      .where("job_id", "in", ids)
-      .orderBy("semester")
-      .execute(),
-  ]);
+  const departments = new Map<number, string[]>();
+  const years = new Map<number, number[]>();
+  const semesters = new Map<number, number[]>();
+  const add = <T>(map: Map<number, T[]>, jobId: number, value: T) => {
+    const list = map.get(jobId);
+    if (list) list.push(value);
+    else map.set(jobId, [value]);
+  };
+  for (let start = 0; start < jobs.length; start += RULES_CHUNK) {
+    const ids = jobs.slice(start, start + RULES_CHUNK).map((j) => j.id);
+    const [d, y, s] = await Promise.all([
+      ctx.db
+        .selectFrom("job_departments")
+        .selectAll()
+        .where("job_id", "in", ids)
+        .orderBy("department")
+        .execute(),
+      ctx.db
+        .selectFrom("job_graduation_years")
+        .selectAll()
+        .where("job_id", "in", ids)
+        .orderBy("graduation_year")
+        .execute(),
+      ctx.db
+        .selectFrom("job_semesters")
+        .selectAll()
+        .where("job_id", "in", ids)
+        .orderBy("semester")
+        .execute(),
+    ]);
+    for (const row of d) add(departments, row.job_id, row.department);
+    for (const row of y) add(years, row.job_id, row.graduation_year);
+    for (const row of s) add(semesters, row.job_id, row.semester);
+  }
   return jobs.map((job) => ({
     ...job,
     rules: {
-      departments: departments.filter((d) => d.job_id === job.id).map((d) => d.department),
-      graduationYears: years.filter((y) => y.job_id === job.id).map((y) => y.graduation_year),
-      semesters: semesters.filter((s) => s.job_id === job.id).map((s) => s.semester),
+      departments: departments.get(job.id) ?? [],
+      graduationYears: years.get(job.id) ?? [],
+      semesters: semesters.get(job.id) ?? [],
       minCgpa: job.min_cgpa,
       maxBacklogs: job.max_backlogs,
     },
@@ -455,21 +478,111 @@ export interface StudentJobFilters {
   page: number;
 }
 
+type StudentJobsStudent = Student & Record<string, unknown>;
+
+interface StudentJobRowOut {
+  job: JobWithRules;
+  closed: string[];
+  reasons: string[];
+  applied: ApplicationStatus | null;
+}
+
+function splitRows(rows: StudentJobRowOut[], total: number) {
+  return {
+    /** Taking applications, and this student meets the rules. */
+    eligible: rows.filter((r) => r.closed.length === 0 && r.reasons.length === 0),
+    /** Taking applications, but not from this student (the reasons say why). */
+    others: rows.filter((r) => r.closed.length === 0 && r.reasons.length > 0),
+    /** Past the deadline: closed to applications, whatever the admin's status says. */
+    closed: rows.filter((r) => r.closed.length > 0),
+    total,
+  };
+}
+
+export interface StudentJobsOptions {
+  /** The student's row, when the caller has read it already. */
+  student?: StudentJobsStudent | undefined;
+  /** The dashboard shows the first few; the job list a page of STUDENT_JOBS_PAGE_SIZE. */
+  pageSize?: number | undefined;
+}
+
 /**
  * One page of the jobs a student sees (open ones first, soonest deadline first; then those whose
  * deadline passed, shown as closed), each with why they may not apply and their application's
- * status; and the total that matches the filters.
+ * status; and the total that matches the filters. Without a search, read from the open-jobs
+ * snapshot every process keeps (open-jobs.ts); a search asks the database (its LIKE is the
+ * database's, as everywhere else). A test holds the two readings equal.
  */
 export async function jobsForStudent(
   ctx: AppContext,
   studentId: number,
   filters: StudentJobFilters = { page: 1 },
+  options: StudentJobsOptions = {},
 ) {
-  const student = await ctx.db
-    .selectFrom("students")
-    .selectAll()
-    .where("id", "=", studentId)
-    .executeTakeFirstOrThrow();
+  return filters.q?.trim()
+    ? jobsForStudentInSql(ctx, studentId, filters, options)
+    : jobsForStudentFromSnapshot(ctx, studentId, filters, options);
+}
+
+async function ownStudent(ctx: AppContext, studentId: number, options: StudentJobsOptions) {
+  return (
+    options.student ??
+    (await ctx.db
+      .selectFrom("students")
+      .selectAll()
+      .where("id", "=", studentId)
+      .executeTakeFirstOrThrow())
+  );
+}
+
+/** The snapshot reading (exported for the test that holds it equal to the SQL one). */
+export async function jobsForStudentFromSnapshot(
+  ctx: AppContext,
+  studentId: number,
+  filters: StudentJobFilters,
+  options: StudentJobsOptions = {},
+) {
+  const pageSize = options.pageSize ?? STUDENT_JOBS_PAGE_SIZE;
+  const [student, snapshot, applications] = await Promise.all([
+    ownStudent(ctx, studentId, options),
+    openJobsSnapshot(ctx, (jobs) => withRules(ctx, jobs)),
+    ctx.db
+      .selectFrom("applications")
+      .select(["job_id", "status"])
+      .where("student_id", "=", studentId)
+      .execute(),
+  ]);
+  const now = ctx.clock.now();
+  const nowMs = now.getTime();
+  const applied = new Map(applications.map((a) => [a.job_id, a.status]));
+  const open = snapshot.jobs.filter((job) => job.applyByMs > nowMs);
+  const listed = filters.eligibleOnly
+    ? open.filter((job) => {
+        const status = applied.get(job.id);
+        // Withdrawn ones can be sent again, so they count as "can apply to".
+        if (status !== undefined && status !== "withdrawn") return false;
+        return ineligibilityReasons(job.rules, student).length === 0;
+      })
+    : [...open, ...snapshot.jobs.filter((job) => job.applyByMs <= nowMs)];
+  const offset = (filters.page - 1) * pageSize;
+  const rows = listed.slice(offset, offset + pageSize).map(({ applyByMs: _, ...job }) => ({
+    job,
+    closed: closedReasons(job, now),
+    reasons: ineligibilityReasons(job.rules, student),
+    applied: applied.get(job.id) ?? null,
+  }));
+  return splitRows(rows, listed.length);
+}
+
+/** The SQL reading: every filter, the search included, in the database. */
+export async function jobsForStudentInSql(
+  ctx: AppContext,
+  studentId: number,
+  filters: StudentJobFilters,
+  options: StudentJobsOptions = {},
+) {
+  const pageSize = options.pageSize ?? STUDENT_JOBS_PAGE_SIZE;
+  const student = await ownStudent(ctx, studentId, options);
   const now = ctx.clock.now();
   const nowValue = typedValue(ctx.dialect, now.toISOString(), "timestamptz");
   let query = ctx.db.selectFrom("jobs").where("jobs.status", "=", "open");
@@ -508,8 +621,8 @@ export async function jobsForStudent(
       .orderBy(sql`case when jobs.apply_by > ${nowValue} then 0 else 1 end`)
       .orderBy("jobs.apply_by", "asc")
       .orderBy("jobs.id")
-      .limit(STUDENT_JOBS_PAGE_SIZE)
-      .offset((filters.page - 1) * STUDENT_JOBS_PAGE_SIZE)
+      .limit(pageSize)
+      .offset((filters.page - 1) * pageSize)
       .execute(),
     query.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow(),
   ]);
@@ -536,13 +649,5 @@ export async function jobsForStudent(
     reasons: ineligibilityReasons(job.rules, student),
     applied: applied.get(job.id) ?? null,
   }));
-  return {
-    /** Taking applications, and this student meets the rules. */
-    eligible: rows.filter((r) => r.closed.length === 0 && r.reasons.length === 0),
-    /** Taking applications, but not from this student (the reasons say why). */
-    others: rows.filter((r) => r.closed.length === 0 && r.reasons.length > 0),
-    /** Past the deadline: closed to applications, whatever the admin's status says. */
-    closed: rows.filter((r) => r.closed.length > 0),
-    total: Number(total.n),
-  };
+  return splitRows(rows, Number(total.n));
 }
