@@ -32,39 +32,64 @@ function list(values: (string | number)[]): string {
 
 export const MISSING_SEMESTER_REASON = "Add your semester in your profile to apply";
 
-/** Why this student may not apply; empty when they may (as far as the rules go). */
-export function ineligibilityReasons(rules: EligibilityRules, student: StudentFacts): string[] {
-  const reasons: string[] = [];
-  if (rules.departments.length > 0 && !rules.departments.includes(student.department)) {
-    reasons.push(`Only for ${list(rules.departments)}`);
-  }
-  if (rules.minCgpa !== null && student.cgpa < rules.minCgpa)
-    reasons.push(`CGPA below ${formatCgpa(rules.minCgpa)}`);
-  if (rules.maxBacklogs !== null && student.active_backlogs > rules.maxBacklogs) {
-    reasons.push(
+/**
+ * The rule, one check per part: whether the student fails it, and the words that say why. Both
+ * TypeScript readings below walk this one list.
+ */
+const CHECKS: readonly {
+  fails(rules: EligibilityRules, student: StudentFacts): boolean;
+  reason(rules: EligibilityRules, student: StudentFacts): string;
+}[] = [
+  {
+    fails: (rules, student) =>
+      rules.departments.length > 0 && !rules.departments.includes(student.department),
+    reason: (rules) => `Only for ${list(rules.departments)}`,
+  },
+  {
+    fails: (rules, student) => rules.minCgpa !== null && student.cgpa < rules.minCgpa,
+    reason: (rules) => `CGPA below ${formatCgpa(rules.minCgpa!)}`,
+  },
+  {
+    fails: (rules, student) =>
+      rules.maxBacklogs !== null && student.active_backlogs > rules.maxBacklogs,
+    reason: (rules) =>
       rules.maxBacklogs === 0
         ? "No active backlogs allowed"
-        : `More than ${plural(rules.maxBacklogs, "active backlog")}`,
-    );
-  }
-  if (
-    rules.graduationYears.length > 0 &&
-    !rules.graduationYears.includes(student.graduation_year)
-  ) {
-    reasons.push(
+        : `More than ${plural(rules.maxBacklogs!, "active backlog")}`,
+  },
+  {
+    fails: (rules, student) =>
+      rules.graduationYears.length > 0 && !rules.graduationYears.includes(student.graduation_year),
+    reason: (rules) =>
       `Only for the ${list(rules.graduationYears)} batch${rules.graduationYears.length > 1 ? "es" : ""}`,
-    );
-  }
-  // A blank semester is not in any list (SQL: NULL IN (...) is not true), so both readings leave
-  // the student out; the student is told what to do about it instead of a bare "only for".
-  if (rules.semesters.length > 0 && student.semester === null) {
-    reasons.push(MISSING_SEMESTER_REASON);
-  } else if (rules.semesters.length > 0 && !rules.semesters.includes(student.semester!)) {
-    reasons.push(
-      `Only for semester${rules.semesters.length > 1 ? "s" : ""} ${list(rules.semesters)}`,
-    );
-  }
-  return reasons;
+  },
+  {
+    // A blank semester is not in any list (SQL: NULL IN (...) is not true), so every reading
+    // leaves the student out; the student is told what to do about it instead of a bare "only for".
+    fails: (rules, student) =>
+      rules.semesters.length > 0 &&
+      (student.semester === null || !rules.semesters.includes(student.semester)),
+    reason: (rules, student) =>
+      student.semester === null
+        ? MISSING_SEMESTER_REASON
+        : `Only for semester${rules.semesters.length > 1 ? "s" : ""} ${list(rules.semesters)}`,
+  },
+];
+
+/** Why this student may not apply; empty when they may (as far as the rules go). */
+export function ineligibilityReasons(rules: EligibilityRules, student: StudentFacts): string[] {
+  return CHECKS.filter((check) => check.fails(rules, student)).map((check) =>
+    check.reason(rules, student),
+  );
+}
+
+/**
+ * Whether the student may apply (as far as the rules go): `ineligibilityReasons(...)` is empty,
+ * without building the words. The open-jobs snapshot asks it of every open job on each load.
+ */
+export function meetsRules(rules: EligibilityRules, student: StudentFacts): boolean {
+  for (const check of CHECKS) if (check.fails(rules, student)) return false;
+  return true;
 }
 
 /** Why nobody may apply right now (closed, deadline passed); empty when the job takes applications. */

@@ -31,6 +31,7 @@ import {
   eligibleStudentFilter,
   ineligibilityReasons,
   jobAcceptsStudent,
+  meetsRules,
 } from "./eligibility.ts";
 import {
   cancelJobAlerts,
@@ -561,7 +562,7 @@ export async function jobsForStudentFromSnapshot(
         const status = applied.get(job.id);
         // Withdrawn ones can be sent again, so they count as "can apply to".
         if (status !== undefined && status !== "withdrawn") return false;
-        return ineligibilityReasons(job.rules, student).length === 0;
+        return meetsRules(job.rules, student);
       })
     : [...open, ...snapshot.jobs.filter((job) => job.applyByMs <= nowMs)];
   const offset = (filters.page - 1) * pageSize;
