@@ -17,7 +17,8 @@ import { createTransport } from "../sms/transport/index.ts";
 const USAGE = `Usage: npm run portal -- <command> [options]
 
 Commands:
-  serve                               run the web portal and the SMS dispatcher (what npm start does)
+  serve                               run the web portal and the SMS dispatcher (what npm start does);
+                                      WEB_CONCURRENCY=N runs N web processes on the port
   worker                              run an SMS dispatcher alone (more senders on one PostgreSQL)
   test-sms NUMBER [--dry-run]         show the SMS settings, check the credentials and send a test SMS
   migrate                             apply database migrations, then exit
@@ -63,6 +64,12 @@ async function main(argv: string[]) {
   const config = loadConfig();
 
   if (command === "serve") {
+    if (config.WEB_CONCURRENCY > 1) {
+      // Several web processes on one port; this same command runs in each of them (node:cluster).
+      const { serveCluster } = await import("../ops/web-cluster.ts");
+      await serveCluster(config);
+      return;
+    }
     const { startPortal } = await import("../main.ts"); // the web app: not loaded by a worker
     const portal = await startPortal(config);
     process.stdout.write(`Placement Portal: open ${portal.url}\n`);
