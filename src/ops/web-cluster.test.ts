@@ -161,6 +161,30 @@ describe("portal serve with WEB_CONCURRENCY=2", () => {
     serve = undefined;
   }, 120_000);
 
+  it("stops with exit code 1, forking no more, when its web processes cannot listen", async () => {
+    const { createServer } = await import("node:net");
+    const taken = createServer().listen(0, "127.0.0.1");
+    await new Promise((resolve) => taken.once("listening", resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      serve = spawnPortal(["serve"], {
+        WEB_CONCURRENCY: "2",
+        PORT: String(port),
+        DATABASE_URL: database.url,
+        DATA_DIR: dataDir,
+        LOG_DIR: join(dataDir, "logs"),
+        LOG_LEVEL: "warn",
+      });
+      const [code] = await serve.exited;
+      expect(code).toBe(1);
+      expect(serve.output()).toContain(`portal: bind EADDRINUSE 127.0.0.1:${port}`);
+      expect(serve.output()).toContain("portal: a web process exited while starting (code 1)");
+      serve = undefined;
+    } finally {
+      taken.close();
+    }
+  }, 60_000);
+
   it("with WEB_CONCURRENCY=1 stays one process: no web process under it", async () => {
     serve = spawnPortal(["serve"], {
       PORT: "0",
