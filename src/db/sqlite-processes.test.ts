@@ -20,8 +20,8 @@ describe.runIf(testDialect() === "sqlite")("several processes on one SQLite file
     await sql`create table contention (id integer primary key, seen integer not null)`.execute(
       database.db,
     );
-    // Both start at the same instant, after their start-up, and contend for two seconds.
-    const startAt = Date.now() + 3000;
+    await sql`create table contenders (pid integer not null)`.execute(database.db);
+    // Both start when both are ready, and contend for two seconds.
     const results = await Promise.all(
       [1, 2].map(() =>
         run(process.execPath, [
@@ -29,7 +29,7 @@ describe.runIf(testDialect() === "sqlite")("several processes on one SQLite file
           "tsx",
           "test/support/sqlite-contender.ts",
           database.url,
-          String(startAt),
+          "2",
           "2000",
         ]).then(
           ({ stdout }) =>

@@ -3,15 +3,20 @@ import { openDatabase } from "#src/db/database.ts";
 
 /**
  * One of several processes writing to one SQLite file at once (src/db/sqlite-processes.test.ts):
- * from the instant given, for the milliseconds given, read-then-insert transactions as fast as
- * it can; prints what happened as JSON.
+ * once all of them are ready (each registers in `contenders`; a start-up on a loaded machine can
+ * take seconds), for the milliseconds given, read-then-insert transactions as fast as it can;
+ * prints what happened as JSON.
  */
-const [url = "", startAt = "0", forMs = "0"] = process.argv.slice(2);
+const [url = "", processes = "2", forMs = "0"] = process.argv.slice(2);
 const database = openDatabase(url);
-while (Date.now() < Number(startAt)) await new Promise((resolve) => setTimeout(resolve, 5));
+await sql`insert into contenders (pid) values (${process.pid})`.execute(database.db);
+const ready = async () =>
+  (await sql<{ n: number }>`select count(*) as n from contenders`.execute(database.db)).rows[0]!
+    .n >= Number(processes);
+while (!(await ready())) await new Promise((resolve) => setTimeout(resolve, 5));
 const errors: Record<string, number> = {};
 let committed = 0;
-const end = Number(startAt) + Number(forMs);
+const end = Date.now() + Number(forMs);
 while (Date.now() < end) {
   try {
     await database.db.transaction().execute(async (trx) => {
