@@ -59,6 +59,8 @@ export const configSchema = z
       .enum(["development", "production", "test"], { message: "development, production or test" })
       .default("development"),
     PORT: int(0, 65535).default(3000),
+    // Web processes of `portal serve` sharing the port (node:cluster); 1 runs no cluster at all.
+    WEB_CONCURRENCY: int(1, 64).default(1),
     HOST: z.string().min(1).default("127.0.0.1"),
     TRUST_PROXY: trustProxy.default(false),
     DATA_DIR: z.string().min(1).default("data"),
@@ -174,6 +176,12 @@ export function loadConfig(
   const config = result.data;
   if (config.NODE_ENV === "production" && !config.SESSION_SECRET) {
     throw new ConfigError("Missing SESSION_SECRET: required when NODE_ENV=production");
+  }
+  if (config.WEB_CONCURRENCY > 1 && /^file:(:memory:)?$/.test(config.DATABASE_URL)) {
+    // Each process would have a database of its own.
+    throw new ConfigError(
+      `Invalid WEB_CONCURRENCY=${config.WEB_CONCURRENCY}: more than one web process needs a database file or PostgreSQL, not ${config.DATABASE_URL}`,
+    );
   }
   if (config.SMS_BACKEND === "twilio") {
     const missing = ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"].filter(

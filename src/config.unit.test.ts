@@ -86,4 +86,20 @@ describe("configuration", () => {
   it("requires SESSION_SECRET in production", () => {
     expect(() => loadConfig({ NODE_ENV: "production" }, {})).toThrowError(/SESSION_SECRET/);
   });
+
+  it("runs one web process unless WEB_CONCURRENCY says more, from 1 to 64", () => {
+    expect(loadConfig({}, {}).WEB_CONCURRENCY).toBe(1);
+    expect(loadConfig({ WEB_CONCURRENCY: "2" }, {}).WEB_CONCURRENCY).toBe(2);
+    for (const bad of ["0", "65", "two", "1.5"])
+      expect(() => loadConfig({ WEB_CONCURRENCY: bad }, {})).toThrowError(
+        new ConfigError(`Invalid WEB_CONCURRENCY="${bad}": expected a whole number from 1 to 64`),
+      );
+  });
+
+  it("refuses several web processes on an in-memory SQLite database (each would have its own)", () => {
+    expect(() =>
+      loadConfig({ WEB_CONCURRENCY: "2", DATABASE_URL: "file::memory:" }, {}),
+    ).toThrowError(/^Invalid WEB_CONCURRENCY=2: more than one web process needs a database file/);
+    expect(loadConfig({ WEB_CONCURRENCY: "2" }, {}).DATABASE_URL).toBe("file:data/portal.db");
+  });
 });

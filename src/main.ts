@@ -1,10 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import { ensureFirstAdmin } from "./accounts/service.ts";
-import { buildApp } from "./app.ts";
-import { announceSmsMode, openContext } from "./app-context.ts";
+import { announceSmsMode, buildContext, openContext } from "./app-context.ts";
 import type { Config } from "./config.ts";
-import type { Database } from "./db/database.ts";
+import type { AppContext } from "./context.ts";
+import { type Database, openDatabase } from "./db/database.ts";
 import { type DispatcherHandle, startDispatcherThread } from "./dispatcher-thread.ts";
+import { createLogger } from "./log.ts";
 import { resolveSessionSecret } from "./web/session-secret.ts";
 
 export interface RunningPortal {
@@ -15,11 +16,14 @@ export interface RunningPortal {
   stop(): Promise<void>;
 }
 
-/** config -> database -> migrations -> first admin -> web server + SMS dispatcher. */
-export async function startPortal(
+/**
+ * What runs once per portal before any page is served: migrations, the first admin (its password
+ * printed once), the SMS mode announced, the session secret generated if it has to be. With
+ * several web processes the primary does this before forking, so they never race at it.
+ */
+export async function preparePortal(
   config: Config,
-  options: { dispatcher?: boolean } = {},
-): Promise<RunningPortal> {
+): Promise<{ ctx: AppContext; database: Database }> {
   const { ctx, database } = await openContext(config);
   const firstAdmin = await ensureFirstAdmin(ctx);
   if (firstAdmin) {
@@ -33,15 +37,36 @@ export async function startPortal(
     );
   }
   announceSmsMode(ctx);
+  resolveSessionSecret(config);
+  return { ctx, database };
+}
+
+/** The web app of a prepared portal, listening; `wake` tells the SMS dispatcher about a commit. */
+export async function listenWeb(
+  ctx: AppContext,
+  wake: (() => void) | undefined,
+): Promise<{ app: FastifyInstance; url: string }> {
+  if (wake) ctx.wakeSmsDispatcher = wake;
+  // Loaded here, not at the top: a cluster's primary imports this module and serves no page.
+  const { buildApp } = await import("./app.ts");
+  const app = await buildApp(ctx, { sessionSecret: resolveSessionSecret(ctx.config) });
+  const address = await app.listen({ port: ctx.config.PORT, host: ctx.config.HOST });
+  const url = address.replace("://127.0.0.1", "://localhost");
+  ctx.log.info({ url }, "Placement Portal is running");
+  return { app, url };
+}
+
+/** config -> database -> migrations -> first admin -> web server + SMS dispatcher. */
+export async function startPortal(
+  config: Config,
+  options: { dispatcher?: boolean } = {},
+): Promise<RunningPortal> {
+  const { ctx, database } = await preparePortal(config);
 
   // The dispatcher runs on its own thread (see dispatcher-thread.ts): its work never holds up a page.
   const dispatcher = options.dispatcher === false ? null : await startDispatcherThread(config);
-  if (dispatcher) ctx.wakeSmsDispatcher = () => dispatcher.wake();
 
-  const app = await buildApp(ctx, { sessionSecret: resolveSessionSecret(config) });
-  const address = await app.listen({ port: config.PORT, host: config.HOST });
-  const url = address.replace("://127.0.0.1", "://localhost");
-  ctx.log.info({ url }, "Placement Portal is running");
+  const { app, url } = await listenWeb(ctx, dispatcher ? () => dispatcher.wake() : undefined);
   return {
     app,
     database,
@@ -50,6 +75,32 @@ export async function startPortal(
     async stop() {
       await app.close();
       await dispatcher?.stop();
+      await database.destroy();
+    },
+  };
+}
+
+/**
+ * One web process of a cluster: the portal is prepared already (by the primary), so no
+ * migrations, no first admin and no dispatcher here; `wake` reaches the primary's dispatcher.
+ */
+export async function startWebProcess(
+  config: Config,
+  wake: () => void,
+): Promise<Omit<RunningPortal, "dispatcher">> {
+  const log = createLogger(config);
+  const database = openDatabase(config.DATABASE_URL, {
+    onConnectionError: (error) =>
+      log.warn({ err: error }, "database connection lost; reconnecting on next use"),
+  });
+  const ctx = buildContext(config, database, { log });
+  const { app, url } = await listenWeb(ctx, wake);
+  return {
+    app,
+    database,
+    url,
+    async stop() {
+      await app.close();
       await database.destroy();
     },
   };

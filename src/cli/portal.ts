@@ -17,7 +17,8 @@ import { createTransport } from "../sms/transport/index.ts";
 const USAGE = `Usage: npm run portal -- <command> [options]
 
 Commands:
-  serve                               run the web portal and the SMS dispatcher (what npm start does)
+  serve                               run the web portal and the SMS dispatcher (what npm start does);
+                                      WEB_CONCURRENCY=N runs N web processes on the port
   worker                              run an SMS dispatcher alone (more senders on one PostgreSQL)
   test-sms NUMBER [--dry-run]         show the SMS settings, check the credentials and send a test SMS
   migrate                             apply database migrations, then exit
@@ -26,6 +27,11 @@ Commands:
                                       applications; queues no SMS; demo students are opted out
                                       and have fictional numbers; refused when Twilio is set up,
                                       unless --allow-real-sms
+  backup [--to PATH]                  SQLite: an online backup of the database (while the portal
+                                      runs) into PATH, by default DATA_DIR/backups/portal-<time>.db;
+                                      PostgreSQL: pg_dump --format=custom into PATH (.dump)
+  restore --from PATH                 SQLite: put a backup in place of the database (the portal
+                                      stopped; refused while it runs); the replaced database is kept
   create-admin --email E [--password P]
                                       create an admin, or set a new password for one;
                                       without --password a password is generated and printed
@@ -63,6 +69,12 @@ async function main(argv: string[]) {
   const config = loadConfig();
 
   if (command === "serve") {
+    if (config.WEB_CONCURRENCY > 1) {
+      // Several web processes on one port; this same command runs in each of them (node:cluster).
+      const { serveCluster } = await import("../ops/web-cluster.ts");
+      await serveCluster(config);
+      return;
+    }
     const { startPortal } = await import("../main.ts"); // the web app: not loaded by a worker
     const portal = await startPortal(config);
     process.stdout.write(`Placement Portal: open ${portal.url}\n`);
@@ -162,6 +174,21 @@ async function main(argv: string[]) {
       );
     } finally {
       await database.destroy();
+    }
+    return;
+  }
+
+  if (command === "backup" || command === "restore") {
+    const { values } = parseArgs({
+      args: rest,
+      options: { to: { type: "string" }, from: { type: "string" } },
+    });
+    const { backupDatabase, restoreDatabase } = await import("../ops/backup.ts");
+    if (command === "backup") {
+      process.stdout.write(`${await backupDatabase(config, { to: values.to })}\n`);
+    } else {
+      if (!values.from) fail("restore needs --from PATH (a file written by portal backup)");
+      process.stdout.write(`${await restoreDatabase(config, { from: values.from })}\n`);
     }
     return;
   }
