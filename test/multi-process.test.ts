@@ -17,7 +17,8 @@ import type { TwilioEmulator } from "#tools/twilio-emulator/emulator.ts";
  * `portal serve` processes (web A and web B, each with its own SMS dispatcher thread and its own
  * DATA_DIR, as on two machines behind one load balancer: same SESSION_SECRET) and two
  * `portal worker` processes, all sending to one Twilio emulator. A student's whole journey goes
- * across them over real HTTP, and each SMS reaches the emulator exactly once.
+ * across them over real HTTP, and each SMS reaches the emulator exactly once; the login and
+ * registration limits and an admin's SMS pause hold across all of them.
  *
  * PostgreSQL only (SQLite is one machine's file): it runs in the PostgreSQL pass, and says so in
  * the SQLite pass when there is none.
@@ -81,6 +82,8 @@ beforeAll(async () => {
     DATABASE_URL: database.url,
     SESSION_SECRET,
     SMS_POLL_MS: "100",
+    // Low, so the test reaches it: three registrations an hour from one address.
+    REGISTRATIONS_PER_ADDRESS_PER_HOUR: "3",
   };
   // A migrates the empty database and creates the first admin; the others start on it at once.
   servers.push(
@@ -229,6 +232,33 @@ describe.skipIf(!inPostgresPass)("two web processes and two workers on one Postg
       });
       expect(refused.status).toBe(429);
       expect(refused.body).toContain("Too many failed logins");
+    }
+
+    // Registrations from one address, too: one on A above, one more on B and one on A reach the
+    // limit of three; then neither process takes a fourth.
+    const registrant = (n: number) => ({
+      full_name: `Classmate ${n}`,
+      roll_number: `1XY22CS80${n}`,
+      email: `classmate${n}@college.test`,
+      phone: `98450 2000${n}`,
+      department: "CSE",
+      semester: "7",
+      graduation_year: String(new Date().getUTCFullYear() + 1),
+      cgpa: "7.00",
+      active_backlogs: "0",
+      skills: "",
+      password: "classmate-password",
+      password_confirm: "classmate-password",
+    });
+    expect((await visitor.post(webB, "/register", registrant(1))).status).toBe(303);
+    expect((await visitor.post(webA, "/register", registrant(2))).status).toBe(303);
+    for (const [web, n] of [
+      [webB, 3],
+      [webA, 4],
+    ] as const) {
+      const refused = await visitor.post(web, "/register", registrant(n));
+      expect(refused.status).toBe(429);
+      expect(refused.body).toContain("Too many registrations from your network");
     }
 
     // An admin's pause, set on A, holds every dispatcher (both workers, both serve threads).
