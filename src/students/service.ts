@@ -536,26 +536,25 @@ export async function updateOwnProfile(
   const resume = await checkResume(ctx, resumeUpload);
   if ("error" in resume) return { ok: false, errors: { resume: resume.error } };
   await ctx.db.transaction().execute(async (trx) => {
-    const previous = await trx
-      .selectFrom("students")
-      .select(["sms_opted_out_at", "semester"])
-      .where("id", "=", studentId)
-      .executeTakeFirstOrThrow();
     const now = ctx.clock.now().toISOString();
-    await trx
+    // Written first, reading nothing before: on SQLite a transaction that reads and then writes
+    // fails (SQLITE_BUSY) when another connection (the dispatcher thread) commits in between.
+    const updated = await trx
       .updateTable("students")
-      .set({
+      .set((eb) => ({
         phone_e164: input.phone,
         skills: input.skills,
         // Keeps the original opt-out time while the box stays unticked.
-        sms_opted_out_at: input.sms ? null : (previous.sms_opted_out_at ?? now),
+        sms_opted_out_at: input.sms ? null : eb.fn.coalesce("sms_opted_out_at", eb.val(now)),
         updated_at: now,
-        ...(previous.semester === null && input.semester !== undefined
-          ? { semester: input.semester }
+        // Set by the student only while blank; admins correct it afterwards.
+        ...(input.semester !== undefined
+          ? { semester: eb.fn.coalesce("semester", eb.val(input.semester)) }
           : {}),
-      })
+      }))
       .where("id", "=", studentId)
-      .execute();
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) !== 1) throw new Error(`student ${studentId} not found`);
     // The new resume replaces the old one in the same commit: never a profile without either.
     if (resume.data) await putResume(trx, studentId, resume.data, now);
   });
