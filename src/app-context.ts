@@ -5,6 +5,7 @@ import { type Database, openDatabase } from "./db/database.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import { createLogger } from "./log.ts";
 import { createSmsLogger } from "./sms/log.ts";
+import { importFileResumes } from "./students/resume-import.ts";
 
 /**
  * Builds the app context, the one way: for the server, the worker, the CLI, the tests and the
@@ -47,7 +48,10 @@ export async function openContext(
   });
   const applied = await migrateToLatest(database.db);
   if (applied.length > 0) log.info({ migrations: applied }, "migrations applied");
-  return { ctx: buildContext(config, database, { ...options, log }), database };
+  const ctx = buildContext(config, database, { ...options, log });
+  // Resumes an older version kept as files under DATA_DIR move into the database, once.
+  await importFileResumes(ctx);
+  return { ctx, database };
 }
 
 export function announceSmsMode(ctx: AppContext): void {

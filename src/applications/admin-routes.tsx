@@ -187,7 +187,7 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
                         <td safe>{formatCgpa(a.cgpa)}</td>
                         <td>{a.active_backlogs}</td>
                         <td>
-                          {a.resume_path ? (
+                          {a.resume_size !== null ? (
                             <a
                               href={`/admin/students/${a.student_id}/resume`}
                               aria-label={`Resume of ${a.full_name} (PDF)`}

@@ -7,9 +7,10 @@ import {
   postJob,
   type TestApp,
 } from "#test/support/app.ts";
-import { loginAs, type TestClient } from "#test/support/client.ts";
+import { loginAs, pdfBytes, type TestClient } from "#test/support/client.ts";
 import { confirm, pageText } from "#test/support/confirm.ts";
 import type { ApplicationStatus } from "../db/schema.ts";
+import { putResume } from "../students/resume-store.ts";
 import { moverOf, TRANSITIONS } from "./status.ts";
 
 let t: TestApp;
@@ -531,9 +532,10 @@ describe("the applicants list and its export", () => {
     const s = await createStudent(app.ctx, { approved: true, full_name: name });
     await app.ctx.db
       .updateTable("students")
-      .set({ resume_path: "ab/abcdef.pdf", skills: "=cmd|' /C calc'!A0" })
+      .set({ skills: "=cmd|' /C calc'!A0" })
       .where("id", "=", s.id)
       .execute();
+    await putResume(app.ctx.db, s.id, pdfBytes(name), new Date().toISOString());
     return s;
   }
 

@@ -8,6 +8,7 @@ import type { ApplicationStatus, DB } from "../db/schema.ts";
 import { closedReasons, ineligibilityReasons } from "../jobs/eligibility.ts";
 import { findJob } from "../jobs/service.ts";
 import { signalQueued } from "../sms/outbox-api.ts";
+import { resumeSize } from "../students/resume-store.ts";
 import { formatCgpa, plural } from "../web/format.ts";
 import { formatCsvDateTime } from "../web/time.ts";
 import { notifyStatusChange } from "./notices.ts";
@@ -365,7 +366,6 @@ const applicantColumns = [
   "students.active_backlogs",
   "students.semester",
   "students.skills",
-  "students.resume_path",
   "students.phone_e164",
   "users.email",
 ] as const;
@@ -375,6 +375,7 @@ export async function listApplicants(ctx: AppContext, jobId: number, filters: Ap
   const [rows, total, byStatus] = await Promise.all([
     query
       .select(applicantColumns)
+      .select(resumeSize)
       .orderBy("students.cgpa", "desc")
       .orderBy("applications.id")
       .limit(APPLICANTS_PAGE_SIZE)
@@ -408,6 +409,7 @@ export async function applicantsCsv(
 ): Promise<string> {
   const rows = await applicantsQuery(ctx, jobId, filters)
     .select(applicantColumns)
+    .select(resumeSize)
     .orderBy("students.cgpa", "desc")
     .orderBy("applications.id")
     .execute();
@@ -427,7 +429,7 @@ export async function applicantsCsv(
       neutralise(r.skills),
       STATUS_LABELS[r.status],
       formatCsvDateTime(r.created_at),
-      r.resume_path ? `${base}/admin/students/${r.student_id}/resume` : "",
+      r.resume_size !== null ? `${base}/admin/students/${r.student_id}/resume` : "",
     ]),
     {
       header: true,

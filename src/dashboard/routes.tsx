@@ -237,7 +237,7 @@ export async function studentDashboardRoutes(app: FastifyInstance) {
           <AcademicSummary student={student} />
           <p>
             <a href="/student/profile">Edit your phone, skills or resume</a>
-            {student.resume_path ? (
+            {student.resume_size !== null ? (
               <>
                 {" · "}
                 <a href="/student/resume">View your resume</a>

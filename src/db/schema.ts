@@ -34,14 +34,28 @@ export interface StudentsTable {
   cgpa: number;
   active_backlogs: number;
   skills: string;
-  resume_path: string | null;
-  /** The resume's size; null for one stored before sizes were kept (counted as 0). */
+  /**
+   * Legacy: the file under DATA_DIR/uploads a resume was kept in before resumes moved to the
+   * `resumes` table. The start-up import reads it and clears it; nothing writes it any more.
+   */
+  resume_path: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Legacy: the size of that file; cleared with it (the size is `resumes.size` now). */
   resume_bytes: ColumnType<number | null, number | null | undefined, number | null>;
   approved_at: Timestamp | null;
   approved_by: number | null;
   sms_opted_out_at: Timestamp | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+/** A student's resume (a PDF), read by every web process alike; goes with the student. */
+export interface ResumesTable {
+  student_id: number;
+  content: Buffer;
+  size: number;
+  /** Hex sha256 of `content`. */
+  sha256: string;
+  uploaded_at: Timestamp;
 }
 
 export interface AuditLogTable {
@@ -353,6 +367,7 @@ export interface DataVersionsTable {
 export interface DB {
   users: UsersTable;
   students: StudentsTable;
+  resumes: ResumesTable;
   audit_log: AuditLogTable;
   sms_messages: SmsMessagesTable;
   sms_templates: SmsTemplatesTable;

@@ -373,7 +373,7 @@ function StudentPage({
       <section class="card">
         <AcademicSummary student={student} />
         <p>
-          {student.resume_path ? (
+          {student.resume_size !== null ? (
             <a href={`/admin/students/${student.id}/resume`}>Open resume (PDF)</a>
           ) : (
             "No resume uploaded."
@@ -531,8 +531,7 @@ export async function adminStudentRoutes(app: FastifyInstance) {
   app.get<{ Params: { id: number } }>(
     "/students/:id/resume",
     { schema: { params: idParams } },
-    async (request, reply) =>
-      sendResume(reply, ctx.config.DATA_DIR, await student(request.params.id)),
+    async (request, reply) => sendResume(reply, ctx.db, await student(request.params.id)),
   );
 
   app.post<{ Params: { id: number } }>(

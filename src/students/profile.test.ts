@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -10,6 +10,7 @@ import {
 } from "#test/support/app.ts";
 import { loginAs, pdfBytes } from "#test/support/client.ts";
 import { pageText } from "#test/support/confirm.ts";
+import { storedResumes } from "#test/support/resumes.ts";
 
 let t: TestApp;
 beforeEach(async () => {
@@ -57,16 +58,19 @@ describe("student profile", () => {
       active_backlogs: 2,
       department: "ME",
     });
-    expect(row.resume_path).not.toBeNull();
+    expect((await storedResumes(t.ctx)).map((r) => r.student_id)).toEqual([student.id]);
 
-    // Replacing the resume removes the old file.
+    // Replacing the resume replaces the row: the old one is gone.
     await client.postMultipart("/student/profile", {
       phone: "+919123456789",
       skills: "CAD",
       resume: { filename: "cv2.pdf", data: pdfBytes("v2") },
     });
-    expect(readdirSync(join(t.dataDir, "uploads"))).toHaveLength(1);
+    const replaced = await storedResumes(t.ctx);
+    expect(replaced).toHaveLength(1);
+    expect(replaced[0]!.size).toBe(pdfBytes("v2").length);
     expect((await client.get("/student/resume")).body).toContain("v2");
+    expect((await client.get("/student/resume")).body).not.toContain("v1");
 
     // Leaving the file input empty keeps the resume.
     await client.postMultipart("/student/profile", {

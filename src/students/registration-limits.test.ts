@@ -1,8 +1,7 @@
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAdmin, createTestApp, type TestApp } from "#test/support/app.ts";
 import { type FormFields, loginAs, pdfBytes, TestClient } from "#test/support/client.ts";
+import { storedResumes } from "#test/support/resumes.ts";
 
 let t: TestApp;
 afterEach(async () => {
@@ -74,8 +73,8 @@ describe("registration limits", () => {
         (await post(address, { ...details(), resume: { filename: "cv.pdf", data: resume } }))
           .statusCode,
       ).toBe(303);
-    const uploads = () => readdirSync(join(t.dataDir, "uploads"));
-    expect(uploads()).toHaveLength(2);
+    const uploads = () => storedResumes(t.ctx);
+    expect(await uploads()).toHaveLength(2);
 
     const full = await post("10.0.0.3", {
       ...details(),
@@ -84,7 +83,7 @@ describe("registration limits", () => {
     expect(full.statusCode).toBe(422);
     expect(full.body).toContain("cannot take more resumes");
     expect(full.body).toContain("Register without a resume now");
-    expect(uploads()).toHaveLength(2);
+    expect(await uploads()).toHaveLength(2);
     // Without the resume the same student gets in.
     expect((await post("10.0.0.3", details())).statusCode).toBe(303);
 
@@ -93,10 +92,11 @@ describe("registration limits", () => {
     const asAdmin = await loginAs(t.app, admin.email, admin.password);
     const first = await t.ctx.db
       .selectFrom("students")
-      .select(["id", "resume_bytes"])
-      .orderBy("id")
+      .innerJoin("resumes", "resumes.student_id", "students.id")
+      .select(["students.id", "resumes.size"])
+      .orderBy("students.id")
       .executeTakeFirstOrThrow();
-    expect(first.resume_bytes).toBe(resume.length);
+    expect(first.size).toBe(resume.length);
     expect((await asAdmin.post(`/admin/students/${first.id}/approve`)).statusCode).toBe(303);
     expect(
       (await post("10.0.0.4", { ...details(), resume: { filename: "cv.pdf", data: resume } }))

@@ -1,8 +1,10 @@
-import { readdirSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createAdmin, createTestApp, type TestApp } from "#test/support/app.ts";
 import { loginAs, pdfBytes, TestClient } from "#test/support/client.ts";
+import { storedResumes } from "#test/support/resumes.ts";
 
 let t: TestApp;
 beforeEach(async () => {
@@ -28,13 +30,7 @@ const form = (overrides: Record<string, string> = {}) => ({
   ...overrides,
 });
 
-function uploads() {
-  try {
-    return readdirSync(join(t.dataDir, "uploads"));
-  } catch {
-    return [];
-  }
-}
+const uploads = () => storedResumes(t.ctx);
 
 describe("student registration", () => {
   it("shows a labelled form", async () => {
@@ -82,8 +78,22 @@ describe("student registration", () => {
       approved_at: null,
       role: "student",
     });
-    expect(row.resume_path).toMatch(/^uploads\/[0-9a-f-]{36}\.pdf$/);
-    expect(uploads()).toHaveLength(1);
+    // In the database, where every web process reads it; nothing under DATA_DIR.
+    expect(row.resume_path).toBeNull();
+    const pdf = pdfBytes();
+    const student = await t.ctx.db
+      .selectFrom("students")
+      .select(["id", "created_at"])
+      .executeTakeFirstOrThrow();
+    expect(await uploads()).toEqual([
+      {
+        student_id: student.id,
+        size: pdf.length,
+        sha256: createHash("sha256").update(pdf).digest("hex"),
+        uploaded_at: student.created_at,
+      },
+    ]);
+    expect(existsSync(join(t.dataDir, "uploads"))).toBe(false);
   });
 
   it("refuses an invalid phone number beside its field and keeps the rest of the input", async () => {
@@ -163,7 +173,7 @@ describe("student registration", () => {
     });
     expect(response.statusCode).toBe(422);
     expect(response.body).toContain("The resume must be a PDF file.");
-    expect(uploads()).toHaveLength(0);
+    expect(await uploads()).toHaveLength(0);
     expect(await t.ctx.db.selectFrom("users").select("id").execute()).toHaveLength(0);
   });
 
@@ -174,7 +184,7 @@ describe("student registration", () => {
     });
     expect(response.statusCode).toBe(422);
     expect(response.body).toMatch(/id="f-resume-error"[^>]*>The resume must be at most/);
-    expect(uploads()).toHaveLength(0);
+    expect(await uploads()).toHaveLength(0);
   });
 
   it("renders a name like <script> as text everywhere", async () => {

@@ -1,11 +1,17 @@
-import { randomUUID } from "node:crypto";
-import { mkdir, rm, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import { fileTypeFromBuffer } from "file-type";
+import { createHash } from "node:crypto";
+import type { ExpressionBuilder, Kysely } from "kysely";
 
+import type { DB, Timestamp } from "../db/schema.ts";
 import type { UploadedFile } from "../web/forms.ts";
 
 export type { UploadedFile };
+
+/**
+ * Resumes live in the database (`resumes`, one row per student), not under DATA_DIR: every web
+ * process on every machine reads the same bytes, and a resume is written, replaced and deleted in
+ * the same transaction as the student row it belongs to (the row goes with the student by
+ * cascade). Files kept by older versions are read in once at start-up (resume-import.ts).
+ */
 
 export function isUploadedFile(value: unknown): value is UploadedFile {
   return (
@@ -23,29 +29,71 @@ export async function resumeProblem(file: UploadedFile, maxBytes: number): Promi
   const limit = `${Math.round(maxBytes / 1024 / 1024) || 1} MB`;
   if (file.truncated || file.data.length > maxBytes) return `The resume must be at most ${limit}.`;
   if (file.data.length === 0) return "The resume file is empty.";
+  // Loaded on the first upload only: a worker (which imports this module for the start-up import)
+  // never needs it, and it costs about 12 MB of memory.
+  const { fileTypeFromBuffer } = await import("file-type");
   const type = await fileTypeFromBuffer(file.data);
   if (type?.mime !== "application/pdf") return "The resume must be a PDF file.";
   return null;
 }
 
-const UPLOADS = "uploads";
-
-/** Stores a resume under DATA_DIR/uploads with a random name; returns the path to keep in the row. */
-export async function saveResume(dataDir: string, data: Buffer): Promise<string> {
-  await mkdir(join(dataDir, UPLOADS), { recursive: true });
-  const relative = `${UPLOADS}/${randomUUID()}.pdf`;
-  await writeFile(join(dataDir, relative), data, { flag: "wx" });
-  return relative;
+export function sha256Hex(data: Buffer): string {
+  return createHash("sha256").update(data).digest("hex");
 }
 
-export function resumeFilePath(dataDir: string, relative: string): string {
-  const base = resolve(dataDir, UPLOADS);
-  const full = resolve(dataDir, relative);
-  // The path comes from our own rows, but never let it leave the uploads folder.
-  if (!full.startsWith(`${base}/`)) throw new Error("resume path outside the uploads folder");
-  return full;
+/** The `resumes` row for `data`. */
+export function resumeRow(studentId: number, data: Buffer, uploadedAt: Timestamp) {
+  return {
+    student_id: studentId,
+    content: data,
+    size: data.length,
+    sha256: sha256Hex(data),
+    uploaded_at: uploadedAt,
+  };
 }
 
-export async function deleteResume(dataDir: string, relative: string | null): Promise<void> {
-  if (relative) await rm(resumeFilePath(dataDir, relative), { force: true });
+/**
+ * Stores `data` as the student's resume, replacing the one before. Call it with the transaction
+ * that writes the student row, so the two commit or fail together.
+ */
+export async function putResume(
+  db: Kysely<DB>,
+  studentId: number,
+  data: Buffer,
+  uploadedAt: Timestamp,
+): Promise<void> {
+  const row = resumeRow(studentId, data, uploadedAt);
+  await db
+    .insertInto("resumes")
+    .values(row)
+    .onConflict((oc) =>
+      oc.column("student_id").doUpdateSet({
+        content: row.content,
+        size: row.size,
+        sha256: row.sha256,
+        uploaded_at: row.uploaded_at,
+      }),
+    )
+    .execute();
+}
+
+/** The student's resume with its bytes, or undefined when none was uploaded. */
+export function readResume(db: Kysely<DB>, studentId: number) {
+  return db
+    .selectFrom("resumes")
+    .select(["content", "size", "sha256", "uploaded_at"])
+    .where("student_id", "=", studentId)
+    .executeTakeFirst();
+}
+
+/**
+ * The size of the student's resume, null without one: a column for any query over `students`
+ * (`.select(resumeSize)`), so lists show a resume link without reading the bytes.
+ */
+export function resumeSize(eb: ExpressionBuilder<DB, "students">) {
+  return eb
+    .selectFrom("resumes")
+    .select("resumes.size")
+    .whereRef("resumes.student_id", "=", "students.id")
+    .as("resume_size");
 }

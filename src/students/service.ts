@@ -19,9 +19,9 @@ import { DEPARTMENT_CODES } from "./departments.ts";
 import { notifyStudentApproved, notifyStudentRejected } from "./notices.ts";
 import {
   chosenFile,
-  deleteResume,
+  putResume,
   resumeProblem,
-  saveResume,
+  resumeSize,
   type UploadedFile,
 } from "./resume-store.ts";
 
@@ -107,13 +107,14 @@ export type ServiceResult<T = undefined> =
   | { ok: true; value: T }
   | { ok: false; errors: FieldErrors };
 
-async function storeResume(
+/** The uploaded resume checked, to store with the student row; `data` null when none was chosen. */
+async function checkResume(
   ctx: AppContext,
   upload: unknown,
   options: { pending?: boolean } = {},
-): Promise<{ path: string | null; bytes: number | null } | { error: string }> {
+): Promise<{ data: Buffer | null } | { error: string }> {
   const file: UploadedFile | null = chosenFile(upload);
-  if (!file) return { path: null, bytes: null };
+  if (!file) return { data: null };
   const problem = await resumeProblem(file, ctx.config.RESUME_MAX_BYTES);
   if (problem) return { error: problem };
   if (
@@ -121,28 +122,28 @@ async function storeResume(
     (await pendingResumeBytes(ctx)) + file.data.length > ctx.config.PENDING_RESUMES_MAX_BYTES
   )
     return { error: PENDING_RESUMES_FULL };
-  return { path: await saveResume(ctx.config.DATA_DIR, file.data), bytes: file.data.length };
+  return { data: file.data };
 }
 
 export const PENDING_RESUMES_FULL =
   "The placement office cannot take more resumes until it has checked the waiting registrations. Register without a resume now and add it from your profile once you are approved.";
 
 /**
- * The disk used by the resumes of registrations waiting for approval: anonymous uploads, capped
+ * The space used by the resumes of registrations waiting for approval: anonymous uploads, capped
  * by PENDING_RESUMES_MAX_BYTES. (Two registrations at the same moment may both pass the check:
  * the cap can be exceeded by a few resumes, never by an unbounded number.)
  */
 export async function pendingResumeBytes(ctx: AppContext): Promise<number> {
   const row = await ctx.db
     .selectFrom("students")
-    .select((eb) => eb.fn.sum<number | string | null>("resume_bytes").as("bytes"))
-    .where("approved_at", "is", null)
-    .where("resume_path", "is not", null)
+    .innerJoin("resumes", "resumes.student_id", "students.id")
+    .select((eb) => eb.fn.sum<number | string | null>("resumes.size").as("bytes"))
+    .where("students.approved_at", "is", null)
     .executeTakeFirstOrThrow();
   return Number(row.bytes ?? 0);
 }
 
-/** Registers a student as pending approval. Nothing is half-created: user, profile and file or none. */
+/** Registers a student as pending approval. Nothing is half-created: user, profile and resume or none. */
 export async function registerStudent(
   ctx: AppContext,
   input: RegistrationInput,
@@ -169,7 +170,7 @@ export async function registerStudent(
   }
   if (Object.keys(errors).length > 0) return { ok: false, errors };
 
-  const resume = await storeResume(ctx, resumeUpload, { pending: true });
+  const resume = await checkResume(ctx, resumeUpload, { pending: true });
   if ("error" in resume) return { ok: false, errors: { resume: resume.error } };
   const passwordHash = await hashPassword(input.password);
   const now = ctx.clock.now().toISOString();
@@ -198,19 +199,17 @@ export async function registerStudent(
           cgpa: input.cgpa,
           active_backlogs: input.active_backlogs,
           skills: input.skills,
-          resume_path: resume.path,
-          resume_bytes: resume.bytes,
           created_at: now,
           updated_at: now,
         })
         .returning("id")
         .executeTakeFirstOrThrow();
+      if (resume.data) await putResume(trx, student.id, resume.data, now);
       return student.id;
     });
     ctx.log.info({ studentId }, "student registered");
     return { ok: true, value: { studentId } };
   } catch (error) {
-    await deleteResume(ctx.config.DATA_DIR, resume.path);
     // Two registrations racing past the check above: the constraint decides, with the same words.
     if (isUniqueViolation(error, "email")) {
       return { ok: false, errors: { email: "An account with this email already exists." } };
@@ -301,7 +300,7 @@ export function findStudent(ctx: AppContext, studentId: number) {
     .selectFrom("students")
     .innerJoin("users", "users.id", "students.user_id")
     .selectAll("students")
-    .select(["users.email", "users.last_login_at"])
+    .select(["users.email", "users.last_login_at", resumeSize])
     .where("students.id", "=", studentId)
     .executeTakeFirst();
 }
@@ -368,8 +367,8 @@ export async function approveStudents(ctx: AppContext, actor: Actor, studentIds:
 
 /**
  * Rejects a pending registration: queues the rejection SMS and records who rejected whom and why,
- * then deletes the user, the profile and (after commit) the resume file. The SMS row keeps its
- * number and text; the person can no longer log in.
+ * then deletes the user, the profile and the resume (by cascade, in the same transaction). The SMS
+ * row keeps its number and text; the person can no longer log in.
  */
 export async function rejectStudent(
   ctx: AppContext,
@@ -411,10 +410,7 @@ export async function rejectStudent(
     if (Number(deleted.numDeletedRows) !== 1) throw new Error("registration vanished mid-reject");
     return student;
   });
-  if (rejected) {
-    signalQueued(ctx);
-    await deleteResume(ctx.config.DATA_DIR, rejected.resume_path);
-  }
+  if (rejected) signalQueued(ctx);
   return { rejected };
 }
 
@@ -537,30 +533,31 @@ export async function updateOwnProfile(
   input: ProfileInput,
   resumeUpload: unknown,
 ): Promise<ServiceResult> {
-  const resume = await storeResume(ctx, resumeUpload);
+  const resume = await checkResume(ctx, resumeUpload);
   if ("error" in resume) return { ok: false, errors: { resume: resume.error } };
-  const previous = await ctx.db
-    .selectFrom("students")
-    .select(["resume_path", "sms_opted_out_at", "semester"])
-    .where("id", "=", studentId)
-    .executeTakeFirstOrThrow();
-  const now = ctx.clock.now().toISOString();
-  await ctx.db
-    .updateTable("students")
-    .set({
-      phone_e164: input.phone,
-      skills: input.skills,
-      // Keeps the original opt-out time while the box stays unticked.
-      sms_opted_out_at: input.sms ? null : (previous.sms_opted_out_at ?? now),
-      updated_at: now,
-      ...(resume.path ? { resume_path: resume.path, resume_bytes: resume.bytes } : {}),
-      ...(previous.semester === null && input.semester !== undefined
-        ? { semester: input.semester }
-        : {}),
-    })
-    .where("id", "=", studentId)
-    .execute();
-  if (resume.path) await deleteResume(ctx.config.DATA_DIR, previous.resume_path);
+  await ctx.db.transaction().execute(async (trx) => {
+    const now = ctx.clock.now().toISOString();
+    // Written first, reading nothing before: on SQLite a transaction that reads and then writes
+    // fails (SQLITE_BUSY) when another connection (the dispatcher thread) commits in between.
+    const updated = await trx
+      .updateTable("students")
+      .set((eb) => ({
+        phone_e164: input.phone,
+        skills: input.skills,
+        // Keeps the original opt-out time while the box stays unticked.
+        sms_opted_out_at: input.sms ? null : eb.fn.coalesce("sms_opted_out_at", eb.val(now)),
+        updated_at: now,
+        // Set by the student only while blank; admins correct it afterwards.
+        ...(input.semester !== undefined
+          ? { semester: eb.fn.coalesce("semester", eb.val(input.semester)) }
+          : {}),
+      }))
+      .where("id", "=", studentId)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) !== 1) throw new Error(`student ${studentId} not found`);
+    // The new resume replaces the old one in the same commit: never a profile without either.
+    if (resume.data) await putResume(trx, studentId, resume.data, now);
+  });
   return { ok: true, value: undefined };
 }
 

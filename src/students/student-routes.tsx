@@ -1,6 +1,6 @@
-import { createReadStream } from "node:fs";
-import { access } from "node:fs/promises";
 import type { FastifyInstance, FastifyReply } from "fastify";
+import type { Kysely } from "kysely";
+import type { DB } from "../db/schema.ts";
 import { currentStudentId, flash, HttpError, requireRole } from "../web/auth.ts";
 import { Field, FormErrorSummary, type FormState, TextAreaField } from "../web/components.tsx";
 import { formatCgpa } from "../web/format.ts";
@@ -8,26 +8,24 @@ import { formValues, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { departmentName } from "./departments.ts";
-import { resumeFilePath } from "./resume-store.ts";
+import { readResume } from "./resume-store.ts";
 import { findStudent, profileSchema, updateOwnProfile } from "./service.ts";
 
 type StudentRow = NonNullable<Awaited<ReturnType<typeof findStudent>>>;
 
-/** Streams a stored resume to the one who may see it; never cached by shared caches. */
-export async function sendResume(reply: FastifyReply, dataDir: string, student: StudentRow) {
-  if (!student.resume_path) throw new HttpError(404, "No resume has been uploaded.");
-  const path = resumeFilePath(dataDir, student.resume_path);
-  await access(path).catch(() => {
-    throw new HttpError(404, "The resume file is missing.");
-  });
+/** Sends a stored resume to the one who may see it; never cached by shared caches. */
+export async function sendResume(reply: FastifyReply, db: Kysely<DB>, student: StudentRow) {
+  const resume = await readResume(db, student.id);
+  if (!resume) throw new HttpError(404, "No resume has been uploaded.");
   return reply
     .type("application/pdf")
     .header("Cache-Control", "private, no-store")
+    .header("ETag", `"${resume.sha256}"`)
     .header(
       "Content-Disposition",
       `inline; filename="resume-${student.roll_number.replace(/[^A-Z0-9-]/gi, "")}.pdf"`,
     )
-    .send(createReadStream(path));
+    .send(resume.content);
 }
 
 export function AcademicSummary({ student }: { student: StudentRow }) {
@@ -123,7 +121,7 @@ function ProfilePage({
         <Field
           form={form}
           name="resume"
-          label={student.resume_path ? "Replace resume (PDF)" : "Resume (PDF)"}
+          label={student.resume_size !== null ? "Replace resume (PDF)" : "Resume (PDF)"}
           type="file"
           hint="Leave empty to keep the current one."
         />
@@ -185,6 +183,6 @@ export async function studentRoutes(app: FastifyInstance) {
   // Only ever the signed-in student's own resume: there is no id in this URL to tamper with.
   app.get("/resume", async (request, reply) => {
     const student = await ownStudent(currentStudentId(request));
-    return sendResume(reply, ctx.config.DATA_DIR, student);
+    return sendResume(reply, ctx.db, student);
   });
 }

@@ -1,12 +1,11 @@
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createAdmin, createStudent, createTestApp, type TestApp } from "#test/support/app.ts";
 import { loginAs, pdfBytes, TestClient } from "#test/support/client.ts";
 import { confirm, confirmForm, pageText } from "#test/support/confirm.ts";
+import { storedResumes } from "#test/support/resumes.ts";
 import { expectConsoleError } from "#test/support/setup.ts";
-import { saveResume } from "./resume-store.ts";
+import { putResume } from "./resume-store.ts";
 
 let t: TestApp;
 beforeEach(async () => {
@@ -189,13 +188,8 @@ describe("verification queue", () => {
 
   it("rejects a registration: SMS queued, audit kept, user, profile and resume deleted", async () => {
     const student = await createStudent(t.ctx, { full_name: "Kiran Das" });
-    const resume = await saveResume(t.dataDir, pdfBytes("kiran"));
-    await t.ctx.db
-      .updateTable("students")
-      .set({ resume_path: resume })
-      .where("id", "=", student.id)
-      .execute();
-    expect(readdirSync(join(t.dataDir, "uploads"))).toHaveLength(1);
+    await putResume(t.ctx.db, student.id, pdfBytes("kiran"), new Date().toISOString());
+    expect(await storedResumes(t.ctx)).toHaveLength(1);
     const admin = await adminClient();
 
     const response = await admin.post(`/admin/students/${student.id}/reject`, {
@@ -205,7 +199,7 @@ describe("verification queue", () => {
     expect(response.statusCode).toBe(303);
 
     expect(await t.ctx.db.selectFrom("students").select("id").execute()).toHaveLength(0);
-    expect(readdirSync(join(t.dataDir, "uploads"))).toHaveLength(0);
+    expect(await storedResumes(t.ctx)).toHaveLength(0);
     expect(
       await t.ctx.db.selectFrom("users").select("id").where("email", "=", student.email).execute(),
     ).toHaveLength(0);

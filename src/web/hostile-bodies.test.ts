@@ -105,10 +105,11 @@ describe("multipart forms that do not arrive whole", () => {
     }
     const row = await t.ctx.db
       .selectFrom("students")
-      .select(["skills", "resume_path"])
-      .where("id", "=", student.id)
+      .leftJoin("resumes", "resumes.student_id", "students.id")
+      .select(["students.skills", "resumes.size"])
+      .where("students.id", "=", student.id)
       .executeTakeFirstOrThrow();
-    expect(row).toEqual({ skills: student.skills, resume_path: null });
+    expect(row).toEqual({ skills: student.skills, size: null });
     expect((await client.get("/student/profile")).statusCode).toBe(200);
   });
 

@@ -6,6 +6,8 @@ import { join } from "node:path";
 
 export interface ServerProcess {
   url: string;
+  /** Its process group (the server and any children): for a kill when a stop does not end it. */
+  pid: number;
   dataDir: string;
   output: () => string;
   /** Stops the server; its data folder is removed unless `keepData`. */
@@ -61,6 +63,7 @@ export async function startServerProcess(
   });
   return {
     url,
+    pid: child.pid!,
     dataDir,
     output: () => output,
     async stop(options = {}) {
