@@ -45,11 +45,21 @@ const PAGE_SIZE = 50;
 async function listSms(ctx: AppContext, filters: SmsFilters) {
   const base = ctx.db.selectFrom("sms_messages");
   const [rows, counts] = await Promise.all([
-    applyFilters(ctx, base, filters)
+    // The page's ids first (from an index when a filter has one), then their rows: filtered by a
+    // status, SQLite otherwise sorted every row of that status, whole, to keep 50 (1.6 s for
+    // 166,000 failed of 1,000,000; 0.1 s this way).
+    base
       .selectAll("sms_messages")
+      .where(
+        "sms_messages.id",
+        "in",
+        applyFilters(ctx, ctx.db.selectFrom("sms_messages"), filters)
+          .select("sms_messages.id")
+          .orderBy("sms_messages.id", "desc")
+          .limit(PAGE_SIZE)
+          .offset((filters.page - 1) * PAGE_SIZE),
+      )
       .orderBy("sms_messages.id", "desc")
-      .limit(PAGE_SIZE)
-      .offset((filters.page - 1) * PAGE_SIZE)
       .execute(),
     // Every filter but the status: the counts say what each status link would show.
     applyFilters(ctx, base, filters, false)
