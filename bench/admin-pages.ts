@@ -185,12 +185,6 @@ const message = await ctx.db
   .orderBy("id", "desc")
   .limit(1)
   .executeTakeFirst();
-const otherAdmin = await ctx.db
-  .selectFrom("users")
-  .select("id")
-  .where("role", "=", "admin")
-  .limit(1)
-  .executeTakeFirstOrThrow();
 const students = await count("students");
 const deepPage = Math.max(1, Math.floor(students / 2 / 25));
 
