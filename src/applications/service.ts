@@ -340,11 +340,15 @@ export interface ApplicantFilters {
   page: number;
 }
 
+function withEmails(query: ReturnType<typeof applicantsQuery>) {
+  return query.innerJoin("users", "users.id", "students.user_id");
+}
+
 function applicantsQuery(ctx: AppContext, jobId: number, filters: Omit<ApplicantFilters, "page">) {
+  // No filter reads users: the count goes without them, the rows join them (withEmails).
   let query = ctx.db
     .selectFrom("applications")
     .innerJoin("students", "students.id", "applications.student_id")
-    .innerJoin("users", "users.id", "students.user_id")
     .where("applications.job_id", "=", jobId);
   if (filters.status) query = query.where("applications.status", "=", filters.status);
   if (filters.department) query = query.where("students.department", "=", filters.department);
@@ -373,7 +377,7 @@ const applicantColumns = [
 export async function listApplicants(ctx: AppContext, jobId: number, filters: ApplicantFilters) {
   const query = applicantsQuery(ctx, jobId, filters);
   const [rows, total, byStatus] = await Promise.all([
-    query
+    withEmails(query)
       .select(applicantColumns)
       .select(resumeSize)
       .orderBy("students.cgpa", "desc")
@@ -407,7 +411,7 @@ export async function applicantsCsv(
   jobId: number,
   filters: Omit<ApplicantFilters, "page">,
 ): Promise<string> {
-  const rows = await applicantsQuery(ctx, jobId, filters)
+  const rows = await withEmails(applicantsQuery(ctx, jobId, filters))
     .select(applicantColumns)
     .select(resumeSize)
     .orderBy("students.cgpa", "desc")

@@ -430,7 +430,8 @@ export interface JobFilters {
   page: number;
 }
 
-export async function listJobs(ctx: AppContext, filters: JobFilters) {
+/** The jobs list's page and count queries (exported for the plan test). */
+export function jobListQueries(ctx: AppContext, filters: JobFilters) {
   const now = ctx.clock.now();
   let query = ctx.db.selectFrom("jobs");
   if (filters.status === "open") query = query.where(openForApplications(now));
@@ -443,23 +444,26 @@ export async function listJobs(ctx: AppContext, filters: JobFilters) {
       eb.or([eb("jobs.company", like, pattern), eb("jobs.title", like, pattern)]),
     );
   }
-  const [rows, total] = await Promise.all([
-    query
-      .selectAll("jobs")
-      .select((eb) => [
-        eb
-          .selectFrom("applications")
-          .select(eb.fn.countAll<number>().as("n"))
-          .whereRef("applications.job_id", "=", "jobs.id")
-          .as("applicants"),
-      ])
-      .orderBy("jobs.created_at", "desc")
-      .orderBy("jobs.id", "desc")
-      .limit(JOBS_PAGE_SIZE)
-      .offset((filters.page - 1) * JOBS_PAGE_SIZE)
-      .execute(),
-    query.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow(),
-  ]);
+  // Newest first from jobs_created_idx: the applicants are counted for the page's jobs only.
+  const page = query
+    .selectAll("jobs")
+    .select((eb) => [
+      eb
+        .selectFrom("applications")
+        .select(eb.fn.countAll<number>().as("n"))
+        .whereRef("applications.job_id", "=", "jobs.id")
+        .as("applicants"),
+    ])
+    .orderBy("jobs.created_at", "desc")
+    .orderBy("jobs.id", "desc")
+    .limit(JOBS_PAGE_SIZE)
+    .offset((filters.page - 1) * JOBS_PAGE_SIZE);
+  return { page, count: query.select((eb) => eb.fn.countAll<number>().as("n")) };
+}
+
+export async function listJobs(ctx: AppContext, filters: JobFilters) {
+  const { page, count } = jobListQueries(ctx, filters);
+  const [rows, total] = await Promise.all([page.execute(), count.executeTakeFirstOrThrow()]);
   return {
     rows: rows.map((r) => ({ ...r, applicants: Number(r.applicants ?? 0) })),
     total: Number(total.n),

@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import type { AppContext } from "../context.ts";
-import { indiaTimeBucket } from "../db/dialect.ts";
+import { typedValue } from "../db/dialect.ts";
 import { plural } from "../web/format.ts";
 import { applyFilters, filterRange, type SmsFilters } from "./console.ts";
 
@@ -54,38 +54,59 @@ function floorToBucket(at: number, unit: "hour" | "day"): number {
   return Math.floor((at + INDIA_OFFSET_MS) / size) * size - INDIA_OFFSET_MS;
 }
 
+/**
+ * Each bucket's counts by series. Per bucket, one walk of the (created_at, status) index over the
+ * bucket's range, counting in the walk: a GROUP BY of an India-time expression computed the
+ * expression for every row and sorted them all (about three times the cost on both databases at
+ * 100,000 messages). The scalar subquery returns its counts as one "n,n,n,n,n" text, as SQLite has
+ * no LATERAL join to return several columns.
+ */
 async function countPerBucket(
   ctx: Pick<AppContext, "db" | "dialect">,
   filters: SmsFilters,
   unit: "hour" | "day",
-  start: Date,
-  end: Date,
+  first: number,
+  count: number,
 ): Promise<Map<string, Record<SeriesKey, number>>> {
-  const bucket = indiaTimeBucket(ctx.dialect, "sms_messages.created_at", unit);
-  const query = applyFilters(ctx, ctx.db.selectFrom("sms_messages"), filters)
-    .where("sms_messages.created_at", ">=", start.toISOString())
-    .where("sms_messages.created_at", "<", end.toISOString())
-    .select(bucket.as("bucket"));
-  const withSums = CHART_SERIES.reduce(
-    (q, series) =>
-      q.select(
-        sql<number>`sum(case when sms_messages.status in (${sql.join(
-          series.statuses.map((s) => sql.lit(s)),
-        )}) then 1 else 0 end)`.as(series.key),
-      ),
-    query,
+  const size = unit === "hour" ? HOUR_MS : DAY_MS;
+  const at = (i: number) =>
+    typedValue(ctx.dialect, new Date(first + i * size).toISOString(), "timestamptz");
+  const bounds = Array.from(
+    { length: count },
+    (_, i) =>
+      sql`select ${bucketKey(new Date(first + i * size), unit)} as k, ${at(i)} as s, ${at(i + 1)} as e`,
   );
-  const rows = (await withSums.groupBy(bucket).execute()) as unknown as Array<
-    { bucket: string } & Record<SeriesKey, number | string | null>
-  >;
+  const counts = applyFilters(ctx, ctx.db.selectFrom("sms_messages"), filters)
+    .where("sms_messages.created_at", ">=", sql<string>`b.s`)
+    .where("sms_messages.created_at", "<", sql<string>`b.e`)
+    .select(
+      sql<string>`${sql.join(
+        CHART_SERIES.map(
+          (series) =>
+            sql`cast(count(case when sms_messages.status in (${sql.join(
+              series.statuses.map((st) => sql.lit(st)),
+            )}) then 1 end) as text)`,
+        ),
+        sql` || ',' || `,
+      )}`.as("counts"),
+    );
+  const rows = await ctx.db
+    .selectFrom(sql<{ k: string }>`(${sql.join(bounds, sql` union all `)})`.as("b"))
+    .select([sql<string>`b.k`.as("bucket"), counts.as("counts")])
+    .execute();
   return new Map(
-    rows.map((row) => [
-      row.bucket,
-      Object.fromEntries(CHART_SERIES.map((s) => [s.key, Number(row[s.key] ?? 0)])) as Record<
-        SeriesKey,
-        number
-      >,
-    ]),
+    rows.map((row) => {
+      const numbers = String(row.counts ?? "")
+        .split(",")
+        .map(Number);
+      return [
+        row.bucket,
+        Object.fromEntries(CHART_SERIES.map((s, i) => [s.key, numbers[i] || 0])) as Record<
+          SeriesKey,
+          number
+        >,
+      ];
+    }),
   );
 }
 
@@ -102,9 +123,7 @@ async function chartOver(
   title: string,
 ): Promise<ChartData> {
   const size = unit === "hour" ? HOUR_MS : DAY_MS;
-  const start = new Date(first);
-  const end = new Date(first + count * size);
-  const counted = await countPerBucket(ctx, filters, unit, start, end);
+  const counted = await countPerBucket(ctx, filters, unit, first, count);
   const buckets = Array.from({ length: count }, (_, i) => {
     const key = bucketKey(new Date(first + i * size), unit);
     return { key, counts: counted.get(key) ?? emptyCounts() };
