@@ -42,6 +42,9 @@ export interface StudentsTable {
   sms_opted_out_at: Timestamp | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** This student's applications (any status) and those at `selected`; kept by triggers. */
+  applications_count: ColumnType<number, never, never>;
+  selected_count: ColumnType<number, never, never>;
 }
 
 export interface AuditLogTable {
@@ -343,6 +346,25 @@ export interface PasswordResetCodesTable {
   used_at: Timestamp | null;
 }
 
+/**
+ * The admin dashboard's counts per (department, graduation_year, semester; 0 = not set), kept by
+ * triggers in the same transaction as every change to students and applications (decision 016).
+ */
+export interface PlacementSummaryTable {
+  department: string;
+  graduation_year: number;
+  semester: number;
+  students: number;
+  approved: number;
+  /** Applications of these students, any status. */
+  applications: number;
+  /** Students with at least one selected application. */
+  selected: number;
+  /** Approved students with at least one application, and with at least one selection. */
+  approved_applied: number;
+  approved_selected: number;
+}
+
 export interface DB {
   users: UsersTable;
   students: StudentsTable;
@@ -366,6 +388,7 @@ export interface DB {
   announcement_recipients: AnnouncementRecipientsTable;
   limit_events: LimitEventsTable;
   password_reset_codes: PasswordResetCodesTable;
+  placement_summary: PlacementSummaryTable;
 }
 
 export type Job = Selectable<JobsTable>;

@@ -8,6 +8,7 @@ import * as smsAttempts from "./2026-12-02b-sms-attempts.ts";
 import * as smsSteering from "./2026-12-02c-sms-steering.ts";
 import * as announcementAudience from "./2026-12-02d-announcement-audience.ts";
 import * as smsTemplates from "./2026-12-02e-sms-templates.ts";
+import * as dashboardCounters from "./2026-12-03b-dashboard-counters.ts";
 
 /** Every migration, by name. Names sort in the order they run: date first. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   "2026-12-02c-sms-steering": smsSteering,
   "2026-12-02d-announcement-audience": announcementAudience,
   "2026-12-02e-sms-templates": smsTemplates,
+  "2026-12-03b-dashboard-counters": dashboardCounters,
 };
