@@ -9,38 +9,27 @@ export interface DashboardFilters {
   company?: string | undefined;
 }
 
+interface DepartmentCounts {
+  students: number;
+  approved: number;
+  applications: number;
+  selected: number;
+  approvedApplied: number;
+  approvedSelected: number;
+}
+
 /**
- * The admin's numbers, each one aggregate query (no per-row work in the app): counters, and the
- * placement summary per department. Department, graduation year and semester narrow the students; company
- * narrows the applications counted.
+ * The admin's numbers. Students and applications are read from `placement_summary`, which the
+ * database's triggers keep up to date in the same transaction as every write (decision 019): a
+ * few hundred rows at any size, so the page costs the same at 1,000 and 1,000,000 applications.
+ * Department, graduation year and semester narrow the summary rows. A company narrows the
+ * applications counted, which the summary does not know: those are counted from that company's
+ * applications through the job index (a company's share of the applications, not all of them).
  */
 export async function adminDashboard(ctx: AppContext, filters: DashboardFilters) {
-  const students = () => {
-    let q = ctx.db.selectFrom("students");
-    if (filters.department) q = q.where("students.department", "=", filters.department);
-    if (filters.year) q = q.where("students.graduation_year", "=", filters.year);
-    if (filters.semester) q = q.where("students.semester", "=", filters.semester);
-    return q;
-  };
-  const applications = () => {
-    let q = ctx.db
-      .selectFrom("applications")
-      .innerJoin("students", "students.id", "applications.student_id")
-      .innerJoin("jobs", "jobs.id", "applications.job_id");
-    if (filters.department) q = q.where("students.department", "=", filters.department);
-    if (filters.year) q = q.where("students.graduation_year", "=", filters.year);
-    if (filters.semester) q = q.where("students.semester", "=", filters.semester);
-    if (filters.company) q = q.where("jobs.company", "=", filters.company);
-    return q;
-  };
-
-  const [studentCounts, openJobs, applicationCounts, byDepartment, companies] = await Promise.all([
-    students()
-      .select((eb) => [
-        eb.fn.countAll<number>().as("total"),
-        eb.fn.count<number>("students.approved_at").as("approved"),
-      ])
-      .executeTakeFirstOrThrow(),
+  const [summary, companyCounts, openJobs, companies] = await Promise.all([
+    summaryByDepartment(ctx, filters),
+    filters.company ? companyByDepartment(ctx, filters, filters.company) : null,
     ctx.db
       .selectFrom("jobs")
       .select((eb) => eb.fn.countAll<number>().as("n"))
@@ -48,65 +37,137 @@ export async function adminDashboard(ctx: AppContext, filters: DashboardFilters)
       .where(openForApplications(ctx.clock.now()))
       .$if(Boolean(filters.company), (q) => q.where("jobs.company", "=", filters.company!))
       .executeTakeFirstOrThrow(),
-    applications()
-      .select((eb) => [
-        eb.fn.countAll<number>().as("applications"),
-        eb.fn
-          .count<number>("applications.student_id")
-          .distinct()
-          .filterWhere("applications.status", "=", "selected")
-          .as("selected"),
-      ])
-      .executeTakeFirstOrThrow(),
-    ctx.db
-      .selectFrom("students")
-      .leftJoin(
-        applications()
-          .select([
-            "applications.student_id",
-            sql<number>`max(case when applications.status = 'selected' then 1 else 0 end)`.as(
-              "is_selected",
-            ),
-          ])
-          .groupBy("applications.student_id")
-          .as("per_student"),
-        "per_student.student_id",
-        "students.id",
-      )
-      .where("students.approved_at", "is not", null)
-      .$if(Boolean(filters.department), (q) =>
-        q.where("students.department", "=", filters.department!),
-      )
-      .$if(Boolean(filters.year), (q) => q.where("students.graduation_year", "=", filters.year!))
-      .$if(Boolean(filters.semester), (q) => q.where("students.semester", "=", filters.semester!))
-      .select((eb) => [
-        "students.department",
-        eb.fn.countAll<number>().as("students"),
-        eb.fn.count<number>("per_student.student_id").as("applied"),
-        eb.fn.coalesce(eb.fn.sum<number>("per_student.is_selected"), sql<number>`0`).as("selected"),
-      ])
-      .groupBy("students.department")
-      .orderBy("students.department")
-      .execute(),
     ctx.db.selectFrom("jobs").select("company").distinct().orderBy("company").limit(500).execute(),
   ]);
+  // With a company, its applications replace the summary's; the students stay the summary's.
+  const counts = new Map<string, DepartmentCounts>();
+  for (const [department, row] of summary) {
+    const c = companyCounts?.get(department);
+    counts.set(
+      department,
+      companyCounts
+        ? {
+            ...row,
+            applications: c?.applications ?? 0,
+            selected: c?.selected ?? 0,
+            approvedApplied: c?.approvedApplied ?? 0,
+            approvedSelected: c?.approvedSelected ?? 0,
+          }
+        : row,
+    );
+  }
+  const all = [...counts.values()];
+  const total = (key: keyof DepartmentCounts) => all.reduce((sum, row) => sum + row[key], 0);
   return {
-    pending: Number(studentCounts.total) - Number(studentCounts.approved),
-    approved: Number(studentCounts.approved),
+    pending: total("students") - total("approved"),
+    approved: total("approved"),
     openJobs: Number(openJobs.n),
-    applications: Number(applicationCounts.applications),
-    selected: Number(applicationCounts.selected),
-    departments: byDepartment.map((d) => {
-      const studentsCount = Number(d.students);
-      const selected = Number(d.selected);
-      return {
-        department: d.department,
-        students: studentsCount,
-        applied: Number(d.applied),
-        selected,
-        rate: studentsCount > 0 ? selected / studentsCount : 0,
-      };
-    }),
+    applications: total("applications"),
+    selected: total("selected"),
+    departments: [...counts.entries()]
+      // The table summarises approved students: a department with none has no row.
+      .filter(([, row]) => row.approved > 0)
+      .map(([department, row]) => ({
+        department,
+        students: row.approved,
+        applied: row.approvedApplied,
+        selected: row.approvedSelected,
+        rate: row.approved > 0 ? row.approvedSelected / row.approved : 0,
+      })),
     companies: companies.map((c) => c.company),
   };
+}
+
+/** The summary's rows for the student filters, added up per department (in department order). */
+async function summaryByDepartment(
+  ctx: AppContext,
+  filters: DashboardFilters,
+): Promise<Map<string, DepartmentCounts>> {
+  let q = ctx.db.selectFrom("placement_summary");
+  if (filters.department) q = q.where("department", "=", filters.department);
+  if (filters.year) q = q.where("graduation_year", "=", filters.year);
+  if (filters.semester) q = q.where("semester", "=", filters.semester);
+  const rows = await q
+    .select((eb) => [
+      "department",
+      eb.fn.sum<number>("students").as("students"),
+      eb.fn.sum<number>("approved").as("approved"),
+      eb.fn.sum<number>("applications").as("applications"),
+      eb.fn.sum<number>("selected").as("selected"),
+      eb.fn.sum<number>("approved_applied").as("approved_applied"),
+      eb.fn.sum<number>("approved_selected").as("approved_selected"),
+    ])
+    .groupBy("department")
+    .orderBy("department")
+    .execute();
+  return new Map(
+    rows.map((r) => [
+      r.department,
+      {
+        students: Number(r.students),
+        approved: Number(r.approved),
+        applications: Number(r.applications),
+        selected: Number(r.selected),
+        approvedApplied: Number(r.approved_applied),
+        approvedSelected: Number(r.approved_selected),
+      },
+    ]),
+  );
+}
+
+/**
+ * One company's applications per department: how many, and how many students (all, and approved)
+ * applied to or were selected by it. Reads that company's jobs (jobs_company_idx), their
+ * applications (applications_job_status_idx) and each applicant's row by key.
+ */
+async function companyByDepartment(
+  ctx: AppContext,
+  filters: DashboardFilters,
+  company: string,
+): Promise<Map<string, Omit<DepartmentCounts, "students" | "approved">>> {
+  let perStudent = ctx.db
+    .selectFrom("applications")
+    .innerJoin("jobs", "jobs.id", "applications.job_id")
+    .innerJoin("students", "students.id", "applications.student_id")
+    .where("jobs.company", "=", company);
+  if (filters.department)
+    perStudent = perStudent.where("students.department", "=", filters.department);
+  if (filters.year) perStudent = perStudent.where("students.graduation_year", "=", filters.year);
+  if (filters.semester) perStudent = perStudent.where("students.semester", "=", filters.semester);
+  const rows = await ctx.db
+    .selectFrom(
+      perStudent
+        .select((eb) => [
+          "students.department",
+          sql<number>`case when students.approved_at is not null then 1 else 0 end`.as("approved"),
+          eb.fn.countAll<number>().as("applications"),
+          sql<number>`max(case when applications.status = 'selected' then 1 else 0 end)`.as(
+            "is_selected",
+          ),
+        ])
+        .groupBy(["applications.student_id", "students.department", "students.approved_at"])
+        .as("per_student"),
+    )
+    .select((eb) => [
+      "per_student.department",
+      eb.fn.sum<number>("per_student.applications").as("applications"),
+      eb.fn.sum<number>("per_student.is_selected").as("selected"),
+      eb.fn.sum<number>("per_student.approved").as("approved_applied"),
+      eb.fn
+        .sum<number>(sql`per_student.approved * per_student.is_selected`)
+        .as("approved_selected"),
+    ])
+    .groupBy("per_student.department")
+    .execute();
+  return new Map(
+    rows.map((r) => [
+      r.department,
+      {
+        applications: Number(r.applications),
+        selected: Number(r.selected),
+        approvedApplied: Number(r.approved_applied),
+        approvedSelected: Number(r.approved_selected),
+      },
+    ]),
+  );
 }

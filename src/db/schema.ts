@@ -46,6 +46,9 @@ export interface StudentsTable {
   sms_opted_out_at: Timestamp | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** This student's applications (any status) and those at `selected`; kept by triggers. */
+  applications_count: ColumnType<number, never, never>;
+  selected_count: ColumnType<number, never, never>;
 }
 
 /** A student's resume (a PDF), read by every web process alike; goes with the student. */
@@ -364,6 +367,25 @@ export interface DataVersionsTable {
   version: ColumnType<number | string, number, number>;
 }
 
+/**
+ * The admin dashboard's counts per (department, graduation_year, semester; 0 = not set), kept by
+ * triggers in the same transaction as every change to students and applications (decision 019).
+ */
+export interface PlacementSummaryTable {
+  department: string;
+  graduation_year: number;
+  semester: number;
+  students: number;
+  approved: number;
+  /** Applications of these students, any status. */
+  applications: number;
+  /** Students with at least one selected application. */
+  selected: number;
+  /** Approved students with at least one application, and with at least one selection. */
+  approved_applied: number;
+  approved_selected: number;
+}
+
 export interface DB {
   users: UsersTable;
   students: StudentsTable;
@@ -389,6 +411,7 @@ export interface DB {
   limit_events: LimitEventsTable;
   password_reset_codes: PasswordResetCodesTable;
   data_versions: DataVersionsTable;
+  placement_summary: PlacementSummaryTable;
 }
 
 export type Job = Selectable<JobsTable>;

@@ -9,6 +9,7 @@ import * as smsSteering from "./2026-12-02c-sms-steering.ts";
 import * as announcementAudience from "./2026-12-02d-announcement-audience.ts";
 import * as smsTemplates from "./2026-12-02e-sms-templates.ts";
 import * as resumesInDatabase from "./2026-12-03a-resumes-in-database.ts";
+import * as dashboardCounters from "./2026-12-03b-dashboard-counters.ts";
 import * as adminPageIndexes from "./2026-12-03c-admin-page-indexes.ts";
 import * as jobsVersion from "./2026-12-03d-jobs-version.ts";
 
@@ -24,6 +25,7 @@ export const migrations: Record<string, Migration> = {
   "2026-12-02d-announcement-audience": announcementAudience,
   "2026-12-02e-sms-templates": smsTemplates,
   "2026-12-03a-resumes-in-database": resumesInDatabase,
+  "2026-12-03b-dashboard-counters": dashboardCounters,
   "2026-12-03c-admin-page-indexes": adminPageIndexes,
   "2026-12-03d-jobs-version": jobsVersion,
 };
