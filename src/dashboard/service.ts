@@ -1,4 +1,3 @@
-import { sql } from "kysely";
 import type { AppContext } from "../context.ts";
 import { openForApplications } from "../jobs/open.ts";
 
@@ -23,8 +22,8 @@ interface DepartmentCounts {
  * database's triggers keep up to date in the same transaction as every write (decision 019): a
  * few hundred rows at any size, so the page costs the same at 1,000 and 1,000,000 applications.
  * Department, graduation year and semester narrow the summary rows. A company narrows the
- * applications counted, which the summary does not know: those are counted from that company's
- * applications through the job index (a company's share of the applications, not all of them).
+ * applications counted: those come from `company_placement_summary`, the same numbers per
+ * company, kept the same way; the students stay the summary's.
  */
 export async function adminDashboard(ctx: AppContext, filters: DashboardFilters) {
   const [summary, companyCounts, openJobs, companies] = await Promise.all([
@@ -117,47 +116,28 @@ async function summaryByDepartment(
 
 /**
  * One company's applications per department: how many, and how many students (all, and approved)
- * applied to or were selected by it. Reads that company's jobs (jobs_company_idx), their
- * applications (applications_job_status_idx) and each applicant's row by key.
+ * applied to or were selected by it. Read from `company_placement_summary`, which triggers keep
+ * as they keep `placement_summary` (decision 019, "Company filter"): that company's rows for the
+ * student filters, a few hundred at most at any size.
  */
 async function companyByDepartment(
   ctx: AppContext,
   filters: DashboardFilters,
   company: string,
 ): Promise<Map<string, Omit<DepartmentCounts, "students" | "approved">>> {
-  let perStudent = ctx.db
-    .selectFrom("applications")
-    .innerJoin("jobs", "jobs.id", "applications.job_id")
-    .innerJoin("students", "students.id", "applications.student_id")
-    .where("jobs.company", "=", company);
-  if (filters.department)
-    perStudent = perStudent.where("students.department", "=", filters.department);
-  if (filters.year) perStudent = perStudent.where("students.graduation_year", "=", filters.year);
-  if (filters.semester) perStudent = perStudent.where("students.semester", "=", filters.semester);
-  const rows = await ctx.db
-    .selectFrom(
-      perStudent
-        .select((eb) => [
-          "students.department",
-          sql<number>`case when students.approved_at is not null then 1 else 0 end`.as("approved"),
-          eb.fn.countAll<number>().as("applications"),
-          sql<number>`max(case when applications.status = 'selected' then 1 else 0 end)`.as(
-            "is_selected",
-          ),
-        ])
-        .groupBy(["applications.student_id", "students.department", "students.approved_at"])
-        .as("per_student"),
-    )
+  let q = ctx.db.selectFrom("company_placement_summary").where("company", "=", company);
+  if (filters.department) q = q.where("department", "=", filters.department);
+  if (filters.year) q = q.where("graduation_year", "=", filters.year);
+  if (filters.semester) q = q.where("semester", "=", filters.semester);
+  const rows = await q
     .select((eb) => [
-      "per_student.department",
-      eb.fn.sum<number>("per_student.applications").as("applications"),
-      eb.fn.sum<number>("per_student.is_selected").as("selected"),
-      eb.fn.sum<number>("per_student.approved").as("approved_applied"),
-      eb.fn
-        .sum<number>(sql`per_student.approved * per_student.is_selected`)
-        .as("approved_selected"),
+      "department",
+      eb.fn.sum<number>("applications").as("applications"),
+      eb.fn.sum<number>("selected").as("selected"),
+      eb.fn.sum<number>("approved_applied").as("approved_applied"),
+      eb.fn.sum<number>("approved_selected").as("approved_selected"),
     ])
-    .groupBy("per_student.department")
+    .groupBy("department")
     .execute();
   return new Map(
     rows.map((r) => [

@@ -386,6 +386,41 @@ export interface PlacementSummaryTable {
   approved_selected: number;
 }
 
+/**
+ * One student's applications to one company's jobs (rows with at least one), with a copy of the
+ * student's group and approval; kept by triggers (decision 019, "Company filter").
+ */
+export interface CompanyStudentCountsTable {
+  student_id: number;
+  company: string;
+  department: string;
+  graduation_year: number;
+  /** 0 = not set. */
+  semester: number;
+  /** 1 if the student is approved. */
+  approved: number;
+  applications: number;
+  selected: number;
+}
+
+/**
+ * The company filter's counts per (company, department, graduation_year, semester; 0 = not set),
+ * summed from `company_student_counts` by triggers (decision 019, "Company filter").
+ */
+export interface CompanyPlacementSummaryTable {
+  company: string;
+  department: string;
+  graduation_year: number;
+  semester: number;
+  /** These students' applications to the company's jobs, any status. */
+  applications: number;
+  /** Students with at least one selected application to the company. */
+  selected: number;
+  /** Approved students with at least one application to the company, and with a selection. */
+  approved_applied: number;
+  approved_selected: number;
+}
+
 export interface DB {
   users: UsersTable;
   students: StudentsTable;
@@ -412,6 +447,8 @@ export interface DB {
   password_reset_codes: PasswordResetCodesTable;
   data_versions: DataVersionsTable;
   placement_summary: PlacementSummaryTable;
+  company_student_counts: CompanyStudentCountsTable;
+  company_placement_summary: CompanyPlacementSummaryTable;
 }
 
 export type Job = Selectable<JobsTable>;
