@@ -106,3 +106,83 @@ it("2026-12-03b backfills the students' counters and the placement summary from 
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+it("2026-12-03e backfills the per-(student, company) counts and the company summary from the rows already there", async () => {
+  const database = await createTestDatabase({ empty: true });
+  const dataDir = mkdtempSync(join(tmpdir(), "portal-data-"));
+  try {
+    const before = Object.fromEntries(
+      Object.entries(migrations).filter(([name]) => name < "2026-12-03e"),
+    );
+    await migrateToLatest(database.db, before);
+    const config = loadConfig(
+      { DATABASE_URL: database.url, DATA_DIR: dataDir, LOG_DIR: join(dataDir, "logs") },
+      {},
+    );
+    const silent = pino({ level: "silent" });
+    const ctx = buildContext(config, database, { log: silent, smsLog: silent });
+    // Written before the company triggers exist: only the backfill can count these. 30 jobs
+    // among the seed's 20 companies: some companies have several jobs, so a student's row adds
+    // up more than one application.
+    await seedDemo(ctx, { students: 120, jobs: 30, applications: 600, password: "demo-student" });
+    await ctx.db.updateTable("students").set({ semester: null }).where("id", "<=", 10).execute();
+
+    expect(await migrateToLatest(database.db)).toContain("2026-12-03e-dashboard-company-summary");
+
+    const students = new Map(
+      (
+        await ctx.db
+          .selectFrom("students")
+          .select(["id", "department", "graduation_year", "semester", "approved_at"])
+          .execute()
+      ).map((s) => [s.id, s]),
+    );
+    const applications = await ctx.db
+      .selectFrom("applications")
+      .innerJoin("jobs", "jobs.id", "applications.job_id")
+      .select(["applications.student_id", "applications.status", "jobs.company"])
+      .execute();
+    expect(applications.some((a) => a.status === "selected")).toBe(true);
+    const counts = new Map<string, number[]>();
+    for (const a of applications) {
+      const key = `${a.student_id}/${a.company}`;
+      const [n, sel] = counts.get(key) ?? [0, 0];
+      counts.set(key, [n! + 1, sel! + +(a.status === "selected")]);
+    }
+    expect([...counts.values()].some(([n]) => n! > 1)).toBe(true);
+    const summary = new Map<string, number[]>();
+    for (const [key, [n, sel]] of counts) {
+      const [studentId, company] = key.split("/");
+      const s = students.get(Number(studentId))!;
+      const approved = s.approved_at !== null;
+      const group = `${company}/${s.department}/${s.graduation_year}/${s.semester ?? 0}`;
+      const add = [n!, +(sel! > 0), +approved, +(approved && sel! > 0)];
+      summary.set(
+        group,
+        (summary.get(group) ?? [0, 0, 0, 0]).map((v, i) => v + add[i]!),
+      );
+    }
+
+    const storedCounts = await ctx.db.selectFrom("company_student_counts").selectAll().execute();
+    expect(
+      Object.fromEntries(
+        storedCounts.map((r) => [
+          `${r.student_id}/${r.company}`,
+          [r.applications, r.selected].map(Number),
+        ]),
+      ),
+    ).toEqual(Object.fromEntries(counts));
+    const stored = await ctx.db.selectFrom("company_placement_summary").selectAll().execute();
+    expect(
+      Object.fromEntries(
+        stored.map((r) => [
+          `${r.company}/${r.department}/${r.graduation_year}/${r.semester}`,
+          [r.applications, r.selected, r.approved_applied, r.approved_selected].map(Number),
+        ]),
+      ),
+    ).toEqual(Object.fromEntries(summary));
+  } finally {
+    await database.destroy();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
