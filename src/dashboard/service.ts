@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type { AppContext } from "../context.ts";
 import { openForApplications } from "../jobs/open.ts";
 
@@ -36,7 +37,7 @@ export async function adminDashboard(ctx: AppContext, filters: DashboardFilters)
       .where(openForApplications(ctx.clock.now()))
       .$if(Boolean(filters.company), (q) => q.where("jobs.company", "=", filters.company!))
       .executeTakeFirstOrThrow(),
-    ctx.db.selectFrom("jobs").select("company").distinct().orderBy("company").limit(500).execute(),
+    companyNames(ctx),
   ]);
   // With a company, its applications replace the summary's; the students stay the summary's.
   const counts = new Map<string, DepartmentCounts>();
@@ -150,4 +151,21 @@ async function companyByDepartment(
       },
     ]),
   );
+}
+
+/**
+ * The companies with a job, in order (at most 500): one seek of jobs_company_idx per company, for
+ * the next name after the last one, instead of a walk over every job's entry (a loose index scan;
+ * neither database does it by itself for DISTINCT).
+ */
+async function companyNames(ctx: AppContext): Promise<{ company: string }[]> {
+  const { rows } = await sql<{ company: string }>`
+    with recursive names(company) as (
+      select min(company) from jobs
+      union all
+      select (select min(j.company) from jobs j where j.company > names.company)
+      from names where names.company is not null
+    )
+    select company from names where company is not null limit 500`.execute(ctx.db);
+  return rows;
 }

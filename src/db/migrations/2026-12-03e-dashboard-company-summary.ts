@@ -229,6 +229,14 @@ export async function up(db: Kysely<any>): Promise<void> {
       .join(", ")}
     from ${COUNTS} r group by ${keyOf("r").join(", ")}`);
 
+  // The company filter's open-jobs card: that company's open jobs only, not every open job's row
+  // read to check its company (5,000 jobs at 1,000,000 applications).
+  await db.schema
+    .createIndex("jobs_company_open_idx")
+    .on("jobs")
+    .columns(["company", "status", "apply_by"])
+    .execute();
+
   if (pg) {
     // Statement-level triggers with transition tables, as in 2026-12-03b: one statement of 500
     // applications (the seed) updates each summary row once; row-level ones made that seed 30x
@@ -376,6 +384,7 @@ export async function down(db: Kysely<any>): Promise<void> {
     ])
       await run(`drop trigger ${trigger}`);
   }
+  await db.schema.dropIndex("jobs_company_open_idx").execute();
   await db.schema.dropTable(SUMMARY).execute();
   await db.schema.dropTable(COUNTS).execute();
 }
