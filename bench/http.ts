@@ -8,6 +8,7 @@
  *   npm run bench:http                                  # SQLite, 10,000 students, 1 and 2 processes
  *   npm run bench:http -- --sizes 1000,10000,100000 --db sqlite,postgres
  *   npm run bench:http -- --postgres postgres://postgres@127.0.0.1:5432/test --db postgres
+ *   npm run bench:http -- --portal-root /path/to/older/checkout --processes 1   # "before" figures
  *
  * Sizes are `portal seed --demo --students N` (N/20 jobs, 10 N applications).
  */
@@ -28,10 +29,12 @@ const { values } = parseArgs({
     connections: { type: "string", default: "8" },
     pages: { type: "string", default: "" },
     port: { type: "string", default: "3190" },
+    /** Another checkout to measure (e.g. a worktree of an older commit, for "before" figures). */
+    "portal-root": { type: "string" },
   },
 });
 
-const ROOT = join(import.meta.dirname, "..");
+const ROOT = values["portal-root"] ?? join(import.meta.dirname, "..");
 const PORTAL = join(ROOT, "dist", "portal.js");
 const PORT = Number(values.port);
 const BASE = `http://127.0.0.1:${PORT}`;
