@@ -1,10 +1,18 @@
+import { type ExpressionBuilder, sql } from "kysely";
 import { z } from "zod";
 import { hashPassword, MIN_PASSWORD_LENGTH } from "../accounts/password.ts";
 import { normaliseEmail } from "../accounts/service.ts";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
-import { containsPattern, isUniqueViolation, likeOperator, lockForUpdate } from "../db/dialect.ts";
-import type { Student } from "../db/schema.ts";
+import {
+  containsPattern,
+  ftsPhrase,
+  isUniqueViolation,
+  likeOperator,
+  lockForUpdate,
+  trigramSearch,
+} from "../db/dialect.ts";
+import type { DB, Student } from "../db/schema.ts";
 import { signalQueued } from "../sms/outbox-api.ts";
 import { formatPhoneE164, InvalidPhoneNumberError } from "../sms/phone.ts";
 import {
@@ -260,22 +268,7 @@ export function studentListQueries(ctx: AppContext, filters: StudentFilters) {
   if (filters.department) query = query.where("students.department", "=", filters.department);
   if (filters.year) query = query.where("students.graduation_year", "=", filters.year);
   const q = filters.q?.trim();
-  if (q) {
-    const pattern = containsPattern(q);
-    const like = likeOperator(ctx.dialect);
-    // Only a search reads the email: without one, the list and its count never touch users.
-    query = query.where((eb) =>
-      eb.or([
-        eb("students.full_name", like, pattern),
-        eb("students.roll_number", like, pattern),
-        eb(
-          "students.user_id",
-          "in",
-          eb.selectFrom("users").select("users.id").where("users.email", like, pattern),
-        ),
-      ]),
-    );
-  }
+  if (q) query = query.where((eb) => studentSearch(ctx, eb, q));
   // Without a sort asked for: the queue oldest first (first come, first served), the others newest.
   const direction: SortDirection =
     filters.dir ?? (filters.sort || filters.status !== "pending" ? "desc" : "asc");
@@ -299,6 +292,84 @@ export function studentListQueries(ctx: AppContext, filters: StudentFilters) {
     .offset((filters.page - 1) * STUDENTS_PAGE_SIZE);
   const count = query.select((eb) => eb.fn.countAll<number>().as("n"));
   return { pageIds, count, order, direction };
+}
+
+/**
+ * "Name, roll number or email contains `q`" (case-insensitive, `%` `_` `\\` literal), answered from
+ * the trigram indexes of migration 2026-12-03f where `trigramSearch` says one can (see there):
+ * exactly the students the plain LIKE below matches, without reading every student. Exported for
+ * the property test that holds it to that.
+ */
+export function studentSearch(ctx: AppContext, eb: ExpressionBuilder<DB, "students">, q: string) {
+  const pattern = containsPattern(q);
+  const like = likeOperator(ctx.dialect);
+  const how = trigramSearch(ctx.dialect, q);
+  if (how === "pg_trgm") {
+    // One branch per index: an OR across the join to users would leave the planner a scan of
+    // every student. The GIN scans recheck their rows against the ILIKE, so this is exact.
+    return eb(
+      "students.id",
+      "in",
+      eb
+        .selectFrom("students as s")
+        .select("s.id")
+        .where((w) => w.or([w("s.full_name", like, pattern), w("s.roll_number", like, pattern)]))
+        .union(
+          eb
+            .selectFrom("users as u")
+            .innerJoin("students as s", "s.user_id", "u.id")
+            .select("s.id")
+            .where("u.email", like, pattern),
+        ),
+    );
+  }
+  if (how === "fts5") {
+    // The FTS5 table's candidates (a superset: it folds case beyond ASCII), each rechecked with
+    // the LIKE; the email by its own row, not `user_id in (...)`, which would read every user.
+    return eb.and([
+      eb(
+        "students.id",
+        "in",
+        eb
+          .selectFrom("students_search")
+          .select("students_search.rowid")
+          .where(sql<boolean>`students_search match ${ftsPhrase(q)}`),
+      ),
+      eb.or([
+        eb("students.full_name", like, pattern),
+        eb("students.roll_number", like, pattern),
+        eb(
+          eb
+            .selectFrom("users")
+            .select("users.email")
+            .whereRef("users.id", "=", "students.user_id"),
+          like,
+          pattern,
+        ),
+      ]),
+    ]);
+  }
+  return plainStudentSearch(ctx, eb, q);
+}
+
+/** The search as a LIKE over every student: short searches on SQLite, and the tests' reference. */
+export function plainStudentSearch(
+  ctx: AppContext,
+  eb: ExpressionBuilder<DB, "students">,
+  q: string,
+) {
+  const pattern = containsPattern(q);
+  const like = likeOperator(ctx.dialect);
+  // Only a search reads the email: without one, the list and its count never touch users.
+  return eb.or([
+    eb("students.full_name", like, pattern),
+    eb("students.roll_number", like, pattern),
+    eb(
+      "students.user_id",
+      "in",
+      eb.selectFrom("users").select("users.id").where("users.email", like, pattern),
+    ),
+  ]);
 }
 
 export async function listStudents(ctx: AppContext, filters: StudentFilters) {
