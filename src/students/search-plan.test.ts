@@ -119,11 +119,17 @@ describe("the admin student search's plan", () => {
         const { pageIds, count } = studentListQueries(t.ctx, filters);
         for (const plan of [await planOf(pageIds), await planOf(count)]) {
           const what = `${JSON.stringify(filters)}: ${plan}`;
-          for (const index of [
-            "students_full_name_trgm_idx",
-            "students_roll_number_trgm_idx",
-            "users_email_trgm_idx",
-          ])
+          // At this size the planner may instead walk a list's own index (the queue's, the
+          // approved students') and filter: only the whole list must take the bitmaps.
+          const indexes =
+            filters.status === "all"
+              ? [
+                  "students_full_name_trgm_idx",
+                  "students_roll_number_trgm_idx",
+                  "users_email_trgm_idx",
+                ]
+              : ["users_email_trgm_idx"];
+          for (const index of indexes)
             expect(plan, what).toMatch(new RegExp(`Bitmap Index Scan on ${index}`));
           expect(plan, what).not.toMatch(/Seq Scan on (students|users)/);
         }

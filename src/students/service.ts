@@ -305,23 +305,17 @@ export function studentSearch(ctx: AppContext, eb: ExpressionBuilder<DB, "studen
   const like = likeOperator(ctx.dialect);
   const how = trigramSearch(ctx.dialect, q);
   if (how === "pg_trgm") {
-    // One branch per index: an OR across the join to users would leave the planner a scan of
-    // every student. The GIN scans recheck their rows against the ILIKE, so this is exact.
-    return eb(
-      "students.id",
-      "in",
-      eb
-        .selectFrom("students as s")
-        .select("s.id")
-        .where((w) => w.or([w("s.full_name", like, pattern), w("s.roll_number", like, pattern)]))
-        .union(
-          eb
-            .selectFrom("users as u")
-            .innerJoin("students as s", "s.user_id", "u.id")
-            .select("s.id")
-            .where("u.email", like, pattern),
-        ),
-    );
+    // Each column's GIN index, OR-ed as bitmaps in one scan of students: the emails' matches are
+    // read first, from their own index, as an array of user ids (`in (select ...)` would be a
+    // join or a hashed subplan, which no bitmap can take part in, and the planner read every
+    // student or every user instead). The GIN scans recheck each row against the ILIKE, so this
+    // is the plain search, exactly.
+    const users = eb.selectFrom("users").select("users.id").where("users.email", like, pattern);
+    return eb.or([
+      eb("students.full_name", like, pattern),
+      eb("students.roll_number", like, pattern),
+      sql<boolean>`${sql.ref("students.user_id")} = any(array(${users}))`,
+    ]);
   }
   if (how === "fts5") {
     // The FTS5 table's candidates (a superset: it folds case beyond ASCII), each rechecked with
