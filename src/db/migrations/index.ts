@@ -12,6 +12,7 @@ import * as resumesInDatabase from "./2026-12-03a-resumes-in-database.ts";
 import * as dashboardCounters from "./2026-12-03b-dashboard-counters.ts";
 import * as adminPageIndexes from "./2026-12-03c-admin-page-indexes.ts";
 import * as jobsVersion from "./2026-12-03d-jobs-version.ts";
+import * as studentSearchIndex from "./2026-12-03f-student-search-index.ts";
 
 /** Every migration, by name. Names sort in the order they run: date first. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   "2026-12-03b-dashboard-counters": dashboardCounters,
   "2026-12-03c-admin-page-indexes": adminPageIndexes,
   "2026-12-03d-jobs-version": jobsVersion,
+  "2026-12-03f-student-search-index": studentSearchIndex,
 };
