@@ -33,6 +33,33 @@ export function containsPattern(text: string) {
 }
 
 /**
+ * How a case-insensitive "contains `text`" search can be answered from a trigram index instead of
+ * reading every row (migration 2026-12-03f):
+ * - "pg_trgm" on PostgreSQL: GIN trigram indexes answer `ilike` itself, rechecking each candidate,
+ *   so the query is the plain ILIKE, written so each column's index can be used (no OR across a
+ *   join). Patterns with fewer than 3 characters give the index no trigram; the planner then
+ *   scans, as it did.
+ * - "fts5" on SQLite, for 3 characters or more: an FTS5 trigram table matched with `ftsPhrase`.
+ *   Its tokenizer folds case for all of Unicode and SQLite's LIKE for ASCII only ("É" is not
+ *   "é" to LIKE), so it finds a superset: the caller rechecks the candidates with the LIKE.
+ * - null: SQLite with 1 or 2 characters, for which a trigram table matches nothing: the LIKE over
+ *   every row, as before.
+ */
+export function trigramSearch(dialect: DialectName, text: string): "pg_trgm" | "fts5" | null {
+  if (dialect === "postgres") return "pg_trgm";
+  // Code points, as the tokenizer counts them, not UTF-16 units.
+  return [...text].length >= 3 ? "fts5" : null;
+}
+
+/**
+ * An FTS5 query matching rows that contain `text`, taken literally: one quoted phrase (a double
+ * quote inside is doubled). With the trigram tokenizer a phrase matches as a substring.
+ */
+export function ftsPhrase(text: string): string {
+  return `"${text.replaceAll('"', '""')}"`;
+}
+
+/**
  * `FOR UPDATE SKIP LOCKED` where the database has it (PostgreSQL): concurrent claimers pass over
  * rows another has locked instead of waiting for them. SQLite has one writer at a time, so the
  * claiming UPDATE is atomic there without it.

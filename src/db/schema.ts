@@ -421,6 +421,18 @@ export interface CompanyPlacementSummaryTable {
   approved_selected: number;
 }
 
+/**
+ * SQLite only: the admin student search's FTS5 trigram index (migration 2026-12-03f), one row per
+ * student, `rowid` = students.id, kept by triggers. Contentless: its columns read back as null;
+ * only `rowid` and `students_search match ...` are of use.
+ */
+export interface StudentsSearchTable {
+  rowid: number;
+  full_name: string | null;
+  roll_number: string | null;
+  email: string | null;
+}
+
 export interface DB {
   users: UsersTable;
   students: StudentsTable;
@@ -449,6 +461,7 @@ export interface DB {
   placement_summary: PlacementSummaryTable;
   company_student_counts: CompanyStudentCountsTable;
   company_placement_summary: CompanyPlacementSummaryTable;
+  students_search: StudentsSearchTable;
 }
 
 export type Job = Selectable<JobsTable>;

@@ -1,10 +1,18 @@
+import { type ExpressionBuilder, sql } from "kysely";
 import { z } from "zod";
 import { hashPassword, MIN_PASSWORD_LENGTH } from "../accounts/password.ts";
 import { normaliseEmail } from "../accounts/service.ts";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
-import { containsPattern, isUniqueViolation, likeOperator, lockForUpdate } from "../db/dialect.ts";
-import type { Student } from "../db/schema.ts";
+import {
+  containsPattern,
+  ftsPhrase,
+  isUniqueViolation,
+  likeOperator,
+  lockForUpdate,
+  trigramSearch,
+} from "../db/dialect.ts";
+import type { DB, Student } from "../db/schema.ts";
 import { signalQueued } from "../sms/outbox-api.ts";
 import { formatPhoneE164, InvalidPhoneNumberError } from "../sms/phone.ts";
 import {
@@ -260,22 +268,7 @@ export function studentListQueries(ctx: AppContext, filters: StudentFilters) {
   if (filters.department) query = query.where("students.department", "=", filters.department);
   if (filters.year) query = query.where("students.graduation_year", "=", filters.year);
   const q = filters.q?.trim();
-  if (q) {
-    const pattern = containsPattern(q);
-    const like = likeOperator(ctx.dialect);
-    // Only a search reads the email: without one, the list and its count never touch users.
-    query = query.where((eb) =>
-      eb.or([
-        eb("students.full_name", like, pattern),
-        eb("students.roll_number", like, pattern),
-        eb(
-          "students.user_id",
-          "in",
-          eb.selectFrom("users").select("users.id").where("users.email", like, pattern),
-        ),
-      ]),
-    );
-  }
+  if (q) query = query.where((eb) => studentSearch(ctx, eb, q));
   // Without a sort asked for: the queue oldest first (first come, first served), the others newest.
   const direction: SortDirection =
     filters.dir ?? (filters.sort || filters.status !== "pending" ? "desc" : "asc");
@@ -299,6 +292,78 @@ export function studentListQueries(ctx: AppContext, filters: StudentFilters) {
     .offset((filters.page - 1) * STUDENTS_PAGE_SIZE);
   const count = query.select((eb) => eb.fn.countAll<number>().as("n"));
   return { pageIds, count, order, direction };
+}
+
+/**
+ * "Name, roll number or email contains `q`" (case-insensitive, `%` `_` `\\` literal), answered from
+ * the trigram indexes of migration 2026-12-03f where `trigramSearch` says one can (see there):
+ * exactly the students the plain LIKE below matches, without reading every student. Exported for
+ * the property test that holds it to that.
+ */
+export function studentSearch(ctx: AppContext, eb: ExpressionBuilder<DB, "students">, q: string) {
+  const pattern = containsPattern(q);
+  const like = likeOperator(ctx.dialect);
+  const how = trigramSearch(ctx.dialect, q);
+  if (how === "pg_trgm") {
+    // Each column's GIN index, OR-ed as bitmaps in one scan of students: the emails' matches are
+    // read first, from their own index, as an array of user ids (`in (select ...)` would be a
+    // join or a hashed subplan, which no bitmap can take part in, and the planner read every
+    // student or every user instead). The GIN scans recheck each row against the ILIKE, so this
+    // is the plain search, exactly.
+    const users = eb.selectFrom("users").select("users.id").where("users.email", like, pattern);
+    return eb.or([
+      eb("students.full_name", like, pattern),
+      eb("students.roll_number", like, pattern),
+      sql<boolean>`${sql.ref("students.user_id")} = any(array(${users}))`,
+    ]);
+  }
+  if (how === "fts5") {
+    // The FTS5 table's candidates (a superset: it folds case beyond ASCII), each rechecked with
+    // the LIKE; the email by its own row, not `user_id in (...)`, which would read every user.
+    return eb.and([
+      eb(
+        "students.id",
+        "in",
+        eb
+          .selectFrom("students_search")
+          .select("students_search.rowid")
+          .where(sql<boolean>`students_search match ${ftsPhrase(q)}`),
+      ),
+      eb.or([
+        eb("students.full_name", like, pattern),
+        eb("students.roll_number", like, pattern),
+        eb(
+          eb
+            .selectFrom("users")
+            .select("users.email")
+            .whereRef("users.id", "=", "students.user_id"),
+          like,
+          pattern,
+        ),
+      ]),
+    ]);
+  }
+  return plainStudentSearch(ctx, eb, q);
+}
+
+/** The search as a LIKE over every student: short searches on SQLite, and the tests' reference. */
+export function plainStudentSearch(
+  ctx: AppContext,
+  eb: ExpressionBuilder<DB, "students">,
+  q: string,
+) {
+  const pattern = containsPattern(q);
+  const like = likeOperator(ctx.dialect);
+  // Only a search reads the email: without one, the list and its count never touch users.
+  return eb.or([
+    eb("students.full_name", like, pattern),
+    eb("students.roll_number", like, pattern),
+    eb(
+      "students.user_id",
+      "in",
+      eb.selectFrom("users").select("users.id").where("users.email", like, pattern),
+    ),
+  ]);
 }
 
 export async function listStudents(ctx: AppContext, filters: StudentFilters) {

@@ -13,6 +13,7 @@ import * as dashboardCounters from "./2026-12-03b-dashboard-counters.ts";
 import * as adminPageIndexes from "./2026-12-03c-admin-page-indexes.ts";
 import * as jobsVersion from "./2026-12-03d-jobs-version.ts";
 import * as dashboardCompanySummary from "./2026-12-03e-dashboard-company-summary.ts";
+import * as studentSearchIndex from "./2026-12-03f-student-search-index.ts";
 
 /** Every migration, by name. Names sort in the order they run: date first. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   "2026-12-03c-admin-page-indexes": adminPageIndexes,
   "2026-12-03d-jobs-version": jobsVersion,
   "2026-12-03e-dashboard-company-summary": dashboardCompanySummary,
+  "2026-12-03f-student-search-index": studentSearchIndex,
 };
