@@ -35,6 +35,7 @@ const { values } = parseArgs({
     processes: { type: "string", default: "1,2" },
     postgres: { type: "string", default: "postgres://postgres@127.0.0.1:5432/test" },
     duration: { type: "string", default: "8" },
+    warmup: { type: "string", default: "1" },
     connections: { type: "string", default: "8" },
     pages: { type: "string", default: "" },
     port: { type: "string", default: "3190" },
@@ -173,13 +174,13 @@ interface WrkResult {
   errors: number;
 }
 
-function wrk(url: string, cookie: string): WrkResult {
+function wrk(url: string, cookie: string, seconds = values.duration): WrkResult {
   const out = execFileSync(
     "wrk",
     [
       "-t2",
       `-c${values.connections}`,
-      `-d${values.duration}s`,
+      `-d${seconds}s`,
       "--latency",
       "-H",
       `Cookie: ${cookie}`,
@@ -380,6 +381,8 @@ async function runOne(kind: string, size: number, processCounts: number[]) {
             });
             if (check.status !== 200) throw new Error(`${page} answered ${check.status}`);
             await check.arrayBuffer();
+            // One untimed second first: the page's code compiled by the JIT, its rows in the caches.
+            if (Number(values.warmup) > 0) wrk(`${BASE}${page}`, cookie, values.warmup);
             const result = wrk(`${BASE}${page}`, cookie);
             rows.push({ db: kind, students: size, processes, page, result });
             process.stderr.write(
