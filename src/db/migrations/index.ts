@@ -14,6 +14,7 @@ import * as adminPageIndexes from "./2026-12-03c-admin-page-indexes.ts";
 import * as jobsVersion from "./2026-12-03d-jobs-version.ts";
 import * as dashboardCompanySummary from "./2026-12-03e-dashboard-company-summary.ts";
 import * as studentSearchIndex from "./2026-12-03f-student-search-index.ts";
+import * as adminListIndex from "./2026-12-03g-admin-list-index.ts";
 
 /** Every migration, by name. Names sort in the order they run: date first. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   "2026-12-03d-jobs-version": jobsVersion,
   "2026-12-03e-dashboard-company-summary": dashboardCompanySummary,
   "2026-12-03f-student-search-index": studentSearchIndex,
+  "2026-12-03g-admin-list-index": adminListIndex,
 };
