@@ -492,6 +492,21 @@ interface StudentJobRowOut {
   applied: ApplicationStatus | null;
 }
 
+/** One job as a student's lists show it, whichever reading found it. */
+function studentJobRow(
+  job: JobWithRules,
+  student: StudentJobsStudent,
+  applied: Map<number, ApplicationStatus>,
+  now: Date,
+): StudentJobRowOut {
+  return {
+    job,
+    closed: closedReasons(job, now),
+    reasons: ineligibilityReasons(job.rules, student),
+    applied: applied.get(job.id) ?? null,
+  };
+}
+
 function splitRows(rows: StudentJobRowOut[], total: number) {
   return {
     /** Taking applications, and this student meets the rules. */
@@ -570,12 +585,9 @@ export async function jobsForStudentFromSnapshot(
       })
     : [...open, ...snapshot.jobs.filter((job) => job.applyByMs <= nowMs)];
   const offset = (filters.page - 1) * pageSize;
-  const rows = listed.slice(offset, offset + pageSize).map(({ applyByMs: _, ...job }) => ({
-    job,
-    closed: closedReasons(job, now),
-    reasons: ineligibilityReasons(job.rules, student),
-    applied: applied.get(job.id) ?? null,
-  }));
+  const rows = listed
+    .slice(offset, offset + pageSize)
+    .map(({ applyByMs: _, ...job }) => studentJobRow(job, student, applied, now));
   return splitRows(rows, listed.length);
 }
 
@@ -648,11 +660,6 @@ export async function jobsForStudentInSql(
             .execute()
         ).map((a) => [a.job_id, a.status]),
   );
-  const rows = jobs.map((job) => ({
-    job,
-    closed: closedReasons(job, now),
-    reasons: ineligibilityReasons(job.rules, student),
-    applied: applied.get(job.id) ?? null,
-  }));
+  const rows = jobs.map((job) => studentJobRow(job, student, applied, now));
   return splitRows(rows, Number(total.n));
 }
