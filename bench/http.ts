@@ -9,6 +9,7 @@
  *   npm run bench:http -- --sizes 1000,10000,100000 --db sqlite,postgres
  *   npm run bench:http -- --postgres postgres://postgres@127.0.0.1:5432/test --db postgres
  *   npm run bench:http -- --portal-root /path/to/older/checkout --processes 1   # "before" figures
+ *   npm run bench:http -- --processes 1 --pages /student --cpu-prof /tmp/prof && npx tsx bench/profile.ts /tmp/prof
  *
  * Sizes are `portal seed --demo --students N` (N/20 jobs, 10 N applications).
  */
@@ -41,6 +42,8 @@ const { values } = parseArgs({
     port: { type: "string", default: "3190" },
     /** Keep each seeded database here and start later runs from a copy (seeding 100k takes minutes). */
     "seed-cache": { type: "string" },
+    /** Write a V8 CPU profile of each server process here (read it with bench/profile.ts). */
+    "cpu-prof": { type: "string" },
     /** Another checkout to measure (e.g. a worktree of an older commit, for "before" figures). */
     "portal-root": { type: "string" },
   },
@@ -351,15 +354,22 @@ async function runOne(kind: string, size: number, processCounts: number[]) {
     }
     const pages = await pagesFor(target, kind);
     for (const processes of processCounts) {
-      const server = spawn(process.execPath, ["--max-semi-space-size=4", PORTAL, "serve"], {
-        env: portalEnv(target, {
-          PORT: String(PORT),
-          HOST: "127.0.0.1",
-          WEB_CONCURRENCY: String(processes),
-          MALLOC_ARENA_MAX: "2",
-        }),
-        stdio: ["ignore", "ignore", "inherit"],
-      });
+      const profile = values["cpu-prof"]
+        ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`]
+        : [];
+      const server = spawn(
+        process.execPath,
+        ["--max-semi-space-size=4", ...profile, PORTAL, "serve"],
+        {
+          env: portalEnv(target, {
+            PORT: String(PORT),
+            HOST: "127.0.0.1",
+            WEB_CONCURRENCY: String(processes),
+            MALLOC_ARENA_MAX: "2",
+          }),
+          stdio: ["ignore", "ignore", "inherit"],
+        },
+      );
       try {
         await waitFor(`${BASE}/healthz`, 120_000);
         if (processes > 1) {

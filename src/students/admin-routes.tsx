@@ -155,7 +155,11 @@ function QueuePage({
         <button type="submit">Filter</button>
       </form>
       {pending ? null : <AdvanceSemesterForm page={page} />}
-      <p safe>{plural(list.total, "student")}</p>
+      <p safe>
+        {list.more
+          ? `More than ${plural(list.total, "student")} match; add to the search to narrow it.`
+          : plural(list.total, "student")}
+      </p>
       {list.rows.length === 0 ? (
         <p class="empty">
           {pending ? "No registrations are waiting for approval." : "No students match."}
@@ -242,6 +246,7 @@ function QueuePage({
         page={filters.page}
         pageSize={STUDENTS_PAGE_SIZE}
         total={list.total}
+        more={list.more && list.rows.length === STUDENTS_PAGE_SIZE}
         baseUrl="/admin/students"
         query={filterQuery(filters)}
       />

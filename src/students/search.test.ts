@@ -1,8 +1,16 @@
 import fc from "fast-check";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestApp, type TestApp } from "#test/support/app.ts";
-import { listStudents, plainStudentSearch, studentSearch } from "./service.ts";
+import { createAdmin, createTestApp, type TestApp } from "#test/support/app.ts";
+import { loginAs } from "#test/support/client.ts";
+import { seedDemo } from "../seed/demo.ts";
+import {
+  listStudents,
+  plainStudentSearch,
+  SEARCH_COUNT_LIMIT,
+  STUDENTS_PAGE_SIZE,
+  studentSearch,
+} from "./service.ts";
 
 /**
  * The admin student search reads trigram indexes (migration 2026-12-03f): on each database it
@@ -218,5 +226,39 @@ describe("the admin student search", () => {
     expect(await found("21ec7")).toEqual([id]);
     expect(await found("meera@")).toEqual([id]);
     expect((await listStudents(t.ctx, { status: "all", q: "ra iy", page: 1 })).total).toBe(1);
+  });
+});
+
+describe("a search with more matches than it counts", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await createTestApp();
+    // 1,100 students whose emails all hold "demo.student"; "demo.student10" is 111 of them.
+    await seedDemo(app.ctx, { students: 1100, jobs: 0, applications: 0, password: "demo-student" });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it("stops counting at SEARCH_COUNT_LIMIT, says there are more and still pages on", async () => {
+    const many = await listStudents(app.ctx, { status: "all", q: "demo.student", page: 1 });
+    expect(many).toMatchObject({ total: SEARCH_COUNT_LIMIT, more: true });
+    expect(many.rows).toHaveLength(STUDENTS_PAGE_SIZE);
+    const some = await listStudents(app.ctx, { status: "all", q: "demo.student10", page: 1 });
+    expect(some).toMatchObject({ total: 111, more: false });
+
+    const admin = await createAdmin(app.ctx);
+    const client = await loginAs(app.app, admin.email, admin.password);
+    const first = (await client.get("/admin/students?status=all&q=demo.student")).body;
+    expect(first).toContain("More than 1,000 students match; add to the search to narrow it.");
+    expect(first).toContain("Page 1 of more than 40");
+    expect(first).toMatch(/href="[^"]*page=2"[^>]*>Next/);
+    // Past the counted pages, the rows are still there.
+    const deep = (await client.get("/admin/students?status=all&q=demo.student&page=42")).body;
+    expect(deep).toContain("Page 42 of more than 40");
+    expect(deep.match(/<tr/g)?.length).toBeGreaterThan(STUDENTS_PAGE_SIZE);
+    const exact = (await client.get("/admin/students?status=all&q=demo.student10")).body;
+    expect(exact).toContain("111 students");
+    expect(exact).toContain("Page 1 of 5");
   });
 });

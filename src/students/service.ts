@@ -258,6 +258,13 @@ export interface StudentFilters {
 export const STUDENTS_PAGE_SIZE = 25;
 
 /**
+ * A search counts its matches up to here and then says "more than": an exact count of a common
+ * surname reads every match (6,700 at 100,000 students, 17 ms on SQLite per page view) to print a
+ * number nobody pages through; past a thousand, the admin narrows the search instead.
+ */
+export const SEARCH_COUNT_LIMIT = 1000;
+
+/**
  * The list's two queries but the rows': the ids of the page, in the list's order, and the count
  * of every match. Exported for the plan test (each reads an index in the list's order).
  */
@@ -290,8 +297,38 @@ export function studentListQueries(ctx: AppContext, filters: StudentFilters) {
     .orderBy("students.id", direction)
     .limit(STUDENTS_PAGE_SIZE)
     .offset((filters.page - 1) * STUDENTS_PAGE_SIZE);
-  const count = query.select((eb) => eb.fn.countAll<number>().as("n"));
+  const count = q
+    ? ctx.db
+        .selectFrom(
+          query
+            .select(sql<number>`1`.as("one"))
+            .limit(SEARCH_COUNT_LIMIT + 1)
+            .as("matches"),
+        )
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+    : summaryCount(ctx, filters);
   return { pageIds, count, order, direction };
+}
+
+/**
+ * How many students the list's filters match when there is no search, from the per-(department,
+ * year, semester) counts that triggers keep in the same transactions as the students (decision
+ * 019): a few dozen rows at any size, where counting the approved students read 95,000 index
+ * entries at 100,000 students (SQLite 893 -> 437 req/s, PostgreSQL 528 -> 172 for a page).
+ */
+function summaryCount(ctx: AppContext, filters: StudentFilters) {
+  let summary = ctx.db.selectFrom("placement_summary");
+  if (filters.department) summary = summary.where("department", "=", filters.department);
+  if (filters.year) summary = summary.where("graduation_year", "=", filters.year);
+  return summary.select((eb) => {
+    const counted =
+      filters.status === "approved"
+        ? eb.ref("approved")
+        : filters.status === "pending"
+          ? eb("students", "-", eb.ref("approved"))
+          : eb.ref("students");
+    return eb.fn.coalesce(eb.fn.sum<number>(counted), eb.lit(0)).as("n");
+  });
 }
 
 /**
@@ -390,7 +427,9 @@ export async function listStudents(ctx: AppContext, filters: StudentFilters) {
     page.orderBy("students.id", direction).execute(),
     countQuery.executeTakeFirstOrThrow(),
   ]);
-  return { rows, total: Number(count.n) };
+  const n = Number(count.n);
+  // A search past SEARCH_COUNT_LIMIT matches: `total` is that limit and `more` says there are more.
+  return { rows, total: Math.min(n, SEARCH_COUNT_LIMIT), more: n > SEARCH_COUNT_LIMIT };
 }
 
 export function findStudent(ctx: AppContext, studentId: number) {

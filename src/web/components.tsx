@@ -163,15 +163,18 @@ export function Pagination({
   total,
   baseUrl,
   query,
+  more = false,
 }: {
   page: number;
   pageSize: number;
   total: number;
   baseUrl: string;
   query: Record<string, string | number | undefined>;
+  /** `total` is a lower bound (a search's count stops at a limit): there are more pages. */
+  more?: boolean;
 }) {
   const pages = Math.max(1, Math.ceil(total / pageSize));
-  if (pages <= 1) return null;
+  if (pages <= 1 && !more) return null;
   const href = (p: number) => {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(query))
@@ -183,9 +186,9 @@ export function Pagination({
     <nav class="pagination" aria-label="Pages">
       {page > 1 ? <a href={href(page - 1)}>← Previous</a> : <span />}
       <span>
-        Page {page} of {pages}
+        Page {page} of {more ? `more than ${pages}` : pages}
       </span>
-      {page < pages ? <a href={href(page + 1)}>Next →</a> : <span />}
+      {page < pages || more ? <a href={href(page + 1)}>Next →</a> : <span />}
     </nav>
   );
 }
