@@ -2,7 +2,13 @@ import { type Compilable, CompiledQuery, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "#test/support/app.ts";
 import { testDialect } from "#test/support/database.ts";
-import { type StudentFilters, studentListQueries } from "./service.ts";
+import {
+  DENSE_SEARCH_CANDIDATES,
+  listStudents,
+  type StudentFilters,
+  searchIsDense,
+  studentListQueries,
+} from "./service.ts";
 
 /**
  * The admin student search reads its trigram indexes (migration 2026-12-03f), not every student:
@@ -132,6 +138,39 @@ describe("the admin student search's plan", () => {
           for (const index of indexes)
             expect(plan, what).toMatch(new RegExp(`Bitmap Index Scan on ${index}`));
           expect(plan, what).not.toMatch(/Seq Scan on (students|users)/);
+        }
+      }
+    },
+  );
+
+  it.skipIf(testDialect() !== "sqlite")(
+    "on SQLite walks the list in its order for a search with many candidates, instead of sorting them all",
+    async () => {
+      // "Student" is in all 3,000 names; "Rao" in 750, fewer than DENSE_SEARCH_CANDIDATES.
+      expect(STUDENTS).toBeGreaterThanOrEqual(DENSE_SEARCH_CANDIDATES);
+      expect(await searchIsDense(t.ctx, "Student")).toBe(true);
+      expect(await searchIsDense(t.ctx, "Rao")).toBe(false);
+      expect(await searchIsDense(t.ctx, "st")).toBe(false);
+      for (const order of [
+        {},
+        { sort: "name", dir: "asc" },
+        { sort: "cgpa", dir: "desc" },
+      ] as const) {
+        for (const status of ["approved", "all", "pending"] as const) {
+          const filters: StudentFilters = { status, q: "Student", page: 2, ...order };
+          const walked = studentListQueries(t.ctx, filters, { searchInListOrder: true });
+          const plan = await planOf(walked.pageIds);
+          const what = `${JSON.stringify(filters)}: ${plan}`;
+          expect(plan, what).toMatch(/(SCAN|SEARCH) students USING (COVERING )?INDEX/);
+          if (status !== "pending") expect(plan, what).not.toMatch(/TEMP B-TREE/);
+          // The same page as sorting every candidate.
+          const sorted = studentListQueries(t.ctx, filters);
+          expect(await walked.pageIds.execute(), what).toEqual(await sorted.pageIds.execute());
+          const listed = await listStudents(t.ctx, filters);
+          expect(
+            listed.rows.map((r) => ({ id: r.id })),
+            what,
+          ).toEqual(await sorted.pageIds.execute());
         }
       }
     },

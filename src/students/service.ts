@@ -268,14 +268,18 @@ export const SEARCH_COUNT_LIMIT = 1000;
  * The list's two queries but the rows': the ids of the page, in the list's order, and the count
  * of every match. Exported for the plan test (each reads an index in the list's order).
  */
-export function studentListQueries(ctx: AppContext, filters: StudentFilters) {
+export function studentListQueries(
+  ctx: AppContext,
+  filters: StudentFilters,
+  options: { searchInListOrder?: boolean } = {},
+) {
   let query = ctx.db.selectFrom("students");
   if (filters.status === "pending") query = query.where("students.approved_at", "is", null);
   if (filters.status === "approved") query = query.where("students.approved_at", "is not", null);
   if (filters.department) query = query.where("students.department", "=", filters.department);
   if (filters.year) query = query.where("students.graduation_year", "=", filters.year);
   const q = filters.q?.trim();
-  if (q) query = query.where((eb) => studentSearch(ctx, eb, q));
+  if (q) query = query.where((eb) => studentSearch(ctx, eb, q, options.searchInListOrder));
   // Without a sort asked for: the queue oldest first (first come, first served), the others newest.
   const direction: SortDirection =
     filters.dir ?? (filters.sort || filters.status !== "pending" ? "desc" : "asc");
@@ -337,7 +341,12 @@ function summaryCount(ctx: AppContext, filters: StudentFilters) {
  * exactly the students the plain LIKE below matches, without reading every student. Exported for
  * the property test that holds it to that.
  */
-export function studentSearch(ctx: AppContext, eb: ExpressionBuilder<DB, "students">, q: string) {
+export function studentSearch(
+  ctx: AppContext,
+  eb: ExpressionBuilder<DB, "students">,
+  q: string,
+  inListOrder = false,
+) {
   const pattern = containsPattern(q);
   const like = likeOperator(ctx.dialect);
   const how = trigramSearch(ctx.dialect, q);
@@ -357,9 +366,12 @@ export function studentSearch(ctx: AppContext, eb: ExpressionBuilder<DB, "studen
   if (how === "fts5") {
     // The FTS5 table's candidates (a superset: it folds case beyond ASCII), each rechecked with
     // the LIKE; the email by its own row, not `user_id in (...)`, which would read every user.
+    // In list order (`+id`, which no index can serve): SQLite walks the list's own index and
+    // tests each student against the candidates, stopping at the page, instead of sorting them all.
+    const id = inListOrder ? sql<number>`+${sql.ref("students.id")}` : sql.ref("students.id");
     return eb.and([
       eb(
-        "students.id",
+        id,
         "in",
         eb
           .selectFrom("students_search")
@@ -403,8 +415,40 @@ export function plainStudentSearch(
   ]);
 }
 
+/**
+ * From this many FTS candidates on, a search's page is found by walking the list in its order
+ * (SQLite): at 100,000 students "rao" has 6,700, and sorting them all took 5.0 ms where the walk
+ * takes 0.75; a rare search ("demo.student12", 1,111) walks most of the list (6.6 ms) and is
+ * sorted instead (1.2 ms). Counting the candidates up to here costs 0.1-0.6 ms.
+ */
+export const DENSE_SEARCH_CANDIDATES = 2000;
+
+export async function searchIsDense(ctx: AppContext, q: string | undefined): Promise<boolean> {
+  const text = q?.trim();
+  if (!text || ctx.dialect !== "sqlite" || trigramSearch(ctx.dialect, text) !== "fts5")
+    return false;
+  const candidates = await ctx.db
+    .selectFrom(
+      ctx.db
+        .selectFrom("students_search")
+        .select("students_search.rowid")
+        .where(sql<boolean>`students_search match ${ftsPhrase(text)}`)
+        .limit(DENSE_SEARCH_CANDIDATES)
+        .as("candidates"),
+    )
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .executeTakeFirstOrThrow();
+  return Number(candidates.n) >= DENSE_SEARCH_CANDIDATES;
+}
+
 export async function listStudents(ctx: AppContext, filters: StudentFilters) {
-  const { pageIds, count: countQuery, order, direction } = studentListQueries(ctx, filters);
+  const searchInListOrder = await searchIsDense(ctx, filters.q);
+  const {
+    pageIds,
+    count: countQuery,
+    order,
+    direction,
+  } = studentListQueries(ctx, filters, { searchInListOrder });
   let page = ctx.db
     .selectFrom("students")
     .innerJoin("users", "users.id", "students.user_id")
