@@ -98,6 +98,18 @@ export const SMS_STATUSES = [
 ] as const;
 export type SmsStatus = (typeof SMS_STATUSES)[number];
 
+/**
+ * Messages per (India hour of creation, kind, status), kept by triggers on sms_messages
+ * (migration 2026-12-03h): the SMS console's charts and counts.
+ */
+export interface SmsHourlyCountsTable {
+  /** India time, "2026-12-02T14". */
+  hour: string;
+  kind: SmsKind;
+  status: SmsStatus;
+  n: number;
+}
+
 export interface SmsMessagesTable {
   id: Generated<number>;
   kind: SmsKind;
@@ -439,6 +451,7 @@ export interface DB {
   resumes: ResumesTable;
   audit_log: AuditLogTable;
   sms_messages: SmsMessagesTable;
+  sms_hourly_counts: SmsHourlyCountsTable;
   sms_templates: SmsTemplatesTable;
   sms_dlt_settings: SmsDltSettingsTable;
   sms_attempts: SmsAttemptsTable;

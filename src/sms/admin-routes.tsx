@@ -23,7 +23,9 @@ import {
 import { Chart, consoleCharts } from "./chart.tsx";
 import {
   applyFilters,
+  applyHourlyFilters,
   consoleUrl,
+  countsFromHours,
   FAILED_OR_UNDELIVERED,
   filterParams,
   indiaDayStart,
@@ -61,11 +63,17 @@ async function listSms(ctx: AppContext, filters: SmsFilters) {
       )
       .orderBy("sms_messages.id", "desc")
       .execute(),
-    // Every filter but the status: the counts say what each status link would show.
-    applyFilters(ctx, base, filters, false)
-      .select(["sms_messages.status", (eb) => eb.fn.countAll<number>().as("n")])
-      .groupBy("sms_messages.status")
-      .execute(),
+    // Every filter but the status: the counts say what each status link would show. Read from
+    // the hourly counts where the filters allow: counting the outbox read all of it per view.
+    countsFromHours(filters)
+      ? applyHourlyFilters(ctx, filters, false)
+          .select(["status", (eb) => eb.fn.sum<number>("n").as("n")])
+          .groupBy("status")
+          .execute()
+      : applyFilters(ctx, base, filters, false)
+          .select(["sms_messages.status", (eb) => eb.fn.countAll<number>().as("n")])
+          .groupBy("sms_messages.status")
+          .execute(),
   ]);
   const byStatus = new Map(counts.map((r) => [r.status, Number(r.n)]));
   // The total is among those counts (a second count of the same rows read the outbox again).

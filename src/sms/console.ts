@@ -149,3 +149,44 @@ export function consoleUrl(
   const query = params.toString();
   return query ? `/admin/sms?${query}` : "/admin/sms";
 }
+
+/**
+ * Whether `sms_hourly_counts` (migration 2026-12-03h) can answer the filters' counts: a status, a
+ * kind and India days are in its key; the others (a job, a student, a number, `since`) narrow by
+ * what only the messages hold, and each has its own index on them.
+ */
+export function countsFromHours(filters: SmsFilters): boolean {
+  return (
+    !filters.since &&
+    !filters.job &&
+    !filters.announcement &&
+    !filters.student &&
+    !filters.studentId &&
+    !filters.to
+  );
+}
+
+/** The India-hour key ("2026-12-02T14") an instant falls in, as sms_hourly_counts keys it. */
+export function indiaHourKey(at: Date): string {
+  return new Date(at.getTime() + INDIA_OFFSET_MS).toISOString().slice(0, 13);
+}
+
+/**
+ * sms_hourly_counts narrowed by the filters `countsFromHours` accepts, as `applyFilters` narrows
+ * the messages (`withStatus` likewise).
+ */
+export function applyHourlyFilters(
+  ctx: Pick<AppContext, "db">,
+  filters: SmsFilters,
+  withStatus = true,
+) {
+  let q = ctx.db.selectFrom("sms_hourly_counts");
+  const status = withStatus ? filters.status : undefined;
+  if (status === FAILED_OR_UNDELIVERED) q = q.where("status", "in", ["failed", "undelivered"]);
+  else if (status) q = q.where("status", "=", status);
+  if (filters.kind) q = q.where("kind", "=", filters.kind);
+  const { start, end } = filterRange(filters);
+  if (start) q = q.where("hour", ">=", indiaHourKey(start));
+  if (end) q = q.where("hour", "<", indiaHourKey(end));
+  return q;
+}

@@ -15,6 +15,7 @@ import * as jobsVersion from "./2026-12-03d-jobs-version.ts";
 import * as dashboardCompanySummary from "./2026-12-03e-dashboard-company-summary.ts";
 import * as studentSearchIndex from "./2026-12-03f-student-search-index.ts";
 import * as adminListIndex from "./2026-12-03g-admin-list-index.ts";
+import * as smsHourlyCounts from "./2026-12-03h-sms-hourly-counts.ts";
 
 /** Every migration, by name. Names sort in the order they run: date first. */
 export const migrations: Record<string, Migration> = {
@@ -34,4 +35,5 @@ export const migrations: Record<string, Migration> = {
   "2026-12-03e-dashboard-company-summary": dashboardCompanySummary,
   "2026-12-03f-student-search-index": studentSearchIndex,
   "2026-12-03g-admin-list-index": adminListIndex,
+  "2026-12-03h-sms-hourly-counts": smsHourlyCounts,
 };
