@@ -154,3 +154,12 @@ export function indiaTimeBucket(dialect: DialectName, column: string, unit: "hou
     )})`;
   return sql<string>`strftime(${sql.lit(unit === "hour" ? "%Y-%m-%dT%H" : "%Y-%m-%d")}, ${sql.ref(column)}, '+330 minutes')`;
 }
+
+/**
+ * `column` written so that no index serves a condition on it: SQLite's unary `+`, for a query
+ * that should walk another index in its order and test each row (the caller knows from counts
+ * that matches are dense). PostgreSQL's planner weighs that from its own statistics.
+ */
+export function notByIndex(dialect: DialectName, column: string) {
+  return dialect === "sqlite" ? sql`+${sql.ref(column)}` : sql.ref(column);
+}

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createAdmin,
@@ -17,6 +18,7 @@ import {
 } from "#test/support/sms.ts";
 import type { TwilioEmulator } from "#tools/twilio-emulator/emulator.ts";
 import type { NewSmsMessage, SmsStatus } from "../db/schema.ts";
+import { applyFilters } from "./console.ts";
 import type { Dispatcher } from "./dispatcher.ts";
 
 let t: TestApp | undefined;
@@ -222,6 +224,78 @@ describe("SMS console list", () => {
     expect(first.body).toContain('href="/admin/sms?kind=test&page=2"');
     const second = await client.get("/admin/sms?kind=test&page=2");
     expect(listed(second.body)).toEqual(ids.slice(0, 5).reverse());
+  });
+
+  it("pages a common status newest first by walking the outbox, a rare one by its index: the same rows either way", async () => {
+    t = await createTestApp();
+    const start = Date.now() - 3000 * 60_000;
+    const statusOf = (i: number): SmsStatus =>
+      i % 3 === 0
+        ? "failed"
+        : i === 1000 || i === 2000
+          ? "undelivered"
+          : i % 500 === 1
+            ? "queued"
+            : "delivered";
+    const made: Array<{ id: number; status: SmsStatus }> = [];
+    for (let from = 0; from < 3000; from += 500) {
+      const rows = Array.from({ length: 500 }, (_, k) => {
+        const i = from + k;
+        const at = new Date(start + i * 60_000).toISOString();
+        return {
+          kind: "job_posted" as const,
+          priority: 10,
+          dedupe_key: `dense:${i}`,
+          student_id: null,
+          to_e164: "+919845012345",
+          body: "Dense test",
+          encoding: "GSM-7" as const,
+          segments: 1,
+          status: statusOf(i),
+          next_attempt_at: at,
+          created_at: at,
+          updated_at: at,
+        };
+      });
+      const ids = await t.ctx.db.insertInto("sms_messages").values(rows).returning("id").execute();
+      ids.forEach((r, k) => made.push({ id: r.id, status: rows[k]!.status }));
+    }
+    const newest = (statuses: SmsStatus[], page: number) =>
+      made
+        .filter((m) => statuses.includes(m.status))
+        .map((m) => m.id)
+        .sort((a, b) => b - a)
+        .slice((page - 1) * 50, page * 50);
+    const client = await adminClient(t);
+    for (const [query, statuses] of [
+      ["status=failed", ["failed"]], // 1,000 of 3,000: walked
+      ["status=failed_or_undelivered", ["failed", "undelivered"]],
+      ["status=queued", ["queued"]], // 6: by its index
+      ["status=delivered&kind=job_posted", ["delivered"]],
+    ] as const) {
+      for (const page of [1, 3]) {
+        const body = (await client.get(`/admin/sms?${query}&page=${page}`)).body;
+        expect(listed(body), `${query} page ${page}`).toEqual(newest([...statuses], page));
+      }
+    }
+    if (t.ctx.dialect === "sqlite") {
+      // Walked newest first: no sort of every failed message's id.
+      const walked = applyFilters(
+        t.ctx,
+        t.ctx.db.selectFrom("sms_messages"),
+        { status: "failed", page: 1 },
+        true,
+        false,
+      )
+        .select("sms_messages.id")
+        .orderBy("sms_messages.id", "desc")
+        .limit(50)
+        .compile();
+      const plan = await sql
+        .raw<{ detail: string }>(`explain query plan ${walked.sql.replaceAll("?", "'failed'")}`)
+        .execute(t.ctx.db);
+      expect(plan.rows.map((r) => r.detail).join(" | ")).toMatch(/^SCAN sms_messages$/);
+    }
   });
 
   it("charts per India hour and per India day, split by outcome, following the filters", async () => {

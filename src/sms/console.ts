@@ -1,6 +1,6 @@
-import type { SelectQueryBuilder } from "kysely";
+import { type SelectQueryBuilder, sql } from "kysely";
 import type { AppContext } from "../context.ts";
-import { containsPattern, likeOperator } from "../db/dialect.ts";
+import { containsPattern, likeOperator, notByIndex } from "../db/dialect.ts";
 import type { DB, SmsKind, SmsStatus } from "../db/schema.ts";
 import { failedOrUndelivered } from "./outbox.ts";
 
@@ -70,11 +70,21 @@ export function applyFilters(
   query: SmsQuery,
   filters: SmsFilters,
   withStatus = true,
+  /** The status is common (counted): test each row for it rather than read its index. */
+  statusByIndex = true,
 ): SmsQuery {
   let q = query;
   const status = withStatus ? filters.status : undefined;
-  if (status === FAILED_OR_UNDELIVERED) q = q.where(failedOrUndelivered);
-  else if (status) q = q.where("sms_messages.status", "=", status);
+  const statusColumn = statusByIndex
+    ? sql.ref("sms_messages.status")
+    : notByIndex(ctx.dialect, "sms_messages.status");
+  if (status === FAILED_OR_UNDELIVERED)
+    q = q.where(
+      statusByIndex
+        ? failedOrUndelivered
+        : sql<boolean>`${statusColumn} in ('failed', 'undelivered')`,
+    );
+  else if (status) q = q.where(statusColumn, "=", status);
   if (filters.kind) q = q.where("sms_messages.kind", "=", filters.kind);
   const { start, end } = filterRange(filters);
   if (start) q = q.where("sms_messages.created_at", ">=", start.toISOString());
