@@ -36,20 +36,27 @@ export const MISSING_SEMESTER_REASON = "Add your semester in your profile to app
  * The rule, one check per part: whether the student fails it, and the words that say why. Both
  * TypeScript readings below walk this one list.
  */
-const CHECKS: readonly {
+export interface EligibilityCheck {
+  /** The one fact of the student's that `fails` reads (the open-jobs index keys its answers by it). */
+  reads: keyof StudentFacts;
   fails(rules: EligibilityRules, student: StudentFacts): boolean;
   reason(rules: EligibilityRules, student: StudentFacts): string;
-}[] = [
+}
+
+export const CHECKS: readonly EligibilityCheck[] = [
   {
+    reads: "department",
     fails: (rules, student) =>
       rules.departments.length > 0 && !rules.departments.includes(student.department),
     reason: (rules) => `Only for ${list(rules.departments)}`,
   },
   {
+    reads: "cgpa",
     fails: (rules, student) => rules.minCgpa !== null && student.cgpa < rules.minCgpa,
     reason: (rules) => `CGPA below ${formatCgpa(rules.minCgpa!)}`,
   },
   {
+    reads: "active_backlogs",
     fails: (rules, student) =>
       rules.maxBacklogs !== null && student.active_backlogs > rules.maxBacklogs,
     reason: (rules) =>
@@ -58,6 +65,7 @@ const CHECKS: readonly {
         : `More than ${plural(rules.maxBacklogs!, "active backlog")}`,
   },
   {
+    reads: "graduation_year",
     fails: (rules, student) =>
       rules.graduationYears.length > 0 && !rules.graduationYears.includes(student.graduation_year),
     reason: (rules) =>
@@ -66,6 +74,7 @@ const CHECKS: readonly {
   {
     // A blank semester is not in any list (SQL: NULL IN (...) is not true), so every reading
     // leaves the student out; the student is told what to do about it instead of a bare "only for".
+    reads: "semester",
     fails: (rules, student) =>
       rules.semesters.length > 0 &&
       (student.semester === null || !rules.semesters.includes(student.semester)),

@@ -31,7 +31,6 @@ import {
   eligibleStudentFilter,
   ineligibilityReasons,
   jobAcceptsStudent,
-  meetsRules,
 } from "./eligibility.ts";
 import {
   cancelJobAlerts,
@@ -41,7 +40,13 @@ import {
   rewriteJobAlerts,
 } from "./notices.ts";
 import { closedToApplications, openForApplications } from "./open.ts";
-import { openJobsSnapshot } from "./open-jobs.ts";
+import {
+  countBitsFrom,
+  firstOpenIndex,
+  hasBit,
+  openJobsSnapshot,
+  type SnapshotJob,
+} from "./open-jobs.ts";
 
 export const JOB_TYPE_LABELS: Record<(typeof JOB_TYPES)[number], string> = {
   placement: "Placement",
@@ -573,22 +578,39 @@ export async function jobsForStudentFromSnapshot(
       .execute(),
   ]);
   const now = ctx.clock.now();
-  const nowMs = now.getTime();
   const applied = new Map(applications.map((a) => [a.job_id, a.status]));
-  const open = snapshot.jobs.filter((job) => job.applyByMs > nowMs);
-  const listed = filters.eligibleOnly
-    ? open.filter((job) => {
-        const status = applied.get(job.id);
-        // Withdrawn ones can be sent again, so they count as "can apply to".
-        if (status !== undefined && status !== "withdrawn") return false;
-        return meetsRules(job.rules, student);
-      })
-    : [...open, ...snapshot.jobs.filter((job) => job.applyByMs <= nowMs)];
+  const jobs = snapshot.jobs;
+  // Soonest deadline first: the jobs whose deadline passed are the ones before `open`.
+  const open = firstOpenIndex(jobs, now.getTime());
   const offset = (filters.page - 1) * pageSize;
-  const rows = listed
-    .slice(offset, offset + pageSize)
-    .map(({ applyByMs: _, ...job }) => studentJobRow(job, student, applied, now));
-  return splitRows(rows, listed.length);
+  const page: SnapshotJob[] = [];
+  let total: number;
+  if (filters.eligibleOnly) {
+    const eligible = snapshot.eligibility.forStudent(student);
+    // Applied to already (withdrawn ones can be sent again, so they count as "can apply to").
+    const taken = (job: SnapshotJob) => {
+      const status = applied.get(job.id);
+      return status !== undefined && status !== "withdrawn";
+    };
+    total = countBitsFrom(eligible, open);
+    for (const [jobId, status] of applied) {
+      const j = snapshot.positions.get(jobId);
+      if (j !== undefined && j >= open && hasBit(eligible, j) && status !== "withdrawn") total--;
+    }
+    let skipped = 0;
+    for (let j = open; j < jobs.length && page.length < pageSize; j++) {
+      if (!hasBit(eligible, j) || taken(jobs[j]!)) continue;
+      if (skipped++ >= offset) page.push(jobs[j]!);
+    }
+  } else {
+    // Open ones first, then those whose deadline passed: by index, without copying the list.
+    total = jobs.length;
+    const openCount = jobs.length - open;
+    for (let i = offset; i < Math.min(total, offset + pageSize); i++)
+      page.push(jobs[i < openCount ? open + i : i - openCount]!);
+  }
+  const rows = page.map(({ applyByMs: _, ...job }) => studentJobRow(job, student, applied, now));
+  return splitRows(rows, total);
 }
 
 /** The SQL reading: every filter, the search included, in the database. */
