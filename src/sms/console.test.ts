@@ -258,7 +258,7 @@ describe("SMS console list", () => {
         };
       });
       const ids = await t.ctx.db.insertInto("sms_messages").values(rows).returning("id").execute();
-      ids.forEach((r, k) => made.push({ id: r.id, status: rows[k]!.status }));
+      for (const [k, r] of ids.entries()) made.push({ id: r.id, status: rows[k]!.status });
     }
     const newest = (statuses: SmsStatus[], page: number) =>
       made
