@@ -143,6 +143,16 @@ export function isConnectionError(error: unknown): boolean {
 }
 
 /**
+ * True when PostgreSQL aborted a statement to break a deadlock (40P01) or a serialization
+ * conflict (40001): nothing was written, and the same statement run again goes through.
+ */
+export function isTransientConflict(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  return code === "40P01" || code === "40001";
+}
+
+/**
  * The India-time hour ("2026-12-02T14") or day ("2026-12-02") a timestamp column falls in, as
  * text, for charts that count per bucket in one GROUP BY. India is UTC+05:30 all year. The format
  * is a literal, not a parameter, so PostgreSQL sees the same expression in SELECT and GROUP BY.

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import PQueue from "p-queue";
 import type { AppContext } from "../context.ts";
-import { isConnectionError } from "../db/dialect.ts";
+import { isConnectionError, isTransientConflict } from "../db/dialect.ts";
 import type { SmsAttemptOutcome } from "../db/schema.ts";
 import { applyEarlyCallbacks, applyStatusCallback, pruneEarlyCallbacks } from "./delivery.ts";
 import { backoffMs, classifySendError, type SendFailure } from "./errors.ts";
@@ -270,6 +270,14 @@ export class Dispatcher {
       await this.sleep(this.databaseBackoffMs);
       return;
     }
+    if (isTransientConflict(error)) {
+      // PostgreSQL broke a deadlock by aborting this claim: nothing was taken; claim again.
+      this.log.warn(
+        { worker: this.workerId, reason: (error as Error).message },
+        "claim aborted by a database conflict; claiming again",
+      );
+      return;
+    }
     this.log.error({ err: error, worker: this.workerId }, "dispatcher loop error; retrying");
     this.ctx.log.error({ err: error }, "SMS dispatcher loop error");
     await this.sleep(this.ctx.config.SMS_POLL_MS);
@@ -490,8 +498,8 @@ export class Dispatcher {
 
   /**
    * Writes an outcome that is already known (Twilio answered) even if the database is away right
-   * now: it tries again until the write goes through or the dispatcher stops, so a restart of
-   * the database costs a wait, not a lease's worth of doubt.
+   * now or aborted the write to break a deadlock: it tries again until the write goes through or
+   * the dispatcher stops, so a restart of the database costs a wait, not a lease's worth of doubt.
    */
   private async persist<T>(write: () => Promise<T>): Promise<T> {
     let delay = 250;
@@ -499,10 +507,13 @@ export class Dispatcher {
       try {
         return await write();
       } catch (error) {
-        if (!isConnectionError(error) || this.stopping) throw error;
+        const unreachable = isConnectionError(error);
+        if (!(unreachable || isTransientConflict(error)) || this.stopping) throw error;
         this.log.warn(
           { worker: this.workerId, reason: (error as Error).message, retryInMs: delay },
-          "database unreachable while recording an outcome; trying again",
+          unreachable
+            ? "database unreachable while recording an outcome; trying again"
+            : "database conflict while recording an outcome; trying again",
         );
         await new Promise((resolve) => setTimeout(resolve, delay));
         delay = Math.min(DATABASE_BACKOFF_MAX_MS, delay * 2);

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { sql } from "kysely";
 import pg from "pg";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { createStudent, createTestApp, type TestApp } from "#test/support/app.ts";
@@ -329,6 +330,43 @@ describe("SMS under faults", () => {
       expect(copies.size).toBe(ids.length);
       expect([...copies.values()].every((n) => n === 1)).toBe(true);
       expect((await statusCounts(t.ctx)).failed ?? 0).toBe(0);
+    },
+  );
+
+  it.skipIf(testDialect() !== "postgres")(
+    "an outcome write that PostgreSQL aborts to break a deadlock is written again at once, not left to the lease",
+    async () => {
+      // The lease is far longer than the wait below: without the retry, each aborted write would
+      // leave its message 'sending' until the lease ran out and a reconcile found it.
+      const { t, emulator } = await setUp({ SMS_LEASE_SECONDS: "300" });
+      // The first three writes of status 'sent' fail as a deadlock victim's would (40P01); a
+      // sequence counts them, since nothing else an aborted statement writes survives it.
+      await sql`create sequence deadlock_victims`.execute(t.ctx.db);
+      await sql
+        .raw(`create function abort_as_deadlock() returns trigger language plpgsql as $$
+          begin
+            if new.status = 'sent' and nextval('deadlock_victims') <= 3 then
+              raise exception 'deadlock detected (test)' using errcode = '40P01';
+            end if;
+            return new;
+          end $$`)
+        .execute(t.ctx.db);
+      await sql`create trigger abort_as_deadlock before update on sms_messages
+        for each row execute function abort_as_deadlock()`.execute(t.ctx.db);
+      const ids = await queueTestMessages(t.ctx, 5);
+      dispatchers[0]!.wake();
+      await waitFor(
+        async () => (await statusCounts(t.ctx)).sent === ids.length,
+        15_000,
+        "all sent",
+      );
+      const aborted = await sql<{
+        n: string;
+      }>`select last_value as n from deadlock_victims`.execute(t.ctx.db);
+      expect(Number(aborted.rows[0]!.n)).toBeGreaterThan(3);
+      expect(emulator.messages.length).toBe(ids.length);
+      const log = readFileSync(join(t.ctx.config.LOG_DIR, "sms.log"), "utf8");
+      expect(log).toContain("database conflict while recording an outcome; trying again");
     },
   );
 
