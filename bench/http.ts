@@ -46,11 +46,18 @@ const { values } = parseArgs({
     "cpu-prof": { type: "string" },
     /** Another checkout to measure (e.g. a worktree of an older commit, for "before" figures). */
     "portal-root": { type: "string" },
+    /** Seconds to wait after the runs before the second RSS reading. */
+    "idle-seconds": { type: "string", default: "30" },
   },
 });
 
 const ROOT = values["portal-root"] ?? join(import.meta.dirname, "..");
 const PORTAL = join(ROOT, "dist", "portal.js");
+/** The node flags `npm start` runs the portal with (the measured checkout's package.json). */
+const START_FLAGS = (() => {
+  const start: string = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts.start;
+  return (/\bnode\s+(.*?)\s*dist\/portal\.js/.exec(start)?.[1] ?? "").split(/\s+/).filter(Boolean);
+})();
 const PORT = Number(values.port);
 const BASE = `http://127.0.0.1:${PORT}`;
 const ADMIN = { email: "bench.admin@college.test", password: "bench-admin-password" };
@@ -282,7 +289,13 @@ interface Row {
 }
 
 const rows: Row[] = [];
-const memory: { db: string; students: number; processes: number; rss: number[] }[] = [];
+const memory: {
+  db: string;
+  students: number;
+  processes: number;
+  rss: number[];
+  idle: number[];
+}[] = [];
 
 async function pgQuery(url: string, query: string) {
   const client = new pg.Client({ connectionString: url });
@@ -357,19 +370,15 @@ async function runOne(kind: string, size: number, processCounts: number[]) {
       const profile = values["cpu-prof"]
         ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`]
         : [];
-      const server = spawn(
-        process.execPath,
-        ["--max-semi-space-size=4", ...profile, PORTAL, "serve"],
-        {
-          env: portalEnv(target, {
-            PORT: String(PORT),
-            HOST: "127.0.0.1",
-            WEB_CONCURRENCY: String(processes),
-            MALLOC_ARENA_MAX: "2",
-          }),
-          stdio: ["ignore", "ignore", "inherit"],
-        },
-      );
+      const server = spawn(process.execPath, [...START_FLAGS, ...profile, PORTAL, "serve"], {
+        env: portalEnv(target, {
+          PORT: String(PORT),
+          HOST: "127.0.0.1",
+          WEB_CONCURRENCY: String(processes),
+          MALLOC_ARENA_MAX: "2",
+        }),
+        stdio: ["ignore", "ignore", "inherit"],
+      });
       try {
         await waitFor(`${BASE}/healthz`, 120_000);
         if (processes > 1) {
@@ -403,8 +412,13 @@ async function runOne(kind: string, size: number, processCounts: number[]) {
         // "Steady": after the runs, once a collection has had the chance to run.
         await new Promise((r) => setTimeout(r, 2000));
         const rss = rssMb(processTree(server.pid!));
-        memory.push({ db: kind, students: size, processes, rss });
         process.stderr.write(`  RSS after the runs: ${rss.join(" + ")} MB\n`);
+        // And once idle: V8 shrinks its heap some seconds after allocation stops (its memory
+        // reducer), which is the size a server between bursts of traffic holds.
+        await new Promise((r) => setTimeout(r, Number(values["idle-seconds"]) * 1000));
+        const idle = rssMb(processTree(server.pid!));
+        process.stderr.write(`  RSS ${values["idle-seconds"]} s later: ${idle.join(" + ")} MB\n`);
+        memory.push({ db: kind, students: size, processes, rss, idle });
       } finally {
         server.kill("SIGTERM");
         await new Promise((r) => server.once("exit", r));
@@ -430,10 +444,10 @@ for (const r of rows) {
   );
 }
 console.log(
-  "\n| db | students | processes | RSS after the runs (MB, per process) |\n|---|---|---|---|",
+  `\n| db | students | processes | RSS after the runs (MB, per process) | ${values["idle-seconds"]} s later |\n|---|---|---|---|---|`,
 );
 for (const m of memory)
   console.log(
-    `| ${m.db} | ${m.students} | ${m.processes} | ${m.rss.join(" + ")} = ${m.rss.reduce((a, b) => a + b, 0)} |`,
+    `| ${m.db} | ${m.students} | ${m.processes} | ${m.rss.join(" + ")} = ${m.rss.reduce((a, b) => a + b, 0)} | ${m.idle.join(" + ")} = ${m.idle.reduce((a, b) => a + b, 0)} |`,
   );
 process.exit(0);
