@@ -1,4 +1,4 @@
-import { type ExpressionBuilder, sql } from "kysely";
+import { type ExpressionBuilder, type SelectQueryBuilder, sql } from "kysely";
 import { z } from "zod";
 import { hashPassword, MIN_PASSWORD_LENGTH } from "../accounts/password.ts";
 import { normaliseEmail } from "../accounts/service.ts";
@@ -273,13 +273,28 @@ export function studentListQueries(
   filters: StudentFilters,
   options: { searchInListOrder?: boolean } = {},
 ) {
-  let query = ctx.db.selectFrom("students");
-  if (filters.status === "pending") query = query.where("students.approved_at", "is", null);
-  if (filters.status === "approved") query = query.where("students.approved_at", "is not", null);
-  if (filters.department) query = query.where("students.department", "=", filters.department);
-  if (filters.year) query = query.where("students.graduation_year", "=", filters.year);
   const q = filters.q?.trim();
-  if (q) query = query.where((eb) => studentSearch(ctx, eb, q, options.searchInListOrder));
+  const filtered = (searchInListOrder: boolean | undefined, fromCandidates = false) => {
+    // From the FTS table's candidates, joined to their students: they stream and a capped count
+    // stops at its cap, where `id in (...)` gathered every candidate first (q=rao at 100,000
+    // students: 1.5-1.8 -> 0.3 ms). Only students' columns are filtered on below.
+    let query = fromCandidates
+      ? (ctx.db
+          .selectFrom("students_search")
+          .innerJoin("students", "students.id", "students_search.rowid")
+          .where(
+            sql<boolean>`students_search match ${ftsPhrase(q ?? "")}`,
+          ) as unknown as SelectQueryBuilder<DB, "students", object>)
+      : ctx.db.selectFrom("students");
+    if (filters.status === "pending") query = query.where("students.approved_at", "is", null);
+    if (filters.status === "approved") query = query.where("students.approved_at", "is not", null);
+    if (filters.department) query = query.where("students.department", "=", filters.department);
+    if (filters.year) query = query.where("students.graduation_year", "=", filters.year);
+    if (q && fromCandidates) query = query.where((eb) => searchRecheck(ctx, eb, q));
+    else if (q) query = query.where((eb) => studentSearch(ctx, eb, q, searchInListOrder));
+    return query;
+  };
+  const query = filtered(options.searchInListOrder);
   // Without a sort asked for: the queue oldest first (first come, first served), the others newest.
   const direction: SortDirection =
     filters.dir ?? (filters.sort || filters.status !== "pending" ? "desc" : "asc");
@@ -301,10 +316,12 @@ export function studentListQueries(
     .orderBy("students.id", direction)
     .limit(STUDENTS_PAGE_SIZE)
     .offset((filters.page - 1) * STUDENTS_PAGE_SIZE);
+  // The count has no order to keep: it goes from the search's candidates (up to the cap) even
+  // where the page walks the list (q=rao at 100,000 students: 5.3 -> 1 ms on SQLite).
   const count = q
     ? ctx.db
         .selectFrom(
-          query
+          filtered(false, q !== undefined && trigramSearch(ctx.dialect, q) === "fts5")
             .select(sql<number>`1`.as("one"))
             .limit(SEARCH_COUNT_LIMIT + 1)
             .as("matches"),
@@ -333,6 +350,21 @@ function summaryCount(ctx: AppContext, filters: StudentFilters) {
           : eb.ref("students");
     return eb.fn.coalesce(eb.fn.sum<number>(counted), eb.lit(0)).as("n");
   });
+}
+
+/** The plain LIKE of the search, for FTS candidates: the email by its student's own row. */
+function searchRecheck(ctx: AppContext, eb: ExpressionBuilder<DB, "students">, q: string) {
+  const pattern = containsPattern(q);
+  const like = likeOperator(ctx.dialect);
+  return eb.or([
+    eb("students.full_name", like, pattern),
+    eb("students.roll_number", like, pattern),
+    eb(
+      eb.selectFrom("users").select("users.email").whereRef("users.id", "=", "students.user_id"),
+      like,
+      pattern,
+    ),
+  ]);
 }
 
 /**
@@ -378,18 +410,7 @@ export function studentSearch(
           .select("students_search.rowid")
           .where(sql<boolean>`students_search match ${ftsPhrase(q)}`),
       ),
-      eb.or([
-        eb("students.full_name", like, pattern),
-        eb("students.roll_number", like, pattern),
-        eb(
-          eb
-            .selectFrom("users")
-            .select("users.email")
-            .whereRef("users.id", "=", "students.user_id"),
-          like,
-          pattern,
-        ),
-      ]),
+      searchRecheck(ctx, eb, q),
     ]);
   }
   return plainStudentSearch(ctx, eb, q);
