@@ -1,4 +1,10 @@
-import { type ExpressionBuilder, type SelectQueryBuilder, sql } from "kysely";
+import {
+  type Expression,
+  type ExpressionBuilder,
+  type SelectQueryBuilder,
+  type SqlBool,
+  sql,
+} from "kysely";
 import { z } from "zod";
 import { hashPassword, MIN_PASSWORD_LENGTH } from "../accounts/password.ts";
 import { normaliseEmail } from "../accounts/service.ts";
@@ -352,19 +358,37 @@ function summaryCount(ctx: AppContext, filters: StudentFilters) {
   });
 }
 
-/** The plain LIKE of the search, for FTS candidates: the email by its student's own row. */
-function searchRecheck(ctx: AppContext, eb: ExpressionBuilder<DB, "students">, q: string) {
+/**
+ * "Name, roll number or email contains `q`", the one list of searched columns for every reading of
+ * the search; each reading matches the email in the form its plan needs (`email`).
+ */
+function nameRollOrEmail(
+  ctx: AppContext,
+  eb: ExpressionBuilder<DB, "students">,
+  q: string,
+  email: (
+    like: "ilike" | "like",
+    pattern: ReturnType<typeof containsPattern>,
+  ) => Expression<SqlBool>,
+) {
   const pattern = containsPattern(q);
   const like = likeOperator(ctx.dialect);
   return eb.or([
     eb("students.full_name", like, pattern),
     eb("students.roll_number", like, pattern),
+    email(like, pattern),
+  ]);
+}
+
+/** The plain LIKE of the search, for FTS candidates: the email by its student's own row. */
+function searchRecheck(ctx: AppContext, eb: ExpressionBuilder<DB, "students">, q: string) {
+  return nameRollOrEmail(ctx, eb, q, (like, pattern) =>
     eb(
       eb.selectFrom("users").select("users.email").whereRef("users.id", "=", "students.user_id"),
       like,
       pattern,
     ),
-  ]);
+  );
 }
 
 /**
@@ -379,8 +403,6 @@ export function studentSearch(
   q: string,
   inListOrder = false,
 ) {
-  const pattern = containsPattern(q);
-  const like = likeOperator(ctx.dialect);
   const how = trigramSearch(ctx.dialect, q);
   if (how === "pg_trgm") {
     // Each column's GIN index, OR-ed as bitmaps in one scan of students: the emails' matches are
@@ -388,12 +410,10 @@ export function studentSearch(
     // join or a hashed subplan, which no bitmap can take part in, and the planner read every
     // student or every user instead). The GIN scans recheck each row against the ILIKE, so this
     // is the plain search, exactly.
-    const users = eb.selectFrom("users").select("users.id").where("users.email", like, pattern);
-    return eb.or([
-      eb("students.full_name", like, pattern),
-      eb("students.roll_number", like, pattern),
-      sql<boolean>`${sql.ref("students.user_id")} = any(array(${users}))`,
-    ]);
+    return nameRollOrEmail(ctx, eb, q, (like, pattern) => {
+      const users = eb.selectFrom("users").select("users.id").where("users.email", like, pattern);
+      return sql<SqlBool>`${sql.ref("students.user_id")} = any(array(${users}))`;
+    });
   }
   if (how === "fts5") {
     // The FTS5 table's candidates (a superset: it folds case beyond ASCII), each rechecked with
@@ -422,18 +442,14 @@ export function plainStudentSearch(
   eb: ExpressionBuilder<DB, "students">,
   q: string,
 ) {
-  const pattern = containsPattern(q);
-  const like = likeOperator(ctx.dialect);
   // Only a search reads the email: without one, the list and its count never touch users.
-  return eb.or([
-    eb("students.full_name", like, pattern),
-    eb("students.roll_number", like, pattern),
+  return nameRollOrEmail(ctx, eb, q, (like, pattern) =>
     eb(
       "students.user_id",
       "in",
       eb.selectFrom("users").select("users.id").where("users.email", like, pattern),
     ),
-  ]);
+  );
 }
 
 /**
