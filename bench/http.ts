@@ -413,8 +413,8 @@ async function runOne(kind: string, size: number, processCounts: number[]) {
         await new Promise((r) => setTimeout(r, 2000));
         const rss = rssMb(processTree(server.pid!));
         process.stderr.write(`  RSS after the runs: ${rss.join(" + ")} MB\n`);
-        // And once idle: V8 shrinks its heap some seconds after allocation stops (its memory
-        // reducer), which is the size a server between bursts of traffic holds.
+        // And again after an idle wait: the size a server holds between bursts of traffic, not
+        // only the moment the last burst ends (V8's memory reducer may shrink the heap by then).
         await new Promise((r) => setTimeout(r, Number(values["idle-seconds"]) * 1000));
         const idle = rssMb(processTree(server.pid!));
         process.stderr.write(`  RSS ${values["idle-seconds"]} s later: ${idle.join(" + ")} MB\n`);
@@ -446,8 +446,10 @@ for (const r of rows) {
 console.log(
   `\n| db | students | processes | RSS after the runs (MB, per process) | ${values["idle-seconds"]} s later |\n|---|---|---|---|---|`,
 );
+/** "104 + 148 + 134 = 386": each process's RSS and their sum. */
+const perProcess = (mb: number[]) => `${mb.join(" + ")} = ${mb.reduce((a, b) => a + b, 0)}`;
 for (const m of memory)
   console.log(
-    `| ${m.db} | ${m.students} | ${m.processes} | ${m.rss.join(" + ")} = ${m.rss.reduce((a, b) => a + b, 0)} | ${m.idle.join(" + ")} = ${m.idle.reduce((a, b) => a + b, 0)} |`,
+    `| ${m.db} | ${m.students} | ${m.processes} | ${perProcess(m.rss)} | ${perProcess(m.idle)} |`,
   );
 process.exit(0);
