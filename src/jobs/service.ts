@@ -2,7 +2,7 @@ import { type Kysely, sql } from "kysely";
 import { z } from "zod";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
-import { containsPattern, likeOperator, notByIndex, typedValue } from "../db/dialect.ts";
+import { containsPattern, likeOperator, typedValue } from "../db/dialect.ts";
 import {
   type ApplicationStatus,
   type DB,
@@ -441,15 +441,7 @@ export function jobListQueries(ctx: AppContext, filters: JobFilters) {
   const filtered = (openByIndex: boolean) => {
     let query = ctx.db.selectFrom("jobs");
     if (filters.status === "open")
-      query = query.where(
-        openByIndex
-          ? openForApplications(now)
-          : (eb) =>
-              eb.and([
-                eb(notByIndex(ctx.dialect, "jobs.status"), "=", "open"),
-                eb(notByIndex(ctx.dialect, "jobs.apply_by"), ">", now.toISOString()),
-              ]),
-      );
+      query = query.where(openForApplications(now, openByIndex ? undefined : ctx.dialect));
     if (filters.status === "closed") query = query.where(closedToApplications(now));
     if (filters.company) query = query.where("jobs.company", "=", filters.company);
     if (filters.q) {
