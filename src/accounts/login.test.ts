@@ -111,6 +111,25 @@ describe("login", () => {
     }
   });
 
+  it("sets the session cookie once at login: pages opened with that cookie set no other", async () => {
+    const student = await createStudent(t.ctx, { approved: true });
+    const client = new TestClient(t.app);
+    const login = await client.post("/login", { email: student.email, password: student.password });
+    const cookie = login.cookies.find((c) => c.name === "portal_session");
+    expect(cookie?.value).toBeTruthy();
+    // Each page renders a form token from the session's CSRF secret: made at login, not here.
+    for (const url of ["/student", "/student/jobs", "/student/profile"]) {
+      const page = await t.app.inject({
+        method: "GET",
+        url,
+        headers: { cookie: `portal_session=${encodeURIComponent(cookie!.value)}` },
+      });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain('name="_csrf"');
+      expect(page.headers["set-cookie"]).toBeUndefined();
+    }
+  });
+
   it("logs out", async () => {
     const admin = await createAdmin(t.ctx);
     const client = await loginAs(t.app, admin.email, admin.password);

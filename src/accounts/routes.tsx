@@ -116,6 +116,10 @@ export async function accountRoutes(app: FastifyInstance) {
       request.session.regenerate();
       request.session.set("userId", result.user.id);
       request.session.set("sessionVersion", result.user.session_version);
+      // The new session's CSRF secret goes into the cookie this answer sets. Without it the first
+      // page creates the secret and sets the cookie again, and a client that keeps the login's
+      // cookie (a script, a benchmark) has its session encrypted and sent again on every page.
+      reply.generateCsrf();
       request.log.info({ userId: result.user.id, role: result.user.role }, "logged in");
       return reply.redirect(next || homeFor(result.user.role), 303);
     },
