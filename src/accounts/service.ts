@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { AppContext } from "../context.ts";
+import { type ParamOf, preparedRead } from "../db/prepared.ts";
 import type { User } from "../db/schema.ts";
 import type { SessionUser } from "../web/auth.ts";
 import {
@@ -63,16 +64,9 @@ export async function authenticate(
 
 export type { SessionUser };
 
-/**
- * The signed-in user for a session, or null if the account is gone or deactivated, or its password
- * changed since the session began (the session carries an older `sessionVersion`).
- */
-export async function findSessionUser(
-  ctx: AppContext,
-  userId: number,
-  sessionVersion: number,
-): Promise<SessionUser | null> {
-  const row = await ctx.db
+/** Every request of a signed-in user runs this read (see web/server.ts), so it is compiled once. */
+const sessionUserRow = preparedRead((db, param: ParamOf<{ userId: number }>) =>
+  db
     .selectFrom("users")
     .leftJoin("students", "students.user_id", "users.id")
     .select([
@@ -85,8 +79,19 @@ export async function findSessionUser(
       "students.full_name as fullName",
       "students.approved_at",
     ])
-    .where("users.id", "=", userId)
-    .executeTakeFirst();
+    .where("users.id", "=", param("userId")),
+);
+
+/**
+ * The signed-in user for a session, or null if the account is gone or deactivated, or its password
+ * changed since the session began (the session carries an older `sessionVersion`).
+ */
+export async function findSessionUser(
+  ctx: AppContext,
+  userId: number,
+  sessionVersion: number,
+): Promise<SessionUser | null> {
+  const [row] = await sessionUserRow(ctx.db, { userId });
   if (!row || row.deactivated_at || row.session_version !== sessionVersion) return null;
   if (row.role === "student" && (!row.studentId || !row.approved_at)) return null;
   return {

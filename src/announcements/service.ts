@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import { z } from "zod";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
+import { type ParamOf, preparedRead } from "../db/prepared.ts";
 import type { AnnouncementAudience } from "../db/schema.ts";
 import { estimatedCost } from "../sms/cost.ts";
 import { countSegments } from "../sms/encoding.ts";
@@ -242,12 +243,9 @@ export async function deleteAnnouncementPreview(ctx: AppContext, id: number) {
   return { ...row, smsQueued: queued, smsOther: total - queued };
 }
 
-/**
- * The newest announcements one student may read, in one query: those to everyone, and the aimed
- * ones that listed them among their recipients. No other page shows announcements to students.
- */
-export function announcementsForStudent(ctx: AppContext, studentId: number, limit = 5) {
-  return ctx.db
+/** The dashboard's read (compiled once: see db/prepared.ts). */
+const newestForStudent = preparedRead((db, param: ParamOf<{ studentId: number; limit: number }>) =>
+  db
     .selectFrom("announcements")
     .select(["announcements.id", "title", "message", "posted_at"])
     .where((eb) =>
@@ -257,15 +255,22 @@ export function announcementsForStudent(ctx: AppContext, studentId: number, limi
           eb
             .selectFrom("announcement_recipients")
             .select("announcement_recipients.student_id")
-            .where("announcement_recipients.student_id", "=", studentId)
+            .where("announcement_recipients.student_id", "=", param("studentId"))
             .whereRef("announcement_recipients.announcement_id", "=", "announcements.id"),
         ),
       ]),
     )
     .orderBy("posted_at", "desc")
     .orderBy("announcements.id", "desc")
-    .limit(limit)
-    .execute();
+    .limit(param("limit")),
+);
+
+/**
+ * The newest announcements one student may read, in one query: those to everyone, and the aimed
+ * ones that listed them among their recipients. No other page shows announcements to students.
+ */
+export function announcementsForStudent(ctx: AppContext, studentId: number, limit = 5) {
+  return newestForStudent(ctx.db, { studentId, limit });
 }
 
 export const ANNOUNCEMENTS_PAGE_SIZE = 20;

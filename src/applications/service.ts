@@ -4,6 +4,7 @@ import type { SessionUser } from "../accounts/service.ts";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { isUniqueViolation } from "../db/dialect.ts";
+import { type ParamOf, preparedRead } from "../db/prepared.ts";
 import type { ApplicationStatus, DB } from "../db/schema.ts";
 import { closedReasons, ineligibilityReasons } from "../jobs/eligibility.ts";
 import { findJob } from "../jobs/service.ts";
@@ -459,6 +460,31 @@ export async function applicantsCsv(
 
 export const STUDENT_APPLICATIONS_PAGE_SIZE = 25;
 
+/** A page of one student's applications, newest first (compiled once: see db/prepared.ts). */
+const ownApplications = preparedRead(
+  (db, param: ParamOf<{ studentId: number; limit: number; offset: number }>) =>
+    db
+      .selectFrom("applications")
+      .innerJoin("jobs", "jobs.id", "applications.job_id")
+      .select([
+        "applications.id",
+        "applications.status",
+        "applications.created_at",
+        "applications.updated_at",
+        "jobs.id as job_id",
+        "jobs.company",
+        "jobs.title",
+        "jobs.type",
+        "jobs.status as job_status",
+        "jobs.apply_by",
+      ])
+      .where("applications.student_id", "=", param("studentId"))
+      .orderBy("applications.created_at", "desc")
+      .orderBy("applications.id", "desc")
+      .limit(param("limit"))
+      .offset(param("offset")),
+);
+
 /**
  * One page of a student's own applications, newest first, each with its timeline (the dashboard,
  * which shows no timeline, asks for a shorter page without them).
@@ -470,27 +496,11 @@ export async function studentApplications(
   options: { pageSize?: number; timelines?: boolean } = {},
 ) {
   const pageSize = options.pageSize ?? STUDENT_APPLICATIONS_PAGE_SIZE;
-  const applications = await ctx.db
-    .selectFrom("applications")
-    .innerJoin("jobs", "jobs.id", "applications.job_id")
-    .select([
-      "applications.id",
-      "applications.status",
-      "applications.created_at",
-      "applications.updated_at",
-      "jobs.id as job_id",
-      "jobs.company",
-      "jobs.title",
-      "jobs.type",
-      "jobs.status as job_status",
-      "jobs.apply_by",
-    ])
-    .where("applications.student_id", "=", studentId)
-    .orderBy("applications.created_at", "desc")
-    .orderBy("applications.id", "desc")
-    .limit(pageSize)
-    .offset((page - 1) * pageSize)
-    .execute();
+  const applications = await ownApplications(ctx.db, {
+    studentId,
+    limit: pageSize,
+    offset: (page - 1) * pageSize,
+  });
   const events =
     applications.length === 0 || options.timelines === false
       ? []

@@ -1,4 +1,5 @@
 import type { AppContext } from "../context.ts";
+import { preparedRead } from "../db/prepared.ts";
 import type { Job } from "../db/schema.ts";
 import { CHECKS, type EligibilityRules, type StudentFacts } from "./eligibility.ts";
 
@@ -93,17 +94,19 @@ export function firstOpenIndex(jobs: readonly SnapshotJob[], nowMs: number): num
  * lands between the two makes the next use reload again; a copy is never kept past its version.
  */
 const snapshots = new WeakMap<object, OpenJobsSnapshot>();
+
+/** Read on every use of the snapshot (compiled once: see db/prepared.ts). */
+const jobsVersion = preparedRead((db) =>
+  db.selectFrom("data_versions").select("version").where("name", "=", "jobs"),
+);
 const loading = new WeakMap<object, Promise<OpenJobsSnapshot>>();
 
 export async function openJobsSnapshot(
   ctx: Pick<AppContext, "db">,
   loadRules: (jobs: Job[]) => Promise<(Job & { rules: EligibilityRules })[]>,
 ): Promise<OpenJobsSnapshot> {
-  const row = await ctx.db
-    .selectFrom("data_versions")
-    .select("version")
-    .where("name", "=", "jobs")
-    .executeTakeFirstOrThrow();
+  const [row] = await jobsVersion(ctx.db, {});
+  if (!row) throw new Error('data_versions has no "jobs" row (migrations not run?)');
   const version = String(row.version);
   const cached = snapshots.get(ctx.db);
   if (cached?.version === version) return cached;

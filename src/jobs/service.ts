@@ -3,6 +3,7 @@ import { z } from "zod";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { containsPattern, likeOperator, typedValue } from "../db/dialect.ts";
+import { type ParamOf, preparedRead } from "../db/prepared.ts";
 import {
   type ApplicationStatus,
   type DB,
@@ -567,6 +568,14 @@ async function ownStudent(ctx: AppContext, studentId: number, options: StudentJo
   );
 }
 
+/** Every job a student applied to, with its status (compiled once: see db/prepared.ts). */
+const applicationStatuses = preparedRead((db, param: ParamOf<{ studentId: number }>) =>
+  db
+    .selectFrom("applications")
+    .select(["job_id", "status"])
+    .where("student_id", "=", param("studentId")),
+);
+
 /** The snapshot reading (exported for the test that holds it equal to the SQL one). */
 export async function jobsForStudentFromSnapshot(
   ctx: AppContext,
@@ -578,11 +587,7 @@ export async function jobsForStudentFromSnapshot(
   const [student, snapshot, applications] = await Promise.all([
     ownStudent(ctx, studentId, options),
     openJobsSnapshot(ctx, (jobs) => withRules(ctx, jobs)),
-    ctx.db
-      .selectFrom("applications")
-      .select(["job_id", "status"])
-      .where("student_id", "=", studentId)
-      .execute(),
+    applicationStatuses(ctx.db, { studentId }),
   ]);
   const now = ctx.clock.now();
   const applied = new Map(applications.map((a) => [a.job_id, a.status]));

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import type { AppContext } from "../context.ts";
 import { dbNow, skipLocked } from "../db/dialect.ts";
+import { type ParamOf, preparedRead } from "../db/prepared.ts";
 import type { DB, SmsAttemptOutcome, SmsMessage } from "../db/schema.ts";
 
 /** The outbox's SQL: claiming due rows under a lease and recording each outcome. */
@@ -527,22 +528,32 @@ export function failuresSince(db: Kysely<DB>, since: string) {
 }
 
 /**
+ * The shared state row with the count of failures since `since`, in one statement: every admin
+ * page reads it for its banner, and on PostgreSQL each statement is a round trip to the server.
+ */
+const sendingStateRow = preparedRead((db, param: ParamOf<{ since: string }>) =>
+  db
+    .selectFrom("sms_dispatch_state")
+    .selectAll("sms_dispatch_state")
+    .select(failuresSince(db, param("since")).as("failures"))
+    .where("id", "=", 1),
+);
+
+/**
  * Whether SMS are going out, for the banner on every admin page: the shared state row and one
  * count on the partial failures index of what failed or was not delivered in the last 24 hours.
  */
 export async function readSendingState(ctx: Pick<AppContext, "db" | "clock">) {
   const now = ctx.clock.now();
   const since = new Date(now.getTime() - DAY_MS).toISOString();
-  const [state, failures] = await Promise.all([
-    readDispatchState(ctx),
-    failuresSince(ctx.db, since).executeTakeFirstOrThrow(),
-  ]);
+  const [state] = await sendingStateRow(ctx.db, { since });
+  if (!state) throw new Error("sms_dispatch_state has no row 1 (migrations not run?)");
   const ahead = (at: string | null) => (at && Date.parse(at) > now.getTime() ? at : null);
   return {
     credentialsError: state.credentials_error,
     adminPause: adminPauseOf(state),
     rateLimitedUntil: ahead(state.paused_until),
     outageUntil: ahead(state.circuit_open_until),
-    recentFailures: { count: Number(failures.n), since },
+    recentFailures: { count: Number(state.failures ?? 0), since },
   };
 }

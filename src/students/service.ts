@@ -18,6 +18,7 @@ import {
   lockForUpdate,
   trigramSearch,
 } from "../db/dialect.ts";
+import { type ParamOf, preparedRead } from "../db/prepared.ts";
 import type { DB, Student } from "../db/schema.ts";
 import { signalQueued } from "../sms/outbox-api.ts";
 import { formatPhoneE164, InvalidPhoneNumberError } from "../sms/phone.ts";
@@ -513,14 +514,19 @@ export async function listStudents(ctx: AppContext, filters: StudentFilters) {
   return { rows, total: Math.min(n, SEARCH_COUNT_LIMIT), more: n > SEARCH_COUNT_LIMIT };
 }
 
-export function findStudent(ctx: AppContext, studentId: number) {
-  return ctx.db
+/** A student's own row, as every student page reads it (compiled once: see db/prepared.ts). */
+const studentProfile = preparedRead((db, param: ParamOf<{ studentId: number }>) =>
+  db
     .selectFrom("students")
     .innerJoin("users", "users.id", "students.user_id")
     .selectAll("students")
     .select(["users.email", "users.last_login_at", resumeSize])
-    .where("students.id", "=", studentId)
-    .executeTakeFirst();
+    .where("students.id", "=", param("studentId")),
+);
+
+export async function findStudent(ctx: AppContext, studentId: number) {
+  const [row] = await studentProfile(ctx.db, { studentId });
+  return row;
 }
 
 /** The pending registration that comes first in the queue's order, other than `exceptId`. */
