@@ -121,13 +121,30 @@ describe("security", () => {
     expect((await new TestClient(t.app).get("/assets/../uploads")).statusCode).toBe(404);
   });
 
-  it("sends security headers", async () => {
-    const response = await new TestClient(t.app).get("/login");
-    expect(response.headers["content-security-policy"]).toContain("default-src 'self'");
-    expect(response.headers["content-security-policy"]).toContain("form-action 'self'");
-    expect(response.headers["x-frame-options"]).toBe("SAMEORIGIN");
-    expect(response.headers["x-content-type-options"]).toBe("nosniff");
-    expect(response.headers["referrer-policy"]).toBe("no-referrer");
+  it("sends security headers on every kind of answer", async () => {
+    const student = await createStudent(t.ctx, { approved: true });
+    const asStudent = await loginAs(t.app, student.email, student.password);
+    const anonymous = new TestClient(t.app);
+    const answers = [
+      await anonymous.get("/login"),
+      await asStudent.get("/student"),
+      await anonymous.get("/student"), // a redirect to log in
+      await asStudent.get("/admin"), // 403
+      await anonymous.get("/no-such-page"), // 404
+      await anonymous.get("/assets/favicon.svg"),
+      await anonymous.post("/login", { email: "x" }, { csrf: false }), // refused: no CSRF token
+    ];
+    expect(answers.map((r) => r.statusCode)).toEqual([200, 200, 303, 403, 404, 200, 403]);
+    for (const response of answers) {
+      const csp = String(response.headers["content-security-policy"]);
+      expect(csp).toContain("default-src 'self'");
+      expect(csp).toContain("form-action 'self'");
+      expect(csp).not.toContain("upgrade-insecure-requests");
+      expect(response.headers["x-frame-options"]).toBe("SAMEORIGIN");
+      expect(response.headers["x-content-type-options"]).toBe("nosniff");
+      expect(response.headers["referrer-policy"]).toBe("no-referrer");
+      expect(response.headers["strict-transport-security"]).toContain("max-age=");
+    }
   });
 
   it("ends the session of a student whose registration is gone", async () => {
