@@ -460,47 +460,56 @@ export async function applicantsCsv(
 
 export const STUDENT_APPLICATIONS_PAGE_SIZE = 25;
 
-/** A page of one student's applications, newest first (compiled once: see db/prepared.ts). */
-const ownApplications = preparedRead(
+/** One student's applications with their jobs, newest first. */
+function ownApplicationsQuery(db: Kysely<DB>, studentId: number) {
+  return db
+    .selectFrom("applications")
+    .innerJoin("jobs", "jobs.id", "applications.job_id")
+    .select([
+      "applications.id",
+      "applications.status",
+      "applications.created_at",
+      "applications.updated_at",
+      "jobs.id as job_id",
+      "jobs.company",
+      "jobs.title",
+      "jobs.type",
+      "jobs.status as job_status",
+      "jobs.apply_by",
+    ])
+    .where("applications.student_id", "=", studentId)
+    .orderBy("applications.created_at", "desc")
+    .orderBy("applications.id", "desc");
+}
+
+/** A page of them, and all of them (each compiled once: see db/prepared.ts). */
+const ownApplicationsPage = preparedRead(
   (db, param: ParamOf<{ studentId: number; limit: number; offset: number }>) =>
-    db
-      .selectFrom("applications")
-      .innerJoin("jobs", "jobs.id", "applications.job_id")
-      .select([
-        "applications.id",
-        "applications.status",
-        "applications.created_at",
-        "applications.updated_at",
-        "jobs.id as job_id",
-        "jobs.company",
-        "jobs.title",
-        "jobs.type",
-        "jobs.status as job_status",
-        "jobs.apply_by",
-      ])
-      .where("applications.student_id", "=", param("studentId"))
-      .orderBy("applications.created_at", "desc")
-      .orderBy("applications.id", "desc")
-      .limit(param("limit"))
-      .offset(param("offset")),
+    ownApplicationsQuery(db, param("studentId")).limit(param("limit")).offset(param("offset")),
+);
+const everyOwnApplication = preparedRead((db, param: ParamOf<{ studentId: number }>) =>
+  ownApplicationsQuery(db, param("studentId")),
 );
 
 /**
- * One page of a student's own applications, newest first, each with its timeline (the dashboard,
- * which shows no timeline, asks for a shorter page without them).
+ * One page of a student's own applications, newest first, each with its timeline (the dashboard
+ * shows no timeline and asks for all of them: it marks the jobs applied to from the same rows).
  */
 export async function studentApplications(
   ctx: AppContext,
   studentId: number,
   page = 1,
-  options: { pageSize?: number; timelines?: boolean } = {},
+  options: { pageSize?: number | "all"; timelines?: boolean } = {},
 ) {
   const pageSize = options.pageSize ?? STUDENT_APPLICATIONS_PAGE_SIZE;
-  const applications = await ownApplications(ctx.db, {
-    studentId,
-    limit: pageSize,
-    offset: (page - 1) * pageSize,
-  });
+  const applications =
+    pageSize === "all"
+      ? await everyOwnApplication(ctx.db, { studentId })
+      : await ownApplicationsPage(ctx.db, {
+          studentId,
+          limit: pageSize,
+          offset: (page - 1) * pageSize,
+        });
   const events =
     applications.length === 0 || options.timelines === false
       ? []

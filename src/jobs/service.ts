@@ -509,7 +509,7 @@ interface StudentJobRowOut {
 function studentJobRow(
   job: JobWithRules,
   student: StudentJobsStudent,
-  applied: Map<number, ApplicationStatus>,
+  applied: ReadonlyMap<number, ApplicationStatus>,
   now: Date,
 ): StudentJobRowOut {
   return {
@@ -535,6 +535,8 @@ function splitRows(rows: StudentJobRowOut[], total: number) {
 export interface StudentJobsOptions {
   /** The student's row, when the caller has read it already. */
   student?: StudentJobsStudent | undefined;
+  /** The status of each job the student applied to, by job id, when the caller has read them. */
+  applied?: ReadonlyMap<number, ApplicationStatus> | undefined;
   /** The dashboard shows the first few; the job list a page of STUDENT_JOBS_PAGE_SIZE. */
   pageSize?: number | undefined;
 }
@@ -584,13 +586,15 @@ export async function jobsForStudentFromSnapshot(
   options: StudentJobsOptions = {},
 ) {
   const pageSize = options.pageSize ?? STUDENT_JOBS_PAGE_SIZE;
-  const [student, snapshot, applications] = await Promise.all([
+  const [student, snapshot, applied] = await Promise.all([
     ownStudent(ctx, studentId, options),
     openJobsSnapshot(ctx, (jobs) => withRules(ctx, jobs)),
-    applicationStatuses(ctx.db, { studentId }),
+    options.applied ??
+      applicationStatuses(ctx.db, { studentId }).then(
+        (rows) => new Map(rows.map((a) => [a.job_id, a.status])),
+      ),
   ]);
   const now = ctx.clock.now();
-  const applied = new Map(applications.map((a) => [a.job_id, a.status]));
   const jobs = snapshot.jobs;
   // Soonest deadline first: the jobs whose deadline passed are the ones before `open`.
   const open = firstOpenIndex(jobs, now.getTime());

@@ -112,6 +112,27 @@ describe("only the jobs a student can apply to", () => {
     expect(titles(card!).sort()).toEqual(["Open Co — Analyst", "Withdrawn Co — Ops"]);
   });
 
+  it("on the dashboard, leaves out every job applied to, not only those among its few applications shown", async () => {
+    const me = await student();
+    const first = await postJob(t.ctx, { company: "Applied 00" });
+    const appliedTo = [first];
+    for (let i = 1; i < 13; i++)
+      appliedTo.push(
+        await postJob(t.ctx, { company: `Applied ${String(i).padStart(2, "0")}` }, first.admin),
+      );
+    await postJob(t.ctx, { company: "Fresh Co", title: "Analyst" }, first.admin);
+    // The first ones applied to are the oldest applications: past the dashboard's ten.
+    for (const job of appliedTo) await me.client.post(`/student/jobs/${job.id}/apply`);
+
+    const dashboard = await me.client.get("/student");
+    const [card, applications] = dashboard.body.split("My applications</h2>");
+    expect(titles(card!)).toEqual(["Fresh Co — Analyst"]);
+    expect(card).toContain("Jobs you can apply to (1)");
+    // The ten newest applications, newest first.
+    const shown = [...applications!.matchAll(/Applied (\d\d)/g)].map((m) => Number(m[1]));
+    expect([...new Set(shown)]).toEqual([12, 11, 10, 9, 8, 7, 6, 5, 4, 3]);
+  });
+
   it("pages through with the search and the toggle kept in the links", async () => {
     const me = await student();
     const first = await postJob(t.ctx, { company: "Acme 00" });
