@@ -380,6 +380,21 @@ describe("applicant list", () => {
     const shortlisted = await staff.get(`/admin/jobs/${jobId}/applicants?status=shortlisted`);
     expect(shortlisted.body).toContain("Bhavna Shetty");
     expect(shortlisted.body).not.toContain("Anil Kumar");
+    // Each list's total, with and without a filter on the students.
+    const totals = {
+      "": "3 applicants",
+      "?status=shortlisted": "1 applicant",
+      "?status=applied": "2 applicants",
+      "?status=selected": "0 applicants",
+      "?department=CSE": "2 applicants",
+      "?status=applied&department=CSE": "2 applicants",
+      "?status=applied&department=ECE": "0 applicants",
+      "?min_cgpa=7": "2 applicants",
+    };
+    for (const [query, total] of Object.entries(totals))
+      expect((await staff.get(`/admin/jobs/${jobId}/applicants${query}`)).body, query).toContain(
+        `<p>${total}</p>`,
+      );
     const cse = await staff.get(`/admin/jobs/${jobId}/applicants?department=CSE&min_cgpa=7`);
     expect(cse.body).toContain("Anil Kumar");
     expect(cse.body).not.toContain("Bhavna Shetty");

@@ -377,7 +377,10 @@ const applicantColumns = [
 
 export async function listApplicants(ctx: AppContext, jobId: number, filters: ApplicantFilters) {
   const query = applicantsQuery(ctx, jobId, filters);
-  const [rows, total, byStatus] = await Promise.all([
+  // Without a filter on the students, the total is in the per-status counts the page shows anyway:
+  // one statement fewer (each a round trip on PostgreSQL) on the busiest page of a job.
+  const byStudents = filters.department !== undefined || filters.minCgpa !== undefined;
+  const [rows, counted, byStatus] = await Promise.all([
     withEmails(query)
       .select(applicantColumns)
       .select(resumeSize)
@@ -386,7 +389,9 @@ export async function listApplicants(ctx: AppContext, jobId: number, filters: Ap
       .limit(APPLICANTS_PAGE_SIZE)
       .offset((filters.page - 1) * APPLICANTS_PAGE_SIZE)
       .execute(),
-    query.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow(),
+    byStudents
+      ? query.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()
+      : null,
     ctx.db
       .selectFrom("applications")
       .where("job_id", "=", jobId)
@@ -394,11 +399,13 @@ export async function listApplicants(ctx: AppContext, jobId: number, filters: Ap
       .groupBy("status")
       .execute(),
   ]);
-  return {
-    rows,
-    total: Number(total.n),
-    byStatus: new Map(byStatus.map((r) => [r.status, Number(r.n)])),
-  };
+  const statusCounts = new Map(byStatus.map((r) => [r.status, Number(r.n)]));
+  const total = counted
+    ? Number(counted.n)
+    : filters.status
+      ? (statusCounts.get(filters.status) ?? 0)
+      : [...statusCounts.values()].reduce((sum, n) => sum + n, 0);
+  return { rows, total, byStatus: statusCounts };
 }
 
 /** A cell a spreadsheet would run as a formula is prefixed with ' so it stays text. */

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { KyselyPlugin } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   createAdmin,
@@ -25,6 +26,7 @@ import {
   openForApplications,
   openStateLabel,
 } from "./open.ts";
+import { withRules } from "./service.ts";
 
 let t: TestApp;
 beforeEach(async () => {
@@ -396,6 +398,49 @@ describe("eligibility", () => {
       .where("dedupe_key", "like", `job:${id}:%`)
       .execute();
     expect(rows).toHaveLength(eligible);
+  });
+});
+
+describe("a job's eligibility lists", () => {
+  it("are read for many jobs in one statement, each list whole and in order", async () => {
+    const first = await postJob(t.ctx, {
+      departments: ["ME", "CSE", "ECE"],
+      graduation_years: [2028, 2026],
+      semesters: [8, 5, 7],
+    });
+    const none = await postJob(t.ctx, {}, first.admin);
+    const some = await postJob(
+      t.ctx,
+      { departments: ["ISE"], graduation_years: [], semesters: [6, 3] },
+      first.admin,
+    );
+    let statements = 0;
+    const counting: KyselyPlugin = {
+      transformQuery: (args) => {
+        statements++;
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    };
+    const jobs = await t.ctx.db.selectFrom("jobs").selectAll().orderBy("id").execute();
+    const read = await withRules({ db: t.ctx.db.withPlugin(counting) }, jobs);
+    expect(statements).toBe(1);
+    const rules = new Map(read.map((job) => [job.id, job.rules]));
+    expect(rules.get(first.id)).toMatchObject({
+      departments: ["CSE", "ECE", "ME"],
+      graduationYears: [2026, 2028],
+      semesters: [5, 7, 8],
+    });
+    expect(rules.get(none.id)).toMatchObject({
+      departments: [],
+      graduationYears: [],
+      semesters: [],
+    });
+    expect(rules.get(some.id)).toMatchObject({
+      departments: ["ISE"],
+      graduationYears: [],
+      semesters: [3, 6],
+    });
   });
 });
 

@@ -367,7 +367,10 @@ export interface JobWithRules extends Job {
 /** Ids per `in (...)` list: well inside SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
 const RULES_CHUNK = 5000;
 
-/** Jobs with their eligibility lists, in three queries per 5,000 jobs. */
+/**
+ * Jobs with their eligibility lists, in one query per 5,000 jobs: the three lists as one UNION ALL
+ * (every job page reads one job's lists, and on PostgreSQL each statement is a round trip).
+ */
 export async function withRules(ctx: Pick<AppContext, "db">, jobs: Job[]): Promise<JobWithRules[]> {
   if (jobs.length === 0) return [];
   const departments = new Map<number, string[]>();
@@ -380,29 +383,46 @@ export async function withRules(ctx: Pick<AppContext, "db">, jobs: Job[]): Promi
   };
   for (let start = 0; start < jobs.length; start += RULES_CHUNK) {
     const ids = jobs.slice(start, start + RULES_CHUNK).map((j) => j.id);
-    const [d, y, s] = await Promise.all([
-      ctx.db
-        .selectFrom("job_departments")
-        .selectAll()
-        .where("job_id", "in", ids)
-        .orderBy("department")
-        .execute(),
-      ctx.db
-        .selectFrom("job_graduation_years")
-        .selectAll()
-        .where("job_id", "in", ids)
-        .orderBy("graduation_year")
-        .execute(),
-      ctx.db
-        .selectFrom("job_semesters")
-        .selectAll()
-        .where("job_id", "in", ids)
-        .orderBy("semester")
-        .execute(),
-    ]);
-    for (const row of d) add(departments, row.job_id, row.department);
-    for (const row of y) add(years, row.job_id, row.graduation_year);
-    for (const row of s) add(semesters, row.job_id, row.semester);
+    type List = "d" | "y" | "s";
+    const rows = await ctx.db
+      .selectFrom("job_departments")
+      .select((eb) => [
+        "job_id",
+        sql<List>`'d'`.as("list"),
+        eb.ref("department").$castTo<string | null>().as("text"),
+        sql<number | null>`null`.as("number"),
+      ])
+      .where("job_id", "in", ids)
+      .unionAll((eb) =>
+        eb
+          .selectFrom("job_graduation_years")
+          .select((eb) => [
+            "job_id",
+            sql<List>`'y'`.as("list"),
+            sql<string | null>`null`.as("text"),
+            eb.ref("graduation_year").$castTo<number | null>().as("number"),
+          ])
+          .where("job_id", "in", ids),
+      )
+      .unionAll((eb) =>
+        eb
+          .selectFrom("job_semesters")
+          .select((eb) => [
+            "job_id",
+            sql<List>`'s'`.as("list"),
+            sql<string | null>`null`.as("text"),
+            eb.ref("semester").$castTo<number | null>().as("number"),
+          ])
+          .where("job_id", "in", ids),
+      )
+      // Each list in its value's order, as the lists are shown.
+      .orderBy("text")
+      .orderBy("number")
+      .execute();
+    for (const row of rows) {
+      if (row.list === "d") add(departments, row.job_id, String(row.text));
+      else add(row.list === "y" ? years : semesters, row.job_id, Number(row.number));
+    }
   }
   return jobs.map((job) => ({
     ...job,
