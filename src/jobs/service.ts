@@ -1,4 +1,4 @@
-import { type Kysely, sql } from "kysely";
+import { type ExpressionBuilder, type Kysely, sql } from "kysely";
 import { z } from "zod";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
@@ -364,6 +364,8 @@ export interface JobWithRules extends Job {
   rules: EligibilityRules;
 }
 
+type RuleList = "d" | "y" | "s";
+
 /** Ids per `in (...)` list: well inside SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
 const RULES_CHUNK = 5000;
 
@@ -383,38 +385,32 @@ export async function withRules(ctx: Pick<AppContext, "db">, jobs: Job[]): Promi
   };
   for (let start = 0; start < jobs.length; start += RULES_CHUNK) {
     const ids = jobs.slice(start, start + RULES_CHUNK).map((j) => j.id);
-    type List = "d" | "y" | "s";
+    // The two number lists, each tagged with the list it came from.
+    const numbers =
+      (list: "y" | "s", table: "job_graduation_years" | "job_semesters") =>
+      (eb: ExpressionBuilder<DB, never>) =>
+        eb
+          .selectFrom(table)
+          .select([
+            "job_id",
+            sql<RuleList>`${sql.lit(list)}`.as("list"),
+            sql<string | null>`null`.as("text"),
+            sql<number | null>`${sql.ref(list === "y" ? "graduation_year" : "semester")}`.as(
+              "number",
+            ),
+          ])
+          .where("job_id", "in", ids);
     const rows = await ctx.db
       .selectFrom("job_departments")
       .select((eb) => [
         "job_id",
-        sql<List>`'d'`.as("list"),
+        sql<RuleList>`'d'`.as("list"),
         eb.ref("department").$castTo<string | null>().as("text"),
         sql<number | null>`null`.as("number"),
       ])
       .where("job_id", "in", ids)
-      .unionAll((eb) =>
-        eb
-          .selectFrom("job_graduation_years")
-          .select((eb) => [
-            "job_id",
-            sql<List>`'y'`.as("list"),
-            sql<string | null>`null`.as("text"),
-            eb.ref("graduation_year").$castTo<number | null>().as("number"),
-          ])
-          .where("job_id", "in", ids),
-      )
-      .unionAll((eb) =>
-        eb
-          .selectFrom("job_semesters")
-          .select((eb) => [
-            "job_id",
-            sql<List>`'s'`.as("list"),
-            sql<string | null>`null`.as("text"),
-            eb.ref("semester").$castTo<number | null>().as("number"),
-          ])
-          .where("job_id", "in", ids),
-      )
+      .unionAll(numbers("y", "job_graduation_years"))
+      .unionAll(numbers("s", "job_semesters"))
       // Each list in its value's order, as the lists are shown.
       .orderBy("text")
       .orderBy("number")
