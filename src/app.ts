@@ -19,12 +19,12 @@ import { adminDashboardRoutes, studentDashboardRoutes } from "./dashboard/routes
 import { adminJobRoutes } from "./jobs/admin-routes.tsx";
 import { jobPostedSms } from "./jobs/notices.ts";
 import { studentJobRoutes } from "./jobs/student-routes.tsx";
-import { smsActionRoutes } from "./sms/admin-actions.tsx";
-import { smsAdminRoutes } from "./sms/admin-routes.tsx";
 import { readSendingState } from "./sms/outbox.ts";
-import { smsTemplateRoutes } from "./sms/template-routes.tsx";
 import { type SmsTemplate, testSms } from "./sms/templates.ts";
 import { twilioWebhookRoutes } from "./sms/webhooks.ts";
+import { smsActionRoutes } from "./sms-console/action-routes.tsx";
+import { smsAdminRoutes } from "./sms-console/admin-routes.tsx";
+import { smsTemplateRoutes } from "./sms-console/template-routes.tsx";
 import { adminStudentRoutes } from "./students/admin-routes.tsx";
 import { approvalSms, rejectionSms } from "./students/notices.ts";
 import { registrationRoutes } from "./students/registration-routes.tsx";

@@ -19,6 +19,7 @@ const FEATURES = [
   "audit",
   "seed",
   "cli",
+  "sms-console",
 ];
 
 function sourceFiles(dir: string): string[] {

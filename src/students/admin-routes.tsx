@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
+import { smsKindLabel, smsStatusLabel } from "../sms/labels.ts";
 import { smsHistoryOfStudent } from "../sms/outbox-api.ts";
-import { smsKindLabel, smsStatusLabel } from "../sms/pages.tsx";
 import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
 import { type FormState, formatDateTime, Pagination } from "../web/components.tsx";
 import { ConfirmPage, isConfirmed } from "../web/confirm.tsx";

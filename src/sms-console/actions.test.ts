@@ -4,7 +4,7 @@ import { loginAs, type TestClient } from "#test/support/client.ts";
 import { confirm, confirmForm, pageText } from "#test/support/confirm.ts";
 import { queueTestMessages, smsRow } from "#test/support/sms.ts";
 import type { SmsStatus } from "../db/schema.ts";
-import { PRIORITY_BULK, queueSms } from "./outbox-api.ts";
+import { PRIORITY_BULK, queueSms } from "../sms/outbox-api.ts";
 
 let t: TestApp | undefined;
 afterEach(async () => {

@@ -2,6 +2,23 @@ import type { FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
 import { z } from "zod";
 import type { DB } from "../db/schema.ts";
+import { countSegments } from "../sms/encoding.ts";
+import {
+  currentTemplateVersion,
+  currentTemplateVersions,
+  type DltSettings,
+  readDltSettings,
+  saveDltSettings,
+  saveTemplateVersion,
+  type TemplateVersion,
+  templateHistory,
+} from "../sms/template-store.ts";
+import {
+  checkTemplateText,
+  type SmsTemplate,
+  sampleValues,
+  type TemplateVariable,
+} from "../sms/templates.ts";
 import { currentActor, flash, requireRole } from "../web/auth.ts";
 import {
   Field,
@@ -14,23 +31,6 @@ import { pluralWord } from "../web/format.ts";
 import { blankAsNull, type FieldErrors, parseForm, textField } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
-import { countSegments } from "./encoding.ts";
-import {
-  currentTemplateVersion,
-  currentTemplateVersions,
-  type DltSettings,
-  readDltSettings,
-  saveDltSettings,
-  saveTemplateVersion,
-  type TemplateVersion,
-  templateHistory,
-} from "./template-store.ts";
-import {
-  checkTemplateText,
-  type SmsTemplate,
-  sampleValues,
-  type TemplateVariable,
-} from "./templates.ts";
 
 /**
  * The office's SMS texts: `/admin/sms/templates` lists every template with its current version

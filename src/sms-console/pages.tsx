@@ -1,42 +1,7 @@
 import type { SmsMessage } from "../db/schema.ts";
+import { codeInWords, smsKindLabel, smsStatusLabel } from "../sms/labels.ts";
 import { formatDateTime } from "../web/components.tsx";
 import { explainError } from "./error-explanations.ts";
-
-/** The kinds and statuses of SMS in words, on admin pages (the stored codes stay as they are). */
-const KIND_LABELS: Record<string, string> = {
-  approval: "Approval",
-  rejection: "Registration rejected",
-  status_update: "Status update",
-  job_posted: "Job alert",
-  custom: "Announcement",
-  test: "Test message",
-  password_reset: "Password reset code",
-};
-
-const STATUS_LABELS: Record<string, string> = {
-  queued: "Queued",
-  sending: "Sending",
-  sent: "Sent",
-  delivered: "Delivered",
-  undelivered: "Not delivered",
-  failed: "Failed",
-  skipped: "Skipped",
-  captured: "Captured (not sent)",
-  cancelled: "Cancelled",
-};
-
-function words(code: string): string {
-  const text = code.replace(/_/g, " ");
-  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
-}
-
-export function smsKindLabel(kind: string): string {
-  return KIND_LABELS[kind] ?? words(kind);
-}
-
-export function smsStatusLabel(status: string): string {
-  return STATUS_LABELS[status] ?? words(status);
-}
 
 /** What references point at, in words: "job:12" -> "Infosys - SDE" (read once per page). */
 export type ReferenceNames = Map<string, string>;
@@ -73,7 +38,7 @@ export function Reference({
       ? `Job: ${name}`
       : what === "announcement" && name
         ? `Announcement: ${name}`
-        : `${words(what ?? "")} ${id}`;
+        : `${codeInWords(what ?? "")} ${id}`;
   return (
     <small class="hint">
       {href ? (

@@ -2,7 +2,7 @@ import { type SelectQueryBuilder, sql } from "kysely";
 import type { AppContext } from "../context.ts";
 import { containsPattern, likeOperator, notByIndex } from "../db/dialect.ts";
 import type { DB, SmsKind, SmsStatus } from "../db/schema.ts";
-import { failedOrUndelivered } from "./outbox.ts";
+import { failedOrUndelivered } from "../sms/outbox.ts";
 
 /** The SMS console's filters (the contract of `GET /admin/sms`), checked and parsed. */
 export interface SmsFilters {

@@ -18,8 +18,8 @@ import {
 } from "#test/support/sms.ts";
 import type { TwilioEmulator } from "#tools/twilio-emulator/emulator.ts";
 import type { NewSmsMessage, SmsStatus } from "../db/schema.ts";
+import type { Dispatcher } from "../sms/dispatcher.ts";
 import { applyFilters } from "./console.ts";
-import type { Dispatcher } from "./dispatcher.ts";
 
 let t: TestApp | undefined;
 let emulator: TwilioEmulator | undefined;

@@ -7,6 +7,8 @@ import {
   type SmsKind,
   type SmsStatus,
 } from "../db/schema.ts";
+import { smsKindLabel, smsStatusLabel } from "../sms/labels.ts";
+import { readDispatchState } from "../sms/outbox.ts";
 import { HttpError, requireRole } from "../web/auth.ts";
 import { formatDateTime, Pagination } from "../web/components.tsx";
 import { plural, pluralWord } from "../web/format.ts";
@@ -33,14 +35,7 @@ import {
   type SmsFilters,
 } from "./console.ts";
 import { explainError } from "./error-explanations.ts";
-import { readDispatchState } from "./outbox.ts";
-import {
-  Reference,
-  type ReferenceNames,
-  SmsTable,
-  smsKindLabel,
-  smsStatusLabel,
-} from "./pages.tsx";
+import { Reference, type ReferenceNames, SmsTable } from "./pages.tsx";
 
 const PAGE_SIZE = 50;
 

@@ -2,6 +2,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
 import type { DB } from "../db/schema.ts";
+import { pauseSending, resumeSending } from "../sms/outbox.ts";
+import {
+  type CancelSelection,
+  cancelSelectedSms,
+  countQueuedSelected,
+  resendSms,
+  signalQueued,
+} from "../sms/outbox-api.ts";
 import { currentActor, flash, requireRole } from "../web/auth.ts";
 import { ConfirmPage, isConfirmed } from "../web/confirm.tsx";
 import { plural, pluralWord } from "../web/format.ts";
@@ -10,14 +18,6 @@ import { pageContext } from "../web/page.ts";
 import { safeNext } from "../web/safe-next.ts";
 import { idList, idParams } from "../web/schemas.ts";
 import { formatDateTime } from "../web/time.ts";
-import { pauseSending, resumeSending } from "./outbox.ts";
-import {
-  type CancelSelection,
-  cancelSelectedSms,
-  countQueuedSelected,
-  resendSms,
-  signalQueued,
-} from "./outbox-api.ts";
 
 /**
  * The console's actions: resend one failed message, cancel queued ones, pause and resume all

@@ -1,0 +1,39 @@
+/**
+ * The kinds and statuses of SMS in words, wherever a page shows a message (the SMS console, a
+ * student's page); the stored codes stay as they are.
+ */
+const KIND_LABELS: Record<string, string> = {
+  approval: "Approval",
+  rejection: "Registration rejected",
+  status_update: "Status update",
+  job_posted: "Job alert",
+  custom: "Announcement",
+  test: "Test message",
+  password_reset: "Password reset code",
+};
+
+const STATUS_LABELS: Record<string, string> = {
+  queued: "Queued",
+  sending: "Sending",
+  sent: "Sent",
+  delivered: "Delivered",
+  undelivered: "Not delivered",
+  failed: "Failed",
+  skipped: "Skipped",
+  captured: "Captured (not sent)",
+  cancelled: "Cancelled",
+};
+
+/** A code nobody gave words to, readable anyway: "status_update" -> "Status update". */
+export function codeInWords(code: string): string {
+  const text = code.replace(/_/g, " ");
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+}
+
+export function smsKindLabel(kind: string): string {
+  return KIND_LABELS[kind] ?? codeInWords(kind);
+}
+
+export function smsStatusLabel(status: string): string {
+  return STATUS_LABELS[status] ?? codeInWords(status);
+}
