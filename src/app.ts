@@ -13,7 +13,6 @@ import { adminApplicationRoutes } from "./applications/admin-routes.tsx";
 import { statusUpdateSms } from "./applications/notices.ts";
 import { studentApplicationRoutes } from "./applications/student-routes.tsx";
 import { auditRoutes } from "./audit/routes.tsx";
-import { recordAudit } from "./audit/service.ts";
 import type { AppContext } from "./context.ts";
 import { adminDashboardRoutes, studentDashboardRoutes } from "./dashboard/routes.tsx";
 import { adminJobRoutes } from "./jobs/admin-routes.tsx";
@@ -75,12 +74,8 @@ export async function buildApp(ctx: AppContext, options: AppOptions): Promise<Fa
   await app.register(adminStudentRoutes, { prefix: "/admin" });
   await app.register(auditRoutes, { prefix: "/admin" });
   await app.register(smsAdminRoutes, { prefix: "/admin" });
-  await app.register(smsActionRoutes, { prefix: "/admin", recordAudit });
-  await app.register(smsTemplateRoutes, {
-    prefix: "/admin",
-    templates: SMS_TEMPLATES,
-    audit: (trx, actor, entry) => recordAudit(trx, ctx, actor, entry),
-  });
+  await app.register(smsActionRoutes, { prefix: "/admin" });
+  await app.register(smsTemplateRoutes, { prefix: "/admin", templates: SMS_TEMPLATES });
   await app.register(twilioWebhookRoutes);
   return app;
 }

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { Kysely } from "kysely";
+import { recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
-import type { DB } from "../db/schema.ts";
 import { pauseSending, resumeSending } from "../sms/outbox.ts";
 import {
   type CancelSelection,
@@ -27,21 +26,6 @@ import { formatDateTime } from "../web/time.ts";
 /** The most messages one cancellation takes (a page of the console's list, ticked). */
 export const MAX_CANCEL_IDS = 1000;
 
-/**
- * Writes one audit entry inside `trx` (the audit log is a feature: src/app.ts hands its writer in,
- * so this library imports none).
- */
-export type RecordAudit = (
-  trx: Kysely<DB>,
-  ctx: Pick<AppContext, "clock">,
-  actor: { id: number; email: string },
-  entry: { action: string; subject: string; details?: Record<string, unknown> },
-) => Promise<void>;
-
-export interface SmsActionOptions {
-  recordAudit: RecordAudit;
-}
-
 const REFERENCE = /^(job|announcement):[1-9][0-9]{0,9}$/;
 
 const pauseReasonField = textField({ label: "a reason", max: 200, optional: true });
@@ -63,9 +47,8 @@ function back(reply: FastifyReply, next: string, fallback: string) {
   return reply.redirect(next || fallback, 303);
 }
 
-export async function smsActionRoutes(app: FastifyInstance, options: SmsActionOptions) {
+export async function smsActionRoutes(app: FastifyInstance) {
   const ctx: AppContext = app.ctx;
-  const recordAuditEntry = options.recordAudit;
   app.addHook("onRequest", requireRole("admin"));
 
   app.post<{ Params: { id: number } }>(
@@ -77,7 +60,7 @@ export async function smsActionRoutes(app: FastifyInstance, options: SmsActionOp
       const result = await ctx.db.transaction().execute(async (trx) => {
         const resent = await resendSms(trx, ctx, id);
         if (resent.outcome === "queued")
-          await recordAuditEntry(trx, ctx, actor, {
+          await recordAudit(trx, ctx, actor, {
             action: "sms.resend",
             subject: `SMS #${id}`,
             details: { messageId: id, newMessageId: resent.id, status: resent.status },
@@ -170,7 +153,7 @@ export async function smsActionRoutes(app: FastifyInstance, options: SmsActionOp
     const result = await ctx.db.transaction().execute(async (trx) => {
       const done = await cancelSelectedSms(trx, ctx, selection, `Cancelled by ${actor.email}`);
       if (done.cancelled > 0)
-        await recordAuditEntry(trx, ctx, actor, {
+        await recordAudit(trx, ctx, actor, {
           action: "sms.cancel",
           subject: reference ?? plural(ids.length, "selected SMS", "selected SMS"),
           details: {
@@ -212,7 +195,7 @@ export async function smsActionRoutes(app: FastifyInstance, options: SmsActionOp
     const actor = currentActor(request);
     const { started, pause } = await pauseSending(ctx, actor.email, reason.data || null);
     if (started) {
-      await recordAuditEntry(ctx.db, ctx, actor, {
+      await recordAudit(ctx.db, ctx, actor, {
         action: "sms.pause",
         subject: "all SMS sending",
         details: { reason: reason.data || null },
@@ -236,7 +219,7 @@ export async function smsActionRoutes(app: FastifyInstance, options: SmsActionOp
     const actor = currentActor(request);
     const ended = await resumeSending(ctx);
     if (ended) {
-      await recordAuditEntry(ctx.db, ctx, actor, {
+      await recordAudit(ctx.db, ctx, actor, {
         action: "sms.resume",
         subject: "all SMS sending",
         details: { pausedAt: ended.at, pausedBy: ended.byEmail, reason: ended.reason },

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import type { Kysely } from "kysely";
 import { z } from "zod";
-import type { DB } from "../db/schema.ts";
+import { recordAudit } from "../audit/service.ts";
 import { countSegments } from "../sms/encoding.ts";
 import {
   currentTemplateVersion,
@@ -35,18 +34,12 @@ import { type PageContext, pageContext } from "../web/page.ts";
 /**
  * The office's SMS texts: `/admin/sms/templates` lists every template with its current version
  * and the sender's DLT ids; `/admin/sms/templates/:id` edits one (text and DLT template id), with
- * a preview from sample values and the version history. The templates come from the features
- * (app.ts hands them over, since sms/ knows no feature), and so does the audit log.
+ * a preview from sample values and the version history. The templates come from the features:
+ * app.ts, the one module that knows them all, hands them over.
  */
 
 export interface TemplateRoutesOptions {
   templates: readonly SmsTemplate[];
-  /** Records an admin action in the audit log, inside the transaction that makes it. */
-  audit(
-    trx: Kysely<DB>,
-    actor: { id: number; email: string },
-    entry: { action: string; subject: string; details: Record<string, unknown> },
-  ): Promise<void>;
 }
 
 /**
@@ -345,7 +338,7 @@ export async function smsTemplateRoutes(app: FastifyInstance, options: TemplateR
         at: ctx.clock.now().toISOString(),
       });
       if (!previous) return false;
-      await options.audit(trx, actor, {
+      await recordAudit(trx, ctx, actor, {
         action: "sms_dlt.edit",
         subject: "SMS sender's DLT registration",
         details: {
@@ -437,7 +430,7 @@ export async function smsTemplateRoutes(app: FastifyInstance, options: TemplateR
         at: ctx.clock.now().toISOString(),
       });
       if (saved.outcome === "saved")
-        await options.audit(trx, actor, {
+        await recordAudit(trx, ctx, actor, {
           action: "sms_template.edit",
           subject: template.title,
           details: {
