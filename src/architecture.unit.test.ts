@@ -88,7 +88,7 @@ describe("architecture", () => {
   it("the feature check sees a feature import when there is one", () => {
     // Guards the regex: an import of a feature from a file in sms/ must be found.
     const file = join(SRC, "sms", "x.ts");
-    expect(featureOf(resolve(dirname(file), "../jobs/eligibility.ts"))).toBe("jobs");
+    expect(featureOf(resolve(dirname(file), "../jobs/service.ts"))).toBe("jobs");
     expect(
       specifiers(join(SRC, "app.ts")).filter((s) => s.startsWith("./jobs/")).length,
     ).toBeGreaterThan(0);

@@ -7,10 +7,10 @@ import {
   type ApplicationStatus,
   type DB,
 } from "../db/schema.ts";
-import { eligibleStudentFilter, noRules } from "../jobs/eligibility.ts";
 import { checkboxes, wholeNumberCheckboxes } from "../jobs/service.ts";
+import { DEPARTMENT_CODES } from "../placement/departments.ts";
+import { eligibleStudentFilter, noRules } from "../placement/eligibility.ts";
 import type { StudentIdQuery } from "../sms/outbox-api.ts";
-import { DEPARTMENT_CODES } from "../students/departments.ts";
 import { MAX_ID } from "../web/schemas.ts";
 
 /**

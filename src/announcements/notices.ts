@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
 import type { DB } from "../db/schema.ts";
-import { eligibleStudentFilter, noRules } from "../jobs/eligibility.ts";
+import { eligibleStudentFilter, noRules } from "../placement/eligibility.ts";
 import { cancelQueuedSms, queueSmsForStudents } from "../sms/outbox-api.ts";
 import { renderCurrent } from "../sms/template-store.ts";
 import { defineTemplate, type RenderedSms } from "../sms/templates.ts";

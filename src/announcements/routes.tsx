@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { CheckboxGroup } from "../jobs/pages.tsx";
-import { DEPARTMENTS } from "../students/departments.ts";
+import { DEPARTMENTS } from "../placement/departments.ts";
 import { currentActor, flash, requireRole } from "../web/auth.ts";
 import {
   Field,

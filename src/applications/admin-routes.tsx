@@ -1,6 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { APPLICATION_STATUSES, type ApplicationStatus } from "../db/schema.ts";
 import { jobOr404 } from "../jobs/lookup.ts";
+import {
+  ADMIN_TARGETS,
+  type AdminTarget,
+  isAdminTarget,
+  STATUS_LABELS,
+  TRANSITIONS,
+} from "../placement/stages.ts";
 import { DepartmentFilter } from "../students/academic-fields.tsx";
 import { currentActor, flash, requireRole, summariseForFlash } from "../web/auth.ts";
 import { Pagination } from "../web/components.tsx";
@@ -20,13 +27,6 @@ import {
   listApplicants,
   previewStatusChange,
 } from "./service.ts";
-import {
-  ADMIN_TARGETS,
-  type AdminTarget,
-  isAdminTarget,
-  STATUS_LABELS,
-  TRANSITIONS,
-} from "./status.ts";
 
 interface ApplicantsQuery {
   status?: ApplicationStatus | "";

@@ -10,8 +10,8 @@ import {
 import { loginAs, pdfBytes, type TestClient } from "#test/support/client.ts";
 import { confirm, pageText } from "#test/support/confirm.ts";
 import type { ApplicationStatus } from "../db/schema.ts";
+import { moverOf, TRANSITIONS } from "../placement/stages.ts";
 import { putResume } from "../students/resume-store.ts";
-import { moverOf, TRANSITIONS } from "./status.ts";
 
 let t: TestApp;
 beforeEach(async () => {

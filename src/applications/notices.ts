@@ -1,11 +1,11 @@
 import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
 import type { ApplicationStatus, DB, Job } from "../db/schema.ts";
+import { STATUS_LABELS } from "../placement/stages.ts";
 import { PRIORITY_TRANSACTIONAL, type QueueResult, queueSms } from "../sms/outbox-api.ts";
 import { renderCurrent } from "../sms/template-store.ts";
 import { defineTemplate, firstName } from "../sms/templates.ts";
 import type { StudentForSms } from "../students/notices.ts";
-import { STATUS_LABELS } from "./status.ts";
 
 /**
  * The application's SMS: the student's status changed. It fits two segments in the encoding it is

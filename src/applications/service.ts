@@ -6,14 +6,14 @@ import type { AppContext } from "../context.ts";
 import { isUniqueViolation } from "../db/dialect.ts";
 import { type ParamOf, preparedRead } from "../db/prepared.ts";
 import type { ApplicationStatus, DB } from "../db/schema.ts";
-import { closedReasons, ineligibilityReasons } from "../jobs/eligibility.ts";
 import { findJob } from "../jobs/service.ts";
+import { closedReasons, ineligibilityReasons } from "../placement/eligibility.ts";
+import { STATUS_LABELS, transitionProblem } from "../placement/stages.ts";
 import { signalQueued } from "../sms/outbox-api.ts";
 import { resumeSize } from "../students/resume-store.ts";
 import { formatCgpa, plural } from "../web/format.ts";
 import { formatCsvDateTime } from "../web/time.ts";
 import { notifyStatusChange } from "./notices.ts";
-import { STATUS_LABELS, transitionProblem } from "./status.ts";
 
 /** How many names one audit entry of a bulk move keeps (the ids are all kept). */
 const AUDITED_NAMES = 100;

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import { closedReasons } from "../jobs/eligibility.ts";
+import { closedReasons } from "../placement/eligibility.ts";
+import { STATUS_LABELS, TRANSITIONS } from "../placement/stages.ts";
 import { currentStudentId, flash, HttpError, requireRole } from "../web/auth.ts";
 import { formatDateTime, Pagination } from "../web/components.tsx";
 import { plural } from "../web/format.ts";
@@ -12,7 +13,6 @@ import {
   studentApplications,
   withdrawApplication,
 } from "./service.ts";
-import { STATUS_LABELS, TRANSITIONS } from "./status.ts";
 
 type Applications = Awaited<ReturnType<typeof studentApplications>>;
 

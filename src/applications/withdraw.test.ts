@@ -7,8 +7,8 @@ import {
   type TestApp,
 } from "#test/support/app.ts";
 import { loginAs } from "#test/support/client.ts";
+import { transitionProblem } from "../placement/stages.ts";
 import { formatDateTime } from "../web/time.ts";
-import { transitionProblem } from "./status.ts";
 
 let t: TestApp;
 beforeEach(async () => {

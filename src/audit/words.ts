@@ -1,5 +1,5 @@
-import { STATUS_LABELS } from "../applications/status.ts";
 import type { ApplicationStatus } from "../db/schema.ts";
+import { STATUS_LABELS } from "../placement/stages.ts";
 import { formatCgpa, plural } from "../web/format.ts";
 
 /**

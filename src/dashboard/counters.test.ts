@@ -2,8 +2,8 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyToJob, changeStatus } from "#src/applications/service.ts";
 import { APPLICATION_STATUSES, type ApplicationStatus, type Job } from "#src/db/schema.ts";
-import { isOpenForApplications } from "#src/jobs/open.ts";
 import { deleteJob, type JobInput, updateJob } from "#src/jobs/service.ts";
+import { isOpenForApplications } from "#src/placement/open.ts";
 import { approveStudents, registerStudent, rejectStudent } from "#src/students/service.ts";
 import {
   createAdmin,

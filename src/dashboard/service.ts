@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import type { AppContext } from "../context.ts";
-import { openForApplications } from "../jobs/open.ts";
+import { openForApplications } from "../placement/open.ts";
 
 export interface DashboardFilters {
   department?: string | undefined;

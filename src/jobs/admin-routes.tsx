@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { openStateLabel } from "../placement/open.ts";
 import { smsCountsForReference } from "../sms/outbox-api.ts";
 import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
 import { type FormState, formatDateTime, Pagination } from "../web/components.tsx";
@@ -10,7 +11,6 @@ import { type PageContext, pageContext } from "../web/page.ts";
 import { idParams, pageParam, textParam } from "../web/schemas.ts";
 import { toLocalInput } from "../web/time.ts";
 import { jobOr404 } from "./lookup.ts";
-import { openStateLabel } from "./open.ts";
 import { type AlertCounts, JobAlerts, JobForm, RulesList } from "./pages.tsx";
 import {
   createJob,

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type EligibilityRules, meetsRules, type StudentFacts } from "./eligibility.ts";
+import { type EligibilityRules, meetsRules, type StudentFacts } from "../placement/eligibility.ts";
 import {
   countBitsFrom,
   EligibilityIndex,

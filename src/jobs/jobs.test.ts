@@ -11,21 +11,21 @@ import {
 import { loginAs } from "#test/support/client.ts";
 import { confirm, pageText } from "#test/support/confirm.ts";
 import type { SmsKind } from "../db/schema.ts";
-import { countSegments } from "../sms/encoding.ts";
-import { smsStatusByReference } from "../sms/outbox-api.ts";
-import { toLocalInput } from "../web/time.ts";
 import {
   type EligibilityRules,
   eligibleStudentFilter,
   ineligibilityReasons,
   MISSING_SEMESTER_REASON,
-} from "./eligibility.ts";
+} from "../placement/eligibility.ts";
 import {
   closedToApplications,
   isOpenForApplications,
   openForApplications,
   openStateLabel,
-} from "./open.ts";
+} from "../placement/open.ts";
+import { countSegments } from "../sms/encoding.ts";
+import { smsStatusByReference } from "../sms/outbox-api.ts";
+import { toLocalInput } from "../web/time.ts";
 import { withRules } from "./service.ts";
 
 let t: TestApp;

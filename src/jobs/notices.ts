@@ -1,10 +1,10 @@
 import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
 import type { DB, Job } from "../db/schema.ts";
+import { type EligibilityRules, eligibleStudentFilter } from "../placement/eligibility.ts";
 import { cancelQueuedSms, queueSmsForStudents, rewriteQueuedSms } from "../sms/outbox-api.ts";
 import { renderCurrent, renderVersion } from "../sms/template-store.ts";
 import { defineTemplate, type RenderedSms } from "../sms/templates.ts";
-import { type EligibilityRules, eligibleStudentFilter } from "./eligibility.ts";
 
 /**
  * The job's SMS: "new opportunity" to every eligible student when it is posted. Its queued alerts

@@ -1,7 +1,7 @@
 import type { AppContext } from "../context.ts";
 import { preparedRead } from "../db/prepared.ts";
 import type { Job } from "../db/schema.ts";
-import { CHECKS, type EligibilityRules, type StudentFacts } from "./eligibility.ts";
+import { CHECKS, type EligibilityRules, type StudentFacts } from "../placement/eligibility.ts";
 
 /** A job as the open-jobs snapshot holds it: its rules, and its deadline parsed once. */
 export interface SnapshotJob extends Job {

@@ -1,5 +1,6 @@
 import type { SmsStatus } from "../db/schema.ts";
-import { DEPARTMENTS } from "../students/departments.ts";
+import { DEPARTMENTS } from "../placement/departments.ts";
+import { describeRules, type EligibilityRules } from "../placement/eligibility.ts";
 import {
   Field,
   FormErrorSummary,
@@ -10,7 +11,6 @@ import {
 import { plural, pluralWord } from "../web/format.ts";
 import { CsrfField } from "../web/layout.tsx";
 import type { PageContext } from "../web/page.ts";
-import { describeRules, type EligibilityRules } from "./eligibility.ts";
 import { JOB_TYPE_LABELS } from "./service.ts";
 
 const typeOptions = Object.entries(JOB_TYPE_LABELS).map(([value, label]) => ({ value, label }));

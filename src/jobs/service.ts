@@ -11,10 +11,18 @@ import {
   type Job,
   type Student,
 } from "../db/schema.ts";
+import { DEPARTMENT_CODES } from "../placement/departments.ts";
+import {
+  closedReasons,
+  type EligibilityRules,
+  eligibleStudentFilter,
+  ineligibilityReasons,
+  jobAcceptsStudent,
+} from "../placement/eligibility.ts";
+import { closedToApplications, openForApplications } from "../placement/open.ts";
 import { estimatedCost } from "../sms/cost.ts";
 import { countSegments } from "../sms/encoding.ts";
 import { signalQueued, smsStatusByReference } from "../sms/outbox-api.ts";
-import { DEPARTMENT_CODES } from "../students/departments.ts";
 import {
   blankAsNull,
   dateTimeLocalField,
@@ -27,20 +35,12 @@ import {
 } from "../web/forms.ts";
 import { formatDate } from "../web/time.ts";
 import {
-  closedReasons,
-  type EligibilityRules,
-  eligibleStudentFilter,
-  ineligibilityReasons,
-  jobAcceptsStudent,
-} from "./eligibility.ts";
-import {
   cancelJobAlerts,
   jobAlert,
   jobReference,
   queueJobAlerts,
   rewriteJobAlerts,
 } from "./notices.ts";
-import { closedToApplications, openForApplications } from "./open.ts";
 import {
   countBitsFrom,
   firstOpenIndex,
@@ -444,7 +444,7 @@ export async function findJob(ctx: AppContext, jobId: number): Promise<JobWithRu
 export const JOBS_PAGE_SIZE = 25;
 
 export interface JobFilters {
-  /** Open or closed to applications (see open.ts: a passed deadline closes a job). */
+  /** Open or closed to applications (see placement/open.ts: a passed deadline closes a job). */
   status?: "open" | "closed" | undefined;
   q?: string | undefined;
   /** One company exactly, as the dashboard's company filter passes it on. */

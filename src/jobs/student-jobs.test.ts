@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createStudent, createTestApp, postJob, type TestApp } from "#test/support/app.ts";
 import { loginAs } from "#test/support/client.ts";
-import { ineligibilityReasons, jobAcceptsStudent } from "./eligibility.ts";
+import { ineligibilityReasons, jobAcceptsStudent } from "../placement/eligibility.ts";
 import { withRules } from "./service.ts";
 
 let t: TestApp;

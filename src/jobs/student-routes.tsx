@@ -1,14 +1,14 @@
 import type { FastifyInstance } from "fastify";
 import { applyToJob } from "../applications/service.ts";
-import { STATUS_LABELS } from "../applications/status.ts";
 import type { ApplicationStatus } from "../db/schema.ts";
+import { closedReasons, ineligibilityReasons } from "../placement/eligibility.ts";
+import { STATUS_LABELS } from "../placement/stages.ts";
 import { currentStudentId, flash, HttpError, requireRole } from "../web/auth.ts";
 import { formatDateTime, Pagination } from "../web/components.tsx";
 import { plural } from "../web/format.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { idParams, pageParam } from "../web/schemas.ts";
-import { closedReasons, ineligibilityReasons } from "./eligibility.ts";
 import { jobOr404 } from "./lookup.ts";
 import { RulesList } from "./pages.tsx";
 import {

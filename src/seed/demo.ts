@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import { hashPassword } from "../accounts/password.ts";
 import type { AppContext } from "../context.ts";
 import type { ApplicationStatus, DB, JobType } from "../db/schema.ts";
-import { DEPARTMENT_CODES } from "../students/departments.ts";
+import { DEPARTMENT_CODES } from "../placement/departments.ts";
 
 /**
  * Demo data for local use and benchmarks: students, jobs and applications in bulk inserts. It

@@ -1,5 +1,5 @@
+import { DEPARTMENTS } from "../placement/departments.ts";
 import { Field, type FormState, SelectField } from "../web/components.tsx";
-import { DEPARTMENTS } from "./departments.ts";
 
 export const departmentOptions = DEPARTMENTS.map((d) => ({
   value: d.code,

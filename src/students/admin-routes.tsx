@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { DEPARTMENT_CODES } from "../placement/departments.ts";
 import { smsKindLabel, smsStatusLabel } from "../sms/labels.ts";
 import { smsHistoryOfStudent } from "../sms/outbox-api.ts";
 import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
@@ -18,7 +19,6 @@ import {
 } from "../web/schemas.ts";
 import { SelectAllBox, SelectAllScript } from "../web/select.tsx";
 import { AcademicFields, DepartmentFilter } from "./academic-fields.tsx";
-import { DEPARTMENT_CODES } from "./departments.ts";
 import { rejectionExample } from "./notices.ts";
 import {
   academicSchema,

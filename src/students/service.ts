@@ -20,6 +20,7 @@ import {
 } from "../db/dialect.ts";
 import { type ParamOf, preparedRead } from "../db/prepared.ts";
 import type { DB, Student } from "../db/schema.ts";
+import { DEPARTMENT_CODES } from "../placement/departments.ts";
 import { signalQueued } from "../sms/outbox-api.ts";
 import { formatPhoneE164, InvalidPhoneNumberError } from "../sms/phone.ts";
 import {
@@ -30,7 +31,6 @@ import {
   textField,
   wholeNumberField,
 } from "../web/forms.ts";
-import { DEPARTMENT_CODES } from "./departments.ts";
 import { notifyStudentApproved, notifyStudentRejected } from "./notices.ts";
 import {
   chosenFile,
@@ -77,7 +77,7 @@ function academicFields(now: Date) {
 
 const skillsField = multilineTextField({ label: "your skills", max: 500, optional: true });
 
-/** At registration a semester is required: jobs may be limited to semesters (see jobs/eligibility). */
+/** At registration a semester is required: jobs may be limited to semesters (see placement/eligibility.ts). */
 const requiredSemester = wholeNumberField({ label: "your current semester", min: 1, max: 10 });
 
 export function registrationSchema(region: string, now: Date) {

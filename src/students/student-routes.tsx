@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Kysely } from "kysely";
 import type { DB } from "../db/schema.ts";
+import { departmentName } from "../placement/departments.ts";
 import { currentStudentId, flash, HttpError, requireRole } from "../web/auth.ts";
 import { Field, FormErrorSummary, type FormState, TextAreaField } from "../web/components.tsx";
 import { formatCgpa } from "../web/format.ts";
 import { formValues, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
-import { departmentName } from "./departments.ts";
 import { readResume } from "./resume-store.ts";
 import { findStudent, profileSchema, updateOwnProfile } from "./service.ts";
 
