@@ -7,9 +7,8 @@ import {
   type ApplicationStatus,
   type DB,
 } from "../db/schema.ts";
-import { checkboxes, wholeNumberCheckboxes } from "../jobs/service.ts";
-import { DEPARTMENT_CODES } from "../placement/departments.ts";
 import { eligibleStudentFilter, noRules } from "../placement/eligibility.ts";
+import { eligibilityListFields } from "../placement/eligibility-fields.tsx";
 import type { StudentIdQuery } from "../sms/outbox-api.ts";
 import { MAX_ID } from "../web/schemas.ts";
 
@@ -42,18 +41,13 @@ export type AudienceChoice =
 
 /** The audience fields of the announcement form (a checkbox group arrives as one value or many). */
 export function audienceFields(now: Date) {
-  const year = now.getUTCFullYear();
   return {
     audience: z
       .string({ message: "Choose who the announcement is for." })
       .optional()
       .transform((v) => (v === undefined || v === "" ? "everyone" : v))
       .pipe(z.enum(ANNOUNCEMENT_AUDIENCES, { message: "Choose who the announcement is for." })),
-    departments: checkboxes
-      .transform((v) => [...new Set(v)])
-      .pipe(z.array(z.enum(DEPARTMENT_CODES, { message: "Unknown department." }))),
-    graduation_years: wholeNumberCheckboxes(year - 2, year + 6, "Unknown year."),
-    semesters: wholeNumberCheckboxes(1, 10, "Unknown semester."),
+    ...eligibilityListFields(now),
     job_id: z
       .string({ message: "Choose the job." })
       .optional()

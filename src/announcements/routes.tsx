@@ -1,6 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { CheckboxGroup } from "../jobs/pages.tsx";
-import { DEPARTMENTS } from "../placement/departments.ts";
+import { EligibilityCheckboxes } from "../placement/eligibility-fields.tsx";
 import { currentActor, flash, requireRole } from "../web/auth.ts";
 import {
   Field,
@@ -34,10 +33,6 @@ type AnnouncementList = Awaited<ReturnType<typeof pageOfAnnouncements>>;
 type Preview = Awaited<ReturnType<typeof previewAnnouncement>>;
 type AudienceJob = Awaited<ReturnType<typeof jobsForAudience>>[number];
 
-function listed(form: FormState, name: string): string[] {
-  return (form.values[name] ?? "").split(",").filter((v) => v !== "");
-}
-
 const stageOptions = AUDIENCE_STAGES.map((s) => ({ value: s, label: STAGE_WORDS[s] }));
 
 /** "1,240 students are in it; 1,200 can get the SMS (40 opted out): 1,200 messages × 2 segments = ...". */
@@ -54,13 +49,6 @@ function previewWords(p: Preview): string {
 
 function AudienceFields({ form, jobs, now }: { form: FormState; jobs: AudienceJob[]; now: Date }) {
   const chosen = form.values.audience || "everyone";
-  const year = now.getUTCFullYear();
-  const years = [
-    ...new Set([
-      ...Array.from({ length: 6 }, (_, i) => String(year - 1 + i)),
-      ...listed(form, "graduation_years").filter((y) => /^[0-9]{4}$/.test(y)),
-    ]),
-  ].sort();
   const radio = (value: string, label: string) => (
     <label class="check">
       <input type="radio" name="audience" value={value} checked={chosen === value} />{" "}
@@ -77,30 +65,7 @@ function AudienceFields({ form, jobs, now }: { form: FormState; jobs: AudienceJo
       ) : null}
       {radio("everyone", "Every approved student")}
       {radio("students", "Students by department, graduation year and semester")}
-      <CheckboxGroup
-        form={form}
-        name="departments"
-        legend="Departments"
-        hint="None ticked: every department."
-        options={DEPARTMENTS.map((d) => ({ value: d.code, label: d.code }))}
-      />
-      <CheckboxGroup
-        form={form}
-        name="graduation_years"
-        legend="Graduation years"
-        hint="None ticked: every year."
-        options={years.map((y) => ({ value: y, label: y }))}
-      />
-      <CheckboxGroup
-        form={form}
-        name="semesters"
-        legend="Semesters"
-        hint="None ticked: every semester."
-        options={Array.from({ length: 8 }, (_, i) => String(i + 1)).map((v) => ({
-          value: v,
-          label: v,
-        }))}
-      />
+      <EligibilityCheckboxes form={form} now={now} />
       {radio("applicants", "The applicants of one job")}
       <div class="row">
         <SelectField

@@ -1,6 +1,6 @@
 import type { SmsStatus } from "../db/schema.ts";
-import { DEPARTMENTS } from "../placement/departments.ts";
 import { describeRules, type EligibilityRules } from "../placement/eligibility.ts";
+import { EligibilityCheckboxes } from "../placement/eligibility-fields.tsx";
 import {
   Field,
   FormErrorSummary,
@@ -25,56 +25,6 @@ export interface AlertPreview {
   body: string;
 }
 
-/** Values of a checkbox group as the form holds them: "CSE,ECE". */
-function listed(form: FormState, name: string): string[] {
-  return (form.values[name] ?? "").split(",").filter((v) => v !== "");
-}
-
-function checked(form: FormState, name: string, value: string): boolean {
-  return listed(form, name).includes(value);
-}
-
-export function CheckboxGroup({
-  form,
-  name,
-  legend,
-  options,
-  hint,
-}: {
-  form: FormState;
-  name: string;
-  legend: string;
-  options: { value: string; label: string }[];
-  hint: string;
-}) {
-  return (
-    <fieldset class="checks">
-      <legend safe>{legend}</legend>
-      <small class="hint" safe>
-        {hint}
-      </small>
-      <div class="check-grid">
-        {options.map((o) => (
-          <label class="check">
-            <input
-              type="checkbox"
-              name={name}
-              value={o.value}
-              checked={checked(form, name, o.value)}
-            />{" "}
-            <span safe>{o.label}</span>
-          </label>
-        ))}
-      </div>
-      {form.errors[name] ? (
-        <small id={`f-${name}-error`} class="error" safe>
-          {form.errors[name]}
-        </small>
-      ) : null}
-    </fieldset>
-  );
-}
-
 export function JobForm({
   page,
   form,
@@ -90,21 +40,6 @@ export function JobForm({
   preview: AlertPreview | null;
   now: Date;
 }) {
-  const year = now.getUTCFullYear();
-  // The usual range, plus whatever the job already has: a rule must never vanish because its
-  // checkbox is no longer offered.
-  const years = [
-    ...new Set([
-      ...Array.from({ length: 6 }, (_, i) => String(year - 1 + i)),
-      ...listed(form, "graduation_years"),
-    ]),
-  ].sort();
-  const semesters = [
-    ...new Set([
-      ...Array.from({ length: 8 }, (_, i) => String(i + 1)),
-      ...listed(form, "semesters"),
-    ]),
-  ].sort((a, b) => Number(a) - Number(b));
   const sendSms = form.values.send_sms !== undefined ? form.values.send_sms === "on" : true;
   return (
     <>
@@ -140,27 +75,7 @@ export function JobForm({
           hint="India Standard Time. Students cannot apply after it."
         />
         <h2>Eligibility</h2>
-        <CheckboxGroup
-          form={form}
-          name="departments"
-          legend="Departments"
-          hint="None ticked: every department."
-          options={DEPARTMENTS.map((d) => ({ value: d.code, label: d.code }))}
-        />
-        <CheckboxGroup
-          form={form}
-          name="graduation_years"
-          legend="Graduation years"
-          hint="None ticked: every year."
-          options={years.map((y) => ({ value: y, label: y }))}
-        />
-        <CheckboxGroup
-          form={form}
-          name="semesters"
-          legend="Semesters"
-          hint="None ticked: every semester."
-          options={semesters.map((v) => ({ value: v, label: v }))}
-        />
+        <EligibilityCheckboxes form={form} now={now} />
         <div class="row">
           <Field
             form={form}

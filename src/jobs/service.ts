@@ -11,7 +11,6 @@ import {
   type Job,
   type Student,
 } from "../db/schema.ts";
-import { DEPARTMENT_CODES } from "../placement/departments.ts";
 import {
   closedReasons,
   type EligibilityRules,
@@ -19,6 +18,7 @@ import {
   ineligibilityReasons,
   jobAcceptsStudent,
 } from "../placement/eligibility.ts";
+import { eligibilityListFields } from "../placement/eligibility-fields.tsx";
 import { closedToApplications, openForApplications } from "../placement/open.ts";
 import { estimatedCost } from "../sms/cost.ts";
 import { countSegments } from "../sms/encoding.ts";
@@ -55,24 +55,8 @@ export const JOB_TYPE_LABELS: Record<(typeof JOB_TYPES)[number], string> = {
   drive: "Placement Drive",
 };
 
-/** Checkbox groups arrive as nothing, one string or several. */
-export const checkboxes = z
-  .union([z.string(), z.array(z.string())])
-  .optional()
-  .transform((v) =>
-    (v === undefined ? [] : Array.isArray(v) ? v : [v]).filter((x) => x.trim() !== ""),
-  );
-
-/** A checkbox group of whole numbers ("2027", "7"), each written plainly in digits. */
-export const wholeNumberCheckboxes = (min: number, max: number, message: string) =>
-  checkboxes
-    .pipe(z.array(z.string().regex(/^[0-9]{1,4}$/, { message })))
-    .transform((v) => [...new Set(v.map(Number))].sort((a, b) => a - b))
-    .pipe(z.array(z.number().int().min(min, { message }).max(max, { message })));
-
 /** The job form. `isNew`: a new job may not have its deadline in the past. */
 export function jobSchema(now: Date, isNew: boolean) {
-  const year = now.getUTCFullYear();
   return z.object({
     company: textField({ label: "the company", max: 100 }),
     title: textField({ label: "the job title", max: 120 }),
@@ -85,11 +69,7 @@ export function jobSchema(now: Date, isNew: boolean) {
       .refine((v) => v === null || (URL.canParse(v) && /^https?:/.test(v)), {
         message: "Enter a full http(s):// link.",
       }),
-    departments: checkboxes
-      .transform((v) => [...new Set(v)])
-      .pipe(z.array(z.enum(DEPARTMENT_CODES, { message: "Unknown department." }))),
-    graduation_years: wholeNumberCheckboxes(year - 2, year + 6, "Unknown year."),
-    semesters: wholeNumberCheckboxes(1, 10, "Unknown semester."),
+    ...eligibilityListFields(now),
     min_cgpa: blankAsNull(decimalField({ label: "the minimum CGPA", min: 0, max: 10, places: 2 })),
     max_backlogs: blankAsNull(
       wholeNumberField({ label: "the maximum number of backlogs", min: 0, max: 60 }),
