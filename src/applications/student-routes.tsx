@@ -8,6 +8,7 @@ import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { idParams, pageParam } from "../web/schemas.ts";
 import {
+  applyToJob,
   ownApplication,
   STUDENT_APPLICATIONS_PAGE_SIZE,
   studentApplications,
@@ -228,6 +229,28 @@ export async function studentApplicationRoutes(app: FastifyInstance) {
         problem ?? `Your application to ${jobName(application)} was withdrawn.${again}`,
       );
       return reply.redirect("/student/applications", 303);
+    },
+  );
+
+  // Applying (and applying again after withdrawing), from the job's page or this list.
+  app.post<{ Params: { id: number } }>(
+    "/jobs/:id/apply",
+    { schema: { params: idParams } },
+    async (request, reply) => {
+      const result = await applyToJob(ctx, currentStudentId(request), request.params.id);
+      if (result.ok) {
+        flash(
+          request,
+          "success",
+          result.again
+            ? "Application sent again. Follow it under My applications."
+            : "Application sent. Follow it under My applications.",
+        );
+        return reply.redirect("/student/applications", 303);
+      }
+      if (result.reason === "not_found") throw new HttpError(404, result.message);
+      flash(request, result.reason === "already_applied" ? "info" : "error", result.message);
+      return reply.redirect(`/student/jobs/${request.params.id}`, 303);
     },
   );
 }

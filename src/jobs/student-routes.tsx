@@ -1,9 +1,8 @@
 import type { FastifyInstance } from "fastify";
-import { applyToJob } from "../applications/service.ts";
 import type { ApplicationStatus } from "../db/schema.ts";
 import { closedReasons, ineligibilityReasons } from "../placement/eligibility.ts";
 import { STATUS_LABELS } from "../placement/stages.ts";
-import { currentStudentId, flash, HttpError, requireRole } from "../web/auth.ts";
+import { currentStudentId, requireRole } from "../web/auth.ts";
 import { formatDateTime, Pagination } from "../web/components.tsx";
 import { plural } from "../web/format.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
@@ -267,27 +266,6 @@ export async function studentJobRoutes(app: FastifyInstance) {
           applied={application?.status ?? null}
         />,
       );
-    },
-  );
-
-  app.post<{ Params: { id: number } }>(
-    "/jobs/:id/apply",
-    { schema: { params: idParams } },
-    async (request, reply) => {
-      const result = await applyToJob(ctx, currentStudentId(request), request.params.id);
-      if (result.ok) {
-        flash(
-          request,
-          "success",
-          result.again
-            ? "Application sent again. Follow it under My applications."
-            : "Application sent. Follow it under My applications.",
-        );
-        return reply.redirect("/student/applications", 303);
-      }
-      if (result.reason === "not_found") throw new HttpError(404, result.message);
-      flash(request, result.reason === "already_applied" ? "info" : "error", result.message);
-      return reply.redirect(`/student/jobs/${request.params.id}`, 303);
     },
   );
 }
