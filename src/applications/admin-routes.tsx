@@ -8,7 +8,7 @@ import {
   STATUS_LABELS,
   TRANSITIONS,
 } from "../placement/stages.ts";
-import { DepartmentFilter } from "../students/academic-fields.tsx";
+import { DepartmentFilter } from "../students/pages.tsx";
 import { currentActor, flash, requireRole, summariseForFlash } from "../web/auth.ts";
 import { Pagination } from "../web/components.tsx";
 import { ConfirmPage, isConfirmed } from "../web/confirm.tsx";

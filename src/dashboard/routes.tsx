@@ -1,12 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import { announcementsForStudent } from "../announcements/service.ts";
+import { ApplicationsTable } from "../applications/pages.tsx";
 import { studentApplications } from "../applications/service.ts";
-import { ApplicationsTable } from "../applications/student-routes.tsx";
+import { JobCards } from "../jobs/pages.tsx";
 import { jobsForStudent } from "../jobs/service.ts";
-import { JobCards } from "../jobs/student-routes.tsx";
-import { DepartmentFilter } from "../students/academic-fields.tsx";
+import { AcademicSummary, DepartmentFilter, SetSemesterNotice } from "../students/pages.tsx";
 import { findStudent } from "../students/service.ts";
-import { AcademicSummary, SetSemesterNotice } from "../students/student-routes.tsx";
 import { currentStudentId, HttpError, requireRole } from "../web/auth.ts";
 import { formatDateTime } from "../web/components.tsx";
 import { pluralWord } from "../web/format.ts";

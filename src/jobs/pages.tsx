@@ -1,17 +1,19 @@
 import type { SmsStatus } from "../db/schema.ts";
 import { describeRules, type EligibilityRules } from "../placement/eligibility.ts";
 import { EligibilityCheckboxes } from "../placement/eligibility-fields.tsx";
+import { STATUS_LABELS } from "../placement/stages.ts";
 import {
   Field,
   FormErrorSummary,
   type FormState,
+  formatDateTime,
   SelectField,
   TextAreaField,
 } from "../web/components.tsx";
 import { plural, pluralWord } from "../web/format.ts";
 import { CsrfField } from "../web/layout.tsx";
 import type { PageContext } from "../web/page.ts";
-import { JOB_TYPE_LABELS } from "./service.ts";
+import { JOB_TYPE_LABELS, type JobWithRules, type jobsForStudent } from "./service.ts";
 
 const typeOptions = Object.entries(JOB_TYPE_LABELS).map(([value, label]) => ({ value, label }));
 
@@ -208,5 +210,46 @@ export function JobAlerts({
         </form>
       ) : null}
     </section>
+  );
+}
+
+/** A job as a student's list shows it: whether it is closed, why they may not apply, their stage. */
+type StudentJobRow = Awaited<ReturnType<typeof jobsForStudent>>["eligible"][number];
+
+/** "Placement · Bengaluru · 6-8 LPA · apply by ... IST": a job's facts in one line. */
+export function jobFacts(job: JobWithRules): string {
+  return `${JOB_TYPE_LABELS[job.type]}${job.location ? ` · ${job.location}` : ""}${job.package_range ? ` · ${job.package_range}` : ""} · apply by ${formatDateTime(job.apply_by)} IST`;
+}
+
+export function JobCards({ rows, showReasons }: { rows: StudentJobRow[]; showReasons: boolean }) {
+  return (
+    <ul class="job-list">
+      {rows.map(({ job, closed, reasons, applied }) => (
+        <li class="card">
+          <h3>
+            <a href={`/student/jobs/${job.id}`} safe>
+              {`${job.company} — ${job.title}`}
+            </a>
+          </h3>
+          <p class="hint" safe>
+            {jobFacts(job)}
+          </p>
+          {closed.length > 0 ? (
+            <span class="status status-closed" safe>
+              {`Closed: ${closed.join("; ")}`}
+            </span>
+          ) : null}
+          {closed.length > 0 && applied ? " " : null}
+          {applied ? (
+            <span class={`status status-${applied}`}>{STATUS_LABELS[applied]}</span>
+          ) : null}
+          {showReasons && reasons.length > 0 ? (
+            <p class="reasons" safe>
+              {reasons.join("; ")}
+            </p>
+          ) : null}
+        </li>
+      ))}
+    </ul>
   );
 }

@@ -9,9 +9,8 @@ import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { idParams, pageParam } from "../web/schemas.ts";
 import { jobOr404 } from "./lookup.ts";
-import { RulesList } from "./pages.tsx";
+import { JobCards, jobFacts, RulesList } from "./pages.tsx";
 import {
-  JOB_TYPE_LABELS,
   type JobWithRules,
   jobsForStudent,
   STUDENT_JOB_SEARCH_MAX,
@@ -19,44 +18,6 @@ import {
 } from "./service.ts";
 
 type StudentJobs = Awaited<ReturnType<typeof jobsForStudent>>;
-type StudentJobRow = StudentJobs["eligible"][number];
-
-function jobFacts(job: JobWithRules): string {
-  return `${JOB_TYPE_LABELS[job.type]}${job.location ? ` · ${job.location}` : ""}${job.package_range ? ` · ${job.package_range}` : ""} · apply by ${formatDateTime(job.apply_by)} IST`;
-}
-
-export function JobCards({ rows, showReasons }: { rows: StudentJobRow[]; showReasons: boolean }) {
-  return (
-    <ul class="job-list">
-      {rows.map(({ job, closed, reasons, applied }) => (
-        <li class="card">
-          <h3>
-            <a href={`/student/jobs/${job.id}`} safe>
-              {`${job.company} — ${job.title}`}
-            </a>
-          </h3>
-          <p class="hint" safe>
-            {jobFacts(job)}
-          </p>
-          {closed.length > 0 ? (
-            <span class="status status-closed" safe>
-              {`Closed: ${closed.join("; ")}`}
-            </span>
-          ) : null}
-          {closed.length > 0 && applied ? " " : null}
-          {applied ? (
-            <span class={`status status-${applied}`}>{STATUS_LABELS[applied]}</span>
-          ) : null}
-          {showReasons && reasons.length > 0 ? (
-            <p class="reasons" safe>
-              {reasons.join("; ")}
-            </p>
-          ) : null}
-        </li>
-      ))}
-    </ul>
-  );
-}
 
 interface JobListQuery {
   q: string;

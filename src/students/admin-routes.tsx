@@ -18,8 +18,9 @@ import {
   wholeNumberParam,
 } from "../web/schemas.ts";
 import { SelectAllBox, SelectAllScript } from "../web/select.tsx";
-import { AcademicFields, DepartmentFilter } from "./academic-fields.tsx";
 import { rejectionExample } from "./notices.ts";
+import { AcademicFields, AcademicSummary, DepartmentFilter } from "./pages.tsx";
+import { sendResume } from "./resume-reply.ts";
 import {
   academicSchema,
   advanceSemester,
@@ -42,7 +43,6 @@ import {
   semesterAdvancePreview,
   updateAcademics,
 } from "./service.ts";
-import { AcademicSummary, sendResume } from "./student-routes.tsx";
 
 type StudentList = Awaited<ReturnType<typeof listStudents>>;
 type StudentRow = NonNullable<Awaited<ReturnType<typeof findStudent>>>;

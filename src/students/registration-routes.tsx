@@ -11,7 +11,7 @@ import { formValues, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { checkLimit, minutesUntil, recordLimitEvent, tryAgainIn } from "../web/limits.ts";
 import { type PageContext, pageContext } from "../web/page.ts";
-import { AcademicFields } from "./academic-fields.tsx";
+import { AcademicFields } from "./pages.tsx";
 import { registerStudent, registrationSchema } from "./service.ts";
 
 function RegisterPage({

@@ -1,67 +1,14 @@
-import type { FastifyInstance, FastifyReply } from "fastify";
-import type { Kysely } from "kysely";
-import type { DB } from "../db/schema.ts";
-import { departmentName } from "../placement/departments.ts";
+import type { FastifyInstance } from "fastify";
 import { currentStudentId, flash, HttpError, requireRole } from "../web/auth.ts";
 import { Field, FormErrorSummary, type FormState, TextAreaField } from "../web/components.tsx";
-import { formatCgpa } from "../web/format.ts";
 import { formValues, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
-import { readResume } from "./resume-store.ts";
+import { AcademicSummary, SetSemesterNotice } from "./pages.tsx";
+import { sendResume } from "./resume-reply.ts";
 import { findStudent, profileSchema, updateOwnProfile } from "./service.ts";
 
 type StudentRow = NonNullable<Awaited<ReturnType<typeof findStudent>>>;
-
-/** Sends a stored resume to the one who may see it; never cached by shared caches. */
-export async function sendResume(reply: FastifyReply, db: Kysely<DB>, student: StudentRow) {
-  const resume = await readResume(db, student.id);
-  if (!resume) throw new HttpError(404, "No resume has been uploaded.");
-  return reply
-    .type("application/pdf")
-    .header("Cache-Control", "private, no-store")
-    .header("ETag", `"${resume.sha256}"`)
-    .header(
-      "Content-Disposition",
-      `inline; filename="resume-${student.roll_number.replace(/[^A-Z0-9-]/gi, "")}.pdf"`,
-    )
-    .send(resume.content);
-}
-
-export function AcademicSummary({ student }: { student: StudentRow }) {
-  return (
-    <dl class="facts">
-      <dt>Roll number</dt>
-      <dd safe>{student.roll_number}</dd>
-      <dt>Email</dt>
-      <dd safe>{student.email}</dd>
-      <dt>Mobile</dt>
-      <dd safe>{student.phone_e164}</dd>
-      <dt>Department</dt>
-      <dd safe>{departmentName(student.department)}</dd>
-      <dt>Semester</dt>
-      <dd>{student.semester ?? "—"}</dd>
-      <dt>Graduation year</dt>
-      <dd>{student.graduation_year}</dd>
-      <dt>CGPA</dt>
-      <dd safe>{formatCgpa(student.cgpa)}</dd>
-      <dt>Active backlogs</dt>
-      <dd>{student.active_backlogs}</dd>
-      <dt>Skills</dt>
-      <dd safe>{student.skills || "—"}</dd>
-    </dl>
-  );
-}
-
-/** For a student whose semester is blank: jobs limited to semesters need it. */
-export function SetSemesterNotice() {
-  return (
-    <p class="flash flash-info" id="set-semester">
-      Set your semester: jobs limited to certain semesters need it before you can apply.{" "}
-      <a href="/student/profile#f-semester">Set your semester in your profile</a>
-    </p>
-  );
-}
 
 function ProfilePage({
   page,

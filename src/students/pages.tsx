@@ -1,5 +1,9 @@
-import { DEPARTMENTS } from "../placement/departments.ts";
+import { DEPARTMENTS, departmentName } from "../placement/departments.ts";
 import { Field, type FormState, SelectField } from "../web/components.tsx";
+import { formatCgpa } from "../web/format.ts";
+import type { findStudent } from "./service.ts";
+
+type StudentRow = NonNullable<Awaited<ReturnType<typeof findStudent>>>;
 
 export const departmentOptions = DEPARTMENTS.map((d) => ({
   value: d.code,
@@ -72,5 +76,40 @@ export function DepartmentFilter({ selected }: { selected: string | undefined })
         ))}
       </select>
     </label>
+  );
+}
+
+export function AcademicSummary({ student }: { student: StudentRow }) {
+  return (
+    <dl class="facts">
+      <dt>Roll number</dt>
+      <dd safe>{student.roll_number}</dd>
+      <dt>Email</dt>
+      <dd safe>{student.email}</dd>
+      <dt>Mobile</dt>
+      <dd safe>{student.phone_e164}</dd>
+      <dt>Department</dt>
+      <dd safe>{departmentName(student.department)}</dd>
+      <dt>Semester</dt>
+      <dd>{student.semester ?? "—"}</dd>
+      <dt>Graduation year</dt>
+      <dd>{student.graduation_year}</dd>
+      <dt>CGPA</dt>
+      <dd safe>{formatCgpa(student.cgpa)}</dd>
+      <dt>Active backlogs</dt>
+      <dd>{student.active_backlogs}</dd>
+      <dt>Skills</dt>
+      <dd safe>{student.skills || "—"}</dd>
+    </dl>
+  );
+}
+
+/** For a student whose semester is blank: jobs limited to semesters need it. */
+export function SetSemesterNotice() {
+  return (
+    <p class="flash flash-info" id="set-semester">
+      Set your semester: jobs limited to certain semesters need it before you can apply.{" "}
+      <a href="/student/profile#f-semester">Set your semester in your profile</a>
+    </p>
   );
 }
