@@ -20,7 +20,7 @@ import { jobPostedSms } from "./jobs/notices.ts";
 import { studentJobRoutes } from "./jobs/student-routes.tsx";
 import { readSendingState } from "./sms/outbox.ts";
 import { type SmsTemplate, testSms } from "./sms/templates.ts";
-import { twilioWebhookRoutes } from "./sms/webhooks.ts";
+import { twilioWebhookRoutes } from "./sms/webhook-routes.ts";
 import { smsActionRoutes } from "./sms-console/action-routes.tsx";
 import { smsAdminRoutes } from "./sms-console/admin-routes.tsx";
 import { smsTemplateRoutes } from "./sms-console/template-routes.tsx";

@@ -71,7 +71,7 @@ function transitiveImports(entry: string): Set<string> {
 
 /** A module that registers HTTP routes. */
 const isRoutes = (path: string) =>
-  /routes\.tsx?$|webhooks\.ts$|[\\/]app\.ts$|[\\/]main\.ts$|[\\/]web[\\/]server\.ts$/.test(path);
+  /routes\.tsx?$|[\\/]app\.ts$|[\\/]main\.ts$|[\\/]web[\\/]server\.ts$/.test(path);
 
 describe("architecture", () => {
   for (const folder of ["sms", "web"]) {
