@@ -6,6 +6,7 @@ import { isConnectionError, isTransientConflict } from "../db/dialect.ts";
 import type { SmsAttemptOutcome } from "../db/schema.ts";
 import { applyEarlyCallbacks, applyStatusCallback, pruneEarlyCallbacks } from "./delivery.ts";
 import { backoffMs, classifySendError, type SendFailure } from "./errors.ts";
+import * as gate from "./gate.ts";
 import {
   type AttemptRecord,
   type ClaimedSms,
@@ -37,8 +38,6 @@ const PROBE_HOLD_SECONDS = 60;
 /** Status callbacks parked for a SID that never arrived are dropped after this long. */
 const EARLY_CALLBACK_MAX_AGE_MS = 24 * 3_600_000;
 const MAINTENANCE_EVERY_MS = 5 * 60_000;
-/** While an admin pause lasts, "still paused" is logged once every this many polls. */
-const ADMIN_PAUSE_LOG_EVERY = 20;
 /** The longest single wait of a send waiting for its slot, so that a stop is noticed. */
 const NAP_MS = 250;
 /** Longest wait between tries while the database is unreachable. */
@@ -69,18 +68,8 @@ export class Dispatcher {
   private loopDone: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
   private timers: NodeJS.Timeout[] = [];
-  /** Epoch ms before which no send starts (a 429's Retry-After, as this process knows it). */
-  private pausedUntil = 0;
-  private credentialsRefused = false;
-  private lastCredentialsCheck = 0;
-  /** An admin paused all sending (shared state): claim nothing, start no send not yet begun. */
-  private adminPaused = false;
-  private adminPausedPolls = 0;
-  /** This process saw the circuit open: no send starts until the shared state says closed. */
-  private circuitOpen = false;
-  /** Outage-like failures may be counted in the shared state: a success must reset them. */
-  private failuresRecorded = false;
-  private probing = false;
+  /** Whether it may claim and start sends now, as this process knows the shared state. */
+  private gate: gate.Gate = gate.initialGate;
   private databaseBackoffMs = 0;
   /** While the loop waits for room: wake it when the rows held fall to this many. */
   private roomAt = -1;
@@ -212,11 +201,11 @@ export class Dispatcher {
           await this.sleep(Math.min(wait, pollMs * 5));
           continue;
         }
-        if (this.probing) {
+        if (gate.isProbing(this.gate)) {
           await this.sleep(pollMs);
           continue;
         }
-        const target = this.circuitOpen ? 1 : this.claimTarget;
+        const target = gate.isCircuitOpen(this.gate) ? 1 : this.claimTarget;
         // Top up in batches: only once the rows held fall to half the target.
         const held = this.claimed.size;
         if (held > target / 2) {
@@ -225,12 +214,12 @@ export class Dispatcher {
         }
         const rows = await claimDue(this.ctx, this.workerId, target - held);
         if (rows.length === 0) {
-          if (this.circuitOpen) await this.endProbe();
+          if (gate.isCircuitOpen(this.gate)) await this.endProbe();
           await this.sleep(pollMs);
           continue;
         }
-        const probe = this.circuitOpen;
-        if (probe) this.probing = true;
+        const probe = gate.isCircuitOpen(this.gate);
+        if (probe) this.gate = gate.probeClaimed(this.gate);
         for (const row of rows) {
           this.claimed.set(row.id, { row, started: false });
           this.queue
@@ -242,7 +231,7 @@ export class Dispatcher {
               this.claimed.delete(row.id);
               if (this.claimed.size <= this.roomAt) this.wake();
               // A probe that reached no verdict (skipped, given back) hands the probe on.
-              if (probe && this.probing) this.endProbe().catch(() => {});
+              if (probe && gate.isProbing(this.gate)) this.endProbe().catch(() => {});
             });
         }
       } catch (error) {
@@ -284,73 +273,79 @@ export class Dispatcher {
   }
 
   /**
-   * Milliseconds until sending may resume: a shared rate-limit pause, refused credentials or an
-   * open circuit. Half open, it takes the probe if it can (and then claims one row only).
+   * Milliseconds until sending may resume: an admin pause, refused credentials, an open circuit
+   * or a shared rate-limit pause. Half open, it takes the probe if it can (and then claims one row
+   * only).
    */
   private async pauseRemaining(): Promise<number> {
     const now = Date.now();
     const state = await readDispatchTimers(this.ctx);
-    this.pausedUntil = Math.max(this.pausedUntil, now + state.pausedMs);
-    if (state.adminPausedAt) {
-      // Logged on entry and then every so many polls: the log shows each dispatcher still
-      // honouring the pause (the two-process test waits on those lines).
-      if (!this.adminPaused || this.adminPausedPolls % ADMIN_PAUSE_LOG_EVERY === 0)
-        this.log.info(
-          { worker: this.workerId, since: state.adminPausedAt },
-          this.adminPaused
-            ? "still paused by an admin: nothing is claimed"
-            : "sending paused by an admin: nothing is claimed until resumed",
-        );
-      this.adminPaused = true;
-      this.adminPausedPolls += 1;
-      return this.ctx.config.SMS_POLL_MS;
-    }
-    if (this.adminPaused) {
-      this.adminPaused = false;
-      this.adminPausedPolls = 0;
-      this.log.info({ worker: this.workerId }, "resumed by an admin: sending resumes");
-    }
-    if (state.consecutiveFailures > 0) this.failuresRecorded = true;
-    if (state.credentialsError) {
-      if (!this.credentialsRefused) {
-        this.credentialsRefused = true;
-        this.lastCredentialsCheck = now;
-      }
-      const recheckMs = this.ctx.config.SMS_CREDENTIALS_RECHECK_SECONDS * 1000;
-      if (now - this.lastCredentialsCheck < recheckMs)
-        return recheckMs - (now - this.lastCredentialsCheck);
-      this.lastCredentialsCheck = now;
+    const { pollMs, credentialsRecheckMs } = this.gateSettings();
+    const polled = gate.pollGate(this.gate, state, now, { pollMs, credentialsRecheckMs });
+    this.gate = polled.gate;
+    this.logGateEvents(polled.events);
+    if (polled.step.next === "wait") return polled.step.ms;
+    if (polled.step.next === "recheck-credentials") {
       try {
         await this.transport.checkAccount();
         await setCredentialsError(this.ctx, null);
-        this.credentialsRefused = false;
+        this.gate = gate.credentialsAccepted(this.gate);
         this.log.info({ worker: this.workerId }, "credentials accepted again: sending resumes");
       } catch (error) {
         this.log.warn(
           { worker: this.workerId, reason: (error as Error).message },
           "credentials still refused",
         );
-        return recheckMs;
+        return credentialsRecheckMs;
       }
-    } else {
-      this.credentialsRefused = false;
     }
-    if (state.circuitOpenMs === null) {
-      if (this.circuitOpen)
-        this.log.info({ worker: this.workerId }, "circuit closed: sending resumes");
-      this.circuitOpen = false;
-    } else {
-      this.circuitOpen = true;
-      if (state.circuitOpenMs > 0) return state.circuitOpenMs;
-      if (!this.probing && !(await takeProbe(this.ctx, this.workerId, PROBE_HOLD_SECONDS)))
-        return this.ctx.config.SMS_POLL_MS;
+    const circuit = gate.pollCircuit(this.gate, state.circuitOpenMs);
+    this.gate = circuit.gate;
+    this.logGateEvents(circuit.events);
+    if (circuit.step.next === "wait") return circuit.step.ms;
+    if (
+      circuit.step.next === "take-probe" &&
+      !(await takeProbe(this.ctx, this.workerId, PROBE_HOLD_SECONDS))
+    )
+      return pollMs;
+    return gate.pauseLeft(this.gate, now);
+  }
+
+  private gateSettings(): gate.GateSettings {
+    return {
+      pollMs: this.ctx.config.SMS_POLL_MS,
+      credentialsRecheckMs: this.ctx.config.SMS_CREDENTIALS_RECHECK_SECONDS * 1000,
+    };
+  }
+
+  private logGateEvents(events: gate.GateEvent[]): void {
+    for (const happened of events) {
+      switch (happened.event) {
+        case "admin-paused":
+          this.log.info(
+            { worker: this.workerId, since: happened.since },
+            "sending paused by an admin: nothing is claimed until resumed",
+          );
+          break;
+        case "still-admin-paused":
+          this.log.info(
+            { worker: this.workerId, since: happened.since },
+            "still paused by an admin: nothing is claimed",
+          );
+          break;
+        case "admin-resumed":
+          this.log.info({ worker: this.workerId }, "resumed by an admin: sending resumes");
+          break;
+        case "circuit-closed":
+          this.log.info({ worker: this.workerId }, "circuit closed: sending resumes");
+          break;
+      }
     }
-    return Math.max(0, this.pausedUntil - now);
   }
 
   /** Nothing to probe with (no due row): give the probe back for whoever queues next. */
   private async endProbe(): Promise<void> {
-    this.probing = false;
+    this.gate = gate.probeEnded(this.gate);
     await probeFailed(this.ctx, this.workerId, 0);
   }
 
@@ -359,11 +354,10 @@ export class Dispatcher {
    * the circuit is open (except the probe). False when the row should go back untried.
    */
   private async takeSlot(row: ClaimedSms): Promise<boolean> {
-    if (!this.paced) return !this.stopping && !this.adminPaused;
+    if (!this.paced) return !this.stopping && !gate.isAdminPaused(this.gate);
     for (;;) {
-      if (this.stopping || this.credentialsRefused || this.adminPaused) return false;
-      if (this.circuitOpen && !this.probing) return false;
-      const pause = this.pausedUntil - Date.now();
+      if (this.stopping || !gate.sendMayStart(this.gate)) return false;
+      const pause = gate.pausedUntil(this.gate) - Date.now();
       if (pause > 0) {
         await this.nap(pause);
         continue;
@@ -371,7 +365,7 @@ export class Dispatcher {
       for (let wait = this.rate.reserve(row.segments); wait > 0; wait -= NAP_MS)
         if (!(await this.nap(wait))) return false;
       // A 429 may have arrived while this one waited: wait that out too.
-      if (Date.now() >= this.pausedUntil) return true;
+      if (Date.now() >= gate.pausedUntil(this.gate)) return true;
     }
   }
 
@@ -407,7 +401,8 @@ export class Dispatcher {
       attempt: row.attempts,
       worker: this.workerId,
     };
-    if (this.credentialsRefused) return this.persist(() => release(this.ctx, [row], this.workerId));
+    if (gate.isCredentialsRefused(this.gate))
+      return this.persist(() => release(this.ctx, [row], this.workerId));
     if (row.needsReconcile) {
       let found: boolean;
       try {
@@ -523,14 +518,14 @@ export class Dispatcher {
 
   /** Twilio gave a definite answer: the outage count restarts (and a probe closes the circuit). */
   private async answered(): Promise<void> {
-    if (this.probing) this.probing = false;
-    if (!this.failuresRecorded && !this.circuitOpen) return;
-    this.failuresRecorded = false;
+    this.gate = gate.probeEnded(this.gate);
+    if (!gate.answerMustBeRecorded(this.gate)) return;
+    this.gate = gate.outageCountReset(this.gate);
     if (await this.persist(() => recordApiAnswered(this.ctx))) {
-      if (this.circuitOpen)
+      if (gate.isCircuitOpen(this.gate))
         this.log.info({ worker: this.workerId }, "Twilio answers again: circuit closed");
     }
-    this.circuitOpen = false;
+    this.gate = gate.circuitClosed(this.gate);
   }
 
   /** True when Twilio already has this message (an earlier attempt's answer was lost). */
@@ -595,7 +590,7 @@ export class Dispatcher {
     else await this.answered();
     await this.persist(() =>
       markRetry(this.ctx, row, this.workerId, {
-        delayMs: this.circuitOpen ? 0 : delayMs,
+        delayMs: gate.isCircuitOpen(this.gate) ? 0 : delayMs,
         code: failure.code,
         reason,
         outcomeUnknown: true,
@@ -617,7 +612,7 @@ export class Dispatcher {
   }
 
   private async pause(ms: number): Promise<void> {
-    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + ms);
+    this.gate = gate.rateLimited(this.gate, Date.now() + ms);
     await this.persist(() => pauseAllFor(this.ctx, ms));
   }
 
@@ -625,16 +620,15 @@ export class Dispatcher {
   private async outage(): Promise<void> {
     const { SMS_CIRCUIT_FAILURES: threshold, SMS_CIRCUIT_OPEN_SECONDS: openSeconds } =
       this.ctx.config;
-    this.failuresRecorded = true;
-    if (this.probing) {
-      this.probing = false;
-      this.circuitOpen = true;
+    this.gate = gate.outageCounted(this.gate);
+    if (gate.isProbing(this.gate)) {
+      this.gate = gate.probeFailed(this.gate);
       await this.persist(() => probeFailed(this.ctx, this.workerId, openSeconds));
       this.log.warn({ worker: this.workerId, openSeconds }, "probe failed: circuit stays open");
       return;
     }
     const result = await this.persist(() => recordOutageFailure(this.ctx, threshold, openSeconds));
-    if (result.open) this.circuitOpen = true;
+    if (result.open) this.gate = gate.circuitOpened(this.gate);
     if (result.opened)
       this.log.warn(
         { worker: this.workerId, failures: result.failures, openSeconds },
@@ -668,7 +662,7 @@ export class Dispatcher {
           return this.giveUp(row, failure, fields, attempt("failed"));
         // While the circuit is open the circuit does the waiting: the row is due again as soon
         // as it closes, and the outage has not cost it anything.
-        const inOutage = failure.outage && this.circuitOpen;
+        const inOutage = failure.outage && gate.isCircuitOpen(this.gate);
         const retry = {
           ...failure,
           delayMs: inOutage ? 0 : failure.delayMs,
@@ -682,7 +676,7 @@ export class Dispatcher {
             reason: failure.reason,
             delayMs: retry.delayMs,
             pauseAll: failure.pauseAll,
-            circuitOpen: this.circuitOpen,
+            circuitOpen: gate.isCircuitOpen(this.gate),
           },
           "retry later",
         );
@@ -725,8 +719,7 @@ export class Dispatcher {
     fields: LogFields,
     attempt?: AttemptRecord,
   ): Promise<void> {
-    this.credentialsRefused = true;
-    this.lastCredentialsCheck = Date.now();
+    this.gate = gate.credentialsRefused(this.gate, Date.now());
     await this.persist(() => release(this.ctx, [row], this.workerId, attempt));
     await this.persist(() => setCredentialsError(this.ctx, failure.reason));
     this.log.error(
