@@ -3,53 +3,24 @@ import { hostname } from "node:os";
 import PQueue from "p-queue";
 import type { AppContext } from "../context.ts";
 import { isConnectionError, isTransientConflict } from "../db/dialect.ts";
-import type { SmsAttemptOutcome } from "../db/schema.ts";
-import { applyEarlyCallbacks, applyStatusCallback, pruneEarlyCallbacks } from "./delivery.ts";
-import { backoffMs, classifySendError, type SendFailure } from "./errors.ts";
-import {
-  type AttemptRecord,
-  type ClaimedSms,
-  claimDue,
-  extendLeases,
-  knownSids,
-  markFinal,
-  markRetry,
-  markSent,
-  markStudentOptedOut,
-  pauseAllFor,
-  probeFailed,
-  readDispatchTimers,
-  recordApiAnswered,
-  recordOutageFailure,
-  release,
-  sendCheck,
-  setCredentialsError,
-  takeProbe,
-} from "./outbox.ts";
+import { pruneEarlyCallbacks } from "./delivery.ts";
+import { isCircuitOpen, isProbing } from "./gate.ts";
+import { GateKeeper } from "./gate-keeper.ts";
+import { MessageSender } from "./message-sender.ts";
+import { type ClaimedSms, claimDue, extendLeases, release } from "./outbox.ts";
+import { Pacing } from "./pacing.ts";
+import { DATABASE_BACKOFF_MAX_MS, persister } from "./persist.ts";
 import { AdaptiveRate } from "./rate.ts";
-import { sameText } from "./reconcile.ts";
 import type { SmsTransport } from "./transport/types.ts";
 
-/** How far before the unconfirmed attempt to look in Twilio's list, for clock skew. */
-const RECONCILE_MARGIN_MS = 5 * 60 * 1000;
-/** How long a dispatcher may hold the circuit's one probe before another may take it. */
-const PROBE_HOLD_SECONDS = 60;
 /** Status callbacks parked for a SID that never arrived are dropped after this long. */
 const EARLY_CALLBACK_MAX_AGE_MS = 24 * 3_600_000;
 const MAINTENANCE_EVERY_MS = 5 * 60_000;
-/** While an admin pause lasts, "still paused" is logged once every this many polls. */
-const ADMIN_PAUSE_LOG_EVERY = 20;
-/** The longest single wait of a send waiting for its slot, so that a stop is noticed. */
-const NAP_MS = 250;
-/** Longest wait between tries while the database is unreachable. */
-const DATABASE_BACKOFF_MAX_MS = 10_000;
 
 export interface DispatcherOptions {
   transport: SmsTransport;
   workerId?: string;
 }
-
-type LogFields = Record<string, unknown>;
 
 /**
  * Sends what the outbox holds. Claims due rows in batches under a lease, sends outside any
@@ -69,18 +40,9 @@ export class Dispatcher {
   private loopDone: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
   private timers: NodeJS.Timeout[] = [];
-  /** Epoch ms before which no send starts (a 429's Retry-After, as this process knows it). */
-  private pausedUntil = 0;
-  private credentialsRefused = false;
-  private lastCredentialsCheck = 0;
-  /** An admin paused all sending (shared state): claim nothing, start no send not yet begun. */
-  private adminPaused = false;
-  private adminPausedPolls = 0;
-  /** This process saw the circuit open: no send starts until the shared state says closed. */
-  private circuitOpen = false;
-  /** Outage-like failures may be counted in the shared state: a success must reset them. */
-  private failuresRecorded = false;
-  private probing = false;
+  /** Whether it may claim and start sends now, as this process knows the shared state. */
+  private readonly gate: GateKeeper;
+  private readonly sender: MessageSender;
   private databaseBackoffMs = 0;
   /** While the loop waits for room: wake it when the rows held fall to this many. */
   private roomAt = -1;
@@ -94,6 +56,18 @@ export class Dispatcher {
       options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
     this.queue = new PQueue({ concurrency: ctx.config.SMS_CONCURRENCY });
     this.rate = new AdaptiveRate({ maxPerSecond: ctx.config.SMS_RATE_PER_SECOND });
+    const persist = persister({ ctx, workerId: this.workerId, stopping: () => this.stopping });
+    this.gate = new GateKeeper(ctx, this.workerId, this.transport, persist);
+    const pacing = new Pacing(this.rate, this.paced, this.gate, () => this.stopping);
+    this.sender = new MessageSender(
+      ctx,
+      this.workerId,
+      this.transport,
+      this.rate,
+      this.gate,
+      pacing,
+      persist,
+    );
   }
 
   private get log() {
@@ -206,17 +180,17 @@ export class Dispatcher {
     const pollMs = this.ctx.config.SMS_POLL_MS;
     while (!this.stopping) {
       try {
-        const wait = await this.pauseRemaining();
+        const wait = await this.gate.poll();
         this.databaseBackoffMs = 0;
         if (wait > 0) {
           await this.sleep(Math.min(wait, pollMs * 5));
           continue;
         }
-        if (this.probing) {
+        if (isProbing(this.gate.state)) {
           await this.sleep(pollMs);
           continue;
         }
-        const target = this.circuitOpen ? 1 : this.claimTarget;
+        const target = isCircuitOpen(this.gate.state) ? 1 : this.claimTarget;
         // Top up in batches: only once the rows held fall to half the target.
         const held = this.claimed.size;
         if (held > target / 2) {
@@ -225,16 +199,16 @@ export class Dispatcher {
         }
         const rows = await claimDue(this.ctx, this.workerId, target - held);
         if (rows.length === 0) {
-          if (this.circuitOpen) await this.endProbe();
+          if (isCircuitOpen(this.gate.state)) await this.gate.endProbe();
           await this.sleep(pollMs);
           continue;
         }
-        const probe = this.circuitOpen;
-        if (probe) this.probing = true;
+        const probe = isCircuitOpen(this.gate.state);
+        if (probe) this.gate.probeClaimed();
         for (const row of rows) {
           this.claimed.set(row.id, { row, started: false });
           this.queue
-            .add(() => this.process(row))
+            .add(() => this.send(row))
             .catch((error) =>
               this.log.error({ err: error, sms: row.id }, "unexpected error while sending"),
             )
@@ -242,7 +216,7 @@ export class Dispatcher {
               this.claimed.delete(row.id);
               if (this.claimed.size <= this.roomAt) this.wake();
               // A probe that reached no verdict (skipped, given back) hands the probe on.
-              if (probe && this.probing) this.endProbe().catch(() => {});
+              if (probe && isProbing(this.gate.state)) this.gate.endProbe().catch(() => {});
             });
         }
       } catch (error) {
@@ -283,477 +257,9 @@ export class Dispatcher {
     await this.sleep(this.ctx.config.SMS_POLL_MS);
   }
 
-  /**
-   * Milliseconds until sending may resume: a shared rate-limit pause, refused credentials or an
-   * open circuit. Half open, it takes the probe if it can (and then claims one row only).
-   */
-  private async pauseRemaining(): Promise<number> {
-    const now = Date.now();
-    const state = await readDispatchTimers(this.ctx);
-    this.pausedUntil = Math.max(this.pausedUntil, now + state.pausedMs);
-    if (state.adminPausedAt) {
-      // Logged on entry and then every so many polls: the log shows each dispatcher still
-      // honouring the pause (the two-process test waits on those lines).
-      if (!this.adminPaused || this.adminPausedPolls % ADMIN_PAUSE_LOG_EVERY === 0)
-        this.log.info(
-          { worker: this.workerId, since: state.adminPausedAt },
-          this.adminPaused
-            ? "still paused by an admin: nothing is claimed"
-            : "sending paused by an admin: nothing is claimed until resumed",
-        );
-      this.adminPaused = true;
-      this.adminPausedPolls += 1;
-      return this.ctx.config.SMS_POLL_MS;
-    }
-    if (this.adminPaused) {
-      this.adminPaused = false;
-      this.adminPausedPolls = 0;
-      this.log.info({ worker: this.workerId }, "resumed by an admin: sending resumes");
-    }
-    if (state.consecutiveFailures > 0) this.failuresRecorded = true;
-    if (state.credentialsError) {
-      if (!this.credentialsRefused) {
-        this.credentialsRefused = true;
-        this.lastCredentialsCheck = now;
-      }
-      const recheckMs = this.ctx.config.SMS_CREDENTIALS_RECHECK_SECONDS * 1000;
-      if (now - this.lastCredentialsCheck < recheckMs)
-        return recheckMs - (now - this.lastCredentialsCheck);
-      this.lastCredentialsCheck = now;
-      try {
-        await this.transport.checkAccount();
-        await setCredentialsError(this.ctx, null);
-        this.credentialsRefused = false;
-        this.log.info({ worker: this.workerId }, "credentials accepted again: sending resumes");
-      } catch (error) {
-        this.log.warn(
-          { worker: this.workerId, reason: (error as Error).message },
-          "credentials still refused",
-        );
-        return recheckMs;
-      }
-    } else {
-      this.credentialsRefused = false;
-    }
-    if (state.circuitOpenMs === null) {
-      if (this.circuitOpen)
-        this.log.info({ worker: this.workerId }, "circuit closed: sending resumes");
-      this.circuitOpen = false;
-    } else {
-      this.circuitOpen = true;
-      if (state.circuitOpenMs > 0) return state.circuitOpenMs;
-      if (!this.probing && !(await takeProbe(this.ctx, this.workerId, PROBE_HOLD_SECONDS)))
-        return this.ctx.config.SMS_POLL_MS;
-    }
-    return Math.max(0, this.pausedUntil - now);
-  }
-
-  /** Nothing to probe with (no due row): give the probe back for whoever queues next. */
-  private async endProbe(): Promise<void> {
-    this.probing = false;
-    await probeFailed(this.ctx, this.workerId, 0);
-  }
-
-  /**
-   * Waits for a sending slot: the adaptive pace in segments, no start during a 429 pause or while
-   * the circuit is open (except the probe). False when the row should go back untried.
-   */
-  private async takeSlot(row: ClaimedSms): Promise<boolean> {
-    if (!this.paced) return !this.stopping && !this.adminPaused;
-    for (;;) {
-      if (this.stopping || this.credentialsRefused || this.adminPaused) return false;
-      if (this.circuitOpen && !this.probing) return false;
-      const pause = this.pausedUntil - Date.now();
-      if (pause > 0) {
-        await this.nap(pause);
-        continue;
-      }
-      for (let wait = this.rate.reserve(row.segments); wait > 0; wait -= NAP_MS)
-        if (!(await this.nap(wait))) return false;
-      // A 429 may have arrived while this one waited: wait that out too.
-      if (Date.now() >= this.pausedUntil) return true;
-    }
-  }
-
-  /**
-   * The last gate, right before the HTTP call (after the database check, whose time varies):
-   * no more segments start in any second than the pace allows. False when stopping.
-   */
-  private async admit(row: ClaimedSms): Promise<boolean> {
-    if (!this.paced) return true;
-    for (let wait = this.rate.admit(row.segments); wait > 0; wait = this.rate.admit(row.segments))
-      if (!(await this.nap(wait))) return false;
-    return true;
-  }
-
-  /** Waits `ms`, in slices short enough to notice a stop; false when stopping. */
-  private async nap(ms: number): Promise<boolean> {
-    await new Promise((resolve) => setTimeout(resolve, Math.min(NAP_MS, ms)));
-    return !this.stopping;
-  }
-
-  private statusCallbackUrl(): string | undefined {
-    const base = this.ctx.config.PUBLIC_BASE_URL;
-    return base ? new URL("/webhooks/twilio/status", base).toString() : undefined;
-  }
-
-  private async process(row: ClaimedSms): Promise<void> {
+  private send(row: ClaimedSms): Promise<void> {
     const entry = this.claimed.get(row.id);
     if (entry) entry.started = true;
-    const fields = {
-      sms: row.id,
-      kind: row.kind,
-      to: row.to_e164,
-      attempt: row.attempts,
-      worker: this.workerId,
-    };
-    if (this.credentialsRefused) return this.persist(() => release(this.ctx, [row], this.workerId));
-    if (row.needsReconcile) {
-      let found: boolean;
-      try {
-        found = await this.reconcile(row);
-      } catch (error) {
-        return this.lookupFailed(row, error, fields);
-      }
-      if (found) return;
-    }
-    if (this.expired(row)) {
-      const hours = this.ctx.config.SMS_GIVE_UP_HOURS;
-      return this.fail(
-        row,
-        row.error_code,
-        `not sent within ${hours} h of being queued; gave up`,
-        fields,
-      );
-    }
-    if (!(await this.takeSlot(row)))
-      return this.persist(() => release(this.ctx, [row], this.workerId));
-    // Checked again at the last moment: settings, opt-out and the lease (by the database's clock).
-    const check = await this.persist(() => sendCheck(this.ctx, row, this.workerId));
-    if (!check.leaseHeld) {
-      this.log.warn(fields, "lease lost before sending: left to its new holder");
-      return;
-    }
-    if (!this.ctx.config.SMS_ENABLED) {
-      await this.persist(() =>
-        markFinal(this.ctx, row, this.workerId, {
-          status: "skipped",
-          code: null,
-          reason: "SMS is disabled",
-        }),
-      );
-      this.log.info(fields, "skipped: SMS is disabled");
-      return;
-    }
-    if (check.optedOut) {
-      await this.persist(() =>
-        markFinal(this.ctx, row, this.workerId, {
-          status: "skipped",
-          code: null,
-          reason: "Student opted out of SMS",
-        }),
-      );
-      this.log.info(fields, "skipped: student opted out");
-      return;
-    }
-    if (!(await this.admit(row)))
-      return this.persist(() => release(this.ctx, [row], this.workerId));
-    this.log.info(fields, `sending (attempt ${row.attempts})`);
-    let result: Awaited<ReturnType<SmsTransport["send"]>>;
-    const startedAt = Date.now();
-    const attemptStarted = this.ctx.clock.now().toISOString();
-    try {
-      result = await this.transport.send({
-        to: row.to_e164,
-        body: row.body,
-        statusCallback: this.statusCallbackUrl(),
-      });
-    } catch (error) {
-      return this.recordFailure(row, error, fields, startedAt, attemptStarted);
-    }
-    this.rate.recordAccepted(row.segments, startedAt);
-    const captured = this.transport.name === "capture";
-    await this.answered();
-    const outcome = await this.persist(() =>
-      markSent(
-        this.ctx,
-        row,
-        this.workerId,
-        { ...result, captured },
-        { startedAt: attemptStarted, outcome: captured ? "captured" : "sent" },
-      ),
-    );
-    if (outcome !== "lost") await this.persist(() => applyEarlyCallbacks(this.ctx, result.sid));
-    if (outcome === "lost")
-      this.log.error(
-        { ...fields, sid: result.sid },
-        "sent, but another worker had already recorded this message: Twilio may hold two",
-      );
-    else
-      this.log.info(
-        { ...fields, sid: result.sid, ...(outcome === "sent" ? {} : { note: outcome }) },
-        captured ? "captured (not sent to a phone)" : "sent",
-      );
-  }
-
-  /**
-   * Writes an outcome that is already known (Twilio answered) even if the database is away right
-   * now or aborted the write to break a deadlock: it tries again until the write goes through or
-   * the dispatcher stops, so a restart of the database costs a wait, not a lease's worth of doubt.
-   */
-  private async persist<T>(write: () => Promise<T>): Promise<T> {
-    let delay = 250;
-    for (;;) {
-      try {
-        return await write();
-      } catch (error) {
-        const unreachable = isConnectionError(error);
-        if (!(unreachable || isTransientConflict(error)) || this.stopping) throw error;
-        this.log.warn(
-          { worker: this.workerId, reason: (error as Error).message, retryInMs: delay },
-          unreachable
-            ? "database unreachable while recording an outcome; trying again"
-            : "database conflict while recording an outcome; trying again",
-        );
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(DATABASE_BACKOFF_MAX_MS, delay * 2);
-      }
-    }
-  }
-
-  /** Twilio gave a definite answer: the outage count restarts (and a probe closes the circuit). */
-  private async answered(): Promise<void> {
-    if (this.probing) this.probing = false;
-    if (!this.failuresRecorded && !this.circuitOpen) return;
-    this.failuresRecorded = false;
-    if (await this.persist(() => recordApiAnswered(this.ctx))) {
-      if (this.circuitOpen)
-        this.log.info({ worker: this.workerId }, "Twilio answers again: circuit closed");
-    }
-    this.circuitOpen = false;
-  }
-
-  /** True when Twilio already has this message (an earlier attempt's answer was lost). */
-  private async reconcile(row: ClaimedSms): Promise<boolean> {
-    const lookupStarted = this.ctx.clock.now().toISOString();
-    const since = new Date(Date.parse(row.unconfirmed_attempt_at!) - RECONCILE_MARGIN_MS);
-    const candidates = (await this.transport.findSent(row.to_e164, since)).filter((m) =>
-      sameText(row.body, m.body),
-    );
-    const taken = await this.persist(() =>
-      knownSids(
-        this.ctx,
-        candidates.map((m) => m.sid),
-      ),
-    );
-    const match = candidates.find((m) => !taken.has(m.sid));
-    const fields = { sms: row.id, to: row.to_e164, worker: this.workerId };
-    if (!match) {
-      this.log.info(fields, "reconciled: not found at Twilio");
-      return false;
-    }
-    // Recorded as just accepted, then moved forward to what Twilio says now (delivered, failed...)
-    // by the same rule the callbacks follow, along with any callback that arrived meanwhile.
-    const outcome = await this.persist(() =>
-      markSent(
-        this.ctx,
-        row,
-        this.workerId,
-        {
-          sid: match.sid,
-          providerStatus: "queued",
-          captured: false,
-        },
-        { startedAt: lookupStarted, outcome: "reconciled" },
-      ),
-    );
-    if (outcome !== "lost") {
-      await applyStatusCallback(this.ctx, {
-        sid: match.sid,
-        status: match.status,
-        errorCode: null,
-      });
-      await applyEarlyCallbacks(this.ctx, match.sid);
-    }
-    this.log.info({ ...fields, sid: match.sid }, "reconciled: already sent, not sending again");
-    return true;
-  }
-
-  /**
-   * The look-up that decides whether a message already went out has failed. The row stays
-   * "maybe sent" whatever the error: it is never sent blind, and never made final by a failed
-   * look-up.
-   */
-  private async lookupFailed(row: ClaimedSms, error: unknown, fields: LogFields): Promise<void> {
-    const failure = classifySendError(error, row.attempts, this.retryPolicy());
-    const reason = `could not ask Twilio whether it was sent: ${"reason" in failure ? failure.reason : ""}`;
-    if (failure.action === "credentials") return this.credentialsFailed(row, failure, fields);
-    const delayMs =
-      failure.action === "retry" ? failure.delayMs : backoffMs(row.attempts, this.retryPolicy());
-    if (failure.action === "retry" && failure.pauseAll) await this.pause(failure.delayMs);
-    if (failure.action === "retry" && failure.outage) await this.outage();
-    else await this.answered();
-    await this.persist(() =>
-      markRetry(this.ctx, row, this.workerId, {
-        delayMs: this.circuitOpen ? 0 : delayMs,
-        code: failure.code,
-        reason,
-        outcomeUnknown: true,
-        countsAsAttempt: false,
-      }),
-    );
-    this.log.warn(
-      { ...fields, code: failure.code, reason, delayMs },
-      "retry later (look-up failed)",
-    );
-  }
-
-  private retryPolicy() {
-    const config = this.ctx.config;
-    return {
-      baseDelayMs: config.SMS_RETRY_DELAY_SECONDS * 1000,
-      maxDelayMs: config.SMS_RETRY_MAX_DELAY_SECONDS * 1000,
-    };
-  }
-
-  private async pause(ms: number): Promise<void> {
-    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + ms);
-    await this.persist(() => pauseAllFor(this.ctx, ms));
-  }
-
-  /** One more outage-like failure, counted for every dispatcher; may open (or keep open) the circuit. */
-  private async outage(): Promise<void> {
-    const { SMS_CIRCUIT_FAILURES: threshold, SMS_CIRCUIT_OPEN_SECONDS: openSeconds } =
-      this.ctx.config;
-    this.failuresRecorded = true;
-    if (this.probing) {
-      this.probing = false;
-      this.circuitOpen = true;
-      await this.persist(() => probeFailed(this.ctx, this.workerId, openSeconds));
-      this.log.warn({ worker: this.workerId, openSeconds }, "probe failed: circuit stays open");
-      return;
-    }
-    const result = await this.persist(() => recordOutageFailure(this.ctx, threshold, openSeconds));
-    if (result.open) this.circuitOpen = true;
-    if (result.opened)
-      this.log.warn(
-        { worker: this.workerId, failures: result.failures, openSeconds },
-        "Twilio looks down: circuit open, sending stopped for every dispatcher; one probe at a time",
-      );
-  }
-
-  /** Too old to keep trying (SMS_GIVE_UP_HOURS after it was queued). */
-  private expired(row: ClaimedSms): boolean {
-    return Date.now() - Date.parse(row.created_at) > this.ctx.config.SMS_GIVE_UP_HOURS * 3_600_000;
-  }
-
-  private async recordFailure(
-    row: ClaimedSms,
-    error: unknown,
-    fields: LogFields,
-    startedAt: number,
-    attemptStarted: string,
-  ): Promise<void> {
-    const failure = classifySendError(error, row.attempts, this.retryPolicy());
-    const attempt = (outcome: SmsAttemptOutcome) => ({ startedAt: attemptStarted, outcome });
-    switch (failure.action) {
-      case "retry": {
-        if (failure.pauseAll) {
-          this.rate.rateLimited(startedAt);
-          await this.pause(failure.delayMs);
-        }
-        if (failure.outage) await this.outage();
-        else await this.answered();
-        if (failure.countsAsAttempt && this.expired(row))
-          return this.giveUp(row, failure, fields, attempt("failed"));
-        // While the circuit is open the circuit does the waiting: the row is due again as soon
-        // as it closes, and the outage has not cost it anything.
-        const inOutage = failure.outage && this.circuitOpen;
-        const retry = {
-          ...failure,
-          delayMs: inOutage ? 0 : failure.delayMs,
-          countsAsAttempt: failure.countsAsAttempt && !inOutage,
-        };
-        await this.persist(() => markRetry(this.ctx, row, this.workerId, retry, attempt("retry")));
-        this.log.warn(
-          {
-            ...fields,
-            code: failure.code,
-            reason: failure.reason,
-            delayMs: retry.delayMs,
-            pauseAll: failure.pauseAll,
-            circuitOpen: this.circuitOpen,
-          },
-          "retry later",
-        );
-        return;
-      }
-      case "fail":
-        await this.answered();
-        return this.fail(row, failure.code, failure.reason, fields, attempt("failed"));
-      case "opted_out":
-        await this.answered();
-        await this.fail(row, failure.code, failure.reason, fields, attempt("opted_out"));
-        if (row.student_id) {
-          const studentId = row.student_id;
-          await this.persist(() => markStudentOptedOut(this.ctx, studentId));
-        }
-        this.log.warn({ ...fields, code: failure.code }, "student marked opted out (replied STOP)");
-        return;
-      case "credentials":
-        return this.credentialsFailed(row, failure, fields, attempt("credentials"));
-    }
-  }
-
-  /** Final: the row is `failed` with Twilio's code and the reason, and the log says so. */
-  private async fail(
-    row: ClaimedSms,
-    code: number | null,
-    reason: string,
-    fields: LogFields,
-    attempt?: AttemptRecord,
-  ): Promise<void> {
-    await this.persist(() =>
-      markFinal(this.ctx, row, this.workerId, { status: "failed", code, reason }, attempt),
-    );
-    this.log.warn({ ...fields, code, reason }, "failed");
-  }
-
-  private async credentialsFailed(
-    row: ClaimedSms,
-    failure: Extract<SendFailure, { action: "credentials" }>,
-    fields: LogFields,
-    attempt?: AttemptRecord,
-  ): Promise<void> {
-    this.credentialsRefused = true;
-    this.lastCredentialsCheck = Date.now();
-    await this.persist(() => release(this.ctx, [row], this.workerId, attempt));
-    await this.persist(() => setCredentialsError(this.ctx, failure.reason));
-    this.log.error(
-      { ...fields, code: failure.code },
-      "Twilio refused the credentials: sending is paused and messages stay queued until they work",
-    );
-  }
-
-  /**
-   * Past SMS_GIVE_UP_HOURS: failed, unless the last attempt may have gone out, in which case
-   * Twilio is asked first (found: sent; a failed look-up: tried again later, never final).
-   */
-  private async giveUp(
-    row: ClaimedSms,
-    failure: Extract<SendFailure, { action: "retry" }>,
-    fields: LogFields,
-    attempt: AttemptRecord,
-  ): Promise<void> {
-    if (failure.outcomeUnknown) {
-      try {
-        if (await this.reconcile(row)) return;
-      } catch (error) {
-        return this.lookupFailed(row, error, fields);
-      }
-    }
-    const hours = this.ctx.config.SMS_GIVE_UP_HOURS;
-    const reason = `${failure.reason} (gave up after ${row.attempts} attempts over ${hours} h)`;
-    return this.fail(row, failure.code, reason, fields, attempt);
+    return this.sender.send(row);
   }
 }
