@@ -1,11 +1,14 @@
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import pg from "pg";
 import { defineConfig, type ViteUserConfig } from "vitest/config";
 
 /**
- * Every database test runs twice: once on SQLite and once on PostgreSQL (TEST_DATABASE_URL, by
- * default the local server). Without a reachable PostgreSQL that pass is skipped with a notice;
- * with REQUIRE_POSTGRES=1 (CI) it is an error instead.
+ * Every database test runs on SQLite; a file marked `// @both-databases: <why>` runs on PostgreSQL
+ * too (TEST_DATABASE_URL, by default the local server): the files whose SQL, triggers, claims,
+ * locking, search, migrations or concurrency differ between the two (docs/testing.md). Without a
+ * reachable PostgreSQL that pass is skipped with a notice; with REQUIRE_POSTGRES=1 (CI) it is an
+ * error instead. The fault drills are a project of their own, run by `npm run test:drills`.
  */
 const postgresUrl = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -51,9 +54,26 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
   return projects(withPostgres);
 });
 
+/** The test files that carry the `@both-databases` marker. */
+function bothDatabaseTests(): string[] {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return entry.name === "node_modules" ? [] : walk(path);
+      return /\.test\.tsx?$/.test(entry.name) && BOTH.test(readFileSync(path, "utf8"))
+        ? [path]
+        : [];
+    });
+  return ["src", "test", "tools"].flatMap(walk);
+}
+const BOTH = /^\/\/ @both-databases: \S/m;
+
+const DRILLS = "test/drills.test.ts";
+
 function projects(withPostgres: boolean): ViteUserConfig {
   const databaseTests = ["src/**/*.test.{ts,tsx}", "test/**/*.test.ts", "tools/**/*.test.ts"];
-  const notDatabaseTests = ["**/*.unit.test.ts", "test/e2e/**", "**/node_modules/**"];
+  const notDatabaseTests = ["**/*.unit.test.ts", "test/e2e/**", "**/node_modules/**", DRILLS];
+  const drills = process.env.PORTAL_TEST_DRILLS === "1";
   return {
     test: {
       globalSetup: ["./test/support/global-setup.ts"],
@@ -61,8 +81,9 @@ function projects(withPostgres: boolean): ViteUserConfig {
       testTimeout: 30_000,
       hookTimeout: 60_000,
       pool: "forks" as const,
-      // Most tests wait on timers and sockets, not the CPU: three at once on two cores.
-      maxWorkers: 3,
+      // One test file per core: more workers than cores made timing-sensitive tests miss
+      // their deadlines when the machine was busy (docs/testing.md).
+      maxWorkers: 2,
       projects: [
         {
           extends: true as const,
@@ -83,10 +104,18 @@ function projects(withPostgres: boolean): ViteUserConfig {
                 extends: true as const,
                 test: {
                   name: "postgres",
-                  include: databaseTests,
+                  include: bothDatabaseTests(),
                   exclude: notDatabaseTests,
                   env: { TEST_DB: "postgres" },
                 },
+              },
+            ]
+          : []),
+        ...(drills
+          ? [
+              {
+                extends: true as const,
+                test: { name: "drills", include: [DRILLS], env: { TEST_DB: "sqlite" } },
               },
             ]
           : []),

@@ -1,3 +1,4 @@
+// @both-databases: PostgreSQL refuses what SQLite stores (NUL bytes, out-of-range numbers): no 5xx on either.
 import fc from "fast-check";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import twilio from "twilio";

@@ -1,3 +1,4 @@
+// @both-databases: several dispatcher processes on one database.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -1,3 +1,4 @@
+// @both-databases: query plans.
 import { CompiledQuery } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "#test/support/app.ts";

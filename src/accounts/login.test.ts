@@ -1,16 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createAdmin, createStudent, createTestApp, type TestApp } from "#test/support/app.ts";
+import { describe, expect, it, vi } from "vitest";
+import { createAdmin, createStudent, createTestApp, useTestApp } from "#test/support/app.ts";
 import { loginAs, TestClient } from "#test/support/client.ts";
 import { recordLoginFailure } from "./login-limits.ts";
 import { ensureFirstAdmin } from "./service.ts";
 
-let t: TestApp;
-beforeEach(async () => {
-  t = await createTestApp();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 describe("login", () => {
   it("stores passwords as argon2id hashes", async () => {
@@ -20,7 +14,8 @@ describe("login", () => {
       .select("password_hash")
       .where("email", "=", student.email)
       .executeTakeFirstOrThrow();
-    expect(row.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    // The test profile's parameters (password.unit.test.ts holds the production ones).
+    expect(row.password_hash).toMatch(/^\$argon2id\$v=19\$m=64,t=1,p=1\$/);
     expect(row.password_hash).not.toContain(student.password);
   });
 

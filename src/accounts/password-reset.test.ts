@@ -1,17 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createAdmin, createStudent, createTestApp, type TestApp } from "#test/support/app.ts";
+// @both-databases: reset codes are spent under concurrency.
+import { describe, expect, it } from "vitest";
+import { createAdmin, createStudent, useTestApp } from "#test/support/app.ts";
 import { loginAs, TestClient } from "#test/support/client.ts";
 import { claimCandidates } from "../sms/outbox.ts";
 import { recordLimitEvent } from "../web/limits.ts";
 import { RESET_ANSWER_MIN_MS } from "./password-routes.tsx";
 
-let t: TestApp;
-beforeEach(async () => {
-  t = await createTestApp();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 const NEW_PASSWORD = "a brand new password";
 

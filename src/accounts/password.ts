@@ -4,11 +4,33 @@ import { z } from "zod";
 // Algorithm is a const enum, which isolated modules cannot read: 2 is Algorithm.Argon2id.
 const ARGON2ID = 2 as Algorithm;
 
-// OWASP's argon2id minimum (m=19 MiB, t=2, p=1): about 20-30 ms a hash on this machine.
-const OPTIONS = { algorithm: ARGON2ID, memoryCost: 19456, timeCost: 2, parallelism: 1 };
+/** OWASP's argon2id minimum: m=19 MiB, t=2, p=1. */
+export const PRODUCTION_HASH = {
+  algorithm: ARGON2ID,
+  memoryCost: 19456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
+
+/**
+ * The test suite's profile: still argon2id (the same code paths and hash format), at the least
+ * memory argon2 accepts, so thousands of test accounts cost no more than a few real ones. Only a
+ * process whose NODE_ENV is `test` (vitest sets it) uses it; a server never does by accident,
+ * since `portal serve` refuses to start with NODE_ENV=test.
+ */
+export const TEST_HASH = {
+  algorithm: ARGON2ID,
+  memoryCost: 64,
+  timeCost: 1,
+  parallelism: 1,
+} as const;
+
+export function hashProfile(nodeEnv = process.env.NODE_ENV) {
+  return nodeEnv === "test" ? TEST_HASH : PRODUCTION_HASH;
+}
 
 export function hashPassword(password: string): Promise<string> {
-  return hash(password, OPTIONS);
+  return hash(password, hashProfile());
 }
 
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {

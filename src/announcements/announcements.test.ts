@@ -1,16 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createAdmin, createStudent, createTestApp, type TestApp } from "#test/support/app.ts";
+import { describe, expect, it } from "vitest";
+import { createAdmin, createStudent, useTestApp } from "#test/support/app.ts";
 import { loginAs } from "#test/support/client.ts";
 import { confirm, pageText } from "#test/support/confirm.ts";
 
-let t: TestApp;
-beforeEach(async () => {
-  t = await createTestApp();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 describe("announcements", () => {
   it("are posted, shown on the student dashboard, optionally sent by SMS to every approved student, and deleted", async () => {

@@ -1,3 +1,4 @@
+// @both-databases: the audience is one INSERT ... SELECT per dialect.
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { applyToJob } from "#src/applications/service.ts";

@@ -1,11 +1,13 @@
+// @both-databases: one application per student and job under concurrency.
 import { parse } from "csv-parse/sync";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   createAdmin,
   createStudent,
   createTestApp,
   postJob,
   type TestApp,
+  useTestApp,
 } from "#test/support/app.ts";
 import { loginAs, pdfBytes, type TestClient } from "#test/support/client.ts";
 import { confirm, pageText } from "#test/support/confirm.ts";
@@ -13,13 +15,7 @@ import type { ApplicationStatus } from "../db/schema.ts";
 import { moverOf, TRANSITIONS } from "../placement/stages.ts";
 import { putResume } from "../students/resume-store.ts";
 
-let t: TestApp;
-beforeEach(async () => {
-  t = await createTestApp();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 async function student(overrides: Parameters<typeof createStudent>[1] = {}) {
   const s = await createStudent(t.ctx, { approved: true, ...overrides });

@@ -1,27 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  createAdmin,
-  createStudent,
-  createTestApp,
-  postJob,
-  type TestApp,
-} from "#test/support/app.ts";
+import { describe, expect, it } from "vitest";
+import { createAdmin, createStudent, postJob, useTestApp } from "#test/support/app.ts";
 import { loginAs, type TestClient } from "#test/support/client.ts";
 import { pageText } from "#test/support/confirm.ts";
 import { formatCgpa, plural } from "../web/format.ts";
 
 /** Words, not codes, on the pages an admin reads: SMS kinds and statuses, plurals, CGPA, menu. */
 
-let t: TestApp;
-beforeEach(async () => {
-  t = await createTestApp();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 async function admin(): Promise<TestClient> {
   const a = await createAdmin(t.ctx, "words-admin@college.test");

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "#test/support/database.ts";
+import { portalCommand } from "#test/support/process.ts";
 import { authenticate } from "../accounts/service.ts";
 import { buildContext } from "../app-context.ts";
 import { loadConfig } from "../config.ts";
@@ -9,7 +10,7 @@ import { createLogger } from "../log.ts";
 
 const run = promisify(execFile);
 const portal = (args: string[], env: Record<string, string>) =>
-  run(process.execPath, ["--import", "tsx", "src/cli/portal.ts", ...args], {
+  run(process.execPath, portalCommand(...args), {
     env: { ...process.env, LOG_LEVEL: "silent", ...env },
   });
 
@@ -53,6 +54,13 @@ describe("portal command", () => {
     await expect(portal(["serve"], { PORT: "eighty" })).rejects.toMatchObject({
       code: 1,
       stderr: 'portal: Invalid PORT="eighty": expected a whole number from 0 to 65535\n',
+    });
+  });
+
+  it("refuses to serve with NODE_ENV=test, whose password hashes are the test suite's cheap ones", async () => {
+    await expect(portal(["serve"], { NODE_ENV: "test", PORT: "0" })).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^portal: NODE_ENV=test is the test suite's/),
     });
   });
 

@@ -69,6 +69,10 @@ async function main(argv: string[]) {
   const config = loadConfig();
 
   if (command === "serve") {
+    if (config.NODE_ENV === "test")
+      throw new Error(
+        "NODE_ENV=test is the test suite's (it hashes passwords at a cost too low for real accounts); serve with development or production",
+      );
     if (config.WEB_CONCURRENCY > 1) {
       // Several web processes on one port; this same command runs in each of them (node:cluster).
       const { serveCluster } = await import("../ops/web-cluster.ts");

@@ -1,3 +1,4 @@
+// @both-databases: the counters' backfill per dialect.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

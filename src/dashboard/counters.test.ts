@@ -1,3 +1,4 @@
+// @both-databases: the counters are kept by triggers per dialect.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyToJob, changeStatus } from "#src/applications/service.ts";

@@ -1,22 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  createAdmin,
-  createStudent,
-  createTestApp,
-  postJob,
-  type TestApp,
-} from "#test/support/app.ts";
+// @both-databases: the dashboard's counts read the triggers' tables.
+import { describe, expect, it } from "vitest";
+import { createAdmin, createStudent, postJob, useTestApp } from "#test/support/app.ts";
 import { loginAs } from "#test/support/client.ts";
 import { pageText } from "#test/support/confirm.ts";
 import { adminDashboard } from "./service.ts";
 
-let t: TestApp;
-beforeEach(async () => {
-  t = await createTestApp();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 async function setStatus(
   studentId: number,

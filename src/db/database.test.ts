@@ -1,3 +1,4 @@
+// @both-databases: connection loss and the 503 differ per driver.
 import Fastify from "fastify";
 import { sql } from "kysely";
 import pg from "pg";

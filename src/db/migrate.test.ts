@@ -1,8 +1,10 @@
+// @both-databases: each migration has SQL per dialect.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { type Kysely, sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "#test/support/database.ts";
+import { portalCommand } from "#test/support/process.ts";
 import { MigrationFailedError, migrateToLatest } from "./migrate.ts";
 import { migrations } from "./migrations/index.ts";
 
@@ -144,7 +146,7 @@ describe("migrations", () => {
   });
 
   it("`portal migrate` exits non-zero with a one-line reason when the database cannot be reached", async () => {
-    const run = promisify(execFile)("npx", ["tsx", "src/cli/portal.ts", "migrate"], {
+    const run = promisify(execFile)(process.execPath, portalCommand("migrate"), {
       env: {
         ...process.env,
         DATABASE_URL: "postgres://nobody@127.0.0.1:1/none",

@@ -1,3 +1,4 @@
+// @both-databases: compiled statements per database.
 import type { Kysely, KyselyPlugin } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "#test/support/database.ts";

@@ -1,3 +1,4 @@
+// @both-databases: the fan-out is one INSERT ... SELECT per dialect.
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createAdmin,

@@ -1,12 +1,13 @@
+// @both-databases: the admin job search's LIKE and dates per dialect.
 import { randomUUID } from "node:crypto";
 import type { KyselyPlugin } from "kysely";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   createAdmin,
   createStudent,
   createTestApp,
   postJob,
-  type TestApp,
+  useTestApp,
 } from "#test/support/app.ts";
 import { loginAs } from "#test/support/client.ts";
 import { confirm, pageText } from "#test/support/confirm.ts";
@@ -28,13 +29,7 @@ import { smsStatusByReference } from "../sms/outbox-api.ts";
 import { toLocalInput } from "../web/time.ts";
 import { withRules } from "./service.ts";
 
-let t: TestApp;
-beforeEach(async () => {
-  t = await createTestApp();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 async function adminClient() {
   const admin = await createAdmin(t.ctx);

@@ -1,14 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+// @both-databases: the open-jobs snapshot is loaded with SQL per dialect.
+import { describe, expect, it } from "vitest";
 import { buildContext } from "#src/app-context.ts";
 import { openDatabase } from "#src/db/database.ts";
-import {
-  createAdmin,
-  createStudent,
-  createTestApp,
-  postJob,
-  type TestApp,
-  testLogger,
-} from "#test/support/app.ts";
+import { createAdmin, createStudent, postJob, testLogger, useTestApp } from "#test/support/app.ts";
 import { loginAs } from "#test/support/client.ts";
 import {
   deleteJob,
@@ -18,13 +12,7 @@ import {
   updateJob,
 } from "./service.ts";
 
-let t: TestApp;
-beforeEach(async () => {
-  t = await createTestApp();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 /** The job titles linked from a page, in order. */
 function titles(html: string): string[] {

@@ -1,16 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createStudent, createTestApp, postJob, type TestApp } from "#test/support/app.ts";
+// @both-databases: the eligibility rule's SQL reading and the job search's LIKE.
+import { describe, expect, it } from "vitest";
+import { createStudent, postJob, useTestApp } from "#test/support/app.ts";
 import { loginAs } from "#test/support/client.ts";
 import { ineligibilityReasons, jobAcceptsStudent } from "../placement/eligibility.ts";
 import { withRules } from "./service.ts";
 
-let t: TestApp;
-beforeEach(async () => {
-  t = await createTestApp();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 async function student(overrides: Parameters<typeof createStudent>[1] = {}) {
   const s = await createStudent(t.ctx, { approved: true, ...overrides });

@@ -1,3 +1,4 @@
+// @both-databases: backup is SQLite's online backup or pg_dump.
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,6 +14,7 @@ import {
   httpRequest,
   killGroup,
   type PortalProcess,
+  portalCommand,
   spawnPortal,
 } from "#test/support/process.ts";
 import { waitFor } from "#test/support/sms.ts";
@@ -24,7 +26,7 @@ import { migrateToLatest } from "../db/migrate.ts";
 
 const run = promisify(execFile);
 const portal = (args: string[], env: Record<string, string>) =>
-  run(process.execPath, ["--import", "tsx", "src/cli/portal.ts", ...args], {
+  run(process.execPath, portalCommand(...args), {
     env: { ...process.env, LOG_LEVEL: "silent", ...env },
   });
 

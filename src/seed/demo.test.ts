@@ -1,16 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTestApp, type TestApp } from "#test/support/app.ts";
+import { describe, expect, it } from "vitest";
+import { useTestApp } from "#test/support/app.ts";
 import { loginAs } from "#test/support/client.ts";
 import { formatPhoneE164 } from "../sms/phone.ts";
 import { demoPhoneNumber, isFictionalNumber, seedDemo } from "./demo.ts";
 
-let t: TestApp;
-beforeEach(async () => {
-  t = await createTestApp();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 const count = async (
   table: "students" | "jobs" | "applications" | "application_events" | "sms_messages",

@@ -1,3 +1,4 @@
+// @both-databases: cancel and resend races settled in one statement.
 import { afterEach, describe, expect, it } from "vitest";
 import { createAdmin, createStudent, createTestApp, type TestApp } from "#test/support/app.ts";
 import { loginAs, type TestClient } from "#test/support/client.ts";

@@ -1,3 +1,4 @@
+// @both-databases: India-hour buckets and counts per dialect.
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import {

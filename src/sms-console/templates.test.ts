@@ -1,17 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createAdmin, createStudent, createTestApp, type TestApp } from "#test/support/app.ts";
+import { describe, expect, it } from "vitest";
+import { createAdmin, createStudent, useTestApp } from "#test/support/app.ts";
 import { type FormFields, loginAs, type TestClient } from "#test/support/client.ts";
 import { pageText } from "#test/support/confirm.ts";
 import { toLocalInput } from "../web/time.ts";
 
-let t: TestApp;
-beforeEach(async () => {
-  t = await createTestApp();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 async function admin(): Promise<TestClient> {
   const a = await createAdmin(t.ctx, "office@college.test");

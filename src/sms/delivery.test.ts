@@ -1,3 +1,4 @@
+// @both-databases: callbacks only move a message forward, in one statement.
 import { afterEach, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "#test/support/app.ts";
 import { queueTestMessages, smsRow } from "#test/support/sms.ts";

@@ -1,3 +1,4 @@
+// @both-databases: claims, leases and outcome writes.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";

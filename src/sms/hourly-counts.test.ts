@@ -1,3 +1,4 @@
+// @both-databases: hourly counts are kept by triggers per dialect.
 import fc from "fast-check";
 import { type Kysely, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,3 +1,4 @@
+// @both-databases: the shared pause row read by every dispatcher.
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

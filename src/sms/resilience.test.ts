@@ -1,3 +1,4 @@
+// @both-databases: leases on the database's clock, lost connections, deadlock victims.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { sql } from "kysely";
@@ -105,7 +106,9 @@ describe("SMS under faults", () => {
     expect(limited).toBeLessThanOrEqual(ids.length * 0.05);
     expect(emulator.messages).toHaveLength(ids.length);
     expect(dispatchers[0]!.rate.perSecond).toBeLessThan(30);
-    expect(dispatchers[0]!.rate.perSecond).toBeGreaterThan(25);
+    // Just under what was accepted, not halved (15) and climbing back: a busy machine measures
+    // somewhat less than the 30 accepted, so the bound leaves room for it.
+    expect(dispatchers[0]!.rate.perSecond).toBeGreaterThan(20);
   });
 
   it("a 429 on the reconciliation look-up keeps the row 'maybe sent': it is never sent blind", async () => {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { portalCommand } from "#test/support/process.ts";
 import { startEmulator, TEST_AUTH_TOKEN, twilioEnv } from "#test/support/sms.ts";
 import type { TwilioEmulator } from "#tools/twilio-emulator/emulator.ts";
 import { loadConfig } from "../config.ts";
@@ -30,7 +31,7 @@ function smsLog(dir: string): { msg: string; [field: string]: unknown }[] {
 
 const run = promisify(execFile);
 const portalTestSms = (args: string[], env: Record<string, string>) =>
-  run(process.execPath, ["--import", "tsx", "src/cli/portal.ts", "test-sms", ...args], {
+  run(process.execPath, portalCommand("test-sms", ...args), {
     env: { ...process.env, LOG_LEVEL: "silent", LOG_DIR: logDir, DATABASE_URL: "", ...env },
   });
 

@@ -1,3 +1,4 @@
+// @both-databases: several dispatchers sharing one outbox.
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -1,3 +1,4 @@
+// @both-databases: query plans.
 import { type Compilable, CompiledQuery } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { createStudent, createTestApp, type TestApp } from "#test/support/app.ts";

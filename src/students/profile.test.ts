@@ -1,24 +1,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  createAdmin,
-  createStudent,
-  createTestApp,
-  postJob,
-  type TestApp,
-} from "#test/support/app.ts";
+import { describe, expect, it } from "vitest";
+import { createAdmin, createStudent, postJob, useTestApp } from "#test/support/app.ts";
 import { loginAs, pdfBytes } from "#test/support/client.ts";
 import { pageText } from "#test/support/confirm.ts";
 import { storedResumes } from "#test/support/resumes.ts";
 
-let t: TestApp;
-beforeEach(async () => {
-  t = await createTestApp();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 describe("student profile", () => {
   it("lets a student change their phone, skills and resume, and nothing academic", async () => {

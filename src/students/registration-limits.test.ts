@@ -1,3 +1,4 @@
+// @both-databases: limits are counted in the database under concurrency.
 import { afterEach, describe, expect, it } from "vitest";
 import { createAdmin, createTestApp, type TestApp } from "#test/support/app.ts";
 import { type FormFields, loginAs, pdfBytes, TestClient } from "#test/support/client.ts";

@@ -1,18 +1,12 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createAdmin, createTestApp, type TestApp } from "#test/support/app.ts";
+import { describe, expect, it } from "vitest";
+import { createAdmin, useTestApp } from "#test/support/app.ts";
 import { loginAs, pdfBytes, TestClient } from "#test/support/client.ts";
 import { storedResumes } from "#test/support/resumes.ts";
 
-let t: TestApp;
-beforeEach(async () => {
-  t = await createTestApp({ RESUME_MAX_BYTES: "2048" });
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useTestApp({ RESUME_MAX_BYTES: "2048" });
 
 const form = (overrides: Record<string, string> = {}) => ({
   full_name: "Priya Sharma",

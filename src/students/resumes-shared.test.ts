@@ -1,3 +1,4 @@
+// @both-databases: resumes are BLOB on SQLite and bytea on PostgreSQL.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,3 +1,4 @@
+// @both-databases: query plans.
 import { type Compilable, CompiledQuery, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "#test/support/app.ts";

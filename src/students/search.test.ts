@@ -1,3 +1,4 @@
+// @both-databases: student search is FTS5 on SQLite and pg_trgm on PostgreSQL.
 import fc from "fast-check";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,19 +1,14 @@
+// @both-databases: bulk approval and rejection statements, and locking.
 import { sql } from "kysely";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createAdmin, createStudent, createTestApp, type TestApp } from "#test/support/app.ts";
+import { describe, expect, it } from "vitest";
+import { createAdmin, createStudent, useTestApp } from "#test/support/app.ts";
 import { loginAs, pdfBytes, TestClient } from "#test/support/client.ts";
 import { confirm, confirmForm, pageText } from "#test/support/confirm.ts";
 import { storedResumes } from "#test/support/resumes.ts";
 import { expectConsoleError } from "#test/support/setup.ts";
 import { putResume } from "./resume-store.ts";
 
-let t: TestApp;
-beforeEach(async () => {
-  t = await createTestApp();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 async function adminClient() {
   const admin = await createAdmin(t.ctx);

@@ -1,21 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { applyToJob } from "#src/applications/service.ts";
-import {
-  createAdmin,
-  createStudent,
-  createTestApp,
-  postJob,
-  type TestApp,
-} from "#test/support/app.ts";
+import { createAdmin, createStudent, postJob, useTestApp } from "#test/support/app.ts";
 import { loginAs } from "#test/support/client.ts";
 
-let t: TestApp;
-beforeEach(async () => {
-  t = await createTestApp();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 /** What a browser keeps of one cookie (RFC 6265 asks for at least 4,096 bytes, and no more is sure). */
 const COOKIE_LIMIT = 4096;

@@ -1,16 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createAdmin, createStudent, createTestApp, type TestApp } from "#test/support/app.ts";
+import { describe, expect, it } from "vitest";
+import { createAdmin, createStudent, useTestApp } from "#test/support/app.ts";
 import { loginAs, TestClient } from "#test/support/client.ts";
 import { toLocalInput } from "./time.ts";
 
-let t: TestApp;
-beforeEach(async () => {
-  t = await createTestApp();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 /** Characters no keyboard types: refused in every text field. */
 const CONTROL_CHARACTERS = {

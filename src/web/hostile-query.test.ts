@@ -1,23 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { postAnnouncement } from "#src/announcements/service.ts";
 import { applyToJob } from "#src/applications/service.ts";
 import { PRIORITY_TRANSACTIONAL, queueSms } from "#src/sms/outbox-api.ts";
-import {
-  createAdmin,
-  createStudent,
-  createTestApp,
-  postJob,
-  type TestApp,
-} from "#test/support/app.ts";
+import { createAdmin, createStudent, postJob, useTestApp } from "#test/support/app.ts";
 import { loginAs, type TestClient } from "#test/support/client.ts";
 
-let t: TestApp;
-beforeEach(async () => {
-  t = await createTestApp();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 /** Numbers as an attacker writes them: none is a plain number a list or filter accepts. */
 const HOSTILE_NUMBERS = [

@@ -1,15 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createAdmin, createStudent, createTestApp, type TestApp } from "#test/support/app.ts";
+// @both-databases: one-time form ids claimed under concurrency.
+import { describe, expect, it } from "vitest";
+import { createAdmin, createStudent, useTestApp } from "#test/support/app.ts";
 import { loginAs, type TestClient } from "#test/support/client.ts";
 import { toLocalInput } from "./time.ts";
 
-let t: TestApp;
-beforeEach(async () => {
-  t = await createTestApp();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 const submissionIdOf = (body: string) =>
   /name="submission_id" value="([^"]*)"/.exec(body)?.[1] ?? null;

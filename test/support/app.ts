@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
+import { afterEach, beforeEach } from "vitest";
 import { upsertAdmin } from "#src/accounts/service.ts";
 import { buildApp } from "#src/app.ts";
 import { buildContext } from "#src/app-context.ts";
@@ -61,6 +62,44 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   };
 }
 
+/**
+ * A fresh app for each test of the file (built before it, closed after it): `const t =
+ * useTestApp()` at the top of a file, then `t.app`, `t.ctx` in its tests. `env` may be a function
+ * for settings known only when the test starts (an emulator's URL).
+ */
+export function useTestApp(
+  env: Record<string, string> | (() => Record<string, string>) = {},
+): TestApp {
+  let current: TestApp | undefined;
+  beforeEach(async () => {
+    current = await createTestApp(typeof env === "function" ? env() : env);
+  });
+  afterEach(async () => {
+    const closing = current;
+    current = undefined;
+    await closing?.close();
+  });
+  const now = (): TestApp => {
+    if (!current) throw new Error("useTestApp: the app exists only while a test runs");
+    return current;
+  };
+  return {
+    get app() {
+      return now().app;
+    },
+    get ctx() {
+      return now().ctx;
+    },
+    get database() {
+      return now().database;
+    },
+    get dataDir() {
+      return now().dataDir;
+    },
+    close: () => now().close(),
+  };
+}
+
 let counter = 0;
 
 /** Registration data that passes validation; each call gets a unique email and roll number. */
@@ -92,14 +131,20 @@ export async function createStudent(
   const input = studentInput(overrides);
   const result = await registerStudent(ctx, input, undefined);
   if (!result.ok) throw new Error(`createStudent failed: ${JSON.stringify(result.errors)}`);
-  if (approved) {
-    const admin = await createAdmin(
-      ctx,
-      `approver-${input.roll_number.toLowerCase()}@college.test`,
-    );
-    await approveStudents(ctx, admin, [result.value.studentId]);
-  }
+  if (approved) await approveStudents(ctx, await approver(ctx), [result.value.studentId]);
   return { id: result.value.studentId, ...input };
+}
+
+const approvers = new WeakMap<AppContext, Promise<{ id: number; email: string }>>();
+
+/** The one admin who approves every student `createStudent` makes on a database. */
+function approver(ctx: AppContext) {
+  let admin = approvers.get(ctx);
+  if (!admin) {
+    admin = createAdmin(ctx, "approver@college.test");
+    approvers.set(ctx, admin);
+  }
+  return admin;
 }
 
 export async function createAdmin(

@@ -1,16 +1,18 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { openDatabase } from "#src/db/database.ts";
 import { migrateToLatest } from "#src/db/migrate.ts";
+import { buildPortal } from "#tools/build.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     sqliteTemplate: string;
     postgresUrl: string;
     postgresTemplate: string;
+    portalBundle: string;
   }
 }
 
@@ -20,6 +22,11 @@ declare module "vitest" {
  */
 export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), "portal-test-"));
+  // The portal as `npm start` runs it, for the tests that start it as a process. Beside
+  // node_modules, so that the bundle's imports of packages resolve.
+  mkdirSync(join("node_modules", ".cache"), { recursive: true });
+  const buildDir = mkdtempSync(join("node_modules", ".cache", "portal-test-build-"));
+  project.provide("portalBundle", resolve(await buildPortal(resolve(buildDir))));
   const sqliteTemplate = join(dir, "template.db");
   const sqlite = openDatabase(`file:${sqliteTemplate}`);
   await migrateToLatest(sqlite.db);
@@ -45,6 +52,7 @@ export default async function setup(project: TestProject) {
 
   return async () => {
     rmSync(dir, { recursive: true, force: true });
+    rmSync(buildDir, { recursive: true, force: true });
     if (postgresUrl) {
       const admin = new pg.Client({ connectionString: postgresUrl });
       await admin.connect();

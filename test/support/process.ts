@@ -1,6 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { request } from "node:http";
+import { inject } from "vitest";
 
 /**
  * Helpers for tests that run the `portal` command as real processes and look at them from the
@@ -15,9 +16,17 @@ export interface PortalProcess {
   exited: Promise<[number | null, NodeJS.Signals | null]>;
 }
 
-/** `node --import tsx src/cli/portal.ts ARGS`, in its own process group (killed whole on cleanup). */
+/**
+ * The node arguments that run the `portal` command: the bundle the global setup built from this
+ * checkout's source, as `npm start` runs it (tsx would add a second of start-up and 100 MB).
+ */
+export function portalCommand(...args: string[]): string[] {
+  return ["--enable-source-maps", inject("portalBundle"), ...args];
+}
+
+/** `node portal.js ARGS`, in its own process group (killed whole on cleanup). */
 export function spawnPortal(args: string[], env: Record<string, string>): PortalProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/portal.ts", ...args], {
+  const child = spawn(process.execPath, portalCommand(...args), {
     detached: true,
     env: { ...process.env, NODE_ENV: "development", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -42,7 +51,7 @@ export function killGroup(pid: number): void {
   }
 }
 
-/** The pids of the node processes `parent` started (not tsx's esbuild helpers). */
+/** The pids of the node processes `parent` started (not helpers such as esbuild's). */
 export function childNodePids(parent: number): number[] {
   let text = "";
   try {

@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { portalCommand } from "./process.ts";
 
 export interface ServerProcess {
   url: string;
@@ -16,7 +17,7 @@ export interface ServerProcess {
 
 /**
  * Runs `portal serve` as its own process on a free port and a fresh data folder (SQLite unless
- * DATABASE_URL is given): from the TypeScript source, or with `npmStart` through `npm start`
+ * DATABASE_URL is given): compiled by the global setup, or with `npmStart` through `npm start`
  * itself (build, then the compiled bundle), as a newcomer runs it.
  */
 export async function startServerProcess(
@@ -27,7 +28,7 @@ export async function startServerProcess(
   const dataDir = existingDataDir ?? mkdtempSync(join(tmpdir(), "portal-server-"));
   const [command, args] = options.npmStart
     ? ["npm", ["start", "--silent"]]
-    : [process.execPath, ["--import", "tsx", "src/cli/portal.ts", "serve"]];
+    : [process.execPath, portalCommand("serve")];
   const child: ChildProcess = spawn(command, args, {
     // Its own process group: npm start's children (the build, the server) stop with it.
     detached: true,

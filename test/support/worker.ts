@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { portalCommand } from "./process.ts";
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -11,7 +12,7 @@ export interface WorkerProcess {
 
 /** `portal worker` as its own process: what a second SMS sender on the same database is. */
 export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/portal.ts", "worker"], {
+  const child = spawn(process.execPath, portalCommand("worker"), {
     env: { ...process.env, NODE_ENV: "test", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
