@@ -353,7 +353,11 @@ describe("SMS dispatcher, against the Twilio emulator", () => {
     const [id] = await queueTestMessages(t.ctx, 1, { to: "+919876543210" });
     dispatcher!.wake();
     await waitFor(async () => (await smsRow(t.ctx, id!)).status === "sent", 10_000);
-    const log = readFileSync(join(t.ctx.config.LOG_DIR, "sms.log"), "utf8");
+    // The log is written asynchronously: the row can be stored before its line reaches the file.
+    const log = await waitFor(() => {
+      const text = readFileSync(join(t.ctx.config.LOG_DIR, "sms.log"), "utf8");
+      return text.includes('"msg":"sent"') ? text : null;
+    });
     const lines = log
       .trim()
       .split("\n")
