@@ -84,6 +84,9 @@ function projects(withPostgres: boolean): ViteUserConfig {
       // One test file per core: more workers than cores made timing-sensitive tests miss
       // their deadlines when the machine was busy (docs/testing.md).
       maxWorkers: 2,
+      // A worker imports the portal's modules once for all its files, not once per file. Tests
+      // share no state through them: each builds its own app on its own database.
+      isolate: false,
       projects: [
         {
           extends: true as const,

@@ -23,13 +23,19 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-/** Saves a full-page screenshot under test-results/<folder>/NN-name.png. */
+/**
+ * Saves a full-page screenshot under test-results/<folder>/NN-name.png, for a person to look at
+ * (no test reads them). Encoding them is most of a walk-through's time, so they are taken only
+ * with SCREENSHOTS=1.
+ */
 export function screenshotter(folder: string) {
   const dir = join("test-results", folder);
-  mkdirSync(dir, { recursive: true });
+  const wanted = process.env.SCREENSHOTS === "1";
+  if (wanted) mkdirSync(dir, { recursive: true });
   let n = 0;
   return async (page: Page, name: string) => {
     n += 1;
+    if (!wanted) return;
     await page.screenshot({
       path: join(dir, `${String(n).padStart(2, "0")}-${name}.png`),
       fullPage: true,
