@@ -1,6 +1,9 @@
 import { sql } from "kysely";
 
-/** Every difference between SQLite and PostgreSQL that the app cares about, in one place. */
+/**
+ * Every difference between SQLite and PostgreSQL in the app's queries, in one place; how each
+ * database is opened (type parsers, BEGIN IMMEDIATE, the statement cache) is in database.ts.
+ */
 
 export type DialectName = "sqlite" | "postgres";
 
@@ -60,11 +63,6 @@ export function ftsPhrase(text: string): string {
 }
 
 /**
- * `FOR UPDATE SKIP LOCKED` where the database has it (PostgreSQL): concurrent claimers pass over
- * rows another has locked instead of waiting for them. SQLite has one writer at a time, so the
- * claiming UPDATE is atomic there without it.
- */
-/**
  * `FOR UPDATE` where the database has row locks (PostgreSQL): a read that decides a write holds
  * the row until commit, so a concurrent decision waits and then sees the result. SQLite runs one
  * write transaction at a time already.
@@ -73,6 +71,11 @@ export function lockForUpdate<QB extends { forUpdate(): QB }>(query: QB, dialect
   return dialect === "postgres" ? query.forUpdate() : query;
 }
 
+/**
+ * `FOR UPDATE SKIP LOCKED` where the database has it (PostgreSQL): concurrent claimers pass over
+ * rows another has locked instead of waiting for them. SQLite has one writer at a time, so the
+ * claiming UPDATE is atomic there without it.
+ */
 export function skipLocked<QB extends { forUpdate(): QB; skipLocked(): QB }>(
   query: QB,
   dialect: DialectName,
@@ -154,8 +157,9 @@ export function isTransientConflict(error: unknown): boolean {
 
 /**
  * The India-time hour ("2026-12-02T14") or day ("2026-12-02") a timestamp column falls in, as
- * text, for charts that count per bucket in one GROUP BY. India is UTC+05:30 all year. The format
- * is a literal, not a parameter, so PostgreSQL sees the same expression in SELECT and GROUP BY.
+ * text, in the form migration 2026-12-03h keys sms_hourly_counts by: the tests check the table
+ * against it. India is UTC+05:30 all year. The format is a literal, not a parameter, so
+ * PostgreSQL sees the same expression in SELECT and GROUP BY.
  */
 export function indiaTimeBucket(dialect: DialectName, column: string, unit: "hour" | "day") {
   if (dialect === "postgres")

@@ -16,9 +16,10 @@ export type ParamOf<P> = <K extends keyof P & string>(name: K) => P[K];
  * parameters and runs the same SQL text, which the SQLite statement cache (database.ts) then also
  * finds prepared.
  *
- * Compiled per Kysely instance (a WeakMap), not once per process: a process can hold an SQLite and
- * a PostgreSQL database at once (the tests, `portal restore`), and their SQL differs. Inside a
- * transaction the `trx` instance is new each time, so it is compiled each time, as before.
+ * Compiled per Kysely instance (a WeakMap), not once per process: a process can hold more than one
+ * database (the tests hold an SQLite and a PostgreSQL one at once), and their SQL differs. Inside
+ * a transaction the `trx` instance is new each time, so it is compiled on every call there, like
+ * any other query.
  * Plugins' transformQuery does not run on the compiled query (Kysely runs it when building), so
  * a query that needs a plugin's rewrite is not one for this.
  */

@@ -51,7 +51,7 @@ const INDIA_OFFSET_MS = 330 * 60_000;
 /** The most days one chart draws (a longer date range shows its last this many days). */
 const MAX_DAYS = 92;
 
-/** The India-time bucket key of an instant, as indiaTimeBucket writes it in SQL. */
+/** The India-time bucket key of an instant, as migration 2026-12-03h keys sms_hourly_counts. */
 export function bucketKey(at: Date, unit: "hour" | "day"): string {
   return new Date(at.getTime() + INDIA_OFFSET_MS).toISOString().slice(0, unit === "hour" ? 13 : 10);
 }
