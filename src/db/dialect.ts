@@ -41,12 +41,12 @@ export function containsPattern(text: string) {
  * - "pg_trgm" on PostgreSQL: GIN trigram indexes answer `ilike` itself, rechecking each candidate,
  *   so the query is the plain ILIKE, written so each column's index can be used (no OR across a
  *   join). Patterns with fewer than 3 characters give the index no trigram; the planner then
- *   scans, as it did.
+ *   scans.
  * - "fts5" on SQLite, for 3 characters or more: an FTS5 trigram table matched with `ftsPhrase`.
  *   Its tokenizer folds case for all of Unicode and SQLite's LIKE for ASCII only ("É" is not
  *   "é" to LIKE), so it finds a superset: the caller rechecks the candidates with the LIKE.
- * - null: SQLite with 1 or 2 characters, for which a trigram table matches nothing: the LIKE over
- *   every row, as before.
+ * - null: SQLite with 1 or 2 characters, for which a trigram table matches nothing: the plain
+ *   LIKE over every row.
  */
 export function trigramSearch(dialect: DialectName, text: string): "pg_trgm" | "fts5" | null {
   if (dialect === "postgres") return "pg_trgm";

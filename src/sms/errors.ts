@@ -1,8 +1,8 @@
 import { TransportError } from "./transport/types.ts";
 
 /**
- * What to do after a send attempt failed. One function, one table: the original portal compared
- * Twilio's `code` with HTTP numbers, so its retry never ran; this looks at both.
+ * What to do after a send attempt failed, decided from Twilio's code and the HTTP status together
+ * (a rate limit may come as either 429 or 20429).
  */
 export type SendFailure =
   /** Try again after `delayMs`. `pauseAll`: stop every send for that long (rate limit).
