@@ -71,7 +71,3 @@ export const PASSWORDS_DIFFER = {
   path: ["password_confirm"],
   message: "The two passwords do not match.",
 };
-
-export const newPasswordSchema = z
-  .object(newPasswordFields)
-  .refine(passwordsMatch, PASSWORDS_DIFFER);

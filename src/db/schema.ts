@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+import type { ColumnType, Generated, Insertable, Selectable } from "kysely";
 
 /**
  * Table types. Timestamps are ISO-8601 UTC strings on both databases (text on SQLite, timestamptz
@@ -481,10 +481,7 @@ export type Job = Selectable<JobsTable>;
 export type Application = Selectable<ApplicationsTable>;
 
 export type User = Selectable<UsersTable>;
-export type NewUser = Insertable<UsersTable>;
 export type Student = Selectable<StudentsTable>;
-export type NewStudent = Insertable<StudentsTable>;
-export type StudentUpdate = Updateable<StudentsTable>;
 export type SmsMessage = Selectable<SmsMessagesTable>;
 export type NewSmsMessage = Insertable<SmsMessagesTable>;
 export type SmsAttempt = Selectable<SmsAttemptsTable>;
