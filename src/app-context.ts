@@ -49,7 +49,8 @@ export async function openContext(
   const applied = await migrateToLatest(database.db);
   if (applied.length > 0) log.info({ migrations: applied }, "migrations applied");
   const ctx = buildContext(config, database, { ...options, log });
-  // Resumes an older version kept as files under DATA_DIR move into the database, once.
+  // Resumes still named by students.resume_path (files under DATA_DIR/uploads) move into the
+  // resumes table, once (decision 016).
   await importFileResumes(ctx);
   return { ctx, database };
 }

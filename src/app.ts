@@ -54,7 +54,8 @@ export async function buildApp(ctx: AppContext, options: AppOptions): Promise<Fa
   const app = await createWebServer(ctx, {
     sessionSecret: options.sessionSecret,
     loadUser: (userId, sessionVersion) => findSessionUser(ctx, userId, sessionVersion),
-    // Pauses (an admin's, refused credentials, Twilio's rate limit) and the last day's failures.
+    // Pauses (an admin's, refused credentials, Twilio's rate limit, an open circuit) and the last
+    // day's failures.
     adminAlert: () => readSendingState(ctx),
   });
   await app.register(accountRoutes);

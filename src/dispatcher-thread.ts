@@ -5,7 +5,7 @@ import type { Config } from "./config.ts";
  * The SMS dispatcher of `portal serve`, on a thread of its own (decision 011). A fan-out at full
  * speed keeps a dispatcher busy (HTTP calls and their answers, claims and outcome writes through
  * SQLite's synchronous driver, the garbage of thousands of requests a second); on the web
- * server's event loop that made pages wait. On its own thread it has its own event loop, heap and
+ * server's event loop it would make pages wait. On its own thread it has its own event loop, heap and
  * database connection; the web thread only tells it "something was queued" after a commit.
  */
 

@@ -50,7 +50,11 @@ export function dummyPasswordHash(): Promise<string> {
 
 export const MIN_PASSWORD_LENGTH = 8;
 
-/** A new password as every form sets one (registration's rules): typed twice, 8 to 200 characters. */
+/**
+ * A new password as the account forms set one (a password change or reset, a new admin, another
+ * admin's password): typed twice, 8 to 200 characters. Registration's form repeats the same rules
+ * (students/service.ts).
+ */
 export const newPasswordFields = {
   password: z
     .string({ message: "Choose a password." })
@@ -67,7 +71,3 @@ export const PASSWORDS_DIFFER = {
   path: ["password_confirm"],
   message: "The two passwords do not match.",
 };
-
-export const newPasswordSchema = z
-  .object(newPasswordFields)
-  .refine(passwordsMatch, PASSWORDS_DIFFER);

@@ -18,7 +18,8 @@ const LOGIN_FAILURES: Record<"invalid" | "pending" | "deactivated", string> = {
   deactivated: "This account has been deactivated. Contact the placement office.",
 };
 
-// Moved to the web kit (the SMS console redirects to a `next` too); kept importable from here.
+// Lives in web/safe-next.ts (the SMS console redirects to a `next` too); safe-next.unit.test.ts
+// imports it from here.
 export { safeNext };
 
 export async function accountRoutes(app: FastifyInstance) {

@@ -359,8 +359,8 @@ function applicantsQuery(ctx: AppContext, jobId: number, filters: Omit<Applicant
 
 /**
  * What the applicants page shows of each applicant. The page sorts every applicant of the job by
- * CGPA for its 50 rows, so each column and join here is paid for each applicant (250 on the
- * busiest job of the 10,000-student seed): no email (a join of users), phone or skills.
+ * CGPA for its 50 rows, so each column and join here is paid for each applicant, not for each row
+ * shown: no email (a join of users), phone or skills.
  */
 const applicantPageColumns = [
   "applications.id",

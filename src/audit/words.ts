@@ -90,7 +90,7 @@ function applicationMoves(subject: string, d: Details): AuditWords {
       details: `${names.join(", ")}${ids > moved.length ? ` and ${ids - moved.length} more` : ""}`,
     };
   }
-  // Entries recorded before names were kept: the subject says "3 applications to Shortlisted".
+  // An entry without names in its details: its subject says "3 applications to Shortlisted".
   return { summary: `Moved ${subject}`, details: "" };
 }
 
@@ -163,7 +163,7 @@ export function auditInWords(entry: {
         summary: `Posted the announcement “${subject}”`,
         details: [
           num(d.sms) ? `Sent by SMS to ${plural(num(d.sms)!, "student")}` : "No SMS",
-          // Older entries have no audience: they went to every approved student.
+          // An entry without an audience was for every approved student.
           str(d.audience)
             ? `for ${str(d.audience)}${num(d.recipients) !== undefined ? ` (${plural(num(d.recipients)!, "student")})` : ""}`
             : "",

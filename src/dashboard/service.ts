@@ -21,7 +21,7 @@ interface DepartmentCounts {
 /**
  * The admin's numbers. Students and applications are read from `placement_summary`, which the
  * database's triggers keep up to date in the same transaction as every write (decision 019): a
- * few hundred rows at any size, so the page costs the same at 1,000 and 1,000,000 applications.
+ * few hundred rows at any size, so the page's cost does not grow with the applications.
  * Department, graduation year and semester narrow the summary rows. A company narrows the
  * applications counted: those come from `company_placement_summary`, the same numbers per
  * company, kept the same way; the students stay the summary's.

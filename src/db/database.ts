@@ -49,9 +49,8 @@ class TransactionalDdlSqliteAdapter extends SqliteAdapter {
  * Transactions take SQLite's write lock when they begin (BEGIN IMMEDIATE), waiting up to
  * busy_timeout for it. A plain (deferred) BEGIN reads first and asks for the lock at its first
  * write; when another connection (the dispatcher thread, another web process) writes in between,
- * SQLite cannot wait there and fails at once with SQLITE_BUSY or SQLITE_BUSY_SNAPSHOT. Measured:
- * two processes each running 20,000 read-then-insert transactions on one file, 4,199 of 40,000
- * failed with BEGIN, none with BEGIN IMMEDIATE.
+ * SQLite cannot wait there and fails at once with SQLITE_BUSY or SQLITE_BUSY_SNAPSHOT; BEGIN
+ * IMMEDIATE waits instead (`sqlite-processes.test.ts` holds this).
  */
 class ImmediateSqliteDriver extends SqliteDriver {
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
@@ -76,10 +75,9 @@ class PortalSqliteDialect extends SqliteDialect {
 /**
  * Kysely prepares a new better-sqlite3 statement for every query, and each holds native memory
  * (the compiled sqlite3_stmt) until V8 happens to collect its small wrapper. During a fan-out the
- * dispatcher runs hundreds of thousands of the same few queries, and the process grew by 60-80 MB
- * of such memory (the memory drill: 141 MB ready, 204-223 MB after 50,000 messages). Reusing the
- * statement for the same SQL (most recently used 200; never one that is still being iterated)
- * keeps it flat and skips the re-parse.
+ * dispatcher runs the same few queries hundreds of thousands of times, and that native memory
+ * grows with them. Reusing the statement for the same SQL (most recently used 200; never one that
+ * is still being iterated) keeps it flat and skips the re-parse.
  */
 function withStatementCache(sqlite: SQLite.Database, size = 200) {
   const cache = new Map<string, SQLite.Statement>();

@@ -1,6 +1,9 @@
 import { sql } from "kysely";
 
-/** Every difference between SQLite and PostgreSQL that the app cares about, in one place. */
+/**
+ * Every difference between SQLite and PostgreSQL in the app's queries, in one place; how each
+ * database is opened (type parsers, BEGIN IMMEDIATE, the statement cache) is in database.ts.
+ */
 
 export type DialectName = "sqlite" | "postgres";
 
@@ -38,12 +41,12 @@ export function containsPattern(text: string) {
  * - "pg_trgm" on PostgreSQL: GIN trigram indexes answer `ilike` itself, rechecking each candidate,
  *   so the query is the plain ILIKE, written so each column's index can be used (no OR across a
  *   join). Patterns with fewer than 3 characters give the index no trigram; the planner then
- *   scans, as it did.
+ *   scans.
  * - "fts5" on SQLite, for 3 characters or more: an FTS5 trigram table matched with `ftsPhrase`.
  *   Its tokenizer folds case for all of Unicode and SQLite's LIKE for ASCII only ("É" is not
  *   "é" to LIKE), so it finds a superset: the caller rechecks the candidates with the LIKE.
- * - null: SQLite with 1 or 2 characters, for which a trigram table matches nothing: the LIKE over
- *   every row, as before.
+ * - null: SQLite with 1 or 2 characters, for which a trigram table matches nothing: the plain
+ *   LIKE over every row.
  */
 export function trigramSearch(dialect: DialectName, text: string): "pg_trgm" | "fts5" | null {
   if (dialect === "postgres") return "pg_trgm";
@@ -60,11 +63,6 @@ export function ftsPhrase(text: string): string {
 }
 
 /**
- * `FOR UPDATE SKIP LOCKED` where the database has it (PostgreSQL): concurrent claimers pass over
- * rows another has locked instead of waiting for them. SQLite has one writer at a time, so the
- * claiming UPDATE is atomic there without it.
- */
-/**
  * `FOR UPDATE` where the database has row locks (PostgreSQL): a read that decides a write holds
  * the row until commit, so a concurrent decision waits and then sees the result. SQLite runs one
  * write transaction at a time already.
@@ -73,6 +71,11 @@ export function lockForUpdate<QB extends { forUpdate(): QB }>(query: QB, dialect
   return dialect === "postgres" ? query.forUpdate() : query;
 }
 
+/**
+ * `FOR UPDATE SKIP LOCKED` where the database has it (PostgreSQL): concurrent claimers pass over
+ * rows another has locked instead of waiting for them. SQLite has one writer at a time, so the
+ * claiming UPDATE is atomic there without it.
+ */
 export function skipLocked<QB extends { forUpdate(): QB; skipLocked(): QB }>(
   query: QB,
   dialect: DialectName,
@@ -154,8 +157,9 @@ export function isTransientConflict(error: unknown): boolean {
 
 /**
  * The India-time hour ("2026-12-02T14") or day ("2026-12-02") a timestamp column falls in, as
- * text, for charts that count per bucket in one GROUP BY. India is UTC+05:30 all year. The format
- * is a literal, not a parameter, so PostgreSQL sees the same expression in SELECT and GROUP BY.
+ * text, in the form migration 2026-12-03h keys sms_hourly_counts by: the tests check the table
+ * against it. India is UTC+05:30 all year. The format is a literal, not a parameter, so
+ * PostgreSQL sees the same expression in SELECT and GROUP BY.
  */
 export function indiaTimeBucket(dialect: DialectName, column: string, unit: "hour" | "day") {
   if (dialect === "postgres")

@@ -11,14 +11,15 @@ export type ParamOf<P> = <K extends keyof P & string>(name: K) => P[K];
 /**
  * A read that runs on every page load, built and compiled by Kysely once per database instead of
  * on every call. Building a query (parsing each selected name, freezing each node) and compiling
- * it cost about as much as SQLite running it: 14 of the 27 us of the session's user read at
- * 10,000 students, and a student's dashboard runs six such reads. `build` gets `param(name)` where
- * a caller's value goes; each call substitutes the values into the compiled parameters and runs
- * the same SQL text, which the SQLite statement cache (database.ts) then also finds prepared.
+ * it costs about as much as SQLite running it, and a page runs several such reads. `build` gets
+ * `param(name)` where a caller's value goes; each call substitutes the values into the compiled
+ * parameters and runs the same SQL text, which the SQLite statement cache (database.ts) then also
+ * finds prepared.
  *
- * Compiled per Kysely instance (a WeakMap), not once per process: a process can hold an SQLite and
- * a PostgreSQL database at once (the tests, `portal restore`), and their SQL differs. Inside a
- * transaction the `trx` instance is new each time, so it is compiled each time, as before.
+ * Compiled per Kysely instance (a WeakMap), not once per process: a process can hold more than one
+ * database (the tests hold an SQLite and a PostgreSQL one at once), and their SQL differs. Inside
+ * a transaction the `trx` instance is new each time, so it is compiled on every call there, like
+ * any other query.
  * Plugins' transformQuery does not run on the compiled query (Kysely runs it when building), so
  * a query that needs a plugin's rewrite is not one for this.
  */

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+import type { ColumnType, Generated, Insertable, Selectable } from "kysely";
 
 /**
  * Table types. Timestamps are ISO-8601 UTC strings on both databases (text on SQLite, timestamptz
@@ -35,11 +35,11 @@ export interface StudentsTable {
   active_backlogs: number;
   skills: string;
   /**
-   * Legacy: the file under DATA_DIR/uploads a resume was kept in before resumes moved to the
-   * `resumes` table. The start-up import reads it and clears it; nothing writes it any more.
+   * Set only on rows from before decision 016: the file under DATA_DIR/uploads holding the
+   * resume. resume-import.ts reads it into `resumes` and clears it; the app never writes it.
    */
   resume_path: ColumnType<string | null, string | null | undefined, string | null>;
-  /** Legacy: the size of that file; cleared with it (the size is `resumes.size` now). */
+  /** That file's size, cleared with it; a resume's size is `resumes.size`. */
   resume_bytes: ColumnType<number | null, number | null | undefined, number | null>;
   approved_at: Timestamp | null;
   approved_by: number | null;
@@ -481,10 +481,7 @@ export type Job = Selectable<JobsTable>;
 export type Application = Selectable<ApplicationsTable>;
 
 export type User = Selectable<UsersTable>;
-export type NewUser = Insertable<UsersTable>;
 export type Student = Selectable<StudentsTable>;
-export type NewStudent = Insertable<StudentsTable>;
-export type StudentUpdate = Updateable<StudentsTable>;
 export type SmsMessage = Selectable<SmsMessagesTable>;
 export type NewSmsMessage = Insertable<SmsMessagesTable>;
 export type SmsAttempt = Selectable<SmsAttemptsTable>;

@@ -22,9 +22,8 @@ export interface OpenJobsSnapshot {
 /**
  * The rules of every snapshot job as bit sets: for each check of CHECKS and each value of the one
  * fact it reads (a department, a CGPA, ...), the jobs that check lets through, computed once per
- * snapshot by that check's own `fails`. A student's eligible jobs are the AND of their five sets:
- * 160 words at 5,000 jobs, where testing each job's rules in turn cost 0.4 ms per page at
- * 4,244 open jobs (100,000 students) and grew with the jobs.
+ * snapshot by that check's own `fails`. A student's eligible jobs are the AND of their five sets,
+ * one 32-bit word per 32 jobs, instead of testing every job's rules in turn on each page load.
  */
 export class EligibilityIndex {
   private readonly words: number;
@@ -86,9 +85,9 @@ export function firstOpenIndex(jobs: readonly SnapshotJob[], nowMs: number): num
 
 /**
  * Every web process keeps the open jobs and their eligibility lists in memory: a student's
- * dashboard and job list otherwise test every open job's rules in SQL on each load (2.5 of the
- * 4 ms a dashboard cost at 500 jobs). Each use reads `data_versions.jobs`, which triggers bump in
- * the transaction of any change to the jobs or their rules (migration 2026-12-03d), and reloads on
+ * dashboard and job list otherwise test every open job's rules in SQL on each load, a cost that
+ * grows with the jobs. Each use reads `data_versions.jobs`, which triggers bump in the
+ * transaction of any change to the jobs or their rules (migration 2026-12-03d), and reloads on
  * a new number: a job posted, edited, closed or deleted through any process, on any machine, is
  * seen by the next page load everywhere. The version is read before the jobs, so a change that
  * lands between the two makes the next use reload again; a copy is never kept past its version.

@@ -451,9 +451,9 @@ export function jobListQueries(ctx: AppContext, filters: JobFilters) {
     return query;
   };
   // Newest first from jobs_created_idx: the applicants are counted for the page's jobs only. Open
-  // jobs are the newest ones, and many (2,091 of 5,000 at 100,000 students): walking that index
-  // and testing each row stops after a page, where SQLite read them through the status index and
-  // sorted every one of them for each page (4.5 -> 0.3 ms). The count keeps the status index.
+  // jobs are the newest ones and many, so walking that index and testing each row stops after a
+  // page, where reading them through the status index would sort every open job for each page
+  // (list-plan.test.ts). The count keeps the status index.
   const page = filtered(false)
     .selectAll("jobs")
     .select((eb) => [

@@ -4,10 +4,12 @@ import { formatCgpa, plural } from "../web/format.ts";
 import { isOpenForApplications } from "./open.ts";
 
 /**
- * Who may apply to a job. One rule, read three ways: `ineligibilityReasons` explains it to a
- * student (and is checked again at apply time), `eligibleStudentFilter` selects the same students
- * in SQL for the "new opportunity" fan-out, and `jobAcceptsStudent` selects in SQL the jobs one
- * student may apply to (their "Only jobs I can apply to" list). Tests hold them to the same answers.
+ * Who may apply to a job. One rule, `CHECKS`, read four ways: `ineligibilityReasons` explains it
+ * to a student (and is checked again at apply time); `eligibleStudentFilter` selects the same
+ * students in SQL (a job's alert and its preview, an announcement's audience); the open-jobs
+ * snapshot builds its bit sets from each check's `fails` (jobs/open-jobs.ts); and
+ * `jobAcceptsStudent` selects in SQL the jobs one student may apply to when their "Only jobs I
+ * can apply to" list is searched. Tests hold them to the same answers.
  */
 
 export interface EligibilityRules {
@@ -94,7 +96,8 @@ export function ineligibilityReasons(rules: EligibilityRules, student: StudentFa
 
 /**
  * Whether the student may apply (as far as the rules go): `ineligibilityReasons(...)` is empty,
- * without building the words. The open-jobs snapshot asks it of every open job on each load.
+ * without building the words. The reference the open-jobs bit sets are tested against
+ * (eligibility-index.unit.test.ts).
  */
 export function meetsRules(rules: EligibilityRules, student: StudentFacts): boolean {
   for (const check of CHECKS) if (check.fails(rules, student)) return false;

@@ -40,10 +40,11 @@ import { Reference, type ReferenceNames, SmsTable } from "./pages.tsx";
 const PAGE_SIZE = 50;
 
 /**
- * Among this many messages or more, a status that is at least 1 in DENSE_STATUS_SHARE of them
- * has its page found by walking the outbox newest first and testing each row: read by its index,
- * the 166,000 failed of 1,000,000 were all sorted by id to keep 50 (34 ms on SQLite). A rare
- * status (a few queued or sending) is read by its index, as walking would pass most of the outbox.
+ * A status with DENSE_STATUS_MIN messages or more that is at least 1 in DENSE_STATUS_SHARE of all
+ * of them has its page found by walking the outbox newest first and testing each row, which stops
+ * after a page; read by its index, every row of a common status would be sorted by id to keep 50.
+ * A rare status (a few queued or sending) is read by its index, as walking would pass most of the
+ * outbox.
  */
 const DENSE_STATUS_SHARE = 100;
 const DENSE_STATUS_MIN = 1000;
@@ -63,7 +64,7 @@ async function listSms(ctx: AppContext, filters: SmsFilters) {
         .groupBy("sms_messages.status")
         .execute());
   const byStatus = new Map(counts.map((r) => [r.status, Number(r.n)]));
-  // The total is among those counts (a second count of the same rows read the outbox again).
+  // The total is among those counts (a second count of the same rows would read the outbox again).
   const shown: SmsStatus[] =
     filters.status === FAILED_OR_UNDELIVERED
       ? ["failed", "undelivered"]

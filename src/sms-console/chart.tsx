@@ -51,7 +51,7 @@ const INDIA_OFFSET_MS = 330 * 60_000;
 /** The most days one chart draws (a longer date range shows its last this many days). */
 const MAX_DAYS = 92;
 
-/** The India-time bucket key of an instant, as indiaTimeBucket writes it in SQL. */
+/** The India-time bucket key of an instant, as migration 2026-12-03h keys sms_hourly_counts. */
 export function bucketKey(at: Date, unit: "hour" | "day"): string {
   return new Date(at.getTime() + INDIA_OFFSET_MS).toISOString().slice(0, unit === "hour" ? 13 : 10);
 }
@@ -63,11 +63,11 @@ function floorToBucket(at: number, unit: "hour" | "day"): number {
 
 /**
  * Each bucket's counts by series: from sms_hourly_counts where the filters allow (migration
- * 2026-12-03h), otherwise from the messages the filters select (a job's, a student's). There, per bucket, one walk of the (created_at, status) index over the
- * bucket's range, counting in the walk: a GROUP BY of an India-time expression computed the
- * expression for every row and sorted them all (about three times the cost on both databases at
- * 100,000 messages). The scalar subquery returns its counts as one "n,n,n,n,n" text, as SQLite has
- * no LATERAL join to return several columns.
+ * 2026-12-03h), otherwise from the messages the filters select (a job's, a student's). There, per
+ * bucket, one walk of the (created_at, status) index over the bucket's range, counting in the
+ * walk, so no India-time expression is computed and sorted for every row. The scalar subquery
+ * returns its counts as one "n,n,n,n,n" text, as SQLite has no LATERAL join to return several
+ * columns.
  */
 async function countPerBucket(
   ctx: Pick<AppContext, "db" | "dialect">,

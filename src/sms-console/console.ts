@@ -18,7 +18,10 @@ export interface SmsFilters {
   /** Free text: a name, a roll number or a phone number. */
   student?: string | undefined;
   studentId?: number | undefined;
-  /** Older links: part of the number the message went to. */
+  /**
+   * `?to=`: part of the number the message went to (kept so saved links still work; the form
+   * uses `student`).
+   */
   to?: string | undefined;
   page: number;
 }

@@ -1,8 +1,8 @@
 import { TransportError } from "./transport/types.ts";
 
 /**
- * What to do after a send attempt failed. One function, one table: the original portal compared
- * Twilio's `code` with HTTP numbers, so its retry never ran; this looks at both.
+ * What to do after a send attempt failed, decided from Twilio's code and the HTTP status together
+ * (a rate limit may come as either 429 or 20429).
  */
 export type SendFailure =
   /** Try again after `delayMs`. `pauseAll`: stop every send for that long (rate limit).
@@ -35,24 +35,11 @@ export interface RetryPolicy {
   random?: () => number;
 }
 
-/**
+/*
  * Answers to a create request and delivery reports are different things: a create is answered
  * with 2xxxx codes (the request), a delivery report (status callback, `undelivered`/`failed`)
- * carries 3xxxx codes (the carrier). Each has its own table.
- *
- * Permanent create errors: the number, the route or the text will not work by waiting.
+ * carries 3xxxx codes (the carrier). Each has its own table below.
  */
-export const PERMANENT_CODES = new Set([
-  21211, // invalid To
-  21408, // region not enabled on the account
-  21602, // body missing
-  21603, // From or MessagingServiceSid missing
-  21604, // To missing
-  21606, // From is not a valid sender
-  21612, // To/From pair cannot be routed
-  21614, // To is not a mobile number
-  21617, // body too long
-]);
 
 /** Create errors that clear by themselves: the sender's queue is full. */
 export const TRANSIENT_CODES = new Set([21611]);
@@ -149,6 +136,7 @@ export function classifySendError(
       outage: true,
     };
   }
-  // Every other answer (a 4xx, including the permanent codes above) will not change on its own.
+  // Every other answer (any other 4xx: 21211 an invalid number, 21614 not a mobile, 21617 a body
+  // too long, ...) will not change on its own.
   return { action: "fail", code: code ?? status, reason: error.message };
 }

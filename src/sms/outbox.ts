@@ -18,7 +18,8 @@ export interface ClaimedSms extends SmsMessage {
  * queued rows that are due, transactional before bulk. Each claimed row is `sending`, leased to
  * `workerId` until the database's clock says otherwise, its attempt counted and marked as possibly
  * reaching Twilio. Each half is one `UPDATE ... WHERE id IN (SELECT ... LIMIT n)` that reads an
- * index in sending order (`status = 'queued'` is a literal so SQLite can use the partial index).
+ * index in sending order (the status is a literal, so the planner picks that status's range of
+ * sms_messages_due_idx or sms_messages_lease_idx: see `claimCandidates`).
  */
 export async function claimDue(ctx: Ctx, workerId: string, limit: number): Promise<ClaimedSms[]> {
   const expired = await claimWhere(ctx, workerId, limit, "expired");

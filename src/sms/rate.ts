@@ -6,8 +6,8 @@
  * - a 429 sets the rate to 98 % of the segments Twilio accepted from the sends started in the
  *   second before the refused one (what its window allowed), remembered as the ceiling for
  *   `ceilingMemoryMs`. Sends of that second still on their way are added as their answers come
- *   in (with 50 ms answers at 100/s, five of them: counting only the answers already back set the
- *   ceiling 12 % low). Further 429s within a second are echoes and change nothing;
+ *   in: counting only the answers already back would set the ceiling too low. Further 429s within
+ *   a second are echoes and change nothing;
  * - every `increaseEveryMs` without a 429 the rate grows by `increaseStep`, up to 98 % of a
  *   remembered ceiling, or up to the configured rate once the ceiling is forgotten (so a limit
  *   that was raised is found again).

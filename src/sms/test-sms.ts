@@ -18,9 +18,9 @@ export class TestSmsError extends Error {
 }
 
 /**
- * `portal test-sms`: the successor of the original `manage.py test_sms`. Prints the effective SMS
- * settings (secrets masked), checks the credentials, formats the number, and sends a test message
- * straight through the transport (not the outbox), printing its SID. Throws TestSmsError with a
+ * `portal test-sms`: prints the effective SMS settings (secrets masked), checks the credentials,
+ * formats the number, and sends a test message straight through the transport (not the outbox),
+ * printing its SID. Throws TestSmsError with a
  * one-line reason on any failure.
  *
  * Every step also goes to the SMS log (`LOG_DIR/sms.log`, `kind: "test"`) as the dispatcher logs

@@ -67,7 +67,8 @@ export async function twilioWebhookRoutes(app: FastifyInstance) {
     });
     if (!params.MessageSid || !params.MessageStatus)
       throw new HttpError(400, "MessageSid and MessageStatus are required.");
-    // Twilio's error codes are whole numbers of five digits; anything else is not one of them.
+    // Twilio's error codes are whole numbers (five digits today, up to six accepted); anything
+    // else is not one of them.
     if (params.ErrorCode && !/^[0-9]{1,6}$/.test(params.ErrorCode))
       throw new HttpError(400, "ErrorCode must be a Twilio error code (a whole number).");
     const errorCode = params.ErrorCode ? Number(params.ErrorCode) : null;

@@ -30,7 +30,7 @@ export async function resumeProblem(file: UploadedFile, maxBytes: number): Promi
   if (file.truncated || file.data.length > maxBytes) return `The resume must be at most ${limit}.`;
   if (file.data.length === 0) return "The resume file is empty.";
   // Loaded on the first upload only: a worker (which imports this module for the start-up import)
-  // never needs it, and it costs about 12 MB of memory.
+  // never checks an upload, and the module is large.
   const { fileTypeFromBuffer } = await import("file-type");
   const type = await fileTypeFromBuffer(file.data);
   if (type?.mime !== "application/pdf") return "The resume must be a PDF file.";

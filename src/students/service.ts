@@ -266,8 +266,8 @@ export const STUDENTS_PAGE_SIZE = 25;
 
 /**
  * A search counts its matches up to here and then says "more than": an exact count of a common
- * surname reads every match (6,700 at 100,000 students, 17 ms on SQLite per page view) to print a
- * number nobody pages through; past a thousand, the admin narrows the search instead.
+ * surname reads every match to print a number nobody pages through; past a thousand, the admin
+ * narrows the search instead.
  */
 export const SEARCH_COUNT_LIMIT = 1000;
 
@@ -282,9 +282,9 @@ export function studentListQueries(
 ) {
   const q = filters.q?.trim();
   const filtered = (searchInListOrder: boolean | undefined, fromCandidates = false) => {
-    // From the FTS table's candidates, joined to their students: they stream and a capped count
-    // stops at its cap, where `id in (...)` gathered every candidate first (q=rao at 100,000
-    // students: 1.5-1.8 -> 0.3 ms). Only students' columns are filtered on below.
+    // From the FTS table's candidates, joined to their students: they stream, so a capped count
+    // stops at its cap (an `id in (...)` would gather every candidate first). Only students'
+    // columns are filtered on below.
     let query = fromCandidates
       ? (ctx.db
           .selectFrom("students_search")
@@ -324,7 +324,7 @@ export function studentListQueries(
     .limit(STUDENTS_PAGE_SIZE)
     .offset((filters.page - 1) * STUDENTS_PAGE_SIZE);
   // The count has no order to keep: it goes from the search's candidates (up to the cap) even
-  // where the page walks the list (q=rao at 100,000 students: 5.3 -> 1 ms on SQLite).
+  // where the page walks the list.
   const count = q
     ? ctx.db
         .selectFrom(
@@ -341,8 +341,8 @@ export function studentListQueries(
 /**
  * How many students the list's filters match when there is no search, from the per-(department,
  * year, semester) counts that triggers keep in the same transactions as the students (decision
- * 019): a few dozen rows at any size, where counting the approved students read 95,000 index
- * entries at 100,000 students (SQLite 893 -> 437 req/s, PostgreSQL 528 -> 172 for a page).
+ * 019): a few dozen rows at any size, where counting the matching students would read an index
+ * entry per student.
  */
 function summaryCount(ctx: AppContext, filters: StudentFilters) {
   let summary = ctx.db.selectFrom("placement_summary");
@@ -455,9 +455,9 @@ export function plainStudentSearch(
 
 /**
  * From this many FTS candidates on, a search's page is found by walking the list in its order
- * (SQLite): at 100,000 students "rao" has 6,700, and sorting them all took 5.0 ms where the walk
- * takes 0.75; a rare search ("demo.student12", 1,111) walks most of the list (6.6 ms) and is
- * sorted instead (1.2 ms). Counting the candidates up to here costs 0.1-0.6 ms.
+ * (SQLite): with many matches the walk reaches a page early, where sorting them all grows with the
+ * matches; a rare search would walk most of the list, so its few candidates are sorted instead.
+ * Counting the candidates up to here is cheap next to either.
  */
 export const DENSE_SEARCH_CANDIDATES = 2000;
 

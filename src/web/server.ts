@@ -123,9 +123,8 @@ export async function createWebServer(
     }
   });
 
-  // Security headers on every answer, by helmet's middleware built once here. (@fastify/helmet
-  // built the middleware again for every request, parsing the CSP each time: 3 % of the student
-  // dashboard's CPU.) No upgrade-insecure-requests: a campus server is often reached over plain
+  // Security headers on every answer, from helmet's middleware built once here, so the CSP is not
+  // parsed per request. No upgrade-insecure-requests: a campus server is often reached over plain
   // http on the LAN, where it would send every form to an https port that does not exist.
   const securityHeaders = helmet({
     contentSecurityPolicy: {
