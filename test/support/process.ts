@@ -18,7 +18,7 @@ export interface PortalProcess {
 
 /**
  * The node arguments that run the `portal` command: the bundle the global setup built from this
- * checkout's source, as `npm start` runs it (tsx would add a second of start-up and 100 MB).
+ * checkout's source, as `npm start` runs it, without tsx compiling the source again in every process.
  */
 export function portalCommand(...args: string[]): string[] {
   return ["--enable-source-maps", inject("portalBundle"), ...args];
