@@ -13,6 +13,7 @@ declare module "vitest" {
     postgresUrl: string;
     postgresTemplate: string;
     portalBundle: string;
+    postgresTestPrefix: string;
   }
 }
 
@@ -37,6 +38,8 @@ export default async function setup(project: TestProject) {
   const postgresTemplate = `portal_template_${process.pid}`;
   project.provide("postgresUrl", postgresUrl);
   project.provide("postgresTemplate", postgresTemplate);
+  const postgresTestPrefix = `portal_test_${process.pid}_`;
+  project.provide("postgresTestPrefix", postgresTestPrefix);
   if (postgresUrl) {
     const admin = new pg.Client({ connectionString: postgresUrl });
     await admin.connect();
@@ -57,6 +60,13 @@ export default async function setup(project: TestProject) {
       const admin = new pg.Client({ connectionString: postgresUrl });
       await admin.connect();
       await admin.query(`drop database if exists ${postgresTemplate} with (force)`);
+      // The copies a test worker made ahead, or had not dropped yet when it ended.
+      const left = await admin.query<{ datname: string }>(
+        "select datname from pg_database where starts_with(datname, $1)",
+        [postgresTestPrefix],
+      );
+      for (const { datname } of left.rows)
+        await admin.query(`drop database if exists ${datname} with (force)`);
       await admin.end();
     }
   };
