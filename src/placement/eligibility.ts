@@ -39,26 +39,21 @@ export const MISSING_SEMESTER_REASON = "Add your semester in your profile to app
  * TypeScript readings below walk this one list.
  */
 export interface EligibilityCheck {
-  /** The one fact of the student's that `fails` reads (the open-jobs index keys its answers by it). */
-  reads: keyof StudentFacts;
   fails(rules: EligibilityRules, student: StudentFacts): boolean;
   reason(rules: EligibilityRules, student: StudentFacts): string;
 }
 
 export const CHECKS: readonly EligibilityCheck[] = [
   {
-    reads: "department",
     fails: (rules, student) =>
       rules.departments.length > 0 && !rules.departments.includes(student.department),
     reason: (rules) => `Only for ${list(rules.departments)}`,
   },
   {
-    reads: "cgpa",
     fails: (rules, student) => rules.minCgpa !== null && student.cgpa < rules.minCgpa,
     reason: (rules) => `CGPA below ${formatCgpa(rules.minCgpa!)}`,
   },
   {
-    reads: "active_backlogs",
     fails: (rules, student) =>
       rules.maxBacklogs !== null && student.active_backlogs > rules.maxBacklogs,
     reason: (rules) =>
@@ -67,7 +62,6 @@ export const CHECKS: readonly EligibilityCheck[] = [
         : `More than ${plural(rules.maxBacklogs!, "active backlog")}`,
   },
   {
-    reads: "graduation_year",
     fails: (rules, student) =>
       rules.graduationYears.length > 0 && !rules.graduationYears.includes(student.graduation_year),
     reason: (rules) =>
@@ -76,7 +70,6 @@ export const CHECKS: readonly EligibilityCheck[] = [
   {
     // A blank semester is not in any list (SQL: NULL IN (...) is not true), so every reading
     // leaves the student out; the student is told what to do about it instead of a bare "only for".
-    reads: "semester",
     fails: (rules, student) =>
       rules.semesters.length > 0 &&
       (student.semester === null || !rules.semesters.includes(student.semester)),
