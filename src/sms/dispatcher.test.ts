@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAdmin, createStudent, createTestApp, type TestApp } from "#test/support/app.ts";
 import { loginAs } from "#test/support/client.ts";
+import { testDialect } from "#test/support/database.ts";
 import {
   queueTestMessages,
   smsRow,
@@ -102,17 +103,6 @@ describe("SMS dispatcher, against the Twilio emulator", () => {
     );
   });
 
-  it("uses the Messaging Service as sender when one is configured", async () => {
-    const mg = `MG${"2".repeat(32)}`;
-    const { t, emulator } = await setUp({ TWILIO_MESSAGING_SERVICE_SID: mg });
-    const [id] = await queueTestMessages(t.ctx, 1);
-    dispatcher!.wake();
-    await waitFor(async () => (await smsRow(t.ctx, id!)).status === "sent");
-    expect(creates(emulator)[0]!.params).toMatchObject({ MessagingServiceSid: mg });
-    expect(creates(emulator)[0]!.params.From).toBeUndefined();
-    expect((await smsRow(t.ctx, id!)).provider_status).toBe("accepted");
-  });
-
   it("honours a 429's Retry-After: no send before it has passed, then sent", async () => {
     const { t, emulator } = await setUp();
     emulator.setKnobs({ failNext: { count: 1, status: 429, code: 20429, retryAfterSeconds: 2 } });
@@ -188,27 +178,6 @@ describe("SMS dispatcher, against the Twilio emulator", () => {
     const log = readFileSync(join(t.ctx.config.LOG_DIR, "sms.log"), "utf8");
     expect(log).toContain("is not a valid phone number");
     expect(log).not.toMatch(/500555000[149]/);
-  });
-
-  it("survives 8 s of 503s with backoff, then sends once; nothing fails", {
-    timeout: 60_000,
-  }, async () => {
-    const { t, emulator } = await setUp({ SMS_CIRCUIT_FAILURES: "100" });
-    emulator.setKnobs({ outageUntil: new Date(Date.now() + 8_000) });
-    const [id] = await queueTestMessages(t.ctx, 1);
-    dispatcher!.wake();
-    const row = await waitFor(async () => {
-      const r = await smsRow(t.ctx, id!);
-      return r.status === "sent" ? r : null;
-    }, 45_000);
-    // After the first 503 the message may have gone out: every later try first asks Twilio's
-    // list (refused too, during the outage), and sends only once the list says it is not there.
-    const tries = emulator.requests.filter((r) => r.path.endsWith("/Messages.json"));
-    expect(tries.at(-1)!.status).toBe(201);
-    expect(tries.filter((r) => r.status === 503).length).toBeGreaterThanOrEqual(3);
-    expect(emulator.messages).toHaveLength(1);
-    expect(creates(emulator).filter((r) => r.status === 201)).toHaveLength(1);
-    expect(row.error_code).toBeNull();
   });
 
   it("gives up by age (SMS_GIVE_UP_HOURS), not by a count of attempts", async () => {
@@ -308,20 +277,6 @@ describe("SMS dispatcher, against the Twilio emulator", () => {
     expect(emulator.messages).toHaveLength(1);
   });
 
-  it("keeps to SMS_RATE_PER_SECOND and SMS_CONCURRENCY", async () => {
-    const { t, emulator } = await setUp(
-      { SMS_RATE_PER_SECOND: "5", SMS_CONCURRENCY: "2" },
-      { knobs: { latencyMs: 300 } },
-    );
-    await queueTestMessages(t.ctx, 12);
-    dispatcher!.wake();
-    await waitFor(async () => (await statusCounts(t.ctx)).sent === 12, 20_000);
-    const times = creates(emulator).map((r) => r.at.getTime());
-    for (let i = 5; i < times.length; i++)
-      expect(times[i]! - times[i - 5]!).toBeGreaterThanOrEqual(950);
-    expect(emulator.stats.maxInFlight).toBeLessThanOrEqual(2);
-  });
-
   it("sends transactional messages before bulk job alerts", async () => {
     const { t, emulator } = await setUp({ SMS_BATCH_SIZE: "1", SMS_CONCURRENCY: "1" });
     await dispatcher!.stop();
@@ -394,6 +349,56 @@ describe("SMS dispatcher, against the Twilio emulator", () => {
       .execute();
     for (const row of queued)
       expect(row).toMatchObject({ attempts: 0, lease_owner: null, unconfirmed_attempt_at: null });
+  });
+});
+
+// What Twilio answers and how fast the dispatcher goes: its own rules, with no SQL of their own,
+// so they run in the SQLite pass only (docs/testing.md).
+describe.runIf(testDialect() === "sqlite")("SMS dispatcher: Twilio's answers and the pace", () => {
+  it("uses the Messaging Service as sender when one is configured", async () => {
+    const mg = `MG${"2".repeat(32)}`;
+    const { t, emulator } = await setUp({ TWILIO_MESSAGING_SERVICE_SID: mg });
+    const [id] = await queueTestMessages(t.ctx, 1);
+    dispatcher!.wake();
+    await waitFor(async () => (await smsRow(t.ctx, id!)).status === "sent");
+    expect(creates(emulator)[0]!.params).toMatchObject({ MessagingServiceSid: mg });
+    expect(creates(emulator)[0]!.params.From).toBeUndefined();
+    expect((await smsRow(t.ctx, id!)).provider_status).toBe("accepted");
+  });
+
+  it("survives 8 s of 503s with backoff, then sends once; nothing fails", {
+    timeout: 60_000,
+  }, async () => {
+    const { t, emulator } = await setUp({ SMS_CIRCUIT_FAILURES: "100" });
+    emulator.setKnobs({ outageUntil: new Date(Date.now() + 8_000) });
+    const [id] = await queueTestMessages(t.ctx, 1);
+    dispatcher!.wake();
+    const row = await waitFor(async () => {
+      const r = await smsRow(t.ctx, id!);
+      return r.status === "sent" ? r : null;
+    }, 45_000);
+    // After the first 503 the message may have gone out: every later try first asks Twilio's
+    // list (refused too, during the outage), and sends only once the list says it is not there.
+    const tries = emulator.requests.filter((r) => r.path.endsWith("/Messages.json"));
+    expect(tries.at(-1)!.status).toBe(201);
+    expect(tries.filter((r) => r.status === 503).length).toBeGreaterThanOrEqual(3);
+    expect(emulator.messages).toHaveLength(1);
+    expect(creates(emulator).filter((r) => r.status === 201)).toHaveLength(1);
+    expect(row.error_code).toBeNull();
+  });
+
+  it("keeps to SMS_RATE_PER_SECOND and SMS_CONCURRENCY", async () => {
+    const { t, emulator } = await setUp(
+      { SMS_RATE_PER_SECOND: "5", SMS_CONCURRENCY: "2" },
+      { knobs: { latencyMs: 300 } },
+    );
+    await queueTestMessages(t.ctx, 12);
+    dispatcher!.wake();
+    await waitFor(async () => (await statusCounts(t.ctx)).sent === 12, 20_000);
+    const times = creates(emulator).map((r) => r.at.getTime());
+    for (let i = 5; i < times.length; i++)
+      expect(times[i]! - times[i - 5]!).toBeGreaterThanOrEqual(950);
+    expect(emulator.stats.maxInFlight).toBeLessThanOrEqual(2);
   });
 });
 

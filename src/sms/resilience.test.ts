@@ -93,24 +93,6 @@ describe("SMS under faults", () => {
     expect(state).toMatchObject({ circuit_open_until: null, consecutive_failures: 0 });
   });
 
-  it("a 429 storm lowers the pace to what Twilio accepts: few 429s, each message once", {
-    timeout: 60_000,
-  }, async () => {
-    const { t, emulator } = await setUp({ SMS_RATE_PER_SECOND: "60", SMS_CONCURRENCY: "10" });
-    emulator.setKnobs({ ratePerSecond: 30, retryAfterSeconds: 1 });
-    const ids = await queueTestMessages(t.ctx, 300, { bulk: true });
-    dispatchers[0]!.wake();
-    await waitFor(async () => (await statusCounts(t.ctx)).sent === ids.length, 45_000, "all sent");
-    const limited = creates(emulator).filter((r) => r.status === 429).length;
-    // Halving and climbing back (or ignoring the limit) hits it again and again: hundreds.
-    expect(limited).toBeLessThanOrEqual(ids.length * 0.05);
-    expect(emulator.messages).toHaveLength(ids.length);
-    expect(dispatchers[0]!.rate.perSecond).toBeLessThan(30);
-    // Just under what was accepted, not halved (15) and climbing back: a busy machine measures
-    // somewhat less than the 30 accepted, so the bound leaves room for it.
-    expect(dispatchers[0]!.rate.perSecond).toBeGreaterThan(20);
-  });
-
   it("a 429 on the reconciliation look-up keeps the row 'maybe sent': it is never sent blind", async () => {
     const { t, emulator } = await setUp({ SMS_RETRY_DELAY_SECONDS: "0" });
     emulator.setKnobs({
@@ -123,34 +105,6 @@ describe("SMS under faults", () => {
     expect(emulator.messages).toHaveLength(1);
     expect(row.twilio_sid).toBe(emulator.messages[0]!.sid);
     expect(lists(emulator).map((r) => r.status)).toEqual([429, 200]);
-  });
-
-  it("reconciliation recognises its text under a trial account's prefix: no second send", async () => {
-    const { t, emulator } = await setUp({ SMS_RETRY_DELAY_SECONDS: "0" });
-    emulator.setKnobs({ dropAnswerNext: 1, trialAccount: true });
-    const [id] = await queueTestMessages(t.ctx, 1, {
-      body: () => "Dear Asha, you\u2019re shortlisted.",
-    });
-    dispatchers[0]!.wake();
-    const row = await waitUntilSent(t.ctx, id!);
-    expect(emulator.messages).toHaveLength(1);
-    expect(row.twilio_sid).toBe(emulator.messages[0]!.sid);
-  });
-
-  it("a 4xx or a 5xx on the look-up never makes the row final", async () => {
-    const { t, emulator } = await setUp({ SMS_RETRY_DELAY_SECONDS: "0" });
-    emulator.setKnobs({
-      dropAnswerNext: 1,
-      failNext: { count: 2, status: 400, code: 20001, endpoint: "list" },
-    });
-    const [id] = await queueTestMessages(t.ctx, 1);
-    dispatchers[0]!.wake();
-    await waitFor(() => lists(emulator).filter((r) => r.status === 400).length === 2);
-    expect((await smsRow(t.ctx, id!)).status).not.toBe("failed");
-    emulator.setKnobs({ failNext: { count: 1, status: 500, code: 20500, endpoint: "list" } });
-    const row = await waitUntilSent(t.ctx, id!, 15_000);
-    expect(emulator.messages).toHaveLength(1);
-    expect(row.twilio_sid).toBe(emulator.messages[0]!.sid);
   });
 
   it("giving up on an old message whose last attempt went unanswered asks Twilio first", async () => {
@@ -459,3 +413,60 @@ describe("SMS under faults", () => {
     expect(left).toEqual([{ twilio_sid: `SM${"2".repeat(32)}` }]);
   });
 });
+
+// What Twilio answers and how fast the dispatcher goes: its own rules, with no SQL of their own,
+// so they run in the SQLite pass only (docs/testing.md).
+describe.runIf(testDialect() === "sqlite")(
+  "SMS under faults: Twilio's answers and the pace",
+  () => {
+    it("a 429 storm lowers the pace to what Twilio accepts: few 429s, each message once", {
+      timeout: 60_000,
+    }, async () => {
+      const { t, emulator } = await setUp({ SMS_RATE_PER_SECOND: "60", SMS_CONCURRENCY: "10" });
+      emulator.setKnobs({ ratePerSecond: 30, retryAfterSeconds: 1 });
+      const ids = await queueTestMessages(t.ctx, 300, { bulk: true });
+      dispatchers[0]!.wake();
+      await waitFor(
+        async () => (await statusCounts(t.ctx)).sent === ids.length,
+        45_000,
+        "all sent",
+      );
+      const limited = creates(emulator).filter((r) => r.status === 429).length;
+      // Halving and climbing back (or ignoring the limit) hits it again and again: hundreds.
+      expect(limited).toBeLessThanOrEqual(ids.length * 0.05);
+      expect(emulator.messages).toHaveLength(ids.length);
+      expect(dispatchers[0]!.rate.perSecond).toBeLessThan(30);
+      // Just under what was accepted, not halved (15) and climbing back: a busy machine measures
+      // somewhat less than the 30 accepted, so the bound leaves room for it.
+      expect(dispatchers[0]!.rate.perSecond).toBeGreaterThan(20);
+    });
+
+    it("reconciliation recognises its text under a trial account's prefix: no second send", async () => {
+      const { t, emulator } = await setUp({ SMS_RETRY_DELAY_SECONDS: "0" });
+      emulator.setKnobs({ dropAnswerNext: 1, trialAccount: true });
+      const [id] = await queueTestMessages(t.ctx, 1, {
+        body: () => "Dear Asha, you\u2019re shortlisted.",
+      });
+      dispatchers[0]!.wake();
+      const row = await waitUntilSent(t.ctx, id!);
+      expect(emulator.messages).toHaveLength(1);
+      expect(row.twilio_sid).toBe(emulator.messages[0]!.sid);
+    });
+
+    it("a 4xx or a 5xx on the look-up never makes the row final", async () => {
+      const { t, emulator } = await setUp({ SMS_RETRY_DELAY_SECONDS: "0" });
+      emulator.setKnobs({
+        dropAnswerNext: 1,
+        failNext: { count: 2, status: 400, code: 20001, endpoint: "list" },
+      });
+      const [id] = await queueTestMessages(t.ctx, 1);
+      dispatchers[0]!.wake();
+      await waitFor(() => lists(emulator).filter((r) => r.status === 400).length === 2);
+      expect((await smsRow(t.ctx, id!)).status).not.toBe("failed");
+      emulator.setKnobs({ failNext: { count: 1, status: 500, code: 20500, endpoint: "list" } });
+      const row = await waitUntilSent(t.ctx, id!, 15_000);
+      expect(emulator.messages).toHaveLength(1);
+      expect(row.twilio_sid).toBe(emulator.messages[0]!.sid);
+    });
+  },
+);
