@@ -1,5 +1,6 @@
 import { hkdfSync } from "node:crypto";
 import { fileURLToPath } from "node:url";
+import { AjvCompiler, type ValidatorFactory } from "@fastify/ajv-compiler";
 import fastifyCsrf from "@fastify/csrf-protection";
 import fastifyFormbody from "@fastify/formbody";
 import fastifyMultipart from "@fastify/multipart";
@@ -93,6 +94,33 @@ async function readMultipartBody(request: FastifyRequest): Promise<void> {
 }
 
 /**
+ * Route schemas compiled once per process, however many apps it builds. Ajv's code generation is
+ * most of what building an app costs, and the test suite builds one per test (docs/testing.md).
+ * Keyed by the schema's text: features build their schema objects as they register routes, so
+ * two apps never share the objects themselves.
+ */
+const ajvPool = AjvCompiler();
+const compiledSchemas = new WeakMap<object, Map<string, unknown>>();
+const validatorFactory: ValidatorFactory = (externalSchemas, options) => {
+  const compile = ajvPool(externalSchemas, options);
+  let compiled = compiledSchemas.get(compile);
+  if (!compiled) {
+    compiled = new Map();
+    compiledSchemas.set(compile, compiled);
+  }
+  const known = compiled;
+  return (route) => {
+    const key = JSON.stringify(route.schema);
+    let validate = known.get(key);
+    if (validate === undefined) {
+      validate = compile(route);
+      known.set(key, validate);
+    }
+    return validate as ReturnType<typeof compile>;
+  };
+};
+
+/**
  * The shared web kit as a Fastify instance: security headers, forms and uploads, the session, CSRF
  * on every state change, assets, the signed-in user and the error pages. (Abuse limits are kept in
  * the database: web/limits.ts.) No routes:
@@ -105,6 +133,7 @@ export async function createWebServer(
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
     trustProxy: ctx.config.TRUST_PROXY,
+    schemaController: { compilersFactory: { buildValidator: validatorFactory } },
   });
   app.decorate("ctx", ctx);
   app.decorateReply("html", function (page: JSX.Element) {
