@@ -18,31 +18,35 @@ import {
   wholeNumberParam,
 } from "../web/schemas.ts";
 import { SelectAllBox, SelectAllScript } from "../web/select.tsx";
-import { rejectionExample } from "./notices.ts";
-import { AcademicFields, AcademicSummary, DepartmentFilter } from "./pages.tsx";
-import { sendResume } from "./resume-reply.ts";
 import {
   academicSchema,
   advanceSemester,
-  approveStudents,
   type BatchSelection,
   batchName,
-  findStudent,
   LAST_SEMESTER,
+  semesterAdvancePreview,
+  updateAcademics,
+} from "./academic-record.ts";
+import { rejectionExample } from "./notices.ts";
+import { AcademicFields, AcademicSummary, DepartmentFilter } from "./pages.tsx";
+import { findStudent } from "./profile.ts";
+import { sendResume } from "./resume-reply.ts";
+import {
   listStudents,
-  nextPendingStudent,
-  pendingStudents,
   type QueueStatus,
-  rejectStudent,
-  rejectStudents,
   type SortDirection,
   STUDENT_SORTS,
   STUDENTS_PAGE_SIZE,
   type StudentFilters,
   type StudentSort,
-  semesterAdvancePreview,
-  updateAcademics,
-} from "./service.ts";
+} from "./student-list.ts";
+import {
+  approveStudents,
+  nextPendingStudent,
+  pendingStudents,
+  rejectStudent,
+  rejectStudents,
+} from "./verification.ts";
 
 type StudentList = Awaited<ReturnType<typeof listStudents>>;
 type StudentRow = NonNullable<Awaited<ReturnType<typeof findStudent>>>;
