@@ -17,7 +17,7 @@ import { openDatabase } from "#src/db/database.ts";
 import { migrateToLatest } from "#src/db/migrate.ts";
 import { Dispatcher } from "#src/sms/dispatcher.ts";
 import { createTransport } from "#src/sms/transport/index.ts";
-import { registerStudent } from "#src/students/service.ts";
+import { registerStudent } from "#src/students/registration.ts";
 import { loginAs } from "#test/support/client.ts";
 import { queueTestMessages, startEmulator, statusCounts, twilioEnv } from "#test/support/sms.ts";
 

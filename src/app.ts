@@ -24,10 +24,13 @@ import { twilioWebhookRoutes } from "./sms/webhook-routes.ts";
 import { smsActionRoutes } from "./sms-console/action-routes.tsx";
 import { smsAdminRoutes } from "./sms-console/admin-routes.tsx";
 import { smsTemplateRoutes } from "./sms-console/template-routes.tsx";
-import { adminStudentRoutes } from "./students/admin-routes.tsx";
+import { adminStudentListRoutes } from "./students/list-routes.tsx";
 import { approvalSms, rejectionSms } from "./students/notices.ts";
+import { adminStudentRecordRoutes } from "./students/record-routes.tsx";
 import { registrationRoutes } from "./students/registration-routes.tsx";
+import { adminSemesterRoutes } from "./students/semester-routes.tsx";
 import { studentRoutes } from "./students/student-routes.tsx";
+import { adminVerificationRoutes } from "./students/verification-routes.tsx";
 import { createWebServer } from "./web/server.ts";
 
 /** Every SMS text the portal sends, each declared by its feature: the templates page edits them. */
@@ -72,7 +75,10 @@ export async function buildApp(ctx: AppContext, options: AppOptions): Promise<Fa
   await app.register(adminJobRoutes, { prefix: "/admin" });
   await app.register(adminApplicationRoutes, { prefix: "/admin" });
   await app.register(announcementRoutes, { prefix: "/admin" });
-  await app.register(adminStudentRoutes, { prefix: "/admin" });
+  await app.register(adminStudentListRoutes, { prefix: "/admin" });
+  await app.register(adminStudentRecordRoutes, { prefix: "/admin" });
+  await app.register(adminVerificationRoutes, { prefix: "/admin" });
+  await app.register(adminSemesterRoutes, { prefix: "/admin" });
   await app.register(auditRoutes, { prefix: "/admin" });
   await app.register(smsAdminRoutes, { prefix: "/admin" });
   await app.register(smsActionRoutes, { prefix: "/admin" });

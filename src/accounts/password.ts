@@ -53,7 +53,7 @@ export const MIN_PASSWORD_LENGTH = 8;
 /**
  * A new password as the account forms set one (a password change or reset, a new admin, another
  * admin's password): typed twice, 8 to 200 characters. Registration's form repeats the same rules
- * (students/service.ts).
+ * (students/registration.ts).
  */
 export const newPasswordFields = {
   password: z

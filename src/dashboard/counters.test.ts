@@ -5,7 +5,8 @@ import { applyToJob, changeStatus } from "#src/applications/service.ts";
 import { APPLICATION_STATUSES, type ApplicationStatus, type Job } from "#src/db/schema.ts";
 import { deleteJob, type JobInput, updateJob } from "#src/jobs/service.ts";
 import { isOpenForApplications } from "#src/placement/open.ts";
-import { approveStudents, registerStudent, rejectStudent } from "#src/students/service.ts";
+import { registerStudent } from "#src/students/registration.ts";
+import { approveStudents, rejectStudent } from "#src/students/verification.ts";
 import {
   createAdmin,
   createTestApp,

@@ -5,7 +5,7 @@ import { studentApplications } from "../applications/service.ts";
 import { JobCards } from "../jobs/pages.tsx";
 import { jobsForStudent } from "../jobs/service.ts";
 import { AcademicSummary, DepartmentFilter, SetSemesterNotice } from "../students/pages.tsx";
-import { findStudent } from "../students/service.ts";
+import { findStudent } from "../students/profile.ts";
 import { currentStudentId, HttpError, requireRole } from "../web/auth.ts";
 import { formatDateTime } from "../web/components.tsx";
 import { pluralWord } from "../web/format.ts";

@@ -3,7 +3,7 @@ import { type Compilable, CompiledQuery } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { createStudent, createTestApp, type TestApp } from "#test/support/app.ts";
 import { testDialect } from "#test/support/database.ts";
-import { listStudents, type StudentFilters, studentListQueries } from "./service.ts";
+import { listStudents, type StudentFilters, studentListQueries } from "./student-list.ts";
 
 let t: TestApp | undefined;
 afterEach(async () => {

@@ -1,7 +1,7 @@
 import { DEPARTMENTS, departmentName } from "../placement/departments.ts";
 import { Field, type FormState, SelectField } from "../web/components.tsx";
 import { formatCgpa } from "../web/format.ts";
-import type { findStudent } from "./service.ts";
+import type { findStudent } from "./profile.ts";
 
 type StudentRow = NonNullable<Awaited<ReturnType<typeof findStudent>>>;
 

@@ -12,7 +12,7 @@ import { CsrfField, Layout } from "../web/layout.tsx";
 import { checkLimit, minutesUntil, recordLimitEvent, tryAgainIn } from "../web/limits.ts";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { AcademicFields } from "./pages.tsx";
-import { registerStudent, registrationSchema } from "./service.ts";
+import { registerStudent, registrationSchema } from "./registration.ts";
 
 function RegisterPage({
   page,

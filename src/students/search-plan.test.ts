@@ -9,7 +9,7 @@ import {
   type StudentFilters,
   searchIsDense,
   studentListQueries,
-} from "./service.ts";
+} from "./student-list.ts";
 
 /**
  * The admin student search reads its trigram indexes (migration 2026-12-03f), not every student:

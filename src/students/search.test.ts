@@ -11,7 +11,7 @@ import {
   SEARCH_COUNT_LIMIT,
   STUDENTS_PAGE_SIZE,
   studentSearch,
-} from "./service.ts";
+} from "./student-list.ts";
 
 /**
  * The admin student search reads trigram indexes (migration 2026-12-03f): on each database it

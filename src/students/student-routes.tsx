@@ -5,8 +5,8 @@ import { formValues, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { AcademicSummary, SetSemesterNotice } from "./pages.tsx";
+import { findStudent, profileSchema, updateOwnProfile } from "./profile.ts";
 import { sendResume } from "./resume-reply.ts";
-import { findStudent, profileSchema, updateOwnProfile } from "./service.ts";
 
 type StudentRow = NonNullable<Awaited<ReturnType<typeof findStudent>>>;
 

@@ -10,7 +10,8 @@ import { buildContext } from "#src/app-context.ts";
 import { type Config, loadConfig } from "#src/config.ts";
 import type { AppContext } from "#src/context.ts";
 import { REDACTED_PATHS } from "#src/log.ts";
-import { approveStudents, type RegistrationInput, registerStudent } from "#src/students/service.ts";
+import { type RegistrationInput, registerStudent } from "#src/students/registration.ts";
+import { approveStudents } from "#src/students/verification.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
 
 export interface TestApp {

@@ -1,0 +1,264 @@
+import type { FastifyInstance } from "fastify";
+import { requireRole } from "../web/auth.ts";
+import { formatDateTime, Pagination } from "../web/components.tsx";
+import { formatCgpa, plural } from "../web/format.ts";
+import { CsrfField, Layout } from "../web/layout.tsx";
+import { type PageContext, pageContext } from "../web/page.ts";
+import { orEmpty, pageParam, textParam, wholeNumberParam } from "../web/schemas.ts";
+import { SelectAllBox, SelectAllScript } from "../web/select.tsx";
+import { LAST_SEMESTER } from "./academic-record.ts";
+import { filterQuery, queryString } from "./list-urls.ts";
+import { DepartmentFilter } from "./pages.tsx";
+import {
+  listStudents,
+  type QueueStatus,
+  type SortDirection,
+  STUDENT_SORTS,
+  STUDENTS_PAGE_SIZE,
+  type StudentFilters,
+  type StudentSort,
+} from "./student-list.ts";
+
+type StudentList = Awaited<ReturnType<typeof listStudents>>;
+
+/** A column header that sorts the list by it: a second click reverses the order. */
+function SortHeader({
+  filters,
+  sort,
+  label,
+}: {
+  filters: StudentFilters;
+  sort: StudentSort;
+  label: string;
+}) {
+  const active = filters.sort === sort;
+  const dir: SortDirection = active && filters.dir === "asc" ? "desc" : "asc";
+  const href = `/admin/students?${queryString({ ...filterQuery(filters), sort, dir, page: undefined })}`;
+  return (
+    <th
+      scope="col"
+      aria-sort={active ? (filters.dir === "desc" ? "descending" : "ascending") : undefined}
+    >
+      <a href={href} class="sort" id={`sort-${sort}`} safe>
+        {`${label}${active ? (filters.dir === "desc" ? " ↓" : " ↑") : ""}`}
+      </a>
+    </th>
+  );
+}
+
+function AdvanceSemesterForm({ page }: { page: PageContext }) {
+  return (
+    <details class="card">
+      <summary>Advance a batch to the next semester</summary>
+      <form
+        method="post"
+        action="/admin/students/advance-semester"
+        name="advance-semester"
+        class="filters"
+      >
+        <CsrfField token={page.csrfToken} />
+        <DepartmentFilter selected={undefined} />
+        <label>
+          Graduation year <input type="number" name="graduation_year" id="advance-year" required />
+        </label>
+        <button type="submit" class="secondary" id="advance-semester">
+          Advance semester…
+        </button>
+      </form>
+      <p class="hint">
+        Every student of the batch moves up one semester, up to semester {LAST_SEMESTER}. You see
+        how many move before anything changes.
+      </p>
+    </details>
+  );
+}
+
+function QueuePage({
+  page,
+  filters,
+  list,
+}: {
+  page: PageContext;
+  filters: StudentFilters;
+  list: StudentList;
+}) {
+  const title =
+    filters.status === "pending"
+      ? "Verification queue"
+      : filters.status === "approved"
+        ? "Approved students"
+        : "All students";
+  const pending = filters.status === "pending";
+  return (
+    <Layout page={page} title={title}>
+      <form method="get" action="/admin/students" class="filters" aria-label="Filter students">
+        <input type="hidden" name="status" value={filters.status} />
+        {filters.sort ? <input type="hidden" name="sort" value={filters.sort} /> : null}
+        {filters.dir ? <input type="hidden" name="dir" value={filters.dir} /> : null}
+        <label>
+          Search{" "}
+          <input
+            type="search"
+            name="q"
+            value={filters.q ?? ""}
+            placeholder="Name, roll number or email"
+          />
+        </label>
+        <DepartmentFilter selected={filters.department} />
+        <label>
+          Graduation year <input type="number" name="year" value={filters.year?.toString() ?? ""} />
+        </label>
+        <button type="submit">Filter</button>
+      </form>
+      {pending ? null : <AdvanceSemesterForm page={page} />}
+      <p safe>
+        {list.more
+          ? `More than ${plural(list.total, "student")} match; add to the search to narrow it.`
+          : plural(list.total, "student")}
+      </p>
+      {list.rows.length === 0 ? (
+        <p class="empty">
+          {pending ? "No registrations are waiting for approval." : "No students match."}
+        </p>
+      ) : (
+        <form method="post" action="/admin/students/approve" name="queue">
+          <CsrfField token={page.csrfToken} />
+          <div class="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  {pending ? (
+                    <th scope="col">
+                      <SelectAllBox name="ids" label="Select all students on this page" />
+                    </th>
+                  ) : null}
+                  <SortHeader filters={filters} sort="name" label="Name" />
+                  <SortHeader filters={filters} sort="roll" label="Roll number" />
+                  <SortHeader filters={filters} sort="department" label="Department" />
+                  <SortHeader filters={filters} sort="year" label="Year" />
+                  <th scope="col">Semester</th>
+                  <SortHeader filters={filters} sort="cgpa" label="CGPA" />
+                  <th scope="col">Backlogs</th>
+                  {pending ? (
+                    <SortHeader filters={filters} sort="registered" label="Registered" />
+                  ) : (
+                    <SortHeader filters={filters} sort="approved" label="Approved" />
+                  )}
+                </tr>
+              </thead>
+              <tbody>
+                {list.rows.map((s) => (
+                  <tr>
+                    {pending ? (
+                      <td>
+                        <input
+                          type="checkbox"
+                          name="ids"
+                          value={String(s.id)}
+                          aria-label={`Select ${s.full_name}`}
+                        />
+                      </td>
+                    ) : null}
+                    <td>
+                      <a href={`/admin/students/${s.id}`} safe>
+                        {s.full_name}
+                      </a>
+                    </td>
+                    <td safe>{s.roll_number}</td>
+                    <td safe>{s.department}</td>
+                    <td>{s.graduation_year}</td>
+                    <td>{s.semester ?? "—"}</td>
+                    <td safe>{formatCgpa(s.cgpa)}</td>
+                    <td>{s.active_backlogs}</td>
+                    <td safe>{formatDateTime(pending ? s.created_at : s.approved_at)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          {pending ? (
+            <div class="bulk-actions">
+              <button type="submit" id="approve-selected">
+                Approve selected
+              </button>
+              <fieldset class="danger-zone">
+                <legend>Reject the selected registrations</legend>
+                <label for="bulk-reason">Reason (optional, sent to each student)</label>
+                <input id="bulk-reason" name="reason" maxlength="200" />
+                <button
+                  type="submit"
+                  class="danger"
+                  formaction="/admin/students/reject"
+                  id="reject-selected"
+                >
+                  Reject selected…
+                </button>
+              </fieldset>
+            </div>
+          ) : null}
+        </form>
+      )}
+      <Pagination
+        page={filters.page}
+        pageSize={STUDENTS_PAGE_SIZE}
+        total={list.total}
+        more={list.more && list.rows.length === STUDENTS_PAGE_SIZE}
+        baseUrl="/admin/students"
+        query={filterQuery(filters)}
+      />
+      {pending ? <SelectAllScript /> : null}
+    </Layout>
+  );
+}
+
+/** The admin's student list: the verification queue, the approved and all students. */
+export async function adminStudentListRoutes(app: FastifyInstance) {
+  const ctx = app.ctx;
+  app.addHook("onRequest", requireRole("admin"));
+
+  app.get<{
+    Querystring: {
+      status: QueueStatus;
+      q?: string;
+      department?: string;
+      year?: number;
+      sort?: StudentSort | "";
+      dir?: SortDirection | "";
+      page: number;
+    };
+  }>(
+    "/students",
+    {
+      schema: {
+        querystring: {
+          type: "object",
+          properties: {
+            status: { type: "string", enum: ["pending", "approved", "all"], default: "pending" },
+            q: textParam(100),
+            department: textParam(20),
+            year: orEmpty(wholeNumberParam(1900, 2200)),
+            sort: { type: "string", enum: ["", ...Object.keys(STUDENT_SORTS)] },
+            dir: { type: "string", enum: ["", "asc", "desc"] },
+            page: pageParam,
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const query = request.query;
+      const filters: StudentFilters = {
+        status: query.status,
+        q: query.q || undefined,
+        department: query.department || undefined,
+        year: typeof query.year === "number" ? query.year : undefined,
+        sort: query.sort || undefined,
+        dir: query.dir || undefined,
+        page: query.page,
+      };
+      const list = await listStudents(ctx, filters);
+      return reply.html(
+        <QueuePage page={pageContext(request, reply)} filters={filters} list={list} />,
+      );
+    },
+  );
+}

@@ -1,0 +1,256 @@
+import type { FastifyInstance } from "fastify";
+import { smsKindLabel, smsStatusLabel } from "../sms/labels.ts";
+import { smsHistoryOfStudent } from "../sms/outbox-api.ts";
+import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
+import { type FormState, formatDateTime } from "../web/components.tsx";
+import { plural } from "../web/format.ts";
+import { formValues, parseForm } from "../web/forms.ts";
+import { CsrfField, Layout } from "../web/layout.tsx";
+import { type PageContext, pageContext } from "../web/page.ts";
+import { idParams } from "../web/schemas.ts";
+import { academicSchema, updateAcademics } from "./academic-record.ts";
+import { AcademicFields, AcademicSummary } from "./pages.tsx";
+import { findStudent } from "./profile.ts";
+import { sendResume } from "./resume-reply.ts";
+
+type StudentRow = NonNullable<Awaited<ReturnType<typeof findStudent>>>;
+
+function academicValues(student: StudentRow): Record<string, string> {
+  return {
+    department: student.department,
+    semester: student.semester?.toString() ?? "",
+    graduation_year: String(student.graduation_year),
+    cgpa: String(student.cgpa),
+    active_backlogs: String(student.active_backlogs),
+  };
+}
+
+function AcademicForm({
+  page,
+  student,
+  form,
+}: {
+  page: PageContext;
+  student: StudentRow;
+  form: FormState;
+}) {
+  return (
+    <details class="card" open={Object.keys(form.errors).length > 0}>
+      <summary>Correct the academic record</summary>
+      <form method="post" action={`/admin/students/${student.id}/academics`} novalidate>
+        <CsrfField token={page.csrfToken} />
+        <AcademicFields form={form} />
+        <button type="submit">Save academic record</button>
+      </form>
+    </details>
+  );
+}
+
+/** How many of a student's SMS their page lists (the console lists them all). */
+const SMS_HISTORY_SIZE = 20;
+
+type SmsHistory = Awaited<ReturnType<typeof smsHistoryOfStudent>>;
+
+function StudentSms({ student, history }: { student: StudentRow; history: SmsHistory }) {
+  return (
+    <section class="card" aria-labelledby="student-sms">
+      <h2 id="student-sms">SMS to this student</h2>
+      <p id="sms-opt-out">
+        {student.sms_opted_out_at ? (
+          <strong
+            safe
+          >{`SMS turned off by the student on ${formatDateTime(student.sms_opted_out_at)} (replied STOP): nothing is sent to them until they reply START.`}</strong>
+        ) : (
+          <span safe>{`SMS on: messages go to ${student.phone_e164}.`}</span>
+        )}
+      </p>
+      {history.rows.length === 0 ? (
+        <p class="empty">No SMS yet.</p>
+      ) : (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Status</th>
+                <th scope="col">Text</th>
+              </tr>
+            </thead>
+            <tbody>
+              {history.rows.map((m) => (
+                <tr>
+                  <td>
+                    <a href={`/admin/sms/${m.id}`} safe>
+                      {formatDateTime(m.created_at)}
+                    </a>
+                  </td>
+                  <td safe>{smsKindLabel(m.kind)}</td>
+                  <td>
+                    <span class={`status status-${m.status}`} safe>
+                      {smsStatusLabel(m.status)}
+                    </span>
+                  </td>
+                  <td safe>{m.body}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {history.total > 0 ? (
+        <p>
+          <a href={`/admin/sms?student_id=${student.id}`} safe>
+            {history.total > history.rows.length
+              ? `All ${plural(history.total, "SMS", "SMS")} to this student`
+              : `${history.total === 1 ? "This SMS" : `All ${plural(history.total, "SMS", "SMS")}`} in the SMS console`}
+          </a>
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+function StudentPage({
+  page,
+  student,
+  messages,
+  academicForm,
+}: {
+  page: PageContext;
+  student: StudentRow;
+  messages: SmsHistory;
+  academicForm?: FormState;
+}) {
+  return (
+    <Layout page={page} title={student.full_name}>
+      <p>
+        {student.approved_at ? (
+          <span class="status status-approved" safe>
+            Approved {formatDateTime(student.approved_at)}
+          </span>
+        ) : (
+          <span class="status status-pending" safe>
+            Pending approval since {formatDateTime(student.created_at)}
+          </span>
+        )}
+      </p>
+      <section class="card">
+        <AcademicSummary student={student} />
+        <p>
+          {student.resume_size !== null ? (
+            <a href={`/admin/students/${student.id}/resume`}>Open resume (PDF)</a>
+          ) : (
+            "No resume uploaded."
+          )}
+        </p>
+      </section>
+      {student.approved_at ? null : (
+        <section class="card actions">
+          <form method="post" action={`/admin/students/${student.id}/approve`} name="approve">
+            <CsrfField token={page.csrfToken} />
+            <button type="submit" id="approve">
+              Approve
+            </button>
+            <small class="hint">Then the next pending registration opens.</small>
+          </form>
+          <form
+            method="post"
+            action={`/admin/students/${student.id}/reject`}
+            class="reject danger-zone"
+            name="reject"
+          >
+            <CsrfField token={page.csrfToken} />
+            <label for="reject-reason">Reason for rejection (optional, sent to the student)</label>
+            <input id="reject-reason" name="reason" maxlength="200" />
+            <button type="submit" class="danger" id="reject">
+              Reject…
+            </button>
+          </form>
+        </section>
+      )}
+      <AcademicForm
+        page={page}
+        student={student}
+        form={academicForm ?? { values: academicValues(student), errors: {} }}
+      />
+      <StudentSms student={student} history={messages} />
+    </Layout>
+  );
+}
+
+/** One student's admin page: the record, its academic corrections, SMS history and resume. */
+export async function adminStudentRecordRoutes(app: FastifyInstance) {
+  const ctx = app.ctx;
+  app.addHook("onRequest", requireRole("admin"));
+
+  async function student(id: number): Promise<StudentRow> {
+    const row = await findStudent(ctx, id);
+    if (!row)
+      throw new HttpError(
+        404,
+        "There is no such student; the registration may have been rejected.",
+      );
+    return row;
+  }
+
+  app.get<{ Params: { id: number } }>(
+    "/students/:id",
+    { schema: { params: idParams } },
+    async (request, reply) => {
+      const row = await student(request.params.id);
+      const messages = await smsHistoryOfStudent(ctx.db, row.id, SMS_HISTORY_SIZE);
+      return reply.html(
+        <StudentPage page={pageContext(request, reply)} student={row} messages={messages} />,
+      );
+    },
+  );
+
+  app.post<{ Params: { id: number } }>(
+    "/students/:id/academics",
+    { schema: { params: idParams } },
+    async (request, reply) => {
+      const parsed = parseForm(academicSchema(ctx.clock.now()), request.body);
+      if (!parsed.ok) {
+        const row = await student(request.params.id);
+        const form = { values: formValues(request.body), errors: parsed.errors };
+        const messages = await smsHistoryOfStudent(ctx.db, row.id, SMS_HISTORY_SIZE);
+        return reply
+          .code(422)
+          .html(
+            <StudentPage
+              page={pageContext(request, reply)}
+              student={row}
+              messages={messages}
+              academicForm={form}
+            />,
+          );
+      }
+      const result = await updateAcademics(
+        ctx,
+        currentActor(request),
+        request.params.id,
+        parsed.data,
+      );
+      if (!result)
+        throw new HttpError(
+          404,
+          "There is no such student; the registration may have been rejected.",
+        );
+      flash(
+        request,
+        result.changed.length > 0 ? "success" : "info",
+        result.changed.length > 0
+          ? `Academic record updated (${result.changed.join(", ")}).`
+          : "Nothing changed.",
+      );
+      return reply.redirect(`/admin/students/${request.params.id}`, 303);
+    },
+  );
+
+  app.get<{ Params: { id: number } }>(
+    "/students/:id/resume",
+    { schema: { params: idParams } },
+    async (request, reply) => sendResume(reply, ctx.db, await student(request.params.id)),
+  );
+}
