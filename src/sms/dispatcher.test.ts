@@ -7,6 +7,7 @@ import { loginAs } from "#test/support/client.ts";
 import { testDialect } from "#test/support/database.ts";
 import {
   queueTestMessages,
+  smsLogWith,
   smsRow,
   startDispatcher,
   startEmulator,
@@ -165,12 +166,19 @@ describe("SMS dispatcher, against the Twilio emulator", () => {
       .where("kind", "=", "approval")
       .executeTakeFirstOrThrow();
     expect(approval).toMatchObject({ status: "failed", error_code: 21610 });
-    const student = await t.ctx.db
-      .selectFrom("students")
-      .select("sms_opted_out_at")
-      .where("id", "=", blocked.id)
-      .executeTakeFirstOrThrow();
-    expect(student.sms_opted_out_at).not.toBeNull();
+    // The student is marked opted out by a second write, after the row's outcome.
+    await waitFor(
+      async () =>
+        (
+          await t.ctx.db
+            .selectFrom("students")
+            .select("sms_opted_out_at")
+            .where("id", "=", blocked.id)
+            .executeTakeFirstOrThrow()
+        ).sms_opted_out_at,
+      10_000,
+      "the blocked student opted out",
+    );
     // No retries: one request each, and the next poll finds nothing due.
     expect(await polled()).toBe(0);
     expect(creates(emulator)).toHaveLength(3);
@@ -216,7 +224,8 @@ describe("SMS dispatcher, against the Twilio emulator", () => {
       return s.credentials_error ? s : null;
     });
     expect(state.credentials_error).toContain("credentials rejected");
-    expect(readFileSync(join(t.ctx.config.LOG_DIR, "sms.log"), "utf8")).toContain(
+    await smsLogWith(
+      t.ctx,
       "Twilio refused the credentials: sending is paused and messages stay queued until they work",
     );
     // Still so after the dispatcher has checked the credentials again, twice, and been refused:
@@ -239,9 +248,7 @@ describe("SMS dispatcher, against the Twilio emulator", () => {
     emulator.setCredentials(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN); // fixed at Twilio's end
     await waitFor(async () => (await statusCounts(t.ctx)).sent === 3, 10_000);
     expect((await readDispatchState(t.ctx)).credentials_error).toBeNull();
-    expect(readFileSync(join(t.ctx.config.LOG_DIR, "sms.log"), "utf8")).toContain(
-      "credentials accepted again: sending resumes",
-    );
+    await smsLogWith(t.ctx, "credentials accepted again: sending resumes");
     expect((await client.get("/admin")).body).not.toContain("Twilio refused the credentials");
     expect(emulator.messages).toHaveLength(3);
   });
@@ -420,8 +427,7 @@ describe("SMS dispatcher without Twilio credentials", () => {
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain("captured");
     expect(page.body).toContain("SMS capture mode");
-    const log = readFileSync(join(t.ctx.config.LOG_DIR, "sms.log"), "utf8");
-    expect(log).toContain("captured (not sent to a phone)");
+    const log = await smsLogWith(t.ctx, "captured (not sent to a phone)");
     expect(log).not.toMatch(/"msg":"sent"/);
   });
 });

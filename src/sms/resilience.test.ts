@@ -1,6 +1,4 @@
 // @both-databases: leases on the database's clock, lost connections, deadlock victims.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { sql } from "kysely";
 import pg from "pg";
 import { afterEach, describe, expect, inject, it } from "vitest";
@@ -8,6 +6,7 @@ import { createStudent, createTestApp, type TestApp } from "#test/support/app.ts
 import { testDialect } from "#test/support/database.ts";
 import {
   queueTestMessages,
+  smsLogWith,
   smsRow,
   startDispatcher,
   startEmulator,
@@ -248,8 +247,7 @@ describe("SMS under faults", () => {
       .execute();
     await waitFor(async () => (await statusCounts(t.ctx)).skipped === 3, 10_000);
     expect(emulator.messages.length).toBe(1);
-    const log = readFileSync(join(t.ctx.config.LOG_DIR, "sms.log"), "utf8");
-    expect(log).toContain("skipped: student opted out");
+    await smsLogWith(t.ctx, "skipped: student opted out");
   });
 
   it.skipIf(testDialect() !== "postgres")(
@@ -322,8 +320,7 @@ describe("SMS under faults", () => {
       }>`select last_value as n from deadlock_victims`.execute(t.ctx.db);
       expect(Number(aborted.rows[0]!.n)).toBeGreaterThan(3);
       expect(emulator.messages.length).toBe(ids.length);
-      const log = readFileSync(join(t.ctx.config.LOG_DIR, "sms.log"), "utf8");
-      expect(log).toContain("database conflict while recording an outcome; trying again");
+      await smsLogWith(t.ctx, "database conflict while recording an outcome; trying again");
     },
   );
 

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { type Kysely, type KyselyPlugin, type QueryId, TableNode, UpdateQueryNode } from "kysely";
 import type { AppContext } from "#src/context.ts";
 import type { DB, SmsKind } from "#src/db/schema.ts";
@@ -60,6 +62,21 @@ export async function waitFor<T>(
       );
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * The SMS log once it holds `text`. A line is written after the database change it reports, so a
+ * test that has seen the change must still wait for the line.
+ */
+export function smsLogWith(ctx: AppContext, text: string, timeoutMs = 10_000): Promise<string> {
+  return waitFor(
+    () => {
+      const log = readFileSync(join(ctx.config.LOG_DIR, "sms.log"), "utf8");
+      return log.includes(text) ? log : null;
+    },
+    timeoutMs,
+    `"${text}" in sms.log`,
+  );
 }
 
 let counter = 0;
