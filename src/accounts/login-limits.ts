@@ -1,8 +1,9 @@
 import type { AppContext } from "../context.ts";
-import { checkLimit, type Limit, recordLimitEvent } from "../web/limits.ts";
+import { type Limit, type LimitTicket, takeLimit } from "../web/limits.ts";
 
 /**
- * Failed logins are counted per address and per account, separately; successful ones never count.
+ * Password attempts are counted per address and per account, separately; successful ones are
+ * taken back, so only wrong passwords stay counted.
  *
  * - An address with 50 failures in 15 minutes (over all accounts: password spraying) may not try
  *   again until the oldest leaves the window. Generous, because a campus NAT puts hundreds of
@@ -13,8 +14,9 @@ import { checkLimit, type Limit, recordLimitEvent } from "../web/limits.ts";
  *   real user may even mistype twice; a distributed attacker gets at most 3 guesses per address
  *   per window, each costing an argon2 verification.
  *
- * Refused attempts check no password and are not recorded, so a refused address cannot extend its
- * own lock indefinitely but also learns nothing.
+ * The attempt is recorded before the password is checked (web/limits.ts), so a burst of attempts
+ * sent together gets no more checks than the limits say. Refused attempts check no password and
+ * are not kept, so a refused address cannot extend its own lock but also learns nothing.
  */
 
 export const LOGIN_WINDOW_SECONDS = 15 * 60;
@@ -24,32 +26,25 @@ export const LOGIN_LIMITS = {
   perAccountFromAddress: { max: 3, windowSeconds: LOGIN_WINDOW_SECONDS },
 } satisfies Record<string, Limit>;
 
-type Ctx = Pick<AppContext, "db" | "clock">;
+type Ctx = Pick<AppContext, "db" | "dialect" | "clock">;
 
-export type LoginRefusal = { limit: "address" | "account"; retryAt: Date } | null;
-
-/** Whether this address may try a password for `account` (a normalised email) now. */
-export async function loginRefusal(
+/**
+ * One password attempt at `account` (a normalised email) from this address: refused (say why and
+ * until when), or allowed, to be released if the password turns out right.
+ */
+export function takeLoginAttempt(
   ctx: Ctx,
   account: string,
   address: string,
-): Promise<LoginRefusal> {
-  const byAddress = await checkLimit(ctx, "login_failure", { address }, LOGIN_LIMITS.perAddress);
-  if (byAddress.limited) return { limit: "address", retryAt: byAddress.retryAt };
-  const byAccount = await checkLimit(ctx, "login_failure", { account }, LOGIN_LIMITS.perAccount);
-  if (!byAccount.limited) return null;
-  const fromHere = await checkLimit(
-    ctx,
-    "login_failure",
-    { account, address },
-    LOGIN_LIMITS.perAccountFromAddress,
-  );
-  if (!fromHere.limited) return null;
-  // Allowed again as soon as either count drops below its limit.
-  const retryAt = Math.min(byAccount.retryAt.getTime(), fromHere.retryAt.getTime());
-  return { limit: "account", retryAt: new Date(retryAt) };
-}
-
-export function recordLoginFailure(ctx: Ctx, account: string, address: string): Promise<void> {
-  return recordLimitEvent(ctx, "login_failure", { account, address });
+): Promise<LimitTicket<"address" | "account">> {
+  return takeLimit(ctx, "login_failure", { account, address }, [
+    { name: "address", match: { address }, limit: LOGIN_LIMITS.perAddress },
+    {
+      name: "account",
+      anyOf: [
+        { match: { account }, limit: LOGIN_LIMITS.perAccount },
+        { match: { account, address }, limit: LOGIN_LIMITS.perAccountFromAddress },
+      ],
+    },
+  ]);
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
+import { recordLimitEvent } from "#src/web/limits.ts";
 import { createAdmin, createStudent, createTestApp, useTestApp } from "#test/support/app.ts";
 import { loginAs, TestClient } from "#test/support/client.ts";
-import { recordLoginFailure } from "./login-limits.ts";
 import { ensureFirstAdmin } from "./service.ts";
 
 const t = useTestApp();
@@ -227,7 +227,10 @@ describe("login limits", () => {
     // 45 failures recorded as the login route records them (45 argon2 verifications over HTTP
     // would only slow the test down), then the last 5 over HTTP.
     for (let i = 0; i < 45; i++)
-      await recordLoginFailure(t.ctx, `sprayed${i}@college.test`, "198.51.100.9");
+      await recordLimitEvent(t.ctx, "login_failure", {
+        account: `sprayed${i}@college.test`,
+        address: "198.51.100.9",
+      });
     for (let i = 0; i < 5; i++) {
       const response = await sprayer.post("/login", {
         email: `user${i}@college.test`,

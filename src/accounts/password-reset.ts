@@ -4,7 +4,7 @@ import { recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { PRIORITY_URGENT, queueSms, signalQueued } from "../sms/outbox-api.ts";
 import { renderCurrent } from "../sms/template-store.ts";
-import { checkLimit, type Limit, recordLimitEvent } from "../web/limits.ts";
+import { type Limit, takeLimit } from "../web/limits.ts";
 import { storeNewPassword } from "./admins.ts";
 import { resetCodeSms, resetCodeVars, usedResetCodeSms } from "./notices.ts";
 import { newPasswordFields, PASSWORDS_DIFFER, passwordsMatch } from "./password.ts";
@@ -16,8 +16,11 @@ import { normaliseEmail } from "./service.ts";
  *
  * - Whether an email exists is never shown: the request and the reset answer the same way for
  *   any email, and the limits count requests and wrong codes for unknown emails too.
- * - A code lives RESET_CODE_MINUTES, works once, stops after 5 wrong tries, and only the newest
- *   code of an account works. It is stored as a salted SHA-256 hash (the short life and the tries
+ * - A code lives RESET_CODE_MINUTES, works once, stops after 5 tries, and only the newest code of
+ *   an account works. A try is spent in the statement that reads the code, before it is compared,
+ *   so guesses sent together get no more comparisons than tries; an account takes at most
+ *   `wrongCodesPerAccount` wrong codes a day over all its codes, so three codes an hour do not add
+ *   up to a guessable number. It is stored as a salted SHA-256 hash (the short life and the tries
  *   limit are what protect a 6-digit code; a slow hash would add nothing against a million
  *   candidates), and the SMS row's text loses the code once it is used.
  * - A student who opted out of SMS (in the profile or by replying STOP, which the portal records
@@ -31,6 +34,7 @@ export const RESET_LIMITS = {
   // A campus NAT shares an address; still few enough that an address cannot spam phones.
   requestsPerAddress: { max: 10, windowSeconds: 60 * 60 },
   wrongCodesPerAddress: { max: 20, windowSeconds: 15 * 60 },
+  wrongCodesPerAccount: { max: 10, windowSeconds: 24 * 60 * 60 },
 } satisfies Record<string, Limit>;
 export const RESET_CODE_MAX_TRIES = 5;
 
@@ -65,17 +69,17 @@ export async function requestResetCode(
   email: string,
   address: string,
 ): Promise<Limited | { limited: false }> {
-  for (const [match, limit] of [
-    [{ address }, RESET_LIMITS.requestsPerAddress],
-    [{ account: email }, RESET_LIMITS.requestsPerAccount],
-  ] as const) {
-    const check = await checkLimit(ctx, "reset_request", match, limit);
-    if (check.limited) {
-      ctx.log.warn({ account: email, address, limit: match }, "password reset request refused");
-      return check;
-    }
+  const request = await takeLimit(ctx, "reset_request", { account: email, address }, [
+    { name: "address", match: { address }, limit: RESET_LIMITS.requestsPerAddress },
+    { name: "account", match: { account: email }, limit: RESET_LIMITS.requestsPerAccount },
+  ]);
+  if (request.limited) {
+    ctx.log.warn(
+      { account: email, address, limit: request.refusedBy },
+      "password reset request refused",
+    );
+    return request;
   }
-  await recordLimitEvent(ctx, "reset_request", { account: email, address });
   const user = await ctx.db
     .selectFrom("users")
     .innerJoin("students", "students.user_id", "users.id")
@@ -148,40 +152,47 @@ export async function requestResetCode(
 
 export type ResetResult = Limited | { limited: false; ok: boolean };
 
-/** Sets the new password if `code` is the account's live code; a wrong code costs one try. */
+/**
+ * Sets the new password if `code` is the account's live code. Every try is counted before the
+ * code is compared: against the code's own tries, and against the address's and the account's
+ * wrong codes (a right code takes its count back).
+ */
 export async function resetPasswordWithCode(
   ctx: AppContext,
   input: z.output<typeof resetPasswordSchema>,
   address: string,
 ): Promise<ResetResult> {
-  const limit = await checkLimit(
-    ctx,
-    "reset_code_failure",
-    { address },
-    RESET_LIMITS.wrongCodesPerAddress,
-  );
-  if (limit.limited) {
-    ctx.log.warn({ account: input.email, address }, "password reset code refused: too many wrong");
-    return limit;
+  const attempt = await takeLimit(ctx, "reset_code_failure", { account: input.email, address }, [
+    { name: "address", match: { address }, limit: RESET_LIMITS.wrongCodesPerAddress },
+    { name: "account", match: { account: input.email }, limit: RESET_LIMITS.wrongCodesPerAccount },
+  ]);
+  if (attempt.limited) {
+    ctx.log.warn(
+      { account: input.email, address, limit: attempt.refusedBy },
+      "password reset code refused: too many wrong",
+    );
+    return attempt;
   }
   const now = ctx.clock.now().toISOString();
+  // The try is spent in the statement that reads the code: of any number of guesses sent
+  // together, at most RESET_CODE_MAX_TRIES get a code to compare with.
   const live = await ctx.db
-    .selectFrom("password_reset_codes")
-    .innerJoin("users", "users.id", "password_reset_codes.user_id")
-    .select([
-      "password_reset_codes.id",
-      "password_reset_codes.code_hash",
-      "password_reset_codes.salt",
-      "users.id as userId",
-      "users.email",
-    ])
-    .where("users.email", "=", input.email)
-    .where("users.deactivated_at", "is", null)
-    .where("password_reset_codes.used_at", "is", null)
-    .where("password_reset_codes.expires_at", ">", now)
-    .where("password_reset_codes.attempts", "<", RESET_CODE_MAX_TRIES)
-    .orderBy("password_reset_codes.id", "desc")
-    .limit(1)
+    .updateTable("password_reset_codes")
+    .set((eb) => ({ attempts: eb("attempts", "+", 1) }))
+    .where("id", "=", (eb) =>
+      eb
+        .selectFrom("password_reset_codes as newest")
+        .innerJoin("users", "users.id", "newest.user_id")
+        .select("newest.id")
+        .where("users.email", "=", input.email)
+        .where("users.deactivated_at", "is", null)
+        .where("newest.used_at", "is", null)
+        .where("newest.expires_at", ">", now)
+        .orderBy("newest.id", "desc")
+        .limit(1),
+    )
+    .where("attempts", "<", RESET_CODE_MAX_TRIES)
+    .returning(["id", "code_hash", "salt", "user_id as userId"])
     .executeTakeFirst();
   const matches =
     live !== undefined &&
@@ -189,16 +200,7 @@ export async function resetPasswordWithCode(
       Buffer.from(hashCode(live.salt, input.code), "hex"),
       Buffer.from(live.code_hash, "hex"),
     );
-  if (!live || !matches) {
-    if (live)
-      await ctx.db
-        .updateTable("password_reset_codes")
-        .set((eb) => ({ attempts: eb("attempts", "+", 1) }))
-        .where("id", "=", live.id)
-        .execute();
-    await recordLimitEvent(ctx, "reset_code_failure", { account: input.email, address });
-    return { limited: false, ok: false };
-  }
+  if (!live || !matches) return { limited: false, ok: false };
   const used = await ctx.db.transaction().execute(async (trx) => {
     // The update decides: of two requests with the same code, one uses it.
     const taken = await trx
@@ -225,11 +227,13 @@ export async function resetPasswordWithCode(
     await recordAudit(
       trx,
       ctx,
-      { id: live.userId, email: live.email },
-      { action: "password_reset.used", subject: live.email, details: { address } },
+      { id: live.userId, email: input.email },
+      { action: "password_reset.used", subject: input.email, details: { address } },
     );
     return true;
   });
-  if (used) ctx.log.info({ userId: live.userId }, "password reset with an SMS code");
-  return { limited: false, ok: used };
+  if (!used) return { limited: false, ok: false };
+  await attempt.release();
+  ctx.log.info({ userId: live.userId }, "password reset with an SMS code");
+  return { limited: false, ok: true };
 }

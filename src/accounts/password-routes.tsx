@@ -16,7 +16,7 @@ import {
   setAdminPassword,
   setPasswordSchema,
 } from "./admins.ts";
-import { loginRefusal, recordLoginFailure } from "./login-limits.ts";
+import { takeLoginAttempt } from "./login-limits.ts";
 import {
   AdminsPage,
   ChangePasswordPage,
@@ -162,17 +162,16 @@ export async function ownPasswordRoutes(app: FastifyInstance, options: { role: R
     const parsed = parseForm(changePasswordSchema, body);
     if (!parsed.ok) return again(parsed.errors, 422);
     // The current password is a password guess like a login's: the same limits apply.
-    const refusal = await loginRefusal(ctx, actor.email, request.ip);
-    if (refusal) {
-      const minutes = minutesUntil(refusal.retryAt, ctx.clock.now());
+    const attempt = await takeLoginAttempt(ctx, actor.email, request.ip);
+    if (attempt.limited) {
+      const minutes = minutesUntil(attempt.retryAt, ctx.clock.now());
       reply.header("retry-after", String(minutes * 60));
       return again({ current_password: `Too many wrong passwords. ${tryAgainIn(minutes)}` }, 429);
     }
     const result = await changeOwnPassword(ctx, actor, parsed.data);
-    if (!result.ok) {
-      await recordLoginFailure(ctx, actor.email, request.ip);
-      return again(result.errors, 422);
-    }
+    // A wrong current password stays counted like a failed login.
+    if (!result.ok) return again(result.errors, 422);
+    await attempt.release();
     // This session stays signed in; every other one of this account has ended.
     request.session.set("sessionVersion", result.sessionVersion);
     flash(

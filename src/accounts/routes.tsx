@@ -6,7 +6,7 @@ import { minutesUntil, tryAgainIn } from "../web/limits.ts";
 import { pageContext } from "../web/page.ts";
 import { safeNext } from "../web/safe-next.ts";
 import { textParam } from "../web/schemas.ts";
-import { loginRefusal, recordLoginFailure } from "./login-limits.ts";
+import { takeLoginAttempt } from "./login-limits.ts";
 import { LandingPage, LoginPage } from "./pages.tsx";
 import { dummyPasswordHash } from "./password.ts";
 import { authenticate, normaliseEmail } from "./service.ts";
@@ -69,16 +69,16 @@ export async function accountRoutes(app: FastifyInstance) {
       const password = request.body?.password ?? "";
       const next = safeNext(request.body?.next);
       const account = normaliseEmail(email);
-      const refusal = email && password ? await loginRefusal(ctx, account, request.ip) : null;
-      if (refusal) {
-        const minutes = minutesUntil(refusal.retryAt, ctx.clock.now());
+      const attempt = email && password ? await takeLoginAttempt(ctx, account, request.ip) : null;
+      if (attempt?.limited) {
+        const minutes = minutesUntil(attempt.retryAt, ctx.clock.now());
         // Who and from where, never the password: enough to see an attack in the log.
         ctx.log.warn(
-          { account, address: request.ip, limit: refusal.limit, minutes },
+          { account, address: request.ip, limit: attempt.refusedBy, minutes },
           "login refused: too many failed attempts",
         );
         const why =
-          refusal.limit === "address"
+          attempt.refusedBy === "address"
             ? "Too many failed logins from your network."
             : "Too many failed logins for this account from your network.";
         return reply
@@ -93,13 +93,13 @@ export async function accountRoutes(app: FastifyInstance) {
             />,
           );
       }
-      const result =
-        email && password
-          ? await authenticate(ctx, email, password)
-          : ({ ok: false, reason: "invalid" } as const);
-      // Only a wrong password counts (for a known or an unknown email alike); never a success.
-      if (!result.ok && result.reason === "invalid" && email && password)
-        await recordLoginFailure(ctx, account, request.ip);
+      const result = attempt
+        ? await authenticate(ctx, email, password)
+        : ({ ok: false, reason: "invalid" } as const);
+      // Only a wrong password stays counted (for a known or an unknown email alike).
+      if (attempt && (result.ok || result.reason !== "invalid")) await attempt.release();
+      if (attempt && !result.ok && result.reason === "invalid")
+        ctx.log.info({ account, address: request.ip }, "login failed: wrong password");
       if (!result.ok) {
         return reply.code(result.reason === "invalid" ? 401 : 403).html(
           <LoginPage

@@ -1,4 +1,4 @@
-import { sql } from "kysely";
+import { type Kysely, sql } from "kysely";
 
 /**
  * Every difference between SQLite and PostgreSQL in the app's queries, in one place; how each
@@ -107,6 +107,20 @@ export function dbNow(dialect: DialectName, offsetSeconds = 0) {
   return offsetSeconds === 0
     ? sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`
     : sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ${`${offsetSeconds >= 0 ? "+" : ""}${offsetSeconds} seconds`})`;
+}
+
+/**
+ * Makes the transactions that name a common key run one after another until they commit:
+ * PostgreSQL's transaction-scoped advisory locks, taken in one order so that two transactions
+ * never wait on each other. SQLite's transactions (BEGIN IMMEDIATE) already run one at a time.
+ * For a read-then-write that no single statement can settle, such as counting a limit's events
+ * before adding one.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: any database's transaction
+export async function lockKeys(trx: Kysely<any>, dialect: DialectName, keys: string[]) {
+  if (dialect !== "postgres") return;
+  for (const key of [...new Set(keys)].sort())
+    await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx);
 }
 
 const CONNECTION_ERROR_CODES = new Set([

@@ -9,7 +9,7 @@ import {
 } from "../web/components.tsx";
 import { formValues, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
-import { checkLimit, minutesUntil, recordLimitEvent, tryAgainIn } from "../web/limits.ts";
+import { minutesUntil, takeLimit, tryAgainIn } from "../web/limits.ts";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { AcademicFields } from "./pages.tsx";
 import { registerStudent, registrationSchema } from "./registration.ts";
@@ -126,12 +126,14 @@ export async function registrationRoutes(app: FastifyInstance) {
     reply.html(<RegisterPage page={pageContext(request, reply)} form={emptyForm} maxMb={maxMb} />),
   );
 
-  // Registrations per client address (successful ones: a form sent back with errors costs
-  // nothing), so one machine cannot fill the verification queue and the disk.
+  // Registrations per client address (successful ones: a form sent back with errors is taken
+  // back), so one machine cannot fill the verification queue and the disk.
   const perAddress = { max: ctx.config.REGISTRATIONS_PER_ADDRESS_PER_HOUR, windowSeconds: 3600 };
 
   app.post("/register", async (request, reply) => {
-    const limit = await checkLimit(ctx, "registration", { address: request.ip }, perAddress);
+    const limit = await takeLimit(ctx, "registration", { address: request.ip }, [
+      { name: "address", match: { address: request.ip }, limit: perAddress },
+    ]);
     if (limit.limited) {
       const minutes = minutesUntil(limit.retryAt, ctx.clock.now());
       request.log.warn({ address: request.ip, minutes }, "registration refused: address limit");
@@ -148,12 +150,12 @@ export async function registrationRoutes(app: FastifyInstance) {
     );
     const result = parsed.ok ? await registerStudent(ctx, parsed.data, body.resume) : parsed;
     if (!result.ok) {
+      await limit.release();
       const form = { values: formValues(body), errors: result.errors };
       return reply
         .code(422)
         .html(<RegisterPage page={pageContext(request, reply)} form={form} maxMb={maxMb} />);
     }
-    await recordLimitEvent(ctx, "registration", { address: request.ip });
     return reply.redirect("/register/done", 303);
   });
 

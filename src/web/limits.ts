@@ -1,15 +1,17 @@
 import { isIPv4, isIPv6 } from "node:net";
+import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
-import type { LimitEventKind } from "../db/schema.ts";
+import { lockKeys } from "../db/dialect.ts";
+import type { DB, LimitEventKind } from "../db/schema.ts";
 
 /**
  * Abuse limits kept in the database (`limit_events`), so every web process counts the same
  * events: "at most `max` events of a kind for this account / this address in the last
- * `windowSeconds`". Features decide what counts (failed logins, registrations, ...) and record it;
- * nothing is counted in memory. Times come from ctx.clock (tests move it instead of sleeping).
+ * `windowSeconds`". Features decide what counts (failed logins, registrations, ...) and take the
+ * limit before the slow work it guards (`takeLimit`); nothing is counted in memory. Times come from ctx.clock (tests move it instead of sleeping).
  */
 
-type Ctx = Pick<AppContext, "db" | "clock">;
+type Ctx = Pick<AppContext, "db" | "dialect" | "clock">;
 
 export interface Limit {
   max: number;
@@ -49,13 +51,91 @@ export function limitAddress(ip: string): string {
 /** Events older than this are deleted as new ones come in: longer than any window in use. */
 const KEEP_SECONDS = 24 * 60 * 60;
 
+/** One count: at most `limit.max` events of the kind that match, in the window. */
+export interface LimitRule {
+  match: LimitMatch;
+  limit: Limit;
+}
+
+/**
+ * What an attempt must pass: one rule, or several of which any one is enough (login: the account
+ * is under its limit, or this address has tried it only a few times). `name` says which refused.
+ */
+export type LimitGate<Name extends string = string> =
+  | ({ name: Name } & LimitRule)
+  | { name: Name; anyOf: LimitRule[] };
+
+export type LimitTicket<Name extends string = string> =
+  | {
+      limited: false;
+      /** Takes the attempt's event back (a login that succeeded is not counted against anyone). */
+      release(): Promise<void>;
+    }
+  | { limited: true; retryAt: Date; refusedBy: Name };
+
+/**
+ * Counts the events of every gate and, if all of them pass, records the attempt's event: in one
+ * transaction, locked per counted key (db/dialect.ts `lockKeys`), so attempts at the same
+ * account or address are counted one after another however many arrive together, and exactly
+ * `max` of a burst pass. Taken before the slow work it guards (a password hash, an upload); a
+ * refused attempt records nothing, so an address that keeps trying while refused does not push
+ * its own wait further out.
+ */
+export async function takeLimit<Name extends string>(
+  ctx: Ctx,
+  kind: LimitEventKind,
+  event: LimitMatch,
+  gates: LimitGate<Name>[],
+): Promise<LimitTicket<Name>> {
+  const now = ctx.clock.now();
+  const rulesOf = (gate: LimitGate<Name>) => ("anyOf" in gate ? gate.anyOf : [gate]);
+  const keys = gates.flatMap(rulesOf).map(({ match }) => limitKey(kind, match));
+  const outcome = await ctx.db.transaction().execute(async (trx) => {
+    await lockKeys(trx, ctx.dialect, keys);
+    for (const gate of gates) {
+      const counts: LimitCheck[] = [];
+      for (const rule of rulesOf(gate)) counts.push(await countLimit(trx, kind, rule, now));
+      if (counts.some((count) => !count.limited)) continue;
+      // Allowed again as soon as any one of the rules is.
+      const retryAt = Math.min(...counts.map((c) => (c.limited ? c.retryAt.getTime() : 0)));
+      return { limited: true as const, retryAt: new Date(retryAt), refusedBy: gate.name };
+    }
+    return { limited: false as const, id: await insertEvent(trx, kind, event, now) };
+  });
+  if (outcome.limited) return outcome;
+  await pruneEvents(ctx, now);
+  return {
+    limited: false,
+    release: async () => {
+      await ctx.db.deleteFrom("limit_events").where("id", "=", outcome.id).execute();
+    },
+  };
+}
+
+/** Records one event now, outside any limit: for tests and imports that set the scene. */
 export async function recordLimitEvent(
   ctx: Ctx,
   kind: LimitEventKind,
   match: LimitMatch,
-): Promise<void> {
+): Promise<number> {
   const now = ctx.clock.now();
-  await ctx.db
+  const id = await insertEvent(ctx.db, kind, match, now);
+  await pruneEvents(ctx, now);
+  return id;
+}
+
+function limitKey(kind: LimitEventKind, match: LimitMatch): string {
+  const address = match.address === undefined ? "" : limitAddress(match.address);
+  return JSON.stringify(["limit", kind, match.account ?? "", address]);
+}
+
+async function insertEvent(
+  db: Kysely<DB>,
+  kind: LimitEventKind,
+  match: LimitMatch,
+  now: Date,
+): Promise<number> {
+  const row = await db
     .insertInto("limit_events")
     .values({
       kind,
@@ -63,8 +143,13 @@ export async function recordLimitEvent(
       address: match.address === undefined ? null : limitAddress(match.address),
       at: now.toISOString(),
     })
-    .execute();
-  // An indexed delete of the few rows that aged out since the last event.
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** An indexed delete of the few events that aged out of every window since the last one. */
+async function pruneEvents(ctx: Ctx, now: Date): Promise<void> {
   await ctx.db
     .deleteFrom("limit_events")
     .where("at", "<", new Date(now.getTime() - KEEP_SECONDS * 1000).toISOString())
@@ -72,22 +157,22 @@ export async function recordLimitEvent(
 }
 
 /**
- * Whether `limit` is reached for the events that match, and if so when the next one is allowed:
- * when the oldest of the newest `max` events leaves the window. Reads at most `max` rows.
+ * Whether `max` events already match in the window, and if so when one more is allowed: when the
+ * oldest of the newest `max` leaves it. Reads at most `max` rows.
  */
-export async function checkLimit(
-  ctx: Ctx,
+async function countLimit(
+  db: Kysely<DB>,
   kind: LimitEventKind,
-  match: LimitMatch,
-  limit: Limit,
+  rule: LimitRule,
+  now: Date,
 ): Promise<LimitCheck> {
-  const now = ctx.clock.now().getTime();
+  const { match, limit } = rule;
   const windowMs = limit.windowSeconds * 1000;
-  let query = ctx.db
+  let query = db
     .selectFrom("limit_events")
     .select("at")
     .where("kind", "=", kind)
-    .where("at", ">", new Date(now - windowMs).toISOString());
+    .where("at", ">", new Date(now.getTime() - windowMs).toISOString());
   if (match.account !== undefined) query = query.where("account", "=", match.account);
   if (match.address !== undefined) query = query.where("address", "=", limitAddress(match.address));
   const rows = await query.orderBy("at", "desc").limit(limit.max).execute();
