@@ -130,7 +130,8 @@ export async function registrationRoutes(app: FastifyInstance) {
   // back), so one machine cannot fill the verification queue and the disk.
   const perAddress = { max: ctx.config.REGISTRATIONS_PER_ADDRESS_PER_HOUR, windowSeconds: 3600 };
 
-  app.post("/register", async (request, reply) => {
+  // The one anonymous form that takes a file (config.upload: web/server.ts reads it, token first).
+  app.post("/register", { config: { upload: true } }, async (request, reply) => {
     const limit = await takeLimit(ctx, "registration", { address: request.ip }, [
       { name: "address", match: { address: request.ip }, limit: perAddress },
     ]);

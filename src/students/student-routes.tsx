@@ -106,7 +106,8 @@ export async function studentRoutes(app: FastifyInstance) {
     );
   });
 
-  app.post("/profile", async (request, reply) => {
+  // Takes the resume (config.upload); the role guard above has run before any of the body is read.
+  app.post("/profile", { config: { upload: true } }, async (request, reply) => {
     const studentId = currentStudentId(request);
     const body = (request.body ?? {}) as Record<string, unknown>;
     const parsed = parseForm(profileSchema(ctx.config.SMS_DEFAULT_REGION), body);

@@ -9,6 +9,7 @@ import fastifyStatic from "@fastify/static";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
 } from "fastify";
 import helmet from "helmet";
@@ -22,7 +23,7 @@ declare module "fastify" {
   interface FastifyInstance {
     ctx: AppContext;
     /** Every route as "METHOD /url", for the security tests that walk all of them. */
-    routeTable: { method: string; url: string; csrf: boolean; query: string[] }[];
+    routeTable: { method: string; url: string; csrf: boolean; upload: boolean; query: string[] }[];
   }
   interface FastifyReply {
     /** Sends a rendered page (a TSX element) as HTML. */
@@ -35,6 +36,11 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /** Set to false on routes that are not forms, such as Twilio's webhooks (signed instead). */
     csrf?: boolean;
+    /**
+     * Set to true on the routes whose form sends a file (multipart/form-data). Every other route
+     * answers a multipart body 415 without reading it.
+     */
+    upload?: boolean;
   }
 }
 
@@ -53,25 +59,63 @@ export interface WebServerOptions {
 const SESSION_HOURS = 8;
 
 /**
- * A multipart form becomes `request.body` as field name -> text (several under one name: a list),
- * with the file kept in memory with its name and whether it was cut at the size limit, so the
- * route can answer "too large" beside the field instead of failing the whole request. A body
- * that is not multipart at all (no closing boundary, no boundary parameter, garbage) is a 400
- * that says so: the parser's own errors carry no status and would otherwise be a 500.
+ * An upload form's text fields are cut at this size: longer than any field a form accepts (so a cut
+ * value is still refused as too long, beside its field), and 40 of them stay under a megabyte.
  */
-async function readMultipartBody(request: FastifyRequest): Promise<void> {
-  if (!request.isMultipart()) return;
+const UPLOAD_FIELD_MAX_BYTES = 16 * 1024;
+
+/** Any multipart type, whatever its case: what the parser would otherwise be asked to read. */
+function isMultipartRequest(request: FastifyRequest): boolean {
+  return /^\s*multipart\//i.test(request.headers["content-type"] ?? "");
+}
+
+/**
+ * The rest of an upload the reader stopped on is dropped as it arrives, never kept: the early
+ * answer reaches the client, and the connection can serve its next request. (A body no one began
+ * to read, as behind the 415 below, Node drops the same way once the answer is sent.)
+ */
+function discardRest(request: FastifyRequest): void {
+  request.raw.unpipe();
+  request.raw.resume();
+}
+
+/**
+ * The CSRF plugin's own check, on the fields of an upload form read so far (the token is one of
+ * them). It rejects with the plugin's 403 instead of answering, so the reader stops before the file.
+ */
+function checkCsrf(request: FastifyRequest): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const refuse = { send: reject } as unknown as FastifyReply;
+    request.server.csrfProtection(request, refuse, () => resolve());
+  });
+}
+
+/**
+ * An upload form (a route with `config.upload`) becomes `request.body` as field name -> text
+ * (several under one name: a list), read part by part in the order the browser sends them, which
+ * is the form's order: the CSRF token comes first. When the file's part arrives, the token read
+ * so far must already be valid, or the answer is 403 and the file is never read; a valid one lets
+ * the file through its size limit (the rest is dropped, not kept) with whether it was cut, so the
+ * route can answer "too large" beside the field instead of failing the whole request. A body that
+ * is not multipart at all (no closing boundary, no boundary parameter, garbage) is a 400 that says
+ * so: the parser's own errors carry no status and would otherwise be a 500.
+ */
+async function readUploadForm(request: FastifyRequest): Promise<void> {
+  if (request.routeOptions.config.upload !== true || !request.isMultipart()) return;
   const body: Record<string, unknown> = {};
+  // The CSRF check reads the token from here while the rest is still arriving.
+  request.body = body;
   try {
     for await (const part of request.parts()) {
-      const value: unknown =
-        part.type === "file"
-          ? ({
-              filename: part.filename,
-              data: await part.toBuffer(),
-              truncated: part.file.truncated,
-            } satisfies UploadedFile)
-          : part.value;
+      let value: unknown;
+      if (part.type === "file") {
+        await checkCsrf(request);
+        value = {
+          filename: part.filename,
+          data: await part.toBuffer(),
+          truncated: part.file.truncated,
+        } satisfies UploadedFile;
+      } else value = part.value;
       // Own keys only: a field named "constructor" must not find Object's.
       const earlier = Object.hasOwn(body, part.fieldname) ? body[part.fieldname] : undefined;
       body[part.fieldname] =
@@ -82,15 +126,16 @@ async function readMultipartBody(request: FastifyRequest): Promise<void> {
             : [earlier, value];
     }
   } catch (error) {
+    discardRest(request);
     const status = (error as { statusCode?: number }).statusCode;
-    // Too many fields or files (413) and forbidden field names (400) keep their own answer.
+    // A refused token (403), too many fields or files (413) and forbidden field names (400) keep
+    // their own answer.
     if (status && status >= 400 && status < 500) throw error;
     throw new HttpError(
       400,
       "The form did not arrive whole, so nothing was saved. Go back, reload the page and send it again.",
     );
   }
-  request.body = body;
 }
 
 /**
@@ -148,7 +193,13 @@ export async function createWebServer(
     const query = Object.keys(querystring?.properties ?? {});
     for (const method of [route.method].flat()) {
       if (method !== "HEAD")
-        app.routeTable.push({ method, url: route.url, csrf: route.config?.csrf !== false, query });
+        app.routeTable.push({
+          method,
+          url: route.url,
+          csrf: route.config?.csrf !== false,
+          upload: route.config?.upload === true,
+          query,
+        });
     }
   });
 
@@ -166,9 +217,14 @@ export async function createWebServer(
   await app.register(fastifyFormbody);
   await app.register(fastifyMultipart, {
     throwFileSizeLimit: false,
-    limits: { fileSize: ctx.config.RESUME_MAX_BYTES, files: 1, fields: 40 },
+    limits: {
+      fileSize: ctx.config.RESUME_MAX_BYTES,
+      files: 1,
+      fields: 40,
+      fieldSize: UPLOAD_FIELD_MAX_BYTES,
+    },
   });
-  app.addHook("preValidation", readMultipartBody);
+  app.addHook("preValidation", readUploadForm);
   await app.register(fastifySecureSession, {
     key: Buffer.from(
       hkdfSync("sha256", options.sessionSecret, "placement-portal", "session-key", 32),
@@ -187,6 +243,16 @@ export async function createWebServer(
   // instead of logging a 404 on every first visit.
   app.get("/favicon.ico", (_request, reply) => reply.redirect("/assets/favicon.svg", 301));
 
+  // A multipart body is read only by the routes that take a file. Anywhere else (the login form,
+  // password reset, Twilio's webhooks) it is refused before any of it is read and before the
+  // user's database read, so that anonymous forms cannot be made to hold megabytes per request.
+  app.addHook("onRequest", async (request) => {
+    if (isMultipartRequest(request) && request.routeOptions.config.upload !== true)
+      throw new HttpError(
+        415,
+        "This form does not take files, so nothing was read or saved. Go back, reload the page and send it again.",
+      );
+  });
   app.addHook("onRequest", async (request) => {
     const userId = request.session.get("userId");
     if (userId === undefined) return;
@@ -197,7 +263,8 @@ export async function createWebServer(
     if (request.user?.role === "admin" && options.adminAlert)
       request.smsAlert = await options.adminAlert();
   });
-  // CSRF is checked after the body is parsed (the token is a form field), for every state change.
+  // CSRF is checked after the body is parsed (the token is a form field), for every state change;
+  // an upload form's is also checked before its file is read (readUploadForm).
   app.addHook("preHandler", (request, reply, done) => {
     const safeMethod =
       request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS";
