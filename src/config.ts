@@ -124,6 +124,10 @@ export const configSchema = z
       .transform((v) => v.toUpperCase())
       .default("INR"),
     RESUME_MAX_BYTES: int(1024, 50 * 1024 * 1024).default(5 * 1024 * 1024),
+    // Files read at once per web process, and how long a further one waits for its turn unread:
+    // a flood of uploads holds at most this many files in memory.
+    UPLOADS_AT_ONCE: int(1, 1000).default(16),
+    UPLOAD_WAIT_SECONDS: int(1, 600).default(30),
     // The resumes of registrations still waiting for approval, together: anonymous registrations
     // cannot fill the disk.
     PENDING_RESUMES_MAX_BYTES: int(0, 1024 * 1024 * 1024 * 1024).default(200 * 1024 * 1024),

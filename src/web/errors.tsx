@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isConnectionError } from "../db/dialect.ts";
+import { HttpError } from "./auth.ts";
 import { Layout } from "./layout.tsx";
 import { type PageContext, pageContext } from "./page.ts";
 
@@ -64,6 +65,11 @@ export function installErrorHandlers(app: FastifyInstance): void {
       return sendError(request, reply, 503, MESSAGES[503]!);
     }
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    // A 503 of our own is a deliberate "busy, come back" (too many uploads at once), not a fault.
+    if (error instanceof HttpError && status === 503) {
+      request.log.warn({ reason: error.message }, "request turned away: busy");
+      return sendError(request, reply, status, error.message);
+    }
     if (status >= 500) {
       request.log.error({ err: error }, "request failed");
       return sendError(request, reply, status, MESSAGES[500]!);

@@ -3,7 +3,7 @@ import twilio from "twilio";
 import { describe, expect, it } from "vitest";
 import { createStudent, useTestApp } from "#test/support/app.ts";
 import { loginAs, pdfBytes, TestClient } from "#test/support/client.ts";
-import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_FROM } from "#test/support/sms.ts";
+import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_FROM, waitFor } from "#test/support/sms.ts";
 
 const PUBLIC = "https://portal.college.test";
 
@@ -15,6 +15,9 @@ const t = useTestApp({
   TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
   TWILIO_PHONE_NUMBER: TEST_FROM,
   PUBLIC_BASE_URL: PUBLIC,
+  // One file read at a time, a further one turned away after a second: the turns test sees both.
+  UPLOADS_AT_ONCE: "1",
+  UPLOAD_WAIT_SECONDS: "1",
 });
 
 const BOUNDARY = "----portal-test-boundary";
@@ -285,5 +288,53 @@ describe("an upload form's CSRF token is checked before its file is read", () =>
     }
     const resume = await t.ctx.db.selectFrom("resumes").select("size").executeTakeFirstOrThrow();
     expect(resume.size).toBe(pdfBytes().length);
+  });
+});
+
+describe("files read at once", () => {
+  it("turns an upload away unread while the turns are taken, and takes it once one is free", async () => {
+    const port = await listen();
+    const client = new TestClient(t.app);
+    const csrf = await client.refreshCsrf();
+    const holder = new RawRequest(port);
+    const second = new RawRequest(port);
+    try {
+      // The first upload's file never ends: it holds the one turn.
+      await holder.write(postHead("/register", 50 * MB, client.cookieHeader));
+      await holder.write(multipartStart({ _csrf: csrf, full_name: "Asha Rao" }));
+      await holder.write(pdfBytes());
+      await waitFor(
+        () => t.app.uploadTurns.held === 1 || undefined,
+        5000,
+        "the first upload's turn",
+      );
+      await second.write(postHead("/register", 50 * MB, client.cookieHeader));
+      await second.write(multipartStart({ _csrf: csrf, full_name: "Ravi Kumar" }));
+      await second.write(pdfBytes());
+      const answer = await second.answer(/^HTTP\/1\.1 503 [\s\S]*<\/html>/);
+      expect(answer).toMatch(/retry-after: 1/i);
+      expect(answer).toContain("Many files are being uploaded at this moment");
+    } finally {
+      holder.close();
+      second.close();
+    }
+    // The turn comes back when the holder's connection goes.
+    await waitFor(() => t.app.uploadTurns.held === 0 || undefined, 5000, "the turn given back");
+    const registered = await client.postMultipart("/register", {
+      full_name: "Meera Iyer",
+      roll_number: "1XY21CS002",
+      email: "meera@college.test",
+      phone: "98765 43211",
+      department: "CSE",
+      semester: "7",
+      graduation_year: String(new Date().getUTCFullYear() + 1),
+      cgpa: "8.2",
+      active_backlogs: "0",
+      password: "a strong password",
+      password_confirm: "a strong password",
+      resume: { filename: "cv.pdf", data: pdfBytes() },
+    });
+    expect(registered.statusCode).toBe(303);
+    expect(await t.ctx.db.selectFrom("resumes").select("student_id").execute()).toHaveLength(1);
   });
 });

@@ -24,6 +24,8 @@ declare module "fastify" {
     ctx: AppContext;
     /** Every route as "METHOD /url", for the security tests that walk all of them. */
     routeTable: { method: string; url: string; csrf: boolean; upload: boolean; query: string[] }[];
+    /** Files being read now, and the turns for more (config UPLOADS_AT_ONCE). */
+    uploadTurns: UploadTurns;
   }
   interface FastifyReply {
     /** Sends a rendered page (a TSX element) as HTML. */
@@ -80,6 +82,51 @@ function discardRest(request: FastifyRequest): void {
 }
 
 /**
+ * Turns for reading a file: at most `size` at once. A further upload waits, its body left unread
+ * (the connection's buffers fill and the client slows down), until a turn frees or `waitMs`
+ * passes. A turn is held until the answer is sent, because the file stays in memory until then.
+ */
+export class UploadTurns {
+  private free: number;
+  private readonly waiting = new Set<() => void>();
+
+  constructor(private readonly size: number) {
+    this.free = size;
+  }
+
+  /** How many turns are held. */
+  get held(): number {
+    return this.size - this.free;
+  }
+
+  /** True once this upload holds a turn; false if none came free within `waitMs`. */
+  take(waitMs: number): Promise<boolean> {
+    if (this.free > 0) {
+      this.free -= 1;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const handOver = () => {
+        clearTimeout(timer);
+        this.waiting.delete(handOver);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.waiting.delete(handOver);
+        resolve(false);
+      }, waitMs);
+      this.waiting.add(handOver);
+    });
+  }
+
+  give(): void {
+    const next = this.waiting.values().next();
+    if (next.done) this.free += 1;
+    else next.value();
+  }
+}
+
+/**
  * The CSRF plugin's own check, on the fields of an upload form read so far (the token is one of
  * them). It rejects with the plugin's 403 instead of answering, so the reader stops before the file.
  */
@@ -100,8 +147,13 @@ function checkCsrf(request: FastifyRequest): Promise<void> {
  * is not multipart at all (no closing boundary, no boundary parameter, garbage) is a 400 that says
  * so: the parser's own errors carry no status and would otherwise be a 500.
  */
-async function readUploadForm(request: FastifyRequest): Promise<void> {
+async function readUploadForm(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  turns: UploadTurns,
+): Promise<void> {
   if (request.routeOptions.config.upload !== true || !request.isMultipart()) return;
+  const { UPLOAD_WAIT_SECONDS } = request.server.ctx.config;
   const body: Record<string, unknown> = {};
   // The CSRF check reads the token from here while the rest is still arriving.
   request.body = body;
@@ -110,6 +162,14 @@ async function readUploadForm(request: FastifyRequest): Promise<void> {
       let value: unknown;
       if (part.type === "file") {
         await checkCsrf(request);
+        if (!(await turns.take(UPLOAD_WAIT_SECONDS * 1000))) {
+          reply.header("retry-after", String(UPLOAD_WAIT_SECONDS));
+          throw new HttpError(
+            503,
+            "Many files are being uploaded at this moment, so yours was not read and nothing was saved. Go back and send the form again in a minute.",
+          );
+        }
+        reply.raw.once("close", () => turns.give());
         value = {
           filename: part.filename,
           data: await part.toBuffer(),
@@ -128,9 +188,9 @@ async function readUploadForm(request: FastifyRequest): Promise<void> {
   } catch (error) {
     discardRest(request);
     const status = (error as { statusCode?: number }).statusCode;
-    // A refused token (403), too many fields or files (413) and forbidden field names (400) keep
-    // their own answer.
-    if (status && status >= 400 && status < 500) throw error;
+    // A refused token (403), too many fields or files (413), forbidden field names (400) and no
+    // turn free (503) keep their own answer.
+    if (error instanceof HttpError || (status && status >= 400 && status < 500)) throw error;
     throw new HttpError(
       400,
       "The form did not arrive whole, so nothing was saved. Go back, reload the page and send it again.",
@@ -224,7 +284,8 @@ export async function createWebServer(
       fieldSize: UPLOAD_FIELD_MAX_BYTES,
     },
   });
-  app.addHook("preValidation", readUploadForm);
+  app.decorate("uploadTurns", new UploadTurns(ctx.config.UPLOADS_AT_ONCE));
+  app.addHook("preValidation", (request, reply) => readUploadForm(request, reply, app.uploadTurns));
   await app.register(fastifySecureSession, {
     key: Buffer.from(
       hkdfSync("sha256", options.sessionSecret, "placement-portal", "session-key", 32),
