@@ -283,6 +283,35 @@ describe("a student's change of mobile number", () => {
   });
 });
 
+describe("the SMS console and the change-of-number SMS", () => {
+  it("resends a failed notice to the number it was for, never a code", async () => {
+    const student = await createStudent(t.ctx, { approved: true });
+    const client = await loginAs(t.app, student.email, student.password);
+    await askForNewNumber(client, student);
+    await client.post("/student/phone", { code: await codeSentTo(NEW_PHONE) });
+    const [code] = await smsOfKind("phone_code");
+    const [notice] = await smsOfKind("phone_change");
+    await t.ctx.db
+      .updateTable("sms_messages")
+      .set({ status: "failed" })
+      .where("id", "in", [code!.id, notice!.id])
+      .execute();
+    const admin = await createAdmin(t.ctx);
+    const staff = await loginAs(t.app, admin.email, admin.password);
+
+    await staff.post(`/admin/sms/${code!.id}/resend`);
+    expect(pageText((await staff.get(`/admin/sms/${code!.id}`)).body)).toContain(
+      "A phone confirmation code is not resent",
+    );
+    expect(await smsOfKind("phone_code")).toHaveLength(1);
+
+    expect((await staff.post(`/admin/sms/${notice!.id}/resend`)).statusCode).toBe(303);
+    const notices = await smsOfKind("phone_change");
+    // To the old number again, not to the student's number now.
+    expect(notices.map((m) => m.to_e164)).toEqual([student.phone, student.phone]);
+  });
+});
+
 describe("a password reset after a change of number", () => {
   it("sends no code for 24 hours, then does, to the new number", async () => {
     const student = await createStudent(t.ctx, { approved: true });
