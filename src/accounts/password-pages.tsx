@@ -1,7 +1,7 @@
 import { Field, FormErrorSummary, type FormState, formatDateTime } from "../web/components.tsx";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import type { PageContext } from "../web/page.ts";
-import { RESET_CODE_MINUTES } from "./password-reset.ts";
+import { RESET_AFTER_PHONE_CHANGE_HOURS, RESET_CODE_MINUTES } from "./password-reset.ts";
 
 function Notice({ notice }: { notice?: string | undefined }) {
   return notice ? (
@@ -97,7 +97,11 @@ export function ResetPasswordPage({
         If the email belongs to an approved student account that receives SMS, a 6-digit code is on
         its way to the registered mobile number. It works once, for {RESET_CODE_MINUTES} minutes. No
         SMS? Check the email, <a href="/password/forgot">ask for a new code</a>, or contact the
-        placement office (also if you turned SMS off or your number changed).
+        placement office (also if you turned SMS off).
+      </p>
+      <p id="reset-after-phone-change">
+        If your mobile number changed in the last {RESET_AFTER_PHONE_CHANGE_HOURS} hours, no code is
+        sent: contact the placement office.
       </p>
       <form method="post" action="/password/reset" class="card narrow" novalidate>
         <CsrfField token={page.csrfToken} />

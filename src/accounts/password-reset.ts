@@ -26,6 +26,8 @@ import { normaliseEmail } from "./service.ts";
  * - A student who opted out of SMS (in the profile or by replying STOP, which the portal records
  *   the same way) gets no code: the opt-out covers every SMS, and after STOP Twilio refuses to
  *   deliver anything to the number anyway (21610). The placement office can help them instead.
+ * - Nor does a student whose number changed in the last RESET_AFTER_PHONE_CHANGE_HOURS (see
+ *   students/phone-change.ts).
  */
 
 export const RESET_CODE_MINUTES = 10;
@@ -37,6 +39,8 @@ export const RESET_LIMITS = {
   wrongCodesPerAccount: { max: 10, windowSeconds: 24 * 60 * 60 },
 } satisfies Record<string, Limit>;
 export const RESET_CODE_MAX_TRIES = 5;
+/** No code is sent for this long after the student's mobile number changed. */
+export const RESET_AFTER_PHONE_CHANGE_HOURS = 24;
 
 const emailField = z
   .string({ message: "Enter your email address." })
@@ -89,6 +93,7 @@ export async function requestResetCode(
       "students.id as studentId",
       "students.phone_e164",
       "students.sms_opted_out_at",
+      "students.phone_changed_at",
     ])
     .where("users.email", "=", email)
     .where("users.deactivated_at", "is", null)
@@ -107,9 +112,27 @@ export async function requestResetCode(
     });
     return { limited: false };
   }
+  // A number changed less than a day ago may be an attacker's: the student hears of the change
+  // on the old number and has this day to reach the placement office. The answer is the same as
+  // ever (the reset page tells everyone about this rule), so it reveals nothing about the email.
+  const now = ctx.clock.now();
+  if (
+    user.phone_changed_at !== null &&
+    now.getTime() - Date.parse(user.phone_changed_at) < RESET_AFTER_PHONE_CHANGE_HOURS * 3600_000
+  ) {
+    await recordAudit(ctx.db, ctx, actor, {
+      action: "password_reset.requested",
+      subject: user.email,
+      details: {
+        address,
+        sent: false,
+        reason: `the mobile number changed less than ${RESET_AFTER_PHONE_CHANGE_HOURS} hours ago`,
+      },
+    });
+    return { limited: false };
+  }
   const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
   const salt = randomBytes(16).toString("hex");
-  const now = ctx.clock.now();
   await ctx.db.transaction().execute(async (trx) => {
     // Only the newest code works.
     await trx

@@ -61,6 +61,11 @@ function changesInWords(changes: unknown): string {
     .join(", ");
 }
 
+/** "+91******3210 → +91******4321": the masked numbers a change of number stored. */
+function phoneChange(d: Details): string {
+  return str(d.from) && str(d.to) ? `${d.from} → ${d.to}` : "";
+}
+
 function cancelled(n: number | undefined, what: string): string {
   return n ? `${plural(n, what, what)} not sent yet cancelled` : "";
 }
@@ -127,6 +132,26 @@ export function auditInWords(entry: {
       return {
         summary: `Corrected the academic record of ${studentName(subject, d)}`,
         details: changesInWords(d.changes),
+      };
+    case "student.phone_change_requested":
+      return {
+        summary: `${studentName(subject, d)} asked to change their mobile number`,
+        details: [
+          phoneChange(d),
+          d.sms === "skipped" ? "code not sent (SMS is disabled)" : "code sent to the new number",
+        ]
+          .filter(Boolean)
+          .join("; "),
+      };
+    case "student.phone_changed":
+      return {
+        summary: `${studentName(subject, d)} changed their mobile number (confirmed by SMS code)`,
+        details: [phoneChange(d), "the old number was told by SMS"].filter(Boolean).join("; "),
+      };
+    case "student.phone_corrected":
+      return {
+        summary: `Changed the mobile number of ${studentName(subject, d)}`,
+        details: [phoneChange(d), "both numbers were told by SMS"].filter(Boolean).join("; "),
       };
     case "student.advance_semester":
       return {

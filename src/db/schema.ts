@@ -44,6 +44,8 @@ export interface StudentsTable {
   approved_at: Timestamp | null;
   approved_by: number | null;
   sms_opted_out_at: Timestamp | null;
+  /** When the mobile number last changed (confirmed by the student, or set by an admin). */
+  phone_changed_at: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
   /** This student's applications (any status) and those at `selected`; kept by triggers. */
@@ -80,6 +82,10 @@ export const SMS_KINDS = [
   "test",
   "custom",
   "password_reset",
+  /** The code that confirms a new mobile number, sent to that number. */
+  "phone_code",
+  /** A number changed: told to the old number (and to the new one when an admin set it). */
+  "phone_change",
 ] as const;
 export type SmsKind = (typeof SMS_KINDS)[number];
 
@@ -349,6 +355,7 @@ export const LIMIT_EVENT_KINDS = [
   "registration",
   "reset_request",
   "reset_code_failure",
+  "phone_code_request",
 ] as const;
 export type LimitEventKind = (typeof LIMIT_EVENT_KINDS)[number];
 
@@ -364,6 +371,22 @@ export interface LimitEventsTable {
 export interface PasswordResetCodesTable {
   id: Generated<number>;
   user_id: number;
+  code_hash: string;
+  salt: string;
+  attempts: ColumnType<number, number | undefined, number>;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+/**
+ * A change of number a student asked for from the profile, pending until the code sent to the new
+ * number is entered; only the newest of a student works.
+ */
+export interface PhoneChangesTable {
+  id: Generated<number>;
+  student_id: number;
+  new_e164: string;
   code_hash: string;
   salt: string;
   attempts: ColumnType<number, number | undefined, number>;
@@ -470,6 +493,7 @@ export interface DB {
   announcement_recipients: AnnouncementRecipientsTable;
   limit_events: LimitEventsTable;
   password_reset_codes: PasswordResetCodesTable;
+  phone_changes: PhoneChangesTable;
   data_versions: DataVersionsTable;
   placement_summary: PlacementSummaryTable;
   company_student_counts: CompanyStudentCountsTable;

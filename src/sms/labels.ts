@@ -10,6 +10,8 @@ const KIND_LABELS: Record<string, string> = {
   custom: "Announcement",
   test: "Test message",
   password_reset: "Password reset code",
+  phone_code: "Phone confirmation code",
+  phone_change: "Phone number changed",
 };
 
 const STATUS_LABELS: Record<string, string> = {

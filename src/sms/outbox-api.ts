@@ -23,6 +23,14 @@ export const PRIORITY_BULK = 10;
 
 type QueueCtx = Pick<AppContext, "config" | "clock" | "smsLog">;
 
+/**
+ * Kinds a student's SMS opt-out does not stop: the messages that guard the account's number (the
+ * code confirming a new number, and "your number was changed" to the old one). The opt-out is a
+ * profile setting anyone holding the session can untick, so it must not silence the warning that
+ * the number was taken over; a number that replied STOP is still refused by Twilio itself (21610).
+ */
+export const KINDS_SENT_DESPITE_OPT_OUT: readonly SmsKind[] = ["phone_code", "phone_change"];
+
 export interface OutboxMessage {
   kind: SmsKind;
   /** Makes a double click or a retried request a no-op: one row per key, ever. */
@@ -279,7 +287,8 @@ export type ResendResult =
 
 /**
  * Queues a failed or undelivered message again as a new row (`resend_of` = its id), to the
- * student's current number (the office may have corrected it after an invalid-number failure);
+ * student's current number (the office may have corrected it after an invalid-number failure;
+ * a number-change notice goes to its own number again);
  * the original keeps its history. The dedupe key counts the resends of it that failed too, in the
  * same statement: a second click while a resend is pending finds the same key and queues nothing,
  * while a resend that failed in turn may be resent again.
@@ -314,13 +323,21 @@ export async function resendSms(
       reason:
         "A password reset code is not resent: the student asks for a new code on the login page.",
     };
+  // Its code confirms the new number, which may not be the student's current one.
+  if (original.kind === "phone_code")
+    return {
+      outcome: "refused",
+      reason:
+        "A phone confirmation code is not resent: the student asks for a new code from their profile.",
+    };
   // Test messages go to a number, not a student; any other message without one lost its student.
   if (original.kind !== "test" && original.current_student_id === null)
     return {
       outcome: "refused",
       reason: "Not resent: the student this message was for has been deleted.",
     };
-  if (original.sms_opted_out_at !== null)
+  const optOutApplies = !KINDS_SENT_DESPITE_OPT_OUT.includes(original.kind);
+  if (original.sms_opted_out_at !== null && optOutApplies)
     return {
       outcome: "refused",
       reason: "Not resent: the student has turned SMS off since (replied STOP).",
@@ -341,14 +358,17 @@ export async function resendSms(
     .where("o.id", "=", messageId)
     // Settled in the statement as well: still resendable, the student still reachable.
     .where("o.status", "in", [...RESENDABLE_STATUSES])
-    .where("s.sms_opted_out_at", "is", null)
+    .$if(optOutApplies, (q) => q.where("s.sms_opted_out_at", "is", null))
     .select([
       "o.kind",
       sql.lit(PRIORITY_TRANSACTIONAL).as("priority"),
       dedupeKey.as("dedupe_key"),
       "o.reference",
       "o.student_id",
-      sql<string>`coalesce(s.phone_e164, o.to_e164)`.as("to_e164"),
+      // A number-change notice is about the number it went to (the old one): resent there.
+      original.kind === "phone_change"
+        ? sql<string>`o.to_e164`.as("to_e164")
+        : sql<string>`coalesce(s.phone_e164, o.to_e164)`.as("to_e164"),
       "o.body",
       "o.encoding",
       "o.segments",

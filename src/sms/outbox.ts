@@ -3,6 +3,7 @@ import type { AppContext } from "../context.ts";
 import { dbNow, skipLocked } from "../db/dialect.ts";
 import { type ParamOf, preparedRead } from "../db/prepared.ts";
 import type { DB, SmsAttemptOutcome, SmsMessage } from "../db/schema.ts";
+import { KINDS_SENT_DESPITE_OPT_OUT } from "./outbox-api.ts";
 
 /** The outbox's SQL: claiming due rows under a lease and recording each outcome. */
 
@@ -103,7 +104,7 @@ export async function extendLeases(ctx: Ctx, workerId: string, ids: number[]): P
 /**
  * The last look before the HTTP call: does `workerId` still hold the row's lease by the
  * database's clock (a worker that stalled past its lease sends nothing: the row may be another's
- * now), and has the student opted out since the message was queued?
+ * now), and has the student opted out since the message was queued (for the kinds it covers)?
  */
 export async function sendCheck(
   ctx: Ctx,
@@ -119,7 +120,11 @@ export async function sendCheck(
     .where("sms_messages.status", "=", "sending")
     .where("sms_messages.lease_until", ">", dbNow(ctx.dialect))
     .executeTakeFirst();
-  return { leaseHeld: found !== undefined, optedOut: (found?.sms_opted_out_at ?? null) !== null };
+  return {
+    leaseHeld: found !== undefined,
+    optedOut:
+      (found?.sms_opted_out_at ?? null) !== null && !KINDS_SENT_DESPITE_OPT_OUT.includes(row.kind),
+  };
 }
 
 /** One try at Twilio, as the console shows it: recorded with the outcome it led to. */

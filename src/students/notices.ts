@@ -1,8 +1,13 @@
 import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
 import type { DB, Student } from "../db/schema.ts";
-import { PRIORITY_TRANSACTIONAL, type QueueResult, queueSms } from "../sms/outbox-api.ts";
-import { renderCurrent } from "../sms/template-store.ts";
+import {
+  PRIORITY_TRANSACTIONAL,
+  PRIORITY_URGENT,
+  type QueueResult,
+  queueSms,
+} from "../sms/outbox-api.ts";
+import { renderCurrent, renderVersion } from "../sms/template-store.ts";
 import { defineTemplate, firstName } from "../sms/templates.ts";
 
 /**
@@ -108,4 +113,167 @@ export async function notifyStudentRejected(
     priority: PRIORITY_TRANSACTIONAL,
     optedOut: student.sms_opted_out_at !== null,
   });
+}
+
+/**
+ * A change of mobile number (issue 20). The code goes to the new number; the old number is told
+ * once the change is made, so a student whose account was taken over learns it on the phone they
+ * still hold. Each text names the account by roll number and the other number only by its last 4
+ * digits (enough to recognise one's own, not to call it). "Contact the placement office": the
+ * office may write its phone number into these texts on the templates page (DLT wants it fixed
+ * text anyway).
+ */
+
+export const phoneCodeSms = defineTemplate({
+  id: "phone_code",
+  title: "Code confirming a new mobile number",
+  variables: {
+    code: { about: "the one-time code", sample: "482913" },
+    minutes: { about: "how many minutes the code lasts", sample: "10", longest: "999" },
+  },
+  defaultText:
+    "Placement Portal: {code} is your code to confirm this mobile number. It expires in {minutes} minutes. Did not ask for it? Ignore this SMS.",
+  maxSegments: 1,
+});
+
+export function phoneCodeVars(code: string, minutes: number) {
+  return { code, minutes: String(minutes) };
+}
+
+const NUMBER_ENDING = {
+  about: "the last 4 digits of the other number",
+  sample: "4321",
+};
+
+export const phoneReplacedSms = defineTemplate({
+  id: "phone_replaced",
+  title: "Mobile number changed by the student (to the old number)",
+  variables: { roll_number: ROLL_NUMBER, ending: NUMBER_ENDING },
+  defaultText:
+    "Placement Portal: the mobile number of account {roll_number} was changed to a number ending {ending}. SMS no longer come here. Not you? Contact the placement office at once.",
+  maxSegments: 2,
+});
+
+export const phoneCorrectedSms = defineTemplate({
+  id: "phone_corrected",
+  title: "Mobile number changed by the placement office (to the old number)",
+  variables: { roll_number: ROLL_NUMBER, ending: NUMBER_ENDING },
+  defaultText:
+    "Placement Portal: the placement office changed the mobile number of account {roll_number} to a number ending {ending}. SMS no longer come here. Not expected? Contact the placement office.",
+  maxSegments: 2,
+});
+
+export const phoneRegisteredSms = defineTemplate({
+  id: "phone_registered",
+  title: "Mobile number set by the placement office (to the new number)",
+  variables: { roll_number: ROLL_NUMBER },
+  defaultText:
+    "Placement Portal: this number is now registered for account {roll_number}. Placement SMS will come here. Not yours? Contact the placement office.",
+  maxSegments: 2,
+});
+
+/** "+919876543210" -> "3210": how the texts name the other number. */
+export function numberEnding(e164: string): string {
+  return e164.slice(-4);
+}
+
+type PhoneStudent = Pick<Student, "id" | "roll_number">;
+
+/** The code to the number being confirmed; sent even when the student turned SMS off. */
+export async function queuePhoneCode(
+  trx: Kysely<DB>,
+  ctx: Ctx,
+  change: { id: number; studentId: number; toE164: string; code: string; minutes: number },
+): Promise<QueueResult> {
+  return queueSms(trx, ctx, {
+    kind: "phone_code",
+    dedupeKey: `phone-code:${change.id}`,
+    reference: `phone-change:${change.id}`,
+    studentId: change.studentId,
+    toE164: change.toE164,
+    ...(await renderCurrent(trx, phoneCodeSms, phoneCodeVars(change.code, change.minutes))),
+    // Before every other message: the student is waiting at the form.
+    priority: PRIORITY_URGENT,
+  });
+}
+
+/** What the stored code SMS says once the code is used: the code itself is not kept. */
+export async function forgetPhoneCode(
+  trx: Kysely<DB>,
+  ctx: Pick<AppContext, "clock">,
+  changeId: number,
+  minutes: number,
+): Promise<void> {
+  const reference = `phone-change:${changeId}`;
+  const sms = await trx
+    .selectFrom("sms_messages")
+    .select("template_version")
+    .where("reference", "=", reference)
+    .where("kind", "=", "phone_code")
+    .executeTakeFirst();
+  if (!sms) return;
+  const body = await renderVersion(
+    trx,
+    phoneCodeSms,
+    sms.template_version,
+    phoneCodeVars("(used)", minutes),
+  );
+  await trx
+    .updateTable("sms_messages")
+    .set({ body, updated_at: ctx.clock.now().toISOString() })
+    .where("reference", "=", reference)
+    .where("kind", "=", "phone_code")
+    .execute();
+}
+
+/**
+ * The number changed: the old number is told (by whom, and the new number's last digits), and,
+ * when the office set it, the new number too. `key` tells this change apart from any other of the
+ * student's (the pending change's id, or the time of the office's correction).
+ */
+export async function notifyPhoneChanged(
+  trx: Kysely<DB>,
+  ctx: Ctx,
+  student: PhoneStudent,
+  change: { from: string; to: string; by: "student" | "office"; key: string },
+): Promise<void> {
+  const template = change.by === "student" ? phoneReplacedSms : phoneCorrectedSms;
+  const common = {
+    kind: "phone_change" as const,
+    reference: `student:${student.id}`,
+    studentId: student.id,
+    priority: PRIORITY_URGENT,
+  };
+  await queueSms(trx, ctx, {
+    ...common,
+    dedupeKey: `phone-changed:${change.key}:old`,
+    toE164: change.from,
+    ...(await renderCurrent(trx, template, {
+      roll_number: student.roll_number,
+      ending: numberEnding(change.to),
+    })),
+  });
+  if (change.by === "office")
+    await queueSms(trx, ctx, {
+      ...common,
+      dedupeKey: `phone-changed:${change.key}:new`,
+      toE164: change.to,
+      ...(await renderCurrent(trx, phoneRegisteredSms, { roll_number: student.roll_number })),
+    });
+}
+
+/** The two SMS an office's change of number sends, as they would read now (its confirmation page). */
+export async function officePhoneChangeExamples(
+  db: Kysely<DB>,
+  student: Pick<Student, "roll_number">,
+  to: string,
+): Promise<{ toOld: string; toNew: string }> {
+  const [toOld, toNew] = await Promise.all([
+    renderCurrent(db, phoneCorrectedSms, {
+      roll_number: student.roll_number,
+      ending: numberEnding(to),
+    }),
+    renderCurrent(db, phoneRegisteredSms, { roll_number: student.roll_number }),
+  ]);
+  return { toOld: toOld.body, toNew: toNew.body };
 }

@@ -2,7 +2,18 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { anyText, assertWithinBudget } from "#test/support/unicode.ts";
 import { countSegments } from "../sms/encoding.ts";
-import { approvalSms, approvalVars, rejectionSms, rejectionVars } from "./notices.ts";
+import { checkTemplateText, type SmsTemplate } from "../sms/templates.ts";
+import {
+  approvalSms,
+  approvalVars,
+  phoneCodeSms,
+  phoneCodeVars,
+  phoneCorrectedSms,
+  phoneRegisteredSms,
+  phoneReplacedSms,
+  rejectionSms,
+  rejectionVars,
+} from "./notices.ts";
 
 describe("registration SMS", () => {
   it("render the texts with their variables", () => {
@@ -68,5 +79,26 @@ describe("rejection without a reason", () => {
     ).toBe(
       "Dear Asha, your Placement Portal registration (R1) was not approved. Reason: not stated. Please contact the placement office.",
     );
+  });
+});
+
+describe("change of number SMS", () => {
+  it("fit their budget in GSM-7 with the longest roll number, and name the other number by 4 digits", () => {
+    const templates: SmsTemplate[] = [
+      phoneCodeSms,
+      phoneReplacedSms,
+      phoneCorrectedSms,
+      phoneRegisteredSms,
+    ];
+    for (const template of templates)
+      expect(checkTemplateText(template, template.defaultText), template.id).toEqual({ ok: true });
+    expect(phoneCodeSms.render(phoneCodeVars("042917", 10))).toBe(
+      "Placement Portal: 042917 is your code to confirm this mobile number. It expires in 10 minutes. Did not ask for it? Ignore this SMS.",
+    );
+    const told = phoneReplacedSms.render({ roll_number: "1XY21CS001", ending: "6789" });
+    expect(told).toBe(
+      "Placement Portal: the mobile number of account 1XY21CS001 was changed to a number ending 6789. SMS no longer come here. Not you? Contact the placement office at once.",
+    );
+    expect(countSegments(told).encoding).toBe("GSM-7");
   });
 });

@@ -2,14 +2,17 @@ import type { FastifyInstance } from "fastify";
 import { smsKindLabel, smsStatusLabel } from "../sms/labels.ts";
 import { smsHistoryOfStudent } from "../sms/outbox-api.ts";
 import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
-import { type FormState, formatDateTime } from "../web/components.tsx";
+import { Field, type FormState, formatDateTime } from "../web/components.tsx";
+import { ConfirmPage, isConfirmed } from "../web/confirm.tsx";
 import { plural } from "../web/format.ts";
 import { formValues, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { idParams } from "../web/schemas.ts";
 import { academicSchema, updateAcademics } from "./academic-record.ts";
+import { officePhoneChangeExamples } from "./notices.ts";
 import { AcademicFields, AcademicSummary } from "./pages.tsx";
+import { correctPhone, correctPhoneSchema } from "./phone-change.ts";
 import { findStudent } from "./profile.ts";
 import { sendResume } from "./resume-reply.ts";
 
@@ -41,6 +44,35 @@ function AcademicForm({
         <CsrfField token={page.csrfToken} />
         <AcademicFields form={form} />
         <button type="submit">Save academic record</button>
+      </form>
+    </details>
+  );
+}
+
+function PhoneForm({
+  page,
+  student,
+  form,
+}: {
+  page: PageContext;
+  student: StudentRow;
+  form: FormState;
+}) {
+  return (
+    <details class="card" open={Object.keys(form.errors).length > 0}>
+      <summary>Correct the mobile number</summary>
+      <form method="post" action={`/admin/students/${student.id}/phone`} novalidate>
+        <CsrfField token={page.csrfToken} />
+        <Field
+          form={form}
+          name="phone"
+          label="Mobile number"
+          type="tel"
+          required
+          value={student.phone_e164}
+          hint="Only when you know the number is the student's (ask in person): SMS and password reset codes go there. The old and the new number are told by SMS; a password reset is refused for 24 hours."
+        />
+        <button type="submit">Change the number…</button>
       </form>
     </details>
   );
@@ -116,11 +148,13 @@ function StudentPage({
   student,
   messages,
   academicForm,
+  phoneForm,
 }: {
   page: PageContext;
   student: StudentRow;
   messages: SmsHistory;
   academicForm?: FormState;
+  phoneForm?: FormState;
 }) {
   return (
     <Layout page={page} title={student.full_name}>
@@ -174,6 +208,7 @@ function StudentPage({
         student={student}
         form={academicForm ?? { values: academicValues(student), errors: {} }}
       />
+      <PhoneForm page={page} student={student} form={phoneForm ?? { values: {}, errors: {} }} />
       <StudentSms student={student} history={messages} />
     </Layout>
   );
@@ -245,6 +280,76 @@ export async function adminStudentRecordRoutes(app: FastifyInstance) {
           : "Nothing changed.",
       );
       return reply.redirect(`/admin/students/${request.params.id}`, 303);
+    },
+  );
+
+  app.post<{ Params: { id: number } }>(
+    "/students/:id/phone",
+    { schema: { params: idParams } },
+    async (request, reply) => {
+      const row = await student(request.params.id);
+      const parsed = parseForm(correctPhoneSchema(ctx.config.SMS_DEFAULT_REGION), request.body);
+      if (!parsed.ok) {
+        const form = { values: formValues(request.body), errors: parsed.errors };
+        const messages = await smsHistoryOfStudent(ctx.db, row.id, SMS_HISTORY_SIZE);
+        return reply
+          .code(422)
+          .html(
+            <StudentPage
+              page={pageContext(request, reply)}
+              student={row}
+              messages={messages}
+              phoneForm={form}
+            />,
+          );
+      }
+      const phone = parsed.data.phone;
+      if (!isConfirmed(request.body) && phone !== row.phone_e164) {
+        const sms = await officePhoneChangeExamples(ctx.db, row, phone);
+        return reply.html(
+          <ConfirmPage
+            page={pageContext(request, reply)}
+            title={`Change ${row.full_name}'s mobile number?`}
+            action={`/admin/students/${row.id}/phone`}
+            fields={{ phone }}
+            confirmLabel="Change the number"
+            cancelHref={`/admin/students/${row.id}`}
+            sms={
+              <>
+                <p safe>{`The old number ${row.phone_e164} gets: “${sms.toOld}”`}</p>
+                <p safe>{`The new number ${phone} gets: “${sms.toNew}”`}</p>
+                <p>Both are sent even if the student turned SMS off.</p>
+              </>
+            }
+          >
+            <ul>
+              <li safe>
+                {`${row.full_name} (${row.roll_number})'s mobile number changes from ${row.phone_e164} to ${phone}: every SMS, password reset codes included, goes there from now on.`}
+              </li>
+              <li>
+                A password reset is refused for 24 hours: whoever has the new number cannot take the
+                account with it before the student hears of the change.
+              </li>
+              <li>A change of number the student asked for and has not confirmed stops working.</li>
+              <li>The audit log records the change.</li>
+            </ul>
+          </ConfirmPage>,
+        );
+      }
+      const result = await correctPhone(ctx, currentActor(request), row.id, phone);
+      if (!result)
+        throw new HttpError(
+          404,
+          "There is no such student; the registration may have been rejected.",
+        );
+      if (result.changed)
+        flash(
+          request,
+          "success",
+          `Mobile number changed to ${result.to}; the old and the new number are told by SMS.`,
+        );
+      else flash(request, "info", `${phone} is already the student's number; nothing changed.`);
+      return reply.redirect(`/admin/students/${row.id}`, 303);
     },
   );
 

@@ -1,28 +1,58 @@
 import type { FastifyInstance } from "fastify";
-import { currentStudentId, flash, HttpError, requireRole } from "../web/auth.ts";
-import { Field, FormErrorSummary, type FormState, TextAreaField } from "../web/components.tsx";
+import { currentActor, currentStudentId, flash, HttpError, requireRole } from "../web/auth.ts";
+import {
+  emptyForm,
+  Field,
+  FormErrorSummary,
+  type FormState,
+  formatDateTime,
+  TextAreaField,
+} from "../web/components.tsx";
 import { formValues, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
+import { minutesUntil } from "../web/limits.ts";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { AcademicSummary, SetSemesterNotice } from "./pages.tsx";
+import {
+  confirmPhoneChange,
+  PHONE_CODE_MAX_TRIES,
+  pendingPhoneChange,
+  phoneCodeSchema,
+} from "./phone-change.ts";
 import { findStudent, profileSchema, updateOwnProfile } from "./profile.ts";
 import { sendResume } from "./resume-reply.ts";
 
 type StudentRow = NonNullable<Awaited<ReturnType<typeof findStudent>>>;
+type PendingChange = Awaited<ReturnType<typeof pendingPhoneChange>>;
+
+function PendingPhoneNotice({ pending }: { pending: PendingChange }) {
+  if (!pending) return null;
+  return (
+    <p class="flash flash-info" role="status">
+      <span
+        safe
+      >{`Your new number ${pending.new_e164} is waiting for the code we sent to it. `}</span>
+      <a href="/student/phone">Enter the code</a>
+    </p>
+  );
+}
 
 function ProfilePage({
   page,
   student,
+  pending,
   form,
 }: {
   page: PageContext;
   student: StudentRow;
+  pending: PendingChange;
   form: FormState;
 }) {
   return (
     <Layout page={page} title="My profile">
       <FormErrorSummary form={form} />
       {student.semester === null ? <SetSemesterNotice /> : null}
+      <PendingPhoneNotice pending={pending} />
       <form
         method="post"
         action="/student/profile"
@@ -39,7 +69,15 @@ function ProfilePage({
           required
           autocomplete="tel"
           value={student.phone_e164}
-          hint="Placement updates are sent here by SMS."
+          hint="Placement updates and password reset codes are sent here by SMS. A new number is used once you enter the code we send to it."
+        />
+        <Field
+          form={form}
+          name="current_password"
+          label="Current password"
+          type="password"
+          autocomplete="current-password"
+          hint="Needed only to change the mobile number."
         />
         {student.semester === null ? (
           <Field
@@ -85,6 +123,42 @@ function ProfilePage({
   );
 }
 
+function PhoneCodePage({
+  page,
+  pending,
+  form,
+}: {
+  page: PageContext;
+  pending: NonNullable<PendingChange>;
+  form: FormState;
+}) {
+  return (
+    <Layout page={page} title="Confirm your new number">
+      <FormErrorSummary form={form} />
+      <p role="status" safe>
+        {`We sent a 6-digit code by SMS to ${pending.new_e164}. Your number changes when you enter it here, until ${formatDateTime(pending.expires_at)}. Until then SMS still go to your current number, which will be told of the change.`}
+      </p>
+      <form method="post" action="/student/phone" class="card narrow" novalidate>
+        <CsrfField token={page.csrfToken} />
+        <Field
+          form={form}
+          name="code"
+          label="Code from the SMS"
+          required
+          inputmode="numeric"
+          autocomplete="one-time-code"
+        />
+        <button type="submit">Confirm the new number</button>
+      </form>
+      <p>
+        Wrong number, or no SMS?{" "}
+        <a href="/student/profile">Type the number again in your profile</a> for a new code; it
+        replaces this one.
+      </p>
+    </Layout>
+  );
+}
+
 export async function studentRoutes(app: FastifyInstance) {
   const ctx = app.ctx;
   app.addHook("onRequest", requireRole("student"));
@@ -96,11 +170,13 @@ export async function studentRoutes(app: FastifyInstance) {
   }
 
   app.get("/profile", async (request, reply) => {
-    const student = await ownStudent(currentStudentId(request));
+    const studentId = currentStudentId(request);
+    const student = await ownStudent(studentId);
     return reply.html(
       <ProfilePage
         page={pageContext(request, reply)}
         student={student}
+        pending={await pendingPhoneChange(ctx, studentId)}
         form={{ values: {}, errors: {} }}
       />,
     );
@@ -112,20 +188,103 @@ export async function studentRoutes(app: FastifyInstance) {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const parsed = parseForm(profileSchema(ctx.config.SMS_DEFAULT_REGION), body);
     const result = parsed.ok
-      ? await updateOwnProfile(ctx, studentId, parsed.data, body.resume)
-      : parsed;
+      ? await updateOwnProfile(
+          ctx,
+          currentActor(request),
+          studentId,
+          parsed.data,
+          body.resume,
+          request.ip,
+        )
+      : { ...parsed, status: 422 as const };
     if (!result.ok) {
       const student = await ownStudent(studentId);
       const form = {
         values: { ...formValues(body), sms: body.sms ? "on" : "" },
         errors: result.errors,
       };
+      if ("retryAt" in result && result.retryAt)
+        reply.header("retry-after", String(minutesUntil(result.retryAt, ctx.clock.now()) * 60));
       return reply
-        .code(422)
-        .html(<ProfilePage page={pageContext(request, reply)} student={student} form={form} />);
+        .code(result.status)
+        .html(
+          <ProfilePage
+            page={pageContext(request, reply)}
+            student={student}
+            pending={await pendingPhoneChange(ctx, studentId)}
+            form={form}
+          />,
+        );
     }
-    flash(request, "success", "Your profile has been saved.");
-    return reply.redirect("/student/profile", 303);
+    const change = result.value.phoneChange;
+    if (!change) {
+      flash(request, "success", "Your profile has been saved.");
+      return reply.redirect("/student/profile", 303);
+    }
+    flash(
+      request,
+      "success",
+      `Your profile has been saved. Your number changes to ${change.to} once you enter the code we sent to it.`,
+    );
+    if (change.sms === "skipped")
+      flash(
+        request,
+        "error",
+        "SMS sending is turned off on this portal, so the code cannot reach you: ask the placement office to change your number.",
+      );
+    return reply.redirect("/student/phone", 303);
+  });
+
+  app.get("/phone", async (request, reply) => {
+    const pending = await pendingPhoneChange(ctx, currentStudentId(request));
+    if (!pending) {
+      flash(request, "info", "No new number is waiting for a code.");
+      return reply.redirect("/student/profile", 303);
+    }
+    return reply.html(
+      <PhoneCodePage page={pageContext(request, reply)} pending={pending} form={emptyForm} />,
+    );
+  });
+
+  app.post("/phone", async (request, reply) => {
+    const studentId = currentStudentId(request);
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const parsed = parseForm(phoneCodeSchema, body);
+    const result = parsed.ok
+      ? await confirmPhoneChange(ctx, currentActor(request), studentId, parsed.data.code)
+      : null;
+    if (result?.outcome === "changed") {
+      flash(
+        request,
+        "success",
+        `Your mobile number is now ${result.phone}. Your previous number was told by SMS.`,
+      );
+      return reply.redirect("/student/profile", 303);
+    }
+    const pending = await pendingPhoneChange(ctx, studentId);
+    if (!pending) {
+      flash(
+        request,
+        "error",
+        `The number was not changed: the code stops working after ${PHONE_CODE_MAX_TRIES} wrong tries, after its time or when a newer one is sent. Type the new number in your profile again for a new code.`,
+      );
+      return reply.redirect("/student/profile", 303);
+    }
+    const left = PHONE_CODE_MAX_TRIES - pending.attempts;
+    const errors = parsed.ok
+      ? {
+          code: `This code is wrong. It may be tried ${left === 1 ? "once" : `${left} times`} more.`,
+        }
+      : parsed.errors;
+    return reply
+      .code(422)
+      .html(
+        <PhoneCodePage
+          page={pageContext(request, reply)}
+          pending={pending}
+          form={{ values: formValues(body), errors }}
+        />,
+      );
   });
 
   // Only ever the signed-in student's own resume: there is no id in this URL to tamper with.
