@@ -1,4 +1,4 @@
-import { type Logger, pino } from "pino";
+import { type DestinationStream, type Logger, pino } from "pino";
 import type { Config } from "./config.ts";
 import { maskPhoneNumbersIn } from "./sms/phone.ts";
 
@@ -18,10 +18,12 @@ export const REDACTED_PATHS = [
 
 /**
  * The application log, on standard output: JSON lines for machines, or readable lines when a
- * person watches a terminal in development.
+ * person watches a terminal in development. `destination` (the tests' capture) takes the JSON
+ * lines instead.
  */
 export function createLogger(
   config: Pick<Config, "LOG_LEVEL"> & Partial<Pick<Config, "NODE_ENV">>,
+  destination?: DestinationStream,
 ): Logger {
   const options = {
     level: config.LOG_LEVEL,
@@ -36,6 +38,7 @@ export function createLogger(
       }),
     },
   };
+  if (destination) return pino(options, destination);
   if (config.NODE_ENV === "development" && process.stdout.isTTY) {
     return pino({
       ...options,

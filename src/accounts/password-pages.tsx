@@ -80,18 +80,38 @@ export function ForgotPasswordPage({
   );
 }
 
+/**
+ * A local trial's reset page (local-trial.ts): SMS are captured, so the code is shown here, and
+ * the page says so plainly.
+ */
+function LocalTrialCode({ code }: { code: string | null }) {
+  return (
+    <p class="flash flash-info" role="status" data-testid="local-trial-code" safe>
+      {`Local trial: SMS are captured on this server, not sent to phones. ${
+        code === null
+          ? "No live code was captured for this email."
+          : `Your code is ${code} (it would have come by SMS).`
+      }`}
+    </p>
+  );
+}
+
 export function ResetPasswordPage({
   page,
   form,
   notice,
+  localTrial,
 }: {
   page: PageContext;
   form: FormState;
   notice?: string | undefined;
+  /** Set only in a local trial (capture mode, development): the code captured for the email. */
+  localTrial?: { code: string | null } | undefined;
 }) {
   return (
     <Layout page={page} title="Choose a new password">
       <Notice notice={notice} />
+      {localTrial ? <LocalTrialCode code={localTrial.code} /> : null}
       <FormErrorSummary form={form} />
       <p role="status">
         If the email belongs to an approved student account that receives SMS, a 6-digit code is on

@@ -162,6 +162,8 @@ export async function requestResetCode(
       ...(await renderCurrent(trx, resetCodeSms, resetCodeVars(code, RESET_CODE_MINUTES))),
       // Before every other message: the student is waiting at the form.
       priority: PRIORITY_URGENT,
+      // Admins never see it; the row loses it, or is not sent, once the code has expired.
+      secret: { text: code, until: new Date(now.getTime() + RESET_CODE_MINUTES * 60_000) },
     });
     await recordAudit(trx, ctx, actor, {
       action: "password_reset.requested",

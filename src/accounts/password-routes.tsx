@@ -16,6 +16,7 @@ import {
   setAdminPassword,
   setPasswordSchema,
 } from "./admins.ts";
+import { localTrialCode, resetCodesOnScreen } from "./local-trial.ts";
 import { takeLoginAttempt } from "./login-limits.ts";
 import {
   AdminsPage,
@@ -31,6 +32,7 @@ import {
   resetPasswordSchema,
   resetPasswordWithCode,
 } from "./password-reset.ts";
+import { normaliseEmail } from "./service.ts";
 
 declare module "@fastify/secure-session" {
   interface SessionData {
@@ -56,6 +58,10 @@ async function answerNoSoonerThan(startedAt: number, ms = RESET_ANSWER_MIN_MS): 
 /** "Forgot password?": ask for an SMS code, then set a new password with it (anonymous). */
 export async function passwordResetRoutes(app: FastifyInstance) {
   const ctx = app.ctx;
+  const localTrial = async (email: unknown) =>
+    resetCodesOnScreen(ctx.config)
+      ? { code: await localTrialCode(ctx, typeof email === "string" ? normaliseEmail(email) : "") }
+      : undefined;
 
   app.get("/password/forgot", async (request, reply) =>
     reply.html(<ForgotPasswordPage page={pageContext(request, reply)} form={emptyForm} />),
@@ -96,6 +102,7 @@ export async function passwordResetRoutes(app: FastifyInstance) {
       <ResetPasswordPage
         page={pageContext(request, reply)}
         form={{ values: { email }, errors: {} }}
+        localTrial={await localTrial(email)}
       />,
     );
   });
@@ -103,7 +110,7 @@ export async function passwordResetRoutes(app: FastifyInstance) {
   app.post("/password/reset", async (request, reply) => {
     const startedAt = performance.now();
     const body = (request.body ?? {}) as Body;
-    const again = (errors: Record<string, string>, status: number, notice?: string) =>
+    const again = async (errors: Record<string, string>, status: number, notice?: string) =>
       reply
         .code(status)
         .html(
@@ -111,6 +118,7 @@ export async function passwordResetRoutes(app: FastifyInstance) {
             page={pageContext(request, reply)}
             form={{ values: formValues(body), errors }}
             notice={notice}
+            localTrial={await localTrial(body.email)}
           />,
         );
     const parsed = parseForm(resetPasswordSchema, body);

@@ -159,6 +159,16 @@ export interface SmsMessagesTable {
     SmsAttemptOutcome | null | undefined,
     SmsAttemptOutcome | null
   >;
+  /**
+   * The body with its one-time secret (a reset code) masked: all an admin is ever shown of the
+   * text (`sms/secrets.ts displayedBody`), and the body itself once the secret has expired.
+   */
+  masked_body: ColumnType<string | null, string | null | undefined, string | null>;
+  /**
+   * Until then the body carries a secret worth something; null when it carries none, or no longer
+   * does (the dispatcher replaced it by `masked_body`, and cancelled it if still queued).
+   */
+  secret_until: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
 }
 
 /** The office's versions of an SMS template (version 1, the default text, has no row). */

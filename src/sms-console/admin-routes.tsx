@@ -9,6 +9,7 @@ import {
 } from "../db/schema.ts";
 import { smsKindLabel, smsStatusLabel } from "../sms/labels.ts";
 import { readDispatchState } from "../sms/outbox.ts";
+import { displayedBody, SECRET_NOT_RESENT } from "../sms/secrets.ts";
 import { HttpError, requireRole } from "../web/auth.ts";
 import { formatDateTime, Pagination } from "../web/components.tsx";
 import { plural, pluralWord } from "../web/format.ts";
@@ -470,8 +471,13 @@ export async function smsAdminRoutes(app: FastifyInstance) {
             <dt>Text</dt>
             <dd>
               <pre class="sms-text" safe>
-                {message.body}
+                {displayedBody(message)}
               </pre>
+              {message.masked_body !== null ? (
+                <small class="hint">
+                  It carries a one-time code, hidden here: only the student may see it.
+                </small>
+              ) : null}
             </dd>
             <dt>Length</dt>
             <dd
@@ -552,7 +558,10 @@ export async function smsAdminRoutes(app: FastifyInstance) {
               </>
             ) : null}
           </dl>
-          {message.status === "failed" || message.status === "undelivered" ? (
+          {(message.status === "failed" || message.status === "undelivered") &&
+          message.masked_body !== null ? (
+            <p class="hint">{SECRET_NOT_RESENT}</p>
+          ) : message.status === "failed" || message.status === "undelivered" ? (
             <form method="post" action={`/admin/sms/${id}/resend`} class="inline">
               <CsrfField token={page.csrfToken} />
               <button type="submit">Resend</button>

@@ -1,5 +1,6 @@
 import type { SmsMessage } from "../db/schema.ts";
 import { codeInWords, smsKindLabel, smsStatusLabel } from "../sms/labels.ts";
+import { displayedBody } from "../sms/secrets.ts";
 import { formatDateTime } from "../web/components.tsx";
 import { explainError } from "./error-explanations.ts";
 
@@ -129,7 +130,7 @@ export function SmsTable({
                 ) : null}
               </td>
               <td safe>{m.to_e164}</td>
-              <td safe>{m.body}</td>
+              <td safe>{displayedBody(m)}</td>
               <td>
                 {m.attempts}
                 {m.twilio_sid ? (

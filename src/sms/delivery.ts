@@ -120,7 +120,14 @@ async function resendUndelivered(ctx: Ctx, id: number, code: number | null): Pro
   if (delaySeconds === 0 || classifyDeliveryError(code) !== "resend") return;
   const result = await ctx.db
     .insertInto("sms_messages")
-    .columns([...QUEUED_ROW_COLUMNS, "resend_of", "template_id", "template_version"])
+    .columns([
+      ...QUEUED_ROW_COLUMNS,
+      "resend_of",
+      "template_id",
+      "template_version",
+      "masked_body",
+      "secret_until",
+    ])
     .expression((eb) =>
       eb
         .selectFrom("sms_messages")
@@ -142,9 +149,15 @@ async function resendUndelivered(ctx: Ctx, id: number, code: number | null): Pro
           "id as resend_of",
           "template_id",
           "template_version",
+          // A code goes again only while it lives, and stays masked and expiring as the first.
+          "masked_body",
+          "secret_until",
         ])
         .where("id", "=", id)
-        .where("dedupe_key", "not like", "resend:%"),
+        .where("dedupe_key", "not like", "resend:%")
+        .where((w) =>
+          w.or([w("masked_body", "is", null), w("secret_until", ">", dbNow(ctx.dialect))]),
+        ),
     )
     .onConflict((oc) => oc.column("dedupe_key").doNothing())
     .executeTakeFirst();

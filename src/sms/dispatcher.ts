@@ -7,7 +7,7 @@ import { pruneEarlyCallbacks } from "./delivery.ts";
 import { isCircuitOpen, isProbing } from "./gate.ts";
 import { GateKeeper } from "./gate-keeper.ts";
 import { MessageSender } from "./message-sender.ts";
-import { type ClaimedSms, claimDue, extendLeases, release } from "./outbox.ts";
+import { type ClaimedSms, claimDue, expireSecrets, extendLeases, release } from "./outbox.ts";
 import { Pacing } from "./pacing.ts";
 import { DATABASE_BACKOFF_MAX_MS, persister } from "./persist.ts";
 import { AdaptiveRate } from "./rate.ts";
@@ -15,7 +15,11 @@ import type { SmsTransport } from "./transport/types.ts";
 
 /** Status callbacks parked for a SID that never arrived are dropped after this long. */
 const EARLY_CALLBACK_MAX_AGE_MS = 24 * 3_600_000;
-const MAINTENANCE_EVERY_MS = 5 * 60_000;
+/**
+ * How often a dispatcher does its housekeeping: a reset code's text stays in the database at most
+ * this long after the code expired.
+ */
+const MAINTENANCE_EVERY_MS = 30_000;
 
 export interface DispatcherOptions {
   transport: SmsTransport;
@@ -99,11 +103,18 @@ export class Dispatcher {
   }
 
   /**
-   * Housekeeping any dispatcher may do (doing it twice is harmless): drops parked status
+   * Housekeeping any dispatcher may do (doing it twice is harmless): messages whose secret (a
+   * reset code) expired lose it from their text, and are cancelled if still queued; parked status
    * callbacks whose message never got their SID (another account's, or a message lost before our
-   * time), so the table stays small.
+   * time) are dropped, so the table stays small.
    */
   async maintain(): Promise<void> {
+    const expired = await expireSecrets(this.ctx);
+    if (expired > 0)
+      this.log.info(
+        { worker: this.workerId, expired },
+        "expired codes masked in their messages; those still queued cancelled",
+      );
     const pruned = await pruneEarlyCallbacks(this.ctx, EARLY_CALLBACK_MAX_AGE_MS);
     if (pruned > 0) this.log.info({ worker: this.workerId, pruned }, "pruned old parked callbacks");
   }

@@ -10,6 +10,7 @@ import {
   knownSids,
   markFinal,
   markRetry,
+  markSecretExpired,
   markSent,
   markStudentOptedOut,
   release,
@@ -88,6 +89,12 @@ export class MessageSender {
     const check = await this.persist(() => sendCheck(this.ctx, row, this.workerId));
     if (!check.leaseHeld) {
       this.log.warn(fields, "lease lost before sending: left to its new holder");
+      return;
+    }
+    if (check.secretExpired) {
+      // A code that arrives after it expired only confuses the student, who asks for another.
+      await this.persist(() => markSecretExpired(this.ctx, row, this.workerId));
+      this.log.info(fields, "cancelled: its code expired before it could be sent");
       return;
     }
     if (!this.ctx.config.SMS_ENABLED) {

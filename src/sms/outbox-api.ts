@@ -3,6 +3,7 @@ import type { AppContext } from "../context.ts";
 import { typedValue } from "../db/dialect.ts";
 import type { DB, SmsKind, SmsStatus } from "../db/schema.ts";
 import { countSegments } from "./encoding.ts";
+import { maskSecret, SECRET_NOT_RESENT, type SmsSecret } from "./secrets.ts";
 import type { TemplateRef } from "./templates.ts";
 
 /**
@@ -45,6 +46,11 @@ export interface OutboxMessage {
   optedOut?: boolean;
   /** The template version the body was rendered from (template-store.ts renderCurrent). */
   template?: TemplateRef | null;
+  /**
+   * A one-time secret the body carries (a reset code): admins only ever see the body with it
+   * masked, the body loses it when it expires, and it is not sent or resent after (secrets.ts).
+   */
+  secret?: SmsSecret;
 }
 
 export interface QueueResult {
@@ -89,6 +95,8 @@ export async function queueSms(
       updated_at: now,
       template_id: message.template?.id ?? null,
       template_version: message.template?.version ?? null,
+      masked_body: message.secret ? maskSecret(message.body, message.secret.text) : null,
+      secret_until: message.secret?.until.toISOString() ?? null,
     })
     .onConflict((oc) => oc.column("dedupe_key").doNothing())
     .returning("id")
@@ -306,6 +314,7 @@ export async function resendSms(
       "sms_messages.kind",
       "sms_messages.status",
       "sms_messages.student_id",
+      "sms_messages.masked_body",
       "students.id as current_student_id",
       "students.sms_opted_out_at",
     ])
@@ -330,6 +339,7 @@ export async function resendSms(
       reason:
         "A phone confirmation code is not resent: the student asks for a new code from their profile.",
     };
+  if (original.masked_body !== null) return { outcome: "refused", reason: SECRET_NOT_RESENT };
   // Test messages go to a number, not a student; any other message without one lost its student.
   if (original.kind !== "test" && original.current_student_id === null)
     return {
@@ -358,6 +368,7 @@ export async function resendSms(
     .where("o.id", "=", messageId)
     // Settled in the statement as well: still resendable, the student still reachable.
     .where("o.status", "in", [...RESENDABLE_STATUSES])
+    .where("o.masked_body", "is", null)
     .$if(optOutApplies, (q) => q.where("s.sms_opted_out_at", "is", null))
     .select([
       "o.kind",
@@ -496,12 +507,24 @@ function selectionChunks(selection: CancelSelection): SmsWhere[] {
   return chunks;
 }
 
-/** The latest `limit` messages to one student, newest first, and how many there are in all. */
+/**
+ * The latest `limit` messages to one student, newest first, and how many there are in all. Show
+ * each one's text with `displayedBody` (secrets.ts): a reset code's is masked.
+ */
 export async function smsHistoryOfStudent(db: Kysely<DB>, studentId: number, limit: number) {
   const [rows, total] = await Promise.all([
     db
       .selectFrom("sms_messages")
-      .select(["id", "kind", "status", "body", "to_e164", "created_at", "updated_at"])
+      .select([
+        "id",
+        "kind",
+        "status",
+        "body",
+        "masked_body",
+        "to_e164",
+        "created_at",
+        "updated_at",
+      ])
       .where("student_id", "=", studentId)
       .orderBy("id", "desc")
       .limit(limit)

@@ -4,6 +4,7 @@ import { dbNow, skipLocked } from "../db/dialect.ts";
 import { type ParamOf, preparedRead } from "../db/prepared.ts";
 import type { DB, SmsAttemptOutcome, SmsMessage } from "../db/schema.ts";
 import { KINDS_SENT_DESPITE_OPT_OUT } from "./outbox-api.ts";
+import { SECRET_EXPIRED_REASON, SECRET_EXPIRED_UNCONFIRMED_REASON } from "./secrets.ts";
 
 /** The outbox's SQL: claiming due rows under a lease and recording each outcome. */
 
@@ -104,26 +105,33 @@ export async function extendLeases(ctx: Ctx, workerId: string, ids: number[]): P
 /**
  * The last look before the HTTP call: does `workerId` still hold the row's lease by the
  * database's clock (a worker that stalled past its lease sends nothing: the row may be another's
- * now), and has the student opted out since the message was queued (for the kinds it covers)?
+ * now), has the student opted out since the message was queued (for the kinds it covers), and
+ * has the secret it carries expired meanwhile (by the same clock)?
  */
 export async function sendCheck(
   ctx: Ctx,
   row: ClaimedSms,
   workerId: string,
-): Promise<{ leaseHeld: boolean; optedOut: boolean }> {
+): Promise<{ leaseHeld: boolean; optedOut: boolean; secretExpired: boolean }> {
   const found = await ctx.db
     .selectFrom("sms_messages")
     .leftJoin("students", "students.id", "sms_messages.student_id")
-    .select("students.sms_opted_out_at")
+    .select(["students.sms_opted_out_at", "sms_messages.secret_until"])
+    .select(dbNow(ctx.dialect).as("db_now"))
     .where("sms_messages.id", "=", row.id)
     .where("sms_messages.lease_owner", "=", workerId)
     .where("sms_messages.status", "=", "sending")
     .where("sms_messages.lease_until", ">", dbNow(ctx.dialect))
     .executeTakeFirst();
+  const secretUntil = found?.secret_until ?? null;
   return {
     leaseHeld: found !== undefined,
     optedOut:
       (found?.sms_opted_out_at ?? null) !== null && !KINDS_SENT_DESPITE_OPT_OUT.includes(row.kind),
+    secretExpired:
+      found !== undefined &&
+      secretUntil !== null &&
+      Date.parse(secretUntil) <= Date.parse(found.db_now),
   };
 }
 
@@ -240,6 +248,59 @@ export async function markFinal(
       updated_at: dbNow(ctx.dialect),
     })
     .execute();
+}
+
+/**
+ * The secret the claimed row carries expired before it could be sent: cancelled, untried (the
+ * claim's attempt is not counted), and its body loses the secret at once. Called only when no
+ * earlier attempt is in doubt (reconciliation found nothing at Twilio, or there was none).
+ */
+export async function markSecretExpired(
+  ctx: Ctx,
+  row: ClaimedSms,
+  workerId: string,
+): Promise<void> {
+  await owned(ctx, row, workerId)
+    .set((eb) => ({
+      status: "cancelled",
+      body: eb.fn.coalesce("masked_body", "body"),
+      secret_until: null,
+      attempts: eb("attempts", "-", 1),
+      lease_owner: null,
+      lease_until: null,
+      unconfirmed_attempt_at: null,
+      error_message: SECRET_EXPIRED_REASON,
+      updated_at: dbNow(ctx.dialect),
+    }))
+    .execute();
+}
+
+/**
+ * Secrets whose time has passed by the database's clock leave the outbox, in one statement over
+ * the partial index of live secrets: each such message's body becomes its masked text, and one
+ * still queued is cancelled with the reason in words instead of being sent late. A message being
+ * sent right now is left to its sender (its last look before sending cancels it, and its
+ * reconciliation still needs the text); the next sweep masks it once it is done. Any dispatcher
+ * may run it (twice is harmless). Returns how many messages lost their secret.
+ */
+export async function expireSecrets(ctx: Ctx): Promise<number> {
+  const result = await ctx.db
+    .updateTable("sms_messages")
+    .set((eb) => ({
+      body: eb.fn.coalesce("masked_body", "body"),
+      secret_until: null,
+      status: sql<
+        SmsMessage["status"]
+      >`case when status = 'queued' then 'cancelled' else status end`,
+      error_message: sql<
+        string | null
+      >`case when status <> 'queued' then error_message when unconfirmed_attempt_at is null then ${SECRET_EXPIRED_REASON} else ${SECRET_EXPIRED_UNCONFIRMED_REASON} end`,
+      updated_at: dbNow(ctx.dialect),
+    }))
+    .where("secret_until", "<=", dbNow(ctx.dialect))
+    .where("status", "<>", sql.lit("sending"))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
 
 /**

@@ -167,6 +167,7 @@ describe("SMS under faults", () => {
     expect(await sendCheck(t.ctx, row!, "slow-worker")).toEqual({
       leaseHeld: true,
       optedOut: false,
+      secretExpired: false,
     });
     // The worker stalled past its lease (a long GC pause, a frozen VM).
     await t.ctx.db

@@ -194,6 +194,11 @@ export async function queuePhoneCode(
     ...(await renderCurrent(trx, phoneCodeSms, phoneCodeVars(change.code, change.minutes))),
     // Before every other message: the student is waiting at the form.
     priority: PRIORITY_URGENT,
+    // Admins never see the code; the row loses it, or is not sent, once it has expired.
+    secret: {
+      text: change.code,
+      until: new Date(ctx.clock.now().getTime() + change.minutes * 60_000),
+    },
   });
 }
 

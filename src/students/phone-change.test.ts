@@ -277,7 +277,11 @@ describe("a student's change of mobile number", () => {
     const kinds = claimed.filter((m) => m.kind === "phone_code" || m.kind === "phone_change");
     expect(kinds).toHaveLength(2);
     for (const row of kinds)
-      expect(await sendCheck(t.ctx, row, "w1")).toEqual({ leaseHeld: true, optedOut: false });
+      expect(await sendCheck(t.ctx, row, "w1")).toEqual({
+        leaseHeld: true,
+        optedOut: false,
+        secretExpired: false,
+      });
     const approval = claimed.find((m) => m.kind === "approval")!;
     expect((await sendCheck(t.ctx, approval, "w1")).optedOut).toBe(true);
   });
@@ -403,5 +407,29 @@ describe("an admin's correction of a student's number", () => {
     // And no reset code for a day.
     await new TestClient(t.app).post("/password/forgot", { email: student.email });
     expect(await smsOfKind("password_reset")).toEqual([]);
+  });
+});
+
+describe("the confirmation code in admins' sight", () => {
+  it("is masked on the SMS console, the message page and the student's page", async () => {
+    const student = await createStudent(t.ctx, { approved: true });
+    const admin = await createAdmin(t.ctx);
+    const client = await loginAs(t.app, student.email, student.password);
+    await askForNewNumber(client, student);
+    const code = await codeSentTo(NEW_PHONE);
+    const [sms] = await smsOfKind("phone_code");
+    const staff = await loginAs(t.app, admin.email, admin.password);
+    for (const url of [
+      "/admin/sms",
+      "/admin/sms?kind=phone_code",
+      `/admin/sms/${sms!.id}`,
+      `/admin/students/${student.id}`,
+    ]) {
+      const page = await staff.get(url);
+      expect(page.statusCode, url).toBe(200);
+      expect(new RegExp(`(?<!\\d)${code}(?!\\d)`).test(page.body), `${url} shows the code`).toBe(
+        false,
+      );
+    }
   });
 });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { smsKindLabel, smsStatusLabel } from "../sms/labels.ts";
 import { smsHistoryOfStudent } from "../sms/outbox-api.ts";
+import { displayedBody } from "../sms/secrets.ts";
 import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
 import { Field, type FormState, formatDateTime } from "../web/components.tsx";
 import { ConfirmPage, isConfirmed } from "../web/confirm.tsx";
@@ -123,7 +124,7 @@ function StudentSms({ student, history }: { student: StudentRow; history: SmsHis
                       {smsStatusLabel(m.status)}
                     </span>
                   </td>
-                  <td safe>{m.body}</td>
+                  <td safe>{displayedBody(m)}</td>
                 </tr>
               ))}
             </tbody>

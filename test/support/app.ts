@@ -2,14 +2,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { pino } from "pino";
+import { type Logger, pino } from "pino";
 import { afterEach, beforeEach } from "vitest";
 import { upsertAdmin } from "#src/accounts/service.ts";
 import { buildApp } from "#src/app.ts";
 import { buildContext } from "#src/app-context.ts";
 import { type Config, loadConfig } from "#src/config.ts";
 import type { AppContext } from "#src/context.ts";
-import { REDACTED_PATHS } from "#src/log.ts";
+import { createLogger, REDACTED_PATHS } from "#src/log.ts";
 import { type RegistrationInput, registerStudent } from "#src/students/registration.ts";
 import { approveStudents } from "#src/students/verification.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
@@ -30,10 +30,31 @@ export function testLogger() {
   );
 }
 
+/**
+ * The application log as the portal writes it (`createLogger`, every level), each line kept in
+ * `lines` for a test to search; errors still reach console.error, as with `testLogger`.
+ */
+export function capturedLog(): { log: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const log = createLogger(
+    { LOG_LEVEL: "trace" },
+    {
+      write(line: string) {
+        lines.push(line);
+        if ((JSON.parse(line) as { level: number }).level >= 50) console.error(line.trimEnd());
+      },
+    },
+  );
+  return { log, lines };
+}
+
 export const TEST_SESSION_SECRET = "test-session-secret-that-is-long-enough-0123456789";
 
 /** The app on a fresh database, with its own data folder; every setting can be overridden. */
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(
+  env: Record<string, string> = {},
+  options: { log?: Logger } = {},
+): Promise<TestApp> {
   const database = await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), "portal-data-"));
   const config: Config = loadConfig(
@@ -47,7 +68,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     {},
   );
   // The real clock: the dispatcher's timers and the rows' due times must agree.
-  const ctx = buildContext(config, database, { log: testLogger() });
+  const ctx = buildContext(config, database, { log: options.log ?? testLogger() });
   const app = await buildApp(ctx, { sessionSecret: TEST_SESSION_SECRET });
   await app.ready();
   return {

@@ -17,6 +17,7 @@ import * as studentSearchIndex from "./2026-12-03f-student-search-index.ts";
 import * as adminListIndex from "./2026-12-03g-admin-list-index.ts";
 import * as smsHourlyCounts from "./2026-12-03h-sms-hourly-counts.ts";
 import * as phoneChanges from "./2026-12-06b-phone-changes.ts";
+import * as secretSmsBodies from "./2026-12-06c-secret-sms-bodies.ts";
 
 /** Every migration, by name. Names sort in the order they run: date first. */
 export const migrations: Record<string, Migration> = {
@@ -38,4 +39,5 @@ export const migrations: Record<string, Migration> = {
   "2026-12-03g-admin-list-index": adminListIndex,
   "2026-12-03h-sms-hourly-counts": smsHourlyCounts,
   "2026-12-06b-phone-changes": phoneChanges,
+  "2026-12-06c-secret-sms-bodies": secretSmsBodies,
 };
