@@ -361,6 +361,19 @@ export interface LimitEventsTable {
   at: Timestamp;
 }
 
+/**
+ * The office's value of a limit (web/limits.ts `LimitSetting`), by the limit's name; a limit
+ * without a row uses its default from the code.
+ */
+export interface LimitSettingsTable {
+  name: string;
+  max: number;
+  window_seconds: number;
+  updated_at: Timestamp;
+  /** The admin's email. */
+  updated_by: string;
+}
+
 export interface PasswordResetCodesTable {
   id: Generated<number>;
   user_id: number;
@@ -469,6 +482,7 @@ export interface DB {
   announcement_semesters: AnnouncementSemestersTable;
   announcement_recipients: AnnouncementRecipientsTable;
   limit_events: LimitEventsTable;
+  limit_settings: LimitSettingsTable;
   password_reset_codes: PasswordResetCodesTable;
   data_versions: DataVersionsTable;
   placement_summary: PlacementSummaryTable;

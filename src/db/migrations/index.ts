@@ -16,6 +16,7 @@ import * as dashboardCompanySummary from "./2026-12-03e-dashboard-company-summar
 import * as studentSearchIndex from "./2026-12-03f-student-search-index.ts";
 import * as adminListIndex from "./2026-12-03g-admin-list-index.ts";
 import * as smsHourlyCounts from "./2026-12-03h-sms-hourly-counts.ts";
+import * as limitSettings from "./2026-12-06d-limit-settings.ts";
 
 /** Every migration, by name. Names sort in the order they run: date first. */
 export const migrations: Record<string, Migration> = {
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   "2026-12-03f-student-search-index": studentSearchIndex,
   "2026-12-03g-admin-list-index": adminListIndex,
   "2026-12-03h-sms-hourly-counts": smsHourlyCounts,
+  "2026-12-06d-limit-settings": limitSettings,
 };
