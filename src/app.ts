@@ -25,7 +25,7 @@ import { smsActionRoutes } from "./sms-console/action-routes.tsx";
 import { smsAdminRoutes } from "./sms-console/admin-routes.tsx";
 import { smsTemplateRoutes } from "./sms-console/template-routes.tsx";
 import { adminStudentListRoutes } from "./students/list-routes.tsx";
-import { approvalSms, rejectionSms } from "./students/notices.ts";
+import { approvalSms, registrationAttemptSms, rejectionSms } from "./students/notices.ts";
 import { adminStudentRecordRoutes } from "./students/record-routes.tsx";
 import { registrationRoutes } from "./students/registration-routes.tsx";
 import { adminSemesterRoutes } from "./students/semester-routes.tsx";
@@ -37,6 +37,7 @@ import { createWebServer } from "./web/server.ts";
 export const SMS_TEMPLATES: readonly SmsTemplate[] = [
   approvalSms,
   rejectionSms,
+  registrationAttemptSms,
   statusUpdateSms,
   jobPostedSms,
   announcementSms,

@@ -230,6 +230,18 @@ export function auditInWords(entry: {
           "sender id": d.header,
         }),
       };
+    case "registration.existing_email":
+      return {
+        summary: `Someone registered with the email of the account ${subject}`,
+        details: [
+          str(d.address) ? `From ${d.address}` : "",
+          d.sent === true
+            ? "The owner was told by SMS"
+            : `No SMS${str(d.reason) ? `: ${d.reason}` : ""}`,
+        ]
+          .filter(Boolean)
+          .join("; "),
+      };
     default:
       return fallback(action, subject, d);
   }

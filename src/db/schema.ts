@@ -80,6 +80,8 @@ export const SMS_KINDS = [
   "test",
   "custom",
   "password_reset",
+  /** Someone registered with the email of an existing account: told to its owner. */
+  "registration_attempt",
 ] as const;
 export type SmsKind = (typeof SMS_KINDS)[number];
 
@@ -349,6 +351,8 @@ export const LIMIT_EVENT_KINDS = [
   "registration",
   "reset_request",
   "reset_code_failure",
+  /** An SMS told an account's owner that someone registered with its email (students/). */
+  "registration_notice",
 ] as const;
 export type LimitEventKind = (typeof LIMIT_EVENT_KINDS)[number];
 

@@ -10,6 +10,7 @@ const KIND_LABELS: Record<string, string> = {
   custom: "Announcement",
   test: "Test message",
   password_reset: "Password reset code",
+  registration_attempt: "Registration with an existing email",
 };
 
 const STATUS_LABELS: Record<string, string> = {

@@ -12,7 +12,8 @@ import { CsrfField, Layout } from "../web/layout.tsx";
 import { minutesUntil, takeLimit, tryAgainIn } from "../web/limits.ts";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { AcademicFields } from "./pages.tsx";
-import { registerStudent, registrationSchema } from "./registration.ts";
+import { receiveRegistration, registrationSchema } from "./registration.ts";
+import { registrationLimits } from "./registration-limits.ts";
 
 function RegisterPage({
   page,
@@ -114,6 +115,10 @@ function RegisteredPage({ page }: { page: PageContext }) {
         You will receive an SMS when it is approved; then <a href="/login">log in</a> with your
         email and password.
       </p>
+      <p>
+        If this email already had an account, no second one was made: the account's mobile number
+        gets an SMS saying so.
+      </p>
     </Layout>
   );
 }
@@ -129,6 +134,7 @@ export async function registrationRoutes(app: FastifyInstance) {
   // Registrations per client address (successful ones: a form sent back with errors is taken
   // back), so one machine cannot fill the verification queue and the disk.
   const perAddress = { max: ctx.config.REGISTRATIONS_PER_ADDRESS_PER_HOUR, windowSeconds: 3600 };
+  const limits = registrationLimits(ctx.config);
 
   app.post("/register", async (request, reply) => {
     const limit = await takeLimit(ctx, "registration", { address: request.ip }, [
@@ -148,7 +154,9 @@ export async function registrationRoutes(app: FastifyInstance) {
       registrationSchema(ctx.config.SMS_DEFAULT_REGION, ctx.clock.now()),
       body,
     );
-    const result = parsed.ok ? await registerStudent(ctx, parsed.data, body.resume) : parsed;
+    const result = parsed.ok
+      ? await receiveRegistration(ctx, limits, parsed.data, body.resume, request.ip)
+      : parsed;
     if (!result.ok) {
       await limit.release();
       const form = { values: formValues(body), errors: result.errors };
