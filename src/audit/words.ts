@@ -230,6 +230,11 @@ export function auditInWords(entry: {
           "sender id": d.header,
         }),
       };
+    case "limit.edit":
+      return {
+        summary: `Changed the limit “${subject}”`,
+        details: `${str(d.from) ?? "?"} → ${str(d.to) ?? "?"}${d.isDefault === true ? " (the default)" : ""}`,
+      };
     case "registration.existing_email":
       return {
         summary: `Someone registered with the email of the account ${subject}`,
