@@ -71,8 +71,8 @@ export function limitAddress(ip: string): string {
 const KEEP_SECONDS = 24 * 60 * 60;
 
 /**
- * What the office may set: at least one event (a limit cannot switch a form off by mistake, nor
- * off altogether), and a window no longer than the events are kept.
+ * What the office may set: at least 1 (0 would close the form to everyone), at most 100,000 (a
+ * count reads at most that many rows), and a window no longer than the events are kept.
  */
 export const LIMIT_MAX_RANGE = { min: 1, max: 100_000 } as const;
 export const LIMIT_WINDOW_MINUTES_RANGE = { min: 1, max: KEEP_SECONDS / 60 } as const;
