@@ -1,5 +1,7 @@
 import type { FastifyInstance } from "fastify";
+import { LOGIN_LIMITS } from "./accounts/login-limits.ts";
 import { resetCodeSms } from "./accounts/notices.ts";
+import { RESET_LIMITS } from "./accounts/password-reset.ts";
 import {
   adminAccountRoutes,
   ownPasswordRoutes,
@@ -13,11 +15,13 @@ import { adminApplicationRoutes } from "./applications/admin-routes.tsx";
 import { statusUpdateSms } from "./applications/notices.ts";
 import { studentApplicationRoutes } from "./applications/student-routes.tsx";
 import { auditRoutes } from "./audit/routes.tsx";
+import type { Config } from "./config.ts";
 import type { AppContext } from "./context.ts";
 import { adminDashboardRoutes, studentDashboardRoutes } from "./dashboard/routes.tsx";
 import { adminJobRoutes } from "./jobs/admin-routes.tsx";
 import { jobPostedSms } from "./jobs/notices.ts";
 import { studentJobRoutes } from "./jobs/student-routes.tsx";
+import { limitRoutes } from "./limits/routes.tsx";
 import { readSendingState } from "./sms/outbox.ts";
 import { type SmsTemplate, testSms } from "./sms/templates.ts";
 import { twilioWebhookRoutes } from "./sms/webhook-routes.ts";
@@ -31,13 +35,17 @@ import {
   phoneCorrectedSms,
   phoneRegisteredSms,
   phoneReplacedSms,
+  registrationAttemptSms,
   rejectionSms,
 } from "./students/notices.ts";
+import { PHONE_CODE_REQUESTS } from "./students/phone-change.ts";
 import { adminStudentRecordRoutes } from "./students/record-routes.tsx";
+import { registrationLimits } from "./students/registration-limits.ts";
 import { registrationRoutes } from "./students/registration-routes.tsx";
 import { adminSemesterRoutes } from "./students/semester-routes.tsx";
 import { studentRoutes } from "./students/student-routes.tsx";
 import { adminVerificationRoutes } from "./students/verification-routes.tsx";
+import type { LimitSetting } from "./web/limits.ts";
 import { createWebServer } from "./web/server.ts";
 
 /** Every SMS text the portal sends, each declared by its feature: the templates page edits them. */
@@ -48,12 +56,27 @@ export const SMS_TEMPLATES: readonly SmsTemplate[] = [
   phoneReplacedSms,
   phoneCorrectedSms,
   phoneRegisteredSms,
+  registrationAttemptSms,
   statusUpdateSms,
   jobPostedSms,
   announcementSms,
   resetCodeSms,
   testSms,
 ];
+
+/**
+ * Every abuse limit the office may change, each declared by its feature beside the code that
+ * takes it: the limits page lists them. The registrations per address default to
+ * REGISTRATIONS_PER_ADDRESS_PER_HOUR.
+ */
+export function limitSettings(config: Config): readonly LimitSetting[] {
+  return [
+    ...Object.values(LOGIN_LIMITS),
+    ...Object.values(RESET_LIMITS),
+    ...Object.values(registrationLimits(config)),
+    PHONE_CODE_REQUESTS,
+  ];
+}
 
 export interface AppOptions {
   /** At least 32 characters; the session cookie key is derived from it. */
@@ -91,6 +114,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions): Promise<Fa
   await app.register(adminVerificationRoutes, { prefix: "/admin" });
   await app.register(adminSemesterRoutes, { prefix: "/admin" });
   await app.register(auditRoutes, { prefix: "/admin" });
+  await app.register(limitRoutes, { prefix: "/admin", settings: limitSettings(ctx.config) });
   await app.register(smsAdminRoutes, { prefix: "/admin" });
   await app.register(smsActionRoutes, { prefix: "/admin" });
   await app.register(smsTemplateRoutes, { prefix: "/admin", templates: SMS_TEMPLATES });

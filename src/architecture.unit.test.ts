@@ -36,6 +36,7 @@ const FEATURES = [
   "cli",
   "dashboard",
   "jobs",
+  "limits",
   "ops",
   "seed",
   "sms-console",

@@ -131,7 +131,9 @@ export const configSchema = z
     // The resumes of registrations still waiting for approval, together: anonymous registrations
     // cannot fill the disk.
     PENDING_RESUMES_MAX_BYTES: int(0, 1024 * 1024 * 1024 * 1024).default(200 * 1024 * 1024),
-    REGISTRATIONS_PER_ADDRESS_PER_HOUR: int(1, 100000).default(5),
+    // The default of the limit "registration.per_address" (students/registration-limits.ts): the
+    // office may change it on the limits page. High: a hostel or lab network is one address.
+    REGISTRATIONS_PER_ADDRESS_PER_HOUR: int(1, 100000).default(300),
     LOG_DIR: z.string().min(1).default("logs"),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {

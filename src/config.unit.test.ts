@@ -30,7 +30,7 @@ describe("configuration", () => {
 
   it("caps registrations per address and the pending resumes' disk use by default", () => {
     const config = loadConfig({}, {});
-    expect(config.REGISTRATIONS_PER_ADDRESS_PER_HOUR).toBe(5);
+    expect(config.REGISTRATIONS_PER_ADDRESS_PER_HOUR).toBe(300);
     expect(config.PENDING_RESUMES_MAX_BYTES).toBe(200 * 1024 * 1024);
   });
 

@@ -1,5 +1,5 @@
 import type { AppContext } from "../context.ts";
-import { type Limit, type LimitTicket, takeLimit } from "../web/limits.ts";
+import { type LimitSetting, type LimitTicket, takeLimit } from "../web/limits.ts";
 
 /**
  * Password attempts are counted per address and per account, separately; successful ones are
@@ -17,14 +17,37 @@ import { type Limit, type LimitTicket, takeLimit } from "../web/limits.ts";
  * The attempt is recorded before the password is checked (web/limits.ts), so a burst of attempts
  * sent together gets no more checks than the limits say. Refused attempts check no password and
  * are not kept, so a refused address cannot extend its own lock but also learns nothing.
+ *
+ * These are the defaults; the office may change each on the limits page (web/limits.ts).
  */
 
 export const LOGIN_WINDOW_SECONDS = 15 * 60;
 export const LOGIN_LIMITS = {
-  perAddress: { max: 50, windowSeconds: LOGIN_WINDOW_SECONDS },
-  perAccount: { max: 10, windowSeconds: LOGIN_WINDOW_SECONDS },
-  perAccountFromAddress: { max: 3, windowSeconds: LOGIN_WINDOW_SECONDS },
-} satisfies Record<string, Limit>;
+  perAddress: {
+    name: "login.per_address",
+    area: "Logins",
+    title: "Failed logins from one address",
+    about:
+      "Wrong passwords from one address, over all accounts (password spraying). Then that address waits. Generous, because a campus network puts hundreds of people behind one address.",
+    default: { max: 50, windowSeconds: LOGIN_WINDOW_SECONDS },
+  },
+  perAccount: {
+    name: "login.per_account",
+    area: "Logins",
+    title: "Failed logins on one account",
+    about:
+      "Wrong passwords for one account, from anywhere. Then only the addresses that reached the next limit on it are refused: the real user, elsewhere, still logs in.",
+    default: { max: 10, windowSeconds: LOGIN_WINDOW_SECONDS },
+  },
+  perAccountFromAddress: {
+    name: "login.per_account_from_address",
+    area: "Logins",
+    title: "Failed logins on one account from one address",
+    about:
+      "Once an account has reached its limit above, an address with this many wrong passwords on it waits; an address with fewer may still try.",
+    default: { max: 3, windowSeconds: LOGIN_WINDOW_SECONDS },
+  },
+} satisfies Record<string, LimitSetting>;
 
 type Ctx = Pick<AppContext, "db" | "dialect" | "clock">;
 

@@ -4,7 +4,7 @@ import { recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { PRIORITY_URGENT, queueSms, signalQueued } from "../sms/outbox-api.ts";
 import { renderCurrent } from "../sms/template-store.ts";
-import { type Limit, takeLimit } from "../web/limits.ts";
+import { type LimitSetting, takeLimit } from "../web/limits.ts";
 import { storeNewPassword } from "./admins.ts";
 import { resetCodeSms, resetCodeVars, usedResetCodeSms } from "./notices.ts";
 import { newPasswordFields, PASSWORDS_DIFFER, passwordsMatch } from "./password.ts";
@@ -31,16 +31,42 @@ import { normaliseEmail } from "./service.ts";
  */
 
 export const RESET_CODE_MINUTES = 10;
-export const RESET_LIMITS = {
-  requestsPerAccount: { max: 3, windowSeconds: 60 * 60 },
-  // A campus NAT shares an address; still few enough that an address cannot spam phones.
-  requestsPerAddress: { max: 10, windowSeconds: 60 * 60 },
-  wrongCodesPerAddress: { max: 20, windowSeconds: 15 * 60 },
-  wrongCodesPerAccount: { max: 10, windowSeconds: 24 * 60 * 60 },
-} satisfies Record<string, Limit>;
 export const RESET_CODE_MAX_TRIES = 5;
 /** No code is sent for this long after the student's mobile number changed. */
 export const RESET_AFTER_PHONE_CHANGE_HOURS = 24;
+/** The defaults; the office may change each on the limits page (web/limits.ts). */
+export const RESET_LIMITS = {
+  requestsPerAddress: {
+    name: "reset.requests_per_address",
+    area: "Password reset",
+    title: "Reset codes asked for from one address",
+    about:
+      "Requests for a reset code from one address, for any emails. A campus network shares an address; still few enough that one address cannot send SMS to many phones.",
+    default: { max: 10, windowSeconds: 60 * 60 },
+  },
+  requestsPerAccount: {
+    name: "reset.requests_per_account",
+    area: "Password reset",
+    title: "Reset codes asked for one email",
+    about:
+      "Requests for a reset code for one email, from anywhere: the most SMS codes one student's phone gets.",
+    default: { max: 3, windowSeconds: 60 * 60 },
+  },
+  wrongCodesPerAddress: {
+    name: "reset.wrong_codes_per_address",
+    area: "Password reset",
+    title: "Wrong reset codes from one address",
+    about: "Wrong codes typed from one address, for any emails. Then that address waits.",
+    default: { max: 20, windowSeconds: 15 * 60 },
+  },
+  wrongCodesPerAccount: {
+    name: "reset.wrong_codes_per_account",
+    area: "Password reset",
+    title: "Wrong reset codes for one email",
+    about: `Wrong codes for one email over all its codes, from anywhere, so that several codes a day do not add up to a guessable number. Each code also stops after ${RESET_CODE_MAX_TRIES} wrong tries.`,
+    default: { max: 10, windowSeconds: 24 * 60 * 60 },
+  },
+} satisfies Record<string, LimitSetting>;
 
 const emailField = z
   .string({ message: "Enter your email address." })

@@ -255,6 +255,23 @@ export function auditInWords(entry: {
           "sender id": d.header,
         }),
       };
+    case "limit.edit":
+      return {
+        summary: `Changed the limit “${subject}”`,
+        details: `${str(d.from) ?? "?"} → ${str(d.to) ?? "?"}${d.isDefault === true ? " (the default)" : ""}`,
+      };
+    case "registration.existing_email":
+      return {
+        summary: `Someone registered with the email of the account ${subject}`,
+        details: [
+          str(d.address) ? `From ${d.address}` : "",
+          d.sent === true
+            ? "The owner was told by SMS"
+            : `No SMS${str(d.reason) ? `: ${d.reason}` : ""}`,
+        ]
+          .filter(Boolean)
+          .join("; "),
+      };
     default:
       return fallback(action, subject, d);
   }

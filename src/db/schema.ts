@@ -86,6 +86,8 @@ export const SMS_KINDS = [
   "phone_code",
   /** A number changed: told to the old number (and to the new one when an admin set it). */
   "phone_change",
+  /** Someone registered with the email of an existing account: told to its owner. */
+  "registration_attempt",
 ] as const;
 export type SmsKind = (typeof SMS_KINDS)[number];
 
@@ -366,6 +368,8 @@ export const LIMIT_EVENT_KINDS = [
   "reset_request",
   "reset_code_failure",
   "phone_code_request",
+  /** An SMS told an account's owner that someone registered with its email (students/). */
+  "registration_notice",
 ] as const;
 export type LimitEventKind = (typeof LIMIT_EVENT_KINDS)[number];
 
@@ -376,6 +380,19 @@ export interface LimitEventsTable {
   account: string | null;
   address: string | null;
   at: Timestamp;
+}
+
+/**
+ * The office's value of a limit (web/limits.ts `LimitSetting`), by the limit's name; a limit
+ * without a row uses its default from the code.
+ */
+export interface LimitSettingsTable {
+  name: string;
+  max: number;
+  window_seconds: number;
+  updated_at: Timestamp;
+  /** The admin's email. */
+  updated_by: string;
 }
 
 export interface PasswordResetCodesTable {
@@ -502,6 +519,7 @@ export interface DB {
   announcement_semesters: AnnouncementSemestersTable;
   announcement_recipients: AnnouncementRecipientsTable;
   limit_events: LimitEventsTable;
+  limit_settings: LimitSettingsTable;
   password_reset_codes: PasswordResetCodesTable;
   phone_changes: PhoneChangesTable;
   data_versions: DataVersionsTable;

@@ -12,6 +12,7 @@ const KIND_LABELS: Record<string, string> = {
   password_reset: "Password reset code",
   phone_code: "Phone confirmation code",
   phone_change: "Phone number changed",
+  registration_attempt: "Registration with an existing email",
 };
 
 const STATUS_LABELS: Record<string, string> = {

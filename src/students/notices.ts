@@ -282,3 +282,36 @@ export async function officePhoneChangeExamples(
   ]);
   return { toOld: toOld.body, toNew: toNew.body };
 }
+
+/**
+ * Registration answers the same for an email that has an account as for a new one, so that the
+ * form does not tell who is registered; the account's owner is told by SMS instead (at most
+ * `registration.notices_per_account` of them, registration-limits.ts). The text names the
+ * account by its roll number only, and says nothing of who tried.
+ */
+export const registrationAttemptSms = defineTemplate({
+  id: "registration_attempt",
+  title: "Registration tried with an existing account's email",
+  variables: { roll_number: ROLL_NUMBER },
+  defaultText:
+    "Placement Portal: someone tried to register again with the email of your account {roll_number}. If it was you, log in or use Forgot password.",
+  maxSegments: 1,
+});
+
+/** Tells a student that a registration was tried with their account's email. */
+export async function notifyRegistrationAttempt(
+  trx: Kysely<DB>,
+  ctx: Ctx,
+  student: Pick<Student, "id" | "roll_number" | "phone_e164">,
+  at: string,
+): Promise<QueueResult> {
+  return queueSms(trx, ctx, {
+    kind: "registration_attempt",
+    dedupeKey: `registration-attempt:${student.id}:${at}`,
+    reference: `student:${student.id}`,
+    studentId: student.id,
+    toE164: student.phone_e164,
+    ...(await renderCurrent(trx, registrationAttemptSms, { roll_number: student.roll_number })),
+    priority: PRIORITY_TRANSACTIONAL,
+  });
+}

@@ -7,7 +7,7 @@ import { lockForUpdate } from "../db/dialect.ts";
 import type { DB, SmsStatus } from "../db/schema.ts";
 import { signalQueued } from "../sms/outbox-api.ts";
 import { maskPhone } from "../sms/phone.ts";
-import type { Limit } from "../web/limits.ts";
+import type { LimitSetting } from "../web/limits.ts";
 import { phoneField } from "./form-fields.ts";
 import { forgetPhoneCode, notifyPhoneChanged, queuePhoneCode } from "./notices.ts";
 
@@ -31,8 +31,15 @@ import { forgetPhoneCode, notifyPhoneChanged, queuePhoneCode } from "./notices.t
 
 export const PHONE_CODE_MINUTES = 10;
 export const PHONE_CODE_MAX_TRIES = 5;
-/** Codes a student may have sent to new numbers: each is an SMS to a number they typed. */
-export const PHONE_CODE_REQUESTS = { max: 3, windowSeconds: 60 * 60 } satisfies Limit;
+/** The default; the office may change it on the limits page (web/limits.ts). */
+export const PHONE_CODE_REQUESTS = {
+  name: "profile.phone_codes_per_account",
+  area: "Mobile number",
+  title: "Codes sent to new mobile numbers for one account",
+  about:
+    "Codes a student may have sent to new numbers typed on the profile: each is an SMS to a number they chose, so few are enough for a typo and a retry.",
+  default: { max: 3, windowSeconds: 60 * 60 },
+} satisfies LimitSetting;
 
 function hashCode(salt: string, code: string): string {
   return createHash("sha256").update(`${salt}:${code}`).digest("hex");

@@ -1,5 +1,4 @@
-import type { FastifyInstance } from "fastify";
-import { HttpError } from "../web/auth.ts";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import {
   emptyForm,
   Field,
@@ -7,21 +6,30 @@ import {
   type FormState,
   TextAreaField,
 } from "../web/components.tsx";
-import { formValues, parseForm } from "../web/forms.ts";
+import { type FieldErrors, formValues, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
-import { minutesUntil, takeLimit, tryAgainIn } from "../web/limits.ts";
+import { minutesUntil, tryAgainIn } from "../web/limits.ts";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { AcademicFields } from "./pages.tsx";
-import { registerStudent, registrationSchema } from "./registration.ts";
+import { receiveRegistration, registrationSchema } from "./registration.ts";
+import {
+  REFUSED_BECAUSE,
+  registrationLimits,
+  takeRegistrationAttempt,
+} from "./registration-limits.ts";
+import { chosenFile } from "./resume-store.ts";
 
 function RegisterPage({
   page,
   form,
   maxMb,
+  notice,
 }: {
   page: PageContext;
   form: FormState;
   maxMb: number;
+  /** Why the form came back, when it is not a field to correct (a limit). */
+  notice?: string | undefined;
 }) {
   return (
     <Layout page={page} title="Student registration">
@@ -29,6 +37,11 @@ function RegisterPage({
         Register once with your college details. The placement office checks every registration; you
         can log in after it is approved, and you will get an SMS when that happens.
       </p>
+      {notice ? (
+        <p class="flash flash-error" role="alert" safe>
+          {notice}
+        </p>
+      ) : null}
       <FormErrorSummary form={form} />
       <form method="post" action="/register" enctype="multipart/form-data" class="card" novalidate>
         <CsrfField token={page.csrfToken} />
@@ -114,6 +127,10 @@ function RegisteredPage({ page }: { page: PageContext }) {
         You will receive an SMS when it is approved; then <a href="/login">log in</a> with your
         email and password.
       </p>
+      <p>
+        If this email already had an account, no second one was made: the account's mobile number
+        gets an SMS saying so.
+      </p>
     </Layout>
   );
 }
@@ -126,36 +143,70 @@ export async function registrationRoutes(app: FastifyInstance) {
     reply.html(<RegisterPage page={pageContext(request, reply)} form={emptyForm} maxMb={maxMb} />),
   );
 
-  // Registrations per client address (successful ones: a form sent back with errors is taken
-  // back), so one machine cannot fill the verification queue and the disk.
-  const perAddress = { max: ctx.config.REGISTRATIONS_PER_ADDRESS_PER_HOUR, windowSeconds: 3600 };
+  // Registrations per address and per email, roll number and phone: registration-limits.ts.
+  const limits = registrationLimits(ctx.config);
+
+  /** The form again with what was typed; a browser keeps neither the passwords nor the file. */
+  const again = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    body: Record<string, unknown>,
+    errors: FieldErrors,
+    refused?: string,
+  ) => {
+    const file = chosenFile(body.resume) ? " and choose the resume file again" : "";
+    const notice = refused
+      ? `${refused} Everything you typed is kept below: type the password again${file}.`
+      : file && !errors.resume
+        ? "Choose the resume file again: a form sent back cannot keep it."
+        : undefined;
+    const form = { values: formValues(body), errors };
+    return reply
+      .code(refused ? 429 : 422)
+      .html(
+        <RegisterPage
+          page={pageContext(request, reply)}
+          form={form}
+          maxMb={maxMb}
+          notice={notice}
+        />,
+      );
+  };
 
   // The one anonymous form that takes a file (config.upload: web/server.ts reads it, token first).
   app.post("/register", { config: { upload: true } }, async (request, reply) => {
-    const limit = await takeLimit(ctx, "registration", { address: request.ip }, [
-      { name: "address", match: { address: request.ip }, limit: perAddress },
-    ]);
-    if (limit.limited) {
-      const minutes = minutesUntil(limit.retryAt, ctx.clock.now());
-      request.log.warn({ address: request.ip, minutes }, "registration refused: address limit");
-      reply.header("retry-after", String(minutes * 60));
-      throw new HttpError(
-        429,
-        `Too many registrations from your network in the last hour. ${tryAgainIn(minutes)} If many students register from one network, ask the placement office.`,
-      );
-    }
     const body = (request.body ?? {}) as Record<string, unknown>;
     const parsed = parseForm(
       registrationSchema(ctx.config.SMS_DEFAULT_REGION, ctx.clock.now()),
       body,
     );
-    const result = parsed.ok ? await registerStudent(ctx, parsed.data, body.resume) : parsed;
+    // A form with errors counts against no limit: the student corrects it and sends it again.
+    if (!parsed.ok) return again(request, reply, body, parsed.errors);
+    const limit = await takeRegistrationAttempt(ctx, limits, request.ip, parsed.data);
+    if (limit.limited) {
+      const minutes = minutesUntil(limit.retryAt, ctx.clock.now());
+      request.log.warn(
+        { address: request.ip, limit: limit.refusedBy, minutes },
+        "registration refused: limit",
+      );
+      reply.header("retry-after", String(minutes * 60));
+      const network =
+        limit.refusedBy === "address"
+          ? " If many students register from one network, ask the placement office."
+          : "";
+      return again(
+        request,
+        reply,
+        body,
+        {},
+        `${REFUSED_BECAUSE[limit.refusedBy]} ${tryAgainIn(minutes)}${network}`,
+      );
+    }
+    const result = await receiveRegistration(ctx, limits, parsed.data, body.resume, request.ip);
     if (!result.ok) {
-      await limit.release();
-      const form = { values: formValues(body), errors: result.errors };
-      return reply
-        .code(422)
-        .html(<RegisterPage page={pageContext(request, reply)} form={form} maxMb={maxMb} />);
+      // A resume to choose again gives the attempt back; a roll number already taken does not.
+      if (result.errors.resume) await limit.release();
+      return again(request, reply, body, result.errors);
     }
     return reply.redirect("/register/done", 303);
   });

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createAdmin, useTestApp } from "#test/support/app.ts";
+import { createAdmin, createStudent, useTestApp } from "#test/support/app.ts";
 import { loginAs, pdfBytes, TestClient } from "#test/support/client.ts";
 import { storedResumes } from "#test/support/resumes.ts";
 
@@ -141,19 +141,108 @@ describe("student registration", () => {
     expect(error?.toLowerCase()).toContain(message.toLowerCase());
   });
 
-  it("refuses a duplicate email or roll number with a clear message and creates nothing", async () => {
+  it("answers an email that has an account exactly as a new one, and tells the owner by SMS instead", async () => {
+    const visitor = new TestClient(t.app);
+    const first = await visitor.postMultipart("/register", form());
+    const firstPage = await visitor.get("/register/done");
+    const again = new TestClient(t.app);
+    const second = await again.postMultipart("/register", {
+      ...form({ full_name: "Someone Else", roll_number: "1XY21CS043", phone: "98450 11111" }),
+      resume: { filename: "cv.pdf", data: pdfBytes() },
+    });
+    const secondPage = await again.get("/register/done");
+    for (const response of [first, second]) {
+      expect(response.statusCode).toBe(303);
+      expect(response.headers.location).toBe("/register/done");
+    }
+    expect(second.body).toBe(first.body);
+    const words = (html: string) => html.replace(/name="_csrf" value="[^"]+"/, "");
+    expect(words(secondPage.body)).toBe(words(firstPage.body));
+
+    // No second account, no resume kept from the attempt.
+    expect(await t.ctx.db.selectFrom("users").select("id").execute()).toHaveLength(1);
+    expect(await uploads()).toHaveLength(0);
+    // The owner's phone gets one SMS naming the account; the number that was typed gets none.
+    const sms = await t.ctx.db
+      .selectFrom("sms_messages")
+      .select(["kind", "to_e164", "body", "status"])
+      .execute();
+    expect(sms).toEqual([
+      {
+        kind: "registration_attempt",
+        to_e164: "+919876543210",
+        body: "Placement Portal: someone tried to register again with the email of your account 1XY21CS042. If it was you, log in or use Forgot password.",
+        status: "queued",
+      },
+    ]);
+    // Once an hour at most: a third attempt answers the same and sends nothing more.
+    const third = await new TestClient(t.app).postMultipart(
+      "/register",
+      form({ roll_number: "1XY21CS044", phone: "98450 22222" }),
+    );
+    expect(third.statusCode).toBe(303);
+    expect(await t.ctx.db.selectFrom("sms_messages").select("id").execute()).toHaveLength(1);
+    const audit = await t.ctx.db
+      .selectFrom("audit_log")
+      .select(["action", "subject", "details"])
+      .execute();
+    expect(audit).toEqual([
+      {
+        action: "registration.existing_email",
+        subject: "priya.sharma@college.test",
+        details: JSON.stringify({ address: "127.0.0.1", sent: true }),
+      },
+    ]);
+  });
+
+  it("sends no SMS for an admin's email or a student who opted out, and still answers the same", async () => {
+    const admin = await createAdmin(t.ctx, "tpo@college.test");
+    const quiet = await createStudent(t.ctx, { email: "quiet@college.test" });
+    await t.ctx.db
+      .updateTable("students")
+      .set({ sms_opted_out_at: new Date().toISOString() })
+      .where("id", "=", quiet.id)
+      .execute();
+    for (const [email, roll] of [
+      [admin.email, "1XY21CS050"],
+      [quiet.email, "1XY21CS051"],
+    ] as const) {
+      const response = await new TestClient(t.app).postMultipart(
+        "/register",
+        form({ email, roll_number: roll }),
+      );
+      expect(response.statusCode).toBe(303);
+      expect(response.headers.location).toBe("/register/done");
+    }
+    expect(await t.ctx.db.selectFrom("sms_messages").select("id").execute()).toHaveLength(0);
+    expect(await t.ctx.db.selectFrom("users").select("id").execute()).toHaveLength(2);
+    const audit = await t.ctx.db
+      .selectFrom("audit_log")
+      .select(["subject", "details"])
+      .where("action", "=", "registration.existing_email")
+      .orderBy("id")
+      .execute();
+    expect(audit.map((a) => [a.subject, JSON.parse(a.details).reason])).toEqual([
+      ["tpo@college.test", "an admin account"],
+      ["quiet@college.test", "the student opted out of SMS"],
+    ]);
+  });
+
+  it("refuses a roll number already registered beside its field, whatever the email", async () => {
     const client = new TestClient(t.app);
     expect((await client.postMultipart("/register", form())).statusCode).toBe(303);
-    const sameEmail = await client.postMultipart("/register", form({ roll_number: "1XY21CS043" }));
-    expect(sameEmail.statusCode).toBe(422);
-    expect(sameEmail.body).toContain("An account with this email already exists");
-    const sameRoll = await client.postMultipart(
-      "/register",
-      form({ email: "other@college.test", roll_number: "1XY21CS042", resume: "" }),
-    );
-    expect(sameRoll.statusCode).toBe(422);
-    expect(sameRoll.body).toContain("This roll number is already registered");
+    for (const email of ["other@college.test", "Priya.Sharma@College.test"]) {
+      const sameRoll = await client.postMultipart(
+        "/register",
+        form({ email, roll_number: "1XY21CS042", resume: "" }),
+      );
+      expect(sameRoll.statusCode).toBe(422);
+      expect(sameRoll.body).toMatch(
+        /id="f-roll_number-error"[^>]*>This roll number is already registered\. Contact the placement office if this is yours\./,
+      );
+    }
     expect(await t.ctx.db.selectFrom("users").select("id").execute()).toHaveLength(1);
+    expect(await t.ctx.db.selectFrom("sms_messages").select("id").execute()).toHaveLength(0);
   });
 
   it("refuses a resume that is not a PDF by content, whatever its name", async () => {

@@ -1,10 +1,15 @@
 import { z } from "zod";
 import { hashPassword, MIN_PASSWORD_LENGTH } from "../accounts/password.ts";
 import { normaliseEmail } from "../accounts/service.ts";
+import { recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { isUniqueViolation } from "../db/dialect.ts";
-import { type FieldErrors, textField, wholeNumberField } from "../web/forms.ts";
+import { signalQueued } from "../sms/outbox-api.ts";
+import { textField, wholeNumberField } from "../web/forms.ts";
+import { takeLimit } from "../web/limits.ts";
 import { academicFields, phoneField, type ServiceResult, skillsField } from "./form-fields.ts";
+import { notifyRegistrationAttempt } from "./notices.ts";
+import type { RegistrationLimits } from "./registration-limits.ts";
 import { chosenFile, putResume, resumeProblem, type UploadedFile } from "./resume-store.ts";
 
 /** At registration a semester is required: jobs may be limited to semesters (see placement/eligibility.ts). */
@@ -78,36 +83,43 @@ export async function pendingResumeBytes(ctx: AppContext): Promise<number> {
   return Number(row.bytes ?? 0);
 }
 
-/** Registers a student as pending approval. Nothing is half-created: user, profile and resume or none. */
-export async function registerStudent(
+const ROLL_NUMBER_TAKEN =
+  "This roll number is already registered. Contact the placement office if this is yours.";
+
+export type Registration =
+  | { outcome: "registered"; studentId: number }
+  /** The email has an account already: nothing was written. */
+  | { outcome: "existing"; userId: number };
+
+/**
+ * Writes a registration: a student pending approval, or nothing when the email has an account
+ * already. Nothing is half-created: user, profile and resume or none.
+ *
+ * Both outcomes do the same work up to the write, in the same order, so that neither the answer
+ * nor its time tells them apart: the resume is checked, the roll number looked up (roll numbers
+ * are printed on ID cards, not secret, and the student whose number someone else took must know
+ * to see the office), and the password hashed. Phone numbers are not unique (a family may share
+ * one), so they reveal nothing.
+ */
+export async function writeRegistration(
   ctx: AppContext,
   input: RegistrationInput,
   resumeUpload: unknown,
-): Promise<ServiceResult<{ studentId: number }>> {
-  const taken = await ctx.db
-    .selectFrom("users")
-    .leftJoin("students", "students.user_id", "users.id")
-    .select(["users.email", "students.roll_number"])
-    .where((eb) =>
-      eb.or([
-        eb("users.email", "=", input.email),
-        eb("students.roll_number", "=", input.roll_number),
-      ]),
-    )
-    .execute();
-  const errors: FieldErrors = {};
-  if (taken.some((r) => r.email === input.email)) {
-    errors.email = "An account with this email already exists. Log in, or use another email.";
-  }
-  if (taken.some((r) => r.roll_number === input.roll_number)) {
-    errors.roll_number =
-      "This roll number is already registered. Contact the placement office if this is yours.";
-  }
-  if (Object.keys(errors).length > 0) return { ok: false, errors };
-
+): Promise<ServiceResult<Registration>> {
   const resume = await checkResume(ctx, resumeUpload, { pending: true });
   if ("error" in resume) return { ok: false, errors: { resume: resume.error } };
+  const rollTaken = await ctx.db
+    .selectFrom("students")
+    .select("id")
+    .where("roll_number", "=", input.roll_number)
+    .executeTakeFirst();
+  if (rollTaken) return { ok: false, errors: { roll_number: ROLL_NUMBER_TAKEN } };
+  // Hashed for an existing email too: an argon2 hash is most of a registration's time.
   const passwordHash = await hashPassword(input.password);
+  const existing = async () =>
+    ctx.db.selectFrom("users").select("id").where("email", "=", input.email).executeTakeFirst();
+  const owner = await existing();
+  if (owner) return { ok: true, value: { outcome: "existing", userId: owner.id } };
   const now = ctx.clock.now().toISOString();
   try {
     const studentId = await ctx.db.transaction().execute(async (trx) => {
@@ -143,15 +155,116 @@ export async function registerStudent(
       return student.id;
     });
     ctx.log.info({ studentId }, "student registered");
-    return { ok: true, value: { studentId } };
+    return { ok: true, value: { outcome: "registered", studentId } };
   } catch (error) {
-    // Two registrations racing past the check above: the constraint decides, with the same words.
+    // Two registrations racing past the look-ups above: the constraints decide, with the same
+    // outcomes.
     if (isUniqueViolation(error, "email")) {
-      return { ok: false, errors: { email: "An account with this email already exists." } };
+      const winner = await existing();
+      if (winner) return { ok: true, value: { outcome: "existing", userId: winner.id } };
     }
     if (isUniqueViolation(error, "roll_number")) {
-      return { ok: false, errors: { roll_number: "This roll number is already registered." } };
+      return { ok: false, errors: { roll_number: ROLL_NUMBER_TAKEN } };
     }
     throw error;
   }
+}
+
+/**
+ * Registers a student as pending approval, for code that needs the new student (the seed, tests,
+ * benchmarks): an email that has an account is an error here. The registration form answers
+ * through `receiveRegistration` instead.
+ */
+export async function registerStudent(
+  ctx: AppContext,
+  input: RegistrationInput,
+  resumeUpload: unknown,
+): Promise<ServiceResult<{ studentId: number }>> {
+  const result = await writeRegistration(ctx, input, resumeUpload);
+  if (!result.ok) return result;
+  if (result.value.outcome === "existing")
+    return { ok: false, errors: { email: "An account with this email already exists." } };
+  return { ok: true, value: { studentId: result.value.studentId } };
+}
+
+/**
+ * The registration form's outcome: the same for a new email and for one that has an account
+ * (which gets no second account; its owner is told by SMS, within `limits.noticesPerAccount`).
+ */
+export async function receiveRegistration(
+  ctx: AppContext,
+  limits: Pick<RegistrationLimits, "noticesPerAccount">,
+  input: RegistrationInput,
+  resumeUpload: unknown,
+  address: string,
+): Promise<ServiceResult> {
+  const result = await writeRegistration(ctx, input, resumeUpload);
+  if (!result.ok) return result;
+  if (result.value.outcome === "existing")
+    await tellOwnerOfAttempt(ctx, limits, result.value.userId, address);
+  return { ok: true, value: undefined };
+}
+
+/**
+ * A registration was tried with this account's email: its owner, a student who receives SMS, is
+ * told by SMS; an admin (who has no phone) or a student who opted out is not. Either way the
+ * audit log has it, at most `noticesPerAccount` times per account, so neither can be flooded.
+ */
+async function tellOwnerOfAttempt(
+  ctx: AppContext,
+  limits: Pick<RegistrationLimits, "noticesPerAccount">,
+  userId: number,
+  address: string,
+): Promise<void> {
+  const owner = await ctx.db
+    .selectFrom("users")
+    .leftJoin("students", "students.user_id", "users.id")
+    .select([
+      "users.email",
+      "users.deactivated_at",
+      "students.id as studentId",
+      "students.roll_number",
+      "students.phone_e164",
+      "students.sms_opted_out_at",
+    ])
+    .where("users.id", "=", userId)
+    .executeTakeFirst();
+  if (!owner) return;
+  const notice = await takeLimit(ctx, "registration_notice", { account: owner.email }, [
+    { name: "account", match: { account: owner.email }, limit: limits.noticesPerAccount },
+  ]);
+  if (notice.limited) {
+    ctx.log.info({ userId, address }, "registration with an existing email: owner told already");
+    return;
+  }
+  const why =
+    owner.studentId === null || owner.roll_number === null || owner.phone_e164 === null
+      ? "an admin account"
+      : owner.deactivated_at !== null
+        ? "the account is deactivated"
+        : owner.sms_opted_out_at !== null
+          ? "the student opted out of SMS"
+          : null;
+  const at = ctx.clock.now().toISOString();
+  await ctx.db.transaction().execute(async (trx) => {
+    if (why === null)
+      await notifyRegistrationAttempt(
+        trx,
+        ctx,
+        { id: owner.studentId!, roll_number: owner.roll_number!, phone_e164: owner.phone_e164! },
+        at,
+      );
+    await recordAudit(
+      trx,
+      ctx,
+      { id: userId, email: owner.email },
+      {
+        action: "registration.existing_email",
+        subject: owner.email,
+        details: why === null ? { address, sent: true } : { address, sent: false, reason: why },
+      },
+    );
+  });
+  if (why === null) signalQueued(ctx);
+  ctx.log.info({ userId, address, sent: why === null }, "registration with an existing email");
 }

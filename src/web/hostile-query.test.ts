@@ -52,6 +52,7 @@ async function everyPage() {
     students: student.id,
     sms: sms.id!,
     templates: "approval",
+    limits: "login.per_address",
     jobs: job.id,
     applications: applied.applicationId,
     announcements: announcement.id!,
@@ -114,7 +115,7 @@ describe("hostile numbers in addresses", () => {
         }
       }
       if (!page.pattern.includes(":id")) continue;
-      // A numeric id is replaced; a named one (a template) is the last segment.
+      // A numeric id is replaced; a named one (a template, a limit) is the last segment.
       const numericId = /\/\d+(?=\/|\.csv|$)/;
       const named = !numericId.test(page.url);
       const idPattern = named ? /\/[^/]+$/ : numericId;
@@ -122,7 +123,7 @@ describe("hostile numbers in addresses", () => {
         const url = page.url.replace(idPattern, `/${encodeURIComponent(value)}`);
         const response = await page.client.get(url);
         if (named) {
-          // Looked up by name among the templates: an unknown one is not found.
+          // Looked up by name among the templates or limits: an unknown one is not found.
           expect([404, 414], `${page.pattern} with id ${value.slice(0, 12)}`).toContain(
             response.statusCode,
           );

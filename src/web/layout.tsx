@@ -47,6 +47,7 @@ function Nav({ page }: { page: PageContext }) {
             {user.fullName ?? user.email}
           </span>
           {user.role === "admin" ? <a href="/admin/admins">Admins</a> : null}
+          {user.role === "admin" ? <a href="/admin/limits">Limits</a> : null}
           <a href={`/${user.role}/password`}>Change password</a>
           <button type="submit" class="link">
             Log out

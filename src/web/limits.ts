@@ -18,6 +18,25 @@ export interface Limit {
   windowSeconds: number;
 }
 
+/**
+ * A limit the placement office may change (the limits page, /admin/limits): declared by the
+ * feature that takes it, beside its code, with the words the page shows and its default. The
+ * office's value, if any, is a row of `limit_settings` keyed by `name`, read on every attempt
+ * (one indexed read of a few rows), so a change holds at once in every web process.
+ */
+export interface LimitSetting {
+  /** Its key in `limit_settings` and its address on the limits page: "login.per_address". */
+  name: string;
+  /** The heading it is listed under: "Logins", "Password reset", "Registration". */
+  area: string;
+  /** What it counts, in a few words: "Failed logins from one address". */
+  title: string;
+  /** What happens at the limit and why the default is what it is, in plain words. */
+  about: string;
+  /** Used while the office has set no other value. */
+  default: Limit;
+}
+
 /** Which events a limit counts: those about one account, from one address, or both. */
 export interface LimitMatch {
   account?: string;
@@ -51,10 +70,20 @@ export function limitAddress(ip: string): string {
 /** Events older than this are deleted as new ones come in: longer than any window in use. */
 const KEEP_SECONDS = 24 * 60 * 60;
 
-/** One count: at most `limit.max` events of the kind that match, in the window. */
+/**
+ * What the office may set: at least 1 (0 would close the form to everyone), at most 100,000 (a
+ * count reads at most that many rows), and a window no longer than the events are kept.
+ */
+export const LIMIT_MAX_RANGE = { min: 1, max: 100_000 } as const;
+export const LIMIT_WINDOW_MINUTES_RANGE = { min: 1, max: KEEP_SECONDS / 60 } as const;
+
+/**
+ * One count: at most `limit.max` events of the kind that match, in the window. A `LimitSetting`
+ * counts with the office's value when it set one, its default otherwise.
+ */
 export interface LimitRule {
   match: LimitMatch;
-  limit: Limit;
+  limit: Limit | LimitSetting;
 }
 
 /**
@@ -79,37 +108,71 @@ export type LimitTicket<Name extends string = string> =
  * account or address are counted one after another however many arrive together, and exactly
  * `max` of a burst pass. Taken before the slow work it guards (a password hash, an upload); a
  * refused attempt records nothing, so an address that keeps trying while refused does not push
- * its own wait further out.
+ * its own wait further out. An attempt counted under several identities at once (a registration:
+ * its address, email, roll number and phone) records one event for each; `release` takes them
+ * all back.
  */
 export async function takeLimit<Name extends string>(
   ctx: Ctx,
   kind: LimitEventKind,
-  event: LimitMatch,
+  event: LimitMatch | LimitMatch[],
   gates: LimitGate<Name>[],
 ): Promise<LimitTicket<Name>> {
   const now = ctx.clock.now();
   const rulesOf = (gate: LimitGate<Name>) => ("anyOf" in gate ? gate.anyOf : [gate]);
-  const keys = gates.flatMap(rulesOf).map(({ match }) => limitKey(kind, match));
+  const rules = gates.flatMap(rulesOf);
+  const keys = rules.map(({ match }) => limitKey(kind, match));
   const outcome = await ctx.db.transaction().execute(async (trx) => {
+    const limits = await resolveLimits(
+      trx,
+      rules.map((rule) => rule.limit),
+    );
     await lockKeys(trx, ctx.dialect, keys);
     for (const gate of gates) {
       const counts: LimitCheck[] = [];
-      for (const rule of rulesOf(gate)) counts.push(await countLimit(trx, kind, rule, now));
+      for (const rule of rulesOf(gate))
+        counts.push(await countLimit(trx, kind, rule.match, limits(rule.limit), now));
       if (counts.some((count) => !count.limited)) continue;
       // Allowed again as soon as any one of the rules is.
       const retryAt = Math.min(...counts.map((c) => (c.limited ? c.retryAt.getTime() : 0)));
       return { limited: true as const, retryAt: new Date(retryAt), refusedBy: gate.name };
     }
-    return { limited: false as const, id: await insertEvent(trx, kind, event, now) };
+    const ids: number[] = [];
+    for (const match of Array.isArray(event) ? event : [event])
+      ids.push(await insertEvent(trx, kind, match, now));
+    return { limited: false as const, ids };
   });
   if (outcome.limited) return outcome;
   await pruneEvents(ctx, now);
   return {
     limited: false,
     release: async () => {
-      await ctx.db.deleteFrom("limit_events").where("id", "=", outcome.id).execute();
+      await ctx.db.deleteFrom("limit_events").where("id", "in", outcome.ids).execute();
     },
   };
+}
+
+/**
+ * The limits in force: each setting's value from `limit_settings` (one read by primary key for
+ * all of them), or its default; a plain `Limit` as it is.
+ */
+export async function resolveLimits(
+  db: Kysely<DB>,
+  limits: readonly (Limit | LimitSetting)[],
+): Promise<(limit: Limit | LimitSetting) => Limit> {
+  const names = [...new Set(limits.flatMap((l) => ("name" in l ? [l.name] : [])))];
+  const rows =
+    names.length === 0
+      ? []
+      : await db
+          .selectFrom("limit_settings")
+          .select(["name", "max", "window_seconds"])
+          .where("name", "in", names)
+          .execute();
+  const set = new Map(
+    rows.map((r) => [r.name, { max: Number(r.max), windowSeconds: Number(r.window_seconds) }]),
+  );
+  return (limit) => ("name" in limit ? (set.get(limit.name) ?? limit.default) : limit);
 }
 
 /** Records one event now, outside any limit: for tests and imports that set the scene. */
@@ -163,10 +226,10 @@ async function pruneEvents(ctx: Ctx, now: Date): Promise<void> {
 async function countLimit(
   db: Kysely<DB>,
   kind: LimitEventKind,
-  rule: LimitRule,
+  match: LimitMatch,
+  limit: Limit,
   now: Date,
 ): Promise<LimitCheck> {
-  const { match, limit } = rule;
   const windowMs = limit.windowSeconds * 1000;
   let query = db
     .selectFrom("limit_events")

@@ -18,6 +18,7 @@ import * as adminListIndex from "./2026-12-03g-admin-list-index.ts";
 import * as smsHourlyCounts from "./2026-12-03h-sms-hourly-counts.ts";
 import * as phoneChanges from "./2026-12-06b-phone-changes.ts";
 import * as secretSmsBodies from "./2026-12-06c-secret-sms-bodies.ts";
+import * as limitSettings from "./2026-12-06d-limit-settings.ts";
 
 /** Every migration, by name. Names sort in the order they run: date first. */
 export const migrations: Record<string, Migration> = {
@@ -40,4 +41,5 @@ export const migrations: Record<string, Migration> = {
   "2026-12-03h-sms-hourly-counts": smsHourlyCounts,
   "2026-12-06b-phone-changes": phoneChanges,
   "2026-12-06c-secret-sms-bodies": secretSmsBodies,
+  "2026-12-06d-limit-settings": limitSettings,
 };
