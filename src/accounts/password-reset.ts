@@ -1,4 +1,3 @@
-import { createHash, randomBytes, randomInt, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
@@ -7,6 +6,7 @@ import { renderCurrent } from "../sms/template-store.ts";
 import { type LimitSetting, takeLimit } from "../web/limits.ts";
 import { storeNewPassword } from "./admins.ts";
 import { resetCodeSms, resetCodeVars, usedResetCodeSms } from "./notices.ts";
+import { codeMatches, newOneTimeCode } from "./one-time-code.ts";
 import { newPasswordFields, PASSWORDS_DIFFER, passwordsMatch } from "./password.ts";
 import { normaliseEmail } from "./service.ts";
 
@@ -87,10 +87,6 @@ export const resetPasswordSchema = z
   })
   .refine(passwordsMatch, PASSWORDS_DIFFER);
 
-function hashCode(salt: string, code: string): string {
-  return createHash("sha256").update(`${salt}:${code}`).digest("hex");
-}
-
 export type Limited = { limited: true; retryAt: Date };
 
 /** Queues a code if `email` is an approved student's who receives SMS; the same answer either way. */
@@ -157,8 +153,7 @@ export async function requestResetCode(
     });
     return { limited: false };
   }
-  const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
-  const salt = randomBytes(16).toString("hex");
+  const { code, salt, hash } = newOneTimeCode();
   await ctx.db.transaction().execute(async (trx) => {
     // Only the newest code works.
     await trx
@@ -172,7 +167,7 @@ export async function requestResetCode(
       .insertInto("password_reset_codes")
       .values({
         user_id: user.id,
-        code_hash: hashCode(salt, code),
+        code_hash: hash,
         salt,
         created_at: now.toISOString(),
         expires_at: new Date(now.getTime() + RESET_CODE_MINUTES * 60_000).toISOString(),
@@ -245,12 +240,7 @@ export async function resetPasswordWithCode(
     .where("attempts", "<", RESET_CODE_MAX_TRIES)
     .returning(["id", "code_hash", "salt", "user_id as userId"])
     .executeTakeFirst();
-  const matches =
-    live !== undefined &&
-    timingSafeEqual(
-      Buffer.from(hashCode(live.salt, input.code), "hex"),
-      Buffer.from(live.code_hash, "hex"),
-    );
+  const matches = live !== undefined && codeMatches(live, input.code);
   if (!live || !matches) return { limited: false, ok: false };
   const used = await ctx.db.transaction().execute(async (trx) => {
     // The update decides: of two requests with the same code, one uses it.

@@ -1,6 +1,6 @@
-import { createHash, randomBytes, randomInt, timingSafeEqual } from "node:crypto";
 import type { Kysely } from "kysely";
 import { z } from "zod";
+import { codeMatches, newOneTimeCode } from "../accounts/one-time-code.ts";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { lockForUpdate } from "../db/dialect.ts";
@@ -41,10 +41,6 @@ export const PHONE_CODE_REQUESTS = {
   default: { max: 3, windowSeconds: 60 * 60 },
 } satisfies LimitSetting;
 
-function hashCode(salt: string, code: string): string {
-  return createHash("sha256").update(`${salt}:${code}`).digest("hex");
-}
-
 type Trx = Kysely<DB>;
 type StudentNames = { id: number; roll_number: string; full_name: string };
 
@@ -69,8 +65,7 @@ export async function startPhoneChange(
   newPhone: string,
 ): Promise<{ status: SmsStatus }> {
   const now = ctx.clock.now();
-  const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
-  const salt = randomBytes(16).toString("hex");
+  const { code, salt, hash } = newOneTimeCode();
   await trx
     .updateTable("phone_changes")
     .set({ expires_at: now.toISOString() })
@@ -83,7 +78,7 @@ export async function startPhoneChange(
     .values({
       student_id: student.id,
       new_e164: newPhone,
-      code_hash: hashCode(salt, code),
+      code_hash: hash,
       salt,
       created_at: now.toISOString(),
       expires_at: new Date(now.getTime() + PHONE_CODE_MINUTES * 60_000).toISOString(),
@@ -170,10 +165,7 @@ export async function confirmPhoneChange(
     .returning(["id", "code_hash", "salt", "new_e164", "attempts"])
     .executeTakeFirst();
   if (!spent) return { outcome: "none" };
-  const matches = timingSafeEqual(
-    Buffer.from(hashCode(spent.salt, code), "hex"),
-    Buffer.from(spent.code_hash, "hex"),
-  );
+  const matches = codeMatches(spent, code);
   if (!matches) {
     ctx.log.info({ studentId, attempts: spent.attempts }, "wrong phone confirmation code");
     return { outcome: "wrong", triesLeft: PHONE_CODE_MAX_TRIES - spent.attempts };
