@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomInt, timingSafeEqual } from "node:crypto
 import { z } from "zod";
 import { recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
+import { lockKeys } from "../db/dialect.ts";
 import { PRIORITY_URGENT, queueSms, signalQueued } from "../sms/outbox-api.ts";
 import { renderCurrent } from "../sms/template-store.ts";
 import { type LimitSetting, takeLimit } from "../web/limits.ts";
@@ -160,6 +161,9 @@ export async function requestResetCode(
   const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
   const salt = randomBytes(16).toString("hex");
   await ctx.db.transaction().execute(async (trx) => {
+    // One request of an account at a time: requests sent together would each expire only the
+    // codes committed before them, and leave several codes live.
+    await lockKeys(trx, ctx.dialect, [`password-reset:${user.id}`]);
     // Only the newest code works.
     await trx
       .updateTable("password_reset_codes")
