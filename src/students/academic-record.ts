@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
+import { lockForUpdate } from "../db/dialect.ts";
 import { academicFields } from "./form-fields.ts";
 
 export function academicSchema(now: Date) {
@@ -98,20 +99,24 @@ export async function updateAcademics(
   input: AcademicInput,
 ): Promise<{ changed: string[] } | null> {
   return ctx.db.transaction().execute(async (trx) => {
-    const before = await trx
-      .selectFrom("students")
-      .select([
-        "id",
-        "roll_number",
-        "full_name",
-        "department",
-        "semester",
-        "graduation_year",
-        "cgpa",
-        "active_backlogs",
-      ])
-      .where("id", "=", studentId)
-      .executeTakeFirst();
+    // Locked until commit: the same correction sent twice at once finds, the second time, the
+    // record already changed and writes nothing (no second audit entry saying it changed).
+    const before = await lockForUpdate(
+      trx
+        .selectFrom("students")
+        .select([
+          "id",
+          "roll_number",
+          "full_name",
+          "department",
+          "semester",
+          "graduation_year",
+          "cgpa",
+          "active_backlogs",
+        ])
+        .where("id", "=", studentId),
+      ctx.dialect,
+    ).executeTakeFirst();
     if (!before) return null;
     const after = { ...input, semester: input.semester ?? null };
     const changes: Record<string, { from: unknown; to: unknown }> = {};
