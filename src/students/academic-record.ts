@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
-import { lockForUpdate } from "../db/dialect.ts";
+import { lockForUpdate, lockKeys } from "../db/dialect.ts";
 import { academicFields } from "./form-fields.ts";
 
 export function academicSchema(now: Date) {
@@ -61,6 +61,9 @@ export async function advanceSemester(
 ): Promise<{ moved: number; alreadyDone: boolean }> {
   const subject = batchName(batch);
   return ctx.db.transaction().execute(async (trx) => {
+    // One advance of a batch at a time: the same confirmation sent twice at once would otherwise
+    // find no advance recorded in either transaction and move the batch twice (PostgreSQL).
+    await lockKeys(trx, ctx.dialect, [`advance-semester:${subject}`]);
     const done = await trx
       .selectFrom("audit_log")
       .select("id")
