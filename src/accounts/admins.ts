@@ -41,20 +41,24 @@ export const setPasswordSchema = z
 /**
  * Stores a new password hash and raises the account's session version, which ends every session
  * that carries the old one. Returns the new version (for the session that should stay signed in).
+ * With `replacing`, only over that hash: null when the password changed since it was read.
  */
 export async function storeNewPassword(
   ctx: Pick<AppContext, "db">,
   userId: number,
   password: string,
-): Promise<number> {
+  replacing?: string,
+): Promise<number | null> {
   const passwordHash = await hashPassword(password);
   const row = await ctx.db
     .updateTable("users")
     .set((eb) => ({ password_hash: passwordHash, session_version: eb("session_version", "+", 1) }))
     .where("id", "=", userId)
+    .$if(replacing !== undefined, (q) => q.where("password_hash", "=", replacing!))
     .returning("session_version")
-    .executeTakeFirstOrThrow();
-  return row.session_version;
+    .executeTakeFirst();
+  if (!row && replacing === undefined) throw new Error(`user ${userId} not found`);
+  return row?.session_version ?? null;
 }
 
 /** The signed-in user's own change: the current password is required. */
@@ -68,9 +72,15 @@ export async function changeOwnPassword(
     .select("password_hash")
     .where("id", "=", actor.id)
     .executeTakeFirstOrThrow();
-  if (!(await verifyPassword(user.password_hash, input.current_password)))
-    return { ok: false, errors: { current_password: "That is not your current password." } };
-  const sessionVersion = await storeNewPassword(ctx, actor.id, input.password);
+  const wrong = {
+    ok: false,
+    errors: { current_password: "That is not your current password." },
+  } as const;
+  if (!(await verifyPassword(user.password_hash, input.current_password))) return wrong;
+  // Over the password just checked only: of two changes sent together, one changes it, and the
+  // other's current password is no longer the current one.
+  const sessionVersion = await storeNewPassword(ctx, actor.id, input.password, user.password_hash);
+  if (sessionVersion === null) return wrong;
   await recordAudit(ctx.db, ctx, actor, {
     action: "password.changed",
     subject: actor.email,

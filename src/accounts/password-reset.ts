@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
+import { lockKeys } from "../db/dialect.ts";
 import { PRIORITY_URGENT, queueSms, signalQueued } from "../sms/outbox-api.ts";
 import { renderCurrent } from "../sms/template-store.ts";
 import { type LimitSetting, takeLimit } from "../web/limits.ts";
@@ -155,6 +156,9 @@ export async function requestResetCode(
   }
   const { code, salt, hash } = newOneTimeCode();
   await ctx.db.transaction().execute(async (trx) => {
+    // One request of an account at a time: requests sent together would each expire only the
+    // codes committed before them, and leave several codes live.
+    await lockKeys(trx, ctx.dialect, [`password-reset:${user.id}`]);
     // Only the newest code works.
     await trx
       .updateTable("password_reset_codes")

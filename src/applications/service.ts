@@ -3,7 +3,7 @@ import type { Kysely } from "kysely";
 import type { SessionUser } from "../accounts/service.ts";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
-import { isUniqueViolation } from "../db/dialect.ts";
+import { isUniqueViolation, lockForUpdate } from "../db/dialect.ts";
 import { type ParamOf, preparedRead } from "../db/prepared.ts";
 import type { ApplicationStatus, DB } from "../db/schema.ts";
 import { findJob } from "../jobs/service.ts";
@@ -218,6 +218,14 @@ export async function changeStatus(
 ) {
   const ids = [...new Set(applicationIds)];
   const changes = await ctx.db.transaction().execute(async (trx) => {
+    // Every application of the change locked first, in id order (PostgreSQL): two changes sent
+    // together then take them one after the other, instead of each holding some of them and the
+    // SMS counters while waiting for the others (a deadlock, answered 500).
+    if (ids.length > 1)
+      await lockForUpdate(
+        trx.selectFrom("applications").select("id").where("id", "in", ids).orderBy("id"),
+        ctx.dialect,
+      ).execute();
     const results: Change[] = [];
     for (const id of ids)
       results.push(await transition(trx, ctx, { id: actor.id, role: "admin" }, id, to, true));

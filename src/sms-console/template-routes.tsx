@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { recordAudit } from "../audit/service.ts";
+import { lockKeys } from "../db/dialect.ts";
 import { countSegments } from "../sms/encoding.ts";
 import {
   currentTemplateVersion,
@@ -331,6 +332,9 @@ export async function smsTemplateRoutes(app: FastifyInstance, options: TemplateR
       );
     const actor = currentActor(request);
     const changed = await ctx.db.transaction().execute(async (trx) => {
+      // One save at a time: the same form sent twice at once would otherwise read the old ids in
+      // both transactions and record the change twice (PostgreSQL).
+      await lockKeys(trx, ctx.dialect, ["sms-dlt-settings"]);
       const previous = await saveDltSettings(trx, {
         entityId: parsed.data.entity_id,
         header: parsed.data.header,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
+import { lockForUpdate, lockKeys } from "../db/dialect.ts";
 import { academicFields } from "./form-fields.ts";
 
 export function academicSchema(now: Date) {
@@ -60,6 +61,9 @@ export async function advanceSemester(
 ): Promise<{ moved: number; alreadyDone: boolean }> {
   const subject = batchName(batch);
   return ctx.db.transaction().execute(async (trx) => {
+    // One advance of a batch at a time: the same confirmation sent twice at once would otherwise
+    // find no advance recorded in either transaction and move the batch twice (PostgreSQL).
+    await lockKeys(trx, ctx.dialect, [`advance-semester:${subject}`]);
     const done = await trx
       .selectFrom("audit_log")
       .select("id")
@@ -98,20 +102,24 @@ export async function updateAcademics(
   input: AcademicInput,
 ): Promise<{ changed: string[] } | null> {
   return ctx.db.transaction().execute(async (trx) => {
-    const before = await trx
-      .selectFrom("students")
-      .select([
-        "id",
-        "roll_number",
-        "full_name",
-        "department",
-        "semester",
-        "graduation_year",
-        "cgpa",
-        "active_backlogs",
-      ])
-      .where("id", "=", studentId)
-      .executeTakeFirst();
+    // Locked until commit: the same correction sent twice at once finds, the second time, the
+    // record already changed and writes nothing (no second audit entry saying it changed).
+    const before = await lockForUpdate(
+      trx
+        .selectFrom("students")
+        .select([
+          "id",
+          "roll_number",
+          "full_name",
+          "department",
+          "semester",
+          "graduation_year",
+          "cgpa",
+          "active_backlogs",
+        ])
+        .where("id", "=", studentId),
+      ctx.dialect,
+    ).executeTakeFirst();
     if (!before) return null;
     const after = { ...input, semester: input.semester ?? null };
     const changes: Record<string, { from: unknown; to: unknown }> = {};

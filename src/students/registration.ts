@@ -108,18 +108,26 @@ export async function writeRegistration(
 ): Promise<ServiceResult<Registration>> {
   const resume = await checkResume(ctx, resumeUpload, { pending: true });
   if ("error" in resume) return { ok: false, errors: { resume: resume.error } };
-  const rollTaken = await ctx.db
-    .selectFrom("students")
-    .select("id")
-    .where("roll_number", "=", input.roll_number)
-    .executeTakeFirst();
-  if (rollTaken) return { ok: false, errors: { roll_number: ROLL_NUMBER_TAKEN } };
+  const rollTaken = async () =>
+    ctx.db
+      .selectFrom("students")
+      .select("id")
+      .where("roll_number", "=", input.roll_number)
+      .executeTakeFirst();
+  const rollRefused = { ok: false, errors: { roll_number: ROLL_NUMBER_TAKEN } } as const;
+  if (await rollTaken()) return rollRefused;
   // Hashed for an existing email too: an argon2 hash is most of a registration's time.
   const passwordHash = await hashPassword(input.password);
   const existing = async () =>
     ctx.db.selectFrom("users").select("id").where("email", "=", input.email).executeTakeFirst();
+  // The roll number is looked at first in every outcome, also when a registration sent at the
+  // same moment (a double click) took it and the email since the look-up above: that one is
+  // answered as it would be one after the other, not as someone else's email.
   const owner = await existing();
-  if (owner) return { ok: true, value: { outcome: "existing", userId: owner.id } };
+  if (owner) {
+    if (await rollTaken()) return rollRefused;
+    return { ok: true, value: { outcome: "existing", userId: owner.id } };
+  }
   const now = ctx.clock.now().toISOString();
   try {
     const studentId = await ctx.db.transaction().execute(async (trx) => {
@@ -161,11 +169,10 @@ export async function writeRegistration(
     // outcomes.
     if (isUniqueViolation(error, "email")) {
       const winner = await existing();
+      if (winner && (await rollTaken())) return rollRefused;
       if (winner) return { ok: true, value: { outcome: "existing", userId: winner.id } };
     }
-    if (isUniqueViolation(error, "roll_number")) {
-      return { ok: false, errors: { roll_number: ROLL_NUMBER_TAKEN } };
-    }
+    if (isUniqueViolation(error, "roll_number")) return rollRefused;
     throw error;
   }
 }

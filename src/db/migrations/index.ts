@@ -19,6 +19,7 @@ import * as smsHourlyCounts from "./2026-12-03h-sms-hourly-counts.ts";
 import * as phoneChanges from "./2026-12-06b-phone-changes.ts";
 import * as secretSmsBodies from "./2026-12-06c-secret-sms-bodies.ts";
 import * as limitSettings from "./2026-12-06d-limit-settings.ts";
+import * as summarySharesInKeyOrder from "./2026-12-06e-summary-shares-in-key-order.ts";
 
 /** Every migration, by name. Names sort in the order they run: date first. */
 export const migrations: Record<string, Migration> = {
@@ -42,4 +43,5 @@ export const migrations: Record<string, Migration> = {
   "2026-12-06b-phone-changes": phoneChanges,
   "2026-12-06c-secret-sms-bodies": secretSmsBodies,
   "2026-12-06d-limit-settings": limitSettings,
+  "2026-12-06e-summary-shares-in-key-order": summarySharesInKeyOrder,
 };
