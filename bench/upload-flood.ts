@@ -157,6 +157,8 @@ async function flood(name: string): Promise<{ idle: number; peak: number; tally:
       HOST: "127.0.0.1",
       WEB_CONCURRENCY: "1",
       MALLOC_ARENA_MAX: "2",
+      // To measure another number of upload turns than the default.
+      ...(process.env.UPLOADS_AT_ONCE ? { UPLOADS_AT_ONCE: process.env.UPLOADS_AT_ONCE } : {}),
     },
     stdio: ["ignore", "ignore", "inherit"],
   });
