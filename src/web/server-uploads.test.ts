@@ -1,7 +1,7 @@
 import { connect, type Socket } from "node:net";
 import twilio from "twilio";
 import { describe, expect, it } from "vitest";
-import { createStudent, useTestApp } from "#test/support/app.ts";
+import { createStudent, createTestApp, useTestApp } from "#test/support/app.ts";
 import { loginAs, pdfBytes, TestClient } from "#test/support/client.ts";
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_FROM, waitFor } from "#test/support/sms.ts";
 
@@ -336,5 +336,38 @@ describe("files read at once", () => {
     });
     expect(registered.statusCode).toBe(303);
     expect(await t.ctx.db.selectFrom("resumes").select("student_id").execute()).toHaveLength(1);
+  });
+});
+
+describe("a client that leaves while its upload waits", () => {
+  it("takes no turn, so none is lost", async () => {
+    // A long wait, so that only the client's leaving can end it.
+    const own = await createTestApp({ UPLOADS_AT_ONCE: "1", UPLOAD_WAIT_SECONDS: "600" });
+    try {
+      await own.app.listen({ port: 0, host: "127.0.0.1" });
+      const address = own.app.server.address();
+      if (!address || typeof address === "string") throw new Error("not listening");
+      const client = new TestClient(own.app);
+      const csrf = await client.refreshCsrf();
+      const turns = own.app.uploadTurns;
+      const holder = new RawRequest(address.port);
+      const leaver = new RawRequest(address.port);
+      for (const [raw, name] of [
+        [holder, "Asha Rao"],
+        [leaver, "Ravi Kumar"],
+      ] as const) {
+        await raw.write(postHead("/register", 50 * MB, client.cookieHeader));
+        await raw.write(multipartStart({ _csrf: csrf, full_name: name }));
+        await raw.write(pdfBytes());
+        if (raw === holder) await waitFor(() => turns.held === 1 || undefined, 5000, "a turn");
+      }
+      await waitFor(() => turns.queued === 1 || undefined, 5000, "the second upload waiting");
+      leaver.close();
+      await waitFor(() => turns.queued === 0 || undefined, 5000, "the leaver gone from the queue");
+      holder.close();
+      await waitFor(() => turns.held === 0 || undefined, 5000, "every turn given back");
+    } finally {
+      await own.close();
+    }
   });
 });

@@ -99,22 +99,32 @@ export class UploadTurns {
     return this.size - this.free;
   }
 
-  /** True once this upload holds a turn; false if none came free within `waitMs`. */
-  take(waitMs: number): Promise<boolean> {
+  /** How many uploads wait for one. */
+  get queued(): number {
+    return this.waiting.size;
+  }
+
+  /**
+   * True once this upload holds a turn; false if none came free within `waitMs`, or if `gone`
+   * (its client left while it waited: it must not take a turn it would never give back).
+   */
+  take(waitMs: number, gone: AbortSignal): Promise<boolean> {
+    if (gone.aborted) return Promise.resolve(false);
     if (this.free > 0) {
       this.free -= 1;
       return Promise.resolve(true);
     }
     return new Promise((resolve) => {
-      const handOver = () => {
+      const stopWaiting = (taken: boolean) => {
         clearTimeout(timer);
+        gone.removeEventListener("abort", leave);
         this.waiting.delete(handOver);
-        resolve(true);
+        resolve(taken);
       };
-      const timer = setTimeout(() => {
-        this.waiting.delete(handOver);
-        resolve(false);
-      }, waitMs);
+      const handOver = () => stopWaiting(true);
+      const leave = () => stopWaiting(false);
+      const timer = setTimeout(leave, waitMs);
+      gone.addEventListener("abort", leave, { once: true });
       this.waiting.add(handOver);
     });
   }
@@ -162,14 +172,18 @@ async function readUploadForm(
       let value: unknown;
       if (part.type === "file") {
         await checkCsrf(request);
-        if (!(await turns.take(UPLOAD_WAIT_SECONDS * 1000))) {
+        // The answer's end, however it comes (sent, or the client gone): the turn goes back then.
+        const ended = new AbortController();
+        reply.raw.once("close", () => ended.abort());
+        if (!(await turns.take(UPLOAD_WAIT_SECONDS * 1000, ended.signal))) {
           reply.header("retry-after", String(UPLOAD_WAIT_SECONDS));
           throw new HttpError(
             503,
             "Many files are being uploaded at this moment, so yours was not read and nothing was saved. Go back and send the form again in a minute.",
           );
         }
-        reply.raw.once("close", () => turns.give());
+        if (ended.signal.aborted) turns.give();
+        else ended.signal.addEventListener("abort", () => turns.give(), { once: true });
         value = {
           filename: part.filename,
           data: await part.toBuffer(),
