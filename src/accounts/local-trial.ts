@@ -12,12 +12,22 @@ export function resetCodesOnScreen(config: Pick<Config, "SMS_BACKEND" | "NODE_EN
   return config.SMS_BACKEND === "capture" && config.NODE_ENV === "development";
 }
 
+/**
+ * Only to a browser on the portal's own machine (the address as the portal sees it, so behind a
+ * proxy trusted by TRUST_PROXY, the client's): a trial server left on HOST=0.0.0.0, or reached
+ * through a proxy, still hands nobody else a code.
+ */
+export function isLocalAddress(ip: string): boolean {
+  return ip === "127.0.0.1" || ip === "::1" || ip === "::ffff:127.0.0.1";
+}
+
 /** The live reset code captured for `email`'s newest request, when a local trial shows it. */
 export async function localTrialCode(
   ctx: Pick<AppContext, "db" | "config" | "clock">,
   email: string,
+  address: string,
 ): Promise<string | null> {
-  if (!resetCodesOnScreen(ctx.config) || email === "") return null;
+  if (!resetCodesOnScreen(ctx.config) || !isLocalAddress(address) || email === "") return null;
   const sms = await ctx.db
     .selectFrom("sms_messages")
     .innerJoin("students", "students.id", "sms_messages.student_id")

@@ -19,9 +19,10 @@ import { normaliseEmail } from "./service.ts";
  *   any email, and the limits count requests and wrong codes for unknown emails too.
  * - A code lives RESET_CODE_MINUTES, works once, stops after 5 tries, and only the newest code of
  *   an account works. A try is spent in the statement that reads the code, before it is compared,
- *   so guesses sent together get no more comparisons than tries; an account takes at most
+ *   so guesses sent together get no more comparisons than tries. An account takes at most
  *   `wrongCodesPerAccount` wrong codes a day over all its codes, so three codes an hour do not add
- *   up to a guessable number. It is stored as a salted SHA-256 hash (the short life and the tries
+ *   up to a guessable number; past it, only addresses that tried it often wait (as for logins),
+ *   so a stranger who knows the email cannot keep the student from resetting. It is stored as a salted SHA-256 hash (the short life and the tries
  *   limit are what protect a 6-digit code; a slow hash would add nothing against a million
  *   candidates), and the SMS row's text loses the code once it is used.
  * - A student who opted out of SMS (in the profile or by replying STOP, which the portal records
@@ -66,6 +67,14 @@ export const RESET_LIMITS = {
     title: "Wrong reset codes for one email",
     about: `Wrong codes for one email over all its codes, from anywhere, so that several codes a day do not add up to a guessable number. Each code also stops after ${RESET_CODE_MAX_TRIES} wrong tries.`,
     default: { max: 10, windowSeconds: 24 * 60 * 60 },
+  },
+  wrongCodesPerAccountFromAddress: {
+    name: "reset.wrong_codes_per_account_from_address",
+    area: "Password reset",
+    title: "Wrong reset codes for one email from one address",
+    about:
+      "Once an email has reached its limit above, an address with this many wrong codes for it waits; an address with fewer may still try, so a stranger who knows the email cannot keep its student from resetting the password.",
+    default: { max: 3, windowSeconds: 24 * 60 * 60 },
   },
 } satisfies Record<string, LimitSetting>;
 
@@ -214,7 +223,16 @@ export async function resetPasswordWithCode(
 ): Promise<ResetResult> {
   const attempt = await takeLimit(ctx, "reset_code_failure", { account: input.email, address }, [
     { name: "address", match: { address }, limit: RESET_LIMITS.wrongCodesPerAddress },
-    { name: "account", match: { account: input.email }, limit: RESET_LIMITS.wrongCodesPerAccount },
+    {
+      name: "account",
+      anyOf: [
+        { match: { account: input.email }, limit: RESET_LIMITS.wrongCodesPerAccount },
+        {
+          match: { account: input.email, address },
+          limit: RESET_LIMITS.wrongCodesPerAccountFromAddress,
+        },
+      ],
+    },
   ]);
   if (attempt.limited) {
     ctx.log.warn(

@@ -16,7 +16,7 @@ import {
   setAdminPassword,
   setPasswordSchema,
 } from "./admins.ts";
-import { localTrialCode, resetCodesOnScreen } from "./local-trial.ts";
+import { isLocalAddress, localTrialCode, resetCodesOnScreen } from "./local-trial.ts";
 import { takeLoginAttempt } from "./login-limits.ts";
 import {
   AdminsPage,
@@ -58,9 +58,15 @@ async function answerNoSoonerThan(startedAt: number, ms = RESET_ANSWER_MIN_MS): 
 /** "Forgot password?": ask for an SMS code, then set a new password with it (anonymous). */
 export async function passwordResetRoutes(app: FastifyInstance) {
   const ctx = app.ctx;
-  const localTrial = async (email: unknown) =>
-    resetCodesOnScreen(ctx.config)
-      ? { code: await localTrialCode(ctx, typeof email === "string" ? normaliseEmail(email) : "") }
+  const localTrial = async (email: unknown, address: string) =>
+    resetCodesOnScreen(ctx.config) && isLocalAddress(address)
+      ? {
+          code: await localTrialCode(
+            ctx,
+            typeof email === "string" ? normaliseEmail(email) : "",
+            address,
+          ),
+        }
       : undefined;
 
   app.get("/password/forgot", async (request, reply) =>
@@ -102,7 +108,7 @@ export async function passwordResetRoutes(app: FastifyInstance) {
       <ResetPasswordPage
         page={pageContext(request, reply)}
         form={{ values: { email }, errors: {} }}
-        localTrial={await localTrial(email)}
+        localTrial={await localTrial(email, request.ip)}
       />,
     );
   });
@@ -118,7 +124,7 @@ export async function passwordResetRoutes(app: FastifyInstance) {
             page={pageContext(request, reply)}
             form={{ values: formValues(body), errors }}
             notice={notice}
-            localTrial={await localTrial(body.email)}
+            localTrial={await localTrial(body.email, request.ip)}
           />,
         );
     const parsed = parseForm(resetPasswordSchema, body);

@@ -214,6 +214,21 @@ describe("a local trial (capture mode, development) shows the code on the reset 
     expect(list.body).toContain(MASKED);
   });
 
+  it("shows it to no browser but one on the portal's own machine", async () => {
+    t = await createTestApp({ NODE_ENV: "development" });
+    const student = await createStudent(t.ctx, { approved: true });
+    // A trial server left on HOST=0.0.0.0: a stranger on the network asks for the code.
+    const stranger = new TestClient(t.app, { remoteAddress: "192.0.2.44" });
+    expect((await stranger.post("/password/forgot", { email: student.email })).statusCode).toBe(
+      303,
+    );
+    const code = await codeSent(t, student.id);
+    const page = await stranger.get("/password/reset");
+    expect(page.statusCode).toBe(200);
+    expect(page.body).not.toContain("Local trial");
+    expect(holds(page.body, code)).toBe(false);
+  });
+
   for (const [setting, env] of [
     [
       "Twilio",

@@ -94,7 +94,11 @@ export async function accountRoutes(app: FastifyInstance) {
           );
       }
       const result = attempt
-        ? await authenticate(ctx, email, password)
+        ? // A failure of ours (the database gone) is not the user's wrong password.
+          await authenticate(ctx, email, password).catch(async (error: unknown) => {
+            await attempt.release().catch(() => {});
+            throw error;
+          })
         : ({ ok: false, reason: "invalid" } as const);
       // Only a wrong password stays counted (for a known or an unknown email alike).
       if (attempt && (result.ok || result.reason !== "invalid")) await attempt.release();

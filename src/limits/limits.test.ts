@@ -49,6 +49,7 @@ describe("the limits page", () => {
       ["Reset codes asked for one email", "3 per hour"],
       ["Wrong reset codes from one address", "20 per 15 minutes"],
       ["Wrong reset codes for one email", "10 per 24 hours"],
+      ["Wrong reset codes for one email from one address", "3 per 24 hours"],
       ["Registrations from one address", "300 per hour"],
       ["Registrations with one email", "5 per hour"],
       ["Registrations with one roll number", "5 per hour"],

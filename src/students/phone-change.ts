@@ -171,15 +171,8 @@ export async function confirmPhoneChange(
     return { outcome: "wrong", triesLeft: PHONE_CODE_MAX_TRIES - spent.attempts };
   }
   const changed = await ctx.db.transaction().execute(async (trx) => {
-    // The update decides: of two requests with the right code, one uses it.
-    const taken = await trx
-      .updateTable("phone_changes")
-      .set({ used_at: now })
-      .where("id", "=", spent.id)
-      .where("used_at", "is", null)
-      .returning("id")
-      .executeTakeFirst();
-    if (!taken) return false;
+    // The student's row first, as the office's correction and the profile take them: the same
+    // order everywhere, so neither waits on the other in a circle.
     const before = await lockForUpdate(
       trx
         .selectFrom("students")
@@ -187,6 +180,17 @@ export async function confirmPhoneChange(
         .where("id", "=", studentId),
       ctx.dialect,
     ).executeTakeFirstOrThrow();
+    // The update decides: of two requests with the right code, one uses it; and a change the
+    // office voided since the try was spent (its correction expires pending changes) is not used.
+    const taken = await trx
+      .updateTable("phone_changes")
+      .set({ used_at: now })
+      .where("id", "=", spent.id)
+      .where("used_at", "is", null)
+      .where("expires_at", ">", ctx.clock.now().toISOString())
+      .returning("id")
+      .executeTakeFirst();
+    if (!taken) return false;
     await forgetPhoneCode(trx, ctx, spent.id, PHONE_CODE_MINUTES);
     // The office set this very number meanwhile: it is the student's already, nobody to tell.
     if (before.phone_e164 === spent.new_e164) return true;

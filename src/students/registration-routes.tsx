@@ -202,7 +202,17 @@ export async function registrationRoutes(app: FastifyInstance) {
         `${REFUSED_BECAUSE[limit.refusedBy]} ${tryAgainIn(minutes)}${network}`,
       );
     }
-    const result = await receiveRegistration(ctx, limits, parsed.data, body.resume, request.ip);
+    const result = await receiveRegistration(
+      ctx,
+      limits,
+      parsed.data,
+      body.resume,
+      request.ip,
+    ).catch(async (error: unknown) => {
+      // A failure of ours (the database gone) costs the student no attempt.
+      await limit.release().catch(() => {});
+      throw error;
+    });
     if (!result.ok) {
       // A resume to choose again gives the attempt back; a roll number already taken does not.
       if (result.errors.resume) await limit.release();

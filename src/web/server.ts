@@ -163,6 +163,8 @@ async function readUploadForm(
   turns: UploadTurns,
 ): Promise<void> {
   if (request.routeOptions.config.upload !== true || !request.isMultipart()) return;
+  // A client gone before the reading began would leave the parser waiting forever for parts.
+  if (request.raw.destroyed) throw new HttpError(400, "The form did not arrive whole.");
   const { UPLOAD_WAIT_SECONDS } = request.server.ctx.config;
   const body: Record<string, unknown> = {};
   // The CSRF check reads the token from here while the rest is still arriving.
