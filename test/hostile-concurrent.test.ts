@@ -1073,12 +1073,16 @@ function limitRules(limits: Limits): Partial<Record<LimitEventKind, Rule>> {
         : over(prior, e, reset.requestsPerAccount, "account")
           ? "reset codes per email"
           : null,
-    reset_code_failure: (prior, e) =>
-      over(prior, e, reset.wrongCodesPerAddress, "address")
-        ? "wrong codes per address"
-        : over(prior, e, reset.wrongCodesPerAccount, "account")
-          ? "wrong codes per account"
-          : null,
+    reset_code_failure: (prior, e) => {
+      if (over(prior, e, reset.wrongCodesPerAddress, "address")) return "wrong codes per address";
+      if (
+        over(prior, e, reset.wrongCodesPerAccount, "account") &&
+        on(prior, e, reset.wrongCodesPerAccountFromAddress, { account: true, address: true }) >=
+          limits.max(reset.wrongCodesPerAccountFromAddress)
+      )
+        return "wrong codes per account";
+      return null;
+    },
     // One attempt is an event per identity (email with the address, roll number, phone).
     registration: (prior, e) => {
       if (e.address !== null && over(prior, e, registration.perAddress, "address"))
