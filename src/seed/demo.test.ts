@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { useTestApp } from "#test/support/app.ts";
+import { createAdmin, useTestApp } from "#test/support/app.ts";
 import { loginAs } from "#test/support/client.ts";
 import { formatPhoneE164 } from "../sms/phone.ts";
 import { demoPhoneNumber, isFictionalNumber, seedDemo } from "./demo.ts";
@@ -49,6 +49,19 @@ describe("portal seed --demo", () => {
       .executeTakeFirstOrThrow();
     const asStudent = client ?? (await loginAs(t.app, approved.email, "demo-student"));
     expect((await asStudent.get("/student/applications")).statusCode).toBe(200);
+  });
+
+  it("starts at demo.student1, approved, the README's example login, whatever admins exist", async () => {
+    await createAdmin(t.ctx, "office@college.test");
+    const seeded = await seedDemo(t.ctx, {
+      students: 20,
+      jobs: 1,
+      applications: 5,
+      password: "demo-student",
+    });
+    expect(seeded.firstStudentEmail).toBe("demo.student1@college.test");
+    const client = await loginAs(t.app, "demo.student1@college.test", "demo-student");
+    expect((await client.get("/student")).statusCode).toBe(200);
   });
 
   it("can never text a stranger: every demo student is opted out, with a number no carrier routes", async () => {

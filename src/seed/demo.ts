@@ -162,11 +162,14 @@ export async function seedDemo(ctx: AppContext, options: SeedOptions): Promise<S
   const now = ctx.clock.now();
   const nowIso = now.toISOString();
   const year = now.getUTCFullYear();
+  // Numbered after the demo students of earlier runs (unique emails and roll numbers), and from
+  // 1 on the first: the README's example login is demo.student1, whatever admins exist.
   const existing = await ctx.db
     .selectFrom("users")
     .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("email", "like", "demo.student%@college.test")
     .executeTakeFirstOrThrow();
-  const offset = Number(existing.n); // keeps emails and roll numbers unique across runs
+  const offset = Number(existing.n);
 
   const result = await ctx.db.transaction().execute(async (trx: Kysely<DB>) => {
     const users = Array.from({ length: options.students }, (_, i) => ({
@@ -193,7 +196,8 @@ export async function seedDemo(ctx: AppContext, options: SeedOptions): Promise<S
         cgpa: Math.round((5 + random.next() * 5) * 100) / 100,
         active_backlogs: random.next() < 0.8 ? 0 : random.int(1, 4),
         skills: "",
-        approved_at: random.next() < 0.95 ? nowIso : null,
+        // demo.student1, the README's example login, is always approved.
+        approved_at: random.next() < 0.95 || offset + i === 0 ? nowIso : null,
         sms_opted_out_at: nowIso,
         created_at: nowIso,
         updated_at: nowIso,

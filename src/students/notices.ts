@@ -60,8 +60,13 @@ export function approvalVars(student: RegistrationStudent) {
   return { name: firstName(student.full_name), roll_number: student.roll_number };
 }
 
+/**
+ * The text puts its own full stop after the reason (DLT templates are matched exactly), so the
+ * reason's own closing punctuation goes: "…marks card. Please contact", never "card.. Please".
+ */
 export function rejectionVars(student: RegistrationStudent, reason: string | undefined) {
-  return { ...approvalVars(student), reason: reason?.trim() || NO_REASON };
+  const said = reason?.trim().replace(/[\s.!?。]+$/u, "");
+  return { ...approvalVars(student), reason: said || NO_REASON };
 }
 
 /** The rejection as the student would get it now (the confirmation page shows it). */

@@ -82,6 +82,25 @@ describe("rejection without a reason", () => {
   });
 });
 
+describe("rejection with a reason that ends a sentence", () => {
+  it("puts one full stop after it, never two", () => {
+    const student = { full_name: "Asha Rao", roll_number: "R1" };
+    for (const reason of [
+      "Upload your marks card.",
+      "Upload your marks card. ",
+      "Upload your marks card!",
+    ])
+      expect(rejectionSms.render(rejectionVars(student, reason))).toBe(
+        "Dear Asha, your Placement Portal registration (R1) was not approved. Reason: Upload your marks card. Please contact the placement office.",
+      );
+    // Only what closes it: a full stop inside the reason stays.
+    expect(rejectionVars(student, "Marks card (sem. 5) missing.").reason).toBe(
+      "Marks card (sem. 5) missing",
+    );
+    expect(rejectionVars(student, " . ").reason).toBe("not stated");
+  });
+});
+
 describe("change of number SMS", () => {
   it("fit their budget in GSM-7 with the longest roll number, and name the other number by 4 digits", () => {
     const templates: SmsTemplate[] = [
