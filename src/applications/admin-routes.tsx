@@ -66,6 +66,18 @@ function parseChange(body: unknown): { ids: number[]; to: AdminTarget | null; ba
   return { ids, to, back };
 }
 
+/** Who of the moved gets an SMS, in words that match the confirmation page. */
+function smsWords(changed: number, withoutSms: Record<string, number>): string {
+  const silent = Object.values(withoutSms).reduce((a, b) => a + b, 0);
+  const why = Object.entries(withoutSms)
+    .map(([reason, n], _, all) => (all.length === 1 ? reason : `${n} ${reason}`))
+    .join(", ");
+  if (silent === 0) return changed === 1 ? "the student gets an SMS." : "each student gets an SMS.";
+  if (silent === changed) return `nobody gets an SMS (${why}).`;
+  const texted = changed - silent;
+  return `${plural(texted, "student")} ${texted === 1 ? "gets" : "get"} an SMS; ${silent} ${silent === 1 ? "does" : "do"} not (${why}).`;
+}
+
 export async function adminApplicationRoutes(app: FastifyInstance) {
   const ctx = app.ctx;
   app.addHook("onRequest", requireRole("admin"));
@@ -360,14 +372,18 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
     } else if (ids.length === 0) {
       flash(request, "error", "Select at least one applicant.");
     } else {
-      const { changed, problems } = await changeStatus(ctx, currentActor(request), ids, to);
-      if (changed > 0) {
+      const { changed, withoutSms, problems } = await changeStatus(
+        ctx,
+        currentActor(request),
+        ids,
+        to,
+      );
+      if (changed > 0)
         flash(
           request,
           "success",
-          `${changed} moved to ${STATUS_LABELS[to]}; ${changed === 1 ? "the student is" : "each student is"} notified by SMS.`,
+          `${changed} moved to ${STATUS_LABELS[to]}; ${smsWords(changed, withoutSms)}`,
         );
-      }
       // A count and a few examples: the list itself shows every applicant's status.
       if (problems.length > 0)
         flash(

@@ -325,6 +325,38 @@ describe("application statuses", () => {
     expect(await statusSms()).toHaveLength(4);
   });
 
+  it("says after a move who gets an SMS, as the confirmation page did", async () => {
+    const reachable = await createStudent(t.ctx, { approved: true });
+    const silent = await createStudent(t.ctx, { approved: true });
+    await t.ctx.db
+      .updateTable("students")
+      .set({ sms_opted_out_at: new Date().toISOString() })
+      .where("id", "=", silent.id)
+      .execute();
+    const first = await applicationAt(reachable.id, "applied", "Analyst");
+    const second = await applicationAt(silent.id, "applied", "Engineer");
+    const staff = await admin();
+    const move = (ids: number[], to: string) =>
+      staff.post("/admin/applications/status", {
+        ids: ids.map(String),
+        to,
+        back: "/admin/jobs",
+        confirm: "yes",
+      });
+    await move([first.app.id, second.app.id], "shortlisted");
+    let page = pageText((await staff.get("/admin/jobs")).body);
+    expect(page).toContain(
+      "2 moved to Shortlisted; 1 student gets an SMS; 1 does not (opted out of SMS).",
+    );
+    await move([second.app.id], "interview");
+    page = pageText((await staff.get("/admin/jobs")).body);
+    expect(page).toContain("1 moved to Interview; nobody gets an SMS (opted out of SMS).");
+    expect(page).not.toContain("notified by SMS");
+    await move([first.app.id], "interview");
+    page = pageText((await staff.get("/admin/jobs")).body);
+    expect(page).toContain("1 moved to Interview; the student gets an SMS.");
+  });
+
   it("lets a student withdraw before a decision, not after, and only their own", async () => {
     const me = await student();
     const other = await student();

@@ -116,6 +116,8 @@ interface Change {
   problem?: string;
   /** Who and what moved, in words, for the audit log. */
   moved?: { student: string; rollNumber: string; job: string; from: ApplicationStatus };
+  /** Why the student gets no SMS of the move, when they do not. */
+  noSms?: string;
 }
 
 /** The job as people name it: "Infosys – Systems Engineer". */
@@ -179,8 +181,9 @@ async function transition(
     })
     .returning("id")
     .executeTakeFirstOrThrow();
+  let noSms: string | undefined;
   if (notify) {
-    await notifyStatusChange(trx, ctx, {
+    const sms = await notifyStatusChange(trx, ctx, {
       eventId: event.id,
       applicationId,
       student: {
@@ -193,9 +196,12 @@ async function transition(
       job: row,
       to,
     });
+    if (sms.status === "skipped")
+      noSms = row.sms_opted_out_at !== null ? "opted out of SMS" : "SMS are switched off";
   }
   return {
     applicationId,
+    ...(noSms ? { noSms } : {}),
     moved: {
       student: row.full_name,
       rollNumber: row.roll_number,
@@ -246,9 +252,17 @@ export async function changeStatus(
     }
     return results;
   });
-  const changed = changes.filter((c) => !c.problem).length;
-  if (changed > 0) signalQueued(ctx);
-  return { changed, problems: changes.flatMap((c) => (c.problem ? [c.problem] : [])) };
+  const moved = changes.filter((c) => !c.problem);
+  if (moved.length > 0) signalQueued(ctx);
+  return {
+    changed: moved.length,
+    /** Why some of the moved get no SMS: reason -> how many. */
+    withoutSms: moved.reduce<Record<string, number>>((counts, c) => {
+      if (c.noSms) counts[c.noSms] = (counts[c.noSms] ?? 0) + 1;
+      return counts;
+    }, {}),
+    problems: changes.flatMap((c) => (c.problem ? [c.problem] : [])),
+  };
 }
 
 /**
