@@ -350,3 +350,48 @@ describe("first admin", () => {
     await loginAs(t.app, created!.email, created!.generatedPassword!);
   });
 });
+
+describe("a session that ended", () => {
+  it("sends the person to log in with a word why, and back to where they were", async () => {
+    const me = await createStudent(t.ctx, { approved: true });
+    const client = await loginAs(t.app, me.email, me.password, {
+      headers: { referer: "http://localhost/student/profile" },
+    });
+    // The password changed elsewhere: every other session ends.
+    await t.ctx.db
+      .updateTable("users")
+      .set((eb) => ({ session_version: eb("session_version", "+", 1) }))
+      .where("email", "=", me.email)
+      .execute();
+    const page = await client.get("/student/jobs?q=data");
+    expect(page.statusCode).toBe(303);
+    expect(page.headers.location).toBe(`/login?next=${encodeURIComponent("/student/jobs?q=data")}`);
+    const login = await client.get(page.headers.location as string);
+    expect(login.body).toContain(
+      "Your session has ended. Log in again to continue where you were.",
+    );
+    const back = await client.post("/login", {
+      email: me.email,
+      password: me.password,
+      next: "/student/jobs?q=data",
+    });
+    expect(back.headers.location).toBe("/student/jobs?q=data");
+
+    // A form sent after the session ended: back to the page it came from.
+    await t.ctx.db
+      .updateTable("users")
+      .set((eb) => ({ session_version: eb("session_version", "+", 1) }))
+      .where("email", "=", me.email)
+      .execute();
+    const form = await client.post("/student/password", { current_password: "x" });
+    expect(form.statusCode).toBe(303);
+    expect(form.headers.location).toBe(`/login?next=${encodeURIComponent("/student/profile")}`);
+  });
+
+  it("says nothing of an ended session to a visitor who never logged in", async () => {
+    const visitor = new TestClient(t.app);
+    const page = await visitor.get("/student");
+    expect(page.headers.location).toBe("/login?next=%2Fstudent");
+    expect((await visitor.get("/login?next=%2Fstudent")).body).not.toContain("session has ended");
+  });
+});

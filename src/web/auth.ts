@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Role } from "../db/schema.ts";
+import { safeNext } from "./safe-next.ts";
 
 /** Who is signed in, as every page and guard sees it (loaded by accounts/, see src/app.ts). */
 export interface SessionUser {
@@ -99,11 +100,24 @@ export function homeFor(role: Role): string {
  * A hook for a scope of routes that only `role` may use: anonymous users are sent to log in (and
  * come back afterwards), users of another role get 403.
  */
+/** The path of this site's page that sent the request, if the browser said so. */
+function refererPath(request: FastifyRequest): string {
+  try {
+    const from = new URL(request.headers.referer ?? "");
+    return from.hostname === request.hostname ? safeNext(from.pathname + from.search) : "";
+  } catch {
+    return "";
+  }
+}
+
 export function requireRole(role: Role) {
   return async function roleGuard(request: FastifyRequest, reply: FastifyReply) {
     if (!request.user) {
-      const next = request.method === "GET" ? `?next=${encodeURIComponent(request.url)}` : "";
-      return reply.redirect(`/login${next}`, 303);
+      // Back to where the person was: this page, or for a form the page it was sent from.
+      const back = request.method === "GET" ? request.url : refererPath(request);
+      if (request.sessionEnded)
+        flash(request, "info", "Your session has ended. Log in again to continue where you were.");
+      return reply.redirect(back ? `/login?next=${encodeURIComponent(back)}` : "/login", 303);
     }
     if (request.user.role !== role)
       throw new HttpError(403, "This page is not available to your account.");

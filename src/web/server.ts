@@ -34,6 +34,8 @@ declare module "fastify" {
   interface FastifyRequest {
     /** For admins: whether SMS are going out (pauses, refused credentials, recent failures). */
     smsAlert: SmsSendingState | null;
+    /** The request came with a signed-in session that has ended since (see `requireRole`). */
+    sessionEnded: boolean;
   }
   interface FastifyContextConfig {
     /** Set to false on routes that are not forms, such as Twilio's webhooks (signed instead). */
@@ -262,6 +264,7 @@ export async function createWebServer(
   });
   app.decorateRequest("user", null);
   app.decorateRequest("smsAlert", null);
+  app.decorateRequest("sessionEnded", false);
   app.decorate("routeTable", []);
   app.addHook("onRoute", (route) => {
     // The query parameters a route declares, so the hostile-input tests try each of them.
@@ -334,8 +337,12 @@ export async function createWebServer(
     const userId = request.session.get("userId");
     if (userId === undefined) return;
     request.user = await options.loadUser(userId, request.session.get("sessionVersion") ?? 0);
-    // The account was rejected, deleted or deactivated since the session began.
-    if (!request.user) request.session.delete();
+    // The account was rejected, deleted or deactivated, or its password changed, since the
+    // session began: a fresh, empty session (which can still carry the login page's message).
+    if (!request.user) {
+      request.session.regenerate();
+      request.sessionEnded = true;
+    }
     // Admins see, on every page, when sending is paused or failing (set by any dispatcher).
     if (request.user?.role === "admin" && options.adminAlert)
       request.smsAlert = await options.adminAlert();
