@@ -268,7 +268,7 @@ export async function announcementRoutes(app: FastifyInstance) {
                       : ""
                   }${
                     preview.smsOther > 0
-                      ? ` ${plural(preview.smsOther, "SMS", "SMS")} already sent or being sent stay on record.`
+                      ? ` ${plural(preview.smsOther, "SMS", "SMS")} already sent or being sent ${pluralWord(preview.smsOther, "stays", "stay")} on record.`
                       : ""
                   }`}
                 </p>

@@ -6,7 +6,7 @@ import { type ParamOf, preparedRead } from "../db/prepared.ts";
 import type { AnnouncementAudience } from "../db/schema.ts";
 import { estimatedCost } from "../sms/cost.ts";
 import { countSegments } from "../sms/encoding.ts";
-import { signalQueued, smsStatusByReference } from "../sms/outbox-api.ts";
+import { sentOrSending, signalQueued, smsStatusByReference } from "../sms/outbox-api.ts";
 import { multilineTextField, requiredSubmissionIdField, textField } from "../web/forms.ts";
 import {
   type AudienceChoice,
@@ -238,9 +238,7 @@ export async function deleteAnnouncementPreview(ctx: AppContext, id: number) {
     .executeTakeFirst();
   if (!row) return null;
   const sms = await smsStatusByReference(ctx.db, announcementReference(id));
-  const queued = sms.queued ?? 0;
-  const total = Object.values(sms).reduce((a, b) => a + b, 0);
-  return { ...row, smsQueued: queued, smsOther: total - queued };
+  return { ...row, smsQueued: sms.queued ?? 0, smsOther: sentOrSending(sms) };
 }
 
 /** The dashboard's read (compiled once: see db/prepared.ts). */

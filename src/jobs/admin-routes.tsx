@@ -400,7 +400,7 @@ export async function adminJobRoutes(app: FastifyInstance) {
                       : ""
                   }${
                     preview.alertsOther > 0
-                      ? ` ${plural(preview.alertsOther, "job alert")} already sent or being sent stay on record.`
+                      ? ` ${plural(preview.alertsOther, "job alert")} already sent or being sent ${pluralWord(preview.alertsOther, "stays", "stay")} on record.`
                       : ""
                   }`}
                 </p>

@@ -513,7 +513,7 @@ describe("alerts not sent yet follow the job", () => {
       .execute();
   }
 
-  async function setStatus(id: number, status: "sent" | "sending") {
+  async function setStatus(id: number, status: "sent" | "sending" | "cancelled") {
     await t.ctx.db
       .updateTable("sms_messages")
       .set({ status, twilio_sid: status === "sent" ? `SM${String(id).padStart(32, "0")}` : null })
@@ -556,13 +556,24 @@ describe("alerts not sent yet follow the job", () => {
     expect(page.body).toContain("the job was closed before this alert was sent");
   });
 
+  it("deleting the job counts a cancelled alert as never sent", async () => {
+    const { id, client } = await jobWithAlerts(3);
+    const [sent, cancelled] = await alerts(id);
+    await setStatus(sent!.id, "sent");
+    await setStatus(cancelled!.id, "cancelled");
+    const asked = pageText((await client.post(`/admin/jobs/${id}/delete`)).body);
+    expect(asked).toContain(
+      "Nobody gets an SMS. 1 job alert not sent yet is cancelled. 1 job alert already sent or being sent stays on record.",
+    );
+  });
+
   it("deleting the job cancels its queued alerts", async () => {
     const { id, client } = await jobWithAlerts(2);
     const [sent] = await alerts(id);
     await setStatus(sent!.id, "sent");
     const asked = pageText((await client.post(`/admin/jobs/${id}/delete`)).body);
     expect(asked).toContain(
-      "Nobody gets an SMS. 1 job alert not sent yet is cancelled. 1 job alert already sent or being sent stay on record.",
+      "Nobody gets an SMS. 1 job alert not sent yet is cancelled. 1 job alert already sent or being sent stays on record.",
     );
     await client.post(`/admin/jobs/${id}/delete`, { confirm: "yes" });
     expect((await client.get("/admin/jobs")).body).toContain(

@@ -24,7 +24,7 @@ import { eligibilityListFields } from "../placement/eligibility-fields.tsx";
 import { closedToApplications, openForApplications } from "../placement/open.ts";
 import { estimatedCost } from "../sms/cost.ts";
 import { countSegments } from "../sms/encoding.ts";
-import { signalQueued, smsStatusByReference } from "../sms/outbox-api.ts";
+import { sentOrSending, signalQueued, smsStatusByReference } from "../sms/outbox-api.ts";
 import {
   blankAsNull,
   dateTimeLocalField,
@@ -291,9 +291,11 @@ export async function deleteJobPreview(ctx: AppContext, jobId: number) {
       .executeTakeFirstOrThrow(),
     smsStatusByReference(ctx.db, jobReference(jobId)),
   ]);
-  const queued = sms.queued ?? 0;
-  const total = Object.values(sms).reduce((a, b) => a + b, 0);
-  return { applications: Number(count.n), alertsQueued: queued, alertsOther: total - queued };
+  return {
+    applications: Number(count.n),
+    alertsQueued: sms.queued ?? 0,
+    alertsOther: sentOrSending(sms),
+  };
 }
 
 /** Deletes a job that nobody applied to; with applications, closing is the way (history stays). */

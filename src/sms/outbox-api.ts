@@ -276,6 +276,17 @@ export async function smsStatusByReference(
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
 
+/**
+ * Of `smsStatusByReference`'s counts, the messages that went out or are going now (captured ones
+ * count: in capture mode that is their sending). Cancelled, skipped and failed ones never went.
+ */
+export function sentOrSending(counts: Partial<Record<SmsStatus, number>>): number {
+  return (["sending", "sent", "delivered", "undelivered", "captured"] as const).reduce(
+    (sum, status) => sum + (counts[status] ?? 0),
+    0,
+  );
+}
+
 /** After the transaction that queued messages has committed: send them now, not at the next poll. */
 export function signalQueued(ctx: Pick<AppContext, "wakeSmsDispatcher">): void {
   ctx.wakeSmsDispatcher?.();
