@@ -45,6 +45,11 @@ const FIELD_NAMES: Record<string, string> = {
   active_backlogs: "active backlogs",
 };
 
+/** A student record's field as people name it: "cgpa" -> "CGPA". */
+export function recordFieldName(field: string): string {
+  return FIELD_NAMES[field] ?? field.replace(/_/g, " ");
+}
+
 function fieldValue(field: string, value: unknown): string {
   if (value === null || value === undefined || value === "") return "blank";
   if (field === "cgpa" && typeof value === "number") return formatCgpa(value);
@@ -56,7 +61,7 @@ function changesInWords(changes: unknown): string {
   return Object.entries(changes as Record<string, { from?: unknown; to?: unknown }>)
     .map(
       ([field, c]) =>
-        `${FIELD_NAMES[field] ?? field.replace(/_/g, " ")} ${fieldValue(field, c?.from)} → ${fieldValue(field, c?.to)}`,
+        `${recordFieldName(field)} ${fieldValue(field, c?.from)} → ${fieldValue(field, c?.to)}`,
     )
     .join(", ");
 }

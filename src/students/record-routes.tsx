@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { recordFieldName } from "../audit/words.ts";
 import { smsKindLabel, smsStatusLabel } from "../sms/labels.ts";
 import { smsHistoryOfStudent } from "../sms/outbox-api.ts";
 import { displayedBody } from "../sms/secrets.ts";
@@ -277,7 +278,7 @@ export async function adminStudentRecordRoutes(app: FastifyInstance) {
         request,
         result.changed.length > 0 ? "success" : "info",
         result.changed.length > 0
-          ? `Academic record updated (${result.changed.join(", ")}).`
+          ? `Academic record updated: ${result.changed.map(recordFieldName).join(", ")}.`
           : "Nothing changed.",
       );
       return reply.redirect(`/admin/students/${request.params.id}`, 303);

@@ -521,7 +521,7 @@ describe("academic record", () => {
       active_backlogs: { from: 1, to: 0 },
     });
     expect((await admin.get(`/admin/students/${student.id}`)).body).toContain(
-      "Academic record updated (cgpa, active_backlogs)",
+      "Academic record updated: CGPA, active backlogs.",
     );
   });
 
