@@ -134,6 +134,8 @@ export async function smsActionRoutes(app: FastifyInstance) {
           fields={{ ids: reference ? undefined : ids, reference, next: next || undefined }}
           confirmLabel={`Cancel ${plural(queued, "SMS", "SMS")}`}
           cancelHref={next || "/admin/sms"}
+          // "Cancel" beside "Cancel 1 SMS" would read as the same act.
+          cancelLabel={queued === 1 ? "Keep it queued" : "Keep them queued"}
           sms={
             <p safe>
               {`${plural(queued, "queued message")} of ${what} ${pluralWord(queued, "is", "are")} not sent. Messages already sent or being sent stay as they are.`}

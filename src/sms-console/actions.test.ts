@@ -253,6 +253,11 @@ describe("cancel", () => {
     const ids = await queueTestMessages(t.ctx, 1000);
     const ask = await staff.post("/admin/sms/cancel", { ids: ids.map(String) });
     expect(pageText(ask.body)).toContain("1,000 queued messages");
+    // The way back does not read as the same act as the button beside it ("Cancel 1,000 SMS").
+    expect(ask.body).toMatch(
+      /<a href="[^"]*" class="button secondary" id="cancel">Keep them queued<\/a>/,
+    );
+    expect(ask.body).not.toMatch(/id="cancel">Cancel</);
     expect(confirmForm(ask).fields.ids).toHaveLength(1000);
     const done = await confirm(staff, ask);
     expect(done.statusCode).toBe(303);

@@ -23,6 +23,7 @@ export function ConfirmPage({
   sms,
   confirmLabel,
   cancelHref,
+  cancelLabel = "Cancel",
   children,
 }: PropsWithChildren<{
   page: PageContext;
@@ -35,6 +36,8 @@ export function ConfirmPage({
   sms: JSX.Element;
   confirmLabel: string;
   cancelHref: string;
+  /** The way back without acting; say it otherwise where the action itself is a cancelling. */
+  cancelLabel?: string;
 }>) {
   const hidden = Object.entries(fields).flatMap(([name, value]) =>
     value === undefined
@@ -54,8 +57,8 @@ export function ConfirmPage({
             <input type="hidden" name={name} value={value} />
           ))}
           <input type="hidden" name={CONFIRM_FIELD} value="yes" />
-          <a href={cancelHref} class="button secondary" id="cancel">
-            Cancel
+          <a href={cancelHref} class="button secondary" id="cancel" safe>
+            {cancelLabel}
           </a>
           <button type="submit" class="danger" id="confirm" safe>
             {confirmLabel}

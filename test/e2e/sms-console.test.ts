@@ -241,7 +241,7 @@ describe.skipIf(!hasChromium)("walk-through in chromium: the SMS console", () =>
     await visible(admin.getByText(/^3 queued messages of the alerts of job #\d+ are not sent\./));
     await walk.check(admin, "cancel-job-alerts-confirm", phone);
     // Cancel on the confirmation page changes nothing.
-    await admin.getByRole("link", { name: "Cancel", exact: true }).click();
+    await admin.getByRole("link", { name: "Keep them queued", exact: true }).click();
     await visible(alerts.getByRole("link", { name: "3 still queued" }));
     await alerts.getByRole("button", { name: "Cancel the 3 queued alerts…" }).click();
     await admin.getByRole("button", { name: "Cancel 3 SMS", exact: true }).click();
