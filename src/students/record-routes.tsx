@@ -1,3 +1,4 @@
+import type { PropsWithChildren } from "@kitajs/html";
 import type { FastifyInstance } from "fastify";
 import { recordFieldName } from "../audit/words.ts";
 import { smsKindLabel, smsStatusLabel } from "../sms/labels.ts";
@@ -30,6 +31,35 @@ function academicValues(student: StudentRow): Record<string, string> {
   };
 }
 
+/** A correction the office makes on a student's page: folded away until opened or refused. */
+function CorrectionForm({
+  page,
+  form,
+  summary,
+  action,
+  submitLabel,
+  children,
+}: PropsWithChildren<{
+  page: PageContext;
+  form: FormState;
+  summary: string;
+  action: string;
+  submitLabel: string;
+}>) {
+  return (
+    <details class="card" open={Object.keys(form.errors).length > 0}>
+      <summary safe>{summary}</summary>
+      <form method="post" action={action} novalidate>
+        <CsrfField token={page.csrfToken} />
+        {children}
+        <button type="submit" safe>
+          {submitLabel}
+        </button>
+      </form>
+    </details>
+  );
+}
+
 function AcademicForm({
   page,
   student,
@@ -40,14 +70,15 @@ function AcademicForm({
   form: FormState;
 }) {
   return (
-    <details class="card" open={Object.keys(form.errors).length > 0}>
-      <summary>Correct the academic record</summary>
-      <form method="post" action={`/admin/students/${student.id}/academics`} novalidate>
-        <CsrfField token={page.csrfToken} />
-        <AcademicFields form={form} />
-        <button type="submit">Save academic record</button>
-      </form>
-    </details>
+    <CorrectionForm
+      page={page}
+      form={form}
+      summary="Correct the academic record"
+      action={`/admin/students/${student.id}/academics`}
+      submitLabel="Save academic record"
+    >
+      <AcademicFields form={form} />
+    </CorrectionForm>
   );
 }
 
@@ -61,22 +92,23 @@ function PhoneForm({
   form: FormState;
 }) {
   return (
-    <details class="card" open={Object.keys(form.errors).length > 0}>
-      <summary>Correct the mobile number</summary>
-      <form method="post" action={`/admin/students/${student.id}/phone`} novalidate>
-        <CsrfField token={page.csrfToken} />
-        <Field
-          form={form}
-          name="phone"
-          label="Mobile number"
-          type="tel"
-          required
-          value={student.phone_e164}
-          hint="Only when you know the number is the student's (ask in person): SMS and password reset codes go there. The old and the new number are told by SMS; a password reset is refused for 24 hours."
-        />
-        <button type="submit">Change the number…</button>
-      </form>
-    </details>
+    <CorrectionForm
+      page={page}
+      form={form}
+      summary="Correct the mobile number"
+      action={`/admin/students/${student.id}/phone`}
+      submitLabel="Change the number…"
+    >
+      <Field
+        form={form}
+        name="phone"
+        label="Mobile number"
+        type="tel"
+        required
+        value={student.phone_e164}
+        hint="Only when you know the number is the student's (ask in person): SMS and password reset codes go there. The old and the new number are told by SMS; a password reset is refused for 24 hours."
+      />
+    </CorrectionForm>
   );
 }
 
