@@ -28,6 +28,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
+import { rssMb, startFlags, waitForUrl } from "./serve-lib.ts";
 
 const { values } = parseArgs({
   options: {
@@ -53,11 +54,7 @@ const { values } = parseArgs({
 
 const ROOT = values["portal-root"] ?? join(import.meta.dirname, "..");
 const PORTAL = join(ROOT, "dist", "portal.js");
-/** The node flags `npm start` runs the portal with (the measured checkout's package.json). */
-const START_FLAGS = (() => {
-  const start: string = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts.start;
-  return (/\bnode\s+(.*?)\s*dist\/portal\.js/.exec(start)?.[1] ?? "").split(/\s+/).filter(Boolean);
-})();
+const START_FLAGS = startFlags(ROOT);
 const PORT = Number(values.port);
 const BASE = `http://127.0.0.1:${PORT}`;
 const ADMIN = { email: "bench.admin@college.test", password: "bench-admin-password" };
@@ -166,17 +163,6 @@ function processTree(root: number): number[] {
   return all;
 }
 
-function rssMb(pids: number[]): number[] {
-  return pids.map((pid) => {
-    try {
-      const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
-      return Math.round(Number(kb ?? 0) / 1024);
-    } catch {
-      return 0;
-    }
-  });
-}
-
 interface WrkResult {
   rps: number;
   p50: string;
@@ -205,19 +191,6 @@ function wrk(url: string, cookie: string, seconds = values.duration): WrkResult 
     Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0) +
     Number(/Socket errors:.*?(\d+)/.exec(out)?.[1] ?? 0);
   return { rps, p50, p99, errors };
-}
-
-async function waitFor(url: string, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function sqlValue(target: Target, kind: string, query: string): Promise<string> {
@@ -380,7 +353,7 @@ async function runOne(kind: string, size: number, processCounts: number[]) {
         stdio: ["ignore", "ignore", "inherit"],
       });
       try {
-        await waitFor(`${BASE}/healthz`, 120_000);
+        await waitForUrl(`${BASE}/healthz`, 120_000);
         if (processes > 1) {
           // Every worker listening: the tree has the primary and N workers.
           const deadline = Date.now() + 30_000;
@@ -411,12 +384,12 @@ async function runOne(kind: string, size: number, processCounts: number[]) {
         }
         // "Steady": after the runs, once a collection has had the chance to run.
         await new Promise((r) => setTimeout(r, 2000));
-        const rss = rssMb(processTree(server.pid!));
+        const rss = processTree(server.pid!).map(rssMb);
         process.stderr.write(`  RSS after the runs: ${rss.join(" + ")} MB\n`);
         // And again after an idle wait: the size a server holds between bursts of traffic, not
         // only the moment the last burst ends (V8's memory reducer may shrink the heap by then).
         await new Promise((r) => setTimeout(r, Number(values["idle-seconds"]) * 1000));
-        const idle = rssMb(processTree(server.pid!));
+        const idle = processTree(server.pid!).map(rssMb);
         process.stderr.write(`  RSS ${values["idle-seconds"]} s later: ${idle.join(" + ")} MB\n`);
         memory.push({ db: kind, students: size, processes, rss, idle });
       } finally {

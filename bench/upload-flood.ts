@@ -16,11 +16,12 @@
  *   registration): what a client may still make the one anonymous upload route read.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { rssMb, startFlags, waitForUrl } from "./serve-lib.ts";
 
 const { values } = parseArgs({
   options: {
@@ -38,11 +39,7 @@ const { values } = parseArgs({
 
 const ROOT = values["portal-root"] ?? join(import.meta.dirname, "..");
 const PORTAL = join(ROOT, "dist", "portal.js");
-/** The node flags `npm start` runs the portal with (the measured checkout's package.json). */
-const START_FLAGS = (() => {
-  const start: string = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts.start;
-  return (/\bnode\s+(.*?)\s*dist\/portal\.js/.exec(start)?.[1] ?? "").split(/\s+/).filter(Boolean);
-})();
+const START_FLAGS = startFlags(ROOT);
 const PORT = Number(values.port);
 const BASE = `http://127.0.0.1:${PORT}`;
 const CLIENTS = Number(values.clients);
@@ -59,28 +56,6 @@ const SCENARIOS: Record<string, { path: string; fields(csrf: string): Record<str
   },
   register: { path: "/register", fields: (csrf) => ({ _csrf: csrf, full_name: "Flood" }) },
 };
-
-function rssMb(pid: number): number {
-  try {
-    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
-    return Math.round(Number(kb ?? 0) / 1024);
-  } catch {
-    return 0;
-  }
-}
-
-async function waitFor(url: string, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** A session cookie and its CSRF token, from the login form as a browser gets them. */
 async function session(): Promise<{ cookie: string; csrf: string }> {
@@ -164,7 +139,7 @@ async function flood(name: string): Promise<{ idle: number; peak: number; tally:
   });
   const pid = server.pid!;
   try {
-    await waitFor(`${BASE}/healthz`, 120_000);
+    await waitForUrl(`${BASE}/healthz`, 120_000);
     const { cookie, csrf } = await session();
     const body = multipartBody(
       scenario.fields(csrf),
