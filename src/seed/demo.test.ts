@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createAdmin, useTestApp } from "#test/support/app.ts";
 import { loginAs } from "#test/support/client.ts";
+import { type EligibilityRules, meetsRules } from "../placement/eligibility.ts";
+import { transitionProblem } from "../placement/stages.ts";
 import { formatPhoneE164 } from "../sms/phone.ts";
 import { demoPhoneNumber, isFictionalNumber, seedDemo } from "./demo.ts";
 
@@ -21,19 +23,20 @@ const count = async (
 describe("portal seed --demo", () => {
   it("adds the asked numbers of students, jobs and applications, queues no SMS, and can run twice", async () => {
     const first = await seedDemo(t.ctx, {
-      students: 120,
+      students: 300,
       jobs: 8,
       applications: 400,
       password: "demo-student",
     });
-    expect(first).toMatchObject({ students: 120, jobs: 8, applications: 400 });
-    expect(await count("students")).toBe(120);
+    expect(first).toMatchObject({ students: 300, jobs: 8, applications: 400 });
+    expect(await count("students")).toBe(300);
     expect(await count("jobs")).toBe(8);
     expect(await count("applications")).toBe(400);
-    expect(await count("application_events")).toBe(400);
+    // One event per stage of each timeline (Applied, then the moves after it).
+    expect(await count("application_events")).toBeGreaterThan(400);
     expect(await count("sms_messages")).toBe(0);
     await seedDemo(t.ctx, { students: 10, jobs: 1, applications: 5, password: "demo-student" });
-    expect(await count("students")).toBe(130);
+    expect(await count("students")).toBe(310);
     const client = await loginAs(t.app, first.firstStudentEmail!, "demo-student").catch(
       async () => {
         // The first demo student may be one of the 5 % left pending; then the login says so.
@@ -93,5 +96,143 @@ describe("demoPhoneNumber", () => {
     expect(new Set(Array.from({ length: 2000 }, (_, n) => demoPhoneNumber(n))).size).toBe(2000);
     expect(isFictionalNumber("+919876543210")).toBe(false);
     expect(isFictionalNumber("+12125550200")).toBe(false);
+  });
+});
+
+describe("the demo data follows the portal's own rules", () => {
+  // The README's size (`seed --demo --students 2000`: 100 jobs, 20,000 applications asked for).
+  it("at 2,000 students: applicants eligible, timelines from Applied in order, one Selected per student, types that match titles, demo.student1 approved", async () => {
+    const seeded = await seedDemo(t.ctx, {
+      students: 2000,
+      jobs: 100,
+      applications: 20_000,
+      password: "demo-student",
+    });
+    expect(seeded.students).toBe(2000);
+    expect(seeded.applications).toBeGreaterThan(10_000);
+    const db = t.ctx.db;
+
+    const jobs = await db.selectFrom("jobs").selectAll().execute();
+    const lists = async (
+      table: "job_departments" | "job_graduation_years" | "job_semesters",
+      column: "department" | "graduation_year" | "semester",
+    ) => {
+      const byJob = new Map<number, (string | number)[]>();
+      const rows = (await db.selectFrom(table).selectAll().execute()) as Record<string, unknown>[];
+      for (const row of rows) {
+        const jobId = row.job_id as number;
+        byJob.set(jobId, [...(byJob.get(jobId) ?? []), row[column] as string | number]);
+      }
+      return byJob;
+    };
+    const departments = await lists("job_departments", "department");
+    const years = await lists("job_graduation_years", "graduation_year");
+    const semesters = await lists("job_semesters", "semester");
+    const rules = new Map<number, EligibilityRules>(
+      jobs.map((job) => [
+        job.id,
+        {
+          departments: (departments.get(job.id) ?? []) as string[],
+          graduationYears: (years.get(job.id) ?? []) as number[],
+          semesters: (semesters.get(job.id) ?? []) as number[],
+          minCgpa: job.min_cgpa,
+          maxBacklogs: job.max_backlogs,
+        },
+      ]),
+    );
+    const jobById = new Map(jobs.map((job) => [job.id, job]));
+
+    // Types that match titles: a title with "Intern" is an internship, every other full-time.
+    const mismatched = jobs.filter(
+      (job) => /\bIntern\b/.test(job.title) !== (job.type === "internship"),
+    );
+    expect(mismatched.map((j) => `${j.title} (${j.type})`)).toEqual([]);
+    expect(jobs.some((job) => job.type === "internship")).toBe(true);
+
+    const students = new Map(
+      (await db.selectFrom("students").selectAll().execute()).map((s) => [s.id, s]),
+    );
+    const applications = await db.selectFrom("applications").selectAll().execute();
+    expect(applications).toHaveLength(seeded.applications);
+
+    // No applicant outside a job's eligibility (the portal's one rule), and only approved students.
+    const outside: string[] = [];
+    for (const application of applications) {
+      const student = students.get(application.student_id)!;
+      if (student.approved_at === null || !meetsRules(rules.get(application.job_id)!, student))
+        outside.push(`application ${application.id}`);
+    }
+    expect(outside).toEqual([]);
+
+    // Every timeline starts at Applied (the student's act, before the deadline) and moves along the
+    // allowed stages, in time order, to the application's status.
+    const events = await db
+      .selectFrom("application_events")
+      .selectAll()
+      .orderBy("application_id")
+      .orderBy("id")
+      .execute();
+    const timelines = new Map<number, typeof events>();
+    for (const event of events)
+      timelines.set(event.application_id, [...(timelines.get(event.application_id) ?? []), event]);
+    const broken: string[] = [];
+    for (const application of applications) {
+      const timeline = timelines.get(application.id) ?? [];
+      const first = timeline[0];
+      const problems: string[] = [];
+      if (!first || first.from_status !== null || first.to_status !== "applied")
+        problems.push("does not start at Applied");
+      else if (first.by_role !== "student") problems.push("Applied not by the student");
+      else if (String(first.at) > String(jobById.get(application.job_id)!.apply_by))
+        problems.push("applied after the deadline");
+      for (let i = 1; i < timeline.length; i++) {
+        const before = timeline[i - 1]!;
+        const event = timeline[i]!;
+        if (event.from_status !== before.to_status)
+          problems.push(`${event.from_status} after ${before.to_status}`);
+        else {
+          const problem = transitionProblem(
+            event.from_status!,
+            event.to_status,
+            event.by_role as "admin" | "student",
+          );
+          if (problem) problems.push(problem);
+        }
+        if (String(event.at) < String(before.at)) problems.push("out of time order");
+      }
+      if (timeline.at(-1)?.to_status !== application.status)
+        problems.push(`ends at ${timeline.at(-1)?.to_status}, status ${application.status}`);
+      if (first && String(application.created_at) !== String(first.at))
+        problems.push("created_at is not the time applied");
+      if (problems.length > 0) broken.push(`application ${application.id}: ${problems.join(", ")}`);
+    }
+    expect(broken.slice(0, 5)).toEqual([]);
+    // The stages are all there, so the demo shows every one.
+    const statuses = new Set(applications.map((a) => a.status));
+    for (const status of [
+      "applied",
+      "shortlisted",
+      "interview",
+      "selected",
+      "rejected",
+      "withdrawn",
+    ])
+      expect(statuses).toContain(status);
+
+    // At most one Selected per student (the college's one-offer policy).
+    const selected = applications.filter((a) => a.status === "selected").map((a) => a.student_id);
+    expect(selected.length).toBeGreaterThan(0);
+    expect(selected.length).toBe(new Set(selected).size);
+
+    // The README's demo login: exists, approved, logs in with the README's password.
+    const first = await db
+      .selectFrom("users")
+      .innerJoin("students", "students.user_id", "users.id")
+      .select(["students.approved_at"])
+      .where("users.email", "=", "demo.student1@college.test")
+      .executeTakeFirst();
+    expect(first?.approved_at).not.toBeNull();
+    const client = await loginAs(t.app, "demo.student1@college.test", "demo-student");
+    expect((await client.get("/student")).statusCode).toBe(200);
   });
 });

@@ -3,6 +3,8 @@ import { hashPassword } from "../accounts/password.ts";
 import type { AppContext } from "../context.ts";
 import type { ApplicationStatus, DB, JobType } from "../db/schema.ts";
 import { DEPARTMENT_CODES } from "../placement/departments.ts";
+import { type EligibilityRules, meetsRules, noRules } from "../placement/eligibility.ts";
+import { moverOf } from "../placement/stages.ts";
 
 /**
  * Demo data for local use and benchmarks: students, jobs and applications in bulk inserts. It
@@ -113,18 +115,38 @@ const TITLES = [
   "Summer Intern",
   "Project Engineer",
 ];
-const TYPES: JobType[] = ["placement", "internship", "drive"];
-const STATUSES: ApplicationStatus[] = [
-  "applied",
-  "applied",
-  "applied",
-  "shortlisted",
-  "interview",
-  "selected",
-  "rejected",
-  "rejected",
-  "withdrawn",
+/** A title with "Intern" is an internship; every other title is a full-time job. */
+function typeOfTitle(title: string, random: ReturnType<typeof generator>): JobType {
+  return /\bIntern\b/.test(title) ? "internship" : random.next() < 0.8 ? "placement" : "drive";
+}
+
+/**
+ * Where an application's timeline ends, each path from Applied along the allowed stages
+ * (placement/stages.ts): most stay early, some are decided, a few withdrawn by the student.
+ */
+const PATHS: { weight: number; path: ApplicationStatus[] }[] = [
+  { weight: 30, path: ["applied"] },
+  { weight: 12, path: ["applied", "shortlisted"] },
+  { weight: 8, path: ["applied", "shortlisted", "interview"] },
+  { weight: 6, path: ["applied", "shortlisted", "interview", "selected"] },
+  { weight: 14, path: ["applied", "rejected"] },
+  { weight: 8, path: ["applied", "shortlisted", "rejected"] },
+  { weight: 6, path: ["applied", "shortlisted", "interview", "rejected"] },
+  { weight: 6, path: ["applied", "withdrawn"] },
+  { weight: 2, path: ["applied", "shortlisted", "withdrawn"] },
 ];
+const PATH_WEIGHTS = PATHS.reduce((sum, p) => sum + p.weight, 0);
+
+function pickPath(random: ReturnType<typeof generator>): ApplicationStatus[] {
+  let n = random.next() * PATH_WEIGHTS;
+  for (const { weight, path } of PATHS) {
+    n -= weight;
+    if (n < 0) return path;
+  }
+  return PATHS[0]!.path;
+}
+
+const DAY = 24 * 3600 * 1000;
 
 /**
  * Area codes for demo numbers. In North America 555-0100 to 555-0199 is reserved for fiction in
@@ -209,46 +231,88 @@ export async function seedDemo(ctx: AppContext, options: SeedOptions): Promise<S
       studentIds.push(...rows.map((r) => r.id));
     });
 
-    const jobIds: number[] = [];
+    // Each job with its eligibility rule, kept to choose its applicants by the portal's own rule.
+    const jobs: { id: number; rules: EligibilityRules; applyBy: number; postedAt: number }[] = [];
     for (let i = 0; i < options.jobs; i++) {
-      const applyBy = new Date(
-        now.getTime() + random.int(-60, 60) * 24 * 3600 * 1000,
-      ).toISOString();
+      const applyBy = now.getTime() + random.int(-60, 60) * DAY;
+      // Posted well before its deadline (and before today), so every applicant applied in time.
+      const postedAt = Math.min(now.getTime(), applyBy) - 40 * DAY;
+      const title = random.pick(TITLES);
+      const rules: EligibilityRules = {
+        ...noRules,
+        minCgpa: random.next() < 0.6 ? random.pick([6, 6.5, 7, 7.5, 8]) : null,
+        maxBacklogs: random.next() < 0.5 ? random.int(0, 2) : null,
+      };
       const job = await trx
         .insertInto("jobs")
         .values({
           company: random.pick(COMPANIES),
-          title: random.pick(TITLES),
-          type: random.pick(TYPES),
+          title,
+          type: typeOfTitle(title, random),
           description: "Demo job created by portal seed.",
           location: random.pick(["Bengaluru", "Pune", "Hyderabad", "Chennai", "Mysuru", "Remote"]),
           package_range: `${random.int(3, 12)}-${random.int(13, 24)} LPA`,
           official_link: null,
-          min_cgpa: random.next() < 0.6 ? random.pick([6, 6.5, 7, 7.5, 8]) : null,
-          max_backlogs: random.next() < 0.5 ? random.int(0, 2) : null,
-          apply_by: applyBy,
+          min_cgpa: rules.minCgpa,
+          max_backlogs: rules.maxBacklogs,
+          apply_by: new Date(applyBy).toISOString(),
           status: random.next() < 0.85 ? "open" : "closed",
           posted_by: null,
-          created_at: nowIso,
-          updated_at: nowIso,
+          created_at: new Date(postedAt).toISOString(),
+          updated_at: new Date(postedAt).toISOString(),
         })
         .returning("id")
         .executeTakeFirstOrThrow();
-      jobIds.push(job.id);
       if (random.next() < 0.5) {
-        const departments = [
+        rules.departments = [
           ...new Set(Array.from({ length: random.int(1, 4) }, () => random.pick(DEPARTMENT_CODES))),
         ];
         await trx
           .insertInto("job_departments")
-          .values(departments.map((department) => ({ job_id: job.id, department })))
+          .values(rules.departments.map((department) => ({ job_id: job.id, department })))
           .execute();
+      }
+      jobs.push({ id: job.id, rules, applyBy, postedAt });
+    }
+
+    // Applicants only among the approved students each job's rule admits (placement/eligibility.ts).
+    const approved = studentIds
+      .map((id, i) => ({ id, facts: studentRows[i]! }))
+      .filter((s) => s.facts.approved_at !== null);
+    const eligible = jobs.map((job) =>
+      approved.filter((s) => meetsRules(job.rules, s.facts)).map((s) => s.id),
+    );
+    // The pairs (job, eligible student) numbered 0..pairs-1; `firstPair[j]` is job j's first.
+    const firstPair: number[] = [];
+    let pairs = 0;
+    for (const list of eligible) {
+      firstPair.push(pairs);
+      pairs += list.length;
+    }
+    const target = Math.min(options.applications, pairs);
+    const chosen: number[] = [];
+    if (target * 2 >= pairs) {
+      // Most pairs are wanted: a partial shuffle of all of them.
+      const all = Int32Array.from({ length: pairs }, (_, k) => k);
+      for (let k = 0; k < target; k++) {
+        const other = random.int(k, pairs - 1);
+        [all[k], all[other]] = [all[other]!, all[k]!];
+        chosen.push(all[k]!);
+      }
+    } else {
+      const seen = new Set<number>();
+      while (chosen.length < target) {
+        const k = random.int(0, pairs - 1);
+        if (seen.has(k)) continue;
+        seen.add(k);
+        chosen.push(k);
       }
     }
 
-    const approved = studentIds.filter((_, i) => studentRows[i]!.approved_at !== null);
-    const target = Math.min(options.applications, approved.length * jobIds.length);
-    const seen = new Set<string>();
+    // Each application's timeline: Applied (before the deadline), then along the allowed stages,
+    // a few days apart, never after now; at most one Selected per student (one offer each).
+    const selectedStudents = new Set<number>();
+    const timelines = new Map<string, { status: ApplicationStatus; at: string }[]>();
     const applications: {
       job_id: number;
       student_id: number;
@@ -256,46 +320,62 @@ export async function seedDemo(ctx: AppContext, options: SeedOptions): Promise<S
       created_at: string;
       updated_at: string;
     }[] = [];
-    while (applications.length < target) {
-      const student_id = random.pick(approved);
-      const job_id = random.pick(jobIds);
-      const key = `${job_id}:${student_id}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
+    for (const k of chosen) {
+      // The last job whose first pair is at most k (a job nobody may apply to has no pair).
+      let j = 0;
+      for (let lo = 0, hi = jobs.length - 1; lo <= hi; ) {
+        const mid = (lo + hi) >> 1;
+        if (firstPair[mid]! <= k) {
+          j = mid;
+          lo = mid + 1;
+        } else hi = mid - 1;
+      }
+      const job = jobs[j]!;
+      const student_id = eligible[j]![k - firstPair[j]!]!;
+      let path = pickPath(random);
+      if (path.at(-1) === "selected") {
+        if (selectedStudents.has(student_id))
+          path = ["applied", "shortlisted", "interview", "rejected"];
+        else selectedStudents.add(student_id);
+      }
+      const latestApply = Math.min(now.getTime(), job.applyBy) - DAY;
+      let at = Math.max(job.postedAt, latestApply - random.int(0, 30 * 24) * 3600 * 1000);
+      const timeline = path.map((status, step) => {
+        if (step > 0) at = Math.min(now.getTime(), at + random.int(1, 5 * 24) * 3600 * 1000);
+        return { status, at: new Date(at).toISOString() };
+      });
+      timelines.set(`${job.id}:${student_id}`, timeline);
       applications.push({
-        job_id,
+        job_id: job.id,
         student_id,
-        status: random.pick(STATUSES),
-        created_at: nowIso,
-        updated_at: nowIso,
+        status: timeline.at(-1)!.status,
+        created_at: timeline[0]!.at,
+        updated_at: timeline.at(-1)!.at,
       });
     }
     await insertInBatches(applications, 1000, async (batch) => {
       const rows = await trx
         .insertInto("applications")
         .values(batch)
-        .returning(["id", "status"])
+        .returning(["id", "job_id", "student_id"])
         .execute();
-      await trx
-        .insertInto("application_events")
-        .values(
-          rows.map((r) => ({
-            application_id: r.id,
-            from_status: r.status === "applied" ? null : ("applied" as const),
-            to_status: r.status,
-            by_user_id: null,
-            by_role:
-              r.status === "withdrawn" || r.status === "applied"
-                ? ("student" as const)
-                : ("admin" as const),
-            at: nowIso,
-          })),
-        )
-        .execute();
+      const events = rows.flatMap((row) =>
+        timelines.get(`${row.job_id}:${row.student_id}`)!.map((event, step, timeline) => ({
+          application_id: row.id,
+          from_status: step === 0 ? null : timeline[step - 1]!.status,
+          to_status: event.status,
+          by_user_id: null,
+          by_role: moverOf(event.status),
+          at: event.at,
+        })),
+      );
+      await insertInBatches(events, 1000, (chunk) =>
+        trx.insertInto("application_events").values(chunk).execute(),
+      );
     });
     return {
       students: studentIds.length,
-      jobs: jobIds.length,
+      jobs: jobs.length,
       applications: applications.length,
       firstStudentEmail: users[0]?.email ?? null,
     };
