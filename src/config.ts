@@ -140,6 +140,11 @@ export const configSchema = z
         message: "fatal, error, warn, info, debug, trace or silent",
       })
       .default("info"),
+    // The console's lines: readable ones for a person at a terminal, JSON for machines. Unset
+    // (auto): pretty on a terminal unless NODE_ENV=production, JSON otherwise (log.ts).
+    LOG_FORMAT: z
+      .enum(["auto", "json", "pretty"], { message: "auto, json or pretty" })
+      .default("auto"),
   })
   .transform((env) => ({
     ...env,

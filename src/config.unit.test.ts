@@ -40,6 +40,15 @@ describe("configuration", () => {
     expect(config.SMS_BATCH_SIZE).toBe(25);
   });
 
+  it("writes the console as LOG_FORMAT says: auto (a terminal decides), json or pretty", () => {
+    expect(loadConfig({}, {}).LOG_FORMAT).toBe("auto");
+    expect(loadConfig({ LOG_FORMAT: "json" }, {}).LOG_FORMAT).toBe("json");
+    expect(loadConfig({ LOG_FORMAT: "pretty" }, {}).LOG_FORMAT).toBe("pretty");
+    expect(() => loadConfig({ LOG_FORMAT: "text" }, {})).toThrowError(
+      /^Invalid LOG_FORMAT="text": expected auto, json or pretty$/,
+    );
+  });
+
   it("treats an empty value as unset", () => {
     expect(loadConfig({ PORT: "" }, { PORT: "5000" }).PORT).toBe(5000);
   });

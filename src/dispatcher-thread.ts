@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
 import type { Config } from "./config.ts";
+import { resolveLogFormat } from "./log.ts";
 
 /**
  * The SMS dispatcher of `portal serve`, on a thread of its own (decision 011). A fan-out at full
@@ -35,7 +36,9 @@ function threadEntry(): URL {
 /** Starts one thread and waits for its dispatcher to run. */
 async function spawnThread(config: Config): Promise<{ worker: Worker; workerId: string }> {
   const worker = new Worker(threadEntry(), {
-    workerData: { config },
+    // Its log lines go out through this thread's output: written as this thread decided (a
+    // thread's own standard output is never a terminal).
+    workerData: { config: { ...config, LOG_FORMAT: resolveLogFormat(config) } },
     resourceLimits: THREAD_LIMITS,
   });
   const workerId = await new Promise<string>((resolve, reject) => {

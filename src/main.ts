@@ -17,6 +17,24 @@ export interface RunningPortal {
 }
 
 /**
+ * The first admin's credentials in a plain-text box (ASCII, readable on any terminal and in the
+ * journal), with a blank line before and after.
+ */
+export function firstAdminNotice(
+  email: string,
+  generatedPassword: string | null | undefined,
+): string {
+  const lines = [
+    `First admin created: ${email}  password: ${generatedPassword ?? "(the ADMIN_PASSWORD you set)"}`,
+    ...(generatedPassword ? ["Write it down now: it will not be shown again."] : []),
+  ];
+  const width = Math.max(...lines.map((line) => line.length));
+  const rule = `  +${"-".repeat(width + 2)}+`;
+  const body = lines.map((line) => `  | ${line.padEnd(width)} |`);
+  return `\n${[rule, ...body, rule].join("\n")}\n\n`;
+}
+
+/**
  * What runs once per portal before any page is served: migrations, the first admin (its password
  * printed once), the SMS mode announced, the session secret generated if it has to be. With
  * several web processes the primary does this before forking, so they never race at it.
@@ -27,14 +45,9 @@ export async function preparePortal(
   const { ctx, database } = await openContext(config);
   const firstAdmin = await ensureFirstAdmin(ctx);
   if (firstAdmin) {
-    // Printed once, to the terminal only (never to a log file): it exists nowhere else.
-    const password = firstAdmin.generatedPassword ?? "(the ADMIN_PASSWORD you set)";
-    process.stdout.write(
-      `\n  First admin created: ${firstAdmin.email}  password: ${password}\n` +
-        (firstAdmin.generatedPassword
-          ? "  Write it down now: it will not be shown again.\n\n"
-          : "\n"),
-    );
+    // Printed once, to the terminal only (never through the log, JSON or not): it exists nowhere
+    // else. A box with blank lines around it, so it stands apart from the log lines in either format.
+    process.stdout.write(firstAdminNotice(firstAdmin.email, firstAdmin.generatedPassword));
   }
   announceSmsMode(ctx);
   resolveSessionSecret(config);

@@ -1,7 +1,7 @@
 import cluster, { type Worker } from "node:cluster";
 import type { Config } from "../config.ts";
 import { startDispatcherThread } from "../dispatcher-thread.ts";
-import { createLogger } from "../log.ts";
+import { createLogger, resolveLogFormat } from "../log.ts";
 import { preparePortal, startWebProcess } from "../main.ts";
 
 /**
@@ -88,7 +88,8 @@ async function runPrimary(config: Config): Promise<void> {
   let starting = true;
   const listening = new Set<Worker>();
   const fork = () => {
-    const worker = cluster.fork();
+    // A web process writes its log through the primary's output: in the primary's format.
+    const worker = cluster.fork({ LOG_FORMAT: resolveLogFormat(config) });
     worker.on("message", (message: unknown) => {
       if (!isClusterMessage(message)) return;
       if (message.type === "portal:wake") dispatcher.wake();

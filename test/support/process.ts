@@ -25,9 +25,14 @@ export function portalCommand(...args: string[]): string[] {
 }
 
 /** `node portal.js ARGS`, in its own process group (killed whole on cleanup). */
-export function spawnPortal(args: string[], env: Record<string, string>): PortalProcess {
+export function spawnPortal(
+  args: string[],
+  env: Record<string, string>,
+  cwd?: string,
+): PortalProcess {
   const child = spawn(process.execPath, portalCommand(...args), {
     detached: true,
+    cwd,
     env: { ...process.env, NODE_ENV: "development", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -147,4 +152,51 @@ export function csrfToken(html: string): string {
   const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
   if (!token) throw new Error("no CSRF token in the page");
   return token;
+}
+
+/**
+ * The environment of a newcomer's shell: this one without any of the portal's settings (nor
+ * NODE_ENV, which vitest sets to "test"), plus `extra`. With a fresh folder as the working
+ * directory the portal starts as on a fresh checkout: defaults, no `.env`, `data/` created there.
+ */
+export function newcomerEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  const settings =
+    /^(NODE_ENV|PORT|HOST|DATA_DIR|DATABASE_URL|SESSION_SECRET|ADMIN_|LOG_|SMS_|TWILIO_|WEB_CONCURRENCY|TRUST_PROXY|PUBLIC_BASE_URL)/;
+  for (const [key, value] of Object.entries(process.env))
+    if (value !== undefined && !settings.test(key)) env[key] = value;
+  return { ...env, ...extra };
+}
+
+function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * `node portal.js ARGS` on a pseudo-terminal (util-linux `script`), as in a person's terminal:
+ * its standard output is a TTY. `output()` is what the terminal shows (colours and carriage
+ * returns included); `pid` is `script`'s, `portalPid()` the portal's own (to signal it).
+ */
+export function spawnPortalOnTerminal(
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+): PortalProcess & { portalPid(): number | undefined } {
+  const command = `exec ${[process.execPath, ...portalCommand(...args)].map(shellQuote).join(" ")}`;
+  const child = spawn("script", ["-qfec", command, "/dev/null"], {
+    detached: true,
+    cwd,
+    env: { ...env, SHELL: "/bin/sh" },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk) => (output += chunk));
+  child.stderr?.on("data", (chunk) => (output += chunk));
+  return {
+    child,
+    pid: child.pid!,
+    output: () => output,
+    exited: once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>,
+    portalPid: () => childNodePids(child.pid!)[0],
+  };
 }
