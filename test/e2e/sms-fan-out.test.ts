@@ -85,7 +85,7 @@ describe.skipIf(!hasChromium)("walk-through in chromium: SMS to many asks first"
     expect(options[2]).not.toBe(options[1]);
 
     await admin.getByLabel("Title").fill("ECE aptitude test");
-    await admin.getByLabel("Message").fill("Hall B at 10 am.");
+    await admin.getByLabel("Message").fill("Hall B at 10 am.\nBring a pencil.");
     await admin.getByRole("checkbox", { name: "ECE", exact: true }).check();
     await admin.getByRole("checkbox", { name: "2027", exact: true }).check();
     await smsBox.check();
@@ -113,7 +113,9 @@ describe.skipIf(!hasChromium)("walk-through in chromium: SMS to many asks first"
     await admin.getByRole("button", { name: "Cancel" }).click();
     await visible(admin.getByRole("button", { name: "Post announcement" }));
     expect(await admin.getByLabel("Title").inputValue()).toBe("ECE aptitude test");
-    expect(await admin.getByLabel("Message").inputValue()).toBe("Hall B at 10 am.");
+    expect(await admin.getByLabel("Message").inputValue()).toBe(
+      "Hall B at 10 am.\nBring a pencil.",
+    );
     expect(await admin.getByRole("checkbox", { name: "2027", exact: true }).isChecked()).toBe(true);
     expect(await smsBox.isChecked()).toBe(true);
     expect(await ctx.db.selectFrom("announcements").select("id").execute()).toEqual([]);
@@ -125,6 +127,10 @@ describe.skipIf(!hasChromium)("walk-through in chromium: SMS to many asks first"
     );
     await walk.check(admin, "announcement-posted", { phone: true });
     expect(await queued("custom")).toBe(101);
+    // The text went through the confirmation page unchanged: the line break as the browser sends
+    // it from the form itself (CRLF), not doubled.
+    const posted = await ctx.db.selectFrom("announcements").select("message").execute();
+    expect(posted.map((a) => a.message)).toEqual(["Hall B at 10 am.\r\nBring a pencil."]);
 
     // A job open to everyone: 102 alerts, asked first.
     await walk.visit(admin, "/admin/jobs/new", "job-form", { phone: true });
