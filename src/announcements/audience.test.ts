@@ -205,9 +205,9 @@ describe("an announcement's audience", () => {
     const staff = await staffClient();
     const cases: [Record<string, string | string[]>, string][] = [
       [{ audience: "applicants", job_id: "999999" }, "That job does not exist any more."],
-      [{ audience: "applicants" }, "Choose the job."],
+      [{ stage: "selected" }, "Choose the job whose applicants at that stage it is for"],
       [{ audience: "applicants", job_id: String(job.id) }, "Nobody is in this audience"],
-      [{ audience: "students" }, "Tick at least one department, graduation year or semester"],
+      [{ job_id: String(job.id), departments: "CSE" }, "not both"],
       [{ audience: "students", departments: "ECE" }, "Nobody is in this audience"],
     ];
     for (const [fields, message] of cases) {
@@ -217,8 +217,6 @@ describe("an announcement's audience", () => {
     }
     // Hostile values: a field error, never a 500.
     const hostile: Record<string, string | string[]>[] = [
-      { audience: "nobody" },
-      { audience: ["students", "everyone"] },
       { audience: "students", departments: "XYZ" },
       { audience: "students", graduation_years: "1e3" },
       { audience: "students", semesters: ["7", "99"] },
@@ -286,7 +284,7 @@ describe("the preview", () => {
     );
     expect(text).not.toContain("about INR");
     // The form keeps the choice.
-    expect(response.body).toMatch(/value="students"[^>]*checked/);
+    expect(response.body).toMatch(/name="departments" value="CSE"[^>]*checked/);
     expect(await t.ctx.db.selectFrom("announcements").select("id").execute()).toEqual([]);
     expect(
       await t.ctx.db.selectFrom("sms_messages").select("id").where("kind", "=", "custom").execute(),

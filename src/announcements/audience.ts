@@ -1,7 +1,6 @@
 import type { Kysely } from "kysely";
 import { z } from "zod";
 import {
-  ANNOUNCEMENT_AUDIENCES,
   type AnnouncementAudience,
   APPLICATION_STATUSES,
   type ApplicationStatus,
@@ -39,14 +38,12 @@ export type AudienceChoice =
   | { audience: "students"; departments: string[]; graduationYears: number[]; semesters: number[] }
   | { audience: "applicants"; jobId: number; stage: AudienceStage | null };
 
-/** The audience fields of the announcement form (a checkbox group arrives as one value or many). */
+/**
+ * The audience fields of the announcement form (a checkbox group arrives as one value or many).
+ * There is no separate "who" switch: the audience is what is ticked or picked (audienceChoice).
+ */
 export function audienceFields(now: Date) {
   return {
-    audience: z
-      .string({ message: "Choose who the announcement is for." })
-      .optional()
-      .transform((v) => (v === undefined || v === "" ? "everyone" : v))
-      .pipe(z.enum(ANNOUNCEMENT_AUDIENCES, { message: "Choose who the announcement is for." })),
     ...eligibilityListFields(now),
     job_id: z
       .string({ message: "Choose the job." })
@@ -65,7 +62,6 @@ export function audienceFields(now: Date) {
 }
 
 type AudienceFormValues = {
-  audience: AnnouncementAudience;
   departments: string[];
   graduation_years: number[];
   semesters: number[];
@@ -73,22 +69,38 @@ type AudienceFormValues = {
   stage: AudienceStage | null;
 };
 
-/** The form's values as a choice, or the field error that stops it. */
+/** Ticks and a job together: the one contradiction the form can hold. */
+export const MIXED_AUDIENCE =
+  "Choose either departments, graduation years and semesters, or the applicants of one job, not both: untick the boxes, or set the job back to “No job”.";
+
+/**
+ * The audience the form describes, read from what is ticked and picked: a job picked means its
+ * applicants (at the stage, if one is chosen); departments, years or semesters ticked mean those
+ * students; nothing means every approved student. A job together with ticks, or a stage without a
+ * job, is refused (never silently dropped).
+ */
 export function audienceChoice(
   values: AudienceFormValues,
 ): { ok: true; choice: AudienceChoice } | { ok: false; field: string; message: string } {
-  if (values.audience === "students") {
-    if (
-      values.departments.length + values.graduation_years.length + values.semesters.length ===
-      0
-    ) {
-      return {
-        ok: false,
-        field: "departments",
-        message:
-          "Tick at least one department, graduation year or semester, or send it to every approved student.",
-      };
-    }
+  const ticks =
+    values.departments.length + values.graduation_years.length + values.semesters.length;
+  if (values.job_id !== null && ticks > 0) {
+    return { ok: false, field: "audience", message: MIXED_AUDIENCE };
+  }
+  if (values.job_id !== null) {
+    return {
+      ok: true,
+      choice: { audience: "applicants", jobId: values.job_id, stage: values.stage },
+    };
+  }
+  if (values.stage !== null) {
+    return {
+      ok: false,
+      field: "job_id",
+      message: "Choose the job whose applicants at that stage it is for, or set the stage back.",
+    };
+  }
+  if (ticks > 0) {
     return {
       ok: true,
       choice: {
@@ -97,13 +109,6 @@ export function audienceChoice(
         graduationYears: values.graduation_years,
         semesters: values.semesters,
       },
-    };
-  }
-  if (values.audience === "applicants") {
-    if (values.job_id === null) return { ok: false, field: "job_id", message: "Choose the job." };
-    return {
-      ok: true,
-      choice: { audience: "applicants", jobId: values.job_id, stage: values.stage },
     };
   }
   return { ok: true, choice: { audience: "everyone" } };

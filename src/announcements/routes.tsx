@@ -1,5 +1,13 @@
 import type { FastifyInstance } from "fastify";
 import { EligibilityCheckboxes } from "../placement/eligibility-fields.tsx";
+import { openStateLabel } from "../placement/open.ts";
+import {
+  CONFIRMED_COUNT,
+  countChanged,
+  fanOutWords,
+  RECOUNT_NOTE,
+  smsNeedsConfirmation,
+} from "../sms/cost.ts";
 import { currentActor, flash, requireRole } from "../web/auth.ts";
 import {
   Field,
@@ -10,12 +18,13 @@ import {
   SelectField,
   TextAreaField,
 } from "../web/components.tsx";
-import { ConfirmPage, isConfirmed } from "../web/confirm.tsx";
+import { ConfirmPage, echoFields, isBack, isConfirmed } from "../web/confirm.tsx";
 import { plural, pluralWord } from "../web/format.ts";
 import { formValues, newSubmissionId, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { idParams, pageParam } from "../web/schemas.ts";
+import { formatDate } from "../web/time.ts";
 import { AUDIENCE_STAGES, audienceChoice, STAGE_WORDS } from "./audience.ts";
 import {
   ANNOUNCEMENTS_PAGE_SIZE,
@@ -31,7 +40,8 @@ import {
 
 type AnnouncementList = Awaited<ReturnType<typeof pageOfAnnouncements>>;
 type Preview = Awaited<ReturnType<typeof previewAnnouncement>>;
-type AudienceJob = Awaited<ReturnType<typeof jobsForAudience>>[number];
+type AudienceJobs = Awaited<ReturnType<typeof jobsForAudience>>;
+type AudienceJob = AudienceJobs["open"][number];
 
 const stageOptions = AUDIENCE_STAGES.map((s) => ({ value: s, label: STAGE_WORDS[s] }));
 
@@ -47,33 +57,96 @@ function previewWords(p: Preview): string {
   )}${p.cost ? `, ${p.cost}` : ""}. Text: "${p.body}"`;
 }
 
-function AudienceFields({ form, jobs, now }: { form: FormState; jobs: AudienceJob[]; now: Date }) {
-  const chosen = form.values.audience || "everyone";
-  const radio = (value: string, label: string) => (
-    <label class="check">
-      <input type="radio" name="audience" value={value} checked={chosen === value} />{" "}
-      <span safe>{label}</span>
-    </label>
-  );
+/** "Infosys - SDE · open, apply by 9 Dec 2026, 5:00 pm · posted 1 Dec 2026 · no. 12". */
+function jobOptionLabel(job: AudienceJob, now: Date): string {
+  const state = openStateLabel(job, now);
+  const when =
+    state === "Open"
+      ? `open, apply by ${formatDateTime(job.apply_by)}`
+      : `${state.toLowerCase()}, apply-by was ${formatDate(job.apply_by)}`;
+  return `${job.company} - ${job.title} · ${when} · posted ${formatDate(job.created_at)} · no. ${job.id}`;
+}
+
+function JobGroup({
+  label,
+  rows,
+  selected,
+  now,
+}: {
+  label: string;
+  rows: AudienceJob[];
+  selected: string;
+  now: Date;
+}) {
+  if (rows.length === 0) return null;
   return (
-    <fieldset class="checks">
+    <optgroup label={label}>
+      {rows.map((j) => (
+        <option value={String(j.id)} selected={String(j.id) === selected} safe>
+          {jobOptionLabel(j, now)}
+        </option>
+      ))}
+    </optgroup>
+  );
+}
+
+function JobPicker({ form, jobs, now }: { form: FormState; jobs: AudienceJobs; now: Date }) {
+  const selected = form.values.job_id ?? "";
+  const error = form.errors.job_id;
+  return (
+    <div class={error ? "field has-error" : "field"}>
+      <label for="f-job_id">Job</label>
+      <select
+        id="f-job_id"
+        name="job_id"
+        aria-invalid={error ? "true" : undefined}
+        aria-describedby={error ? "f-job_id-error" : undefined}
+      >
+        <option value="">No job (not for a job's applicants)</option>
+        <JobGroup
+          label="Open to applications, nearest deadline first"
+          rows={jobs.open}
+          selected={selected}
+          now={now}
+        />
+        <JobGroup
+          label="Closed, latest deadline first"
+          rows={jobs.closed}
+          selected={selected}
+          now={now}
+        />
+      </select>
+      {error ? (
+        <small id="f-job_id-error" class="error" safe>
+          {error}
+        </small>
+      ) : null}
+    </div>
+  );
+}
+
+/**
+ * Who it is for, in one control: what is ticked or picked is the audience; nothing at all is
+ * every approved student. Ticks and a job together are refused (audienceChoice), never ignored.
+ */
+function AudienceFields({ form, jobs, now }: { form: FormState; jobs: AudienceJobs; now: Date }) {
+  return (
+    <fieldset class="checks" id="f-audience" aria-describedby="f-audience-hint">
       <legend>Who is it for?</legend>
+      <small id="f-audience-hint" class="hint">
+        Nothing ticked and no job chosen: every approved student (and those approved later). Tick
+        departments, graduation years or semesters to post it only to those students; or choose a
+        job to post it only to its applicants. Not both.
+      </small>
       {form.errors.audience ? (
-        <small id="f-audience-error" class="error" safe>
+        <small id="f-audience-error" class="error" role="alert" safe>
           {form.errors.audience}
         </small>
       ) : null}
-      {radio("everyone", "Every approved student")}
-      {radio("students", "Students by department, graduation year and semester")}
       <EligibilityCheckboxes form={form} now={now} />
-      {radio("applicants", "The applicants of one job")}
+      <p class="hint">Or the applicants of one job:</p>
       <div class="row">
-        <SelectField
-          form={form}
-          name="job_id"
-          label="Job"
-          options={jobs.map((j) => ({ value: String(j.id), label: `${j.company} - ${j.title}` }))}
-        />
+        <JobPicker form={form} jobs={jobs} now={now} />
         <SelectField
           form={form}
           name="stage"
@@ -98,13 +171,14 @@ function AnnouncementsPage({
   page: PageContext;
   form: FormState;
   list: AnnouncementList;
-  jobs: AudienceJob[];
+  jobs: AudienceJobs;
   now: Date;
   preview?: Preview | null;
   pageNumber?: number;
 }) {
   const rows = list.rows;
-  const sendSms = form.values.send_sms !== undefined ? form.values.send_sms === "on" : true;
+  // A conscious choice: unticked until ticked, and as it was left when the form comes back.
+  const sendSms = form.values.send_sms === "on";
   return (
     <Layout page={page} title="Announcements">
       <FormErrorSummary form={form} />
@@ -212,12 +286,48 @@ export async function announcementRoutes(app: FastifyInstance) {
             preview={preview}
           />,
         );
+    // The confirmation's Cancel: the form again, as it was typed, nothing posted.
+    if (isBack(body)) return again({});
     if (!parsed.ok) return again(parsed.errors);
     const chosen = audienceChoice(parsed.data);
     if (!chosen.ok) return again({ [chosen.field]: chosen.message });
     const input = { ...parsed.data, audience: chosen.choice };
     try {
       if (body.intent === "preview") return again({}, await previewAnnouncement(ctx, input));
+      if (parsed.data.send_sms && !isConfirmed(body)) {
+        const preview = await previewAnnouncement(ctx, input);
+        if (smsNeedsConfirmation(ctx.config, preview.reachable)) {
+          return reply.html(
+            <ConfirmPage
+              page={pageContext(request, reply)}
+              title={`Send “${parsed.data.title}” by SMS to ${plural(preview.reachable, "student")}?`}
+              action="/admin/announcements"
+              fields={{
+                ...echoFields(body),
+                intent: "post",
+                [CONFIRMED_COUNT]: String(preview.reachable),
+              }}
+              confirmLabel={`Post and send ${plural(preview.reachable, "SMS", "SMS")}`}
+              cancelHref="/admin/announcements"
+              cancelPostsBack
+              sms={
+                <>
+                  <p safe>{fanOutWords(preview)}</p>
+                  <p safe>{`The text: "${preview.body}"`}</p>
+                  <p>{RECOUNT_NOTE}</p>
+                </>
+              }
+            >
+              <p safe>
+                {`“${parsed.data.title}” is posted for ${preview.audience}: ${plural(preview.students, "approved student")}${chosen.choice.audience === "everyone" ? ", and those approved later" : ""}.`}
+              </p>
+              <p>
+                Nothing is posted until you confirm. Cancel goes back to the form as you left it.
+              </p>
+            </ConfirmPage>,
+          );
+        }
+      }
       const result = await postAnnouncement(ctx, currentActor(request), input);
       if (result.duplicate) {
         flash(
@@ -231,7 +341,7 @@ export async function announcementRoutes(app: FastifyInstance) {
         request,
         "success",
         parsed.data.send_sms
-          ? `Announcement posted for ${plural(result.recipients, "student")}; ${result.sms} SMS queued (${plural(result.sms * result.segmentsEach, "segment")}).`
+          ? `Announcement posted for ${plural(result.recipients, "student")}; ${result.sms} SMS queued (${plural(result.sms * result.segmentsEach, "segment")}).${countChanged(body, result.sms)}`
           : `Announcement posted for ${plural(result.recipients, "student")} (no SMS).`,
       );
       return reply.redirect("/admin/announcements", 303);

@@ -4,6 +4,7 @@ import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { type ParamOf, preparedRead } from "../db/prepared.ts";
 import type { AnnouncementAudience } from "../db/schema.ts";
+import { closedToApplications, openForApplications } from "../placement/open.ts";
 import { estimatedCost } from "../sms/cost.ts";
 import { countSegments } from "../sms/encoding.ts";
 import { sentOrSending, signalQueued, smsStatusByReference } from "../sms/outbox-api.ts";
@@ -341,13 +342,34 @@ export async function pageOfAnnouncements(ctx: AppContext, page: number) {
   };
 }
 
-/** The jobs an applicant audience can name, newest first. */
-export function jobsForAudience(ctx: AppContext) {
-  return ctx.db
-    .selectFrom("jobs")
-    .select(["id", "company", "title"])
-    .orderBy("created_at", "desc")
-    .orderBy("id", "desc")
-    .limit(300)
-    .execute();
+/** How many jobs of each kind the audience's job picker lists at most. */
+export const AUDIENCE_JOBS_LIMIT = 300;
+
+/**
+ * The jobs an applicant audience can name: first those open to applications, the nearest
+ * deadline first; then the closed ones (by an admin or past their deadline), the latest deadline
+ * first. Each with its status, deadline and posting date, so that two alike can be told apart.
+ */
+export async function jobsForAudience(ctx: AppContext) {
+  const now = ctx.clock.now();
+  const columns = ["id", "company", "title", "status", "apply_by", "created_at"] as const;
+  const [open, closed] = await Promise.all([
+    ctx.db
+      .selectFrom("jobs")
+      .select(columns)
+      .where(openForApplications(now))
+      .orderBy("apply_by", "asc")
+      .orderBy("id", "desc")
+      .limit(AUDIENCE_JOBS_LIMIT)
+      .execute(),
+    ctx.db
+      .selectFrom("jobs")
+      .select(columns)
+      .where(closedToApplications(now))
+      .orderBy("apply_by", "desc")
+      .orderBy("id", "desc")
+      .limit(AUDIENCE_JOBS_LIMIT)
+      .execute(),
+  ]);
+  return { open, closed };
 }

@@ -1,9 +1,16 @@
 import type { FastifyInstance } from "fastify";
 import { openStateLabel } from "../placement/open.ts";
+import {
+  CONFIRMED_COUNT,
+  countChanged,
+  fanOutWords,
+  RECOUNT_NOTE,
+  smsNeedsConfirmation,
+} from "../sms/cost.ts";
 import { smsCountsForReference } from "../sms/outbox-api.ts";
 import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
 import { type FormState, formatDateTime, Pagination } from "../web/components.tsx";
-import { ConfirmPage, isConfirmed } from "../web/confirm.tsx";
+import { ConfirmPage, echoFields, isBack, isConfirmed } from "../web/confirm.tsx";
 import { plural, pluralWord } from "../web/format.ts";
 import { formValues, newSubmissionId, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
@@ -271,9 +278,10 @@ export async function adminJobRoutes(app: FastifyInstance) {
     const parsed = parseForm(jobSchema(now, true), body);
     const values = parsed.ok ? formValues(body) : parsed.values;
     values.send_sms = body.send_sms ? "on" : "";
-    if (!parsed.ok || body.intent === "preview") {
+    // The confirmation's Cancel (isBack) shows the form again as it was typed, nothing posted.
+    if (!parsed.ok || body.intent === "preview" || isBack(body)) {
       const page = pageContext(request, reply);
-      const preview = parsed.ok ? await previewAlert(ctx, parsed.data) : null;
+      const preview = parsed.ok && !isBack(body) ? await previewAlert(ctx, parsed.data) : null;
       return reply.code(parsed.ok ? 200 : 422).html(
         <Layout page={page} title="Post a job">
           <JobForm
@@ -286,6 +294,39 @@ export async function adminJobRoutes(app: FastifyInstance) {
           />
         </Layout>,
       );
+    }
+    if (parsed.data.send_sms && !isConfirmed(body)) {
+      const preview = await previewAlert(ctx, parsed.data);
+      if (smsNeedsConfirmation(ctx.config, preview.reachable)) {
+        const job = parsed.data;
+        return reply.html(
+          <ConfirmPage
+            page={pageContext(request, reply)}
+            title={`Post ${job.company} – ${job.title} and send ${plural(preview.reachable, "SMS alert")}?`}
+            action="/admin/jobs/new"
+            fields={{
+              ...echoFields(body),
+              intent: "post",
+              [CONFIRMED_COUNT]: String(preview.reachable),
+            }}
+            confirmLabel={`Post job and send ${plural(preview.reachable, "SMS", "SMS")}`}
+            cancelHref="/admin/jobs/new"
+            cancelPostsBack
+            sms={
+              <>
+                <p safe>{fanOutWords({ ...preview, students: preview.eligible })}</p>
+                <p safe>{`The text: "${preview.body}"`}</p>
+                <p>{RECOUNT_NOTE}</p>
+              </>
+            }
+          >
+            <p safe>
+              {`${job.company} – ${job.title} (${JOB_TYPE_LABELS[job.type]}, apply by ${formatDateTime(job.apply_by)}) is posted: ${plural(preview.eligible, "approved student")} ${pluralWord(preview.eligible, "is", "are")} eligible.`}
+            </p>
+            <p>Nothing is posted until you confirm. Cancel goes back to the form as you left it.</p>
+          </ConfirmPage>,
+        );
+      }
     }
     const { id, alerts, duplicate } = await createJob(ctx, currentActor(request), parsed.data);
     if (duplicate) {
@@ -300,7 +341,7 @@ export async function adminJobRoutes(app: FastifyInstance) {
       request,
       "success",
       parsed.data.send_sms
-        ? `Job posted; ${plural(alerts, "SMS alert")} queued.`
+        ? `Job posted; ${plural(alerts, "SMS alert")} queued.${countChanged(body, alerts)}`
         : "Job posted (no SMS alerts).",
     );
     return reply.redirect(`/admin/jobs/${id}`, 303);

@@ -42,7 +42,8 @@ export function JobForm({
   preview: AlertPreview | null;
   now: Date;
 }) {
-  const sendSms = form.values.send_sms !== undefined ? form.values.send_sms === "on" : true;
+  // A conscious choice: unticked until ticked, and as it was left when the form comes back.
+  const sendSms = form.values.send_sms === "on";
   return (
     <>
       <FormErrorSummary form={form} />

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../config.ts";
-import { estimatedCost } from "./cost.ts";
+import { estimatedCost, smsNeedsConfirmation } from "./cost.ts";
 
 describe("SMS cost estimate", () => {
   it("is off without SMS_PRICE_PER_SEGMENT, and priced in INR by default with it", () => {
@@ -24,5 +24,17 @@ describe("SMS cost estimate", () => {
         /^Invalid SMS_PRICE_PER_SEGMENT=.*: expected a decimal amount such as 0.25/,
       );
     expect(() => loadConfig({ SMS_PRICE_CURRENCY: "RUPEES" }, {})).toThrowError(ConfigError);
+  });
+});
+
+describe("when an SMS fan-out asks first", () => {
+  it("above 100 recipients, or any priced recipient; never for nobody", () => {
+    const free = loadConfig({}, {});
+    expect(smsNeedsConfirmation(free, 100)).toBe(false);
+    expect(smsNeedsConfirmation(free, 101)).toBe(true);
+    const priced = loadConfig({ SMS_PRICE_PER_SEGMENT: "0.25" }, {});
+    expect(smsNeedsConfirmation(priced, 1)).toBe(true);
+    expect(smsNeedsConfirmation(priced, 0)).toBe(false);
+    expect(smsNeedsConfirmation(loadConfig({ SMS_PRICE_PER_SEGMENT: "0" }, {}), 100)).toBe(false);
   });
 });

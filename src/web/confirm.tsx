@@ -15,6 +15,30 @@ export function isConfirmed(body: unknown): boolean {
   return (body as Record<string, unknown> | undefined)?.[CONFIRM_FIELD] === "yes";
 }
 
+/** The field a "Cancel" carries when it posts the form back (`cancelPostsBack`). */
+export const BACK_FIELD = "back";
+
+/** Whether this post is a confirmation page's Cancel, asking for its form again as it was typed. */
+export function isBack(body: unknown): boolean {
+  return (body as Record<string, unknown> | undefined)?.[BACK_FIELD] === "yes";
+}
+
+/**
+ * A posted form's fields, to be sent again through a confirmation page: every text field and
+ * checkbox group as it came (the CSRF token and the confirmation's own fields aside).
+ */
+export function echoFields(body: unknown): Record<string, string | string[]> {
+  const fields: Record<string, string | string[]> = {};
+  if (typeof body !== "object" || body === null) return fields;
+  for (const [name, value] of Object.entries(body)) {
+    if (name === "_csrf" || name === CONFIRM_FIELD || name === BACK_FIELD) continue;
+    if (typeof value === "string") fields[name] = value;
+    else if (Array.isArray(value) && value.every((v) => typeof v === "string"))
+      fields[name] = value;
+  }
+  return fields;
+}
+
 export function ConfirmPage({
   page,
   title,
@@ -24,6 +48,7 @@ export function ConfirmPage({
   confirmLabel,
   cancelHref,
   cancelLabel = "Cancel",
+  cancelPostsBack = false,
   children,
 }: PropsWithChildren<{
   page: PageContext;
@@ -38,6 +63,11 @@ export function ConfirmPage({
   cancelHref: string;
   /** The way back without acting; say it otherwise where the action itself is a cancelling. */
   cancelLabel?: string;
+  /**
+   * Cancel posts the fields back to `action` with `back=yes` (see isBack) instead of following
+   * `cancelHref`, so that the form it came from is shown again with everything typed.
+   */
+  cancelPostsBack?: boolean;
 }>) {
   const hidden = Object.entries(fields).flatMap(([name, value]) =>
     value === undefined
@@ -57,9 +87,23 @@ export function ConfirmPage({
             <input type="hidden" name={name} value={value} />
           ))}
           <input type="hidden" name={CONFIRM_FIELD} value="yes" />
-          <a href={cancelHref} class="button secondary" id="cancel" safe>
-            {cancelLabel}
-          </a>
+          {cancelPostsBack ? (
+            <button
+              type="submit"
+              name={BACK_FIELD}
+              value="yes"
+              class="secondary"
+              id="cancel"
+              formnovalidate
+              safe
+            >
+              {cancelLabel}
+            </button>
+          ) : (
+            <a href={cancelHref} class="button secondary" id="cancel" safe>
+              {cancelLabel}
+            </a>
+          )}
           <button type="submit" class="danger" id="confirm" safe>
             {confirmLabel}
           </button>

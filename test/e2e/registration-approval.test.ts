@@ -123,6 +123,8 @@ describe.skipIf(!hasChromium)(
       await admin.getByLabel("Apply by").fill(inAWeek());
       await admin.getByRole("checkbox", { name: "ECE" }).check();
       await admin.getByLabel("Minimum CGPA").fill("7");
+      // The alert is a conscious choice (issue 21): unticked until ticked.
+      await admin.getByRole("checkbox", { name: /Send a "new opportunity" SMS/ }).check();
       await admin.getByRole("button", { name: "Preview eligible students" }).click();
       await visible(admin.getByText("1 approved student is eligible; 1 can get the SMS"));
       await walk.check(admin, "job-preview");
