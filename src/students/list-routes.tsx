@@ -4,16 +4,22 @@ import { formatDateTime, Pagination } from "../web/components.tsx";
 import { formatCgpa, plural } from "../web/format.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
-import { orEmpty, pageParam, textParam, wholeNumberParam } from "../web/schemas.ts";
+import { idList, textParam } from "../web/schemas.ts";
 import { SelectAllBox, SelectAllScript } from "../web/select.tsx";
 import { LAST_SEMESTER } from "./academic-record.ts";
-import { filterQuery, queryString } from "./list-urls.ts";
+import {
+  filterQuery,
+  filtersFromQuery,
+  queryString,
+  queueString,
+  type StudentListQuery,
+  studentListQuerystring,
+  studentUrl,
+} from "./list-urls.ts";
 import { DepartmentFilter } from "./pages.tsx";
 import {
   listStudents,
-  type QueueStatus,
   type SortDirection,
-  STUDENT_SORTS,
   STUDENTS_PAGE_SIZE,
   type StudentFilters,
   type StudentSort,
@@ -77,10 +83,13 @@ function QueuePage({
   page,
   filters,
   list,
+  kept,
 }: {
   page: PageContext;
   filters: StudentFilters;
   list: StudentList;
+  /** What a cancelled bulk rejection brings back: the reason typed and the rows ticked. */
+  kept: { reason: string | undefined; ticked: Set<number> };
 }) {
   const title =
     filters.status === "pending"
@@ -123,6 +132,8 @@ function QueuePage({
       ) : (
         <form method="post" action="/admin/students/approve" name="queue">
           <CsrfField token={page.csrfToken} />
+          {/* Where the admin is, to come back to after the action (or its Cancel). */}
+          <input type="hidden" name="queue" value={queueString(filters)} />
           <div class="table-wrap">
             <table>
               <thead>
@@ -155,12 +166,16 @@ function QueuePage({
                           type="checkbox"
                           name="ids"
                           value={String(s.id)}
+                          checked={kept.ticked.has(s.id)}
                           aria-label={`Select ${s.full_name}`}
                         />
                       </td>
                     ) : null}
                     <td>
-                      <a href={`/admin/students/${s.id}`} safe>
+                      <a
+                        href={pending ? studentUrl(s.id, filters) : `/admin/students/${s.id}`}
+                        safe
+                      >
                         {s.full_name}
                       </a>
                     </td>
@@ -184,7 +199,7 @@ function QueuePage({
               <fieldset class="danger-zone">
                 <legend>Reject the selected registrations</legend>
                 <label for="bulk-reason">Reason (optional, sent to each student)</label>
-                <input id="bulk-reason" name="reason" maxlength="200" />
+                <input id="bulk-reason" name="reason" maxlength="200" value={kept.reason ?? ""} />
                 <button
                   type="submit"
                   class="danger"
@@ -216,48 +231,30 @@ export async function adminStudentListRoutes(app: FastifyInstance) {
   const ctx = app.ctx;
   app.addHook("onRequest", requireRole("admin"));
 
-  app.get<{
-    Querystring: {
-      status: QueueStatus;
-      q?: string;
-      department?: string;
-      year?: number;
-      sort?: StudentSort | "";
-      dir?: SortDirection | "";
-      page: number;
-    };
-  }>(
+  app.get<{ Querystring: StudentListQuery & { reason?: string; ticked?: string } }>(
     "/students",
     {
       schema: {
         querystring: {
-          type: "object",
+          ...studentListQuerystring,
           properties: {
-            status: { type: "string", enum: ["pending", "approved", "all"], default: "pending" },
-            q: textParam(100),
-            department: textParam(20),
-            year: orEmpty(wholeNumberParam(1900, 2200)),
-            sort: { type: "string", enum: ["", ...Object.keys(STUDENT_SORTS)] },
-            dir: { type: "string", enum: ["", "asc", "desc"] },
-            page: pageParam,
+            ...studentListQuerystring.properties,
+            // A cancelled bulk rejection comes back with its reason and its ticked rows.
+            reason: textParam(200),
+            ticked: textParam(11 * STUDENTS_PAGE_SIZE * 4),
           },
         },
       },
     },
     async (request, reply) => {
-      const query = request.query;
-      const filters: StudentFilters = {
-        status: query.status,
-        q: query.q || undefined,
-        department: query.department || undefined,
-        year: typeof query.year === "number" ? query.year : undefined,
-        sort: query.sort || undefined,
-        dir: query.dir || undefined,
-        page: query.page,
+      const filters = filtersFromQuery(request.query);
+      const kept = {
+        reason: request.query.reason || undefined,
+        ticked: new Set(idList(request.query.ticked?.split(","))),
       };
       const list = await listStudents(ctx, filters);
       return reply.html(
-        <QueuePage page={pageContext(request, reply)} filters={filters} list={list} />,
+        <QueuePage page={pageContext(request, reply)} filters={filters} list={list} kept={kept} />,
       );
     },
   );

@@ -37,6 +37,9 @@ export interface StudentFilters {
 
 export const STUDENTS_PAGE_SIZE = 25;
 
+/** The verification queue in its own order, where no other place in the list was carried. */
+export const DEFAULT_QUEUE: StudentFilters = { status: "pending", page: 1 };
+
 /**
  * A search counts its matches up to here and then says "more than": an exact count of a common
  * surname reads every match to print a number nobody pages through; past a thousand, the admin
@@ -285,4 +288,18 @@ export async function listStudents(ctx: AppContext, filters: StudentFilters) {
   const n = Number(count.n);
   // A search past SEARCH_COUNT_LIMIT matches: `total` is that limit and `more` says there are more.
   return { rows, total: Math.min(n, SEARCH_COUNT_LIMIT), more: n > SEARCH_COUNT_LIMIT };
+}
+
+/**
+ * `filters` with its page brought back to the list's last page when fewer students match now (an
+ * approval or rejection took the last rows of the last page); unchanged past a search's counting
+ * limit, where the last page is not known.
+ */
+export async function clampPage(ctx: AppContext, filters: StudentFilters): Promise<StudentFilters> {
+  if (filters.page <= 1) return filters;
+  const { count } = studentListQueries(ctx, filters);
+  const n = Number((await count.executeTakeFirstOrThrow()).n);
+  if (n > SEARCH_COUNT_LIMIT) return filters;
+  const last = Math.max(1, Math.ceil(n / STUDENTS_PAGE_SIZE));
+  return filters.page > last ? { ...filters, page: last } : filters;
 }
