@@ -1,11 +1,13 @@
 import type { FastifyInstance } from "fastify";
 import { requireRole } from "../web/auth.ts";
 import { formatDateTime, Pagination } from "../web/components.tsx";
+import { csvFilename, sendCsv } from "../web/csv.ts";
 import { formatCgpa, plural } from "../web/format.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { idList, textParam } from "../web/schemas.ts";
 import { SelectAllBox, SelectAllScript } from "../web/select.tsx";
+import { formatCsvDateTime } from "../web/time.ts";
 import { LAST_SEMESTER } from "./academic-record.ts";
 import {
   filterQuery,
@@ -19,10 +21,12 @@ import {
 import { DepartmentFilter } from "./pages.tsx";
 import {
   listStudents,
+  type QueueStatus,
   type SortDirection,
   STUDENTS_PAGE_SIZE,
   type StudentFilters,
   type StudentSort,
+  studentsForExport,
 } from "./student-list.ts";
 
 type StudentList = Awaited<ReturnType<typeof listStudents>>;
@@ -120,10 +124,23 @@ function QueuePage({
         <button type="submit">Filter</button>
       </form>
       {pending ? null : <AdvanceSemesterForm page={page} />}
-      <p safe>
-        {list.more
-          ? `More than ${plural(list.total, "student")} match; add to the search to narrow it.`
-          : plural(list.total, "student")}
+      <p>
+        <span safe>
+          {list.more
+            ? `More than ${plural(list.total, "student")} match; add to the search to narrow it.`
+            : plural(list.total, "student")}
+        </span>
+        {list.total > 0 ? (
+          <>
+            {" · "}
+            <a
+              href={`/admin/students.csv?${queryString({ ...filterQuery(filters), sort: undefined, dir: undefined })}`}
+              id="students-csv"
+            >
+              Export these as CSV
+            </a>
+          </>
+        ) : null}
       </p>
       {list.rows.length === 0 ? (
         <p class="empty">
@@ -258,4 +275,67 @@ export async function adminStudentListRoutes(app: FastifyInstance) {
       );
     },
   );
+
+  const { status, q, department, year } = studentListQuerystring.properties;
+  // Not recorded in the audit log, as no export is (README, "Exports").
+  app.get<{
+    Querystring: { status: QueueStatus; q?: string; department?: string; year?: number | "" };
+  }>(
+    "/students.csv",
+    {
+      schema: {
+        querystring: { type: "object", properties: { status, q, department, year } },
+      },
+    },
+    async (request, reply) => {
+      const filters = filtersFromQuery({ ...request.query, page: 1 });
+      async function* rows() {
+        for await (const s of studentsForExport(ctx, filters)) {
+          const resume = s.resume_uploaded_at !== null || s.resume_path !== null;
+          yield [
+            s.roll_number,
+            s.full_name,
+            s.email,
+            s.phone_e164,
+            s.department,
+            s.semester,
+            s.graduation_year,
+            formatCgpa(s.cgpa),
+            s.active_backlogs,
+            s.skills,
+            s.approved_at ? "Approved" : "Pending approval",
+            formatCsvDateTime(s.created_at),
+            formatCsvDateTime(s.approved_at),
+            s.sms_opted_out_at ? "Off (opted out)" : "On",
+            s.placed_at.length > 0 ? "Yes" : "No",
+            s.placed_at.join("; "),
+            resume ? "Yes" : "No",
+            formatCsvDateTime(s.resume_uploaded_at),
+          ];
+        }
+      }
+      return sendCsv(reply, csvFilename("students", ctx.clock.now()), STUDENT_CSV_COLUMNS, rows());
+    },
+  );
 }
+
+export const STUDENT_CSV_COLUMNS = [
+  "Roll number",
+  "Name",
+  "Email",
+  "Phone",
+  "Department",
+  "Semester",
+  "Graduation year",
+  "CGPA",
+  "Active backlogs",
+  "Skills",
+  "Status",
+  "Registered",
+  "Approved",
+  "SMS",
+  "Placed",
+  "Placed at",
+  "Resume",
+  "Resume uploaded",
+] as const;
