@@ -178,7 +178,8 @@ function AuditPage({
           {filtered ? "No entries match these filters." : "No admin actions yet."}
         </p>
       ) : (
-        <div class="table-wrap">
+        // Focusable: on a phone the table scrolls sideways, and a keyboard must reach it too.
+        <section class="table-wrap" aria-label="Audit entries" tabindex="0">
           <table>
             <thead>
               <tr>
@@ -202,7 +203,7 @@ function AuditPage({
               })}
             </tbody>
           </table>
-        </div>
+        </section>
       )}
       <Pagination
         page={pageNumber}

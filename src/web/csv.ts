@@ -56,21 +56,3 @@ export function sendCsv(
     .header("Cache-Control", "private, no-store")
     .send(body);
 }
-
-/**
- * Reads a query in pages of `size` by keyset: `page(after)` returns the rows after the key of the
- * last row of the page before (undefined for the first), and `keyOf` gives a row's key.
- */
-export async function* keysetPages<Row, Key>(
-  page: (after: Key | undefined) => Promise<Row[]>,
-  keyOf: (row: Row) => Key,
-  size: number,
-): AsyncGenerator<Row[]> {
-  let after: Key | undefined;
-  for (;;) {
-    const rows = await page(after);
-    if (rows.length > 0) yield rows;
-    if (rows.length < size) return;
-    after = keyOf(rows[rows.length - 1]!);
-  }
-}

@@ -113,5 +113,19 @@ describe.skipIf(!hasChromium)("walk-through in chromium: the queue keeps its pla
     await visible(admin.getByRole("link", { name: "Cse Student 03" }));
     expect(new URL(admin.url()).search).toBe("?status=pending&department=CSE&sort=name&dir=asc");
     expect(cse).toHaveLength(27);
+
+    // The audit log, filtered by what: the two rejections, with the filter kept and the export.
+    await admin.goto("/admin/audit");
+    await admin.getByLabel("What").selectOption({ label: "Registration rejected" });
+    await admin.getByLabel("Subject contains").fill("Cse Student 2");
+    await admin.getByRole("button", { name: "Filter" }).click();
+    await visible(admin.getByText("2 matching entries"));
+    await visible(admin.getByText(/Rejected the registration of Cse Student 26/));
+    expect(await admin.getByText(/Approved student/).count()).toBe(0);
+    expect(await admin.getByLabel("What").inputValue()).toBe("student.reject");
+    expect(
+      await admin.getByRole("link", { name: "Export these as CSV" }).getAttribute("href"),
+    ).toBe("/admin/audit.csv?what=student.reject&q=Cse+Student+2");
+    await walk.check(admin, "audit-filtered", { phone: true });
   });
 });
