@@ -281,3 +281,39 @@ export function auditInWords(entry: {
       return fallback(action, subject, d);
   }
 }
+
+/**
+ * The kinds of action the audit log's "What" filter offers, each as the page's entries read
+ * ("Approved student …" is "Student approved"). An action missing here is still listed in the log
+ * and found by its subject; add it here to filter by it.
+ */
+export const AUDIT_ACTION_KINDS: readonly { action: string; label: string }[] = [
+  { action: "student.approve", label: "Student approved" },
+  { action: "student.reject", label: "Registration rejected" },
+  { action: "student.update_academics", label: "Academic record corrected" },
+  { action: "student.phone_corrected", label: "Mobile number changed by the office" },
+  { action: "student.phone_change_requested", label: "Mobile number change asked by a student" },
+  { action: "student.phone_changed", label: "Mobile number changed by a student" },
+  { action: "student.advance_semester", label: "Batch moved to the next semester" },
+  { action: "registration.existing_email", label: "Registration with an existing email" },
+  { action: "job.post", label: "Job posted" },
+  { action: "job.edit", label: "Job edited" },
+  { action: "job.close", label: "Job closed" },
+  { action: "job.reopen", label: "Job reopened" },
+  { action: "job.delete", label: "Job deleted" },
+  { action: "application.status", label: "Application moved" },
+  { action: "announcement.post", label: "Announcement posted" },
+  { action: "announcement.delete", label: "Announcement deleted" },
+  { action: "sms.resend", label: "SMS resent" },
+  { action: "sms.cancel", label: "Queued SMS cancelled" },
+  { action: "sms.pause", label: "SMS sending paused" },
+  { action: "sms.resume", label: "SMS sending resumed" },
+  { action: "sms_template.edit", label: "SMS template edited" },
+  { action: "sms_dlt.edit", label: "DLT registration changed" },
+  { action: "limit.edit", label: "Limit changed" },
+  { action: "admin.added", label: "Admin added" },
+  { action: "admin.password_set", label: "Admin's password set" },
+  { action: "password.changed", label: "Password changed" },
+  { action: "password_reset.requested", label: "Password reset asked" },
+  { action: "password_reset.used", label: "Password reset used" },
+];

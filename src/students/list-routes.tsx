@@ -1,22 +1,32 @@
 import type { FastifyInstance } from "fastify";
 import { requireRole } from "../web/auth.ts";
 import { formatDateTime, Pagination } from "../web/components.tsx";
+import { csvFilename, sendCsv } from "../web/csv.ts";
 import { formatCgpa, plural } from "../web/format.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
-import { orEmpty, pageParam, textParam, wholeNumberParam } from "../web/schemas.ts";
+import { idList, textParam } from "../web/schemas.ts";
 import { SelectAllBox, SelectAllScript } from "../web/select.tsx";
+import { formatCsvDateTime } from "../web/time.ts";
 import { LAST_SEMESTER } from "./academic-record.ts";
-import { filterQuery, queryString } from "./list-urls.ts";
+import {
+  filterQuery,
+  filtersFromQuery,
+  queryString,
+  queueString,
+  type StudentListQuery,
+  studentListQuerystring,
+  studentUrl,
+} from "./list-urls.ts";
 import { DepartmentFilter } from "./pages.tsx";
 import {
   listStudents,
   type QueueStatus,
   type SortDirection,
-  STUDENT_SORTS,
   STUDENTS_PAGE_SIZE,
   type StudentFilters,
   type StudentSort,
+  studentsForExport,
 } from "./student-list.ts";
 
 type StudentList = Awaited<ReturnType<typeof listStudents>>;
@@ -77,10 +87,13 @@ function QueuePage({
   page,
   filters,
   list,
+  kept,
 }: {
   page: PageContext;
   filters: StudentFilters;
   list: StudentList;
+  /** What a cancelled bulk rejection brings back: the reason typed and the rows ticked. */
+  kept: { reason: string | undefined; ticked: Set<number> };
 }) {
   const title =
     filters.status === "pending"
@@ -111,10 +124,23 @@ function QueuePage({
         <button type="submit">Filter</button>
       </form>
       {pending ? null : <AdvanceSemesterForm page={page} />}
-      <p safe>
-        {list.more
-          ? `More than ${plural(list.total, "student")} match; add to the search to narrow it.`
-          : plural(list.total, "student")}
+      <p>
+        <span safe>
+          {list.more
+            ? `More than ${plural(list.total, "student")} match; add to the search to narrow it.`
+            : plural(list.total, "student")}
+        </span>
+        {list.total > 0 ? (
+          <>
+            {" · "}
+            <a
+              href={`/admin/students.csv?${queryString({ ...filterQuery(filters), sort: undefined, dir: undefined })}`}
+              id="students-csv"
+            >
+              Export these as CSV
+            </a>
+          </>
+        ) : null}
       </p>
       {list.rows.length === 0 ? (
         <p class="empty">
@@ -123,6 +149,8 @@ function QueuePage({
       ) : (
         <form method="post" action="/admin/students/approve" name="queue">
           <CsrfField token={page.csrfToken} />
+          {/* Where the admin is, to come back to after the action (or its Cancel). */}
+          <input type="hidden" name="queue" value={queueString(filters)} />
           <div class="table-wrap">
             <table>
               <thead>
@@ -155,12 +183,16 @@ function QueuePage({
                           type="checkbox"
                           name="ids"
                           value={String(s.id)}
+                          checked={kept.ticked.has(s.id)}
                           aria-label={`Select ${s.full_name}`}
                         />
                       </td>
                     ) : null}
                     <td>
-                      <a href={`/admin/students/${s.id}`} safe>
+                      <a
+                        href={pending ? studentUrl(s.id, filters) : `/admin/students/${s.id}`}
+                        safe
+                      >
                         {s.full_name}
                       </a>
                     </td>
@@ -184,7 +216,7 @@ function QueuePage({
               <fieldset class="danger-zone">
                 <legend>Reject the selected registrations</legend>
                 <label for="bulk-reason">Reason (optional, sent to each student)</label>
-                <input id="bulk-reason" name="reason" maxlength="200" />
+                <input id="bulk-reason" name="reason" maxlength="200" value={kept.reason ?? ""} />
                 <button
                   type="submit"
                   class="danger"
@@ -216,49 +248,94 @@ export async function adminStudentListRoutes(app: FastifyInstance) {
   const ctx = app.ctx;
   app.addHook("onRequest", requireRole("admin"));
 
-  app.get<{
-    Querystring: {
-      status: QueueStatus;
-      q?: string;
-      department?: string;
-      year?: number;
-      sort?: StudentSort | "";
-      dir?: SortDirection | "";
-      page: number;
-    };
-  }>(
+  app.get<{ Querystring: StudentListQuery & { reason?: string; ticked?: string } }>(
     "/students",
     {
       schema: {
         querystring: {
-          type: "object",
+          ...studentListQuerystring,
           properties: {
-            status: { type: "string", enum: ["pending", "approved", "all"], default: "pending" },
-            q: textParam(100),
-            department: textParam(20),
-            year: orEmpty(wholeNumberParam(1900, 2200)),
-            sort: { type: "string", enum: ["", ...Object.keys(STUDENT_SORTS)] },
-            dir: { type: "string", enum: ["", "asc", "desc"] },
-            page: pageParam,
+            ...studentListQuerystring.properties,
+            // A cancelled bulk rejection comes back with its reason and its ticked rows.
+            reason: textParam(200),
+            ticked: textParam(11 * STUDENTS_PAGE_SIZE * 4),
           },
         },
       },
     },
     async (request, reply) => {
-      const query = request.query;
-      const filters: StudentFilters = {
-        status: query.status,
-        q: query.q || undefined,
-        department: query.department || undefined,
-        year: typeof query.year === "number" ? query.year : undefined,
-        sort: query.sort || undefined,
-        dir: query.dir || undefined,
-        page: query.page,
+      const filters = filtersFromQuery(request.query);
+      const kept = {
+        reason: request.query.reason || undefined,
+        ticked: new Set(idList(request.query.ticked?.split(","))),
       };
       const list = await listStudents(ctx, filters);
       return reply.html(
-        <QueuePage page={pageContext(request, reply)} filters={filters} list={list} />,
+        <QueuePage page={pageContext(request, reply)} filters={filters} list={list} kept={kept} />,
       );
     },
   );
+
+  const { status, q, department, year } = studentListQuerystring.properties;
+  // Not recorded in the audit log, as no export is (README, "Exports").
+  app.get<{
+    Querystring: { status: QueueStatus; q?: string; department?: string; year?: number | "" };
+  }>(
+    "/students.csv",
+    {
+      schema: {
+        querystring: { type: "object", properties: { status, q, department, year } },
+      },
+    },
+    async (request, reply) => {
+      const filters = filtersFromQuery({ ...request.query, page: 1 });
+      async function* rows() {
+        for await (const s of studentsForExport(ctx, filters)) {
+          const resume = s.resume_uploaded_at !== null || s.resume_path !== null;
+          yield [
+            s.roll_number,
+            s.full_name,
+            s.email,
+            s.phone_e164,
+            s.department,
+            s.semester,
+            s.graduation_year,
+            formatCgpa(s.cgpa),
+            s.active_backlogs,
+            s.skills,
+            s.approved_at ? "Approved" : "Pending approval",
+            formatCsvDateTime(s.created_at),
+            formatCsvDateTime(s.approved_at),
+            s.sms_opted_out_at ? "Off (opted out)" : "On",
+            s.placed_at.length > 0 ? "Yes" : "No",
+            s.placed_at.join("; "),
+            resume ? "Yes" : "No",
+            formatCsvDateTime(s.resume_uploaded_at),
+          ];
+        }
+      }
+      return sendCsv(reply, csvFilename("students", ctx.clock.now()), STUDENT_CSV_COLUMNS, rows());
+    },
+  );
 }
+
+export const STUDENT_CSV_COLUMNS = [
+  "Roll number",
+  "Name",
+  "Email",
+  "Phone",
+  "Department",
+  "Semester",
+  "Graduation year",
+  "CGPA",
+  "Active backlogs",
+  "Skills",
+  "Status",
+  "Registered",
+  "Approved",
+  "SMS",
+  "Placed",
+  "Placed at",
+  "Resume",
+  "Resume uploaded",
+] as const;

@@ -11,13 +11,15 @@ import { plural } from "../web/format.ts";
 import { formValues, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
-import { idParams } from "../web/schemas.ts";
+import { idParams, textParam } from "../web/schemas.ts";
 import { academicSchema, updateAcademics } from "./academic-record.ts";
+import { listUrl, parseQueue, queueParam, queueString } from "./list-urls.ts";
 import { officePhoneChangeExamples } from "./notices.ts";
 import { AcademicFields, AcademicSummary } from "./pages.tsx";
 import { correctPhone, correctPhoneSchema } from "./phone-change.ts";
 import { findStudent } from "./profile.ts";
 import { sendResume } from "./resume-reply.ts";
+import { DEFAULT_QUEUE, type StudentFilters } from "./student-list.ts";
 
 type StudentRow = NonNullable<Awaited<ReturnType<typeof findStudent>>>;
 
@@ -183,13 +185,20 @@ function StudentPage({
   messages,
   academicForm,
   phoneForm,
+  queue = DEFAULT_QUEUE,
+  reason,
 }: {
   page: PageContext;
   student: StudentRow;
   messages: SmsHistory;
   academicForm?: FormState;
   phoneForm?: FormState;
+  /** The queue this page was opened from: Approve and Reject go on to its next student. */
+  queue?: StudentFilters;
+  /** A rejection reason typed before a Cancel on its confirmation. */
+  reason?: string | undefined;
 }) {
+  const queueValue = queueString(queue);
   return (
     <Layout page={page} title={student.full_name}>
       <p>
@@ -215,12 +224,18 @@ function StudentPage({
       </section>
       {student.approved_at ? null : (
         <section class="card actions">
+          <p>
+            <a href={listUrl(queue)} id="back-to-queue">
+              Back to the verification queue
+            </a>
+          </p>
           <form method="post" action={`/admin/students/${student.id}/approve`} name="approve">
             <CsrfField token={page.csrfToken} />
+            <input type="hidden" name="queue" value={queueValue} />
             <button type="submit" id="approve">
               Approve
             </button>
-            <small class="hint">Then the next pending registration opens.</small>
+            <small class="hint">Then the next pending registration of this queue opens.</small>
           </form>
           <form
             method="post"
@@ -229,8 +244,9 @@ function StudentPage({
             name="reject"
           >
             <CsrfField token={page.csrfToken} />
+            <input type="hidden" name="queue" value={queueValue} />
             <label for="reject-reason">Reason for rejection (optional, sent to the student)</label>
-            <input id="reject-reason" name="reason" maxlength="200" />
+            <input id="reject-reason" name="reason" maxlength="200" value={reason ?? ""} />
             <button type="submit" class="danger" id="reject">
               Reject…
             </button>
@@ -263,14 +279,29 @@ export async function adminStudentRecordRoutes(app: FastifyInstance) {
     return row;
   }
 
-  app.get<{ Params: { id: number } }>(
+  app.get<{ Params: { id: number }; Querystring: { queue?: string; reason?: string } }>(
     "/students/:id",
-    { schema: { params: idParams } },
+    {
+      schema: {
+        params: idParams,
+        querystring: {
+          type: "object",
+          properties: { queue: queueParam, reason: textParam(200) },
+        },
+      },
+    },
     async (request, reply) => {
+      const queue = parseQueue(request, request.query.queue);
       const row = await student(request.params.id);
       const messages = await smsHistoryOfStudent(ctx.db, row.id, SMS_HISTORY_SIZE);
       return reply.html(
-        <StudentPage page={pageContext(request, reply)} student={row} messages={messages} />,
+        <StudentPage
+          page={pageContext(request, reply)}
+          student={row}
+          messages={messages}
+          queue={queue}
+          reason={request.query.reason || undefined}
+        />,
       );
     },
   );

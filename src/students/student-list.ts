@@ -37,6 +37,9 @@ export interface StudentFilters {
 
 export const STUDENTS_PAGE_SIZE = 25;
 
+/** The verification queue in its own order, where no other place in the list was carried. */
+export const DEFAULT_QUEUE: StudentFilters = { status: "pending", page: 1 };
+
 /**
  * A search counts its matches up to here and then says "more than": an exact count of a common
  * surname reads every match to print a number nobody pages through; past a thousand, the admin
@@ -285,4 +288,95 @@ export async function listStudents(ctx: AppContext, filters: StudentFilters) {
   const n = Number(count.n);
   // A search past SEARCH_COUNT_LIMIT matches: `total` is that limit and `more` says there are more.
   return { rows, total: Math.min(n, SEARCH_COUNT_LIMIT), more: n > SEARCH_COUNT_LIMIT };
+}
+
+/**
+ * `filters` with its page brought back to the list's last page when fewer students match now (an
+ * approval or rejection took the last rows of the last page); unchanged past a search's counting
+ * limit, where the last page is not known.
+ */
+export async function clampPage(ctx: AppContext, filters: StudentFilters): Promise<StudentFilters> {
+  if (filters.page <= 1) return filters;
+  const { count } = studentListQueries(ctx, filters);
+  const n = Number((await count.executeTakeFirstOrThrow()).n);
+  if (n > SEARCH_COUNT_LIMIT) return filters;
+  const last = Math.max(1, Math.ceil(n / STUDENTS_PAGE_SIZE));
+  return filters.page > last ? { ...filters, page: last } : filters;
+}
+
+/** Students an export reads at a time: a batch of rows, never the whole list, in memory. */
+export const STUDENT_EXPORT_BATCH = 500;
+
+/**
+ * Every student the list's filters and search match (the sort and page do not matter), in id
+ * order, a batch at a time by keyset; with each, whether they are placed (selected in any job, and
+ * where) and their resume's upload time. For the students CSV.
+ */
+export async function* studentsForExport(
+  ctx: AppContext,
+  filters: Omit<StudentFilters, "page" | "sort" | "dir">,
+  batch = STUDENT_EXPORT_BATCH,
+) {
+  const q = filters.q?.trim();
+  let after = 0;
+  for (;;) {
+    let query = ctx.db
+      .selectFrom("students")
+      .innerJoin("users", "users.id", "students.user_id")
+      .leftJoin("resumes", "resumes.student_id", "students.id")
+      .where("students.id", ">", after);
+    if (filters.status === "pending") query = query.where("students.approved_at", "is", null);
+    if (filters.status === "approved") query = query.where("students.approved_at", "is not", null);
+    if (filters.department) query = query.where("students.department", "=", filters.department);
+    if (filters.year) query = query.where("students.graduation_year", "=", filters.year);
+    if (q) query = query.where((eb) => studentSearch(ctx, eb as never, q));
+    const rows = await query
+      .select([
+        "students.id",
+        "students.roll_number",
+        "students.full_name",
+        "users.email",
+        "students.phone_e164",
+        "students.department",
+        "students.semester",
+        "students.graduation_year",
+        "students.cgpa",
+        "students.active_backlogs",
+        "students.skills",
+        "students.approved_at",
+        "students.created_at",
+        "students.sms_opted_out_at",
+        "students.selected_count",
+        "students.resume_path",
+        "resumes.uploaded_at as resume_uploaded_at",
+      ])
+      .orderBy("students.id")
+      .limit(batch)
+      .execute();
+    if (rows.length === 0) return;
+    // Where each placed student of the batch was selected: one query for the batch.
+    const placed = rows.filter((r) => Number(r.selected_count) > 0).map((r) => r.id);
+    const selections =
+      placed.length === 0
+        ? []
+        : await ctx.db
+            .selectFrom("applications")
+            .innerJoin("jobs", "jobs.id", "applications.job_id")
+            .where("applications.student_id", "in", placed)
+            .where("applications.status", "=", "selected")
+            .select(["applications.student_id", "jobs.company", "jobs.title"])
+            .orderBy("applications.student_id")
+            .orderBy("applications.updated_at")
+            .orderBy("applications.id")
+            .execute();
+    const placedAt = new Map<number, string[]>();
+    for (const s of selections)
+      placedAt.set(s.student_id, [
+        ...(placedAt.get(s.student_id) ?? []),
+        `${s.company} – ${s.title}`,
+      ]);
+    for (const row of rows) yield { ...row, placed_at: placedAt.get(row.id) ?? [] };
+    if (rows.length < batch) return;
+    after = rows[rows.length - 1]!.id;
+  }
 }

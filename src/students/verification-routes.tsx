@@ -4,9 +4,10 @@ import { ConfirmPage, isConfirmed } from "../web/confirm.tsx";
 import { plural } from "../web/format.ts";
 import { pageContext } from "../web/page.ts";
 import { idList, idParams, textParam } from "../web/schemas.ts";
+import { listUrl, parseQueue, queueParam, queueString, studentUrl } from "./list-urls.ts";
 import { rejectionExample } from "./notices.ts";
 import { findStudent } from "./profile.ts";
-import { STUDENTS_PAGE_SIZE } from "./student-list.ts";
+import { clampPage, STUDENTS_PAGE_SIZE, type StudentFilters } from "./student-list.ts";
 import {
   approveStudents,
   nextPendingStudent,
@@ -20,10 +21,28 @@ export async function adminVerificationRoutes(app: FastifyInstance) {
   const ctx = app.ctx;
   app.addHook("onRequest", requireRole("admin"));
 
-  app.post<{ Params: { id: number } }>(
+  /**
+   * After a decision on one student's page: the next registration waiting in the queue being
+   * worked (its filters and sort), or that queue's list when none is left there.
+   */
+  async function onToNext(decidedId: number, queue: StudentFilters) {
+    const next = await nextPendingStudent(ctx, decidedId, queue);
+    return {
+      next,
+      sentence: next
+        ? ` Next pending: ${next.full_name}.`
+        : " No registrations are waiting any more.",
+      href: next ? studentUrl(next.id, queue) : listUrl(await clampPage(ctx, queue)),
+    };
+  }
+
+  app.post<{ Params: { id: number }; Body: { queue?: string } }>(
     "/students/:id/approve",
-    { schema: { params: idParams } },
+    {
+      schema: { params: idParams, body: { type: "object", properties: { queue: queueParam } } },
+    },
     async (request, reply) => {
+      const queue = parseQueue(request, request.body?.queue);
       const { approved } = await approveStudents(ctx, currentActor(request), [request.params.id]);
       const row = approved[0];
       if (!row) {
@@ -32,50 +51,52 @@ export async function adminVerificationRoutes(app: FastifyInstance) {
           "info",
           "This student was already approved (or no longer exists); nothing was changed.",
         );
-        return reply.redirect(`/admin/students/${request.params.id}`, 303);
+        return reply.redirect(studentUrl(request.params.id, queue), 303);
       }
-      // Working the queue: straight on to the next registration waiting, or back to the empty queue.
-      const next = await nextPendingStudent(ctx, row.id);
+      // Working the queue: straight on to the next registration waiting, or back to the queue.
+      const next = await onToNext(row.id, queue);
       flash(
         request,
         "success",
-        `Approved ${row.full_name} (${row.roll_number}). The approval SMS is queued.${
-          next ? ` Next pending: ${next.full_name}.` : " No registrations are waiting any more."
-        }`,
+        `Approved ${row.full_name} (${row.roll_number}). The approval SMS is queued.${next.sentence}`,
       );
-      return reply.redirect(
-        next ? `/admin/students/${next.id}` : "/admin/students?status=pending",
-        303,
-      );
+      return reply.redirect(next.href, 303);
     },
   );
 
-  app.post<{ Body: { ids?: string | string[] } }>("/students/approve", async (request, reply) => {
-    const ids = idList(request.body?.ids);
-    if (ids.length === 0) {
-      flash(request, "error", "Select at least one student to approve.");
-    } else {
-      const { approved, unchanged } = await approveStudents(ctx, currentActor(request), ids);
-      flash(
-        request,
-        "success",
-        `Approved ${plural(approved.length, "student")}; their approval SMS are queued.${
-          unchanged > 0 ? ` ${plural(unchanged, "was", "were")} already approved or gone.` : ""
-        }`,
-      );
-    }
-    return reply.redirect("/admin/students?status=pending", 303);
-  });
+  const bulkBody = {
+    type: "object",
+    properties: { reason: textParam(200), queue: queueParam },
+  } as const;
 
-  app.post<{ Params: { id: number }; Body: { reason?: string } }>(
-    "/students/:id/reject",
-    {
-      schema: {
-        params: idParams,
-        body: { type: "object", properties: { reason: textParam(200) } },
-      },
-    },
+  app.post<{ Body: { ids?: string | string[]; queue?: string } }>(
+    "/students/approve",
+    { schema: { body: bulkBody } },
     async (request, reply) => {
+      const queue = parseQueue(request, request.body?.queue);
+      const ids = idList(request.body?.ids);
+      if (ids.length === 0) {
+        flash(request, "error", "Select at least one student to approve.");
+      } else {
+        const { approved, unchanged } = await approveStudents(ctx, currentActor(request), ids);
+        flash(
+          request,
+          "success",
+          `Approved ${plural(approved.length, "student")}; their approval SMS are queued.${
+            unchanged > 0 ? ` ${plural(unchanged, "was", "were")} already approved or gone.` : ""
+          }`,
+        );
+      }
+      // Back to the same place in the list: its filters, sort and page (the last one, if fewer remain).
+      return reply.redirect(listUrl(await clampPage(ctx, queue)), 303);
+    },
+  );
+
+  app.post<{ Params: { id: number }; Body: { reason?: string; queue?: string } }>(
+    "/students/:id/reject",
+    { schema: { params: idParams, body: bulkBody } },
+    async (request, reply) => {
+      const queue = parseQueue(request, request.body?.queue);
       const reason = request.body?.reason?.trim() || undefined;
       if (!isConfirmed(request.body)) {
         const row = await findStudent(ctx, request.params.id);
@@ -86,9 +107,9 @@ export async function adminVerificationRoutes(app: FastifyInstance) {
               page={pageContext(request, reply)}
               title={`Reject ${row.full_name}'s registration?`}
               action={`/admin/students/${row.id}/reject`}
-              fields={{ reason }}
+              fields={{ reason, queue: queueString(queue) || undefined }}
               confirmLabel="Reject and delete registration"
-              cancelHref={`/admin/students/${row.id}`}
+              cancelHref={studentPageWithReason(row.id, queue, reason)}
               sms={
                 <p safe>
                   {row.sms_opted_out_at
@@ -115,11 +136,13 @@ export async function adminVerificationRoutes(app: FastifyInstance) {
         request.params.id,
         reason,
       );
+      // Like an approval: on to the next registration waiting in the queue being worked.
+      const next = await onToNext(request.params.id, queue);
       if (rejected) {
         flash(
           request,
           "success",
-          `Rejected ${rejected.full_name} (${rejected.roll_number}); the registration is deleted and the rejection SMS is queued.`,
+          `Rejected ${rejected.full_name} (${rejected.roll_number}); the registration is deleted and the rejection SMS is queued.${next.sentence}`,
         );
       } else {
         flash(
@@ -128,23 +151,20 @@ export async function adminVerificationRoutes(app: FastifyInstance) {
           "This registration was already handled (approved or rejected); nothing was changed.",
         );
       }
-      return reply.redirect("/admin/students?status=pending", 303);
+      return reply.redirect(next.href, 303);
     },
   );
-  app.post<{ Body: { ids?: string | string[]; reason?: string } }>(
+  app.post<{ Body: { ids?: string | string[]; reason?: string; queue?: string } }>(
     "/students/reject",
-    {
-      schema: {
-        body: { type: "object", properties: { reason: textParam(200) } },
-      },
-    },
+    { schema: { body: bulkBody } },
     async (request, reply) => {
+      const queue = parseQueue(request, request.body?.queue);
       const ids = idList(request.body?.ids, STUDENTS_PAGE_SIZE * 4);
       const reason = request.body?.reason?.trim() || undefined;
       const students = await pendingStudents(ctx, ids);
       if (students.length === 0) {
         flash(request, "error", "Select at least one pending registration to reject.");
-        return reply.redirect("/admin/students?status=pending", 303);
+        return reply.redirect(listUrl(queue, { reason }), 303);
       }
       if (!isConfirmed(request.body)) {
         const reachable = students.filter((st) => st.sms_opted_out_at === null);
@@ -155,9 +175,13 @@ export async function adminVerificationRoutes(app: FastifyInstance) {
             page={pageContext(request, reply)}
             title={`Reject ${plural(students.length, "registration")}?`}
             action="/admin/students/reject"
-            fields={{ ids: students.map((st) => st.id), reason }}
+            fields={{ ids: students.map((st) => st.id), reason, queue: queueString(queue) }}
             confirmLabel={`Reject ${plural(students.length, "registration")}`}
-            cancelHref="/admin/students?status=pending"
+            // Cancel: back to the same place, the reason still typed and the same rows ticked.
+            cancelHref={listUrl(queue, {
+              reason,
+              ticked: students.map((st) => st.id).join(","),
+            })}
             sms={
               <>
                 <p safe>
@@ -201,7 +225,14 @@ export async function adminVerificationRoutes(app: FastifyInstance) {
             : ""
         }`,
       );
-      return reply.redirect("/admin/students?status=pending", 303);
+      return reply.redirect(listUrl(await clampPage(ctx, queue)), 303);
     },
   );
+}
+
+/** A student's page as it was before its rejection's confirmation: the queue, the reason typed. */
+function studentPageWithReason(id: number, queue: StudentFilters, reason: string | undefined) {
+  const href = studentUrl(id, queue);
+  if (!reason) return href;
+  return `${href}${href.includes("?") ? "&" : "?"}${new URLSearchParams({ reason })}`;
 }

@@ -260,7 +260,7 @@ describe("confirming a rejection", () => {
       "Asha Rao will get an SMS at +919876543299: “Dear Asha, your Placement Portal registration (1XY22CS901) was not approved. Reason: Fees not paid. Please contact the placement office.”",
     );
     expect(asked.body).toMatch(
-      /<a href="\/admin\/students\/\d+" class="button secondary" id="cancel">/,
+      /<a href="\/admin\/students\/\d+\?reason=Fees\+not\+paid" class="button secondary" id="cancel">/,
     );
     expect(asked.body).toContain('<input type="hidden" name="confirm" value="yes"/>');
     expect(asked.body).toContain('name="_csrf"');
@@ -361,7 +361,9 @@ describe("working the queue", () => {
     const admin = await adminClient();
     const order = async (query: string) => {
       const body = (await admin.get(`/admin/students?status=pending${query}`)).body;
-      return [...body.matchAll(/<a href="\/admin\/students\/\d+">([^<]+)<\/a>/g)].map((m) => m[1]);
+      return [...body.matchAll(/<a href="\/admin\/students\/\d+[^"]*">([^<]+)<\/a>/g)].map(
+        (m) => m[1],
+      );
     };
     expect(await order("")).toEqual(["Bala Murali", "Chitra Bhat", "Arjun Shetty"]);
     expect(await order("&sort=cgpa&dir=desc")).toEqual([
@@ -409,6 +411,163 @@ describe("working the queue", () => {
     expect(pageText((await admin.get(last.headers.location!)).body)).toContain(
       "No registrations are waiting any more.",
     );
+  });
+});
+
+describe("the queue keeps its place", () => {
+  /** `n` pending students of `department`, named in order ("CSE 01", ...), registered in order. */
+  async function pendingOf(department: string, n: number, from = 0) {
+    const made = [];
+    for (let i = 1; i <= n; i++) {
+      const name = `${department} Student ${String(i).padStart(2, "0")}`;
+      const student = await createStudent(t.ctx, { full_name: name, department });
+      const created_at = new Date(Date.UTC(2026, 10, 20, 10, from + i)).toISOString();
+      await t.ctx.db
+        .updateTable("students")
+        .set({ created_at })
+        .where("id", "=", student.id)
+        .execute();
+      made.push(student);
+    }
+    return made;
+  }
+
+  /** The hidden `queue` field of the queue's form on a list page. */
+  function queueField(body: string) {
+    const value = /<input type="hidden" name="queue" value="([^"]*)"/.exec(body)?.[1];
+    if (value === undefined) throw new Error("no queue field on the page");
+    return value.replace(/&amp;/g, "&");
+  }
+
+  const names = (body: string) =>
+    [...body.matchAll(/<a href="\/admin\/students\/\d+[^"]*">([^<]+)<\/a>/g)].map((m) => m[1]);
+
+  it("comes back to the same filter, sort and page after a bulk approval, the last page if that one is gone", async () => {
+    const cse = await pendingOf("CSE", 27);
+    await pendingOf("ECE", 2, 100);
+    const admin = await adminClient();
+    const place = "/admin/students?status=pending&department=CSE&sort=name&dir=desc&page=2";
+    const page2 = await admin.get(place);
+    // Page 2 of CSE by name, descending: the two first names.
+    expect(names(page2.body)).toEqual(["CSE Student 02", "CSE Student 01"]);
+    const queue = queueField(page2.body);
+    expect(queue).toBe("status=pending&department=CSE&sort=name&dir=desc&page=2");
+
+    // One of the two approved: 26 left, page 2 is still there.
+    const one = await admin.post("/admin/students/approve", { ids: [String(cse[0]!.id)], queue });
+    expect(one.headers.location).toBe(place);
+    expect(pageText((await admin.get(one.headers.location!)).body)).toContain("Approved 1 student");
+
+    // The other: 25 left, one page: back to its last page, with the same filter and sort.
+    const two = await admin.post("/admin/students/approve", { ids: [String(cse[1]!.id)], queue });
+    expect(two.headers.location).toBe(
+      "/admin/students?status=pending&department=CSE&sort=name&dir=desc",
+    );
+    const back = await admin.get(two.headers.location!);
+    expect(names(back.body)[0]).toBe("CSE Student 27");
+    expect(names(back.body)).not.toContain("ECE Student 01");
+  });
+
+  it("keeps the place, the typed reason and the ticks through a bulk rejection's Cancel, and the place after it", async () => {
+    const cse = await pendingOf("CSE", 27);
+    await pendingOf("ECE", 1, 100);
+    const admin = await adminClient();
+    const place = "/admin/students?status=pending&department=CSE&sort=name&dir=asc&page=2";
+    const queue = queueField((await admin.get(place)).body);
+    const ticked = [cse[25]!, cse[26]!];
+    const asked = await admin.post("/admin/students/reject", {
+      ids: ticked.map((s) => String(s.id)),
+      reason: "Marks card missing",
+      queue,
+    });
+    expect(asked.statusCode).toBe(200);
+    const cancel = /<a href="([^"]+)" class="button secondary" id="cancel"/.exec(asked.body)?.[1];
+    expect(cancel).toBeDefined();
+    const href = cancel!.replace(/&amp;/g, "&");
+    expect(href.startsWith(`${place}&`)).toBe(true);
+    const cancelled = await admin.get(href);
+    expect(cancelled.statusCode).toBe(200);
+    expect(names(cancelled.body)).toEqual(["CSE Student 26", "CSE Student 27"]);
+    expect(cancelled.body).toMatch(
+      /<input id="bulk-reason" name="reason" maxlength="200" value="Marks card missing"\/>/,
+    );
+    for (const s of ticked)
+      expect(cancelled.body).toMatch(new RegExp(`value="${s.id}" checked aria-label`));
+    expect(await smsRows()).toHaveLength(0);
+
+    // Confirmed: page 2 is gone (25 left), so the list's last page, same filter and sort.
+    const done = await confirm(admin, asked);
+    expect(done.headers.location).toBe(
+      "/admin/students?status=pending&department=CSE&sort=name&dir=asc",
+    );
+    expect(await smsRows()).toHaveLength(2);
+  });
+
+  it("opens the next pending student of the department being worked, after an approval or a rejection", async () => {
+    // Registered in this order: the ECE student waits longest of all.
+    const [ece] = await pendingOf("ECE", 1);
+    const [cse1, cse2, cse3] = await pendingOf("CSE", 3, 10);
+    const admin = await adminClient();
+    const list = await admin.get("/admin/students?status=pending&department=CSE");
+    const link = /<a href="(\/admin\/students\/\d+\?queue=[^"]+)">CSE Student 01<\/a>/.exec(
+      list.body,
+    )?.[1];
+    expect(link).toBeDefined();
+    const studentPage = await admin.get(link!.replace(/&amp;/g, "&"));
+    expect(studentPage.statusCode).toBe(200);
+    const queue = queueField(studentPage.body);
+    expect(queue).toBe("status=pending&department=CSE");
+
+    const approved = await admin.post(`/admin/students/${cse1!.id}/approve`, { queue });
+    expect(approved.headers.location).toBe(
+      `/admin/students/${cse2!.id}?queue=status%3Dpending%26department%3DCSE`,
+    );
+    expect(pageText((await admin.get(approved.headers.location!)).body)).toContain(
+      "Next pending: CSE Student 02.",
+    );
+
+    // Reject from the page: Cancel on its confirmation keeps the reason and the queue.
+    const asked = await admin.post(`/admin/students/${cse2!.id}/reject`, {
+      reason: "Photo missing",
+      queue,
+    });
+    const cancel = /<a href="([^"]+)" class="button secondary" id="cancel"/.exec(asked.body)?.[1];
+    const again = await admin.get(cancel!.replace(/&amp;/g, "&"));
+    expect(again.body).toContain('value="Photo missing"');
+    expect(queueField(again.body)).toBe(queue);
+    const rejected = await confirm(admin, asked);
+    expect(rejected.headers.location).toBe(
+      `/admin/students/${cse3!.id}?queue=status%3Dpending%26department%3DCSE`,
+    );
+
+    // The department done: back to its (empty) queue, not to the ECE student.
+    const last = await admin.post(`/admin/students/${cse3!.id}/approve`, { queue });
+    expect(last.headers.location).toBe("/admin/students?status=pending&department=CSE");
+    expect(pageText((await admin.get(last.headers.location!)).body)).toContain(
+      "No registrations are waiting any more.",
+    );
+    // Without a queue: the whole college's next, as before.
+    const other = await createStudent(t.ctx, { full_name: "Late CSE", department: "CSE" });
+    expect((await admin.post(`/admin/students/${other.id}/approve`)).headers.location).toBe(
+      `/admin/students/${ece!.id}`,
+    );
+  });
+
+  it("refuses a queue the list would refuse, with a clear 400", async () => {
+    const student = await createStudent(t.ctx);
+    const admin = await adminClient();
+    for (const queue of ["page=0", "sort=password", "year=1e309", "status=pending&page=2&page=3"]) {
+      const page = await admin.get(
+        `/admin/students/${student.id}?queue=${encodeURIComponent(queue)}`,
+      );
+      expect(page.statusCode, queue).toBe(400);
+      expect(page.body).toContain("filter the list does not accept");
+      const post = await admin.post(`/admin/students/${student.id}/approve`, { queue });
+      expect(post.statusCode, queue).toBe(400);
+    }
+    expect(
+      (await admin.get(`/admin/students/${student.id}?queue=status%3Dpending`)).statusCode,
+    ).toBe(200);
   });
 });
 

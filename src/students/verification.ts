@@ -4,17 +4,22 @@ import { lockForUpdate } from "../db/dialect.ts";
 import type { Student } from "../db/schema.ts";
 import { signalQueued } from "../sms/outbox-api.ts";
 import { notifyStudentApproved, notifyStudentRejected } from "./notices.ts";
+import { DEFAULT_QUEUE, type StudentFilters, studentListQueries } from "./student-list.ts";
 
-/** The pending registration that comes first in the queue's order, other than `exceptId`. */
-export function nextPendingStudent(ctx: AppContext, exceptId: number) {
+/**
+ * The pending registration that comes first in the queue being worked (its filters and sort:
+ * the department under review, say), other than `exceptId`; the whole queue by default.
+ */
+export function nextPendingStudent(
+  ctx: AppContext,
+  exceptId: number,
+  queue: StudentFilters = DEFAULT_QUEUE,
+) {
+  const { pageIds } = studentListQueries(ctx, { ...queue, status: "pending", page: 1 });
   return ctx.db
     .selectFrom("students")
     .select(["id", "full_name", "roll_number"])
-    .where("approved_at", "is", null)
-    .where("id", "!=", exceptId)
-    .orderBy("created_at", "asc")
-    .orderBy("id")
-    .limit(1)
+    .where("id", "in", pageIds.where("students.id", "!=", exceptId).limit(1))
     .executeTakeFirst();
 }
 
