@@ -13,6 +13,7 @@ import {
 import { plural, pluralWord } from "../web/format.ts";
 import { CsrfField } from "../web/layout.tsx";
 import type { PageContext } from "../web/page.ts";
+import { formatDate } from "../web/time.ts";
 import { JOB_TYPE_LABELS, type JobWithRules, type jobsForStudent } from "./service.ts";
 
 const typeOptions = Object.entries(JOB_TYPE_LABELS).map(([value, label]) => ({ value, label }));
@@ -226,6 +227,11 @@ export function jobFacts(job: JobWithRules): string {
  * the job linked to its page, the student's stage or why it is closed, its facts in one line,
  * and, where asked, why they may not apply.
  */
+/** The facts a list has room for on a phone's line: the day of the deadline (its page gives the hour). */
+function jobListFacts(job: JobWithRules): string {
+  return `${JOB_TYPE_LABELS[job.type]}${job.location ? ` · ${job.location}` : ""}${job.package_range ? ` · ${job.package_range}` : ""} · apply by ${formatDate(job.apply_by)}`;
+}
+
 export function JobCards({ rows, showReasons }: { rows: StudentJobRow[]; showReasons: boolean }) {
   return (
     <ul class="job-rows">
@@ -249,7 +255,7 @@ export function JobCards({ rows, showReasons }: { rows: StudentJobRow[]; showRea
             </>
           ) : null}
           <span class="hint" safe>
-            {jobFacts(job)}
+            {jobListFacts(job)}
           </span>
           {showReasons && reasons.length > 0 ? (
             <span class="reasons" safe>
