@@ -702,14 +702,23 @@ function sortStudentJobs(jobs: SnapshotJob[], sort: StudentJobSort, nowMs: numbe
   return jobs.sort((a, b) => closed(a) - closed(b) || order[sort](a, b));
 }
 
-/** The locations of the jobs a student's list can show, each once (in any case), A to Z. */
+const locationsOfSnapshot = new WeakMap<readonly SnapshotJob[], string[]>();
+
+/**
+ * The locations of the jobs a student's list can show, each once (in any case), A to Z; worked out
+ * once per snapshot.
+ */
 function jobLocations(jobs: readonly SnapshotJob[]): string[] {
+  const known = locationsOfSnapshot.get(jobs);
+  if (known) return known;
   const byKey = new Map<string, string>();
   for (const job of jobs) {
     const location = job.location?.trim();
     if (location && !byKey.has(location.toLowerCase())) byKey.set(location.toLowerCase(), location);
   }
-  return [...byKey.values()].sort((a, b) => a.localeCompare(b, "en-IN"));
+  const locations = [...byKey.values()].sort((a, b) => a.localeCompare(b, "en-IN"));
+  locationsOfSnapshot.set(jobs, locations);
+  return locations;
 }
 
 /**

@@ -134,7 +134,7 @@ function listSummary(jobs: StudentJobs, query: JobListQuery): string {
     query.eligible ? " you can apply to" : "",
     query.location ? ` in ${query.location}` : "",
     query.minPackage ? `, ${query.minPackage} LPA or more` : "",
-    query.q ? ` matching “${query.q}”` : "",
+    query.q ? `${query.minPackage ? "," : ""} matching “${query.q}”` : "",
   ].join("");
 }
 
