@@ -105,12 +105,12 @@ describe("the student's job list", () => {
       );
     }
     const page1 = await me.client.get("/student/jobs");
-    expect(page1.body.match(/class="card"><h3>/g)).toHaveLength(50);
+    expect(page1.body.match(/<li class="job-row">/g)).toHaveLength(50);
     expect(page1.body).toContain("Company 00");
     expect(page1.body).not.toContain("Company 54");
     expect(page1.body).toContain('href="/student/jobs?page=2"');
     const page2 = await me.client.get("/student/jobs?page=2");
-    expect(page2.body.match(/class="card"><h3>/g)).toHaveLength(5);
+    expect(page2.body.match(/<li class="job-row">/g)).toHaveLength(5);
     expect(page2.body).toContain("Company 54");
 
     // Applications page too: 25 a page, newest first.

@@ -139,14 +139,14 @@ describe("the admin menu", () => {
       "admin-password-1",
     );
     const page = await staff.get("/admin");
-    const nav = /<nav class="nav" aria-label="Main">([\s\S]*?)<\/nav>/.exec(page.body)![1]!;
+    const nav = /<ul class="nav-links[^"]*">([\s\S]*?)<\/ul>/.exec(page.body)![1]!;
     const links = [...nav.matchAll(/<li><a [^>]*>([^<]+)<\/a><\/li>/g)].map((m) => m[1]!);
     expect(links).toEqual([
       "Dashboard",
       "Approvals",
       "Students",
       "Jobs",
-      "Notices",
+      "Announcements",
       "SMS",
       "Audit",
     ]);

@@ -118,7 +118,8 @@ export async function adminDashboardRoutes(app: FastifyInstance) {
           {d.departments.length === 0 ? (
             <p class="empty">No approved students yet.</p>
           ) : (
-            <div class="table-wrap">
+            // Scrolls sideways on a phone: focusable, so a keyboard can scroll it too.
+            <section class="table-wrap" aria-label="Placement summary by department" tabindex="0">
               <table class="summary">
                 <thead>
                   <tr>
@@ -148,7 +149,7 @@ export async function adminDashboardRoutes(app: FastifyInstance) {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </section>
           )}
         </Layout>,
       );

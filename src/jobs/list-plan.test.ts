@@ -3,7 +3,7 @@ import { CompiledQuery } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "#test/support/app.ts";
 import { testDialect } from "#test/support/database.ts";
-import { jobListQueries } from "./service.ts";
+import { jobListQueries, jobSearchQuery } from "./service.ts";
 
 let t: TestApp | undefined;
 afterEach(async () => {
@@ -32,6 +32,23 @@ describe("the admin jobs list's query", () => {
         CompiledQuery.raw(`explain query plan ${count.sql}`, [...count.parameters]),
       );
       expect(plan.rows.map((r) => r.detail).join(" | ")).toMatch(/jobs_status_apply_by_idx/);
+    },
+  );
+});
+
+describe("the student job search's query", () => {
+  it.skipIf(testDialect() !== "sqlite")(
+    "reads only the open jobs, from the (status, deadline) index",
+    async () => {
+      t = await createTestApp();
+      const compiled = jobSearchQuery(t.ctx, "data internship pune").compile();
+      const plan = await t.ctx.db.executeQuery<{ detail: string }>(
+        CompiledQuery.raw(`explain query plan ${compiled.sql}`, [...compiled.parameters]),
+      );
+      const details = plan.rows.map((r) => r.detail).join(" | ");
+      expect(details).toMatch(
+        /SEARCH jobs USING (COVERING )?INDEX jobs_status_apply_by_idx \(status=\?\)/,
+      );
     },
   );
 });

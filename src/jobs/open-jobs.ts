@@ -2,11 +2,14 @@ import type { AppContext } from "../context.ts";
 import { preparedRead } from "../db/prepared.ts";
 import type { Job } from "../db/schema.ts";
 import type { EligibilityRules } from "../placement/eligibility.ts";
+import { packageLakhs } from "./package.ts";
 
-/** A job as the open-jobs snapshot holds it: its rules, and its deadline parsed once. */
+/** A job as the open-jobs snapshot holds it: its rules, and its deadline and package parsed once. */
 export interface SnapshotJob extends Job {
   rules: EligibilityRules;
   applyByMs: number;
+  /** The top of its package in lakhs a year, null when the text has no figure (package.ts). */
+  packageLakhs: number | null;
 }
 
 export interface OpenJobsSnapshot {
@@ -52,6 +55,7 @@ export async function openJobsSnapshot(
     const withRules = (await loadRules(jobs)).map((job) => ({
       ...job,
       applyByMs: Date.parse(job.apply_by),
+      packageLakhs: packageLakhs(job.package_range),
     }));
     withRules.sort((a, b) => a.applyByMs - b.applyByMs || a.id - b.id);
     const snapshot: OpenJobsSnapshot = { version, jobs: withRules };

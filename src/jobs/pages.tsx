@@ -13,6 +13,7 @@ import {
 import { plural, pluralWord } from "../web/format.ts";
 import { CsrfField } from "../web/layout.tsx";
 import type { PageContext } from "../web/page.ts";
+import { formatDate } from "../web/time.ts";
 import { JOB_TYPE_LABELS, type JobWithRules, type jobsForStudent } from "./service.ts";
 
 const typeOptions = Object.entries(JOB_TYPE_LABELS).map(([value, label]) => ({ value, label }));
@@ -222,32 +223,45 @@ export function jobFacts(job: JobWithRules): string {
   return `${JOB_TYPE_LABELS[job.type]}${job.location ? ` · ${job.location}` : ""}${job.package_range ? ` · ${job.package_range}` : ""} · apply by ${formatDateTime(job.apply_by)} IST`;
 }
 
+/**
+ * A compact list of jobs, one or two lines each (issue 21: 50 cards were 8,200 px tall on a phone):
+ * the job linked to its page, the student's stage or why it is closed, its facts in one line,
+ * and, where asked, why they may not apply.
+ */
+/** The facts a list has room for on a phone's line: the day of the deadline (its page gives the hour). */
+function jobListFacts(job: JobWithRules): string {
+  return `${JOB_TYPE_LABELS[job.type]}${job.location ? ` · ${job.location}` : ""}${job.package_range ? ` · ${job.package_range}` : ""} · apply by ${formatDate(job.apply_by)}`;
+}
+
 export function JobCards({ rows, showReasons }: { rows: StudentJobRow[]; showReasons: boolean }) {
   return (
-    <ul class="job-list">
+    <ul class="job-rows">
       {rows.map(({ job, closed, reasons, applied }) => (
-        <li class="card">
-          <h3>
-            <a href={`/student/jobs/${job.id}`} safe>
-              {`${job.company} — ${job.title}`}
-            </a>
-          </h3>
-          <p class="hint" safe>
-            {jobFacts(job)}
-          </p>
+        <li class="job-row">
+          <a href={`/student/jobs/${job.id}`} safe>
+            {`${job.company} — ${job.title}`}
+          </a>
           {closed.length > 0 ? (
-            <span class="status status-closed" safe>
-              {`Closed: ${closed.join("; ")}`}
-            </span>
+            <>
+              {" "}
+              <span class="status status-closed" safe>
+                {`Closed: ${closed.join("; ")}`}
+              </span>
+            </>
           ) : null}
-          {closed.length > 0 && applied ? " " : null}
           {applied ? (
-            <span class={`status status-${applied}`}>{STATUS_LABELS[applied]}</span>
+            <>
+              {" "}
+              <span class={`status status-${applied}`}>{STATUS_LABELS[applied]}</span>
+            </>
           ) : null}
+          <span class="hint" safe>
+            {jobListFacts(job)}
+          </span>
           {showReasons && reasons.length > 0 ? (
-            <p class="reasons" safe>
+            <span class="reasons" safe>
               {reasons.join("; ")}
-            </p>
+            </span>
           ) : null}
         </li>
       ))}

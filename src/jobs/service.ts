@@ -9,6 +9,7 @@ import {
   type DB,
   JOB_TYPES,
   type Job,
+  type JobType,
   type Student,
 } from "../db/schema.ts";
 import {
@@ -482,12 +483,68 @@ export const STUDENT_JOBS_PAGE_SIZE = 50;
 /** The longest search a student's job list takes (`?q=`). */
 export const STUDENT_JOB_SEARCH_MAX = 100;
 
+/** The orders of a student's job list; the first is the default. */
+export const STUDENT_JOB_SORTS = ["deadline", "package", "newest"] as const;
+export type StudentJobSort = (typeof STUDENT_JOB_SORTS)[number];
+export const STUDENT_JOB_SORT_LABELS: Record<StudentJobSort, string> = {
+  deadline: "Deadline, soonest first",
+  package: "Package, highest first",
+  newest: "Newest first",
+};
+
 export interface StudentJobFilters {
-  /** Words in the company, title or location. */
+  /** Words, each found in the company, title, description, location or the type's name. */
   q?: string | undefined;
   /** Only the jobs the student could apply to now: open, before the deadline, eligible, not applied. */
   eligibleOnly?: boolean | undefined;
+  type?: JobType | undefined;
+  /** One of the locations the list offers, in any case. */
+  location?: string | undefined;
+  /** At least this many lakhs a year at the top of the job's package (package.ts). */
+  minPackage?: number | undefined;
+  /** Deadline (the default), package or newest; jobs taking applications always come first. */
+  sort?: StudentJobSort | undefined;
   page: number;
+}
+
+/** The words of a search, at most 8 of them (a longer search reads as its first 8). */
+export function searchWords(q: string | undefined): string[] {
+  return (q ?? "").trim().split(/\s+/).filter(Boolean).slice(0, 8);
+}
+
+/**
+ * Each word of the search in the company, title, description or location (LIKE, wildcards
+ * escaped: the database's case rules, as every search of the portal), or naming the job's type
+ * ("intern" finds internships, "drive" placement drives).
+ */
+function jobSearchCondition(dialect: AppContext["dialect"], words: string[]) {
+  const like = likeOperator(dialect);
+  return (eb: ExpressionBuilder<DB, "jobs">) =>
+    eb.and(
+      words.map((word) => {
+        const pattern = containsPattern(word);
+        const lower = word.toLowerCase();
+        const types = JOB_TYPES.filter((type) =>
+          `${type} ${JOB_TYPE_LABELS[type]}`.toLowerCase().includes(lower),
+        );
+        return eb.or([
+          eb("jobs.company", like, pattern),
+          eb("jobs.title", like, pattern),
+          eb("jobs.description", like, pattern),
+          eb("jobs.location", like, pattern),
+          ...(types.length > 0 ? [eb("jobs.type", "in", types)] : []),
+        ]);
+      }),
+    );
+}
+
+/** The ids of the open jobs a search finds (read from the status index; list-plan.test.ts). */
+export function jobSearchQuery(ctx: Pick<AppContext, "db" | "dialect">, q: string) {
+  return ctx.db
+    .selectFrom("jobs")
+    .select("jobs.id")
+    .where("jobs.status", "=", "open")
+    .where(jobSearchCondition(ctx.dialect, searchWords(q)));
 }
 
 type StudentJobsStudent = Student & Record<string, unknown>;
@@ -536,11 +593,12 @@ export interface StudentJobsOptions {
 }
 
 /**
- * One page of the jobs a student sees (open ones first, soonest deadline first; then those whose
- * deadline passed, shown as closed), each with why they may not apply and their application's
- * status; and the total that matches the filters. Without a search, read from the open-jobs
- * snapshot every process keeps (open-jobs.ts); a search asks the database (its LIKE is the
- * database's, as everywhere else). A test holds the two readings equal.
+ * One page of the jobs a student sees (those taking applications first, then those whose deadline
+ * passed, shown as closed; each part in the chosen order, soonest deadline first by default), each
+ * with why they may not apply and their application's status; the total that matches the filters;
+ * and the locations the list's filter offers. Read from the open-jobs snapshot every process keeps
+ * (open-jobs.ts); a search asks the database which open jobs its words find (its LIKE is the
+ * database's, as everywhere else). A test holds this reading equal to the one in SQL.
  */
 export async function jobsForStudent(
   ctx: AppContext,
@@ -548,9 +606,7 @@ export async function jobsForStudent(
   filters: StudentJobFilters = { page: 1 },
   options: StudentJobsOptions = {},
 ) {
-  return filters.q?.trim()
-    ? jobsForStudentInSql(ctx, studentId, filters, options)
-    : jobsForStudentFromSnapshot(ctx, studentId, filters, options);
+  return jobsForStudentFromSnapshot(ctx, studentId, filters, options);
 }
 
 async function ownStudent(ctx: AppContext, studentId: number, options: StudentJobsOptions) {
@@ -580,27 +636,89 @@ export async function jobsForStudentFromSnapshot(
   options: StudentJobsOptions = {},
 ) {
   const pageSize = options.pageSize ?? STUDENT_JOBS_PAGE_SIZE;
-  const [student, snapshot, applied] = await Promise.all([
+  const words = searchWords(filters.q);
+  const [student, snapshot, applied, found] = await Promise.all([
     ownStudent(ctx, studentId, options),
     openJobsSnapshot(ctx, (jobs) => withRules(ctx, jobs)),
     options.applied ??
       applicationStatuses(ctx.db, { studentId }).then(
         (rows) => new Map(rows.map((a) => [a.job_id, a.status])),
       ),
+    words.length > 0
+      ? jobSearchQuery(ctx, words.join(" "))
+          .execute()
+          .then((rows) => new Set(rows.map((r) => r.id)))
+      : undefined,
   ]);
   const now = ctx.clock.now();
-  const listed = snapshotJobsForStudent(
-    snapshot.jobs,
-    student,
-    applied,
+  const listed = sortStudentJobs(
+    snapshotJobsForStudent(
+      snapshot.jobs,
+      student,
+      applied,
+      now.getTime(),
+      filters.eligibleOnly,
+    ).filter((job) => listingMatches(job, filters, found)),
+    filters.sort ?? "deadline",
     now.getTime(),
-    filters.eligibleOnly,
   );
   const offset = (filters.page - 1) * pageSize;
   const rows = listed
     .slice(offset, offset + pageSize)
-    .map(({ applyByMs: _, ...job }) => studentJobRow(job, student, applied, now));
-  return splitRows(rows, listed.length);
+    .map(({ applyByMs: _a, packageLakhs: _p, ...job }) =>
+      studentJobRow(job, student, applied, now),
+    );
+  return { ...splitRows(rows, listed.length), locations: jobLocations(snapshot.jobs) };
+}
+
+/** Whether a job passes the list's type, location, package and search filters. */
+function listingMatches(
+  job: SnapshotJob,
+  filters: StudentJobFilters,
+  found: ReadonlySet<number> | undefined,
+): boolean {
+  if (found && !found.has(job.id)) return false;
+  if (filters.type && job.type !== filters.type) return false;
+  if (filters.location && job.location?.trim().toLowerCase() !== filters.location.toLowerCase())
+    return false;
+  if (filters.minPackage !== undefined)
+    return job.packageLakhs !== null && job.packageLakhs >= filters.minPackage;
+  return true;
+}
+
+/**
+ * The list in the chosen order, those taking applications always before those past their
+ * deadline: by deadline (soonest first), package (highest first, unknown last, then deadline) or
+ * newest (posted last first); the id breaks ties, so pages never overlap.
+ */
+function sortStudentJobs(jobs: SnapshotJob[], sort: StudentJobSort, nowMs: number) {
+  const closed = (job: SnapshotJob) => (job.applyByMs > nowMs ? 0 : 1);
+  const byDeadline = (a: SnapshotJob, b: SnapshotJob) => a.applyByMs - b.applyByMs || a.id - b.id;
+  const order: Record<StudentJobSort, (a: SnapshotJob, b: SnapshotJob) => number> = {
+    deadline: byDeadline,
+    package: (a, b) => (b.packageLakhs ?? -1) - (a.packageLakhs ?? -1) || byDeadline(a, b),
+    newest: (a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || b.id - a.id,
+  };
+  return jobs.sort((a, b) => closed(a) - closed(b) || order[sort](a, b));
+}
+
+const locationsOfSnapshot = new WeakMap<readonly SnapshotJob[], string[]>();
+
+/**
+ * The locations of the jobs a student's list can show, each once (in any case), A to Z; worked out
+ * once per snapshot.
+ */
+function jobLocations(jobs: readonly SnapshotJob[]): string[] {
+  const known = locationsOfSnapshot.get(jobs);
+  if (known) return known;
+  const byKey = new Map<string, string>();
+  for (const job of jobs) {
+    const location = job.location?.trim();
+    if (location && !byKey.has(location.toLowerCase())) byKey.set(location.toLowerCase(), location);
+  }
+  const locations = [...byKey.values()].sort((a, b) => a.localeCompare(b, "en-IN"));
+  locationsOfSnapshot.set(jobs, locations);
+  return locations;
 }
 
 /**
@@ -629,7 +747,10 @@ export function snapshotJobsForStudent(
   });
 }
 
-/** The SQL reading: every filter, the search included, in the database. */
+/**
+ * The SQL reading of the default order (by deadline) with the search and `eligibleOnly`, every
+ * filter in the database: what open-jobs.test.ts holds the snapshot's reading equal to.
+ */
 export async function jobsForStudentInSql(
   ctx: AppContext,
   studentId: number,
@@ -641,18 +762,8 @@ export async function jobsForStudentInSql(
   const now = ctx.clock.now();
   const nowValue = typedValue(ctx.dialect, now.toISOString(), "timestamptz");
   let query = ctx.db.selectFrom("jobs").where("jobs.status", "=", "open");
-  const q = filters.q?.trim();
-  if (q) {
-    const pattern = containsPattern(q);
-    const like = likeOperator(ctx.dialect);
-    query = query.where((eb) =>
-      eb.or([
-        eb("jobs.company", like, pattern),
-        eb("jobs.title", like, pattern),
-        eb("jobs.location", like, pattern),
-      ]),
-    );
-  }
+  const words = searchWords(filters.q);
+  if (words.length > 0) query = query.where(jobSearchCondition(ctx.dialect, words));
   if (filters.eligibleOnly) {
     query = query
       .where(openForApplications(now))

@@ -64,6 +64,145 @@ describe("searching the student's job list", () => {
   });
 });
 
+describe("finding jobs by words, type, location and package, in an order", () => {
+  it("finds the job type's words and the description's, every word of the search", async () => {
+    const me = await student();
+    const first = await postJob(t.ctx, {
+      company: "Bosch",
+      title: "Firmware Trainee",
+      type: "internship",
+      description: "Six months on embedded Linux.",
+    });
+    const admin = first.admin;
+    await postJob(t.ctx, { company: "Wipro", title: "Project Engineer", type: "drive" }, admin);
+    await postJob(
+      t.ctx,
+      { company: "Infosys", title: "Systems Engineer", description: "Java and Linux." },
+      admin,
+    );
+    const search = async (q: string) =>
+      titles((await me.client.get(`/student/jobs?q=${encodeURIComponent(q)}`)).body).sort();
+    // Nothing in these jobs' company, title or location says "internship": their type does.
+    expect(await search("internship")).toEqual(["Bosch — Firmware Trainee"]);
+    expect(await search("Intern")).toEqual(["Bosch — Firmware Trainee"]);
+    expect(await search("drive")).toEqual(["Wipro — Project Engineer"]);
+    expect(await search("linux")).toEqual([
+      "Bosch — Firmware Trainee",
+      "Infosys — Systems Engineer",
+    ]);
+    // Every word must be found, each anywhere.
+    expect(await search("linux internship")).toEqual(["Bosch — Firmware Trainee"]);
+    expect(await search("java  mysuru")).toEqual(["Infosys — Systems Engineer"]);
+    expect(await search("java bosch")).toEqual([]);
+  });
+
+  it("filters by type, location and package, sorts three ways, and keeps it all in the links", async () => {
+    const me = await student();
+    const day = 24 * 3600_000;
+    const first = await postJob(t.ctx, {
+      company: "Alpha",
+      title: "Analyst",
+      type: "placement",
+      location: "Pune",
+      package_range: "6-8 LPA",
+      apply_by: new Date(Date.now() + 3 * day).toISOString(),
+    });
+    const admin = first.admin;
+    await postJob(
+      t.ctx,
+      {
+        company: "Beta",
+        title: "Intern",
+        type: "internship",
+        location: "Pune",
+        package_range: "INR 25,000 a month",
+        apply_by: new Date(Date.now() + 1 * day).toISOString(),
+      },
+      admin,
+    );
+    await postJob(
+      t.ctx,
+      {
+        company: "Gamma",
+        title: "Engineer",
+        type: "placement",
+        location: "Bengaluru",
+        package_range: "12-18 LPA",
+        apply_by: new Date(Date.now() + 5 * day).toISOString(),
+      },
+      admin,
+    );
+    await postJob(
+      t.ctx,
+      {
+        company: "Delta",
+        title: "Trainee",
+        type: "drive",
+        location: "pune",
+        package_range: "Best in industry",
+        apply_by: new Date(Date.now() + 2 * day).toISOString(),
+      },
+      admin,
+    );
+    const list = async (query: string) => {
+      const page = await me.client.get(`/student/jobs?${query}`);
+      expect(page.statusCode, query).toBe(200);
+      return page;
+    };
+    // The default: soonest deadline first.
+    expect(titles((await list("")).body)).toEqual([
+      "Beta — Intern",
+      "Delta — Trainee",
+      "Alpha — Analyst",
+      "Gamma — Engineer",
+    ]);
+    expect(titles((await list("sort=package")).body)).toEqual([
+      "Gamma — Engineer",
+      "Alpha — Analyst",
+      "Beta — Intern",
+      "Delta — Trainee",
+    ]);
+    expect(titles((await list("sort=newest")).body)).toEqual([
+      "Delta — Trainee",
+      "Gamma — Engineer",
+      "Beta — Intern",
+      "Alpha — Analyst",
+    ]);
+    expect(titles((await list("type=internship")).body)).toEqual(["Beta — Intern"]);
+    // One location in any case, offered once.
+    const pune = await list("location=Pune");
+    expect(titles(pune.body)).toEqual(["Beta — Intern", "Delta — Trainee", "Alpha — Analyst"]);
+    expect(pune.body.match(/<option value="Pune" selected>Pune<\/option>/g)).toHaveLength(1);
+    expect(pune.body).not.toContain('<option value="pune"');
+    // At least 8 LPA at the top of the range; an unreadable package is left out.
+    const rich = await list("package=8&sort=package");
+    expect(titles(rich.body)).toEqual(["Gamma — Engineer", "Alpha — Analyst"]);
+    expect(rich.body).toContain("2 jobs, 8 LPA or more, package, highest first.");
+    expect(rich.body).toContain('<option value="8" selected>8 LPA or more</option>');
+    expect(rich.body).toContain('<option value="package" selected>');
+    const both = await list("type=placement&location=pune&q=a");
+    expect(titles(both.body)).toEqual(["Alpha — Analyst"]);
+    expect(both.body).toContain("1 placement in pune matching “a”.");
+    expect(both.body).toContain('<option value="placement" selected>Placement</option>');
+
+    for (const bad of ["type=job", "sort=cheapest", "package=-1", "package=1000", "location=%00"])
+      expect((await me.client.get(`/student/jobs?${bad}`)).statusCode, bad).toBe(400);
+
+    // Pagination keeps every filter.
+    for (let i = 0; i < 52; i++)
+      await postJob(
+        t.ctx,
+        { company: `More ${i}`, location: "Pune", package_range: "9 LPA" },
+        admin,
+      );
+    const page1 = await list("q=more&type=placement&location=Pune&package=8&sort=newest");
+    expect(titles(page1.body)).toHaveLength(50);
+    expect(page1.body).toContain(
+      'href="/student/jobs?q=more&type=placement&location=Pune&package=8&sort=newest&page=2"',
+    );
+  });
+});
+
 describe("only the jobs a student can apply to", () => {
   it("leaves out ineligible, past-deadline, closed and already-applied jobs, keeps withdrawn ones", async () => {
     const me = await student({ department: "CSE", cgpa: 7.5 });

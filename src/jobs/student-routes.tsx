@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { ApplicationStatus } from "../db/schema.ts";
+import { type ApplicationStatus, JOB_TYPES, type JobType } from "../db/schema.ts";
 import { closedReasons, ineligibilityReasons } from "../placement/eligibility.ts";
 import { STATUS_LABELS } from "../placement/stages.ts";
 import { currentStudentId, requireRole } from "../web/auth.ts";
@@ -9,12 +9,17 @@ import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { idParams, pageParam } from "../web/schemas.ts";
 import { jobOr404 } from "./lookup.ts";
+import { PACKAGE_FLOORS } from "./package.ts";
 import { JobCards, jobFacts, RulesList } from "./pages.tsx";
 import {
+  JOB_TYPE_LABELS,
   type JobWithRules,
   jobsForStudent,
   STUDENT_JOB_SEARCH_MAX,
+  STUDENT_JOB_SORT_LABELS,
+  STUDENT_JOB_SORTS,
   STUDENT_JOBS_PAGE_SIZE,
+  type StudentJobSort,
 } from "./service.ts";
 
 type StudentJobs = Awaited<ReturnType<typeof jobsForStudent>>;
@@ -22,22 +27,96 @@ type StudentJobs = Awaited<ReturnType<typeof jobsForStudent>>;
 interface JobListQuery {
   q: string;
   eligible: boolean;
+  type: JobType | "";
+  location: string;
+  /** Lakhs a year, "" for any. */
+  minPackage: string;
+  sort: StudentJobSort;
   page: number;
 }
 
-function JobSearch({ query }: { query: JobListQuery }) {
+/** The query string of the list as filtered now (pagination and "Show all jobs" keep it). */
+function listParams(query: JobListQuery): Record<string, string | undefined> {
+  return {
+    q: query.q || undefined,
+    type: query.type || undefined,
+    location: query.location || undefined,
+    package: query.minPackage || undefined,
+    sort: query.sort === "deadline" ? undefined : query.sort,
+    eligible: query.eligible ? "1" : undefined,
+  };
+}
+
+function Select({
+  name,
+  label,
+  value,
+  options,
+}: {
+  name: string;
+  label: string;
+  value: string;
+  options: [string, string][];
+}) {
   return (
-    <form method="get" action="/student/jobs" class="filters" aria-label="Search jobs">
-      <label>
+    <label>
+      <span safe>{label}</span>
+      <select name={name}>
+        {options.map(([optionValue, words]) => (
+          <option value={optionValue} selected={optionValue === value} safe>
+            {words}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+function JobSearch({ query, locations }: { query: JobListQuery; locations: string[] }) {
+  // A location asked for that no job has now stays chosen, so the page says what it filtered by.
+  const offered =
+    query.location && !locations.some((l) => l.toLowerCase() === query.location.toLowerCase())
+      ? [...locations, query.location]
+      : locations;
+  return (
+    <form method="get" action="/student/jobs" class="filters job-filters" aria-label="Search jobs">
+      <label class="job-search">
         Search jobs
         <input
           type="search"
           name="q"
           value={query.q}
           maxlength={String(STUDENT_JOB_SEARCH_MAX)}
-          placeholder="Company, title or location"
+          placeholder="Company, title, type, location, words"
         />
       </label>
+      <Select
+        name="type"
+        label="Type"
+        value={query.type}
+        options={[["", "Any type"], ...Object.entries(JOB_TYPE_LABELS)]}
+      />
+      <Select
+        name="location"
+        label="Location"
+        value={query.location}
+        options={[["", "Anywhere"], ...offered.map((l): [string, string] => [l, l])]}
+      />
+      <Select
+        name="package"
+        label="Package"
+        value={query.minPackage}
+        options={[
+          ["", "Any package"],
+          ...PACKAGE_FLOORS.map((n): [string, string] => [String(n), `${n} LPA or more`]),
+        ]}
+      />
+      <Select
+        name="sort"
+        label="Sort by"
+        value={query.sort}
+        options={STUDENT_JOB_SORTS.map((sort) => [sort, STUDENT_JOB_SORT_LABELS[sort]])}
+      />
       <label class="check">
         <input type="checkbox" name="eligible" value="1" checked={query.eligible} /> Only jobs I can
         apply to
@@ -45,6 +124,18 @@ function JobSearch({ query }: { query: JobListQuery }) {
       <button type="submit">Search</button>
     </form>
   );
+}
+
+/** "12 internships in Pune, 8 LPA or more, matching “data”": what the list holds, in words. */
+function listSummary(jobs: StudentJobs, query: JobListQuery): string {
+  const noun = query.type ? JOB_TYPE_LABELS[query.type].toLowerCase() : "job";
+  return [
+    plural(jobs.total, noun),
+    query.eligible ? " you can apply to" : "",
+    query.location ? ` in ${query.location}` : "",
+    query.minPackage ? `, ${query.minPackage} LPA or more` : "",
+    query.q ? `${query.minPackage ? "," : ""} matching “${query.q}”` : "",
+  ].join("");
 }
 
 function JobsPage({
@@ -56,15 +147,21 @@ function JobsPage({
   jobs: StudentJobs;
   query: JobListQuery;
 }) {
-  const filtered = query.q !== "" || query.eligible;
-  const summary = `${plural(jobs.total, "job")}${
-    query.eligible ? " you can apply to" : ""
-  }${query.q ? ` matching “${query.q}”` : ""}`;
+  const filtered =
+    query.q !== "" ||
+    query.eligible ||
+    query.type !== "" ||
+    query.location !== "" ||
+    query.minPackage !== "";
+  const order =
+    query.sort === "deadline"
+      ? "open ones first"
+      : STUDENT_JOB_SORT_LABELS[query.sort].toLowerCase();
   return (
     <Layout page={page} title="Jobs">
-      <JobSearch query={query} />
+      <JobSearch query={query} locations={jobs.locations} />
       <p class="hint" safe>
-        {`${summary}${filtered ? "." : ", open ones first."}`}
+        {`${listSummary(jobs, query)}${filtered && query.sort === "deadline" ? "." : `, ${order}.`}`}
       </p>
       {filtered ? (
         <p>
@@ -98,7 +195,7 @@ function JobsPage({
         pageSize={STUDENT_JOBS_PAGE_SIZE}
         total={jobs.total}
         baseUrl="/student/jobs"
-        query={{ q: query.q || undefined, eligible: query.eligible ? "1" : undefined }}
+        query={listParams(query)}
       />
     </Layout>
   );
@@ -162,7 +259,17 @@ export async function studentJobRoutes(app: FastifyInstance) {
   const ctx = app.ctx;
   app.addHook("onRequest", requireRole("student"));
 
-  app.get<{ Querystring: { page: number; q?: string; eligible?: string } }>(
+  app.get<{
+    Querystring: {
+      page: number;
+      q?: string;
+      eligible?: string;
+      type?: JobType | "";
+      location?: string;
+      package?: string;
+      sort?: StudentJobSort | "";
+    };
+  }>(
     "/jobs",
     {
       schema: {
@@ -177,6 +284,14 @@ export async function studentJobRoutes(app: FastifyInstance) {
               pattern: "^[^\\u0000-\\u001f\\u007f]*$",
             },
             eligible: { type: "string", enum: ["", "1"] },
+            type: { type: "string", enum: ["", ...JOB_TYPES] },
+            location: {
+              type: "string",
+              maxLength: 120,
+              pattern: "^[^\\u0000-\\u001f\\u007f]*$",
+            },
+            package: { type: "string", pattern: "^(|[0-9]{1,3})$" },
+            sort: { type: "string", enum: ["", ...STUDENT_JOB_SORTS] },
           },
         },
       },
@@ -185,11 +300,19 @@ export async function studentJobRoutes(app: FastifyInstance) {
       const query: JobListQuery = {
         q: request.query.q?.trim() ?? "",
         eligible: request.query.eligible === "1",
+        type: request.query.type ?? "",
+        location: request.query.location?.trim() ?? "",
+        minPackage: request.query.package ? String(Number(request.query.package)) : "",
+        sort: request.query.sort || "deadline",
         page: request.query.page,
       };
       const jobs = await jobsForStudent(ctx, currentStudentId(request), {
         q: query.q || undefined,
         eligibleOnly: query.eligible,
+        type: query.type || undefined,
+        location: query.location || undefined,
+        minPackage: query.minPackage ? Number(query.minPackage) : undefined,
+        sort: query.sort,
         page: query.page,
       });
       return reply.html(<JobsPage page={pageContext(request, reply)} jobs={jobs} query={query} />);

@@ -11,7 +11,7 @@ function Nav({ page }: { page: PageContext }) {
           ["/admin/students?status=pending", "Approvals"],
           ["/admin/students?status=approved", "Students"],
           ["/admin/jobs", "Jobs"],
-          ["/admin/announcements", "Notices"],
+          ["/admin/announcements", "Announcements"],
           ["/admin/sms", "SMS"],
           ["/admin/audit", "Audit"],
         ]
@@ -26,33 +26,75 @@ function Nav({ page }: { page: PageContext }) {
             ["/login", "Log in"],
             ["/register", "Register"],
           ];
+  const linkItems = links.map(([href, label]) => (
+    <li>
+      <a href={href} aria-current={page.path === href ? "page" : undefined} safe>
+        {label}
+      </a>
+    </li>
+  ));
+  const account = user
+    ? [
+        ...(user.role === "admin"
+          ? [
+              ["/admin/admins", "Admins"],
+              ["/admin/limits", "Limits"],
+            ]
+          : []),
+        [`/${user.role}/password`, "Change password"],
+      ]
+    : [];
+  const logout = (
+    <button type="submit" class="link">
+      Log out
+    </button>
+  );
+  // Two renderings of one menu, one shown at a time by app.css: the line across the top on a
+  // wide screen, and on a phone (40rem and less) a "Menu" that opens it, so the header stays one
+  // line (issue 21: three lines, 150 px). A <details> opens without JavaScript.
   return (
     <nav class="nav" aria-label="Main">
       <a class="brand" href="/">
         Placement Portal
       </a>
-      <ul>
-        {links.map(([href, label]) => (
-          <li>
-            <a href={href} aria-current={page.path === href ? "page" : undefined} safe>
-              {label}
-            </a>
-          </li>
-        ))}
-      </ul>
+      <ul class={user ? "nav-links with-menu" : "nav-links"}>{linkItems}</ul>
       {user ? (
         <form method="post" action="/logout" class="logout">
           <CsrfField token={page.csrfToken} />
           <span class="who" title={user.fullName ?? user.email} safe>
             {user.fullName ?? user.email}
           </span>
-          {user.role === "admin" ? <a href="/admin/admins">Admins</a> : null}
-          {user.role === "admin" ? <a href="/admin/limits">Limits</a> : null}
-          <a href={`/${user.role}/password`}>Change password</a>
-          <button type="submit" class="link">
-            Log out
-          </button>
+          {account.map(([href, label]) => (
+            <a href={href} safe>
+              {label}
+            </a>
+          ))}
+          {logout}
         </form>
+      ) : null}
+      {user ? (
+        <details class="nav-menu">
+          <summary>Menu</summary>
+          <div class="nav-menu-panel">
+            <ul>{linkItems}</ul>
+            <form method="post" action="/logout" class="nav-menu-account">
+              <CsrfField token={page.csrfToken} />
+              <p class="who" safe>
+                {user.fullName ?? user.email}
+              </p>
+              <ul>
+                {account.map(([href, label]) => (
+                  <li>
+                    <a href={href} safe>
+                      {label}
+                    </a>
+                  </li>
+                ))}
+              </ul>
+              {logout}
+            </form>
+          </div>
+        </details>
       ) : null}
     </nav>
   );

@@ -108,7 +108,7 @@ describe.skipIf(!hasChromium)("walk-through in chromium: the SMS console", () =>
     await visible(admin.getByRole("heading", { name: "Admin dashboard" }));
 
     // 1. An announcement to CSE only: the preview counts the audience and the SMS before posting.
-    await admin.getByRole("link", { name: "Notices", exact: true }).click();
+    await admin.getByRole("link", { name: "Announcements", exact: true }).click();
     await visible(admin.getByRole("heading", { name: "Announcements" }));
     await admin.getByLabel("Title").fill("CSE pre-placement talk");
     await admin
