@@ -5,6 +5,7 @@ import {
   ADMIN_TARGETS,
   type AdminTarget,
   isAdminTarget,
+  isDecision,
   STATUS_LABELS,
   TRANSITIONS,
 } from "../placement/stages.ts";
@@ -76,6 +77,11 @@ function smsWords(changed: number, withoutSms: Record<string, number>): string {
   if (silent === changed) return `nobody gets an SMS (${why}).`;
   const texted = changed - silent;
   return `${plural(texted, "student")} ${texted === 1 ? "gets" : "get"} an SMS; ${silent} ${silent === 1 ? "does" : "do"} not (${why}).`;
+}
+
+/** Where a move's button sits on its row: the next stage, then Selected…, then Reject…. */
+function rowOrder(to: AdminTarget): number {
+  return to === "rejected" ? 2 : to === "selected" ? 1 : 0;
 }
 
 export async function adminApplicationRoutes(app: FastifyInstance) {
@@ -216,16 +222,20 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
                         <td class="row-actions">
                           {TRANSITIONS[a.status]
                             .filter(isAdminTarget)
-                            // Rejecting is kept apart from the forward move, last, and asks first.
-                            .sort((x, y) => Number(x === "rejected") - Number(y === "rejected"))
+                            // The next stage first, then the decisions, which ask first (…);
+                            // rejecting is kept apart, last.
+                            .sort((x, y) => rowOrder(x) - rowOrder(y))
                             .map((to) => (
                               <button
                                 type="submit"
                                 class={to === "rejected" ? "small danger" : "small"}
                                 formaction={`/admin/applications/${a.id}/status?to=${to}`}
                                 aria-label={`${to === "rejected" ? "Reject" : STATUS_LABELS[to]}: ${a.full_name}`}
+                                safe
                               >
-                                {to === "rejected" ? "Reject…" : STATUS_LABELS[to]}
+                                {to === "rejected"
+                                  ? "Reject…"
+                                  : `${STATUS_LABELS[to]}${isDecision(to) ? "…" : ""}`}
                               </button>
                             ))}
                         </td>
@@ -283,8 +293,8 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
   );
 
   /**
-   * A move that needs the admin's confirmation first: every bulk move, and rejecting even one
-   * applicant. That page, or null when nothing would move (the refusal flash says why). It returns
+   * A move that needs the admin's confirmation first: every bulk move, and a decision (Selected,
+   * Rejected) even for one applicant. That page, or null when nothing would move (the refusal flash says why). It returns
    * the markup, not the reply: an awaited reply resolves to nothing (it is a thenable).
    */
   async function confirmation(
@@ -310,7 +320,12 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
     const jobs = [...new Set(moving.map(jobName))];
     const one = moving.length === 1 ? moving[0]! : null;
     const who = one ? one.full_name : plural(moving.length, "applicant");
-    const what = to === "rejected" ? `Reject ${who}` : `Move ${who} to ${STATUS_LABELS[to]}`;
+    const what =
+      to === "rejected"
+        ? `Reject ${who}`
+        : to === "selected" && one
+          ? `Select ${who}`
+          : `Move ${who} to ${STATUS_LABELS[to]}`;
     const optedOut = moving.length - reachable.length;
     return (
       <ConfirmPage
@@ -337,7 +352,9 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
       >
         <p safe>
           {`${plural(moving.length, "application")} for ${jobs.join(", ")} will move to ${STATUS_LABELS[to]}.${
-            to === "rejected" ? " Rejected is final: it cannot be moved back." : ""
+            isDecision(to)
+              ? ` ${STATUS_LABELS[to]} is a decision: to undo it, use “Correct…” on its row (with a reason; the student gets an SMS).`
+              : ""
           }`}
         </p>
         <ul>
@@ -409,7 +426,8 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
         ...(request.body as object),
         to: request.query.to ?? (request.body as { to?: string })?.to,
       });
-      if (parsed.to === "rejected" && !isConfirmed(request.body)) {
+      // A decision asks first, even for one row; the other moves go straight.
+      if (parsed.to && isDecision(parsed.to) && !isConfirmed(request.body)) {
         const page = await confirmation(
           request,
           reply,
