@@ -11,21 +11,31 @@ import {
 } from "../placement/stages.ts";
 import { DepartmentFilter } from "../students/pages.tsx";
 import { currentActor, flash, requireRole, summariseForFlash } from "../web/auth.ts";
-import { Pagination } from "../web/components.tsx";
+import {
+  emptyForm,
+  type FormState,
+  formatDateTime,
+  Pagination,
+  TextAreaField,
+} from "../web/components.tsx";
 import { ConfirmPage, isConfirmed } from "../web/confirm.tsx";
 import { formatCgpa, plural } from "../web/format.ts";
+import { multilineTextField } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
 import { decimalParam, idList, idParams, orEmpty, pageParam, textParam } from "../web/schemas.ts";
 import { SelectAllBox, SelectAllScript } from "../web/select.tsx";
-import { statusUpdateExample } from "./notices.ts";
+import { decisionCorrectedExample, statusUpdateExample } from "./notices.ts";
 import {
   APPLICANTS_PAGE_SIZE,
   type ApplicantFilters,
   applicantsCsv,
+  type CorrectionPlan,
   changeStatus,
+  correctDecision,
   jobName,
   listApplicants,
+  previewCorrection,
   previewStatusChange,
 } from "./service.ts";
 
@@ -60,12 +70,21 @@ function parseChange(body: unknown): { ids: number[]; to: AdminTarget | null; ba
   const b = (body ?? {}) as Record<string, unknown>;
   const ids = idList(b.ids);
   const to = ADMIN_TARGETS.includes(b.to as AdminTarget) ? (b.to as AdminTarget) : null;
-  const back =
-    typeof b.back === "string" && /^\/admin\/jobs\/\d+\/applicants(\?[\w=&%.-]*)?$/.test(b.back)
-      ? b.back
-      : "/admin/jobs";
-  return { ids, to, back };
+  return { ids, to, back: backTo(b.back) };
 }
+
+/** Where a move returns: an applicants page (with its filters), else the jobs. */
+function backTo(value: unknown, fallback = "/admin/jobs"): string {
+  return typeof value === "string" && /^\/admin\/jobs\/\d+\/applicants(\?[\w=&%.+-]*)?$/.test(value)
+    ? value
+    : fallback;
+}
+
+/** Why a decision is corrected: required, kept in the audit log. */
+const correctionReason = multilineTextField({
+  label: "the reason for the correction",
+  max: 500,
+});
 
 /** Who of the moved gets an SMS, in words that match the confirmation page. */
 function smsWords(changed: number, withoutSms: Record<string, number>): string {
@@ -238,6 +257,15 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
                                   : `${STATUS_LABELS[to]}${isDecision(to) ? "…" : ""}`}
                               </button>
                             ))}
+                          {isDecision(a.status) ? (
+                            <a
+                              class="button"
+                              href={`/admin/applications/${a.id}/correct?${new URLSearchParams({ back })}`}
+                              aria-label={`Correct the decision: ${a.full_name}`}
+                            >
+                              Correct…
+                            </a>
+                          ) : null}
                         </td>
                       </tr>
                     ))}
@@ -439,6 +467,133 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
         if (page) return reply.html(page);
       }
       const back = await handleChange(request, [request.params.id], parsed.to, parsed.back);
+      return reply.redirect(back, 303);
+    },
+  );
+
+  /**
+   * The correction's confirmation page: what the decision was, the stage it goes back to, the
+   * SMS, and the reason to give (required).
+   */
+  async function correctionPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    plan: CorrectionPlan,
+    back: string,
+    form: FormState,
+  ) {
+    const example =
+      plan.sms_opted_out_at === null
+        ? await decisionCorrectedExample(ctx.db, {
+            fullName: plan.full_name,
+            company: plan.company,
+            title: plan.title,
+            status: plan.back,
+            previous: plan.decision,
+          })
+        : "";
+    const what = `Move ${plan.full_name} back to ${STATUS_LABELS[plan.back]}`;
+    return (
+      <ConfirmPage
+        page={pageContext(request, reply)}
+        title={`${what}?`}
+        action={`/admin/applications/${plan.id}/correct`}
+        fields={{ decision: plan.decisionEventId, back }}
+        confirmLabel={what}
+        cancelHref={back}
+        inputs={
+          <TextAreaField
+            form={form}
+            name="reason"
+            label="Reason for the correction (required)"
+            hint="Kept in the audit log; not sent to the student."
+          />
+        }
+        sms={
+          <p safe>
+            {plan.sms_opted_out_at === null
+              ? `${plan.full_name} will get an SMS at ${plan.phone_e164}: “${example}”`
+              : `Nobody gets an SMS: ${plan.full_name} opted out of SMS.`}
+          </p>
+        }
+      >
+        <p
+          safe
+        >{`${plan.full_name} (${plan.roll_number}) was moved to ${STATUS_LABELS[plan.decision]} for ${jobName(plan)} on ${formatDateTime(plan.decidedAt)} IST.`}</p>
+        <p safe>
+          {`The correction moves the application back to ${STATUS_LABELS[plan.back]}, the stage it was in before that decision: ${STATUS_LABELS[plan.decision]} → ${STATUS_LABELS[plan.back]}. The timeline keeps both moves.`}
+        </p>
+      </ConfirmPage>
+    );
+  }
+
+  app.get<{ Params: { id: number }; Querystring: { back?: string } }>(
+    "/applications/:id/correct",
+    { schema: { params: idParams } },
+    async (request, reply) => {
+      const planned = await previewCorrection(ctx, request.params.id);
+      if (!planned) return reply.callNotFound();
+      const back = backTo(
+        request.query.back,
+        `/admin/jobs/${"plan" in planned ? planned.plan.jobId : planned.jobId}/applicants`,
+      );
+      if ("problem" in planned) {
+        flash(request, "error", `Not changed: ${planned.problem}.`);
+        return reply.redirect(back, 303);
+      }
+      return reply.html(await correctionPage(request, reply, planned.plan, back, emptyForm));
+    },
+  );
+
+  app.post<{ Params: { id: number } }>(
+    "/applications/:id/correct",
+    { schema: { params: idParams } },
+    async (request, reply) => {
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const [decision] = idList(body.decision);
+      const parsedReason = correctionReason.safeParse(body.reason ?? "");
+      const reason = parsedReason.success
+        ? parsedReason.data
+        : typeof body.reason === "string"
+          ? body.reason
+          : "";
+      const planned = await previewCorrection(ctx, request.params.id);
+      if (!planned) return reply.callNotFound();
+      const back = backTo(
+        body.back,
+        `/admin/jobs/${"plan" in planned ? planned.plan.jobId : planned.jobId}/applicants`,
+      );
+      const invalid = parsedReason.success
+        ? null
+        : (parsedReason.error.issues[0]?.message ?? "Give the reason for the correction.");
+      if (invalid && "plan" in planned && planned.plan.decisionEventId === decision)
+        return reply.code(400).html(
+          await correctionPage(request, reply, planned.plan, back, {
+            values: { reason },
+            errors: { reason: invalid },
+          }),
+        );
+      if (!isConfirmed(body) || decision === undefined || invalid) {
+        flash(request, "error", "Not changed: open the correction again and confirm it.");
+        return reply.redirect(back, 303);
+      }
+      const result = await correctDecision(
+        ctx,
+        currentActor(request),
+        request.params.id,
+        decision,
+        reason,
+      );
+      if (result.ok)
+        flash(
+          request,
+          "success",
+          `${result.plan.full_name} moved back to ${STATUS_LABELS[result.plan.back]}; ${smsWords(
+            1,
+            result.noSms ? { [result.noSms]: 1 } : {},
+          )}`,
+        );
+      else flash(request, "error", `Not changed: ${result.problem}.`);
       return reply.redirect(back, 303);
     },
   );

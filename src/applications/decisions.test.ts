@@ -172,3 +172,202 @@ describe("every decision asks first", () => {
     );
   });
 });
+
+describe("correcting a decision", () => {
+  it("moves Selected back to the stage before, after asking for a reason: one SMS, audited, on the timeline", async () => {
+    const s = await createStudent(t.ctx, {
+      approved: true,
+      full_name: "Kavya Menon",
+      phone: "+919812345678",
+    });
+    const { id: jobId } = await postJob(t.ctx, { company: "Wipro", title: "Project Engineer" });
+    const id = await applicationThrough(s.id, jobId, ["shortlisted", "interview", "selected"]);
+    const staff = await admin();
+    const back = `/admin/jobs/${jobId}/applicants?status=selected`;
+
+    const list = await staff.get(back);
+    expect(list.body).toContain(
+      `href="/admin/applications/${id}/correct?back=%2Fadmin%2Fjobs%2F${jobId}%2Fapplicants%3Fstatus%3Dselected" aria-label="Correct the decision: Kavya Menon">Correct…</a>`,
+    );
+    const asked = await staff.get(
+      `/admin/applications/${id}/correct?back=${encodeURIComponent(back)}`,
+    );
+    expect(asked.statusCode).toBe(200);
+    let text = pageText(asked.body);
+    expect(text).toContain("Move Kavya Menon back to Interview?");
+    expect(text).toContain("Selected → Interview");
+    expect(text).toContain(
+      "Kavya Menon will get an SMS at +919812345678: “Dear Kavya, a correction: your status for Wipro - Project Engineer is 'Interview', not 'Selected'. Check the Placement Portal for details.”",
+    );
+    expect(asked.body).toContain(
+      `href="${back.replace(/&/g, "&amp;")}" class="button secondary" id="cancel"`,
+    );
+
+    // No reason: the same page again, saying what is missing; nothing moves.
+    const bare = await confirm(staff, asked);
+    expect(bare.statusCode).toBe(400);
+    text = pageText(bare.body);
+    expect(text).toContain("Enter the reason for the correction.");
+    expect(await statusOf(id)).toBe("selected");
+    expect(await sms("application_corrected")).toHaveLength(0);
+
+    const form = (await import("#test/support/confirm.ts")).confirmForm(asked);
+    const done = await staff.post(form.action, {
+      ...form.fields,
+      reason: "Selected by mistake: the company's list had another Kavya.",
+    });
+    expect(done.statusCode).toBe(303);
+    expect(done.headers.location).toBe(back);
+    expect(await statusOf(id)).toBe("interview");
+    const texts = await sms("application_corrected");
+    expect(texts.map((m) => [m.body, m.to_e164])).toEqual([
+      [
+        "Dear Kavya, a correction: your status for Wipro - Project Engineer is 'Interview', not 'Selected'. Check the Placement Portal for details.",
+        "+919812345678",
+      ],
+    ]);
+    expect(await sms("status_update")).toHaveLength(0);
+    const events = await t.ctx.db
+      .selectFrom("application_events")
+      .select(["from_status", "to_status", "by_role"])
+      .where("application_id", "=", id)
+      .orderBy("id")
+      .execute();
+    expect(events.at(-1)).toEqual({
+      from_status: "selected",
+      to_status: "interview",
+      by_role: "admin",
+    });
+    expect(pageText((await staff.get(back)).body)).toContain(
+      "Kavya Menon moved back to Interview; the student gets an SMS.",
+    );
+    const log = pageText((await staff.get("/admin/audit")).body);
+    expect(log).toContain(
+      "Corrected Kavya Menon's application for Wipro – Project Engineer: Selected back to Interview",
+    );
+    expect(log).toContain("Reason: Selected by mistake: the company's list had another Kavya.");
+
+    // The student's timeline says the decision was corrected.
+    const mine = await loginAs(t.app, s.email, s.password);
+    expect(pageText((await mine.get("/student/applications")).body)).toMatch(
+      /: Interview \(Selected corrected\)/,
+    );
+    // Pressing confirm again (a stale page) changes nothing and sends nothing.
+    await staff.post(form.action, { ...form.fields, reason: "again" });
+    expect(await statusOf(id)).toBe("interview");
+    expect(await sms("application_corrected")).toHaveLength(1);
+    expect(pageText((await staff.get(back)).body)).toContain("Not changed: Kavya Menon");
+  });
+
+  it("moves Rejected back to Applied; refuses what is not a decision or whose history is silent", async () => {
+    const { id: jobId } = await postJob(t.ctx);
+    const a = await createStudent(t.ctx, { approved: true, full_name: "Rejected Early" });
+    const b = await createStudent(t.ctx, { approved: true, full_name: "Still Interview" });
+    const c = await createStudent(t.ctx, { approved: true, full_name: "No History" });
+    const rejected = await applicationThrough(a.id, jobId, ["rejected"]);
+    const interview = await applicationThrough(b.id, jobId, ["shortlisted", "interview"]);
+    const now = new Date().toISOString();
+    const silent = await t.ctx.db
+      .insertInto("applications")
+      .values({
+        job_id: jobId,
+        student_id: c.id,
+        status: "selected",
+        created_at: now,
+        updated_at: now,
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    const staff = await admin();
+
+    const asked = await staff.get(`/admin/applications/${rejected}/correct`);
+    expect(pageText(asked.body)).toContain("Move Rejected Early back to Applied?");
+    const form = (await import("#test/support/confirm.ts")).confirmForm(asked);
+    await staff.post(form.action, { ...form.fields, reason: "Rejected the wrong row" });
+    expect(await statusOf(rejected)).toBe("applied");
+    expect(await sms("application_corrected")).toHaveLength(1);
+
+    for (const [appId, words] of [
+      [interview, "Interview is not a decision"],
+      [silent.id, "its history does not say which stage it was in before Selected"],
+    ] as const) {
+      const refused = await staff.get(`/admin/applications/${appId}/correct`);
+      expect(refused.statusCode).toBe(303);
+      expect(refused.headers.location).toBe(`/admin/jobs/${jobId}/applicants`);
+      expect(pageText((await staff.get(refused.headers.location!)).body)).toContain(words);
+    }
+    expect(await statusOf(interview)).toBe("interview");
+    expect(await statusOf(silent.id)).toBe("selected");
+    expect((await staff.get("/admin/applications/999999/correct")).statusCode).toBe(404);
+  });
+
+  it("gives one outcome and one SMS when two admins correct the same decision at once", async () => {
+    const { id: jobId } = await postJob(t.ctx);
+    const ids: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const s = await createStudent(t.ctx, { approved: true, full_name: `Raced ${i}` });
+      ids.push(
+        await applicationThrough(s.id, jobId, ["interview", i % 2 ? "rejected" : "selected"]),
+      );
+    }
+    const first = await admin("first-admin@college.test");
+    const second = await admin("second-admin@college.test");
+    const { confirmForm } = await import("#test/support/confirm.ts");
+    for (const id of ids) {
+      const forms = [
+        confirmForm(await first.get(`/admin/applications/${id}/correct`)),
+        confirmForm(await second.get(`/admin/applications/${id}/correct`)),
+      ];
+      // Both confirmed at once, each admin on their own session.
+      const answers = await Promise.all([
+        first.post(forms[0]!.action, { ...forms[0]!.fields, reason: "first" }),
+        second.post(forms[1]!.action, { ...forms[1]!.fields, reason: "second" }),
+      ]);
+      expect(answers.map((a) => a.statusCode)).toEqual([303, 303]);
+      expect(await statusOf(id)).toBe("interview");
+      const corrections = await t.ctx.db
+        .selectFrom("application_events")
+        .select("id")
+        .where("application_id", "=", id)
+        .where("to_status", "=", "interview")
+        .where("from_status", "in", ["selected", "rejected"])
+        .execute();
+      expect(corrections).toHaveLength(1);
+      // Each admin is told which way it went.
+      const flashes = [
+        pageText((await first.get(`/admin/jobs/${jobId}/applicants`)).body),
+        pageText((await second.get(`/admin/jobs/${jobId}/applicants`)).body),
+      ].join(" ");
+      expect(
+        flashes.match(/moved back to Interview; the student gets an SMS/g),
+        flashes,
+      ).toHaveLength(1);
+      expect(
+        flashes.match(/Not changed: Raced \d \(\w+\): changed by someone else meanwhile/g),
+      ).toHaveLength(1);
+    }
+    expect(await sms("application_corrected")).toHaveLength(ids.length);
+    const audits = await t.ctx.db
+      .selectFrom("audit_log")
+      .select("id")
+      .where("action", "=", "application.correct")
+      .execute();
+    expect(audits).toHaveLength(ids.length);
+  });
+
+  it("gives one outcome and one SMS when two admins select the same applicant at once", async () => {
+    const { id: jobId } = await postJob(t.ctx);
+    const s = await createStudent(t.ctx, { approved: true, full_name: "Twice Selected" });
+    const id = await applicationThrough(s.id, jobId, ["interview"]);
+    const first = await admin("first-admin@college.test");
+    const second = await admin("second-admin@college.test");
+    const [a, b] = await Promise.all(
+      [first, second].map((c) =>
+        c.post(`/admin/applications/${id}/status?to=selected`, { confirm: "yes" }),
+      ),
+    );
+    expect([a!.statusCode, b!.statusCode]).toEqual([303, 303]);
+    expect(await statusOf(id)).toBe("selected");
+    expect(await sms("status_update")).toHaveLength(1);
+  });
+});

@@ -34,6 +34,14 @@ export function isDecision(status: ApplicationStatus): status is Decision {
   return (DECISIONS as readonly string[]).includes(status);
 }
 
+/** A move that undid a decision (a correction: Selected or Rejected back to the stage before). */
+export function isCorrection(move: {
+  from_status: ApplicationStatus | null;
+  to_status: ApplicationStatus;
+}): move is { from_status: Decision; to_status: ApplicationStatus } {
+  return move.from_status !== null && isDecision(move.from_status) && !isDecision(move.to_status);
+}
+
 /** The statuses an admin sets (withdrawing and applying again are the student's own acts). */
 export const ADMIN_TARGETS = ["shortlisted", "interview", "selected", "rejected"] as const;
 export type AdminTarget = (typeof ADMIN_TARGETS)[number];

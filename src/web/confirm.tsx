@@ -24,6 +24,7 @@ export function ConfirmPage({
   confirmLabel,
   cancelHref,
   cancelLabel = "Cancel",
+  inputs,
   children,
 }: PropsWithChildren<{
   page: PageContext;
@@ -38,6 +39,8 @@ export function ConfirmPage({
   cancelHref: string;
   /** The way back without acting; say it otherwise where the action itself is a cancelling. */
   cancelLabel?: string;
+  /** Fields the admin fills in on this page before confirming (a required reason), if any. */
+  inputs?: JSX.Element;
 }>) {
   const hidden = Object.entries(fields).flatMap(([name, value]) =>
     value === undefined
@@ -57,6 +60,7 @@ export function ConfirmPage({
             <input type="hidden" name={name} value={value} />
           ))}
           <input type="hidden" name={CONFIRM_FIELD} value="yes" />
+          {inputs ? <div class="confirm-inputs">{inputs}</div> : null}
           <a href={cancelHref} class="button secondary" id="cancel" safe>
             {cancelLabel}
           </a>
