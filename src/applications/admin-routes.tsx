@@ -43,6 +43,7 @@ interface ApplicantsQuery {
   status?: ApplicationStatus | "";
   department?: string;
   min_cgpa?: number | "";
+  q?: string;
   page: number;
 }
 
@@ -52,6 +53,7 @@ const applicantsQuerySchema = {
     status: { type: "string", enum: ["", ...APPLICATION_STATUSES] },
     department: textParam(20),
     min_cgpa: orEmpty(decimalParam(0, 10)),
+    q: textParam(100),
     page: pageParam,
   },
 } as const;
@@ -61,6 +63,7 @@ function filtersOf(q: ApplicantsQuery): ApplicantFilters {
     status: q.status || undefined,
     department: q.department || undefined,
     minCgpa: typeof q.min_cgpa === "number" ? q.min_cgpa : undefined,
+    q: q.q?.trim() || undefined,
     page: q.page,
   };
 }
@@ -75,7 +78,8 @@ function parseChange(body: unknown): { ids: number[]; to: AdminTarget | null; ba
 
 /** Where a move returns: an applicants page (with its filters), else the jobs. */
 function backTo(value: unknown, fallback = "/admin/jobs"): string {
-  return typeof value === "string" && /^\/admin\/jobs\/\d+\/applicants(\?[\w=&%.+-]*)?$/.test(value)
+  return typeof value === "string" &&
+    /^\/admin\/jobs\/\d+\/applicants(\?[\w=&%.+*-]*)?$/.test(value)
     ? value
     : fallback;
 }
@@ -121,6 +125,7 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
       const list = await listApplicants(ctx, job.id, filters);
       const page = pageContext(request, reply);
       const query = {
+        q: filters.q,
         status: filters.status,
         department: filters.department,
         min_cgpa: filters.minCgpa,
@@ -152,6 +157,10 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
             class="filters"
             aria-label="Filter applicants"
           >
+            <label>
+              Name or roll number{" "}
+              <input type="search" name="q" maxlength="100" value={filters.q ?? ""} />
+            </label>
             <label>
               Status
               <select name="status">

@@ -371,3 +371,56 @@ describe("correcting a decision", () => {
     expect(await sms("status_update")).toHaveLength(1);
   });
 });
+
+describe("searching the applicants", () => {
+  it("finds by part of a name or roll number, with the stage filter; % and _ match themselves", async () => {
+    const { id: jobId } = await postJob(t.ctx, { company: "TCS", title: "Ninja" });
+    const people = [
+      ["Anil Kumar", "1XY22CS101"],
+      ["Anila Rao", "1XY22EC102"],
+      ["Bhavna 100% Shetty", "1XY22CS103"],
+      ["Chetan_Gowda", "1XY22ME104"],
+      ["Chetan Gowda", "1XY22ME105"],
+    ] as const;
+    const ids: Record<string, number> = {};
+    for (const [full_name, roll_number] of people) {
+      const s = await createStudent(t.ctx, { approved: true, full_name, roll_number });
+      ids[full_name] = await applicationThrough(
+        s.id,
+        jobId,
+        full_name === "Anila Rao" ? ["shortlisted"] : [],
+      );
+    }
+    const staff = await admin();
+    const names = async (query: string) => {
+      const page = await staff.get(`/admin/jobs/${jobId}/applicants?${query}`);
+      expect(page.statusCode, query).toBe(200);
+      return [...page.body.matchAll(/name="ids" value="\d+" aria-label="Select ([^"]+)"/g)]
+        .map((m) => m[1])
+        .sort();
+    };
+    expect(await names("q=anil")).toEqual(["Anil Kumar", "Anila Rao"]);
+    expect(await names("q=ANIL&status=shortlisted")).toEqual(["Anila Rao"]);
+    expect(await names("q=cs10")).toEqual(["Anil Kumar", "Bhavna 100% Shetty"]);
+    expect(await names("q=ec102")).toEqual(["Anila Rao"]);
+    expect(await names(`q=${encodeURIComponent("%")}`)).toEqual(["Bhavna 100% Shetty"]);
+    expect(await names("q=n_g")).toEqual(["Chetan_Gowda"]);
+    expect(await names("q=%20%20")).toHaveLength(5); // blanks only: no search
+    expect(await names("q=nobody")).toEqual([]);
+
+    const page = await staff.get(`/admin/jobs/${jobId}/applicants?q=anil&status=applied`);
+    expect(page.body).toContain("<p>1 applicant</p>");
+    expect(page.body).toContain('<input type="search" name="q" maxlength="100" value="anil"/>');
+    // The search is kept by the moves' way back and the export.
+    expect(page.body).toContain(
+      `name="back" value="/admin/jobs/${jobId}/applicants?q=anil&status=applied"`,
+    );
+    expect(page.body).toContain(`/admin/jobs/${jobId}/applicants.csv?q=anil&status=applied`);
+    const csv = await staff.get(`/admin/jobs/${jobId}/applicants.csv?q=gowda`);
+    expect(csv.body).toContain("Chetan Gowda");
+    expect(csv.body).not.toContain("Anil Kumar");
+    expect(
+      (await staff.get(`/admin/jobs/${jobId}/applicants?q=${"x".repeat(101)}`)).statusCode,
+    ).toBe(400);
+  });
+});

@@ -3,7 +3,7 @@ import type { Kysely } from "kysely";
 import type { SessionUser } from "../accounts/service.ts";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
-import { isUniqueViolation, lockForUpdate } from "../db/dialect.ts";
+import { containsPattern, isUniqueViolation, likeOperator, lockForUpdate } from "../db/dialect.ts";
 import { type ParamOf, preparedRead } from "../db/prepared.ts";
 import type { ApplicationStatus, DB } from "../db/schema.ts";
 import { findJob } from "../jobs/service.ts";
@@ -568,6 +568,8 @@ export interface ApplicantFilters {
   status?: ApplicationStatus | undefined;
   department?: string | undefined;
   minCgpa?: number | undefined;
+  /** Part of the student's name or roll number (`%` and `_` match themselves). */
+  q?: string | undefined;
   page: number;
 }
 
@@ -584,6 +586,13 @@ function applicantsQuery(ctx: AppContext, jobId: number, filters: Omit<Applicant
   if (filters.status) query = query.where("applications.status", "=", filters.status);
   if (filters.department) query = query.where("students.department", "=", filters.department);
   if (filters.minCgpa !== undefined) query = query.where("students.cgpa", ">=", filters.minCgpa);
+  if (filters.q) {
+    const pattern = containsPattern(filters.q);
+    const like = likeOperator(ctx.dialect);
+    query = query.where((eb) =>
+      eb.or([eb("students.full_name", like, pattern), eb("students.roll_number", like, pattern)]),
+    );
+  }
   return query;
 }
 
@@ -619,7 +628,8 @@ export async function listApplicants(ctx: AppContext, jobId: number, filters: Ap
   const query = applicantsQuery(ctx, jobId, filters);
   // Without a filter on the students, the total is in the per-status counts the page shows anyway:
   // one statement fewer (each a round trip on PostgreSQL) on the busiest page of a job.
-  const byStudents = filters.department !== undefined || filters.minCgpa !== undefined;
+  const byStudents =
+    filters.department !== undefined || filters.minCgpa !== undefined || filters.q !== undefined;
   const [rows, counted, byStatus] = await Promise.all([
     query
       .select(applicantPageColumns)
