@@ -424,3 +424,25 @@ describe("searching the applicants", () => {
     ).toBe(400);
   });
 });
+
+describe("one word for each stage", () => {
+  it("calls the final negative stage Rejected on every page that names it", async () => {
+    const s = await createStudent(t.ctx, { approved: true, full_name: "Word Check" });
+    const { id: jobId } = await postJob(t.ctx, { company: "Infosys", title: "SDE" });
+    await applicationThrough(s.id, jobId, ["rejected"]);
+    const staff = await admin();
+    const mine = await loginAs(t.app, s.email, s.password);
+    const pages = [
+      await staff.get(`/admin/jobs/${jobId}/applicants`),
+      await staff.get("/admin/announcements"),
+      await mine.get("/student/applications"),
+    ];
+    for (const page of pages) {
+      expect(page.statusCode).toBe(200);
+      expect(pageText(page.body)).not.toMatch(/not selected/i);
+    }
+    // The announcement's stage list names it as the applicants page does.
+    expect(pages[1]!.body).toContain('<option value="rejected">Rejected</option>');
+    expect(pageText(pages[2]!.body)).toContain("Rejected");
+  });
+});
