@@ -90,6 +90,9 @@ describe.skipIf(!hasChromium)("walk-through in chromium: decisions and correctio
     await admin.getByRole("button", { name: "Select Asha Rao", exact: true }).click();
     await visible(admin.getByText("1 moved to Selected; the student gets an SMS."));
     expect(await statusOf(asha.id, job.id)).toBe("selected");
+    // Her row now offers Correct… (checked by axe-core, target size included, at both widths).
+    await visible(admin.getByRole("link", { name: "Correct the decision: Asha Rao" }));
+    await walk.check(admin, "applicant-selected", phone);
 
     // Correct… asks for a reason, and says where the application goes back to.
     await admin.getByRole("link", { name: "Correct the decision: Asha Rao" }).click();
