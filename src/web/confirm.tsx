@@ -21,10 +21,10 @@ export function ConfirmPage({
   action,
   fields,
   sms,
+  inputs,
   confirmLabel,
   cancelHref,
   cancelLabel = "Cancel",
-  inputs,
   children,
 }: PropsWithChildren<{
   page: PageContext;
@@ -35,12 +35,12 @@ export function ConfirmPage({
   fields: Record<string, string | number | readonly (string | number)[] | undefined>;
   /** Who gets an SMS, in one or a few paragraphs; "Nobody gets an SMS." when none. */
   sms: JSX.Element;
+  /** Fields the admin fills in on this page before confirming (a required reason), if any. */
+  inputs?: JSX.Element;
   confirmLabel: string;
   cancelHref: string;
   /** The way back without acting; say it otherwise where the action itself is a cancelling. */
   cancelLabel?: string;
-  /** Fields the admin fills in on this page before confirming (a required reason), if any. */
-  inputs?: JSX.Element;
 }>) {
   const hidden = Object.entries(fields).flatMap(([name, value]) =>
     value === undefined
@@ -56,11 +56,11 @@ export function ConfirmPage({
         <div class="confirm-sms">{sms}</div>
         <form method="post" action={action} class="confirm-buttons" name="confirm">
           <CsrfField token={page.csrfToken} />
+          {inputs ? <div class="confirm-inputs">{inputs}</div> : null}
           {hidden.map(([name, value]) => (
             <input type="hidden" name={name} value={value} />
           ))}
           <input type="hidden" name={CONFIRM_FIELD} value="yes" />
-          {inputs ? <div class="confirm-inputs">{inputs}</div> : null}
           <a href={cancelHref} class="button secondary" id="cancel" safe>
             {cancelLabel}
           </a>
