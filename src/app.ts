@@ -12,7 +12,7 @@ import { findSessionUser } from "./accounts/service.ts";
 import { announcementSms } from "./announcements/notices.ts";
 import { announcementRoutes } from "./announcements/routes.tsx";
 import { adminApplicationRoutes } from "./applications/admin-routes.tsx";
-import { statusUpdateSms } from "./applications/notices.ts";
+import { decisionCorrectedSms, statusUpdateSms } from "./applications/notices.ts";
 import { studentApplicationRoutes } from "./applications/student-routes.tsx";
 import { auditRoutes } from "./audit/routes.tsx";
 import type { Config } from "./config.ts";
@@ -58,6 +58,7 @@ export const SMS_TEMPLATES: readonly SmsTemplate[] = [
   phoneRegisteredSms,
   registrationAttemptSms,
   statusUpdateSms,
+  decisionCorrectedSms,
   jobPostedSms,
   announcementSms,
   resetCodeSms,

@@ -1136,6 +1136,7 @@ const ONE_PER_CAUSE: readonly string[] = [
   "job_posted",
   "custom",
   "status_update",
+  "application_corrected",
 ];
 
 /** The rules every row keeps, whatever was sent and however it arrived. */

@@ -8,6 +8,7 @@ import {
 } from "../db/schema.ts";
 import { eligibleStudentFilter, noRules } from "../placement/eligibility.ts";
 import { eligibilityListFields } from "../placement/eligibility-fields.tsx";
+import { STATUS_LABELS } from "../placement/stages.ts";
 import type { StudentIdQuery } from "../sms/outbox-api.ts";
 import { MAX_ID } from "../web/schemas.ts";
 
@@ -30,7 +31,8 @@ export const STAGE_WORDS: Record<AudienceStage, string> = {
   shortlisted: "Shortlisted",
   interview: "At the interview stage",
   selected: "Selected",
-  rejected: "Not selected",
+  // The stage's one name (placement/stages.ts), as every other page says it.
+  rejected: STATUS_LABELS.rejected,
 };
 
 export type AudienceChoice =

@@ -5,26 +5,37 @@ import {
   ADMIN_TARGETS,
   type AdminTarget,
   isAdminTarget,
+  isDecision,
   STATUS_LABELS,
   TRANSITIONS,
 } from "../placement/stages.ts";
 import { DepartmentFilter } from "../students/pages.tsx";
 import { currentActor, flash, requireRole, summariseForFlash } from "../web/auth.ts";
-import { Pagination } from "../web/components.tsx";
+import {
+  emptyForm,
+  type FormState,
+  formatDateTime,
+  Pagination,
+  TextAreaField,
+} from "../web/components.tsx";
 import { ConfirmPage, isConfirmed } from "../web/confirm.tsx";
 import { formatCgpa, plural } from "../web/format.ts";
+import { multilineTextField } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
 import { decimalParam, idList, idParams, orEmpty, pageParam, textParam } from "../web/schemas.ts";
 import { SelectAllBox, SelectAllScript } from "../web/select.tsx";
-import { statusUpdateExample } from "./notices.ts";
+import { decisionCorrectedExample, statusUpdateExample } from "./notices.ts";
 import {
   APPLICANTS_PAGE_SIZE,
   type ApplicantFilters,
   applicantsCsv,
+  type CorrectionPlan,
   changeStatus,
+  correctDecision,
   jobName,
   listApplicants,
+  previewCorrection,
   previewStatusChange,
 } from "./service.ts";
 
@@ -32,6 +43,7 @@ interface ApplicantsQuery {
   status?: ApplicationStatus | "";
   department?: string;
   min_cgpa?: number | "";
+  q?: string;
   page: number;
 }
 
@@ -41,6 +53,7 @@ const applicantsQuerySchema = {
     status: { type: "string", enum: ["", ...APPLICATION_STATUSES] },
     department: textParam(20),
     min_cgpa: orEmpty(decimalParam(0, 10)),
+    q: textParam(100),
     page: pageParam,
   },
 } as const;
@@ -50,6 +63,7 @@ function filtersOf(q: ApplicantsQuery): ApplicantFilters {
     status: q.status || undefined,
     department: q.department || undefined,
     minCgpa: typeof q.min_cgpa === "number" ? q.min_cgpa : undefined,
+    q: q.q?.trim() || undefined,
     page: q.page,
   };
 }
@@ -59,12 +73,22 @@ function parseChange(body: unknown): { ids: number[]; to: AdminTarget | null; ba
   const b = (body ?? {}) as Record<string, unknown>;
   const ids = idList(b.ids);
   const to = ADMIN_TARGETS.includes(b.to as AdminTarget) ? (b.to as AdminTarget) : null;
-  const back =
-    typeof b.back === "string" && /^\/admin\/jobs\/\d+\/applicants(\?[\w=&%.-]*)?$/.test(b.back)
-      ? b.back
-      : "/admin/jobs";
-  return { ids, to, back };
+  return { ids, to, back: backTo(b.back) };
 }
+
+/** Where a move returns: an applicants page (with its filters), else the jobs. */
+function backTo(value: unknown, fallback = "/admin/jobs"): string {
+  return typeof value === "string" &&
+    /^\/admin\/jobs\/\d+\/applicants(\?[\w=&%.+*-]*)?$/.test(value)
+    ? value
+    : fallback;
+}
+
+/** Why a decision is corrected: required, kept in the audit log. */
+const correctionReason = multilineTextField({
+  label: "the reason for the correction",
+  max: 500,
+});
 
 /** Who of the moved gets an SMS, in words that match the confirmation page. */
 function smsWords(changed: number, withoutSms: Record<string, number>): string {
@@ -76,6 +100,11 @@ function smsWords(changed: number, withoutSms: Record<string, number>): string {
   if (silent === changed) return `nobody gets an SMS (${why}).`;
   const texted = changed - silent;
   return `${plural(texted, "student")} ${texted === 1 ? "gets" : "get"} an SMS; ${silent} ${silent === 1 ? "does" : "do"} not (${why}).`;
+}
+
+/** Where a move's button sits on its row: the next stage, then Selected…, then Reject…. */
+function rowOrder(to: AdminTarget): number {
+  return to === "rejected" ? 2 : to === "selected" ? 1 : 0;
 }
 
 export async function adminApplicationRoutes(app: FastifyInstance) {
@@ -96,6 +125,7 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
       const list = await listApplicants(ctx, job.id, filters);
       const page = pageContext(request, reply);
       const query = {
+        q: filters.q,
         status: filters.status,
         department: filters.department,
         min_cgpa: filters.minCgpa,
@@ -127,6 +157,10 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
             class="filters"
             aria-label="Filter applicants"
           >
+            <label>
+              Name or roll number{" "}
+              <input type="search" name="q" maxlength="100" value={filters.q ?? ""} />
+            </label>
             <label>
               Status
               <select name="status">
@@ -216,18 +250,31 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
                         <td class="row-actions">
                           {TRANSITIONS[a.status]
                             .filter(isAdminTarget)
-                            // Rejecting is kept apart from the forward move, last, and asks first.
-                            .sort((x, y) => Number(x === "rejected") - Number(y === "rejected"))
+                            // The next stage first, then the decisions, which ask first (…);
+                            // rejecting is kept apart, last.
+                            .sort((x, y) => rowOrder(x) - rowOrder(y))
                             .map((to) => (
                               <button
                                 type="submit"
                                 class={to === "rejected" ? "small danger" : "small"}
                                 formaction={`/admin/applications/${a.id}/status?to=${to}`}
                                 aria-label={`${to === "rejected" ? "Reject" : STATUS_LABELS[to]}: ${a.full_name}`}
+                                safe
                               >
-                                {to === "rejected" ? "Reject…" : STATUS_LABELS[to]}
+                                {to === "rejected"
+                                  ? "Reject…"
+                                  : `${STATUS_LABELS[to]}${isDecision(to) ? "…" : ""}`}
                               </button>
                             ))}
+                          {isDecision(a.status) ? (
+                            <a
+                              class="button"
+                              href={`/admin/applications/${a.id}/correct?${new URLSearchParams({ back })}`}
+                              aria-label={`Correct the decision: ${a.full_name}`}
+                            >
+                              Correct…
+                            </a>
+                          ) : null}
                         </td>
                       </tr>
                     ))}
@@ -283,8 +330,8 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
   );
 
   /**
-   * A move that needs the admin's confirmation first: every bulk move, and rejecting even one
-   * applicant. That page, or null when nothing would move (the refusal flash says why). It returns
+   * A move that needs the admin's confirmation first: every bulk move, and a decision (Selected,
+   * Rejected) even for one applicant. That page, or null when nothing would move (the refusal flash says why). It returns
    * the markup, not the reply: an awaited reply resolves to nothing (it is a thenable).
    */
   async function confirmation(
@@ -310,7 +357,12 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
     const jobs = [...new Set(moving.map(jobName))];
     const one = moving.length === 1 ? moving[0]! : null;
     const who = one ? one.full_name : plural(moving.length, "applicant");
-    const what = to === "rejected" ? `Reject ${who}` : `Move ${who} to ${STATUS_LABELS[to]}`;
+    const what =
+      to === "rejected"
+        ? `Reject ${who}`
+        : to === "selected" && one
+          ? `Select ${who}`
+          : `Move ${who} to ${STATUS_LABELS[to]}`;
     const optedOut = moving.length - reachable.length;
     return (
       <ConfirmPage
@@ -337,7 +389,9 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
       >
         <p safe>
           {`${plural(moving.length, "application")} for ${jobs.join(", ")} will move to ${STATUS_LABELS[to]}.${
-            to === "rejected" ? " Rejected is final: it cannot be moved back." : ""
+            isDecision(to)
+              ? ` ${STATUS_LABELS[to]} is a decision: to undo it, use “Correct…” on its row (with a reason; the student gets an SMS).`
+              : ""
           }`}
         </p>
         <ul>
@@ -409,7 +463,8 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
         ...(request.body as object),
         to: request.query.to ?? (request.body as { to?: string })?.to,
       });
-      if (parsed.to === "rejected" && !isConfirmed(request.body)) {
+      // A decision asks first, even for one row; the other moves go straight.
+      if (parsed.to && isDecision(parsed.to) && !isConfirmed(request.body)) {
         const page = await confirmation(
           request,
           reply,
@@ -421,6 +476,133 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
         if (page) return reply.html(page);
       }
       const back = await handleChange(request, [request.params.id], parsed.to, parsed.back);
+      return reply.redirect(back, 303);
+    },
+  );
+
+  /**
+   * The correction's confirmation page: what the decision was, the stage it goes back to, the
+   * SMS, and the reason to give (required).
+   */
+  async function correctionPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    plan: CorrectionPlan,
+    back: string,
+    form: FormState,
+  ) {
+    const example =
+      plan.sms_opted_out_at === null
+        ? await decisionCorrectedExample(ctx.db, {
+            fullName: plan.full_name,
+            company: plan.company,
+            title: plan.title,
+            status: plan.back,
+            previous: plan.decision,
+          })
+        : "";
+    const what = `Move ${plan.full_name} back to ${STATUS_LABELS[plan.back]}`;
+    return (
+      <ConfirmPage
+        page={pageContext(request, reply)}
+        title={`${what}?`}
+        action={`/admin/applications/${plan.id}/correct`}
+        fields={{ decision: plan.decisionEventId, back }}
+        confirmLabel={what}
+        cancelHref={back}
+        inputs={
+          <TextAreaField
+            form={form}
+            name="reason"
+            label="Reason for the correction (required)"
+            hint="Kept in the audit log; not sent to the student."
+          />
+        }
+        sms={
+          <p safe>
+            {plan.sms_opted_out_at === null
+              ? `${plan.full_name} will get an SMS at ${plan.phone_e164}: “${example}”`
+              : `Nobody gets an SMS: ${plan.full_name} opted out of SMS.`}
+          </p>
+        }
+      >
+        <p
+          safe
+        >{`${plan.full_name} (${plan.roll_number}) was moved to ${STATUS_LABELS[plan.decision]} for ${jobName(plan)} on ${formatDateTime(plan.decidedAt)} IST.`}</p>
+        <p safe>
+          {`The correction moves the application back to ${STATUS_LABELS[plan.back]}, the stage it was in before that decision: ${STATUS_LABELS[plan.decision]} → ${STATUS_LABELS[plan.back]}. The timeline keeps both moves.`}
+        </p>
+      </ConfirmPage>
+    );
+  }
+
+  app.get<{ Params: { id: number }; Querystring: { back?: string } }>(
+    "/applications/:id/correct",
+    { schema: { params: idParams } },
+    async (request, reply) => {
+      const planned = await previewCorrection(ctx, request.params.id);
+      if (!planned) return reply.callNotFound();
+      const back = backTo(
+        request.query.back,
+        `/admin/jobs/${"plan" in planned ? planned.plan.jobId : planned.jobId}/applicants`,
+      );
+      if ("problem" in planned) {
+        flash(request, "error", `Not changed: ${planned.problem}.`);
+        return reply.redirect(back, 303);
+      }
+      return reply.html(await correctionPage(request, reply, planned.plan, back, emptyForm));
+    },
+  );
+
+  app.post<{ Params: { id: number } }>(
+    "/applications/:id/correct",
+    { schema: { params: idParams } },
+    async (request, reply) => {
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const [decision] = idList(body.decision);
+      const parsedReason = correctionReason.safeParse(body.reason ?? "");
+      const reason = parsedReason.success
+        ? parsedReason.data
+        : typeof body.reason === "string"
+          ? body.reason
+          : "";
+      const planned = await previewCorrection(ctx, request.params.id);
+      if (!planned) return reply.callNotFound();
+      const back = backTo(
+        body.back,
+        `/admin/jobs/${"plan" in planned ? planned.plan.jobId : planned.jobId}/applicants`,
+      );
+      const invalid = parsedReason.success
+        ? null
+        : (parsedReason.error.issues[0]?.message ?? "Give the reason for the correction.");
+      if (invalid && "plan" in planned && planned.plan.decisionEventId === decision)
+        return reply.code(400).html(
+          await correctionPage(request, reply, planned.plan, back, {
+            values: { reason },
+            errors: { reason: invalid },
+          }),
+        );
+      if (!isConfirmed(body) || decision === undefined || invalid) {
+        flash(request, "error", "Not changed: open the correction again and confirm it.");
+        return reply.redirect(back, 303);
+      }
+      const result = await correctDecision(
+        ctx,
+        currentActor(request),
+        request.params.id,
+        decision,
+        reason,
+      );
+      if (result.ok)
+        flash(
+          request,
+          "success",
+          `${result.plan.full_name} moved back to ${STATUS_LABELS[result.plan.back]}; ${smsWords(
+            1,
+            result.noSms ? { [result.noSms]: 1 } : {},
+          )}`,
+        );
+      else flash(request, "error", `Not changed: ${result.problem}.`);
       return reply.redirect(back, 303);
     },
   );

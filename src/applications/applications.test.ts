@@ -187,8 +187,10 @@ describe("application statuses", () => {
     const staff = await admin();
 
     for (const to of ["shortlisted", "interview", "selected"]) {
+      // Selected, a decision, asks first: this is the confirmed post.
       const response = await staff.post(`/admin/applications/${app.id}/status?to=${to}`, {
         back: `/admin/jobs/${jobId}/applicants`,
+        ...(to === "selected" ? { confirm: "yes" } : {}),
       });
       expect(response.statusCode).toBe(303);
       expect(response.headers.location).toBe(`/admin/jobs/${jobId}/applicants`);
@@ -376,7 +378,7 @@ describe("application statuses", () => {
 
     const staff = await admin();
     for (const to of ["shortlisted", "interview", "selected"])
-      await staff.post(`/admin/applications/${theirs.id}/status?to=${to}`);
+      await staff.post(`/admin/applications/${theirs.id}/status?to=${to}`, { confirm: "yes" });
     await other.client.post(`/student/applications/${theirs.id}/withdraw`, { confirm: "yes" });
     expect((await applicationOf(other.id, jobId)).status).toBe("selected");
     expect((await other.client.get("/student/applications")).body).toContain(
@@ -468,7 +470,7 @@ describe("applicant list", () => {
 });
 
 describe("confirming applicant moves", () => {
-  it("asks before rejecting one applicant, saying who gets which SMS; other single moves go straight", async () => {
+  it("asks before rejecting one applicant, saying who gets which SMS; moves before a decision go straight", async () => {
     const me = await student({ full_name: "Kavya Menon", phone: "+919812345678" });
     const { id: jobId } = await postJob(t.ctx, { company: "Wipro", title: "Project Engineer" });
     await me.client.post(`/student/jobs/${jobId}/apply`);
@@ -477,9 +479,9 @@ describe("confirming applicant moves", () => {
     const back = `/admin/jobs/${jobId}/applicants`;
 
     const list = await staff.get(back);
-    // Reject… is the red-outlined one, after the forward move.
+    // Reject… is the red-outlined one, after the forward move and Selected….
     expect(list.body).toMatch(
-      /Shortlisted<\/button><button type="submit" class="small danger" formaction="\/admin\/applications\/\d+\/status\?to=rejected" aria-label="Reject: Kavya Menon">Reject…<\/button>/,
+      /Selected…<\/button><button type="submit" class="small danger" formaction="\/admin\/applications\/\d+\/status\?to=rejected" aria-label="Reject: Kavya Menon">Reject…<\/button>/,
     );
 
     const asked = await staff.post(`/admin/applications/${app.id}/status?to=rejected`, { back });
@@ -487,7 +489,9 @@ describe("confirming applicant moves", () => {
     const text = pageText(asked.body);
     expect(text).toContain("Reject Kavya Menon?");
     expect(text).toContain("1 application for Wipro – Project Engineer will move to Rejected.");
-    expect(text).toContain("Rejected is final");
+    expect(text).toContain(
+      "Rejected is a decision: to undo it, use “Correct…” on its row (with a reason; the student gets an SMS).",
+    );
     expect(text).toContain(
       "Kavya Menon will get an SMS at +919812345678: “Dear Kavya, your status for Wipro - Project Engineer has been updated to 'Rejected'. Check the Placement Portal for details.”",
     );

@@ -81,3 +81,89 @@ export async function notifyStatusChange(
     optedOut: change.student.sms_opted_out_at !== null,
   });
 }
+
+/**
+ * A decision corrected: the application is back at the stage it was in before Selected or
+ * Rejected. One message per correction; the reason stays in the audit log (it may be the office's
+ * own slip, not something for the student).
+ */
+export const decisionCorrectedSms = defineTemplate({
+  id: "application_corrected",
+  title: "Decision corrected",
+  variables: {
+    name: { about: "the student's first name", sample: "Asha", cut: true },
+    company: { about: "the company", sample: "Infosys", cut: true },
+    title: { about: "the job title", sample: "Systems Engineer", cut: true },
+    status: {
+      about: "the stage it is back at, in words",
+      sample: "Interview",
+      longest: LONGEST_STATUS,
+    },
+    previous: {
+      about: "the decision corrected, in words",
+      sample: "Rejected",
+      longest: LONGEST_STATUS,
+    },
+  },
+  defaultText:
+    "Dear {name}, a correction: your status for {company} - {title} is '{status}', not '{previous}'. Check the Placement Portal for details.",
+  maxSegments: 2,
+});
+
+export function decisionCorrectedVars(change: {
+  fullName: string;
+  company: string;
+  title: string;
+  status: ApplicationStatus;
+  previous: ApplicationStatus;
+}) {
+  return {
+    name: firstName(change.fullName),
+    company: change.company,
+    title: change.title,
+    status: STATUS_LABELS[change.status],
+    previous: STATUS_LABELS[change.previous],
+  };
+}
+
+/** The correction's message as the student would get it now (its confirmation page shows it). */
+export async function decisionCorrectedExample(
+  db: Kysely<DB>,
+  change: Parameters<typeof decisionCorrectedVars>[0],
+): Promise<string> {
+  return (await renderCurrent(db, decisionCorrectedSms, decisionCorrectedVars(change))).body;
+}
+
+export async function notifyDecisionCorrected(
+  trx: Kysely<DB>,
+  ctx: Pick<AppContext, "config" | "clock" | "smsLog">,
+  change: {
+    eventId: number;
+    applicationId: number;
+    student: StudentForSms;
+    job: Pick<Job, "company" | "title">;
+    to: ApplicationStatus;
+    previous: ApplicationStatus;
+  },
+): Promise<QueueResult> {
+  return queueSms(trx, ctx, {
+    kind: "application_corrected",
+    dedupeKey: `correction:${change.eventId}`,
+    reference: `application:${change.applicationId}`,
+    studentId: change.student.id,
+    toE164: change.student.phone_e164,
+    ...(await renderCurrent(
+      trx,
+      decisionCorrectedSms,
+      decisionCorrectedVars({
+        fullName: change.student.full_name,
+        company: change.job.company,
+        title: change.job.title,
+        status: change.to,
+        previous: change.previous,
+      }),
+    )),
+    priority: PRIORITY_TRANSACTIONAL,
+    optedOut: change.student.sms_opted_out_at !== null,
+  });
+}

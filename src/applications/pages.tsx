@@ -1,5 +1,5 @@
 import { closedReasons } from "../placement/eligibility.ts";
-import { STATUS_LABELS, TRANSITIONS } from "../placement/stages.ts";
+import { isCorrection, STATUS_LABELS, TRANSITIONS } from "../placement/stages.ts";
 import { formatDateTime } from "../web/components.tsx";
 import { CsrfField } from "../web/layout.tsx";
 import type { PageContext } from "../web/page.ts";
@@ -51,7 +51,7 @@ export function ApplicationsTable({
               {a.events.map((e) => (
                 <li
                   safe
-                >{`${formatDateTime(e.at)}: ${STATUS_LABELS[e.to_status]}${e.by_role === "student" && e.from_status ? " (by you)" : ""}`}</li>
+                >{`${formatDateTime(e.at)}: ${STATUS_LABELS[e.to_status]}${e.by_role === "student" && e.from_status ? " (by you)" : ""}${isCorrection(e) ? ` (${STATUS_LABELS[e.from_status]} corrected)` : ""}`}</li>
               ))}
             </ol>
           ) : null}

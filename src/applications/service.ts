@@ -3,17 +3,23 @@ import type { Kysely } from "kysely";
 import type { SessionUser } from "../accounts/service.ts";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
-import { isUniqueViolation, lockForUpdate } from "../db/dialect.ts";
+import { containsPattern, isUniqueViolation, likeOperator, lockForUpdate } from "../db/dialect.ts";
 import { type ParamOf, preparedRead } from "../db/prepared.ts";
 import type { ApplicationStatus, DB } from "../db/schema.ts";
 import { findJob } from "../jobs/service.ts";
 import { closedReasons, ineligibilityReasons } from "../placement/eligibility.ts";
-import { STATUS_LABELS, transitionProblem } from "../placement/stages.ts";
+import {
+  type Decision,
+  isDecision,
+  STATUS_LABELS,
+  TRANSITIONS,
+  transitionProblem,
+} from "../placement/stages.ts";
 import { signalQueued } from "../sms/outbox-api.ts";
 import { resumeSize } from "../students/resume-store.ts";
 import { formatCgpa, plural } from "../web/format.ts";
 import { formatCsvDateTime } from "../web/time.ts";
-import { notifyStatusChange } from "./notices.ts";
+import { notifyDecisionCorrected, notifyStatusChange } from "./notices.ts";
 
 /** How many names one audit entry of a bulk move keeps (the ids are all kept). */
 const AUDITED_NAMES = 100;
@@ -304,6 +310,208 @@ export async function previewStatusChange(
   return { moving, refused, unknown: ids.length - rows.length };
 }
 
+/** An application whose decision may be corrected, with what the correction would do. */
+export interface CorrectionPlan {
+  id: number;
+  jobId: number;
+  /** The decision undone. */
+  decision: Decision;
+  /** The event that made that decision: a confirmed correction names it, so a stale page undoes nothing newer. */
+  decisionEventId: number;
+  decidedAt: string;
+  /** The stage it goes back to: the one it was in before that decision, from its history. */
+  back: ApplicationStatus;
+  company: string;
+  title: string;
+  full_name: string;
+  roll_number: string;
+  phone_e164: string;
+  sms_opted_out_at: string | null;
+  student_id: number;
+}
+
+/**
+ * What correcting this application's decision would do, or why it cannot be corrected (no
+ * decision, or a history that does not say the stage before it). Reads inside `db`, which may be
+ * the correcting transaction.
+ */
+async function planCorrection(
+  db: Kysely<DB>,
+  applicationId: number,
+): Promise<{ plan: CorrectionPlan } | { problem: string; jobId: number } | undefined> {
+  const row = await db
+    .selectFrom("applications")
+    .innerJoin("jobs", "jobs.id", "applications.job_id")
+    .innerJoin("students", "students.id", "applications.student_id")
+    .select([
+      "applications.id",
+      "applications.status",
+      "applications.job_id",
+      "applications.student_id",
+      "jobs.company",
+      "jobs.title",
+      "students.full_name",
+      "students.roll_number",
+      "students.phone_e164",
+      "students.sms_opted_out_at",
+    ])
+    .where("applications.id", "=", applicationId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const who = `${row.full_name} (${row.roll_number})`;
+  if (!isDecision(row.status))
+    return {
+      problem: `${who}: ${STATUS_LABELS[row.status]} is not a decision; only Selected or Rejected can be corrected`,
+      jobId: row.job_id,
+    };
+  // The latest event is the one that made the decision (every move records one).
+  const last = await db
+    .selectFrom("application_events")
+    .select(["id", "from_status", "to_status", "at"])
+    .where("application_id", "=", applicationId)
+    .orderBy("id", "desc")
+    .limit(1)
+    .executeTakeFirst();
+  const back = last?.from_status;
+  if (!last || last.to_status !== row.status || !back || !TRANSITIONS[back].includes(row.status))
+    return {
+      problem: `${who}: its history does not say which stage it was in before ${STATUS_LABELS[row.status]}`,
+      jobId: row.job_id,
+    };
+  return {
+    plan: {
+      id: row.id,
+      jobId: row.job_id,
+      decision: row.status,
+      decisionEventId: last.id,
+      decidedAt: last.at,
+      back,
+      company: row.company,
+      title: row.title,
+      full_name: row.full_name,
+      roll_number: row.roll_number,
+      phone_e164: row.phone_e164,
+      sms_opted_out_at: row.sms_opted_out_at,
+      student_id: row.student_id,
+    },
+  };
+}
+
+/** For the correction's confirmation page: what it would do, why not, or undefined (no such application). */
+export function previewCorrection(ctx: AppContext, applicationId: number) {
+  return planCorrection(ctx.db, applicationId);
+}
+
+export type CorrectionResult =
+  | { ok: true; plan: CorrectionPlan; noSms?: string }
+  | { ok: false; problem: string };
+
+/**
+ * An admin moves a decision (Selected, Rejected) back to the stage it was in before, with a reason:
+ * one event, one audit entry, one SMS to the student. `decisionEventId` is the decision the admin
+ * saw on the confirmation page: when another admin corrected or changed it meanwhile, nothing
+ * happens and the problem says so. Two corrections sent at once give one outcome: the row is
+ * locked first (PostgreSQL; SQLite runs one write transaction at a time) and the move is guarded
+ * by the status it read.
+ */
+export async function correctDecision(
+  ctx: AppContext,
+  actor: Actor,
+  applicationId: number,
+  decisionEventId: number,
+  reason: string,
+): Promise<CorrectionResult> {
+  const result = await ctx.db.transaction().execute(async (trx): Promise<CorrectionResult> => {
+    await lockForUpdate(
+      trx.selectFrom("applications").select("id").where("id", "=", applicationId),
+      ctx.dialect,
+    ).execute();
+    const planned = await planCorrection(trx, applicationId);
+    if (!planned) return { ok: false, problem: "no such application" };
+    // Anything recorded since the page was shown (another correction, a new decision) wins.
+    const latest = await trx
+      .selectFrom("application_events")
+      .select((eb) => eb.fn.max("id").as("id"))
+      .where("application_id", "=", applicationId)
+      .executeTakeFirst();
+    if (Number(latest?.id) !== decisionEventId) {
+      const who = await trx
+        .selectFrom("applications")
+        .innerJoin("students", "students.id", "applications.student_id")
+        .select(["students.full_name", "students.roll_number"])
+        .where("applications.id", "=", applicationId)
+        .executeTakeFirstOrThrow();
+      return {
+        ok: false,
+        problem: `${who.full_name} (${who.roll_number}): changed by someone else meanwhile`,
+      };
+    }
+    if ("problem" in planned) return { ok: false, problem: planned.problem };
+    const { plan } = planned;
+    const now = ctx.clock.now().toISOString();
+    const updated = await trx
+      .updateTable("applications")
+      .set({ status: plan.back, updated_at: now })
+      .where("id", "=", applicationId)
+      .where("status", "=", plan.decision)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) !== 1)
+      return {
+        ok: false,
+        problem: `${plan.full_name} (${plan.roll_number}): changed by someone else meanwhile`,
+      };
+    const event = await trx
+      .insertInto("application_events")
+      .values({
+        application_id: applicationId,
+        from_status: plan.decision,
+        to_status: plan.back,
+        by_user_id: actor.id,
+        by_role: "admin",
+        at: now,
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    const sms = await notifyDecisionCorrected(trx, ctx, {
+      eventId: event.id,
+      applicationId,
+      student: {
+        id: plan.student_id,
+        full_name: plan.full_name,
+        roll_number: plan.roll_number,
+        phone_e164: plan.phone_e164,
+        sms_opted_out_at: plan.sms_opted_out_at,
+      },
+      job: plan,
+      to: plan.back,
+      previous: plan.decision,
+    });
+    const noSms =
+      sms.status === "skipped"
+        ? plan.sms_opted_out_at !== null
+          ? "opted out of SMS"
+          : "SMS are switched off"
+        : undefined;
+    await recordAudit(trx, ctx, actor, {
+      action: "application.correct",
+      subject: `${plan.full_name}'s application for ${jobName(plan)}`,
+      details: {
+        applicationId,
+        student: plan.full_name,
+        rollNumber: plan.roll_number,
+        job: jobName(plan),
+        from: plan.decision,
+        to: plan.back,
+        reason,
+        sms: noSms ?? "queued",
+      },
+    });
+    return { ok: true, plan, ...(noSms ? { noSms } : {}) };
+  });
+  if (result.ok) signalQueued(ctx);
+  return result;
+}
+
 /** One of the student's own applications with its job, or undefined (not theirs, or none). */
 export function ownApplication(ctx: AppContext, studentId: number, applicationId: number) {
   return ctx.db
@@ -360,6 +568,8 @@ export interface ApplicantFilters {
   status?: ApplicationStatus | undefined;
   department?: string | undefined;
   minCgpa?: number | undefined;
+  /** Part of the student's name or roll number (`%` and `_` match themselves). */
+  q?: string | undefined;
   page: number;
 }
 
@@ -376,6 +586,13 @@ function applicantsQuery(ctx: AppContext, jobId: number, filters: Omit<Applicant
   if (filters.status) query = query.where("applications.status", "=", filters.status);
   if (filters.department) query = query.where("students.department", "=", filters.department);
   if (filters.minCgpa !== undefined) query = query.where("students.cgpa", ">=", filters.minCgpa);
+  if (filters.q) {
+    const pattern = containsPattern(filters.q);
+    const like = likeOperator(ctx.dialect);
+    query = query.where((eb) =>
+      eb.or([eb("students.full_name", like, pattern), eb("students.roll_number", like, pattern)]),
+    );
+  }
   return query;
 }
 
@@ -411,7 +628,8 @@ export async function listApplicants(ctx: AppContext, jobId: number, filters: Ap
   const query = applicantsQuery(ctx, jobId, filters);
   // Without a filter on the students, the total is in the per-status counts the page shows anyway:
   // one statement fewer (each a round trip on PostgreSQL) on the busiest page of a job.
-  const byStudents = filters.department !== undefined || filters.minCgpa !== undefined;
+  const byStudents =
+    filters.department !== undefined || filters.minCgpa !== undefined || filters.q !== undefined;
   const [rows, counted, byStatus] = await Promise.all([
     query
       .select(applicantPageColumns)

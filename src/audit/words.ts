@@ -208,6 +208,17 @@ export function auditInWords(entry: {
       };
     case "application.status":
       return applicationMoves(subject, d);
+    case "application.correct":
+      return {
+        summary: `Corrected ${str(d.student) && str(d.job) ? `${d.student}'s application for ${d.job}` : subject}: ${status(d.from)} back to ${status(d.to)}`,
+        details: [
+          str(d.reason) ? `Reason: ${d.reason}` : "No reason given",
+          str(d.rollNumber) ? `Roll number ${d.rollNumber}` : "",
+          d.sms === "queued" ? "SMS queued" : str(d.sms) ? `No SMS (${d.sms})` : "",
+        ]
+          .filter(Boolean)
+          .join("; "),
+      };
     case "sms.resend":
       return {
         summary: `Resent SMS #${num(d.messageId) ?? subject.replace(/^SMS #/, "")}`,

@@ -78,6 +78,8 @@ export const SMS_KINDS = [
   "approval",
   "rejection",
   "status_update",
+  /** A decision (Selected, Rejected) moved back to the stage before it. */
+  "application_corrected",
   "job_posted",
   "test",
   "custom",

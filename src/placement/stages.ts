@@ -1,13 +1,16 @@
 import type { ApplicationStatus } from "../db/schema.ts";
 
 /**
- * The application's stages: Applied -> Shortlisted -> Interview -> Selected, Rejected at any point
- * before a decision, and Withdrawn by the student before a decision. Withdrawing is reversible:
- * until the job's deadline the student may apply again (Withdrawn -> Applied, the same row).
+ * The application's stages: Applied -> Shortlisted -> Interview -> Selected, Selected straight from
+ * any stage before a decision (a company's final list), Rejected at any point before a decision,
+ * and Withdrawn by the student before a decision. Withdrawing is reversible: until the job's
+ * deadline the student may apply again (Withdrawn -> Applied, the same row). A decision (Selected,
+ * Rejected) is not a step forward from anywhere: only a correction moves it back, to the stage it
+ * was in before (`correctDecision` in applications/service.ts).
  */
 export const TRANSITIONS: Record<ApplicationStatus, readonly ApplicationStatus[]> = {
-  applied: ["shortlisted", "rejected", "withdrawn"],
-  shortlisted: ["interview", "rejected", "withdrawn"],
+  applied: ["shortlisted", "selected", "rejected", "withdrawn"],
+  shortlisted: ["interview", "selected", "rejected", "withdrawn"],
   interview: ["selected", "rejected", "withdrawn"],
   selected: [],
   rejected: [],
@@ -22,6 +25,22 @@ export const STATUS_LABELS = {
   rejected: "Rejected",
   withdrawn: "Withdrawn",
 } as const satisfies Record<ApplicationStatus, string>;
+
+/** The decisions: each asks first, one row or many, and only a correction undoes it. */
+export const DECISIONS = ["selected", "rejected"] as const;
+export type Decision = (typeof DECISIONS)[number];
+
+export function isDecision(status: ApplicationStatus): status is Decision {
+  return (DECISIONS as readonly string[]).includes(status);
+}
+
+/** A move that undid a decision (a correction: Selected or Rejected back to the stage before). */
+export function isCorrection(move: {
+  from_status: ApplicationStatus | null;
+  to_status: ApplicationStatus;
+}): move is { from_status: Decision; to_status: ApplicationStatus } {
+  return move.from_status !== null && isDecision(move.from_status) && !isDecision(move.to_status);
+}
 
 /** The statuses an admin sets (withdrawing and applying again are the student's own acts). */
 export const ADMIN_TARGETS = ["shortlisted", "interview", "selected", "rejected"] as const;

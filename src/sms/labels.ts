@@ -6,6 +6,7 @@ const KIND_LABELS: Record<string, string> = {
   approval: "Approval",
   rejection: "Registration rejected",
   status_update: "Status update",
+  application_corrected: "Decision corrected",
   job_posted: "Job alert",
   custom: "Announcement",
   test: "Test message",

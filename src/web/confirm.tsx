@@ -45,6 +45,7 @@ export function ConfirmPage({
   action,
   fields,
   sms,
+  inputs,
   confirmLabel,
   cancelHref,
   cancelLabel = "Cancel",
@@ -59,6 +60,8 @@ export function ConfirmPage({
   fields: Record<string, string | number | readonly (string | number)[] | undefined>;
   /** Who gets an SMS, in one or a few paragraphs; "Nobody gets an SMS." when none. */
   sms: JSX.Element;
+  /** Fields the admin fills in on this page before confirming (a required reason), if any. */
+  inputs?: JSX.Element;
   confirmLabel: string;
   cancelHref: string;
   /** The way back without acting; say it otherwise where the action itself is a cancelling. */
@@ -83,6 +86,7 @@ export function ConfirmPage({
         <div class="confirm-sms">{sms}</div>
         <form method="post" action={action} class="confirm-buttons" name="confirm">
           <CsrfField token={page.csrfToken} />
+          {inputs ? <div class="confirm-inputs">{inputs}</div> : null}
           {hidden.map(([name, value]) => (
             <input type="hidden" name={name} value={value} />
           ))}

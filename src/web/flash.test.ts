@@ -33,7 +33,7 @@ describe("flash messages after bulk actions", () => {
     for (let i = 0; ids.length < 1000; i += 1) ids.push(String(500_000 + i));
     const response = await client.post("/admin/applications/status", {
       ids,
-      to: "selected", // applied -> selected skips the interview: refused for the real ones too
+      to: "interview", // applied -> interview skips the shortlist: refused for the real ones too
       back: `/admin/jobs/${jobId}/applicants`,
     });
     expect(response.statusCode).toBe(303);
@@ -43,7 +43,7 @@ describe("flash messages after bulk actions", () => {
     expect(next.body).toContain("1,000 not changed");
     // The most frequent reason first, then a few examples, then how many more.
     expect(next.body).toContain("1,000 not changed: no such application (×997); Ananya");
-    expect(next.body).toContain("cannot go from Applied to Selected; and 1 more.");
+    expect(next.body).toContain("cannot go from Applied to Interview; and 1 more.");
     expect(next.body).toContain("The list shows each applicant");
     // The flash was shown once and is gone; the session still works.
     expect((await client.get("/admin")).statusCode).toBe(200);

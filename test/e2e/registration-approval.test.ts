@@ -179,7 +179,10 @@ describe.skipIf(!hasChromium)(
       await visible(admin.getByText("1 moved to Shortlisted"));
       await admin.getByRole("button", { name: "Interview: Nisha Kulkarni" }).click();
       await visible(admin.getByText("1 moved to Interview"));
+      // Selected is a decision: it asks first, even for one row.
       await admin.getByRole("button", { name: "Selected: Nisha Kulkarni" }).click();
+      await visible(admin.getByRole("heading", { name: "Select Nisha Kulkarni?" }));
+      await admin.getByRole("button", { name: "Select Nisha Kulkarni", exact: true }).click();
       await visible(admin.getByText("1 moved to Selected"));
       await walk.check(admin, "applicant-selected");
 
