@@ -313,6 +313,7 @@ export const AUDIT_ACTION_KINDS: readonly { action: string; label: string }[] = 
   { action: "job.reopen", label: "Job reopened" },
   { action: "job.delete", label: "Job deleted" },
   { action: "application.status", label: "Application moved" },
+  { action: "application.correct", label: "Decision corrected" },
   { action: "announcement.post", label: "Announcement posted" },
   { action: "announcement.delete", label: "Announcement deleted" },
   { action: "sms.resend", label: "SMS resent" },
