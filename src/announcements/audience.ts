@@ -10,6 +10,7 @@ import {
 import { eligibleStudentFilter, noRules } from "../placement/eligibility.ts";
 import { eligibilityListFields } from "../placement/eligibility-fields.tsx";
 import type { StudentIdQuery } from "../sms/outbox-api.ts";
+import { jobName } from "../web/format.ts";
 import { MAX_ID } from "../web/schemas.ts";
 
 /**
@@ -143,7 +144,7 @@ export async function audienceJobLabel(db: Kysely<DB>, jobId: number): Promise<s
     .select(["company", "title"])
     .where("id", "=", jobId)
     .executeTakeFirst();
-  return job ? `${job.company} - ${job.title}` : null;
+  return job ? jobName(job) : null;
 }
 
 function list(values: (string | number)[]): string {

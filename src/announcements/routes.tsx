@@ -11,7 +11,7 @@ import {
   TextAreaField,
 } from "../web/components.tsx";
 import { ConfirmPage, isConfirmed } from "../web/confirm.tsx";
-import { plural, pluralWord } from "../web/format.ts";
+import { jobName, plural, pluralWord } from "../web/format.ts";
 import { formValues, newSubmissionId, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
@@ -72,7 +72,7 @@ function AudienceFields({ form, jobs, now }: { form: FormState; jobs: AudienceJo
           form={form}
           name="job_id"
           label="Job"
-          options={jobs.map((j) => ({ value: String(j.id), label: `${j.company} - ${j.title}` }))}
+          options={jobs.map((j) => ({ value: String(j.id), label: jobName(j) }))}
         />
         <SelectField
           form={form}

@@ -12,7 +12,7 @@ import { DepartmentFilter } from "../students/pages.tsx";
 import { currentActor, flash, requireRole, summariseForFlash } from "../web/auth.ts";
 import { Pagination } from "../web/components.tsx";
 import { ConfirmPage, isConfirmed } from "../web/confirm.tsx";
-import { formatCgpa, plural } from "../web/format.ts";
+import { formatCgpa, formatNumber, plural } from "../web/format.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
 import { decimalParam, idList, idParams, orEmpty, pageParam, textParam } from "../web/schemas.ts";
@@ -116,7 +116,7 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
             {APPLICATION_STATUSES.filter((s) => list.byStatus.has(s)).map((s) => (
               <li>
                 <a href={`/admin/jobs/${job.id}/applicants?status=${s}`}>
-                  <strong>{list.byStatus.get(s) ?? 0}</strong> {STATUS_LABELS[s]}
+                  <strong safe>{formatNumber(list.byStatus.get(s) ?? 0)}</strong> {STATUS_LABELS[s]}
                 </a>
               </li>
             ))}
