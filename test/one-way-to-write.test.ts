@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { toLocalInput } from "#src/web/time.ts";
 import { createAdmin, createStudent, postJob, useTestApp } from "#test/support/app.ts";
 import { loginAs } from "#test/support/client.ts";
 import { pageText } from "#test/support/confirm.ts";
@@ -128,6 +129,24 @@ describe("one way to write a job and a number", () => {
       expect(response.statusCode, url).toBe(200);
       expectOneSpelling(pageText(response.body));
     }
+
+    // Editing the job rewrites its 1,201 queued alerts, and says so with the number written out.
+    const edited = await office.post(`/admin/jobs/${job.id}`, {
+      company: "Infosys",
+      title: "Systems Engineer",
+      type: "internship",
+      description: "Join us.",
+      location: "Mysuru",
+      package_range: "3.6 LPA",
+      official_link: "",
+      apply_by: toLocalInput(job.input.apply_by),
+      min_cgpa: "",
+      max_backlogs: "",
+    });
+    expect(edited.statusCode).toBe(303);
+    expect(await text(`/admin/jobs/${job.id}`)).toContain(
+      "1,201 alerts not sent yet now carry the new text",
+    );
 
     // No page writes a count of a thousand or more without its separator.
     for (const page of [dashboard, jobs, jobPage, applicants, console])

@@ -11,7 +11,7 @@ import {
   TextAreaField,
 } from "../web/components.tsx";
 import { ConfirmPage, isConfirmed } from "../web/confirm.tsx";
-import { jobName, plural, pluralWord } from "../web/format.ts";
+import { formatNumber, jobName, plural, pluralWord } from "../web/format.ts";
 import { formValues, newSubmissionId, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
@@ -37,7 +37,7 @@ const stageOptions = AUDIENCE_STAGES.map((s) => ({ value: s, label: STAGE_WORDS[
 
 /** "1,240 students are in it; 1,200 can get the SMS (40 opted out): 1,200 messages × 2 segments = ...". */
 function previewWords(p: Preview): string {
-  return `${p.audience}: ${plural(p.students, "approved student")} ${pluralWord(p.students, "is", "are")} in the audience; ${p.reachable.toLocaleString("en-IN")} can get the SMS (${(
+  return `${p.audience}: ${plural(p.students, "approved student")} ${pluralWord(p.students, "is", "are")} in the audience; ${formatNumber(p.reachable)} can get the SMS (${(
     p.students - p.reachable
   ).toLocaleString(
     "en-IN",
@@ -231,7 +231,7 @@ export async function announcementRoutes(app: FastifyInstance) {
         request,
         "success",
         parsed.data.send_sms
-          ? `Announcement posted for ${plural(result.recipients, "student")}; ${result.sms} SMS queued (${plural(result.sms * result.segmentsEach, "segment")}).`
+          ? `Announcement posted for ${plural(result.recipients, "student")}; ${formatNumber(result.sms)} SMS queued (${plural(result.sms * result.segmentsEach, "segment")}).`
           : `Announcement posted for ${plural(result.recipients, "student")} (no SMS).`,
       );
       return reply.redirect("/admin/announcements", 303);

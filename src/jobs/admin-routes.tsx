@@ -350,7 +350,9 @@ export async function adminJobRoutes(app: FastifyInstance) {
         request,
         "success",
         `Job saved. No SMS was sent for the change${
-          rewritten > 0 ? `; ${rewritten} alerts not sent yet now carry the new text` : ""
+          rewritten > 0
+            ? `; ${plural(rewritten, "alert")} not sent yet now ${pluralWord(rewritten, "carries", "carry")} the new text`
+            : ""
         }.`,
       );
       return reply.redirect(`/admin/jobs/${row.id}`, 303);

@@ -361,7 +361,7 @@ export async function smsAdminRoutes(app: FastifyInstance) {
               <input type="hidden" name="reference" value={focus.reference} />
               <input type="hidden" name="next" value={here} />
               <button type="submit" class="danger" safe>
-                {`Cancel all ${queuedOfFocus} queued ${pluralWord(queuedOfFocus, "SMS", "SMS")} of this ${focus.what}`}
+                {`Cancel all ${formatNumber(queuedOfFocus)} queued ${pluralWord(queuedOfFocus, "SMS", "SMS")} of this ${focus.what}`}
               </button>
             </form>
           ) : null}
