@@ -194,8 +194,8 @@ describe("an announcement's audience", () => {
     expect(await dashboardOf(shortlisted)).toContain("Infosys interview list");
 
     const list = pageText((await staff.get("/admin/announcements")).body);
-    expect(list).toContain("For: Shortlisted for Infosys - SDE (1 student)");
-    expect(list).toContain("For: Applicants to Infosys - SDE (not withdrawn) (2 students)");
+    expect(list).toContain("For: Shortlisted for Infosys – SDE (1 student)");
+    expect(list).toContain("For: Applicants to Infosys – SDE (not withdrawn) (2 students)");
   });
 
   it("refuses, with a message beside the field and nothing posted, a missing job, an empty selection and an empty audience", async () => {

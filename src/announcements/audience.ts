@@ -10,6 +10,7 @@ import { eligibleStudentFilter, noRules } from "../placement/eligibility.ts";
 import { eligibilityListFields } from "../placement/eligibility-fields.tsx";
 import { STATUS_LABELS } from "../placement/stages.ts";
 import type { StudentIdQuery } from "../sms/outbox-api.ts";
+import { jobName } from "../web/format.ts";
 import { MAX_ID } from "../web/schemas.ts";
 
 /**
@@ -25,7 +26,7 @@ export const AUDIENCE_STAGES = APPLICATION_STATUSES.filter(
 );
 export type AudienceStage = (typeof AUDIENCE_STAGES)[number];
 
-/** "Shortlisted for Infosys - SDE": how each stage reads before a job's name. */
+/** "Shortlisted for Infosys – SDE": how each stage reads before a job's name. */
 export const STAGE_WORDS: Record<AudienceStage, string> = {
   applied: "Applicants still at the applied stage",
   shortlisted: "Shortlisted",
@@ -143,21 +144,21 @@ export function audienceStudents(db: Kysely<DB>, choice: AudienceChoice): Studen
   return db.selectFrom("students").where(eligibleStudentFilter(rules)).select("students.id");
 }
 
-/** The job an applicant audience is about, in words ("Infosys - SDE"); null when there is none. */
+/** The job an applicant audience is about, in words ("Infosys – SDE"); null when there is none. */
 export async function audienceJobLabel(db: Kysely<DB>, jobId: number): Promise<string | null> {
   const job = await db
     .selectFrom("jobs")
     .select(["company", "title"])
     .where("id", "=", jobId)
     .executeTakeFirst();
-  return job ? `${job.company} - ${job.title}` : null;
+  return job ? jobName(job) : null;
 }
 
 function list(values: (string | number)[]): string {
   return values.join(", ");
 }
 
-/** "Students of CSE, ECE, graduating 2027", "Shortlisted for Infosys - SDE". */
+/** "Students of CSE, ECE, graduating 2027", "Shortlisted for Infosys – SDE". */
 export function describeAudience(audience: {
   audience: AnnouncementAudience;
   departments: string[];

@@ -19,7 +19,7 @@ import {
   TextAreaField,
 } from "../web/components.tsx";
 import { ConfirmPage, echoFields, isBack, isConfirmed } from "../web/confirm.tsx";
-import { plural, pluralWord } from "../web/format.ts";
+import { formatNumber, jobName, plural, pluralWord } from "../web/format.ts";
 import { formValues, newSubmissionId, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
@@ -47,7 +47,7 @@ const stageOptions = AUDIENCE_STAGES.map((s) => ({ value: s, label: STAGE_WORDS[
 
 /** "1,240 students are in it; 1,200 can get the SMS (40 opted out): 1,200 messages × 2 segments = ...". */
 function previewWords(p: Preview): string {
-  return `${p.audience}: ${plural(p.students, "approved student")} ${pluralWord(p.students, "is", "are")} in the audience; ${p.reachable.toLocaleString("en-IN")} can get the SMS (${(
+  return `${p.audience}: ${plural(p.students, "approved student")} ${pluralWord(p.students, "is", "are")} in the audience; ${formatNumber(p.reachable)} can get the SMS (${(
     p.students - p.reachable
   ).toLocaleString(
     "en-IN",
@@ -57,14 +57,14 @@ function previewWords(p: Preview): string {
   )}${p.cost ? `, ${p.cost}` : ""}. Text: "${p.body}"`;
 }
 
-/** "Infosys - SDE · open, apply by 9 Dec 2026, 5:00 pm · posted 1 Dec 2026 · no. 12". */
+/** "Infosys – SDE · open, apply by 9 Dec 2026, 5:00 pm · posted 1 Dec 2026 · no. 12". */
 function jobOptionLabel(job: AudienceJob, now: Date): string {
   const state = openStateLabel(job, now);
   const when =
     state === "Open"
       ? `open, apply by ${formatDateTime(job.apply_by)}`
       : `${state.toLowerCase()}, apply-by was ${formatDate(job.apply_by)}`;
-  return `${job.company} - ${job.title} · ${when} · posted ${formatDate(job.created_at)} · no. ${job.id}`;
+  return `${jobName(job)} · ${when} · posted ${formatDate(job.created_at)} · no. ${job.id}`;
 }
 
 function JobGroup({
@@ -341,7 +341,7 @@ export async function announcementRoutes(app: FastifyInstance) {
         request,
         "success",
         parsed.data.send_sms
-          ? `Announcement posted for ${plural(result.recipients, "student")}; ${result.sms} SMS queued (${plural(result.sms * result.segmentsEach, "segment")}).${countChanged(body, result.sms)}`
+          ? `Announcement posted for ${plural(result.recipients, "student")}; ${formatNumber(result.sms)} SMS queued (${plural(result.sms * result.segmentsEach, "segment")}).${countChanged(body, result.sms)}`
           : `Announcement posted for ${plural(result.recipients, "student")} (no SMS).`,
       );
       return reply.redirect("/admin/announcements", 303);

@@ -19,7 +19,7 @@ import {
   TextAreaField,
 } from "../web/components.tsx";
 import { ConfirmPage, isConfirmed } from "../web/confirm.tsx";
-import { formatCgpa, plural } from "../web/format.ts";
+import { formatCgpa, formatNumber, plural } from "../web/format.ts";
 import { multilineTextField } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
@@ -146,7 +146,7 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
             {APPLICATION_STATUSES.filter((s) => list.byStatus.has(s)).map((s) => (
               <li>
                 <a href={`/admin/jobs/${job.id}/applicants?status=${s}`}>
-                  <strong>{list.byStatus.get(s) ?? 0}</strong> {STATUS_LABELS[s]}
+                  <strong safe>{formatNumber(list.byStatus.get(s) ?? 0)}</strong> {STATUS_LABELS[s]}
                 </a>
               </li>
             ))}

@@ -1,6 +1,7 @@
 import { closedReasons } from "../placement/eligibility.ts";
 import { isCorrection, STATUS_LABELS, TRANSITIONS } from "../placement/stages.ts";
 import { formatDateTime } from "../web/components.tsx";
+import { jobName } from "../web/format.ts";
 import { CsrfField } from "../web/layout.tsx";
 import type { PageContext } from "../web/page.ts";
 import type { studentApplications } from "./service.ts";
@@ -8,9 +9,7 @@ import type { studentApplications } from "./service.ts";
 type Applications = Awaited<ReturnType<typeof studentApplications>>;
 
 /** The job as the student reads it in sentences: "Infosys – Systems Engineer". */
-export function jobName(job: { company: string; title: string }): string {
-  return `${job.company} – ${job.title}`;
-}
+export { jobName };
 
 /** The deadline in the portal's time, said so: students read it on phones set to any zone. */
 export function deadline(applyBy: string): string {
@@ -42,7 +41,7 @@ export function ApplicationsTable({
         <li class="card">
           <Heading class="card-title">
             <a href={`/student/jobs/${a.job_id}`} safe>
-              {`${a.company} — ${a.title}`}
+              {jobName(a)}
             </a>{" "}
             <span class={`status status-${a.status}`}>{STATUS_LABELS[a.status]}</span>
           </Heading>

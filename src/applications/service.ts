@@ -17,7 +17,7 @@ import {
 } from "../placement/stages.ts";
 import { signalQueued } from "../sms/outbox-api.ts";
 import { resumeSize } from "../students/resume-store.ts";
-import { formatCgpa, plural } from "../web/format.ts";
+import { formatCgpa, jobName, plural } from "../web/format.ts";
 import { formatCsvDateTime } from "../web/time.ts";
 import { notifyDecisionCorrected, notifyStatusChange } from "./notices.ts";
 
@@ -126,10 +126,8 @@ interface Change {
   noSms?: string;
 }
 
-/** The job as people name it: "Infosys – Systems Engineer". */
-export function jobName(job: { company: string; title: string }): string {
-  return `${job.company} – ${job.title}`;
-}
+/** The job as people name it: "Infosys – Systems Engineer" (one spelling, from web/format.ts). */
+export { jobName };
 
 /** Moves one application inside the caller's transaction; records the event; queues the SMS. */
 async function transition(

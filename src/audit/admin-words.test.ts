@@ -120,7 +120,7 @@ describe("words on admin pages", () => {
       submission_id: randomUUID(),
     });
     const log = pageText((await staff.get("/admin/audit")).body);
-    expect(log).toContain("Posted the job Infosys - Systems Engineer No SMS alerts");
+    expect(log).toContain("Posted the job Infosys – Systems Engineer No SMS alerts");
     expect(log).toContain("Posted the announcement “Drive on Monday” No SMS");
     expect(log).not.toMatch(/job\.post|announcement\.post|jobId/);
     expect(log).toContain("Account password reset: officer@college.test");

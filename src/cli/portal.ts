@@ -13,6 +13,7 @@ import { currentTemplateVersion } from "../sms/template-store.ts";
 import { testSms } from "../sms/templates.ts";
 import { runTestSms, TestSmsError } from "../sms/test-sms.ts";
 import { createTransport } from "../sms/transport/index.ts";
+import { formatNumber } from "../web/format.ts";
 
 const USAGE = `Usage: npm run portal -- <command> [options]
 
@@ -158,7 +159,7 @@ async function main(argv: string[]) {
         password: "demo-student",
       });
       process.stdout.write(
-        `Seeded ${result.students} students, ${result.jobs} jobs and ${result.applications} applications in ${result.seconds.toFixed(1)} s.\n` +
+        `Seeded ${formatNumber(result.students)} students, ${formatNumber(result.jobs)} jobs and ${formatNumber(result.applications)} applications in ${result.seconds.toFixed(1)} s.\n` +
           (result.firstStudentEmail
             ? `Log in as a student: ${result.firstStudentEmail} / demo-student\n`
             : ""),

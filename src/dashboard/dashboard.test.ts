@@ -89,10 +89,10 @@ describe("student dashboard", () => {
     await client.post(`/student/jobs/${applied.id}/apply`);
     const page = await client.get("/student");
     const [jobs, rest] = page.body.split("My applications</h2>");
-    expect(jobs).toContain("Accenture — Associate");
+    expect(jobs).toContain("Accenture – Associate");
     expect(jobs).toContain("apply by");
     expect(jobs).not.toContain("Hidden Co");
-    expect(rest).toContain("Capgemini — Analyst");
+    expect(rest).toContain("Capgemini – Analyst");
     expect(rest).toContain("Applied");
     expect(open.id).toBeGreaterThan(0);
   });

@@ -8,7 +8,7 @@ import { AcademicSummary, DepartmentFilter, SetSemesterNotice } from "../student
 import { findStudent } from "../students/profile.ts";
 import { currentStudentId, HttpError, requireRole } from "../web/auth.ts";
 import { formatDateTime } from "../web/components.tsx";
-import { pluralWord } from "../web/format.ts";
+import { formatNumber, pluralWord } from "../web/format.ts";
 import { Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
 import { orEmpty, textParam, wholeNumberParam } from "../web/schemas.ts";
@@ -106,7 +106,8 @@ export async function adminDashboardRoutes(app: FastifyInstance) {
             {counters.map(([one, many, value, href]) => (
               <li>
                 <a href={href}>
-                  <strong>{value}</strong> <span safe>{pluralWord(value, one, many)}</span>
+                  <strong safe>{formatNumber(value)}</strong>{" "}
+                  <span safe>{pluralWord(value, one, many)}</span>
                 </a>
               </li>
             ))}
@@ -136,9 +137,9 @@ export async function adminDashboardRoutes(app: FastifyInstance) {
                       <th scope="row" safe>
                         {row.department}
                       </th>
-                      <td>{row.students}</td>
-                      <td>{row.applied}</td>
-                      <td>{row.selected}</td>
+                      <td safe>{formatNumber(row.students)}</td>
+                      <td safe>{formatNumber(row.applied)}</td>
+                      <td safe>{formatNumber(row.selected)}</td>
                       <td>
                         <span class="bar" role="img" aria-label={`${percent(row.rate)} placed`}>
                           <span class="bar-fill" style={`width: ${(row.rate * 100).toFixed(1)}%`} />
@@ -208,7 +209,7 @@ export async function studentDashboardRoutes(app: FastifyInstance) {
         </section>
         <section>
           {/* The same query as the list it links to, so the two always agree. */}
-          <h2>Jobs you can apply to ({jobs.total})</h2>
+          <h2 safe>{`Jobs you can apply to (${formatNumber(jobs.total)})`}</h2>
           {jobs.eligible.length === 0 ? (
             <p class="empty">Nothing new to apply to.</p>
           ) : (
@@ -218,7 +219,7 @@ export async function studentDashboardRoutes(app: FastifyInstance) {
             {jobs.total > 0 ? (
               <>
                 <a href="/student/jobs?eligible=1" safe>
-                  {`See ${jobs.total === 1 ? "it" : `all ${jobs.total}`} in the job list`}
+                  {`See ${jobs.total === 1 ? "it" : `all ${formatNumber(jobs.total)}`} in the job list`}
                 </a>
                 {" · "}
               </>

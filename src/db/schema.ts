@@ -334,7 +334,7 @@ export interface AnnouncementsTable {
     AnnouncementAudience
   >;
   audience_job_id: number | null;
-  /** The job as it read when posted ("Infosys - SDE"): the audience still reads after a deletion. */
+  /** The job as it read when posted ("Infosys – SDE"): the audience still reads after a deletion. */
   audience_job_label: string | null;
   /** Only the applicants at this stage; null: every applicant who has not withdrawn. */
   audience_stage: ApplicationStatus | null;

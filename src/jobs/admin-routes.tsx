@@ -11,7 +11,7 @@ import { smsCountsForReference } from "../sms/outbox-api.ts";
 import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
 import { type FormState, formatDateTime, Pagination } from "../web/components.tsx";
 import { ConfirmPage, echoFields, isBack, isConfirmed } from "../web/confirm.tsx";
-import { plural, pluralWord } from "../web/format.ts";
+import { formatNumber, jobName, plural, pluralWord } from "../web/format.ts";
 import { formValues, newSubmissionId, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
@@ -121,7 +121,9 @@ function JobsPage({
                     <OpenState job={j} now={now} />
                   </td>
                   <td>
-                    <a href={`/admin/jobs/${j.id}/applicants`}>{j.applicants}</a>
+                    <a href={`/admin/jobs/${j.id}/applicants`} safe>
+                      {formatNumber(j.applicants)}
+                    </a>
                   </td>
                 </tr>
               ))}
@@ -172,12 +174,12 @@ function JobPage({
   alerts: AlertCounts;
 }) {
   return (
-    <Layout page={page} title={`${job.company} — ${job.title}`}>
+    <Layout page={page} title={jobName(job)}>
       <p>
         <OpenState job={job} now={now} /> · apply by{" "}
         <span safe>{formatDateTime(job.apply_by)}</span> ·{" "}
         <a href={`/admin/jobs/${job.id}/applicants`}>Applicants</a> · alert SMS queued at posting:{" "}
-        {job.alert_sms_count}
+        <span safe>{formatNumber(job.alert_sms_count)}</span>
       </p>
       <RulesList rules={job.rules} />
       <JobAlerts page={page} jobId={job.id} counts={alerts} />
@@ -389,7 +391,9 @@ export async function adminJobRoutes(app: FastifyInstance) {
         request,
         "success",
         `Job saved. No SMS was sent for the change${
-          rewritten > 0 ? `; ${rewritten} alerts not sent yet now carry the new text` : ""
+          rewritten > 0
+            ? `; ${plural(rewritten, "alert")} not sent yet now ${pluralWord(rewritten, "carries", "carry")} the new text`
+            : ""
         }.`,
       );
       return reply.redirect(`/admin/jobs/${row.id}`, 303);
@@ -428,7 +432,7 @@ export async function adminJobRoutes(app: FastifyInstance) {
           return reply.html(
             <ConfirmPage
               page={pageContext(request, reply)}
-              title={`Delete the job ${row.company} – ${row.title}?`}
+              title={`Delete the job ${jobName(row)}?`}
               action={`/admin/jobs/${row.id}/delete`}
               fields={{}}
               confirmLabel="Delete job"
@@ -449,7 +453,7 @@ export async function adminJobRoutes(app: FastifyInstance) {
             >
               <ul>
                 <li safe>
-                  {`${row.company} – ${row.title} (${JOB_TYPE_LABELS[row.type]}, apply by ${formatDateTime(row.apply_by)}) is deleted with its eligibility rules; students no longer see it.`}
+                  {`${jobName(row)} (${JOB_TYPE_LABELS[row.type]}, apply by ${formatDateTime(row.apply_by)}) is deleted with its eligibility rules; students no longer see it.`}
                 </li>
                 <li>Nobody has applied to it. This cannot be undone.</li>
               </ul>

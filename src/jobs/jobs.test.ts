@@ -610,7 +610,7 @@ describe("alerts not sent yet follow the job", () => {
     );
     expect(response.statusCode).toBe(303);
     expect((await client.get(`/admin/jobs/${id}`)).body).toContain(
-      "1 alerts not sent yet now carry the new text",
+      "1 alert not sent yet now carries the new text",
     );
     const after = await alerts(id);
     expect(after[0]!.body).toBe(sent!.body);

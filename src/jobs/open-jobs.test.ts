@@ -117,7 +117,7 @@ describe("the open-jobs snapshot", () => {
       expect(await dashboard()).toContain("Jobs you can apply to (0)");
 
       const { id } = await postJob(elsewhere, { company: "Acme", title: "Analyst" }, admin);
-      expect(titles(await dashboard())).toEqual(["Acme — Analyst"]);
+      expect(titles(await dashboard())).toEqual(["Acme – Analyst"]);
 
       const input = {
         company: "Acme",
@@ -142,12 +142,12 @@ describe("the open-jobs snapshot", () => {
 
       // A rule written by hand, outside the services: the triggers still see it.
       await other.db.deleteFrom("job_departments").where("job_id", "=", id).execute();
-      expect(titles(await dashboard())).toEqual(["Acme — Analyst"]);
+      expect(titles(await dashboard())).toEqual(["Acme – Analyst"]);
 
       await setJobStatus(elsewhere, admin, id, "closed");
       expect(titles((await me.get("/student/jobs")).body)).toEqual([]);
       await setJobStatus(elsewhere, admin, id, "open");
-      expect(titles(await dashboard())).toEqual(["Acme — Analyst"]);
+      expect(titles(await dashboard())).toEqual(["Acme – Analyst"]);
 
       await deleteJob(elsewhere, admin, id);
       expect(titles((await me.get("/student/jobs")).body)).toEqual([]);

@@ -10,7 +10,7 @@ import {
   SelectField,
   TextAreaField,
 } from "../web/components.tsx";
-import { plural, pluralWord } from "../web/format.ts";
+import { formatNumber, jobName, plural, pluralWord } from "../web/format.ts";
 import { CsrfField } from "../web/layout.tsx";
 import type { PageContext } from "../web/page.ts";
 import { formatDate } from "../web/time.ts";
@@ -108,9 +108,9 @@ export function JobForm({
             </label>
             {preview ? (
               <p class="flash flash-info" role="status" id="alert-preview" safe>
-                {`${plural(preview.eligible, "approved student")} ${pluralWord(preview.eligible, "is", "are")} eligible; ${preview.reachable} can get the SMS (${
-                  preview.eligible - preview.reachable
-                } opted out): ${plural(preview.reachable, "message")} × ${plural(preview.segmentsEach, "segment")} = ${plural(
+                {`${plural(preview.eligible, "approved student")} ${pluralWord(preview.eligible, "is", "are")} eligible; ${formatNumber(preview.reachable)} can get the SMS (${formatNumber(
+                  preview.eligible - preview.reachable,
+                )} opted out): ${plural(preview.reachable, "message")} × ${plural(preview.segmentsEach, "segment")} = ${plural(
                   preview.totalSegments,
                   "segment",
                 )}${preview.cost ? `, ${preview.cost}` : ""}. Text: "${preview.body}"`}
@@ -194,7 +194,7 @@ export function JobAlerts({
               .map(([label, count, status]) => (
                 <li>
                   <a href={link(status)}>
-                    <strong safe>{count.toLocaleString("en-IN")}</strong> <span safe>{label}</span>
+                    <strong safe>{formatNumber(count)}</strong> <span safe>{label}</span>
                   </a>
                 </li>
               ))}
@@ -239,7 +239,7 @@ export function JobCards({ rows, showReasons }: { rows: StudentJobRow[]; showRea
       {rows.map(({ job, closed, reasons, applied }) => (
         <li class="job-row">
           <a href={`/student/jobs/${job.id}`} safe>
-            {`${job.company} — ${job.title}`}
+            {jobName(job)}
           </a>
           {closed.length > 0 ? (
             <>

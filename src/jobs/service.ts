@@ -26,6 +26,7 @@ import { closedToApplications, openForApplications } from "../placement/open.ts"
 import { estimatedCost } from "../sms/cost.ts";
 import { countSegments } from "../sms/encoding.ts";
 import { sentOrSending, signalQueued, smsStatusByReference } from "../sms/outbox-api.ts";
+import { jobName } from "../web/format.ts";
 import {
   blankAsNull,
   dateTimeLocalField,
@@ -213,7 +214,7 @@ export async function createJob(
       .execute();
     await recordAudit(trx, ctx, actor, {
       action: "job.post",
-      subject: `${job.company} - ${job.title}`,
+      subject: jobName(job),
       details: { jobId: job.id, alerts, sms: input.send_sms },
     });
     return { id: job.id, alerts, duplicate: false };
@@ -243,7 +244,7 @@ export async function updateJob(
     const alertsRewritten = await rewriteJobAlerts(trx, ctx, jobId, input, formatDate);
     await recordAudit(trx, ctx, actor, {
       action: "job.edit",
-      subject: `${input.company} - ${input.title}`,
+      subject: jobName(input),
       details: { jobId, alertsRewritten },
     });
     return { alertsRewritten };
@@ -270,7 +271,7 @@ export async function setJobStatus(
       status === "closed" ? await cancelJobAlerts(trx, ctx, jobId, "closed") : 0;
     await recordAudit(trx, ctx, actor, {
       action: status === "closed" ? "job.close" : "job.reopen",
-      subject: `${job.company} - ${job.title}`,
+      subject: jobName(job),
       details: status === "closed" ? { jobId, alertsCancelled } : { jobId },
     });
     return { job, alertsCancelled };
@@ -332,7 +333,7 @@ export async function deleteJob(
     const alertsCancelled = await cancelJobAlerts(trx, ctx, jobId, "deleted");
     await recordAudit(trx, ctx, actor, {
       action: "job.delete",
-      subject: `${job.company} - ${job.title}`,
+      subject: jobName(job),
       details: { jobId, alertsCancelled },
     });
     return { deleted: true, alertsCancelled };

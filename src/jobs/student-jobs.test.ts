@@ -46,13 +46,13 @@ describe("searching the student's job list", () => {
       expect(page.statusCode, q).toBe(200);
       return page;
     };
-    expect(titles((await search("BENGALURU")).body)).toEqual(["Bosch — Embedded Engineer"]);
+    expect(titles((await search("BENGALURU")).body)).toEqual(["Bosch – Embedded Engineer"]);
     expect(titles((await search("engineer")).body).sort()).toEqual([
-      "Bosch — Embedded Engineer",
-      "Infosys — Systems Engineer",
+      "Bosch – Embedded Engineer",
+      "Infosys – Systems Engineer",
     ]);
-    expect(titles((await search("%")).body)).toEqual(["100% Pure_Tech — Analyst"]);
-    expect(titles((await search("e_T")).body)).toEqual(["100% Pure_Tech — Analyst"]);
+    expect(titles((await search("%")).body)).toEqual(["100% Pure_Tech – Analyst"]);
+    expect(titles((await search("e_T")).body)).toEqual(["100% Pure_Tech – Analyst"]);
     expect(titles((await search("\\")).body)).toEqual([]);
     const one = await search("  mysuru ");
     expect(one.body).toContain("1 job matching “mysuru”.");
@@ -231,19 +231,19 @@ describe("only the jobs a student can apply to", () => {
 
     const page = await me.client.get("/student/jobs?eligible=1");
     expect(page.statusCode).toBe(200);
-    expect(titles(page.body).sort()).toEqual(["Open Co — Analyst", "Withdrawn Co — Ops"]);
+    expect(titles(page.body).sort()).toEqual(["Open Co – Analyst", "Withdrawn Co – Ops"]);
     expect(page.body).toContain("2 jobs you can apply to.");
     expect(page.body).toMatch(/<input type="checkbox" name="eligible" value="1" checked/);
     // Combined with a search.
     const both = await me.client.get("/student/jobs?eligible=1&q=open");
-    expect(titles(both.body)).toEqual(["Open Co — Analyst"]);
+    expect(titles(both.body)).toEqual(["Open Co – Analyst"]);
 
     // The dashboard's card is that same list.
     const dashboard = await me.client.get("/student");
     expect(dashboard.body).toContain("Jobs you can apply to (2)");
     expect(dashboard.body).toContain('href="/student/jobs?eligible=1"');
     const [card] = dashboard.body.split("My applications</h2>");
-    expect(titles(card!).sort()).toEqual(["Open Co — Analyst", "Withdrawn Co — Ops"]);
+    expect(titles(card!).sort()).toEqual(["Open Co – Analyst", "Withdrawn Co – Ops"]);
   });
 
   it("on the dashboard, leaves out every job applied to, not only those among its few applications shown", async () => {
@@ -260,7 +260,7 @@ describe("only the jobs a student can apply to", () => {
 
     const dashboard = await me.client.get("/student");
     const [card, applications] = dashboard.body.split("My applications</h2>");
-    expect(titles(card!)).toEqual(["Fresh Co — Analyst"]);
+    expect(titles(card!)).toEqual(["Fresh Co – Analyst"]);
     expect(card).toContain("Jobs you can apply to (1)");
     // The ten newest applications, newest first.
     const shown = [...applications!.matchAll(/Applied (\d\d)/g)].map((m) => Number(m[1]));
@@ -292,8 +292,8 @@ describe("a job past its apply-by date", () => {
 
     const list = await me.client.get("/student/jobs");
     const [open, closed] = list.body.split("<h2>Closed to applications</h2>");
-    expect(titles(open!)).toEqual(["Timely — Analyst"]);
-    expect(titles(closed!)).toEqual(["Late Ltd — Trainee"]);
+    expect(titles(open!)).toEqual(["Timely – Analyst"]);
+    expect(titles(closed!)).toEqual(["Late Ltd – Trainee"]);
     expect(closed).toContain("Closed: Deadline passed");
 
     const job = await me.client.get(`/student/jobs/${late.id}`);

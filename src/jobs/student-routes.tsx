@@ -4,7 +4,7 @@ import { closedReasons, ineligibilityReasons } from "../placement/eligibility.ts
 import { STATUS_LABELS } from "../placement/stages.ts";
 import { currentStudentId, requireRole } from "../web/auth.ts";
 import { formatDateTime, Pagination } from "../web/components.tsx";
-import { plural } from "../web/format.ts";
+import { jobName, plural } from "../web/format.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { idParams, pageParam } from "../web/schemas.ts";
@@ -213,7 +213,7 @@ function JobPage({
   applied: ApplicationStatus | null;
 }) {
   return (
-    <Layout page={page} title={`${job.company} — ${job.title}`}>
+    <Layout page={page} title={jobName(job)}>
       <p class="hint" safe>
         {jobFacts(job)}
       </p>

@@ -12,7 +12,7 @@ import { readDispatchState } from "../sms/outbox.ts";
 import { displayedBody, SECRET_NOT_RESENT } from "../sms/secrets.ts";
 import { HttpError, requireRole } from "../web/auth.ts";
 import { formatDateTime, Pagination } from "../web/components.tsx";
-import { plural, pluralWord } from "../web/format.ts";
+import { formatNumber, jobName, plural, pluralWord } from "../web/format.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
 import {
@@ -121,7 +121,7 @@ async function referenceNames(ctx: AppContext, references: string[]): Promise<Re
       : [],
   ]);
   return new Map([
-    ...jobs.map((j) => [`job:${j.id}`, `${j.company} - ${j.title}`] as [string, string]),
+    ...jobs.map((j) => [`job:${j.id}`, jobName(j)] as [string, string]),
     ...announcements.map((a) => [`announcement:${a.id}`, a.title] as [string, string]),
   ]);
 }
@@ -316,7 +316,8 @@ export async function smsAdminRoutes(app: FastifyInstance) {
                   href={consoleUrl(filters, { status: s })}
                   aria-current={filters.status === s ? "true" : undefined}
                 >
-                  <strong>{byStatus.get(s) ?? 0}</strong> <span safe>{smsStatusLabel(s)}</span>
+                  <strong safe>{formatNumber(byStatus.get(s) ?? 0)}</strong>{" "}
+                  <span safe>{smsStatusLabel(s)}</span>
                 </a>
               </li>
             ))}
@@ -360,7 +361,7 @@ export async function smsAdminRoutes(app: FastifyInstance) {
               <input type="hidden" name="reference" value={focus.reference} />
               <input type="hidden" name="next" value={here} />
               <button type="submit" class="danger" safe>
-                {`Cancel all ${queuedOfFocus} queued ${pluralWord(queuedOfFocus, "SMS", "SMS")} of this ${focus.what}`}
+                {`Cancel all ${formatNumber(queuedOfFocus)} queued ${pluralWord(queuedOfFocus, "SMS", "SMS")} of this ${focus.what}`}
               </button>
             </form>
           ) : null}

@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import type { AppContext } from "../context.ts";
 import { typedValue } from "../db/dialect.ts";
-import { plural } from "../web/format.ts";
+import { formatNumber, plural } from "../web/format.ts";
 import {
   applyFilters,
   applyHourlyFilters,
@@ -208,7 +208,7 @@ function total(counts: Record<SeriesKey, number>): number {
 
 function bucketSummary(bucket: ChartBucket, unit: "hour" | "day"): string {
   const parts = CHART_SERIES.filter((s) => bucket.counts[s.key] > 0).map(
-    (s) => `${bucket.counts[s.key]} ${s.label.toLowerCase()}`,
+    (s) => `${formatNumber(bucket.counts[s.key])} ${s.label.toLowerCase()}`,
   );
   return `${formatBucket(bucket.key, unit)}: ${plural(total(bucket.counts), "message")}${parts.length ? ` (${parts.join(", ")})` : ""}`;
 }
@@ -283,8 +283,8 @@ export function Chart({ chart, id }: { chart: ChartData; id: string }) {
         <Patterns id={id} />
         <line x1={LEFT} y1={8} x2={LEFT} y2={8 + plotHeight} stroke="#666" />
         <line x1={LEFT} y1={8 + plotHeight} x2={WIDTH - 4} y2={8 + plotHeight} stroke="#666" />
-        <text x={LEFT - 4} y={14} text-anchor="end" font-size="10">
-          {max}
+        <text x={LEFT - 4} y={14} text-anchor="end" font-size="10" safe>
+          {formatNumber(max)}
         </text>
         <text x={LEFT - 4} y={8 + plotHeight} text-anchor="end" font-size="10">
           0
@@ -372,9 +372,13 @@ export function ChartTable({ chart }: { chart: ChartData }) {
                 {formatBucket(b.key, chart.unit)}
               </th>
               {CHART_SERIES.map((s) => (
-                <td data-series={s.key}>{b.counts[s.key]}</td>
+                <td data-series={s.key} safe>
+                  {formatNumber(b.counts[s.key])}
+                </td>
               ))}
-              <td data-series="all">{total(b.counts)}</td>
+              <td data-series="all" safe>
+                {formatNumber(total(b.counts))}
+              </td>
             </tr>
           ))}
         </tbody>

@@ -195,7 +195,7 @@ describe("SMS console list", () => {
     expect(counter_(jobPage.body, "failed_or_undelivered")).toBeNull();
     // Links keep the other filters; the filters are shown in words.
     expect(jobPage.body).toContain(`href="/admin/sms?status=queued&job=${job.id}"`);
-    expect(jobPage.body).toContain("Job alert of Infosys - SDE");
+    expect(jobPage.body).toContain("Job alert of Infosys – SDE");
     expect(jobPage.body).toContain('<a href="/admin/sms">Clear all filters</a>');
     const ashaPage = await client.get(`/admin/sms?student_id=${asha.id}`);
     expect(ashaPage.body).toContain(`Student: Asha Rao (${asha.roll_number})`);

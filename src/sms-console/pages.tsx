@@ -4,11 +4,11 @@ import { displayedBody } from "../sms/secrets.ts";
 import { formatDateTime } from "../web/components.tsx";
 import { explainError } from "./error-explanations.ts";
 
-/** What references point at, in words: "job:12" -> "Infosys - SDE" (read once per page). */
+/** What references point at, in words: "job:12" -> "Infosys – SDE" (read once per page). */
 export type ReferenceNames = Map<string, string>;
 
 /**
- * "job:12" -> "Job alert of Infosys - SDE", linked to the job; "announcement:3" -> the
+ * "job:12" -> "Job alert of Infosys – SDE", linked to the job; "announcement:3" -> the
  * announcement's title, linked to its messages in the console; "student:5" -> the student.
  */
 export function Reference({

@@ -7,7 +7,7 @@ type StudentRow = NonNullable<Awaited<ReturnType<typeof findStudent>>>;
 
 export const departmentOptions = DEPARTMENTS.map((d) => ({
   value: d.code,
-  label: `${d.code} — ${d.name}`,
+  label: `${d.code} – ${d.name}`,
 }));
 
 /** The academic record's fields, for the registration form and the admin's correction form. */

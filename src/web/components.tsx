@@ -1,4 +1,5 @@
 import type { PropsWithChildren } from "@kitajs/html";
+import { formatNumber } from "./format.ts";
 import type { FieldErrors } from "./forms.ts";
 
 export interface FormState {
@@ -185,8 +186,8 @@ export function Pagination({
   return (
     <nav class="pagination" aria-label="Pages">
       {page > 1 ? <a href={href(page - 1)}>← Previous</a> : <span />}
-      <span>
-        Page {page} of {more ? `more than ${pages}` : pages}
+      <span safe>
+        {`Page ${formatNumber(page)} of ${more ? `more than ${formatNumber(pages)}` : formatNumber(pages)}`}
       </span>
       {page < pages || more ? <a href={href(page + 1)}>Next →</a> : <span />}
     </nav>

@@ -54,7 +54,7 @@ export function smsNoticesFor(
   if (state?.adminPause) {
     const { at, byEmail, reason } = state.adminPause;
     notices.push({
-      text: `Sending paused by ${byEmail ?? "an admin"} since ${formatDateTime(at)}${reason ? ` — “${reason}”` : ""}. Messages stay queued until sending is resumed.`,
+      text: `Sending paused by ${byEmail ?? "an admin"} since ${formatDateTime(at)}${reason ? ` (“${reason}”)` : ""}. Messages stay queued until sending is resumed.`,
       resume: true,
     });
   }

@@ -140,7 +140,7 @@ describe.skipIf(!hasChromium)(
       await page.getByRole("button", { name: "Search" }).click();
       await visible(page.getByText("1 job you can apply to matching “bosch”."));
       await walk.check(page, "student-jobs-search", phone);
-      await page.getByRole("link", { name: "Bosch — Graduate Engineer Trainee" }).click();
+      await page.getByRole("link", { name: "Bosch – Graduate Engineer Trainee" }).click();
       await walk.check(page, "student-job", phone);
       await page.getByRole("button", { name: "Apply", exact: true }).click();
       await visible(page.getByText("Application sent."));

@@ -203,7 +203,7 @@ describe.skipIf(!hasChromium)("walk-through in chromium: the SMS console", () =>
     await admin.getByRole("checkbox", { name: /Send a "new opportunity" SMS/ }).check();
     await admin.getByRole("button", { name: "Post job" }).click();
     await visible(admin.getByText("Job posted; 4 SMS alerts queued."));
-    await visible(admin.getByRole("heading", { name: "Bosch — Graduate Engineer Trainee" }));
+    await visible(admin.getByRole("heading", { name: "Bosch – Graduate Engineer Trainee" }));
     const jobUrl = new URL(admin.url()).pathname;
     const alerts = admin.locator("section#alerts");
     await visible(alerts.getByText("4 recipients"));
@@ -213,7 +213,7 @@ describe.skipIf(!hasChromium)("walk-through in chromium: the SMS console", () =>
 
     // One of them from the console's list: tick it, Cancel selected, confirm.
     await alerts.getByRole("link", { name: "4 recipients" }).click();
-    await visible(admin.getByText("Job alert of Bosch - Graduate Engineer Trainee"));
+    await visible(admin.getByText("Job alert of Bosch – Graduate Engineer Trainee"));
     const queuedRows = await listedRows(admin);
     expect(queuedRows.map((r) => r.status)).toEqual(["Queued", "Queued", "Queued", "Queued"]);
     const first = queuedRows[0]!;
@@ -230,7 +230,7 @@ describe.skipIf(!hasChromium)("walk-through in chromium: the SMS console", () =>
 
     // The rest from the job's page: "Cancel the 3 queued alerts…", confirmed.
     await admin
-      .getByRole("link", { name: "Job: Bosch - Graduate Engineer Trainee" })
+      .getByRole("link", { name: "Job: Bosch – Graduate Engineer Trainee" })
       .first()
       .click();
     expect(new URL(admin.url()).pathname).toBe(jobUrl);

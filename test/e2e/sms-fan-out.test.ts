@@ -80,8 +80,8 @@ describe.skipIf(!hasChromium)("walk-through in chromium: SMS to many asks first"
     await visible(admin.getByText("Nothing ticked and no job chosen: every approved student"));
     // The job picker: open jobs by deadline, two alike told apart.
     const options = await admin.locator("#f-job_id option").allTextContents();
-    expect(options[1]).toMatch(new RegExp(`^Infosys - SDE · open, apply by .* no\\. ${job.id}$`));
-    expect(options[2]).toMatch(/^Infosys - SDE · open, apply by /);
+    expect(options[1]).toMatch(new RegExp(`^Infosys – SDE · open, apply by .* no\\. ${job.id}$`));
+    expect(options[2]).toMatch(/^Infosys – SDE · open, apply by /);
     expect(options[2]).not.toBe(options[1]);
 
     await admin.getByLabel("Title").fill("ECE aptitude test");
