@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { hashPassword, MIN_PASSWORD_LENGTH, PASSWORDS_MATCH } from "../accounts/password.ts";
+import { forgetRejection } from "../accounts/rejected-registrations.ts";
 import { normaliseEmail } from "../accounts/service.ts";
 import { recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
@@ -164,6 +165,8 @@ export async function writeRegistration(
         .returning("id")
         .executeTakeFirstOrThrow();
       if (resume.data) await putResume(trx, student.id, resume.data, now);
+      // Registered again: login answers for this registration now, not the rejected one.
+      await forgetRejection(trx, input.email);
       return student.id;
     });
     ctx.log.info({ studentId }, "student registered");
