@@ -126,6 +126,7 @@ export function SmsTable({
             <th scope="col">Kind</th>
             <th scope="col">Status</th>
             <th scope="col">To</th>
+            <th scope="col">Student</th>
             <th scope="col">Text</th>
             <th scope="col">Attempts</th>
           </tr>
@@ -169,11 +170,9 @@ export function SmsTable({
                   </small>
                 ) : null}
               </td>
+              <td safe>{m.to_e164}</td>
               <td>
-                <span safe>{m.to_e164}</span>{" "}
-                <small class="hint">
-                  <Recipient message={m} />
-                </small>
+                <Recipient message={m} />
               </td>
               <td safe>{displayedBody(m)}</td>
               <td>
