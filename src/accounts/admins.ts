@@ -2,41 +2,35 @@ import { z } from "zod";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { isUniqueViolation } from "../db/dialect.ts";
-import type { FieldErrors } from "../web/forms.ts";
-import {
-  hashPassword,
-  newPasswordFields,
-  PASSWORDS_DIFFER,
-  passwordsMatch,
-  verifyPassword,
-} from "./password.ts";
+import { checkedForm, type FieldErrors } from "../web/forms.ts";
+import { hashPassword, newPasswordFields, PASSWORDS_MATCH, verifyPassword } from "./password.ts";
 import { normaliseEmail } from "./service.ts";
 
 /** Passwords set from the portal: one's own (with the current one), and other admins'. */
 
 export type PasswordResult = { ok: true } | { ok: false; errors: FieldErrors };
 
-export const changePasswordSchema = z
-  .object({
+export const changePasswordSchema = checkedForm(
+  z.object({
     current_password: z.string({ message: "Enter your current password." }),
     ...newPasswordFields,
-  })
-  .refine(passwordsMatch, PASSWORDS_DIFFER);
+  }),
+  PASSWORDS_MATCH,
+);
 
-export const addAdminSchema = z
-  .object({
+export const addAdminSchema = checkedForm(
+  z.object({
     email: z
       .string({ message: "Enter the email address." })
       .trim()
       .pipe(z.email({ message: "Enter a valid email address." }))
       .transform(normaliseEmail),
     ...newPasswordFields,
-  })
-  .refine(passwordsMatch, PASSWORDS_DIFFER);
+  }),
+  PASSWORDS_MATCH,
+);
 
-export const setPasswordSchema = z
-  .object(newPasswordFields)
-  .refine(passwordsMatch, PASSWORDS_DIFFER);
+export const setPasswordSchema = checkedForm(z.object(newPasswordFields), PASSWORDS_MATCH);
 
 /**
  * Stores a new password hash and raises the account's session version, which ends every session

@@ -4,11 +4,12 @@ import type { AppContext } from "../context.ts";
 import { lockKeys } from "../db/dialect.ts";
 import { PRIORITY_URGENT, queueSms, signalQueued } from "../sms/outbox-api.ts";
 import { renderCurrent } from "../sms/template-store.ts";
+import { checkedForm } from "../web/forms.ts";
 import { type LimitSetting, takeLimit } from "../web/limits.ts";
 import { storeNewPassword } from "./admins.ts";
 import { resetCodeSms, resetCodeVars, usedResetCodeSms } from "./notices.ts";
 import { codeMatches, newOneTimeCode } from "./one-time-code.ts";
-import { newPasswordFields, PASSWORDS_DIFFER, passwordsMatch } from "./password.ts";
+import { newPasswordFields, PASSWORDS_MATCH } from "./password.ts";
 import { normaliseEmail } from "./service.ts";
 
 /**
@@ -86,16 +87,17 @@ const emailField = z
 
 export const forgotPasswordSchema = z.object({ email: emailField });
 
-export const resetPasswordSchema = z
-  .object({
+export const resetPasswordSchema = checkedForm(
+  z.object({
     email: emailField,
     code: z
       .string({ message: "Enter the code from the SMS." })
       .transform((v) => v.replace(/\s+/g, ""))
       .refine((v) => /^\d{6}$/.test(v), { message: "The code has 6 digits." }),
     ...newPasswordFields,
-  })
-  .refine(passwordsMatch, PASSWORDS_DIFFER);
+  }),
+  PASSWORDS_MATCH,
+);
 
 export type Limited = { limited: true; retryAt: Date };
 

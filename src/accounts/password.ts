@@ -1,5 +1,6 @@
 import { type Algorithm, hash, verify } from "@node-rs/argon2";
 import { z } from "zod";
+import type { FormCheck } from "../web/forms.ts";
 
 // Algorithm is a const enum, which isolated modules cannot read: 2 is Algorithm.Argon2id.
 const ARGON2ID = 2 as Algorithm;
@@ -63,11 +64,10 @@ export const newPasswordFields = {
   password_confirm: z.string({ message: "Repeat the password." }),
 };
 
-export function passwordsMatch(form: { password: string; password_confirm: string }): boolean {
-  return form.password === form.password_confirm;
-}
-
-export const PASSWORDS_DIFFER = {
-  path: ["password_confirm"],
+/** A new password typed twice the same (web/forms.ts checkedForm). */
+export const PASSWORDS_MATCH: FormCheck = {
+  fields: ["password", "password_confirm"],
+  path: "password_confirm",
   message: "The two passwords do not match.",
+  holds: (form) => form.password === form.password_confirm,
 };

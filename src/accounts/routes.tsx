@@ -6,6 +6,7 @@ import { minutesUntil, tryAgainIn } from "../web/limits.ts";
 import { pageContext } from "../web/page.ts";
 import { safeNext } from "../web/safe-next.ts";
 import { textParam } from "../web/schemas.ts";
+import { formatDate } from "../web/time.ts";
 import { takeLoginAttempt } from "./login-limits.ts";
 import { LandingPage, LoginPage } from "./pages.tsx";
 import { dummyPasswordHash } from "./password.ts";
@@ -17,6 +18,18 @@ const LOGIN_FAILURES: Record<"invalid" | "pending" | "deactivated", string> = {
     "Your registration is awaiting approval by the placement office. You will get an SMS when it is approved.",
   deactivated: "This account has been deactivated. Contact the placement office.",
 };
+
+/** A rejected registration, told once the password matched (rejected-registrations.ts). */
+function rejectedWords(rejection: { reason: string | null; rejectedAt: string }): string {
+  const reason = rejection.reason?.trim().replace(/[.!]+$/, "");
+  return [
+    `Your registration was not approved by the placement office on ${formatDate(rejection.rejectedAt)}.`,
+    reason ? `The reason given: ${reason}.` : "",
+    "Contact the placement office about it; you may also register again with the details corrected.",
+  ]
+    .filter(Boolean)
+    .join(" ");
+}
 
 // Lives in web/safe-next.ts (the SMS console redirects to a `next` too); safe-next.unit.test.ts
 // imports it from here.
@@ -105,6 +118,10 @@ export async function accountRoutes(app: FastifyInstance) {
       if (attempt && !result.ok && result.reason === "invalid")
         ctx.log.info({ account, address: request.ip }, "login failed: wrong password");
       if (!result.ok) {
+        const message =
+          result.reason === "rejected"
+            ? rejectedWords(result.rejection)
+            : LOGIN_FAILURES[result.reason];
         return reply.code(result.reason === "invalid" ? 401 : 403).html(
           <LoginPage
             page={pageContext(request, reply)}
@@ -112,7 +129,7 @@ export async function accountRoutes(app: FastifyInstance) {
             next={next}
             notice={{
               kind: result.reason === "pending" ? "info" : "error",
-              message: LOGIN_FAILURES[result.reason],
+              message,
             }}
           />,
         );

@@ -9,6 +9,7 @@ import {
   MIN_PASSWORD_LENGTH,
   verifyPassword,
 } from "./password.ts";
+import { findRejection } from "./rejected-registrations.ts";
 
 export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -16,7 +17,9 @@ export function normaliseEmail(email: string): string {
 
 export type LoginResult =
   | { ok: true; user: Pick<User, "id" | "email" | "role" | "session_version"> }
-  | { ok: false; reason: "invalid" | "pending" | "deactivated" };
+  | { ok: false; reason: "invalid" | "pending" | "deactivated" }
+  /** A registration rejected within the retention period, and the password was its own. */
+  | { ok: false; reason: "rejected"; rejection: { reason: string | null; rejectedAt: string } };
 
 export async function authenticate(
   ctx: AppContext,
@@ -38,7 +41,18 @@ export async function authenticate(
     .where("users.email", "=", normaliseEmail(email))
     .executeTakeFirst();
   if (!user) {
-    await verifyPassword(await dummyPasswordHash(), password);
+    // One argon2 verification either way: against a rejected registration's hash, or a dummy.
+    const rejection = await findRejection(ctx, email);
+    const matches = await verifyPassword(
+      rejection?.passwordHash ?? (await dummyPasswordHash()),
+      password,
+    );
+    if (rejection && matches)
+      return {
+        ok: false,
+        reason: "rejected",
+        rejection: { reason: rejection.reason, rejectedAt: rejection.rejectedAt },
+      };
     return { ok: false, reason: "invalid" };
   }
   if (!(await verifyPassword(user.password_hash, password)))

@@ -145,6 +145,71 @@ describe("migrations", () => {
     }
   });
 
+  it("2026-12-06h keeps each message's student name and roll number where the student exists", async () => {
+    const empty = await createTestDatabase({ empty: true });
+    // biome-ignore lint/suspicious/noExplicitAny: the schema as it was before the migration
+    const db = empty.db as unknown as Kysely<any>;
+    try {
+      const upTo = (last: string) =>
+        Object.fromEntries(Object.entries(migrations).filter(([name]) => name <= last));
+      await migrateToLatest(db, upTo("2026-12-06e-summary-shares-in-key-order"));
+      const now = new Date().toISOString();
+      const user = await db
+        .insertInto("users")
+        .values({ email: "a@college.test", password_hash: "x", role: "student", created_at: now })
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      const student = await db
+        .insertInto("students")
+        .values({
+          user_id: user.id,
+          full_name: "Asha Rao",
+          roll_number: "1XY21CS001",
+          phone_e164: "+919876543210",
+          department: "CSE",
+          graduation_year: 2027,
+          cgpa: 8,
+          active_backlogs: 0,
+          created_at: now,
+          updated_at: now,
+        })
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      const row = (key: string, studentId: number | null) => ({
+        kind: "approval",
+        priority: 0,
+        dedupe_key: key,
+        student_id: studentId,
+        to_e164: "+919876543210",
+        body: "Hello",
+        encoding: "GSM-7",
+        segments: 1,
+        status: "sent",
+        next_attempt_at: now,
+        created_at: now,
+        updated_at: now,
+      });
+      await db
+        .insertInto("sms_messages")
+        .values([row("a", student.id), row("b", null)])
+        .execute();
+      expect(await migrateToLatest(db, upTo("2026-12-06h-kept-names-and-rejections"))).toEqual([
+        "2026-12-06h-kept-names-and-rejections",
+      ]);
+      const kept = await db
+        .selectFrom("sms_messages")
+        .select(["dedupe_key", "student_name", "student_roll_number"])
+        .orderBy("dedupe_key")
+        .execute();
+      expect(kept).toEqual([
+        { dedupe_key: "a", student_name: "Asha Rao", student_roll_number: "1XY21CS001" },
+        { dedupe_key: "b", student_name: null, student_roll_number: null },
+      ]);
+    } finally {
+      await empty.destroy();
+    }
+  });
+
   it("`portal migrate` exits non-zero with a one-line reason when the database cannot be reached", async () => {
     const run = promisify(execFile)(process.execPath, portalCommand("migrate"), {
       env: {

@@ -163,6 +163,9 @@ export interface SmsMessagesTable {
     SmsAttemptOutcome | null | undefined,
     SmsAttemptOutcome | null
   >;
+  /** The recipient's name and roll number when the message was queued: kept after the student goes. */
+  student_name: ColumnType<string | null, string | null | undefined, string | null>;
+  student_roll_number: ColumnType<string | null, string | null | undefined, string | null>;
   /**
    * The body with its one-time secret (a reset code) masked: all an admin is ever shown of the
    * text (`sms/secrets.ts displayedBody`), and the body itself once the secret has expired.
@@ -497,6 +500,17 @@ export interface StudentsSearchTable {
   email: string | null;
 }
 
+/**
+ * A registration the office rejected, kept for a while so that its person is told at login
+ * (accounts/rejected-registrations.ts): the email only as its SHA-256.
+ */
+export interface RejectedRegistrationsTable {
+  email_sha256: string;
+  password_hash: string;
+  reason: string | null;
+  rejected_at: Timestamp;
+}
+
 export interface DB {
   users: UsersTable;
   students: StudentsTable;
@@ -524,6 +538,7 @@ export interface DB {
   limit_settings: LimitSettingsTable;
   password_reset_codes: PasswordResetCodesTable;
   phone_changes: PhoneChangesTable;
+  rejected_registrations: RejectedRegistrationsTable;
   data_versions: DataVersionsTable;
   placement_summary: PlacementSummaryTable;
   company_student_counts: CompanyStudentCountsTable;

@@ -36,7 +36,7 @@ import {
   type SmsFilters,
 } from "./console.ts";
 import { explainError } from "./error-explanations.ts";
-import { Reference, type ReferenceNames, SmsTable } from "./pages.tsx";
+import { Recipient, Reference, type ReferenceNames, SmsTable } from "./pages.tsx";
 
 const PAGE_SIZE = 50;
 
@@ -438,7 +438,7 @@ export async function smsAdminRoutes(app: FastifyInstance) {
               <>
                 <dt>About</dt>
                 <dd>
-                  <Reference reference={message.reference} names={names} />{" "}
+                  <Reference reference={message.reference} names={names} message={message} />{" "}
                   <a
                     href={
                       message.reference.startsWith("job:")
@@ -463,6 +463,8 @@ export async function smsAdminRoutes(app: FastifyInstance) {
                 <a href={`/admin/students/${student.id}`} safe>
                   {`${student.full_name} (${student.roll_number})`}
                 </a>
+              ) : message.student_name !== null ? (
+                <Recipient message={message} />
               ) : (
                 <span>No student (deleted, or sent to a number)</span>
               )}

@@ -11,12 +11,36 @@ export type ReferenceNames = Map<string, string>;
  * "job:12" -> "Job alert of Infosys – SDE", linked to the job; "announcement:3" -> the
  * announcement's title, linked to its messages in the console; "student:5" -> the student.
  */
+/**
+ * The student a message went to, by the name and roll number kept with it: linked while the
+ * student exists (`student_id` is set null when the student row goes), plain text after.
+ */
+export function Recipient({
+  message,
+}: {
+  message: Pick<SmsMessage, "student_id" | "student_name" | "student_roll_number">;
+}) {
+  const { student_id: id, student_name: name, student_roll_number: roll } = message;
+  if (name === null) return id === null ? null : <a href={`/admin/students/${id}`}>The student</a>;
+  const label = roll ? `${name} (${roll})` : name;
+  return id !== null ? (
+    <a href={`/admin/students/${id}`} safe>
+      {label}
+    </a>
+  ) : (
+    <span safe>{`${label}, no longer in the portal`}</span>
+  );
+}
+
 export function Reference({
   reference,
   names,
+  message,
 }: {
   reference: string;
   names?: ReferenceNames | undefined;
+  /** The message it is on: a "student:" reference is named by the student kept with it. */
+  message?: Pick<SmsMessage, "student_id" | "student_name" | "student_roll_number">;
 }) {
   const [what, id] = reference.split(":");
   if (!id || !/^\d+$/.test(id))
@@ -25,6 +49,20 @@ export function Reference({
         {reference}
       </small>
     );
+  if (what === "student") {
+    const same = message !== undefined && message.student_id === Number(id);
+    return (
+      <small class="hint">
+        {message && (same || message.student_id === null) && message.student_name !== null ? (
+          <Recipient message={message} />
+        ) : same ? (
+          <a href={`/admin/students/${id}`}>The student</a>
+        ) : (
+          <span>A student no longer in the portal</span>
+        )}
+      </small>
+    );
+  }
   const name = names?.get(reference);
   const href =
     what === "job"
@@ -88,6 +126,7 @@ export function SmsTable({
             <th scope="col">Kind</th>
             <th scope="col">Status</th>
             <th scope="col">To</th>
+            <th scope="col">Student</th>
             <th scope="col">Text</th>
             <th scope="col">Attempts</th>
           </tr>
@@ -115,7 +154,9 @@ export function SmsTable({
               </td>
               <td>
                 <span safe>{smsKindLabel(m.kind)}</span>
-                {m.reference ? <Reference reference={m.reference} names={names} /> : null}
+                {m.reference && !m.reference.startsWith("student:") ? (
+                  <Reference reference={m.reference} names={names} />
+                ) : null}
               </td>
               <td>
                 <span class={`status status-${m.status}`} safe>
@@ -130,6 +171,9 @@ export function SmsTable({
                 ) : null}
               </td>
               <td safe>{m.to_e164}</td>
+              <td>
+                <Recipient message={m} />
+              </td>
               <td safe>{displayedBody(m)}</td>
               <td>
                 {m.attempts}

@@ -98,6 +98,19 @@ function Variables({ template }: { template: SmsTemplate }) {
 }
 
 function Preview({ template, text }: { template: SmsTemplate; text: string }) {
+  // A text with an error cannot be filled in: it is shown as typed, never the saved one instead.
+  if (!checkTemplateText(template, text).ok)
+    return (
+      <section class="card" aria-label="Preview">
+        <h2>Preview</h2>
+        <p class="hint">
+          Your text, as typed: it is filled in with sample values once the error above is corrected.
+        </p>
+        <p class="pre" data-testid="preview-body" safe>
+          {text}
+        </p>
+      </section>
+    );
   const body = template.render(sampleValues(template), text);
   const { encoding, segments, characters } = countSegments(body);
   return (
@@ -218,7 +231,8 @@ function TemplatePage({
   current: TemplateVersion;
   history: TemplateVersion[];
   form: FormState;
-  preview: string | null;
+  /** The text typed (a preview, a form sent back); null: the saved one; false: none can be shown. */
+  preview: string | null | false;
   status?: string;
 }) {
   return (
@@ -272,7 +286,14 @@ function TemplatePage({
           {`Save as version ${current.version + 1}`}
         </button>
       </form>
-      <Preview template={template} text={preview ?? current.text} />
+      {preview === false ? (
+        <section class="card" aria-label="Preview">
+          <h2>Preview</h2>
+          <p class="hint">No preview: correct the text above first.</p>
+        </section>
+      ) : (
+        <Preview template={template} text={preview ?? current.text} />
+      )}
       <h2>Versions</h2>
       <ul class="versions">
         {history.map((v) => (
@@ -360,7 +381,7 @@ export async function smsTemplateRoutes(app: FastifyInstance, options: TemplateR
     page: PageContext,
     template: SmsTemplate,
     form: FormState,
-    preview: string | null,
+    preview: string | null | false,
     status?: string,
   ) {
     const history = await templateHistory(ctx.db, template);
@@ -399,17 +420,25 @@ export async function smsTemplateRoutes(app: FastifyInstance, options: TemplateR
     if (!template) return reply.callNotFound();
     const page = pageContext(request, reply);
     const parsed = parseForm(templateEditSchema, request.body);
-    if (!parsed.ok)
+    if (!parsed.ok) {
+      // Every error at once: the text is also checked as a template when another field failed,
+      // and the preview shows the text typed.
+      const typed = typeof parsed.values.text === "string" ? parsed.values.text.trim() : null;
+      const errors =
+        typed !== null && !parsed.errors.text
+          ? { ...parsed.errors, ...textErrors(template, typed) }
+          : parsed.errors;
       return reply
         .code(422)
         .html(
           await templatePage(
             page,
             template,
-            { values: parsed.values, errors: parsed.errors },
-            null,
+            { values: parsed.values, errors },
+            parsed.errors.text ? false : typed,
           ),
         );
+    }
     const { text, dlt_template_id: dltTemplateId, base_version: baseVersion } = parsed.data;
     // The version the admin started from stays in the form through a preview: a save after it
     // is still checked against that version.
@@ -420,7 +449,7 @@ export async function smsTemplateRoutes(app: FastifyInstance, options: TemplateR
     };
     const errors = textErrors(template, text);
     if (Object.keys(errors).length > 0)
-      return reply.code(422).html(await templatePage(page, template, { values, errors }, null));
+      return reply.code(422).html(await templatePage(page, template, { values, errors }, text));
     if (parsed.data.action === "preview")
       return reply.html(await templatePage(page, template, { values, errors: {} }, text));
 

@@ -198,6 +198,28 @@ describe("SMS templates", () => {
     );
   });
 
+  it("tells every error at once, and the preview of a form sent back shows the text typed", async () => {
+    const client = await admin();
+    const both = await save(client, "approval", {
+      text: "Dear {nmae}, approved.",
+      dlt_template_id: "12345",
+    });
+    expect(both.statusCode).toBe(422);
+    expect(fieldError(both.body, "text")).toContain("{nmae} is not a variable of this template");
+    expect(fieldError(both.body, "dlt_template_id")).toContain("A DLT template id is 19 digits");
+    const preview = (body: string) =>
+      pageText(/data-testid="preview-body"[^>]*>([^<]*)</.exec(body)?.[1] ?? "");
+    expect(preview(both.body)).toBe("Dear {nmae}, approved.");
+
+    // A text that is right, beside a wrong DLT id: filled in with the sample values.
+    const idOnly = await save(client, "approval", { text: APPROVAL_V2, dlt_template_id: "12345" });
+    expect(idOnly.statusCode).toBe(422);
+    expect(preview(idOnly.body)).toBe(
+      "Hello Asha: registration 1XY21CS001 approved. Log in to the Placement Portal to apply.",
+    );
+    expect(await versions("approval")).toHaveLength(0);
+  });
+
   it("previews the text with sample values, its encoding and segments; Unicode makes it UCS-2", async () => {
     const client = await admin();
     const page = pageText((await client.get("/admin/sms/templates/approval")).body);

@@ -127,6 +127,8 @@ async function resendUndelivered(ctx: Ctx, id: number, code: number | null): Pro
       "template_version",
       "masked_body",
       "secret_until",
+      "student_name",
+      "student_roll_number",
     ])
     .expression((eb) =>
       eb
@@ -152,6 +154,8 @@ async function resendUndelivered(ctx: Ctx, id: number, code: number | null): Pro
           // A code goes again only while it lives, and stays masked and expiring as the first.
           "masked_body",
           "secret_until",
+          "student_name",
+          "student_roll_number",
         ])
         .where("id", "=", id)
         .where("dedupe_key", "not like", "resend:%")

@@ -59,6 +59,14 @@ export interface QueueResult {
   status: SmsStatus;
 }
 
+/** The student's name or roll number as the message is written, read in the same statement. */
+function keptStudent(studentId: number | null, column: "full_name" | "roll_number") {
+  if (studentId === null) return null;
+  return sql<
+    string | null
+  >`(select ${sql.ref(`students.${column}`)} from students where students.id = ${studentId})`;
+}
+
 /**
  * Writes one message into the outbox (`sms_messages`). Call it with the transaction that makes the
  * change the message is about, so both commit or neither does.
@@ -97,6 +105,9 @@ export async function queueSms(
       template_version: message.template?.version ?? null,
       masked_body: message.secret ? maskSecret(message.body, message.secret.text) : null,
       secret_until: message.secret?.until.toISOString() ?? null,
+      // Kept with the message: the console names the person after the student row is gone.
+      student_name: keptStudent(message.studentId, "full_name"),
+      student_roll_number: keptStudent(message.studentId, "roll_number"),
     })
     .onConflict((oc) => oc.column("dedupe_key").doNothing())
     .returning("id")
@@ -183,10 +194,18 @@ export async function queueSmsForStudents(
       (fan.template ? sql.lit(fan.template.version) : sql<number | null>`null`).as(
         "template_version",
       ),
+      "students.full_name as student_name",
+      "students.roll_number as student_roll_number",
     ]);
   const result = await trx
     .insertInto("sms_messages")
-    .columns([...QUEUED_ROW_COLUMNS, "template_id", "template_version"])
+    .columns([
+      ...QUEUED_ROW_COLUMNS,
+      "template_id",
+      "template_version",
+      "student_name",
+      "student_roll_number",
+    ])
     .expression(selection)
     .onConflict((oc) => oc.column("dedupe_key").doNothing())
     .executeTakeFirst();
@@ -403,10 +422,19 @@ export async function resendSms(
       // The resent text is the original's, so it was built from the original's template version.
       "o.template_id",
       "o.template_version",
+      sql<string | null>`coalesce(s.full_name, o.student_name)`.as("student_name"),
+      sql<string | null>`coalesce(s.roll_number, o.student_roll_number)`.as("student_roll_number"),
     ]);
   const row = await trx
     .insertInto("sms_messages")
-    .columns([...QUEUED_ROW_COLUMNS, "resend_of", "template_id", "template_version"])
+    .columns([
+      ...QUEUED_ROW_COLUMNS,
+      "resend_of",
+      "template_id",
+      "template_version",
+      "student_name",
+      "student_roll_number",
+    ])
     .expression(selection)
     .onConflict((oc) => oc.column("dedupe_key").doNothing())
     .returning(["id", "status", "to_e164"])

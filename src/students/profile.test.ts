@@ -9,6 +9,29 @@ import { storedResumes } from "#test/support/resumes.ts";
 const t = useTestApp();
 
 describe("student profile", () => {
+  it("tells every error in one round and asks for a chosen resume again", async () => {
+    const student = await createStudent(t.ctx, { approved: true });
+    const client = await loginAs(t.app, student.email, student.password);
+    const both = await client.postMultipart("/student/profile", {
+      phone: "12345",
+      skills: "CAD",
+      resume: { filename: "cv.pdf", data: Buffer.from("MZ\x90\x00 not a pdf") },
+    });
+    expect(both.statusCode).toBe(422);
+    expect(both.body).toMatch(/id="f-phone-error"[^>]*>This is not a valid phone number\./);
+    expect(both.body).toMatch(/id="f-resume-error"[^>]*>The resume must be a PDF file\./);
+
+    const again = await client.postMultipart("/student/profile", {
+      phone: "12345",
+      skills: "CAD",
+      resume: { filename: "cv.pdf", data: pdfBytes() },
+    });
+    expect(again.statusCode).toBe(422);
+    expect(again.body).toMatch(
+      /id="f-resume-error"[^>]*>Choose the file \(cv\.pdf\) again: a form sent back cannot keep it\./,
+    );
+  });
+
   it("lets a student change their skills and resume (and ask for a new phone), nothing academic", async () => {
     const student = await createStudent(t.ctx, {
       approved: true,

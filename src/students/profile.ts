@@ -28,6 +28,8 @@ export async function findStudent(ctx: AppContext, studentId: number) {
   return row;
 }
 
+const NO_PASSWORD = "Enter your current password to change your mobile number.";
+
 export function profileSchema(region: string) {
   return z.object({
     phone: phoneField(region),
@@ -69,7 +71,6 @@ export async function updateOwnProfile(
   address: string,
 ): Promise<ProfileResult> {
   const resume = await checkResume(ctx, resumeUpload);
-  if ("error" in resume) return { ok: false, status: 422, errors: { resume: resume.error } };
   const current = await ctx.db
     .selectFrom("students")
     .innerJoin("users", "users.id", "students.user_id")
@@ -78,6 +79,16 @@ export async function updateOwnProfile(
     .executeTakeFirst();
   if (!current) throw new Error(`student ${studentId} not found`);
   const newPhone = input.phone !== current.phone_e164 ? input.phone : null;
+  if ("error" in resume) {
+    // Told in the same round: a new number without the password (a password typed is checked
+    // only once the form is otherwise right, as it counts like a login).
+    const noPassword = newPhone !== null && !input.current_password;
+    return {
+      ok: false,
+      status: 422,
+      errors: { resume: resume.error, ...(noPassword ? { current_password: NO_PASSWORD } : {}) },
+    };
+  }
   if (newPhone !== null) {
     const refused = await phoneChangeRefusal(ctx, actor, current.password_hash, input, address);
     if (refused) return refused;
@@ -125,7 +136,7 @@ async function phoneChangeRefusal(
     return {
       ok: false,
       status: 422,
-      errors: { current_password: "Enter your current password to change your mobile number." },
+      errors: { current_password: NO_PASSWORD },
     };
   const wait = (retryAt: Date) => tryAgainIn(minutesUntil(retryAt, ctx.clock.now()));
   // The password is a guess like a login's: the same limits apply.

@@ -6,7 +6,7 @@ import {
   type FormState,
   TextAreaField,
 } from "../web/components.tsx";
-import { type FieldErrors, formValues, parseForm } from "../web/forms.ts";
+import { type FieldErrors, formValues, parseForm, withFileToChooseAgain } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { minutesUntil, tryAgainIn } from "../web/limits.ts";
 import { type PageContext, pageContext } from "../web/page.ts";
@@ -17,7 +17,7 @@ import {
   registrationLimits,
   takeRegistrationAttempt,
 } from "./registration-limits.ts";
-import { chosenFile } from "./resume-store.ts";
+import { chosenFile, resumeProblem } from "./resume-store.ts";
 
 function RegisterPage({
   page,
@@ -31,6 +31,7 @@ function RegisterPage({
   /** Why the form came back, when it is not a field to correct (a limit). */
   notice?: string | undefined;
 }) {
+  const sentBack = notice !== undefined || Object.keys(form.errors).length > 0;
   return (
     <Layout page={page} title="Student registration">
       <p>
@@ -100,7 +101,11 @@ function RegisterPage({
             type="password"
             required
             autocomplete="new-password"
-            hint="At least 8 characters."
+            hint={
+              sentBack
+                ? "At least 8 characters. Type it again, twice: a form sent back never keeps a password."
+                : "At least 8 characters."
+            }
           />
           <Field
             form={form}
@@ -157,10 +162,11 @@ export async function registrationRoutes(app: FastifyInstance) {
     const file = chosenFile(body.resume) ? " and choose the resume file again" : "";
     const notice = refused
       ? `${refused} Everything you typed is kept below: type the password again${file}.`
-      : file && !errors.resume
-        ? "Choose the resume file again: a form sent back cannot keep it."
-        : undefined;
-    const form = { values: formValues(body), errors };
+      : undefined;
+    const form = {
+      values: formValues(body),
+      errors: refused ? errors : withFileToChooseAgain(errors, body, "resume"),
+    };
     return reply
       .code(refused ? 429 : 422)
       .html(
@@ -180,8 +186,17 @@ export async function registrationRoutes(app: FastifyInstance) {
       registrationSchema(ctx.config.SMS_DEFAULT_REGION, ctx.clock.now()),
       body,
     );
-    // A form with errors counts against no limit: the student corrects it and sends it again.
-    if (!parsed.ok) return again(request, reply, body, parsed.errors);
+    // A form with errors counts against no limit: the student corrects it and sends it again,
+    // told in one round everything to correct, the resume's content too. (A roll number already
+    // registered is told only on a form that counts: else the form would look them up unlimited.)
+    if (!parsed.ok) {
+      const file = chosenFile(body.resume);
+      const problem = file ? await resumeProblem(file, ctx.config.RESUME_MAX_BYTES) : null;
+      return again(request, reply, body, {
+        ...parsed.errors,
+        ...(problem ? { resume: problem } : {}),
+      });
+    }
     const limit = await takeRegistrationAttempt(ctx, limits, request.ip, parsed.data);
     if (limit.limited) {
       const minutes = minutesUntil(limit.retryAt, ctx.clock.now());
@@ -214,8 +229,9 @@ export async function registrationRoutes(app: FastifyInstance) {
       throw error;
     });
     if (!result.ok) {
-      // A resume to choose again gives the attempt back; a roll number already taken does not.
-      if (result.errors.resume) await limit.release();
+      // A resume to choose again gives the attempt back; a roll number already taken does not
+      // (also beside a resume refused: else a bad file would make every look-up free).
+      if (result.errors.resume && !result.errors.roll_number) await limit.release();
       return again(request, reply, body, result.errors);
     }
     return reply.redirect("/register/done", 303);

@@ -270,6 +270,51 @@ describe("student registration", () => {
     expect(await uploads()).toHaveLength(0);
   });
 
+  it("reports every field error in one round, the resume's too, and keeps what was typed", async () => {
+    const response = await new TestClient(t.app).postMultipart("/register", {
+      ...form({ phone: "12345", password_confirm: "something else", cgpa: "11" }),
+      resume: { filename: "cv.pdf", data: Buffer.from("MZ\x90\x00 not a pdf") },
+    });
+    expect(response.statusCode).toBe(422);
+    const fieldError = (field: string) =>
+      new RegExp(`id="f-${field}-error"[^>]*>([^<]*)<`).exec(response.body)?.[1];
+    expect(fieldError("phone")).toBe("This is not a valid phone number.");
+    expect(fieldError("password_confirm")).toBe("The two passwords do not match.");
+    expect(fieldError("cgpa")).toBe("The CGPA must be between 0 and 10.");
+    expect(fieldError("resume")).toBe("The resume must be a PDF file.");
+    expect(response.body).toContain("Please correct the 4 fields marked below.");
+    expect(response.body).toContain('value="Priya Sharma"');
+    expect(response.body).not.toContain("a strong password");
+    expect(response.body).toContain(
+      "Type it again, twice: a form sent back never keeps a password.",
+    );
+  });
+
+  it("says beside the file field that a chosen resume must be chosen again", async () => {
+    const response = await new TestClient(t.app).postMultipart("/register", {
+      ...form({ password_confirm: "something else" }),
+      resume: { filename: "my cv.pdf", data: pdfBytes() },
+    });
+    expect(response.statusCode).toBe(422);
+    expect(response.body).toMatch(
+      /id="f-resume-error"[^>]*>Choose the file \(my cv\.pdf\) again: a form sent back cannot keep it\.</,
+    );
+    expect(response.body).toMatch(/id="f-password_confirm-error"/);
+    expect(await uploads()).toHaveLength(0);
+  });
+
+  it("tells a roll number already registered and a resume refused in one round", async () => {
+    const client = new TestClient(t.app);
+    expect((await client.postMultipart("/register", form())).statusCode).toBe(303);
+    const response = await client.postMultipart("/register", {
+      ...form({ email: "other@college.test" }),
+      resume: { filename: "cv.pdf", data: Buffer.from("MZ\x90\x00 not a pdf") },
+    });
+    expect(response.statusCode).toBe(422);
+    expect(response.body).toMatch(/id="f-roll_number-error"[^>]*>This roll number is already/);
+    expect(response.body).toMatch(/id="f-resume-error"[^>]*>The resume must be a PDF file\./);
+  });
+
   it("renders a name like <script> as text everywhere", async () => {
     const client = new TestClient(t.app);
     await client.postMultipart(

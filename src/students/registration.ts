@@ -1,11 +1,12 @@
 import { z } from "zod";
-import { hashPassword, MIN_PASSWORD_LENGTH } from "../accounts/password.ts";
+import { hashPassword, MIN_PASSWORD_LENGTH, PASSWORDS_MATCH } from "../accounts/password.ts";
+import { forgetRejection } from "../accounts/rejected-registrations.ts";
 import { normaliseEmail } from "../accounts/service.ts";
 import { recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { isUniqueViolation } from "../db/dialect.ts";
 import { signalQueued } from "../sms/outbox-api.ts";
-import { textField, wholeNumberField } from "../web/forms.ts";
+import { checkedForm, textField, wholeNumberField } from "../web/forms.ts";
 import { takeLimit } from "../web/limits.ts";
 import { academicFields, phoneField, type ServiceResult, skillsField } from "./form-fields.ts";
 import { notifyRegistrationAttempt } from "./notices.ts";
@@ -16,8 +17,8 @@ import { chosenFile, putResume, resumeProblem, type UploadedFile } from "./resum
 const requiredSemester = wholeNumberField({ label: "your current semester", min: 1, max: 10 });
 
 export function registrationSchema(region: string, now: Date) {
-  return z
-    .object({
+  return checkedForm(
+    z.object({
       full_name: textField({ label: "your full name", max: 100, min: 2 }),
       roll_number: textField({ label: "your roll number (USN)", max: 20, min: 3 })
         .transform((v) => v.toUpperCase().replace(/\s+/g, ""))
@@ -38,11 +39,9 @@ export function registrationSchema(region: string, now: Date) {
       ...academicFields(now),
       semester: requiredSemester,
       skills: skillsField,
-    })
-    .refine((f) => f.password === f.password_confirm, {
-      path: ["password_confirm"],
-      message: "The two passwords do not match.",
-    });
+    }),
+    PASSWORDS_MATCH,
+  );
 }
 
 export type RegistrationInput = z.output<ReturnType<typeof registrationSchema>>;
@@ -107,7 +106,6 @@ export async function writeRegistration(
   resumeUpload: unknown,
 ): Promise<ServiceResult<Registration>> {
   const resume = await checkResume(ctx, resumeUpload, { pending: true });
-  if ("error" in resume) return { ok: false, errors: { resume: resume.error } };
   const rollTaken = async () =>
     ctx.db
       .selectFrom("students")
@@ -115,7 +113,14 @@ export async function writeRegistration(
       .where("roll_number", "=", input.roll_number)
       .executeTakeFirst();
   const rollRefused = { ok: false, errors: { roll_number: ROLL_NUMBER_TAKEN } } as const;
-  if (await rollTaken()) return rollRefused;
+  // Both answered in one round: a resume to choose again and a roll number already registered.
+  const taken = await rollTaken();
+  if ("error" in resume)
+    return {
+      ok: false,
+      errors: { resume: resume.error, ...(taken ? rollRefused.errors : {}) },
+    };
+  if (taken) return rollRefused;
   // Hashed for an existing email too: an argon2 hash is most of a registration's time.
   const passwordHash = await hashPassword(input.password);
   const existing = async () =>
@@ -160,6 +165,8 @@ export async function writeRegistration(
         .returning("id")
         .executeTakeFirstOrThrow();
       if (resume.data) await putResume(trx, student.id, resume.data, now);
+      // Registered again: login answers for this registration now, not the rejected one.
+      await forgetRejection(trx, input.email);
       return student.id;
     });
     ctx.log.info({ studentId }, "student registered");

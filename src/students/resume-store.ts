@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { ExpressionBuilder, Kysely } from "kysely";
 
 import type { DB, Timestamp } from "../db/schema.ts";
-import type { UploadedFile } from "../web/forms.ts";
+import { chosenUpload, type UploadedFile } from "../web/forms.ts";
 
 export type { UploadedFile };
 
@@ -21,7 +21,7 @@ export function isUploadedFile(value: unknown): value is UploadedFile {
 
 /** A browser sends an empty part when no file was chosen. */
 export function chosenFile(value: unknown): UploadedFile | null {
-  return isUploadedFile(value) && (value.data.length > 0 || value.filename !== "") ? value : null;
+  return chosenUpload(value);
 }
 
 /** The reason a resume is refused, or null. Checked by content: a renamed .exe is not a PDF. */

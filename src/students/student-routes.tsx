@@ -8,7 +8,7 @@ import {
   formatDateTime,
   TextAreaField,
 } from "../web/components.tsx";
-import { formValues, parseForm } from "../web/forms.ts";
+import { type FieldErrors, formValues, parseForm, withFileToChooseAgain } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { minutesUntil } from "../web/limits.ts";
 import { type PageContext, pageContext } from "../web/page.ts";
@@ -21,6 +21,7 @@ import {
 } from "./phone-change.ts";
 import { findStudent, profileSchema, updateOwnProfile } from "./profile.ts";
 import { sendResume } from "./resume-reply.ts";
+import { chosenFile, resumeProblem } from "./resume-store.ts";
 
 type StudentRow = NonNullable<Awaited<ReturnType<typeof findStudent>>>;
 type PendingChange = Awaited<ReturnType<typeof pendingPhoneChange>>;
@@ -182,6 +183,14 @@ export async function studentRoutes(app: FastifyInstance) {
     );
   });
 
+  /** A form with errors also says what is wrong with its resume, in the same round. */
+  const withResumeProblem = async (errors: FieldErrors, upload: unknown) => {
+    const file = chosenFile(upload);
+    const problem = file ? await resumeProblem(file, ctx.config.RESUME_MAX_BYTES) : null;
+    const all = problem ? { ...errors, resume: problem } : errors;
+    return { ok: false as const, errors: all, status: 422 as const };
+  };
+
   // Takes the resume (config.upload); the role guard above has run before any of the body is read.
   app.post("/profile", { config: { upload: true } }, async (request, reply) => {
     const studentId = currentStudentId(request);
@@ -196,12 +205,12 @@ export async function studentRoutes(app: FastifyInstance) {
           body.resume,
           request.ip,
         )
-      : { ...parsed, status: 422 as const };
+      : await withResumeProblem(parsed.errors, body.resume);
     if (!result.ok) {
       const student = await ownStudent(studentId);
       const form = {
         values: { ...formValues(body), sms: body.sms ? "on" : "" },
-        errors: result.errors,
+        errors: withFileToChooseAgain(result.errors, body, "resume"),
       };
       if ("retryAt" in result && result.retryAt)
         reply.header("retry-after", String(minutesUntil(result.retryAt, ctx.clock.now()) * 60));

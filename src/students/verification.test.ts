@@ -216,12 +216,12 @@ describe("verification queue", () => {
       reason: "Roll number not on the rolls",
     });
 
-    // That person can no longer log in.
+    // That person can no longer log in, and is told why (rejected-login tests below).
     const login = await new TestClient(t.app).post("/login", {
       email: student.email,
       password: student.password,
     });
-    expect(login.statusCode).toBe(401);
+    expect(login.statusCode).toBe(403);
 
     // A second click does nothing more.
     await admin.post(`/admin/students/${student.id}/reject`, { confirm: "yes" });
@@ -696,5 +696,83 @@ describe("academic record", () => {
     expect(response.statusCode).toBe(422);
     expect(response.body).toMatch(/id="f-cgpa-error"[^>]*>The CGPA must be between 0 and 10\./i);
     expect(response.body).toContain('value="11"');
+  });
+});
+
+describe("a rejected registration at login", () => {
+  const login = (email: string, password: string) =>
+    new TestClient(t.app).post("/login", { email, password });
+
+  it("is told, with the reason, once the password is its own; a wrong one gets the usual answer", async () => {
+    const student = await createStudent(t.ctx, { full_name: "Kiran Das" });
+    const admin = await adminClient();
+    await admin.post(`/admin/students/${student.id}/reject`, {
+      reason: "Marks card unreadable.",
+      confirm: "yes",
+    });
+
+    const told = await login(` ${student.email.toUpperCase()} `, student.password);
+    expect(told.statusCode).toBe(403);
+    const text = pageText(told.body);
+    expect(text).toMatch(
+      /Your registration was not approved by the placement office on \d{1,2} \w{3} \d{4}\. The reason given: Marks card unreadable\. Contact the placement office about it/,
+    );
+    expect(text).not.toContain("Incorrect email or password");
+
+    // Someone who knows only the email learns nothing.
+    const guess = await login(student.email, "not the password");
+    expect(guess.statusCode).toBe(401);
+    expect(pageText(guess.body)).toContain("Incorrect email or password.");
+    expect(pageText(guess.body)).not.toContain("not approved");
+
+    // Kept hashed: the email appears nowhere in the row.
+    const rows = await t.ctx.db.selectFrom("rejected_registrations").selectAll().execute();
+    expect(rows).toHaveLength(1);
+    expect(JSON.stringify(rows)).not.toContain(student.email);
+    expect(rows[0]!.password_hash).toMatch(/^\$argon2id\$/);
+  });
+
+  it("is forgotten after the retention period, and when the person registers again", async () => {
+    const first = await createStudent(t.ctx, { full_name: "Old Case" });
+    const second = await createStudent(t.ctx, { full_name: "New Case" });
+    const admin = await adminClient();
+    for (const s of [first, second])
+      await admin.post(`/admin/students/${s.id}/reject`, { reason: "Wrong", confirm: "yes" });
+
+    // 181 days on: the usual answer.
+    const old = new Date(Date.now() - 181 * 24 * 3600 * 1000).toISOString();
+    await t.ctx.db.updateTable("rejected_registrations").set({ rejected_at: old }).execute();
+    expect((await login(first.email, first.password)).statusCode).toBe(401);
+    // The next rejection prunes it.
+    const third = await createStudent(t.ctx, { full_name: "Third Case" });
+    await admin.post(`/admin/students/${third.id}/reject`, { confirm: "yes" });
+    expect(await t.ctx.db.selectFrom("rejected_registrations").selectAll().execute()).toHaveLength(
+      1,
+    );
+    const told = pageText((await login(third.email, third.password)).body);
+    expect(told).toContain("not approved by the placement office");
+    expect(told).not.toContain("The reason given");
+
+    // Registered again: the new registration answers (awaiting approval).
+    const again = await new TestClient(t.app).postMultipart("/register", {
+      full_name: "Third Case",
+      roll_number: "1XY21CS777",
+      email: third.email,
+      phone: "98765 43210",
+      department: "CSE",
+      semester: "7",
+      graduation_year: String(new Date().getUTCFullYear() + 1),
+      cgpa: "8",
+      active_backlogs: "0",
+      password: "a new password",
+      password_confirm: "a new password",
+    });
+    expect(again.statusCode).toBe(303);
+    expect(await t.ctx.db.selectFrom("rejected_registrations").selectAll().execute()).toHaveLength(
+      0,
+    );
+    expect(pageText((await login(third.email, "a new password")).body)).toContain(
+      "awaiting approval",
+    );
   });
 });

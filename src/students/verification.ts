@@ -1,3 +1,4 @@
+import { keepRejection } from "../accounts/rejected-registrations.ts";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { lockForUpdate } from "../db/dialect.ts";
@@ -92,7 +93,7 @@ export async function rejectStudent(
         .selectFrom("students")
         .innerJoin("users", "users.id", "students.user_id")
         .selectAll("students")
-        .select("users.email")
+        .select(["users.email", "users.password_hash"])
         .where("students.id", "=", studentId)
         .where("students.approved_at", "is", null),
       ctx.dialect,
@@ -109,6 +110,12 @@ export async function rejectStudent(
         email: student.email,
         reason: reason ?? null,
       },
+    });
+    // Kept, hashed, so that login tells its person (accounts/rejected-registrations.ts).
+    await keepRejection(trx, ctx, {
+      email: student.email,
+      passwordHash: student.password_hash,
+      reason: reason ?? null,
     });
     const deleted = await trx
       .deleteFrom("users")

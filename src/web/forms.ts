@@ -177,6 +177,70 @@ export interface UploadedFile {
 
 export type FieldErrors = Record<string, string>;
 
+/**
+ * A rule across fields of a form, such as a password typed twice: `holds` gets the fields'
+ * values, all text, and the error goes on `path`.
+ */
+export interface FormCheck {
+  fields: readonly string[];
+  path: string;
+  message: string;
+  holds: (values: Record<string, string>) => boolean;
+}
+
+const formChecks = new WeakMap<z.ZodType, readonly FormCheck[]>();
+
+function failedChecks(checks: readonly FormCheck[], values: unknown): FormCheck[] {
+  if (typeof values !== "object" || values === null) return [];
+  const record = values as Record<string, unknown>;
+  return checks.filter((check) => {
+    if (!check.fields.every((f) => typeof record[f] === "string")) return false;
+    return !check.holds(record as Record<string, string>);
+  });
+}
+
+/**
+ * A form's schema with rules across its fields. Zod checks an object only once each field passed
+ * (a blank name stops it), which would tell a password typed twice differently only on the next
+ * round; parseForm also checks these rules on the fields as sent when other fields fail, so every
+ * error comes at once.
+ */
+export function checkedForm<S extends z.ZodObject>(schema: S, ...checks: FormCheck[]): S {
+  const checked = schema.superRefine((data, zctx) => {
+    for (const check of failedChecks(checks, data))
+      zctx.addIssue({ code: "custom", path: [check.path], message: check.message, input: data });
+  });
+  formChecks.set(checked, checks);
+  return checked;
+}
+
+/** A file input's part as sent: a browser sends an empty part when no file was chosen. */
+export function chosenUpload(value: unknown): UploadedFile | null {
+  if (typeof value !== "object" || value === null) return null;
+  const file = value as UploadedFile;
+  if (!Buffer.isBuffer(file.data)) return null;
+  return file.data.length > 0 || file.filename !== "" ? file : null;
+}
+
+/**
+ * A form sent back with errors cannot keep a chosen file (a browser never refills a file input):
+ * unless the file itself has an error, its field says, beside it, to choose it again.
+ */
+export function withFileToChooseAgain(
+  errors: FieldErrors,
+  body: unknown,
+  field: string,
+): FieldErrors {
+  if (errors[field] || typeof body !== "object" || body === null) return errors;
+  const file = chosenUpload((body as Record<string, unknown>)[field]);
+  if (!file) return errors;
+  const name = file.filename.length > 60 ? `${file.filename.slice(0, 57)}...` : file.filename;
+  return {
+    ...errors,
+    [field]: `Choose the file${name ? ` (${name})` : ""} again: a form sent back cannot keep it.`,
+  };
+}
+
 export type FormResult<T> =
   | { ok: true; data: T }
   | { ok: false; errors: FieldErrors; values: Record<string, string> };
@@ -206,6 +270,8 @@ export function parseForm<S extends z.ZodType>(schema: S, body: unknown): FormRe
     const key = String(issue.path[0] ?? "form");
     errors[key] ??= issue.message;
   }
+  for (const check of failedChecks(formChecks.get(schema) ?? [], body))
+    errors[check.path] ??= check.message;
   const values = formValues(body);
   // An expired form comes back with a new one-time id, so that sending it again works once.
   if (errors.submission_id) values.submission_id = newSubmissionId();

@@ -1,10 +1,14 @@
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import {
   blankAsNull,
+  checkedForm,
   decimalField,
   multilineTextField,
+  parseForm,
   textField,
   wholeNumberField,
+  withFileToChooseAgain,
 } from "./forms.ts";
 import { parseLocalDateTime } from "./time.ts";
 
@@ -67,5 +71,51 @@ describe("shared field schemas", () => {
       " 2027-01-01T10:00",
     ])
       expect(parseLocalDateTime(bad), bad).toBeNull();
+  });
+});
+
+describe("a form's errors", () => {
+  const schema = checkedForm(
+    z.object({
+      name: textField({ label: "your name", max: 10 }),
+      password: z.string(),
+      password_confirm: z.string(),
+    }),
+    {
+      fields: ["password", "password_confirm"],
+      path: "password_confirm",
+      message: "The two passwords do not match.",
+      holds: (f) => f.password === f.password_confirm,
+    },
+  );
+
+  it("come in one round: a check across fields beside a field that failed", () => {
+    const result = parseForm(schema, { name: "", password: "a", password_confirm: "b" });
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.errors).toEqual({
+      name: "Enter your name.",
+      password_confirm: "The two passwords do not match.",
+    });
+    const valid = { name: "Asha", password: "a", password_confirm: "a" };
+    expect(parseForm(schema, valid)).toEqual({ ok: true, data: valid });
+    expect(parseForm(schema, { ...valid, password_confirm: "b" })).toMatchObject({
+      ok: false,
+      errors: { password_confirm: "The two passwords do not match." },
+    });
+  });
+
+  it("ask again for a chosen file, beside its field, unless the file has its own error", () => {
+    const file = { filename: "cv.pdf", data: Buffer.from("%PDF"), truncated: false };
+    expect(withFileToChooseAgain({ name: "Enter your name." }, { resume: file }, "resume")).toEqual(
+      {
+        name: "Enter your name.",
+        resume: "Choose the file (cv.pdf) again: a form sent back cannot keep it.",
+      },
+    );
+    const empty = { filename: "", data: Buffer.alloc(0), truncated: false };
+    expect(withFileToChooseAgain({}, { resume: empty }, "resume")).toEqual({});
+    expect(withFileToChooseAgain({ resume: "Too big." }, { resume: file }, "resume")).toEqual({
+      resume: "Too big.",
+    });
   });
 });

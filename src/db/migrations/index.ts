@@ -20,6 +20,7 @@ import * as phoneChanges from "./2026-12-06b-phone-changes.ts";
 import * as secretSmsBodies from "./2026-12-06c-secret-sms-bodies.ts";
 import * as limitSettings from "./2026-12-06d-limit-settings.ts";
 import * as summarySharesInKeyOrder from "./2026-12-06e-summary-shares-in-key-order.ts";
+import * as keptNamesAndRejections from "./2026-12-06h-kept-names-and-rejections.ts";
 
 /** Every migration, by name. Names sort in the order they run: date first. */
 export const migrations: Record<string, Migration> = {
@@ -44,4 +45,5 @@ export const migrations: Record<string, Migration> = {
   "2026-12-06c-secret-sms-bodies": secretSmsBodies,
   "2026-12-06d-limit-settings": limitSettings,
   "2026-12-06e-summary-shares-in-key-order": summarySharesInKeyOrder,
+  "2026-12-06h-kept-names-and-rejections": keptNamesAndRejections,
 };
