@@ -288,10 +288,10 @@ describe("the job picker", () => {
     expect(select).toMatch(/<optgroup label="Closed, latest deadline first">/);
     const label = (id: number) => order.find((o) => o.id === id)!.label;
     expect(label(sooner.id)).toMatch(
-      /^Wipro - Analyst · open, apply by .+ · posted .+ · no\. \d+$/,
+      /^Wipro – Analyst · open, apply by .+ · posted .+ · no\. \d+$/,
     );
-    expect(label(closed.id)).toMatch(/^TCS - Ninja · closed, apply-by was .+ · posted/);
-    expect(label(passed.id)).toMatch(/^Bosch - GET · deadline passed, apply-by was /);
+    expect(label(closed.id)).toMatch(/^TCS – Ninja · closed, apply-by was .+ · posted/);
+    expect(label(passed.id)).toMatch(/^Bosch – GET · deadline passed, apply-by was /);
     // Two jobs alike read differently.
     expect(label(twin.id)).not.toBe(label(later.id));
     expect(label(twin.id)).toContain(`no. ${twin.id}`);

@@ -83,16 +83,16 @@ describe("finding jobs by words, type, location and package, in an order", () =>
     const search = async (q: string) =>
       titles((await me.client.get(`/student/jobs?q=${encodeURIComponent(q)}`)).body).sort();
     // Nothing in these jobs' company, title or location says "internship": their type does.
-    expect(await search("internship")).toEqual(["Bosch — Firmware Trainee"]);
-    expect(await search("Intern")).toEqual(["Bosch — Firmware Trainee"]);
-    expect(await search("drive")).toEqual(["Wipro — Project Engineer"]);
+    expect(await search("internship")).toEqual(["Bosch – Firmware Trainee"]);
+    expect(await search("Intern")).toEqual(["Bosch – Firmware Trainee"]);
+    expect(await search("drive")).toEqual(["Wipro – Project Engineer"]);
     expect(await search("linux")).toEqual([
-      "Bosch — Firmware Trainee",
-      "Infosys — Systems Engineer",
+      "Bosch – Firmware Trainee",
+      "Infosys – Systems Engineer",
     ]);
     // Every word must be found, each anywhere.
-    expect(await search("linux internship")).toEqual(["Bosch — Firmware Trainee"]);
-    expect(await search("java  mysuru")).toEqual(["Infosys — Systems Engineer"]);
+    expect(await search("linux internship")).toEqual(["Bosch – Firmware Trainee"]);
+    expect(await search("java  mysuru")).toEqual(["Infosys – Systems Engineer"]);
     expect(await search("java bosch")).toEqual([]);
   });
 
@@ -151,37 +151,37 @@ describe("finding jobs by words, type, location and package, in an order", () =>
     };
     // The default: soonest deadline first.
     expect(titles((await list("")).body)).toEqual([
-      "Beta — Intern",
-      "Delta — Trainee",
-      "Alpha — Analyst",
-      "Gamma — Engineer",
+      "Beta – Intern",
+      "Delta – Trainee",
+      "Alpha – Analyst",
+      "Gamma – Engineer",
     ]);
     expect(titles((await list("sort=package")).body)).toEqual([
-      "Gamma — Engineer",
-      "Alpha — Analyst",
-      "Beta — Intern",
-      "Delta — Trainee",
+      "Gamma – Engineer",
+      "Alpha – Analyst",
+      "Beta – Intern",
+      "Delta – Trainee",
     ]);
     expect(titles((await list("sort=newest")).body)).toEqual([
-      "Delta — Trainee",
-      "Gamma — Engineer",
-      "Beta — Intern",
-      "Alpha — Analyst",
+      "Delta – Trainee",
+      "Gamma – Engineer",
+      "Beta – Intern",
+      "Alpha – Analyst",
     ]);
-    expect(titles((await list("type=internship")).body)).toEqual(["Beta — Intern"]);
+    expect(titles((await list("type=internship")).body)).toEqual(["Beta – Intern"]);
     // One location in any case, offered once.
     const pune = await list("location=Pune");
-    expect(titles(pune.body)).toEqual(["Beta — Intern", "Delta — Trainee", "Alpha — Analyst"]);
+    expect(titles(pune.body)).toEqual(["Beta – Intern", "Delta – Trainee", "Alpha – Analyst"]);
     expect(pune.body.match(/<option value="Pune" selected>Pune<\/option>/g)).toHaveLength(1);
     expect(pune.body).not.toContain('<option value="pune"');
     // At least 8 LPA at the top of the range; an unreadable package is left out.
     const rich = await list("package=8&sort=package");
-    expect(titles(rich.body)).toEqual(["Gamma — Engineer", "Alpha — Analyst"]);
+    expect(titles(rich.body)).toEqual(["Gamma – Engineer", "Alpha – Analyst"]);
     expect(rich.body).toContain("2 jobs, 8 LPA or more, package, highest first.");
     expect(rich.body).toContain('<option value="8" selected>8 LPA or more</option>');
     expect(rich.body).toContain('<option value="package" selected>');
     const both = await list("type=placement&location=pune&q=a");
-    expect(titles(both.body)).toEqual(["Alpha — Analyst"]);
+    expect(titles(both.body)).toEqual(["Alpha – Analyst"]);
     expect(both.body).toContain("1 placement in pune matching “a”.");
     expect(both.body).toContain('<option value="placement" selected>Placement</option>');
 

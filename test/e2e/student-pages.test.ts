@@ -159,7 +159,7 @@ describe.skipIf(!hasChromium)(
       await walk.visit(page, "/student/jobs?page=2", "jobs-page-2", phone);
 
       await page.goto("/student/jobs");
-      await page.getByRole("link", { name: "Infosys — Graduate Engineer Trainee" }).first().click();
+      await page.getByRole("link", { name: "Infosys – Graduate Engineer Trainee" }).first().click();
       await walk.check(page, "job", phone);
       await walk.visit(page, "/student/applications", "applications", phone);
       await walk.visit(page, "/student/profile", "profile", phone);
