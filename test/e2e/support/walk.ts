@@ -107,6 +107,7 @@ export function walkthrough(folder: string): Walk {
       await page.waitForLoadState("load");
       const widths: number[] = [page.viewportSize()?.width ?? DESKTOP.width];
       await shot(page, name);
+      expect(await sidewaysScroll(page), `${name} at ${widths[0]} px scrolls sideways`).toBe(0);
       await expectNoAxeViolations(page);
       if (options.phone) {
         const before = page.viewportSize() ?? DESKTOP;
