@@ -1,14 +1,9 @@
-import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildContext } from "#src/app-context.ts";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { applyToJob } from "#src/applications/service.ts";
-import { loadConfig } from "#src/config.ts";
-import type { AppContext } from "#src/context.ts";
-import { type Database, openDatabase } from "#src/db/database.ts";
-import { createAdmin, createStudent, postJob, testLogger } from "#test/support/app.ts";
-import { hasChromium, launchChromium, visible } from "#test/support/browser.ts";
-import { type ServerProcess, startServerProcess } from "#test/support/server.ts";
+import { createAdmin, createStudent, postJob } from "#test/support/app.ts";
+import { hasChromium, visible } from "#test/support/browser.ts";
+import { E2E_ADMIN, useBrowserPortal } from "./support/portal.ts";
 import { logIn, walkthrough } from "./support/walk.ts";
 
 /**
@@ -17,31 +12,8 @@ import { logIn, walkthrough } from "./support/walk.ts";
  * student who forgot the password gets back in with the code the SMS carried.
  */
 
-const ADMIN = { email: "tpo@college.test", password: "admin-e2e-password" };
-
 describe.skipIf(!hasChromium)("walk-through in chromium: confirmations and password reset", () => {
-  let server: ServerProcess;
-  let browser: Browser;
-  let database: Database;
-  let ctx: AppContext;
-
-  beforeAll(async () => {
-    server = await startServerProcess({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
-    browser = await launchChromium();
-    // The data is made through the services, on the server's own database file.
-    const url = `file:${join(server.dataDir, "portal.db")}`;
-    database = openDatabase(url);
-    ctx = buildContext(
-      loadConfig({ NODE_ENV: "test", DATABASE_URL: url, DATA_DIR: server.dataDir }, {}),
-      database,
-      { log: testLogger() },
-    );
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await database?.destroy();
-    await server?.stop();
-  });
+  const portal = useBrowserPortal();
 
   /** Opens the confirmation, checks it, cancels (nothing happens), opens it again and confirms. */
   async function confirmStep(
@@ -67,16 +39,20 @@ describe.skipIf(!hasChromium)("walk-through in chromium: confirmations and passw
 
   it("asks before every destructive action, then does it; resets a forgotten password by SMS code", async () => {
     const walk = walkthrough("e2e-confirmations");
-    const staff = await createAdmin(ctx, "jobs-admin@college.test");
-    const pending = await createStudent(ctx, { full_name: "Ravi Pending" });
-    const asha = await createStudent(ctx, { approved: true, full_name: "Asha Rao" });
-    const vikram = await createStudent(ctx, { approved: true, full_name: "Vikram Shetty" });
-    const job = await postJob(ctx, { company: "Infosys", title: "Systems Engineer" }, staff);
-    const lonely = await postJob(ctx, { company: "Wipro", title: "Project Engineer" }, staff);
-    for (const s of [asha, vikram]) await applyToJob(ctx, s.id, job.id);
+    const staff = await createAdmin(portal.ctx, "jobs-admin@college.test");
+    const pending = await createStudent(portal.ctx, { full_name: "Ravi Pending" });
+    const asha = await createStudent(portal.ctx, { approved: true, full_name: "Asha Rao" });
+    const vikram = await createStudent(portal.ctx, { approved: true, full_name: "Vikram Shetty" });
+    const job = await postJob(portal.ctx, { company: "Infosys", title: "Systems Engineer" }, staff);
+    const lonely = await postJob(
+      portal.ctx,
+      { company: "Wipro", title: "Project Engineer" },
+      staff,
+    );
+    for (const s of [asha, vikram]) await applyToJob(portal.ctx, s.id, job.id);
 
-    const admin = await walk.newPage(browser, server.url);
-    await logIn(admin, ADMIN);
+    const admin = await walk.newPage(portal.browser, portal.server.url);
+    await logIn(admin, E2E_ADMIN);
     await visible(admin.getByRole("heading", { name: "Admin dashboard" }));
     // The admin menu, the name and the account links sit on one line at 1280 px.
     const tops = await admin
@@ -119,7 +95,11 @@ describe.skipIf(!hasChromium)("walk-through in chromium: confirmations and passw
     await visible(admin.getByText(/Rejected Ravi Pending/));
     await walk.check(admin, "registration-rejected");
     expect(
-      await ctx.db.selectFrom("students").select("id").where("id", "=", pending.id).execute(),
+      await portal.ctx.db
+        .selectFrom("students")
+        .select("id")
+        .where("id", "=", pending.id)
+        .execute(),
     ).toEqual([]);
 
     // Reject one applicant: it asks; the forward moves do not.
@@ -155,7 +135,7 @@ describe.skipIf(!hasChromium)("walk-through in chromium: confirmations and passw
       },
     );
     await visible(admin.getByText(/moved to Shortlisted/));
-    const statuses = await ctx.db
+    const statuses = await portal.ctx.db
       .selectFrom("applications")
       .select(["student_id", "status"])
       .where("job_id", "=", job.id)
@@ -178,7 +158,7 @@ describe.skipIf(!hasChromium)("walk-through in chromium: confirmations and passw
       { title: /Delete/, sms: /SMS/, confirm: "Delete job" },
     );
     expect(
-      await ctx.db.selectFrom("jobs").select("id").where("id", "=", lonely.id).execute(),
+      await portal.ctx.db.selectFrom("jobs").select("id").where("id", "=", lonely.id).execute(),
     ).toEqual([]);
 
     // Post an announcement, then delete it.
@@ -202,11 +182,11 @@ describe.skipIf(!hasChromium)("walk-through in chromium: confirmations and passw
       "delete-announcement-confirm",
       { title: /Delete/, sms: /SMS/, confirm: "Delete announcement" },
     );
-    expect(await ctx.db.selectFrom("announcements").select("id").execute()).toEqual([]);
+    expect(await portal.ctx.db.selectFrom("announcements").select("id").execute()).toEqual([]);
 
     // Asha forgot her password: a code by SMS. SMS are captured here (a local trial), so the reset
     // page shows her the code, saying why; the admin's SMS page shows it masked.
-    const student = await walk.newPage(browser, server.url);
+    const student = await walk.newPage(portal.browser, portal.server.url);
     await student.goto("/login");
     await student.getByRole("link", { name: "Forgot your password?" }).click();
     await walk.check(student, "forgot-password", { phone: true });
@@ -221,7 +201,7 @@ describe.skipIf(!hasChromium)("walk-through in chromium: confirmations and passw
 
     let captured = false;
     for (let i = 0; i < 40 && !captured; i++) {
-      const row = await ctx.db
+      const row = await portal.ctx.db
         .selectFrom("sms_messages")
         .select("status")
         .where("student_id", "=", asha.id)

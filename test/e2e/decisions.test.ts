@@ -1,14 +1,8 @@
-import { join } from "node:path";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildContext } from "#src/app-context.ts";
+import { describe, expect, it } from "vitest";
 import { applyToJob } from "#src/applications/service.ts";
-import { loadConfig } from "#src/config.ts";
-import type { AppContext } from "#src/context.ts";
-import { type Database, openDatabase } from "#src/db/database.ts";
-import { createAdmin, createStudent, postJob, testLogger } from "#test/support/app.ts";
-import { hasChromium, launchChromium, visible } from "#test/support/browser.ts";
-import { type ServerProcess, startServerProcess } from "#test/support/server.ts";
+import { createAdmin, createStudent, postJob } from "#test/support/app.ts";
+import { hasChromium, visible } from "#test/support/browser.ts";
+import { E2E_ADMIN, useBrowserPortal } from "./support/portal.ts";
 import { logIn, walkthrough } from "./support/walk.ts";
 
 /**
@@ -17,33 +11,11 @@ import { logIn, walkthrough } from "./support/walk.ts";
  * decision back with a reason, the student's timeline saying so.
  */
 
-const ADMIN = { email: "tpo@college.test", password: "admin-e2e-password" };
-
 describe.skipIf(!hasChromium)("walk-through in chromium: decisions and corrections", () => {
-  let server: ServerProcess;
-  let browser: Browser;
-  let database: Database;
-  let ctx: AppContext;
-
-  beforeAll(async () => {
-    server = await startServerProcess({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
-    browser = await launchChromium();
-    const url = `file:${join(server.dataDir, "portal.db")}`;
-    database = openDatabase(url);
-    ctx = buildContext(
-      loadConfig({ NODE_ENV: "test", DATABASE_URL: url, DATA_DIR: server.dataDir }, {}),
-      database,
-      { log: testLogger() },
-    );
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await database?.destroy();
-    await server?.stop();
-  });
+  const portal = useBrowserPortal();
 
   async function statusOf(studentId: number, jobId: number) {
-    const row = await ctx.db
+    const row = await portal.ctx.db
       .selectFrom("applications")
       .select("status")
       .where("student_id", "=", studentId)
@@ -55,14 +27,14 @@ describe.skipIf(!hasChromium)("walk-through in chromium: decisions and correctio
   it("asks before selecting one row, and corrects the decision with a reason", async () => {
     const walk = walkthrough("e2e-decisions");
     const phone = { phone: true };
-    const staff = await createAdmin(ctx, "jobs-admin@college.test");
-    const asha = await createStudent(ctx, { approved: true, full_name: "Asha Rao" });
-    const vikram = await createStudent(ctx, { approved: true, full_name: "Vikram Shetty" });
-    const job = await postJob(ctx, { company: "Infosys", title: "Systems Engineer" }, staff);
-    for (const s of [asha, vikram]) await applyToJob(ctx, s.id, job.id);
+    const staff = await createAdmin(portal.ctx, "jobs-admin@college.test");
+    const asha = await createStudent(portal.ctx, { approved: true, full_name: "Asha Rao" });
+    const vikram = await createStudent(portal.ctx, { approved: true, full_name: "Vikram Shetty" });
+    const job = await postJob(portal.ctx, { company: "Infosys", title: "Systems Engineer" }, staff);
+    for (const s of [asha, vikram]) await applyToJob(portal.ctx, s.id, job.id);
 
-    const admin = await walk.newPage(browser, server.url);
-    await logIn(admin, ADMIN);
+    const admin = await walk.newPage(portal.browser, portal.server.url);
+    await logIn(admin, E2E_ADMIN);
     await visible(admin.getByRole("heading", { name: "Admin dashboard" }));
 
     // Search by name: only Asha's row.
@@ -110,7 +82,7 @@ describe.skipIf(!hasChromium)("walk-through in chromium: decisions and correctio
     await visible(admin.getByText("Asha Rao moved back to Applied; the student gets an SMS."));
     await walk.check(admin, "decision-corrected", phone);
     expect(await statusOf(asha.id, job.id)).toBe("applied");
-    const sms = await ctx.db
+    const sms = await portal.ctx.db
       .selectFrom("sms_messages")
       .select(["kind", "body"])
       .where("student_id", "=", asha.id)
@@ -120,7 +92,7 @@ describe.skipIf(!hasChromium)("walk-through in chromium: decisions and correctio
     expect(sms.map((m) => m.kind)).toEqual(["status_update", "application_corrected"]);
 
     // The student's timeline says the decision was corrected.
-    const student = await walk.newPage(browser, server.url);
+    const student = await walk.newPage(portal.browser, portal.server.url);
     await logIn(student, asha);
     await visible(student.getByRole("link", { name: "My applications" }));
     await student.getByRole("link", { name: "My applications" }).click();

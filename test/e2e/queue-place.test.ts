@@ -1,13 +1,7 @@
-import { join } from "node:path";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildContext } from "#src/app-context.ts";
-import { loadConfig } from "#src/config.ts";
-import type { AppContext } from "#src/context.ts";
-import { type Database, openDatabase } from "#src/db/database.ts";
-import { createStudent, testLogger } from "#test/support/app.ts";
-import { hasChromium, launchChromium, visible } from "#test/support/browser.ts";
-import { type ServerProcess, startServerProcess } from "#test/support/server.ts";
+import { describe, expect, it } from "vitest";
+import { createStudent } from "#test/support/app.ts";
+import { hasChromium, visible } from "#test/support/browser.ts";
+import { E2E_ADMIN, useBrowserPortal } from "./support/portal.ts";
 import { logIn, walkthrough } from "./support/walk.ts";
 
 /**
@@ -17,46 +11,24 @@ import { logIn, walkthrough } from "./support/walk.ts";
  * student of that department.
  */
 
-const ADMIN = { email: "tpo@college.test", password: "admin-e2e-password" };
-
 describe.skipIf(!hasChromium)("walk-through in chromium: the queue keeps its place", () => {
-  let server: ServerProcess;
-  let browser: Browser;
-  let database: Database;
-  let ctx: AppContext;
-
-  beforeAll(async () => {
-    server = await startServerProcess({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
-    browser = await launchChromium();
-    const url = `file:${join(server.dataDir, "portal.db")}`;
-    database = openDatabase(url);
-    ctx = buildContext(
-      loadConfig({ NODE_ENV: "test", DATABASE_URL: url, DATA_DIR: server.dataDir }, {}),
-      database,
-      { log: testLogger() },
-    );
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await database?.destroy();
-    await server?.stop();
-  });
+  const portal = useBrowserPortal();
 
   it("comes back to the same filter, sort and page through Cancel and a bulk rejection", async () => {
     const walk = walkthrough("e2e-queue-place");
     // The ECE student waits longest: the whole college's "next" would be them.
-    await createStudent(ctx, { full_name: "Esha Electronics", department: "ECE" });
+    await createStudent(portal.ctx, { full_name: "Esha Electronics", department: "ECE" });
     const cse = [];
     for (let i = 1; i <= 27; i++)
       cse.push(
-        await createStudent(ctx, {
+        await createStudent(portal.ctx, {
           full_name: `Cse Student ${String(i).padStart(2, "0")}`,
           department: "CSE",
         }),
       );
 
-    const admin = await walk.newPage(browser, server.url);
-    await logIn(admin, ADMIN);
+    const admin = await walk.newPage(portal.browser, portal.server.url);
+    await logIn(admin, E2E_ADMIN);
     await visible(admin.getByRole("heading", { name: "Admin dashboard" }));
 
     // The CSE queue, by name, second page: the last two names.

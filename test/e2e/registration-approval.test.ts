@@ -1,43 +1,29 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasChromium, launchChromium, visible } from "#test/support/browser.ts";
+import { describe, expect, it } from "vitest";
+import { hasChromium, visible } from "#test/support/browser.ts";
 import { pdfBytes } from "#test/support/client.ts";
-import { type ServerProcess, startServerProcess } from "#test/support/server.ts";
+import { E2E_ADMIN, useBrowserPortal } from "./support/portal.ts";
 import { logIn, walkthrough } from "./support/walk.ts";
 
-if (!hasChromium) console.warn("NOTICE: chromium not found: the browser walk-through is SKIPPED");
+if (!hasChromium)
+  console.warn("NOTICE: chromium not found: the browser walk-through is SKIPPED");
 
 /** A week from now as a datetime-local value, in India Standard Time. */
 function inAWeek(): string {
   return new Date(Date.now() + 7 * 24 * 3600 * 1000 + 330 * 60 * 1000).toISOString().slice(0, 16);
 }
 
-const ADMIN = { email: "tpo@college.test", password: "admin-e2e-password" };
 const STUDENT = { email: "nisha@college.test", password: "nisha-password-1" };
 
 describe.skipIf(!hasChromium)(
   "walk-through in chromium: register, pending, approve, log in",
   () => {
-    let server: ServerProcess;
-    let browser: Browser;
-
-    beforeAll(async () => {
-      server = await startServerProcess({
-        ADMIN_EMAIL: ADMIN.email,
-        ADMIN_PASSWORD: ADMIN.password,
-      });
-      browser = await launchChromium();
-    });
-    afterAll(async () => {
-      await browser?.close();
-      await server?.stop();
-    });
+    const portal = useBrowserPortal();
 
     it("takes a student from registration to selected, every SMS captured", async () => {
       // Every page is screenshot and checked by axe-core; `phone` ones also at 390 px, unscrolled.
       const walk = walkthrough("e2e-registration-approval");
       const phone = { phone: true };
-      const page = await walk.newPage(browser, server.url);
+      const page = await walk.newPage(portal.browser, portal.server.url);
 
       await walk.visit(page, "/login", "login", phone);
       await walk.visit(page, "/register", "register", phone);
@@ -69,8 +55,8 @@ describe.skipIf(!hasChromium)(
       await walk.check(page, "login-pending");
 
       // The admin approves from the verification queue.
-      const admin = await walk.newPage(browser, server.url);
-      await logIn(admin, ADMIN);
+      const admin = await walk.newPage(portal.browser, portal.server.url);
+      await logIn(admin, E2E_ADMIN);
       await visible(admin.getByRole("heading", { name: "Admin dashboard" }));
       await visible(admin.getByText("SMS capture mode"));
       await walk.check(admin, "admin-dashboard", phone);

@@ -1,37 +1,23 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasChromium, launchChromium, visible } from "#test/support/browser.ts";
+import { describe, expect, it } from "vitest";
+import { hasChromium, visible } from "#test/support/browser.ts";
 import { pdfBytes } from "#test/support/client.ts";
-import { type ServerProcess, startServerProcess } from "#test/support/server.ts";
+import { E2E_ADMIN, useBrowserPortal } from "./support/portal.ts";
 import { logIn, walkthrough } from "./support/walk.ts";
 
-if (!hasChromium) console.warn("NOTICE: chromium not found: the browser walk-through is SKIPPED");
+if (!hasChromium)
+  console.warn("NOTICE: chromium not found: the browser walk-through is SKIPPED");
 
-const ADMIN = { email: "tpo@college.test", password: "admin-e2e-password" };
 const RAVI = { email: "ravi@college.test", password: "ravi-password-1" };
 
 describe.skipIf(!hasChromium)(
   "walk-through in chromium: a registration with mistakes, rejected",
   () => {
-    let server: ServerProcess;
-    let browser: Browser;
-
-    beforeAll(async () => {
-      server = await startServerProcess({
-        ADMIN_EMAIL: ADMIN.email,
-        ADMIN_PASSWORD: ADMIN.password,
-      });
-      browser = await launchChromium();
-    });
-    afterAll(async () => {
-      await browser?.close();
-      await server?.stop();
-    });
+    const portal = useBrowserPortal();
 
     it("tells every mistake at once, keeps what was typed and asks for the resume again", async () => {
       const walk = walkthrough("e2e-registration-errors");
       const phone = { phone: true };
-      const page = await walk.newPage(browser, server.url);
+      const page = await walk.newPage(portal.browser, portal.server.url);
       await walk.visit(page, "/register", "register", phone);
       await page.getByLabel("Full name").fill("Ravi Patil");
       await page.getByLabel("Roll number (USN)").fill("1xy21me011");
@@ -75,8 +61,8 @@ describe.skipIf(!hasChromium)(
       await visible(page.getByRole("heading", { name: "Registration received" }));
 
       // The office rejects it; at login Ravi is told so, with the reason, not "Incorrect password".
-      const admin = await walk.newPage(browser, server.url);
-      await logIn(admin, ADMIN);
+      const admin = await walk.newPage(portal.browser, portal.server.url);
+      await logIn(admin, E2E_ADMIN);
       await visible(admin.getByRole("heading", { name: "Admin dashboard" }));
       await admin.getByRole("link", { name: "Approvals" }).click();
       await admin.getByRole("link", { name: "Ravi Patil" }).click();

@@ -1,13 +1,8 @@
-import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildContext } from "#src/app-context.ts";
-import { loadConfig } from "#src/config.ts";
-import type { AppContext } from "#src/context.ts";
-import { type Database, openDatabase } from "#src/db/database.ts";
-import { createStudent, testLogger } from "#test/support/app.ts";
-import { hasChromium, launchChromium, visible } from "#test/support/browser.ts";
-import { type ServerProcess, startServerProcess } from "#test/support/server.ts";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { createStudent } from "#test/support/app.ts";
+import { hasChromium, visible } from "#test/support/browser.ts";
+import { E2E_ADMIN, useBrowserPortal } from "./support/portal.ts";
 import { logIn, walkthrough } from "./support/walk.ts";
 
 /**
@@ -17,7 +12,6 @@ import { logIn, walkthrough } from "./support/walk.ts";
  * in plain words and resent from its page. Every wait is a condition, never a fixed sleep.
  */
 
-const ADMIN = { email: "tpo@college.test", password: "admin-e2e-password" };
 const PASSWORD = "correct horse battery"; // studentInput's
 
 /** A week from now as a datetime-local value, in India Standard Time. */
@@ -26,32 +20,9 @@ function inAWeek(): string {
 }
 
 describe.skipIf(!hasChromium)("walk-through in chromium: the SMS console", () => {
-  let server: ServerProcess;
-  let browser: Browser;
-  let database: Database;
-  let ctx: AppContext;
-
-  beforeAll(async () => {
-    server = await startServerProcess({
-      ADMIN_EMAIL: ADMIN.email,
-      ADMIN_PASSWORD: ADMIN.password,
-      // The server's own dispatcher looks for new rows often: the captures show up quickly.
-      SMS_POLL_MS: "200",
-    });
-    browser = await launchChromium();
-    // The data is made through the services, on the server's own database file.
-    const url = `file:${join(server.dataDir, "portal.db")}`;
-    database = openDatabase(url);
-    ctx = buildContext(
-      loadConfig({ NODE_ENV: "test", DATABASE_URL: url, DATA_DIR: server.dataDir }, {}),
-      database,
-      { log: testLogger() },
-    );
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await database?.destroy();
-    await server?.stop();
+  const portal = useBrowserPortal({
+    // The server's own dispatcher looks for new rows often: the captures show up quickly.
+    SMS_POLL_MS: "200",
   });
 
   /** The console's listed messages (rows of the table), read from the page. */
@@ -89,22 +60,22 @@ describe.skipIf(!hasChromium)("walk-through in chromium: the SMS console", () =>
     const phone = { phone: true };
 
     // Two CSE students and two ECE students, approved (each approval SMS is captured).
-    const asha = await createStudent(ctx, { approved: true, full_name: "Asha Rao" });
-    const karthik = await createStudent(ctx, { approved: true, full_name: "Karthik Bhat" });
-    const nisha = await createStudent(ctx, {
+    const asha = await createStudent(portal.ctx, { approved: true, full_name: "Asha Rao" });
+    const karthik = await createStudent(portal.ctx, { approved: true, full_name: "Karthik Bhat" });
+    const nisha = await createStudent(portal.ctx, {
       approved: true,
       full_name: "Nisha Kulkarni",
       department: "ECE",
     });
-    const rohan = await createStudent(ctx, {
+    const rohan = await createStudent(portal.ctx, {
       approved: true,
       full_name: "Rohan Das",
       department: "ECE",
     });
     const cse = [asha, karthik];
 
-    const admin = await walk.newPage(browser, server.url);
-    await logIn(admin, ADMIN);
+    const admin = await walk.newPage(portal.browser, portal.server.url);
+    await logIn(admin, E2E_ADMIN);
     await visible(admin.getByRole("heading", { name: "Admin dashboard" }));
 
     // 1. An announcement to CSE only: the preview counts the audience and the SMS before posting.
@@ -161,7 +132,7 @@ describe.skipIf(!hasChromium)("walk-through in chromium: the SMS console", () =>
     await walk.check(admin, "console-announcement");
 
     // A CSE student sees it on the dashboard; an ECE student does not.
-    const student = await walk.newPage(browser, server.url);
+    const student = await walk.newPage(portal.browser, portal.server.url);
     await logIn(student, { email: asha.email, password: PASSWORD });
     await visible(student.getByRole("heading", { name: "Welcome, Asha" }));
     await visible(student.getByRole("heading", { name: "CSE pre-placement talk" }));
@@ -180,7 +151,7 @@ describe.skipIf(!hasChromium)("walk-through in chromium: the SMS console", () =>
     await visible(admin.getByText(/^Sending paused: no SMS is sent until you resume it/));
     const pausedBanner = admin
       .locator(".banner")
-      .filter({ hasText: `Sending paused by ${ADMIN.email} since` });
+      .filter({ hasText: `Sending paused by ${E2E_ADMIN.email} since` });
     await visible(pausedBanner);
     await visible(pausedBanner.getByText(/“Checking the Bosch alert text”/));
     await visible(pausedBanner.getByRole("button", { name: "Resume sending" }));
@@ -257,19 +228,21 @@ describe.skipIf(!hasChromium)("walk-through in chromium: the SMS console", () =>
     await visible(admin.getByText("Sending resumed: queued SMS go out now."));
     expect(new URL(admin.url()).pathname).toBe(jobUrl);
     expect(await admin.locator(".banner").filter({ hasText: "Sending paused by" }).count()).toBe(0);
-    const cancelled = await ctx.db
+    const cancelled = await portal.ctx.db
       .selectFrom("sms_messages")
       .select(["status", "error_message"])
       .where("kind", "=", "job_posted")
       .execute();
     expect(cancelled).toHaveLength(4);
     expect(cancelled.every((m) => m.status === "cancelled")).toBe(true);
-    expect(cancelled.every((m) => m.error_message === `Cancelled by ${ADMIN.email}`)).toBe(true);
+    expect(cancelled.every((m) => m.error_message === `Cancelled by ${E2E_ADMIN.email}`)).toBe(
+      true,
+    );
 
     // 3. A status SMS to Nisha that Twilio refused (21211), as the dispatcher records one: the
     // claim (sending, attempt 1) and the outcome write (failed) that the attempts trigger copies.
     const failedAt = new Date().toISOString();
-    const failedId = await ctx.db.transaction().execute(async (trx) => {
+    const failedId = await portal.ctx.db.transaction().execute(async (trx) => {
       const row = await trx
         .insertInto("sms_messages")
         .values({
@@ -386,7 +359,7 @@ describe.skipIf(!hasChromium)("walk-through in chromium: the SMS console", () =>
     await walk.check(admin, "template-announcement", phone);
 
     // Nothing else was sent: the ECE students' only SMS are their approvals (and Nisha's two).
-    const rohanSms = await ctx.db
+    const rohanSms = await portal.ctx.db
       .selectFrom("sms_messages")
       .select("kind")
       .where("student_id", "=", rohan.id)

@@ -1,14 +1,8 @@
-import { join } from "node:path";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildContext } from "#src/app-context.ts";
-import { loadConfig } from "#src/config.ts";
-import type { AppContext } from "#src/context.ts";
-import { type Database, openDatabase } from "#src/db/database.ts";
+import { describe, expect, it } from "vitest";
 import { toLocalInput } from "#src/web/time.ts";
-import { createAdmin, createStudent, postJob, testLogger } from "#test/support/app.ts";
-import { hasChromium, launchChromium, visible } from "#test/support/browser.ts";
-import { type ServerProcess, startServerProcess } from "#test/support/server.ts";
+import { createAdmin, createStudent, postJob } from "#test/support/app.ts";
+import { hasChromium, visible } from "#test/support/browser.ts";
+import { E2E_ADMIN, useBrowserPortal } from "./support/portal.ts";
 import { logIn, walkthrough } from "./support/walk.ts";
 
 /**
@@ -18,33 +12,11 @@ import { logIn, walkthrough } from "./support/walk.ts";
  * alerts. Each page at 1280 and 390 px, axe-core clean.
  */
 
-const ADMIN = { email: "tpo@college.test", password: "admin-e2e-password" };
-
 describe.skipIf(!hasChromium)("walk-through in chromium: SMS to many asks first", () => {
-  let server: ServerProcess;
-  let browser: Browser;
-  let database: Database;
-  let ctx: AppContext;
-
-  beforeAll(async () => {
-    server = await startServerProcess({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
-    browser = await launchChromium();
-    const url = `file:${join(server.dataDir, "portal.db")}`;
-    database = openDatabase(url);
-    ctx = buildContext(
-      loadConfig({ NODE_ENV: "test", DATABASE_URL: url, DATA_DIR: server.dataDir }, {}),
-      database,
-      { log: testLogger() },
-    );
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await database?.destroy();
-    await server?.stop();
-  });
+  const portal = useBrowserPortal();
 
   async function queued(kind: "custom" | "job_posted"): Promise<number> {
-    const rows = await ctx.db
+    const rows = await portal.ctx.db
       .selectFrom("sms_messages")
       .select("id")
       .where("kind", "=", kind)
@@ -55,23 +27,23 @@ describe.skipIf(!hasChromium)("walk-through in chromium: SMS to many asks first"
   it("aims an announcement by its ticks, confirms its SMS to 101 students, and a job's alerts", async () => {
     const walk = walkthrough("e2e-sms-fan-out");
     for (let i = 0; i < 101; i++)
-      await createStudent(ctx, { approved: true, department: "ECE", graduation_year: 2027 });
-    await createStudent(ctx, { approved: true, department: "CSE", graduation_year: 2027 });
-    const staff = await createAdmin(ctx, "jobs-admin@college.test");
+      await createStudent(portal.ctx, { approved: true, department: "ECE", graduation_year: 2027 });
+    await createStudent(portal.ctx, { approved: true, department: "CSE", graduation_year: 2027 });
+    const staff = await createAdmin(portal.ctx, "jobs-admin@college.test");
     const day = 24 * 3600 * 1000;
     const job = await postJob(
-      ctx,
+      portal.ctx,
       { company: "Infosys", title: "SDE", apply_by: new Date(Date.now() + 3 * day).toISOString() },
       staff,
     );
     await postJob(
-      ctx,
+      portal.ctx,
       { company: "Infosys", title: "SDE", apply_by: new Date(Date.now() + 9 * day).toISOString() },
       staff,
     );
 
-    const admin = await walk.newPage(browser, server.url);
-    await logIn(admin, ADMIN);
+    const admin = await walk.newPage(portal.browser, portal.server.url);
+    await logIn(admin, E2E_ADMIN);
     await visible(admin.getByRole("heading", { name: "Admin dashboard" }));
 
     await walk.visit(admin, "/admin/announcements", "announcement-form", { phone: true });
@@ -118,7 +90,7 @@ describe.skipIf(!hasChromium)("walk-through in chromium: SMS to many asks first"
     );
     expect(await admin.getByRole("checkbox", { name: "2027", exact: true }).isChecked()).toBe(true);
     expect(await smsBox.isChecked()).toBe(true);
-    expect(await ctx.db.selectFrom("announcements").select("id").execute()).toEqual([]);
+    expect(await portal.ctx.db.selectFrom("announcements").select("id").execute()).toEqual([]);
 
     await admin.getByRole("button", { name: "Post announcement" }).click();
     await admin.getByRole("button", { name: "Post and send 101 SMS" }).click();
@@ -129,7 +101,7 @@ describe.skipIf(!hasChromium)("walk-through in chromium: SMS to many asks first"
     expect(await queued("custom")).toBe(101);
     // The text went through the confirmation page unchanged: the line break as the browser sends
     // it from the form itself (CRLF), not doubled.
-    const posted = await ctx.db.selectFrom("announcements").select("message").execute();
+    const posted = await portal.ctx.db.selectFrom("announcements").select("message").execute();
     expect(posted.map((a) => a.message)).toEqual(["Hall B at 10 am.\r\nBring a pencil."]);
 
     // A job open to everyone: 102 alerts, asked first.

@@ -1,15 +1,10 @@
-import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { postAnnouncement } from "#src/announcements/service.ts";
-import { buildContext } from "#src/app-context.ts";
 import { applyToJob } from "#src/applications/service.ts";
-import { loadConfig } from "#src/config.ts";
-import type { AppContext } from "#src/context.ts";
-import { type Database, openDatabase } from "#src/db/database.ts";
-import { createAdmin, createStudent, postJob, testLogger } from "#test/support/app.ts";
-import { hasChromium, launchChromium, visible } from "#test/support/browser.ts";
-import { type ServerProcess, startServerProcess } from "#test/support/server.ts";
+import { createAdmin, createStudent, postJob } from "#test/support/app.ts";
+import { hasChromium, visible } from "#test/support/browser.ts";
+import { E2E_ADMIN, useBrowserPortal } from "./support/portal.ts";
 import {
   headerHeight,
   logIn,
@@ -27,8 +22,6 @@ import {
  * phone in a sensible height (50 cards were 8,200 px).
  */
 
-const ADMIN = { email: "tpo@college.test", password: "admin-e2e-password" };
-
 /** At 390 px: a one-line header, and no tap target under 24 px. */
 const phone: StepOptions = {
   phone: true,
@@ -41,35 +34,12 @@ const phone: StepOptions = {
 describe.skipIf(!hasChromium)(
   "walk-through in chromium: every student page, at 1280 and 390 px",
   () => {
-    let server: ServerProcess;
-    let browser: Browser;
-    let database: Database;
-    let ctx: AppContext;
-
-    beforeAll(async () => {
-      server = await startServerProcess({
-        ADMIN_EMAIL: ADMIN.email,
-        ADMIN_PASSWORD: ADMIN.password,
-      });
-      browser = await launchChromium();
-      const url = `file:${join(server.dataDir, "portal.db")}`;
-      database = openDatabase(url);
-      ctx = buildContext(
-        loadConfig({ NODE_ENV: "test", DATABASE_URL: url, DATA_DIR: server.dataDir }, {}),
-        database,
-        { log: testLogger() },
-      );
-    });
-    afterAll(async () => {
-      await browser?.close();
-      await database?.destroy();
-      await server?.stop();
-    });
+    const portal = useBrowserPortal();
 
     it("checks every page, the phone's menu, and the job search", async () => {
       const walk = walkthrough("e2e-student-pages");
-      const staff = await createAdmin(ctx, "jobs-admin@college.test");
-      const asha = await createStudent(ctx, {
+      const staff = await createAdmin(portal.ctx, "jobs-admin@college.test");
+      const asha = await createStudent(portal.ctx, {
         approved: true,
         full_name: "Asha Rao",
         department: "CSE",
@@ -82,7 +52,7 @@ describe.skipIf(!hasChromium)(
       const jobIds: number[] = [];
       for (let i = 0; i < 56; i++) {
         const { id } = await postJob(
-          ctx,
+          portal.ctx,
           {
             company: companies[i % companies.length]!,
             title: i % 3 === 1 ? "Summer Trainee" : "Graduate Engineer Trainee",
@@ -97,15 +67,15 @@ describe.skipIf(!hasChromium)(
         );
         jobIds.push(id);
       }
-      await applyToJob(ctx, asha.id, jobIds[0]!);
-      await postAnnouncement(ctx, staff, {
+      await applyToJob(portal.ctx, asha.id, jobIds[0]!);
+      await postAnnouncement(portal.ctx, staff, {
         title: "Pre-placement talk on Monday",
         message: "Bosch presents at 10 am in the seminar hall. Bring your resume.",
         send_sms: false,
         submission_id: null,
       });
 
-      const page = await walk.newPage(browser, server.url);
+      const page = await walk.newPage(portal.browser, portal.server.url);
 
       // Logged out: one line at 390 px without a menu.
       await walk.visit(page, "/login", "login", phone);
@@ -185,8 +155,8 @@ describe.skipIf(!hasChromium)(
       await page.setViewportSize({ width: 1280, height: 800 });
 
       // The admin's header is one line on a phone too.
-      const admin = await walk.newPage(browser, server.url);
-      await logIn(admin, ADMIN);
+      const admin = await walk.newPage(portal.browser, portal.server.url);
+      await logIn(admin, E2E_ADMIN);
       await visible(admin.getByRole("heading", { name: "Admin dashboard" }));
       await walk.check(admin, "admin-dashboard", {
         phone: true,
