@@ -4,8 +4,7 @@ import { pdfBytes } from "#test/support/client.ts";
 import { E2E_ADMIN, useBrowserPortal } from "./support/portal.ts";
 import { logIn, walkthrough } from "./support/walk.ts";
 
-if (!hasChromium)
-  console.warn("NOTICE: chromium not found: the browser walk-through is SKIPPED");
+if (!hasChromium) console.warn("NOTICE: chromium not found: the browser walk-through is SKIPPED");
 
 const RAVI = { email: "ravi@college.test", password: "ravi-password-1" };
 
