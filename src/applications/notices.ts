@@ -117,13 +117,7 @@ export function decisionCorrectedVars(change: {
   status: ApplicationStatus;
   previous: ApplicationStatus;
 }) {
-  return {
-    name: firstName(change.fullName),
-    company: change.company,
-    title: change.title,
-    status: STATUS_LABELS[change.status],
-    previous: STATUS_LABELS[change.previous],
-  };
+  return { ...statusUpdateVars(change), previous: STATUS_LABELS[change.previous] };
 }
 
 /** The correction's message as the student would get it now (its confirmation page shows it). */
