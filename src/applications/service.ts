@@ -6,6 +6,7 @@ import type { AppContext } from "../context.ts";
 import { containsPattern, isUniqueViolation, likeOperator, lockForUpdate } from "../db/dialect.ts";
 import { type ParamOf, preparedRead } from "../db/prepared.ts";
 import type { ApplicationStatus, DB } from "../db/schema.ts";
+import { inTransaction } from "../db/transaction.ts";
 import { findJob } from "../jobs/service.ts";
 import { closedReasons, ineligibilityReasons } from "../placement/eligibility.ts";
 import {
@@ -64,7 +65,7 @@ export async function applyToJob(
   }
   const now = ctx.clock.now().toISOString();
   try {
-    const result = await ctx.db.transaction().execute(async (trx) => {
+    const result = await inTransaction(ctx.db, async (trx) => {
       const application = await trx
         .insertInto("applications")
         .values({
@@ -227,7 +228,7 @@ export async function changeStatus(
   to: ApplicationStatus,
 ) {
   const ids = [...new Set(applicationIds)];
-  const changes = await ctx.db.transaction().execute(async (trx) => {
+  const changes = await inTransaction(ctx.db, async (trx) => {
     // Every application of the change locked first, in id order (PostgreSQL): two changes sent
     // together then take them one after the other, instead of each holding some of them and the
     // SMS counters while waiting for the others (a deadlock, answered 500).
@@ -419,7 +420,7 @@ export async function correctDecision(
   decisionEventId: number,
   reason: string,
 ): Promise<CorrectionResult> {
-  const result = await ctx.db.transaction().execute(async (trx): Promise<CorrectionResult> => {
+  const result = await inTransaction(ctx.db, async (trx): Promise<CorrectionResult> => {
     await lockForUpdate(
       trx.selectFrom("applications").select("id").where("id", "=", applicationId),
       ctx.dialect,
@@ -538,7 +539,7 @@ export async function withdrawApplication(
   user: SessionUser,
   applicationId: number,
 ) {
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
     const own = await trx
       .selectFrom("applications")
       .select("id")
