@@ -2,6 +2,7 @@ import { z } from "zod";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { isUniqueViolation } from "../db/dialect.ts";
+import { inTransaction } from "../db/transaction.ts";
 import { checkedForm, type FieldErrors } from "../web/forms.ts";
 import { hashPassword, newPasswordFields, PASSWORDS_MATCH, verifyPassword } from "./password.ts";
 import { normaliseEmail } from "./service.ts";
@@ -103,7 +104,7 @@ export async function addAdmin(
 ): Promise<PasswordResult> {
   const passwordHash = await hashPassword(input.password);
   try {
-    await ctx.db.transaction().execute(async (trx) => {
+    await inTransaction(ctx.db, async (trx) => {
       await trx
         .insertInto("users")
         .values({
@@ -148,7 +149,7 @@ export async function setAdminPassword(
     .where("role", "=", "admin")
     .executeTakeFirst();
   if (!admin) return { ok: false, status: 404, message: "There is no such admin." };
-  await ctx.db.transaction().execute(async (trx) => {
+  await inTransaction(ctx.db, async (trx) => {
     await storeNewPassword({ db: trx }, admin.id, password);
     await recordAudit(trx, ctx, actor, { action: "admin.password_set", subject: admin.email });
   });

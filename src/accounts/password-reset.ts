@@ -2,6 +2,7 @@ import { z } from "zod";
 import { recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { lockKeys } from "../db/dialect.ts";
+import { inTransaction } from "../db/transaction.ts";
 import { PRIORITY_URGENT, queueSms, signalQueued } from "../sms/outbox-api.ts";
 import { renderCurrent } from "../sms/template-store.ts";
 import { checkedForm } from "../web/forms.ts";
@@ -166,7 +167,7 @@ export async function requestResetCode(
     return { limited: false };
   }
   const { code, salt, hash } = newOneTimeCode();
-  await ctx.db.transaction().execute(async (trx) => {
+  await inTransaction(ctx.db, async (trx) => {
     // One request of an account at a time: requests sent together would each expire only the
     // codes committed before them, and leave several codes live.
     await lockKeys(trx, ctx.dialect, [`password-reset:${user.id}`]);
@@ -266,7 +267,7 @@ export async function resetPasswordWithCode(
     .executeTakeFirst();
   const matches = live !== undefined && codeMatches(live, input.code);
   if (!live || !matches) return { limited: false, ok: false };
-  const used = await ctx.db.transaction().execute(async (trx) => {
+  const used = await inTransaction(ctx.db, async (trx) => {
     // The update decides: of two requests with the same code, one uses it.
     const taken = await trx
       .updateTable("password_reset_codes")

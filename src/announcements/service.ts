@@ -4,6 +4,7 @@ import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { type ParamOf, preparedRead } from "../db/prepared.ts";
 import type { AnnouncementAudience } from "../db/schema.ts";
+import { inTransaction } from "../db/transaction.ts";
 import { closedToApplications, openForApplications } from "../placement/open.ts";
 import { estimatedCost } from "../sms/cost.ts";
 import { countSegments } from "../sms/encoding.ts";
@@ -117,7 +118,7 @@ export async function previewAnnouncement(
 export async function postAnnouncement(ctx: AppContext, actor: Actor, input: AnnouncementInput) {
   const now = ctx.clock.now().toISOString();
   const choice: AudienceChoice = input.audience ?? { audience: "everyone" };
-  const result = await ctx.db.transaction().execute(async (trx) => {
+  const result = await inTransaction(ctx.db, async (trx) => {
     const jobLabel = await jobLabelOrError({ db: trx }, choice);
     const row = await trx
       .insertInto("announcements")
@@ -213,7 +214,7 @@ export async function deleteAnnouncement(
   actor: Actor,
   id: number,
 ): Promise<{ smsCancelled: number } | null> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
     const row = await trx
       .deleteFrom("announcements")
       .where("id", "=", id)

@@ -12,6 +12,7 @@ import {
   type JobType,
   type Student,
 } from "../db/schema.ts";
+import { inTransaction } from "../db/transaction.ts";
 import {
   closedReasons,
   type EligibilityRules,
@@ -179,7 +180,7 @@ export async function createJob(
   input: JobInput,
 ): Promise<{ id: number; alerts: number; duplicate: boolean }> {
   const now = ctx.clock.now().toISOString();
-  const result = await ctx.db.transaction().execute(async (trx) => {
+  const result = await inTransaction(ctx.db, async (trx) => {
     const job = await trx
       .insertInto("jobs")
       .values({
@@ -233,7 +234,7 @@ export async function updateJob(
   jobId: number,
   input: JobInput,
 ): Promise<{ alertsRewritten: number } | null> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
     const updated = await trx
       .updateTable("jobs")
       .set({ ...jobColumns(input), updated_at: ctx.clock.now().toISOString() })
@@ -257,7 +258,7 @@ export async function setJobStatus(
   jobId: number,
   status: "open" | "closed",
 ): Promise<{ job: Job; alertsCancelled: number } | null> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
     const job = await trx
       .updateTable("jobs")
       .set({ status, updated_at: ctx.clock.now().toISOString() })
@@ -306,7 +307,7 @@ export async function deleteJob(
   actor: Actor,
   jobId: number,
 ): Promise<DeleteJobResult> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
     const job = await trx.selectFrom("jobs").selectAll().where("id", "=", jobId).executeTakeFirst();
     if (!job) return null;
     const count = await trx

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { lockKeys } from "../db/dialect.ts";
+import { inTransaction } from "../db/transaction.ts";
 import { wholeNumberField } from "../web/forms.ts";
 import {
   LIMIT_MAX_RANGE,
@@ -63,7 +64,7 @@ export async function saveLimit(
   setting: LimitSetting,
   value: Limit,
 ): Promise<boolean> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
     await lockKeys(trx, ctx.dialect, [`limit_settings:${setting.name}`]);
     const before = (await resolveLimits(trx, [setting]))(setting);
     if (sameLimit(before, value)) return false;

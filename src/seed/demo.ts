@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import { hashPassword } from "../accounts/password.ts";
 import type { AppContext } from "../context.ts";
 import type { ApplicationStatus, DB, JobType } from "../db/schema.ts";
+import { inTransaction } from "../db/transaction.ts";
 import { DEPARTMENT_CODES } from "../placement/departments.ts";
 import { type EligibilityRules, meetsRules, noRules } from "../placement/eligibility.ts";
 import { moverOf } from "../placement/stages.ts";
@@ -193,7 +194,7 @@ export async function seedDemo(ctx: AppContext, options: SeedOptions): Promise<S
     .executeTakeFirstOrThrow();
   const offset = Number(existing.n);
 
-  const result = await ctx.db.transaction().execute(async (trx: Kysely<DB>) => {
+  const result = await inTransaction(ctx.db, async (trx: Kysely<DB>) => {
     const users = Array.from({ length: options.students }, (_, i) => ({
       email: `demo.student${offset + i + 1}@college.test`,
       password_hash: passwordHash,

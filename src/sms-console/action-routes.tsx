@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
+import { inTransaction } from "../db/transaction.ts";
 import { pauseSending, resumeSending } from "../sms/outbox.ts";
 import {
   type CancelSelection,
@@ -57,7 +58,7 @@ export async function smsActionRoutes(app: FastifyInstance) {
     async (request, reply) => {
       const actor = currentActor(request);
       const id = request.params.id;
-      const result = await ctx.db.transaction().execute(async (trx) => {
+      const result = await inTransaction(ctx.db, async (trx) => {
         const resent = await resendSms(trx, ctx, id);
         if (resent.outcome === "queued")
           await recordAudit(trx, ctx, actor, {
@@ -152,7 +153,7 @@ export async function smsActionRoutes(app: FastifyInstance) {
     }
 
     const actor = currentActor(request);
-    const result = await ctx.db.transaction().execute(async (trx) => {
+    const result = await inTransaction(ctx.db, async (trx) => {
       const done = await cancelSelectedSms(trx, ctx, selection, `Cancelled by ${actor.email}`);
       if (done.cancelled > 0)
         await recordAudit(trx, ctx, actor, {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { recordAudit } from "../audit/service.ts";
 import { lockKeys } from "../db/dialect.ts";
+import { inTransaction } from "../db/transaction.ts";
 import { countSegments } from "../sms/encoding.ts";
 import {
   currentTemplateVersion,
@@ -352,7 +353,7 @@ export async function smsTemplateRoutes(app: FastifyInstance, options: TemplateR
         }),
       );
     const actor = currentActor(request);
-    const changed = await ctx.db.transaction().execute(async (trx) => {
+    const changed = await inTransaction(ctx.db, async (trx) => {
       // One save at a time: the same form sent twice at once would otherwise read the old ids in
       // both transactions and record the change twice (PostgreSQL).
       await lockKeys(trx, ctx.dialect, ["sms-dlt-settings"]);
@@ -454,7 +455,7 @@ export async function smsTemplateRoutes(app: FastifyInstance, options: TemplateR
       return reply.html(await templatePage(page, template, { values, errors: {} }, text));
 
     const actor = currentActor(request);
-    const outcome = await ctx.db.transaction().execute(async (trx) => {
+    const outcome = await inTransaction(ctx.db, async (trx) => {
       const saved = await saveTemplateVersion(trx, template, {
         baseVersion,
         text,

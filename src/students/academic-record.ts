@@ -2,6 +2,7 @@ import { z } from "zod";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { lockForUpdate, lockKeys } from "../db/dialect.ts";
+import { inTransaction } from "../db/transaction.ts";
 import { academicFields } from "./form-fields.ts";
 
 export function academicSchema(now: Date) {
@@ -60,7 +61,7 @@ export async function advanceSemester(
   asOf: string,
 ): Promise<{ moved: number; alreadyDone: boolean }> {
   const subject = batchName(batch);
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
     // One advance of a batch at a time: the same confirmation sent twice at once would otherwise
     // find no advance recorded in either transaction and move the batch twice (PostgreSQL).
     await lockKeys(trx, ctx.dialect, [`advance-semester:${subject}`]);
@@ -101,7 +102,7 @@ export async function updateAcademics(
   studentId: number,
   input: AcademicInput,
 ): Promise<{ changed: string[] } | null> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
     // Locked until commit: the same correction sent twice at once finds, the second time, the
     // record already changed and writes nothing (no second audit entry saying it changed).
     const before = await lockForUpdate(

@@ -5,6 +5,7 @@ import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { lockForUpdate } from "../db/dialect.ts";
 import type { DB, SmsStatus } from "../db/schema.ts";
+import { inTransaction } from "../db/transaction.ts";
 import { signalQueued } from "../sms/outbox-api.ts";
 import { maskPhone } from "../sms/phone.ts";
 import type { LimitSetting } from "../web/limits.ts";
@@ -170,7 +171,7 @@ export async function confirmPhoneChange(
     ctx.log.info({ studentId, attempts: spent.attempts }, "wrong phone confirmation code");
     return { outcome: "wrong", triesLeft: PHONE_CODE_MAX_TRIES - spent.attempts };
   }
-  const changed = await ctx.db.transaction().execute(async (trx) => {
+  const changed = await inTransaction(ctx.db, async (trx) => {
     // The student's row first, as the office's correction and the profile take them: the same
     // order everywhere, so neither waits on the other in a circle.
     const before = await lockForUpdate(
@@ -240,7 +241,7 @@ export async function correctPhone(
   studentId: number,
   phone: string,
 ): Promise<CorrectPhoneResult | null> {
-  const result = await ctx.db.transaction().execute(async (trx) => {
+  const result = await inTransaction(ctx.db, async (trx) => {
     const now = ctx.clock.now().toISOString();
     const before = await lockForUpdate(
       trx

@@ -5,6 +5,7 @@ import type { Actor } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { type ParamOf, preparedRead } from "../db/prepared.ts";
 import type { SmsStatus } from "../db/schema.ts";
+import { inTransaction } from "../db/transaction.ts";
 import { signalQueued } from "../sms/outbox-api.ts";
 import type { FieldErrors } from "../web/forms.ts";
 import { minutesUntil, takeLimit, tryAgainIn } from "../web/limits.ts";
@@ -93,7 +94,7 @@ export async function updateOwnProfile(
     const refused = await phoneChangeRefusal(ctx, actor, current.password_hash, input, address);
     if (refused) return refused;
   }
-  const phoneChange = await ctx.db.transaction().execute(async (trx) => {
+  const phoneChange = await inTransaction(ctx.db, async (trx) => {
     const now = ctx.clock.now().toISOString();
     const updated = await trx
       .updateTable("students")

@@ -5,6 +5,7 @@ import { normaliseEmail } from "../accounts/service.ts";
 import { recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { isUniqueViolation } from "../db/dialect.ts";
+import { inTransaction } from "../db/transaction.ts";
 import { signalQueued } from "../sms/outbox-api.ts";
 import { checkedForm, textField, wholeNumberField } from "../web/forms.ts";
 import { takeLimit } from "../web/limits.ts";
@@ -135,7 +136,7 @@ export async function writeRegistration(
   }
   const now = ctx.clock.now().toISOString();
   try {
-    const studentId = await ctx.db.transaction().execute(async (trx) => {
+    const studentId = await inTransaction(ctx.db, async (trx) => {
       const user = await trx
         .insertInto("users")
         .values({
@@ -260,7 +261,7 @@ async function tellOwnerOfAttempt(
           ? "the student opted out of SMS"
           : null;
   const at = ctx.clock.now().toISOString();
-  await ctx.db.transaction().execute(async (trx) => {
+  await inTransaction(ctx.db, async (trx) => {
     if (why === null)
       await notifyRegistrationAttempt(
         trx,

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { AppContext } from "../context.ts";
+import { inTransaction } from "../db/transaction.ts";
 import { resumeRow } from "./resume-store.ts";
 
 /**
@@ -52,7 +53,7 @@ export async function importFileResumes(ctx: Ctx): Promise<ResumeImport> {
     const inside = full.startsWith(`${base}/`);
     const data = inside ? await readFile(full).catch(() => null) : null;
     const now = ctx.clock.now().toISOString();
-    const cleared = await ctx.db.transaction().execute(async (trx) => {
+    const cleared = await inTransaction(ctx.db, async (trx) => {
       const update = await trx
         .updateTable("students")
         .set({ resume_path: null, resume_bytes: null })

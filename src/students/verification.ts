@@ -3,6 +3,7 @@ import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { lockForUpdate } from "../db/dialect.ts";
 import type { Student } from "../db/schema.ts";
+import { inTransaction } from "../db/transaction.ts";
 import { signalQueued } from "../sms/outbox-api.ts";
 import { notifyStudentApproved, notifyStudentRejected } from "./notices.ts";
 import { DEFAULT_QUEUE, type StudentFilters, studentListQueries } from "./student-list.ts";
@@ -45,7 +46,7 @@ export async function approveStudents(ctx: AppContext, actor: Actor, studentIds:
   const ids = [...new Set(studentIds)];
   if (ids.length === 0) return { approved: [] as Student[], unchanged: 0 };
   const now = ctx.clock.now().toISOString();
-  const approved = await ctx.db.transaction().execute(async (trx) => {
+  const approved = await inTransaction(ctx.db, async (trx) => {
     const rows = await trx
       .updateTable("students")
       .set({ approved_at: now, approved_by: actor.id, updated_at: now })
@@ -85,7 +86,7 @@ export async function rejectStudent(
   studentId: number,
   reason: string | undefined,
 ): Promise<{ rejected: Pick<Student, "full_name" | "roll_number"> | null }> {
-  const rejected = await ctx.db.transaction().execute(async (trx) => {
+  const rejected = await inTransaction(ctx.db, async (trx) => {
     // Locked until commit: an approval racing this rejection waits, then finds nothing pending
     // (and a rejection waiting on an approval finds the student approved, and stops).
     const student = await lockForUpdate(

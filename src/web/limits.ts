@@ -3,6 +3,7 @@ import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
 import { lockKeys } from "../db/dialect.ts";
 import type { DB, LimitEventKind } from "../db/schema.ts";
+import { inTransaction } from "../db/transaction.ts";
 
 /**
  * Abuse limits kept in the database (`limit_events`), so every web process counts the same
@@ -122,7 +123,7 @@ export async function takeLimit<Name extends string>(
   const rulesOf = (gate: LimitGate<Name>) => ("anyOf" in gate ? gate.anyOf : [gate]);
   const rules = gates.flatMap(rulesOf);
   const keys = rules.map(({ match }) => limitKey(kind, match));
-  const outcome = await ctx.db.transaction().execute(async (trx) => {
+  const outcome = await inTransaction(ctx.db, async (trx) => {
     const limits = await resolveLimits(
       trx,
       rules.map((rule) => rule.limit),
