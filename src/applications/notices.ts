@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
-import type { ApplicationStatus, DB, Job } from "../db/schema.ts";
+import type { ApplicationStatus, DB, Job, SmsKind } from "../db/schema.ts";
 import { STATUS_LABELS } from "../placement/stages.ts";
 import { PRIORITY_TRANSACTIONAL, type QueueResult, queueSms } from "../sms/outbox-api.ts";
 import { renderCurrent } from "../sms/template-store.ts";
@@ -50,35 +50,57 @@ export async function statusUpdateExample(
   return (await renderCurrent(db, statusUpdateSms, statusUpdateVars(change))).body;
 }
 
-export async function notifyStatusChange(
+/** What a move's SMS is about: the event that caused it, its application, student and job. */
+interface ApplicationChange {
+  eventId: number;
+  applicationId: number;
+  student: StudentForSms;
+  job: Pick<Job, "company" | "title">;
+  to: ApplicationStatus;
+}
+
+/** Queues an application's SMS: one per event (`dedupePrefix`:eventId), to its student. */
+async function queueApplicationSms(
   trx: Kysely<DB>,
   ctx: Pick<AppContext, "config" | "clock" | "smsLog">,
-  change: {
-    eventId: number;
-    applicationId: number;
-    student: StudentForSms;
-    job: Pick<Job, "company" | "title">;
-    to: ApplicationStatus;
+  change: ApplicationChange,
+  message: {
+    kind: SmsKind;
+    dedupePrefix: string;
+    rendered: Awaited<ReturnType<typeof renderCurrent>>;
   },
 ): Promise<QueueResult> {
   return queueSms(trx, ctx, {
-    kind: "status_update",
-    dedupeKey: `status:${change.eventId}`,
+    kind: message.kind,
+    dedupeKey: `${message.dedupePrefix}:${change.eventId}`,
     reference: `application:${change.applicationId}`,
     studentId: change.student.id,
     toE164: change.student.phone_e164,
-    ...(await renderCurrent(
-      trx,
-      statusUpdateSms,
-      statusUpdateVars({
-        fullName: change.student.full_name,
-        company: change.job.company,
-        title: change.job.title,
-        status: change.to,
-      }),
-    )),
+    ...message.rendered,
     priority: PRIORITY_TRANSACTIONAL,
     optedOut: change.student.sms_opted_out_at !== null,
+  });
+}
+
+/** The words of a change, as the templates' variables take them. */
+function changeWords(change: ApplicationChange) {
+  return {
+    fullName: change.student.full_name,
+    company: change.job.company,
+    title: change.job.title,
+    status: change.to,
+  };
+}
+
+export async function notifyStatusChange(
+  trx: Kysely<DB>,
+  ctx: Pick<AppContext, "config" | "clock" | "smsLog">,
+  change: ApplicationChange,
+): Promise<QueueResult> {
+  return queueApplicationSms(trx, ctx, change, {
+    kind: "status_update",
+    dedupePrefix: "status",
+    rendered: await renderCurrent(trx, statusUpdateSms, statusUpdateVars(changeWords(change))),
   });
 }
 
@@ -131,33 +153,15 @@ export async function decisionCorrectedExample(
 export async function notifyDecisionCorrected(
   trx: Kysely<DB>,
   ctx: Pick<AppContext, "config" | "clock" | "smsLog">,
-  change: {
-    eventId: number;
-    applicationId: number;
-    student: StudentForSms;
-    job: Pick<Job, "company" | "title">;
-    to: ApplicationStatus;
-    previous: ApplicationStatus;
-  },
+  change: ApplicationChange & { previous: ApplicationStatus },
 ): Promise<QueueResult> {
-  return queueSms(trx, ctx, {
+  return queueApplicationSms(trx, ctx, change, {
     kind: "application_corrected",
-    dedupeKey: `correction:${change.eventId}`,
-    reference: `application:${change.applicationId}`,
-    studentId: change.student.id,
-    toE164: change.student.phone_e164,
-    ...(await renderCurrent(
+    dedupePrefix: "correction",
+    rendered: await renderCurrent(
       trx,
       decisionCorrectedSms,
-      decisionCorrectedVars({
-        fullName: change.student.full_name,
-        company: change.job.company,
-        title: change.job.title,
-        status: change.to,
-        previous: change.previous,
-      }),
-    )),
-    priority: PRIORITY_TRANSACTIONAL,
-    optedOut: change.student.sms_opted_out_at !== null,
+      decisionCorrectedVars({ ...changeWords(change), previous: change.previous }),
+    ),
   });
 }

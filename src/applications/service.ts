@@ -130,22 +130,16 @@ interface Change {
 /** The job as people name it: "Infosys – Systems Engineer" (one spelling, from web/format.ts). */
 export { jobName };
 
-/** Moves one application inside the caller's transaction; records the event; queues the SMS. */
-async function transition(
-  trx: Kysely<DB>,
-  ctx: AppContext,
-  who: { id: number; role: "admin" | "student" },
-  applicationId: number,
-  to: ApplicationStatus,
-  notify: boolean,
-): Promise<Change> {
-  const row = await trx
+/** An application with what a move or a correction needs of its job and its student. */
+function applicationWithParties(db: Kysely<DB>, applicationId: number) {
+  return db
     .selectFrom("applications")
     .innerJoin("jobs", "jobs.id", "applications.job_id")
     .innerJoin("students", "students.id", "applications.student_id")
     .select([
       "applications.id",
       "applications.status",
+      "applications.job_id",
       "applications.student_id",
       "jobs.company",
       "jobs.title",
@@ -156,6 +150,18 @@ async function transition(
     ])
     .where("applications.id", "=", applicationId)
     .executeTakeFirst();
+}
+
+/** Moves one application inside the caller's transaction; records the event; queues the SMS. */
+async function transition(
+  trx: Kysely<DB>,
+  ctx: AppContext,
+  who: { id: number; role: "admin" | "student" },
+  applicationId: number,
+  to: ApplicationStatus,
+  notify: boolean,
+): Promise<Change> {
+  const row = await applicationWithParties(trx, applicationId);
   if (!row) return { applicationId, problem: "no such application" };
   const problem = transitionProblem(row.status, to, who.role);
   if (problem)
@@ -338,24 +344,7 @@ async function planCorrection(
   db: Kysely<DB>,
   applicationId: number,
 ): Promise<{ plan: CorrectionPlan } | { problem: string; jobId: number } | undefined> {
-  const row = await db
-    .selectFrom("applications")
-    .innerJoin("jobs", "jobs.id", "applications.job_id")
-    .innerJoin("students", "students.id", "applications.student_id")
-    .select([
-      "applications.id",
-      "applications.status",
-      "applications.job_id",
-      "applications.student_id",
-      "jobs.company",
-      "jobs.title",
-      "students.full_name",
-      "students.roll_number",
-      "students.phone_e164",
-      "students.sms_opted_out_at",
-    ])
-    .where("applications.id", "=", applicationId)
-    .executeTakeFirst();
+  const row = await applicationWithParties(db, applicationId);
   if (!row) return undefined;
   const who = `${row.full_name} (${row.roll_number})`;
   if (!isDecision(row.status))
