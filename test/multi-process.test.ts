@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { DB } from "#src/db/schema.ts";
 import { toLocalInput } from "#src/web/time.ts";
-import { pdfBytes } from "#test/support/client.ts";
+import { nishaRegistration, pdfBytes } from "#test/support/client.ts";
 import { createTestDatabase, type TestDatabase, testDialect } from "#test/support/database.ts";
 import { HttpClient } from "#test/support/http-client.ts";
 import { type ServerProcess, startServerProcess } from "#test/support/server.ts";
@@ -133,21 +133,7 @@ describe.skipIf(!inPostgresPass)("two web processes and two workers on one Postg
 
     // Registered on A, with a resume.
     const visitor = new HttpClient();
-    const registered = await visitor.postMultipart(webA, "/register", {
-      full_name: "Nisha Kulkarni",
-      roll_number: "1XY22CS777",
-      email: "nisha@college.test",
-      phone: "98450 12345",
-      department: "CSE",
-      semester: "7",
-      graduation_year: String(new Date().getUTCFullYear() + 1),
-      cgpa: "8.40",
-      active_backlogs: "0",
-      skills: "Go, SQL",
-      password: "nisha-password-1",
-      password_confirm: "nisha-password-1",
-      resume: { filename: "cv.pdf", data: resume },
-    });
+    const registered = await visitor.postMultipart(webA, "/register", nishaRegistration(resume));
     expect(registered.status, registered.body).toBe(303);
     const student = await db()
       .selectFrom("students")

@@ -8,7 +8,7 @@ import { once } from "node:events";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pdfBytes } from "#test/support/client.ts";
+import { nishaRegistration, pdfBytes } from "#test/support/client.ts";
 import { HttpClient } from "#test/support/http-client.ts";
 import { startEmulator, twilioEnv, waitFor } from "#test/support/sms.ts";
 
@@ -61,21 +61,11 @@ try {
   if (login.status !== 200) throw new Error(`GET /login answered ${login.status}`);
   step("GET /login 200");
 
-  const registered = await visitor.postMultipart(url, "/register", {
-    full_name: "Nisha Kulkarni",
-    roll_number: "1XY22CS777",
-    email: "nisha@college.test",
-    phone: "98450 12345",
-    department: "CSE",
-    semester: "7",
-    graduation_year: String(new Date().getUTCFullYear() + 1),
-    cgpa: "8.40",
-    active_backlogs: "0",
-    skills: "Go, SQL",
-    password: "nisha-password-1",
-    password_confirm: "nisha-password-1",
-    resume: { filename: "cv.pdf", data: pdfBytes("lts smoke") },
-  });
+  const registered = await visitor.postMultipart(
+    url,
+    "/register",
+    nishaRegistration(pdfBytes("lts smoke")),
+  );
   if (registered.status !== 303) throw new Error(`POST /register answered ${registered.status}`);
   step("a student registers (argon2 hash, resume upload)");
 

@@ -121,6 +121,29 @@ export async function loginAs(
   return client;
 }
 
+/**
+ * The registration form as a browser sends it over HTTP (multipart), for Nisha Kulkarni
+ * (1XY22CS777, +919845012345), with `resume` as her PDF: for tests and smokes that register
+ * through a running portal.
+ */
+export function nishaRegistration(resume: Buffer) {
+  return {
+    full_name: "Nisha Kulkarni",
+    roll_number: "1XY22CS777",
+    email: "nisha@college.test",
+    phone: "98450 12345",
+    department: "CSE",
+    semester: "7",
+    graduation_year: String(new Date().getUTCFullYear() + 1),
+    cgpa: "8.40",
+    active_backlogs: "0",
+    skills: "Go, SQL",
+    password: "nisha-password-1",
+    password_confirm: "nisha-password-1",
+    resume: { filename: "cv.pdf", data: resume },
+  };
+}
+
 /** A minimal valid PDF: file-type recognises it by its %PDF- header. */
 export function pdfBytes(text = "resume"): Buffer {
   return Buffer.from(
