@@ -36,6 +36,11 @@ export function spawnPortal(
     env: { ...process.env, NODE_ENV: "development", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  return watched(child);
+}
+
+/** A started process as the tests hold it: its output so far (both streams) and its exit. */
+function watched(child: ChildProcess): PortalProcess {
   let output = "";
   child.stdout?.on("data", (chunk) => (output += chunk));
   child.stderr?.on("data", (chunk) => (output += chunk));
@@ -189,14 +194,5 @@ export function spawnPortalOnTerminal(
     env: { ...env, SHELL: "/bin/sh" },
     stdio: ["pipe", "pipe", "pipe"],
   });
-  let output = "";
-  child.stdout?.on("data", (chunk) => (output += chunk));
-  child.stderr?.on("data", (chunk) => (output += chunk));
-  return {
-    child,
-    pid: child.pid!,
-    output: () => output,
-    exited: once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>,
-    portalPid: () => childNodePids(child.pid!)[0],
-  };
+  return { ...watched(child), portalPid: () => childNodePids(child.pid!)[0] };
 }
