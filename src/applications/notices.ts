@@ -106,18 +106,6 @@ function changeWords(change: ApplicationChange) {
   };
 }
 
-export async function notifyStatusChange(
-  trx: Kysely<DB>,
-  ctx: Pick<AppContext, "config" | "clock" | "smsLog">,
-  change: ApplicationChange,
-): Promise<QueueResult> {
-  return queueApplicationSms(trx, ctx, change, {
-    kind: "status_update",
-    dedupePrefix: "status",
-    rendered: await renderCurrent(trx, statusUpdateSms, statusUpdateVars(changeWords(change))),
-  });
-}
-
 /**
  * The status SMS of many moves (a bulk move), in the order given: the template read once, the
  * messages written in one multi-row INSERT.

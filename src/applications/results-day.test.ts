@@ -1,5 +1,5 @@
 // @both-databases: two admins' bulk selections cross the same placement summary rows in opposite orders; PostgreSQL breaks the deadlock by aborting one, which must be retried, not answered 500.
-import { sql } from "kysely";
+import { type KyselyPlugin, sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { createAdmin, createStudent, postJob, useTestApp } from "#test/support/app.ts";
 import { testDialect } from "#test/support/database.ts";
@@ -89,5 +89,44 @@ describe("two admins selecting across the same groups in opposite orders", () =>
     expect(Number(sms.n)).toBe(ROUNDS * PER_GROUP * 4);
     // The dialect is named so a reader of a failure knows which pass it was.
     expect(["sqlite", "postgres"]).toContain(testDialect());
+  });
+});
+
+describe("a bulk move", () => {
+  it("sends as many statements for ten applicants as for two: one set, not one per applicant", async () => {
+    const admin = await createAdmin(t.ctx, "bulk@college.test");
+    const job = await postJob(t.ctx, { company: "Bosch" });
+    const ids: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const student = await createStudent(t.ctx, { approved: true });
+      const applied = await applyToJob(t.ctx, student.id, job.id);
+      if (!applied.ok) throw new Error(applied.message);
+      ids.push(applied.applicationId);
+    }
+    let statements = 0;
+    const counting: KyselyPlugin = {
+      transformQuery(args) {
+        statements += 1;
+        return args.node;
+      },
+      async transformResult(args) {
+        return args.result;
+      },
+    };
+    const counted = { ...t.ctx, db: t.ctx.db.withPlugin(counting) };
+    const sent = async (moving: number[]) => {
+      statements = 0;
+      const result = await changeStatus(counted, admin, moving, "selected");
+      expect(result).toMatchObject({ changed: moving.length, problems: [] });
+      return statements;
+    };
+    const forTwo = await sent(ids.slice(0, 2));
+    expect(await sent(ids.slice(2))).toBe(forTwo);
+    const events = await t.ctx.db
+      .selectFrom("application_events")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("to_status", "=", "selected")
+      .executeTakeFirstOrThrow();
+    expect(Number(events.n)).toBe(12);
   });
 });
