@@ -2,9 +2,15 @@ import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
 import type { ApplicationStatus, DB, Job, SmsKind } from "../db/schema.ts";
 import { STATUS_LABELS } from "../placement/stages.ts";
-import { PRIORITY_TRANSACTIONAL, type QueueResult, queueSms } from "../sms/outbox-api.ts";
-import { renderCurrent } from "../sms/template-store.ts";
-import { defineTemplate, firstName } from "../sms/templates.ts";
+import {
+  type OutboxMessage,
+  PRIORITY_TRANSACTIONAL,
+  type QueueResult,
+  queueSms,
+  queueSmsBatch,
+} from "../sms/outbox-api.ts";
+import { renderCurrent, renderCurrentEach } from "../sms/template-store.ts";
+import { defineTemplate, firstName, type RenderedSms } from "../sms/templates.ts";
 import type { StudentForSms } from "../students/notices.ts";
 
 /**
@@ -59,18 +65,16 @@ interface ApplicationChange {
   to: ApplicationStatus;
 }
 
-/** Queues an application's SMS: one per event (`dedupePrefix`:eventId), to its student. */
-async function queueApplicationSms(
-  trx: Kysely<DB>,
-  ctx: Pick<AppContext, "config" | "clock" | "smsLog">,
+/** An application's SMS as the outbox takes it: one per event (`dedupePrefix`:eventId), to its student. */
+function applicationSms(
   change: ApplicationChange,
   message: {
     kind: SmsKind;
     dedupePrefix: string;
     rendered: Awaited<ReturnType<typeof renderCurrent>>;
   },
-): Promise<QueueResult> {
-  return queueSms(trx, ctx, {
+): OutboxMessage {
+  return {
     kind: message.kind,
     dedupeKey: `${message.dedupePrefix}:${change.eventId}`,
     reference: `application:${change.applicationId}`,
@@ -79,7 +83,17 @@ async function queueApplicationSms(
     ...message.rendered,
     priority: PRIORITY_TRANSACTIONAL,
     optedOut: change.student.sms_opted_out_at !== null,
-  });
+  };
+}
+
+/** Queues an application's SMS. */
+async function queueApplicationSms(
+  trx: Kysely<DB>,
+  ctx: Pick<AppContext, "config" | "clock" | "smsLog">,
+  change: ApplicationChange,
+  message: Parameters<typeof applicationSms>[1],
+): Promise<QueueResult> {
+  return queueSms(trx, ctx, applicationSms(change, message));
 }
 
 /** The words of a change, as the templates' variables take them. */
@@ -92,16 +106,31 @@ function changeWords(change: ApplicationChange) {
   };
 }
 
-export async function notifyStatusChange(
+/**
+ * The status SMS of many moves (a bulk move), in the order given: the template read once, the
+ * messages written in one multi-row INSERT.
+ */
+export async function notifyStatusChanges(
   trx: Kysely<DB>,
   ctx: Pick<AppContext, "config" | "clock" | "smsLog">,
-  change: ApplicationChange,
-): Promise<QueueResult> {
-  return queueApplicationSms(trx, ctx, change, {
-    kind: "status_update",
-    dedupePrefix: "status",
-    rendered: await renderCurrent(trx, statusUpdateSms, statusUpdateVars(changeWords(change))),
-  });
+  changes: readonly ApplicationChange[],
+): Promise<QueueResult[]> {
+  const rendered = await renderCurrentEach(
+    trx,
+    statusUpdateSms,
+    changes.map((c) => statusUpdateVars(changeWords(c))),
+  );
+  return queueSmsBatch(
+    trx,
+    ctx,
+    changes.map((change, i) =>
+      applicationSms(change, {
+        kind: "status_update",
+        dedupePrefix: "status",
+        rendered: rendered[i] as RenderedSms,
+      }),
+    ),
+  );
 }
 
 /**

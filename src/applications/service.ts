@@ -3,7 +3,13 @@ import type { Kysely } from "kysely";
 import type { SessionUser } from "../accounts/service.ts";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
-import { containsPattern, isUniqueViolation, likeOperator, lockForUpdate } from "../db/dialect.ts";
+import {
+  containsPattern,
+  isUniqueViolation,
+  likeOperator,
+  lockForUpdate,
+  lockRowsOf,
+} from "../db/dialect.ts";
 import { type ParamOf, preparedRead } from "../db/prepared.ts";
 import type { ApplicationStatus, DB } from "../db/schema.ts";
 import { inTransaction } from "../db/transaction.ts";
@@ -20,7 +26,7 @@ import { signalQueued } from "../sms/outbox-api.ts";
 import { resumeSize } from "../students/resume-store.ts";
 import { formatCgpa, jobName, plural } from "../web/format.ts";
 import { formatCsvDateTime } from "../web/time.ts";
-import { notifyDecisionCorrected, notifyStatusChange } from "./notices.ts";
+import { notifyDecisionCorrected, notifyStatusChanges } from "./notices.ts";
 
 /** How many names one audit entry of a bulk move keeps (the ids are all kept). */
 const AUDITED_NAMES = 100;
@@ -152,7 +158,175 @@ function applicationWithParties(db: Kysely<DB>, applicationId: number) {
     .executeTakeFirst();
 }
 
-/** Moves one application inside the caller's transaction; records the event; queues the SMS. */
+/** Of one statement: far below either database's parameter limit (SQLite 32,766). */
+const IDS_PER_STATEMENT = 5000;
+/** Event rows of one multi-row INSERT (6 parameters each). */
+const EVENTS_PER_STATEMENT = 1000;
+
+/**
+ * The applications with what a move needs of their jobs and students, in id order. On PostgreSQL
+ * the applications' rows (only theirs: `FOR UPDATE OF`) are locked, in id order, until commit: two
+ * moves sent together take them one after the other, and the status read here is the one moved
+ * from. The jobs and students are read, not held: their rows are taken by the triggers, in their
+ * own key order (migration 2026-12-07a).
+ */
+async function applicationsWithParties(trx: Kysely<DB>, ctx: AppContext, ids: number[]) {
+  const rows = [];
+  for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT)
+    rows.push(
+      ...(await lockRowsOf(
+        trx
+          .selectFrom("applications")
+          .innerJoin("jobs", "jobs.id", "applications.job_id")
+          .innerJoin("students", "students.id", "applications.student_id")
+          .select([
+            "applications.id",
+            "applications.status",
+            "applications.job_id",
+            "applications.student_id",
+            "jobs.company",
+            "jobs.title",
+            "students.full_name",
+            "students.roll_number",
+            "students.phone_e164",
+            "students.sms_opted_out_at",
+          ])
+          .where("applications.id", "in", ids.slice(i, i + IDS_PER_STATEMENT))
+          .orderBy("applications.id"),
+        ctx.dialect,
+        "applications",
+      ).execute()),
+    );
+  return rows;
+}
+
+/**
+ * Moves applications to `to` inside the caller's transaction, set-based: one read of them all
+ * with their jobs and students, one UPDATE guarded by the status each was read at, one multi-row
+ * INSERT of their events and one of their SMS (`notify`), whatever their number (a bulk move of
+ * 300 took 1,500 statements one application at a time). One UPDATE also means the triggers run
+ * once, taking every counter and summary row they need in key order (decision 023). A move the
+ * stages refuse, or an application changed by someone else meanwhile, changes nothing and comes
+ * back with its problem. Results in the order of `ids` (distinct).
+ */
+async function moveApplications(
+  trx: Kysely<DB>,
+  ctx: AppContext,
+  who: { id: number; role: "admin" | "student" },
+  ids: number[],
+  to: ApplicationStatus,
+  notify: boolean,
+): Promise<Change[]> {
+  const rows = new Map((await applicationsWithParties(trx, ctx, ids)).map((r) => [r.id, r]));
+  const problems = new Map<number, string>();
+  const byFrom = new Map<ApplicationStatus, number[]>();
+  for (const id of ids) {
+    const row = rows.get(id);
+    if (!row) {
+      problems.set(id, "no such application");
+      continue;
+    }
+    const problem = transitionProblem(row.status, to, who.role);
+    if (problem) problems.set(id, `${row.full_name} (${row.roll_number}): ${problem}`);
+    else byFrom.set(row.status, [...(byFrom.get(row.status) ?? []), id]);
+  }
+  const now = ctx.clock.now().toISOString();
+  const moved = new Set<number>();
+  if (byFrom.size > 0) {
+    // Each row guarded by the status it was read at: a concurrent change of the same application
+    // (on SQLite; PostgreSQL holds them since the read) wins, this move of it stops.
+    const updated = await trx
+      .updateTable("applications")
+      .set({ status: to, updated_at: now })
+      .where((eb) =>
+        eb.or(
+          [...byFrom].map(([from, fromIds]) =>
+            eb.and([eb("id", "in", fromIds), eb("status", "=", from)]),
+          ),
+        ),
+      )
+      .returning("id")
+      .execute();
+    for (const u of updated) moved.add(u.id);
+  }
+  const movedRows = ids.flatMap((id) => {
+    const row = rows.get(id);
+    return row && moved.has(id) ? [row] : [];
+  });
+  for (const row of rows.values())
+    if (!moved.has(row.id) && !problems.has(row.id))
+      problems.set(
+        row.id,
+        `${row.full_name} (${row.roll_number}): changed by someone else meanwhile`,
+      );
+
+  const eventIds = new Map<number, number>();
+  for (let i = 0; i < movedRows.length; i += EVENTS_PER_STATEMENT) {
+    const events = await trx
+      .insertInto("application_events")
+      .values(
+        movedRows.slice(i, i + EVENTS_PER_STATEMENT).map((row) => ({
+          application_id: row.id,
+          from_status: row.status,
+          to_status: to,
+          by_user_id: who.id,
+          by_role: who.role,
+          at: now,
+        })),
+      )
+      .returning(["id", "application_id"])
+      .execute();
+    for (const e of events) eventIds.set(e.application_id, e.id);
+  }
+
+  const noSms = new Map<number, string>();
+  if (notify && movedRows.length > 0) {
+    const queued = await notifyStatusChanges(
+      trx,
+      ctx,
+      movedRows.map((row) => ({
+        eventId: eventIds.get(row.id) as number,
+        applicationId: row.id,
+        student: {
+          id: row.student_id,
+          full_name: row.full_name,
+          roll_number: row.roll_number,
+          phone_e164: row.phone_e164,
+          sms_opted_out_at: row.sms_opted_out_at,
+        },
+        job: row,
+        to,
+      })),
+    );
+    movedRows.forEach((row, i) => {
+      if (queued[i]?.status === "skipped")
+        noSms.set(
+          row.id,
+          row.sms_opted_out_at !== null ? "opted out of SMS" : "SMS are switched off",
+        );
+    });
+  }
+
+  return ids.map((applicationId): Change => {
+    const problem = problems.get(applicationId);
+    const row = rows.get(applicationId);
+    if (problem !== undefined || !row)
+      return { applicationId, problem: problem ?? "no such application" };
+    const reason = noSms.get(applicationId);
+    return {
+      applicationId,
+      ...(reason ? { noSms: reason } : {}),
+      moved: {
+        student: row.full_name,
+        rollNumber: row.roll_number,
+        job: jobName(row),
+        from: row.status,
+      },
+    };
+  });
+}
+
+/** Moves one application inside the caller's transaction: `moveApplications` of one. */
 async function transition(
   trx: Kysely<DB>,
   ctx: AppContext,
@@ -161,65 +335,8 @@ async function transition(
   to: ApplicationStatus,
   notify: boolean,
 ): Promise<Change> {
-  const row = await applicationWithParties(trx, applicationId);
-  if (!row) return { applicationId, problem: "no such application" };
-  const problem = transitionProblem(row.status, to, who.role);
-  if (problem)
-    return { applicationId, problem: `${row.full_name} (${row.roll_number}): ${problem}` };
-  const now = ctx.clock.now().toISOString();
-  // Guarded by the status we read: a concurrent change of the same application wins, this one stops.
-  const updated = await trx
-    .updateTable("applications")
-    .set({ status: to, updated_at: now })
-    .where("id", "=", applicationId)
-    .where("status", "=", row.status)
-    .executeTakeFirst();
-  if (Number(updated.numUpdatedRows) !== 1) {
-    return {
-      applicationId,
-      problem: `${row.full_name} (${row.roll_number}): changed by someone else meanwhile`,
-    };
-  }
-  const event = await trx
-    .insertInto("application_events")
-    .values({
-      application_id: applicationId,
-      from_status: row.status,
-      to_status: to,
-      by_user_id: who.id,
-      by_role: who.role,
-      at: now,
-    })
-    .returning("id")
-    .executeTakeFirstOrThrow();
-  let noSms: string | undefined;
-  if (notify) {
-    const sms = await notifyStatusChange(trx, ctx, {
-      eventId: event.id,
-      applicationId,
-      student: {
-        id: row.student_id,
-        full_name: row.full_name,
-        roll_number: row.roll_number,
-        phone_e164: row.phone_e164,
-        sms_opted_out_at: row.sms_opted_out_at,
-      },
-      job: row,
-      to,
-    });
-    if (sms.status === "skipped")
-      noSms = row.sms_opted_out_at !== null ? "opted out of SMS" : "SMS are switched off";
-  }
-  return {
-    applicationId,
-    ...(noSms ? { noSms } : {}),
-    moved: {
-      student: row.full_name,
-      rollNumber: row.roll_number,
-      job: jobName(row),
-      from: row.status,
-    },
-  };
+  const [change] = await moveApplications(trx, ctx, who, [applicationId], to, notify);
+  return change as Change;
 }
 
 /**
@@ -235,17 +352,14 @@ export async function changeStatus(
 ) {
   const ids = [...new Set(applicationIds)];
   const changes = await inTransaction(ctx.db, async (trx) => {
-    // Every application of the change locked first, in id order (PostgreSQL): two changes sent
-    // together then take them one after the other, instead of each holding some of them and the
-    // SMS counters while waiting for the others (a deadlock, answered 500).
-    if (ids.length > 1)
-      await lockForUpdate(
-        trx.selectFrom("applications").select("id").where("id", "in", ids).orderBy("id"),
-        ctx.dialect,
-      ).execute();
-    const results: Change[] = [];
-    for (const id of ids)
-      results.push(await transition(trx, ctx, { id: actor.id, role: "admin" }, id, to, true));
+    const results = await moveApplications(
+      trx,
+      ctx,
+      { id: actor.id, role: "admin" },
+      ids,
+      to,
+      true,
+    );
     const moved = results.filter((r) => !r.problem);
     if (moved.length > 0) {
       await recordAudit(trx, ctx, actor, {

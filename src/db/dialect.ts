@@ -72,6 +72,18 @@ export function lockForUpdate<QB extends { forUpdate(): QB }>(query: QB, dialect
 }
 
 /**
+ * `lockForUpdate` for a read that joins other tables: only `table`'s rows are locked (`FOR UPDATE
+ * OF`), the joined rows are read, not held, so they can be taken later in their own order.
+ */
+export function lockRowsOf<QB extends { forUpdate(of?: never): QB }>(
+  query: QB,
+  dialect: DialectName,
+  table: string,
+): QB {
+  return dialect === "postgres" ? query.forUpdate(table as never) : query;
+}
+
+/**
  * `FOR UPDATE SKIP LOCKED` where the database has it (PostgreSQL): concurrent claimers pass over
  * rows another has locked instead of waiting for them. SQLite has one writer at a time, so the
  * claiming UPDATE is atomic there without it.

@@ -223,4 +223,31 @@ describe("migrations", () => {
       stderr: expect.stringMatching(/^portal: .+\n$/),
     });
   });
+
+  it("2026-12-07a takes counter rows in key order (PostgreSQL), summary writes only on a moved share (SQLite); down restores", async () => {
+    const definitions = async () => {
+      if (database.dialect === "postgres") {
+        const { rows } = await sql<{ body: string }>`select prosrc as body from pg_proc
+          where proname in ('placement_summary_application', 'company_counts_application')
+          order by proname`.execute(database.db);
+        return rows.map((r) => r.body).join("\n");
+      }
+      const { rows } = await sql<{ body: string }>`select sql as body from sqlite_master
+        where type = 'trigger' and name = 'students_summary_update'`.execute(database.db);
+      return rows.map((r) => r.body).join("\n");
+    };
+    // PostgreSQL: students locked in id order, company counts upserted in key order.
+    const fixed =
+      database.dialect === "postgres"
+        ? /order by d\.student_id, d\.company[\s\S]*order by s\.id for update/
+        : /when old\.department <> new\.department/;
+    expect(await definitions()).toMatch(fixed);
+    const { down, up } = migrations["2026-12-07a-counter-rows-in-key-order"] as Required<
+      (typeof migrations)[string]
+    >;
+    await down(database.db);
+    expect(await definitions()).not.toMatch(fixed);
+    await up(database.db);
+    expect(await definitions()).toMatch(fixed);
+  });
 });

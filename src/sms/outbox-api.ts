@@ -67,6 +67,60 @@ function keptStudent(studentId: number | null, column: "full_name" | "roll_numbe
   >`(select ${sql.ref(`students.${column}`)} from students where students.id = ${studentId})`;
 }
 
+/** A message's outbox row as `queueSms` and `queueSmsBatch` write it, and why it is skipped. */
+function outboxRow(ctx: QueueCtx, message: OutboxMessage, now: string) {
+  const { encoding, segments } = countSegments(message.body);
+  const skipReason = !ctx.config.SMS_ENABLED
+    ? "SMS is disabled"
+    : message.optedOut
+      ? "Student opted out of SMS"
+      : null;
+  const status: SmsStatus = skipReason ? "skipped" : "queued";
+  const values = {
+    kind: message.kind,
+    priority: message.priority,
+    dedupe_key: message.dedupeKey,
+    reference: message.reference ?? null,
+    student_id: message.studentId,
+    to_e164: message.toE164,
+    body: message.body,
+    encoding,
+    segments,
+    status,
+    next_attempt_at: now,
+    error_message: skipReason,
+    created_at: now,
+    updated_at: now,
+    template_id: message.template?.id ?? null,
+    template_version: message.template?.version ?? null,
+    masked_body: message.secret ? maskSecret(message.body, message.secret.text) : null,
+    secret_until: message.secret?.until.toISOString() ?? null,
+    // Kept with the message: the console names the person after the student row is gone.
+    student_name: keptStudent(message.studentId, "full_name"),
+    student_roll_number: keptStudent(message.studentId, "roll_number"),
+  };
+  return { values, status, skipReason, segments };
+}
+
+/** The log line of one message written (id) or found already there (null). */
+function logQueued(
+  ctx: QueueCtx,
+  message: OutboxMessage,
+  id: number | null,
+  row: Pick<ReturnType<typeof outboxRow>, "skipReason" | "segments">,
+) {
+  const fields = {
+    sms: id ?? undefined,
+    kind: message.kind,
+    to: message.toE164,
+    segments: row.segments,
+  };
+  if (id === null) ctx.smsLog.info({ ...fields, dedupeKey: message.dedupeKey }, "already queued");
+  else if (row.skipReason)
+    ctx.smsLog.info({ ...fields, reason: row.skipReason }, `skipped: ${row.skipReason}`);
+  else ctx.smsLog.info(fields, "queued");
+}
+
 /**
  * Writes one message into the outbox (`sms_messages`). Call it with the transaction that makes the
  * change the message is about, so both commit or neither does.
@@ -76,47 +130,52 @@ export async function queueSms(
   ctx: QueueCtx,
   message: OutboxMessage,
 ): Promise<QueueResult> {
-  const { encoding, segments } = countSegments(message.body);
-  const now = ctx.clock.now().toISOString();
-  const skipReason = !ctx.config.SMS_ENABLED
-    ? "SMS is disabled"
-    : message.optedOut
-      ? "Student opted out of SMS"
-      : null;
-  const status: SmsStatus = skipReason ? "skipped" : "queued";
-  const row = await trx
+  const row = outboxRow(ctx, message, ctx.clock.now().toISOString());
+  const written = await trx
     .insertInto("sms_messages")
-    .values({
-      kind: message.kind,
-      priority: message.priority,
-      dedupe_key: message.dedupeKey,
-      reference: message.reference ?? null,
-      student_id: message.studentId,
-      to_e164: message.toE164,
-      body: message.body,
-      encoding,
-      segments,
-      status,
-      next_attempt_at: now,
-      error_message: skipReason,
-      created_at: now,
-      updated_at: now,
-      template_id: message.template?.id ?? null,
-      template_version: message.template?.version ?? null,
-      masked_body: message.secret ? maskSecret(message.body, message.secret.text) : null,
-      secret_until: message.secret?.until.toISOString() ?? null,
-      // Kept with the message: the console names the person after the student row is gone.
-      student_name: keptStudent(message.studentId, "full_name"),
-      student_roll_number: keptStudent(message.studentId, "roll_number"),
-    })
+    .values(row.values)
     .onConflict((oc) => oc.column("dedupe_key").doNothing())
     .returning("id")
     .executeTakeFirst();
-  const fields = { sms: row?.id, kind: message.kind, to: message.toE164, segments };
-  if (!row) ctx.smsLog.info({ ...fields, dedupeKey: message.dedupeKey }, "already queued");
-  else if (skipReason) ctx.smsLog.info({ ...fields, reason: skipReason }, `skipped: ${skipReason}`);
-  else ctx.smsLog.info(fields, "queued");
-  return { id: row?.id ?? null, status };
+  logQueued(ctx, message, written?.id ?? null, row);
+  return { id: written?.id ?? null, status: row.status };
+}
+
+/** Rows of one multi-row INSERT: about 20 parameters each, far below either database's limit. */
+const MESSAGES_PER_STATEMENT = 500;
+
+/**
+ * Writes many messages into the outbox as `queueSms` writes each, in one multi-row INSERT (per
+ * 500): a bulk move of 300 applicants queues its 300 messages in one statement, not 300. Each
+ * keeps its own dedupe key (a key already there, or twice in `messages`, writes one row).
+ * Results in the order of `messages`.
+ */
+export async function queueSmsBatch(
+  trx: Kysely<DB>,
+  ctx: QueueCtx,
+  messages: readonly OutboxMessage[],
+): Promise<QueueResult[]> {
+  const now = ctx.clock.now().toISOString();
+  const rows = messages.map((m) => outboxRow(ctx, m, now));
+  const ids = new Map<string, number>();
+  for (let i = 0; i < rows.length; i += MESSAGES_PER_STATEMENT) {
+    const written = await trx
+      .insertInto("sms_messages")
+      .values(rows.slice(i, i + MESSAGES_PER_STATEMENT).map((r) => r.values))
+      .onConflict((oc) => oc.column("dedupe_key").doNothing())
+      .returning(["id", "dedupe_key"])
+      .execute();
+    for (const w of written) ids.set(w.dedupe_key, w.id);
+  }
+  // A key given twice is written once: the first of them is the one written.
+  const seen = new Set<string>();
+  return messages.map((message, i) => {
+    const row = rows[i] as (typeof rows)[number];
+    const id = seen.has(message.dedupeKey) ? null : (ids.get(message.dedupeKey) ?? null);
+    seen.add(message.dedupeKey);
+    logQueued(ctx, message, id, row);
+    return { id, status: row.status };
+  });
 }
 
 /** A query the caller builds that selects the ids of the students to tell (`students.id`). */

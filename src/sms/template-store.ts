@@ -148,6 +148,20 @@ export async function renderCurrent<V extends string>(
   };
 }
 
+/** `renderCurrent` for many messages of one template: the current version read once. */
+export async function renderCurrentEach<V extends string>(
+  db: Db,
+  template: SmsTemplate<V>,
+  varsEach: readonly Record<V, string>[],
+): Promise<RenderedSms[]> {
+  if (varsEach.length === 0) return [];
+  const current = await currentTemplateVersion(db, template);
+  return varsEach.map((vars) => ({
+    body: template.render(vars, current.text),
+    template: { id: template.id, version: current.version },
+  }));
+}
+
 /**
  * The text of a given version (the one a queued message was built from) with new values: a
  * message rewritten after its job changed keeps the wording it was queued with. A version that
