@@ -165,9 +165,51 @@ function processTree(root: number): number[] {
 
 interface WrkResult {
   rps: number;
+  requests: number;
   p50: string;
   p99: string;
   errors: number;
+}
+
+/**
+ * CPU seconds (user + system) the processes have used so far. Throughput on this 2-core machine
+ * swings with whatever else runs; the CPU a request costs the server and the database does not.
+ */
+function cpuSeconds(pids: number[]): Map<number, number> {
+  const used = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // utime and stime are fields 14 and 15 of stat, in clock ticks (100 a second on Linux).
+      used.set(pid, (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return used;
+}
+
+/** CPU ms per request between two readings (a process that appeared in between started at 0). */
+function cpuPerRequest(
+  before: Map<number, number>,
+  after: Map<number, number>,
+  requests: number,
+): number {
+  let seconds = 0;
+  for (const [pid, total] of after) seconds += total - (before.get(pid) ?? 0);
+  return requests > 0 ? (seconds * 1000) / requests : 0;
+}
+
+/** The PostgreSQL server processes serving `target`'s database (its backends), by pid. */
+async function backendPids(target: Target, kind: string): Promise<number[]> {
+  if (kind !== "postgres") return [];
+  const list = await sqlValue(
+    target,
+    kind,
+    "select string_agg(pid::text, ',') from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()",
+  );
+  return list && list !== "null" ? list.split(",").map(Number) : [];
 }
 
 function wrk(url: string, cookie: string, seconds = values.duration): WrkResult {
@@ -185,12 +227,13 @@ function wrk(url: string, cookie: string, seconds = values.duration): WrkResult 
     { encoding: "utf8" },
   );
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
   const p50 = /\s50%\s+([\d.]+\w+)/.exec(out)?.[1] ?? "?";
   const p99 = /\s99%\s+([\d.]+\w+)/.exec(out)?.[1] ?? "?";
   const errors =
     Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0) +
     Number(/Socket errors:.*?(\d+)/.exec(out)?.[1] ?? 0);
-  return { rps, p50, p99, errors };
+  return { rps, requests, p50, p99, errors };
 }
 
 async function sqlValue(target: Target, kind: string, query: string): Promise<string> {
@@ -375,10 +418,19 @@ async function runOne(kind: string, size: number, processCounts: number[]) {
             await check.arrayBuffer();
             // One untimed second first: the page's code compiled by the JIT, its rows in the caches.
             if (Number(values.warmup) > 0) wrk(`${BASE}${page}`, cookie, values.warmup);
+            const servers = processTree(server.pid!);
+            const serverBefore = cpuSeconds(servers);
+            const databaseBefore = cpuSeconds(await backendPids(target, kind));
             const result = wrk(`${BASE}${page}`, cookie);
+            const serverMs = cpuPerRequest(serverBefore, cpuSeconds(servers), result.requests);
+            const databaseMs = cpuPerRequest(
+              databaseBefore,
+              cpuSeconds(await backendPids(target, kind)),
+              result.requests,
+            );
             rows.push({ db: kind, students: size, processes, page, result });
             process.stderr.write(
-              `  ${kind} ${size} x${processes} ${page}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50}, p99 ${result.p99}${result.errors ? `, ${result.errors} errors` : ""}\n`,
+              `  ${kind} ${size} x${processes} ${page}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50}, p99 ${result.p99}, CPU per request: portal ${serverMs.toFixed(2)} ms${kind === "postgres" ? `, PostgreSQL ${databaseMs.toFixed(2)} ms` : ""}${result.errors ? `, ${result.errors} errors` : ""}\n`,
             );
           }
         }

@@ -13,6 +13,7 @@ import {
 } from "kysely";
 import pg from "pg";
 import type { DialectName } from "./dialect.ts";
+import { poolWithNamedStatements } from "./named-statements.ts";
 import type { DB } from "./schema.ts";
 
 export interface Database {
@@ -130,7 +131,9 @@ export function openDatabase(url: string, options: OpenOptions = {}): Database {
     pool.on("connect", (client) => {
       client.on("error", (error) => options.onConnectionError?.(error));
     });
-    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<DB>({
+      dialect: new PostgresDialect({ pool: poolWithNamedStatements(pool) }),
+    });
     return { db, dialect: "postgres", destroy: () => db.destroy() };
   }
   const path = sqlitePath(url);

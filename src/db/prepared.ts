@@ -1,4 +1,5 @@
 import { type Compilable, type CompiledQuery, createQueryId, type Kysely } from "kysely";
+import { keepPrepared } from "./named-statements.ts";
 import type { DB } from "./schema.ts";
 
 /** Where a value of the caller's goes in a prepared read: `param("studentId")`. */
@@ -35,6 +36,7 @@ export function preparedRead<P extends Record<string, unknown>, O>(
       for (const value of query.parameters)
         if (value instanceof Slot && !Object.hasOwn(params, value.name))
           throw new Error(`preparedRead: no value for parameter "${value.name}"`);
+      keepPrepared(query.sql);
       compiled.set(db, query);
     }
     const parameters = query.parameters.map((value) =>
