@@ -168,7 +168,7 @@ export async function foldDeltas(trx: Kysely<any>, dialect: DialectName, fold: D
   }>`select max(id) as last from ${deltas}`.execute(trx);
   const last = rows[0]?.last;
   if (last == null) return 0;
-  await upsert(sql`(select * from ${deltas} where id <= ${last})`).execute(trx);
+  await upsert(sql`(select * from ${deltas} where id <= ${last}) d`).execute(trx);
   const deleted = await sql`delete from ${deltas} where id <= ${last}`.execute(trx);
   return Number(deleted.numAffectedRows ?? 0);
 }
