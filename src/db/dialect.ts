@@ -144,10 +144,18 @@ export interface DeltaFold {
  *   second fold running at once waits for the rows the first is deleting, then passes over them,
  *   as they are gone: no delta is added twice.
  * - SQLite: one write transaction at a time, so the deltas up to the highest id are summed, then
- *   deleted (SQLite has no `delete ... returning` inside a WITH).
+ *   deleted (SQLite has no `delete ... returning` inside a WITH); at most `sqliteLimit` of them,
+ *   the oldest, as every other writer waits while this transaction runs: a caller with a large
+ *   backlog folds again in a new transaction while the count equals the limit. PostgreSQL's fold
+ *   blocks no writer of the deltas, so it takes them all.
  */
-// biome-ignore lint/suspicious/noExplicitAny: any database's transaction
-export async function foldDeltas(trx: Kysely<any>, dialect: DialectName, fold: DeltaFold) {
+export async function foldDeltas(
+  // biome-ignore lint/suspicious/noExplicitAny: any database's transaction
+  trx: Kysely<any>,
+  dialect: DialectName,
+  fold: DeltaFold,
+  sqliteLimit = Number.MAX_SAFE_INTEGER,
+) {
   const key = sql.join(fold.key.map((c) => sql.ref(c)));
   const value = sql.ref(fold.value);
   const deltas = sql.table(fold.deltas);
@@ -165,7 +173,9 @@ export async function foldDeltas(trx: Kysely<any>, dialect: DialectName, fold: D
   }
   const { rows } = await sql<{
     last: number | null;
-  }>`select max(id) as last from ${deltas}`.execute(trx);
+  }>`select max(id) as last from (select id from ${deltas} order by id limit ${sqliteLimit})`.execute(
+    trx,
+  );
   const last = rows[0]?.last;
   if (last == null) return 0;
   await upsert(sql`(select * from ${deltas} where id <= ${last}) d`).execute(trx);

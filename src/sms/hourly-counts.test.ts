@@ -237,6 +237,19 @@ describe("sms_hourly_counts", () => {
     }
   });
 
+  it("is folded a chunk of deltas per transaction until none is left", async () => {
+    await t.ctx.db.deleteFrom("sms_messages").execute();
+    await foldHourlyCounts(t.ctx);
+    for (let i = 0; i < 10; i++)
+      await apply(t.ctx.db, {
+        op: "insert",
+        rows: [[new Date(BASE + i * 1_000_000).toISOString(), "custom", "queued"]],
+      });
+    expect(await foldHourlyCounts(t.ctx, 3)).toBe(10);
+    expect(await deltaCount(t.ctx.db)).toBe(0);
+    expect(await foldedCounts(t.ctx.db)).toEqual(await messageCounts(t.ctx.db));
+  });
+
   it("is folded by the dispatchers' maintenance", async () => {
     await t.ctx.db.deleteFrom("sms_messages").execute();
     await foldHourlyCounts(t.ctx);
