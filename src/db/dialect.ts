@@ -135,6 +135,66 @@ export async function lockKeys(trx: Kysely<any>, dialect: DialectName, keys: str
     await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx);
 }
 
+/** An append-only table of signed changes to a summary table's rows, and the summary it amends. */
+export interface DeltaFold {
+  deltas: string;
+  summary: string;
+  /** The key columns both tables share; the summary's primary key. */
+  key: string[];
+  /** The summed column both tables share. */
+  value: string;
+}
+
+/**
+ * Folds the deltas committed so far into the summary, in the caller's transaction: each key's
+ * sum added to its summary row, in key order (two writers of the summary take its rows in one
+ * order, so they queue rather than deadlock), and exactly the deltas summed deleted. Returns how
+ * many deltas it folded.
+ * - PostgreSQL: one statement, `delete ... returning` feeding the upsert. In one snapshot, a delta
+ *   committed meanwhile is neither summed without being deleted nor deleted without being summed
+ *   (a max id read first would not do: identities are handed out at insert, not at commit). A
+ *   second fold running at once waits for the rows the first is deleting, then passes over them,
+ *   as they are gone: no delta is added twice.
+ * - SQLite: one write transaction at a time, so the deltas up to the highest id are summed, then
+ *   deleted (SQLite has no `delete ... returning` inside a WITH); at most `sqliteLimit` of them,
+ *   the oldest, as every other writer waits while this transaction runs: a caller with a large
+ *   backlog folds again in a new transaction while the count equals the limit. PostgreSQL's fold
+ *   blocks no writer of the deltas, so it takes them all.
+ */
+export async function foldDeltas(
+  // biome-ignore lint/suspicious/noExplicitAny: any database's transaction
+  trx: Kysely<any>,
+  dialect: DialectName,
+  fold: DeltaFold,
+  sqliteLimit = Number.MAX_SAFE_INTEGER,
+) {
+  const key = sql.join(fold.key.map((c) => sql.ref(c)));
+  const value = sql.ref(fold.value);
+  const deltas = sql.table(fold.deltas);
+  const summary = sql.table(fold.summary);
+  const upsert = (from: ReturnType<typeof sql>) => sql`insert into ${summary} (${key}, ${value})
+    select ${key}, sum(${value}) from ${from} group by ${key} having sum(${value}) <> 0
+    order by ${key}
+    on conflict (${key}) do update set ${value} = ${sql.raw(fold.summary)}.${value} + excluded.${value}`;
+  if (dialect === "postgres") {
+    const { rows } = await sql<{ folded: number }>`with taken as (
+        delete from ${deltas} returning ${key}, ${value}
+      ), added as (${upsert(sql`taken`)})
+      select count(*)::int as folded from taken`.execute(trx);
+    return Number(rows[0]?.folded ?? 0);
+  }
+  const { rows } = await sql<{
+    last: number | null;
+  }>`select max(id) as last from (select id from ${deltas} order by id limit ${sqliteLimit})`.execute(
+    trx,
+  );
+  const last = rows[0]?.last;
+  if (last == null) return 0;
+  await upsert(sql`(select * from ${deltas} where id <= ${last}) d`).execute(trx);
+  const deleted = await sql`delete from ${deltas} where id <= ${last}`.execute(trx);
+  return Number(deleted.numAffectedRows ?? 0);
+}
+
 const CONNECTION_ERROR_CODES = new Set([
   // PostgreSQL: the server is shutting down or restarting, or the connection broke.
   "57P01",

@@ -120,6 +120,21 @@ export interface SmsHourlyCountsTable {
   n: number;
 }
 
+/**
+ * Changes to `sms_hourly_counts` not folded into it yet (migration 2026-12-07b): appended by the
+ * triggers on `sms_messages`, folded and deleted by the dispatchers' maintenance. The live count
+ * of a key is its `sms_hourly_counts.n` plus the sum of its deltas.
+ */
+export interface SmsCountDeltasTable {
+  id: Generated<number>;
+  /** India time, "2026-12-02T14". */
+  hour: string;
+  kind: SmsKind;
+  status: SmsStatus;
+  /** Signed: a message entering the key adds 1, one leaving it takes 1. */
+  n: number;
+}
+
 export interface SmsMessagesTable {
   id: Generated<number>;
   kind: SmsKind;
@@ -518,6 +533,7 @@ export interface DB {
   audit_log: AuditLogTable;
   sms_messages: SmsMessagesTable;
   sms_hourly_counts: SmsHourlyCountsTable;
+  sms_count_deltas: SmsCountDeltasTable;
   sms_templates: SmsTemplatesTable;
   sms_dlt_settings: SmsDltSettingsTable;
   sms_attempts: SmsAttemptsTable;

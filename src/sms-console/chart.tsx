@@ -62,8 +62,8 @@ function floorToBucket(at: number, unit: "hour" | "day"): number {
 }
 
 /**
- * Each bucket's counts by series: from sms_hourly_counts where the filters allow (migration
- * 2026-12-03h), otherwise from the messages the filters select (a job's, a student's). There, per
+ * Each bucket's counts by series: from the hourly counts and their deltas not folded yet where the
+ * filters allow (migrations 2026-12-03h and 2026-12-07b), otherwise from the messages the filters select (a job's, a student's). There, per
  * bucket, one walk of the (created_at, status) index over the bucket's range, counting in the
  * walk, so no India-time expression is computed and sorted for every row. The scalar subquery
  * returns its counts as one "n,n,n,n,n" text, as SQLite has no LATERAL join to return several
@@ -78,11 +78,13 @@ async function countPerBucket(
 ): Promise<Map<string, Record<SeriesKey, number>>> {
   const size = unit === "hour" ? HOUR_MS : DAY_MS;
   if (countsFromHours(filters)) {
-    // Hours and days from sms_hourly_counts: 48 or 30 x (kinds x statuses) rows, not the outbox.
+    // Hours and days from the hourly counts: 48 or 30 x (kinds x statuses) rows and the deltas
+    // of the last few seconds, not the outbox.
     const bucket = unit === "hour" ? sql<string>`hour` : sql<string>`substr(hour, 1, 10)`;
-    const rows = await applyHourlyFilters(ctx, filters)
-      .where("hour", ">=", indiaHourKey(new Date(first)))
-      .where("hour", "<", indiaHourKey(new Date(first + count * size)))
+    const rows = await applyHourlyFilters(ctx, filters, true, {
+      from: indiaHourKey(new Date(first)),
+      to: indiaHourKey(new Date(first + count * size)),
+    })
       .select([bucket.as("bucket"), "status", (eb) => eb.fn.sum<number>("n").as("n")])
       .groupBy([bucket, "status"])
       .execute();

@@ -20,6 +20,7 @@ import {
 import type { TwilioEmulator } from "#tools/twilio-emulator/emulator.ts";
 import type { NewSmsMessage, SmsStatus } from "../db/schema.ts";
 import type { Dispatcher } from "../sms/dispatcher.ts";
+import { foldHourlyCounts } from "../sms/hourly-counts.ts";
 import { applyFilters } from "./console.ts";
 
 let t: TestApp | undefined;
@@ -354,6 +355,50 @@ describe("SMS console list", () => {
     const ranged = chartData((await client.get(`/admin/sms?${range}`)).body);
     expect(Object.keys(ranged.day!)).toEqual([dayKey(fiveDaysAgo)]);
     expect(ranged.day![dayKey(fiveDaysAgo)]).toMatchObject({ delivered: 1, all: 1 });
+  });
+
+  it("counts and charts what is folded into the hourly counts and what is not yet, the same before and after a fold", async () => {
+    t = await createTestApp();
+    const now = Date.now();
+    const hourStart = Math.floor((now + 330 * 60_000) / HOUR) * HOUR - 330 * 60_000;
+    const twoHoursAgo = new Date(hourStart - 2 * HOUR + 30 * 60_000).toISOString();
+    const thisHour = new Date(hourStart + 60_000).toISOString();
+    const first = await insertSms(t, {
+      kind: "job_posted",
+      status: "queued",
+      created_at: twoHoursAgo,
+    });
+    await insertSms(t, { kind: "job_posted", status: "queued", created_at: twoHoursAgo });
+    await foldHourlyCounts(t.ctx);
+    // Not folded yet: one of the folded messages sent, and two new ones in the current hour.
+    await t.ctx.db
+      .updateTable("sms_messages")
+      .set({ status: "sent" })
+      .where("id", "=", first)
+      .execute();
+    await insertSms(t, { kind: "job_posted", status: "failed", created_at: thisHour });
+    await insertSms(t, { kind: "approval", status: "queued", created_at: thisHour });
+    const client = await adminClient(t);
+    const expectLive = async () => {
+      const page = await client.get("/admin/sms");
+      expect(counter_(page.body, "queued")).toBe(2);
+      expect(counter_(page.body, "sent")).toBe(1);
+      expect(counter_(page.body, "failed")).toBe(1);
+      const charts = chartData(page.body);
+      expect(charts.hour![hourKey(Date.parse(twoHoursAgo))]).toMatchObject({
+        queued: 1,
+        sent: 1,
+        all: 2,
+      });
+      expect(charts.hour![hourKey(Date.parse(thisHour))]).toMatchObject({
+        queued: 1,
+        failed: 1,
+        all: 2,
+      });
+    };
+    await expectLive();
+    expect(await foldHourlyCounts(t.ctx)).toBeGreaterThan(0);
+    await expectLive();
   });
 
   it("offers cancel forms for queued rows: the selection and all of one job's queued SMS", async () => {

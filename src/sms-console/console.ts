@@ -164,7 +164,7 @@ export function consoleUrl(
 }
 
 /**
- * Whether `sms_hourly_counts` (migration 2026-12-03h) can answer the filters' counts: a status, a
+ * Whether the hourly counts (migrations 2026-12-03h and 2026-12-07b) can answer the filters' counts: a status, a
  * kind and India days are in its key; the others (a job, a student, a number, `since`) narrow by
  * what only the messages hold, and each has its own index on them.
  */
@@ -184,22 +184,39 @@ export function indiaHourKey(at: Date): string {
   return new Date(at.getTime() + INDIA_OFFSET_MS).toISOString().slice(0, 13);
 }
 
+/** India-hour keys, `from` inclusive and `to` exclusive ("2026-12-02T14"). */
+export interface HourRange {
+  from: string;
+  to: string;
+}
+
 /**
- * sms_hourly_counts narrowed by the filters `countsFromHours` accepts, as `applyFilters` narrows
- * the messages (`withStatus` likewise).
+ * The live hourly counts narrowed by the filters `countsFromHours` accepts, as `applyFilters`
+ * narrows the messages (`withStatus` likewise), and to `hours` if given: `sms_hourly_counts` and
+ * the `sms_count_deltas` not folded into it yet (decision 024), as rows (hour, kind, status, n) to
+ * be summed. Both arms are narrowed, each by its own key, not the union as a whole.
  */
 export function applyHourlyFilters(
   ctx: Pick<AppContext, "db">,
   filters: SmsFilters,
   withStatus = true,
+  hours?: HourRange,
 ) {
-  let q = ctx.db.selectFrom("sms_hourly_counts");
   const status = withStatus ? filters.status : undefined;
-  if (status === FAILED_OR_UNDELIVERED) q = q.where("status", "in", ["failed", "undelivered"]);
-  else if (status) q = q.where("status", "=", status);
-  if (filters.kind) q = q.where("kind", "=", filters.kind);
   const { start, end } = filterRange(filters);
-  if (start) q = q.where("hour", ">=", indiaHourKey(start));
-  if (end) q = q.where("hour", "<", indiaHourKey(end));
-  return q;
+  const narrowed = (table: "sms_hourly_counts" | "sms_count_deltas") => {
+    // Both tables have the same (hour, kind, status, n) columns; the cast only names one of them
+    // so that one query type serves both arms.
+    let q = ctx.db.selectFrom(table as "sms_hourly_counts");
+    if (status === FAILED_OR_UNDELIVERED) q = q.where("status", "in", ["failed", "undelivered"]);
+    else if (status) q = q.where("status", "=", status);
+    if (filters.kind) q = q.where("kind", "=", filters.kind);
+    if (start) q = q.where("hour", ">=", indiaHourKey(start));
+    if (end) q = q.where("hour", "<", indiaHourKey(end));
+    if (hours) q = q.where("hour", ">=", hours.from).where("hour", "<", hours.to);
+    return q.select(["hour", "kind", "status", "n"]);
+  };
+  return ctx.db.selectFrom(
+    narrowed("sms_hourly_counts").unionAll(narrowed("sms_count_deltas")).as("live_counts"),
+  );
 }

@@ -6,6 +6,7 @@ import { isConnectionError, isTransientConflict } from "../db/dialect.ts";
 import { pruneEarlyCallbacks } from "./delivery.ts";
 import { isCircuitOpen, isProbing } from "./gate.ts";
 import { GateKeeper } from "./gate-keeper.ts";
+import { foldHourlyCounts } from "./hourly-counts.ts";
 import { MessageSender } from "./message-sender.ts";
 import { type ClaimedSms, claimDue, expireSecrets, extendLeases, release } from "./outbox.ts";
 import { Pacing } from "./pacing.ts";
@@ -106,7 +107,8 @@ export class Dispatcher {
    * Housekeeping any dispatcher may do (doing it twice is harmless): messages whose secret (a
    * reset code) expired lose it from their text, and are cancelled if still queued; parked status
    * callbacks whose message never got their SID (another account's, or a message lost before our
-   * time) are dropped, so the table stays small.
+   * time) are dropped, so the table stays small; the SMS count deltas are folded into the hourly
+   * counts (decision 024), so the console's readers add up few of them.
    */
   async maintain(): Promise<void> {
     const expired = await expireSecrets(this.ctx);
@@ -117,6 +119,8 @@ export class Dispatcher {
       );
     const pruned = await pruneEarlyCallbacks(this.ctx, EARLY_CALLBACK_MAX_AGE_MS);
     if (pruned > 0) this.log.info({ worker: this.workerId, pruned }, "pruned old parked callbacks");
+    const folded = await foldHourlyCounts(this.ctx);
+    if (folded > 0) this.log.debug({ worker: this.workerId, folded }, "SMS count deltas folded");
   }
 
   private every(ms: number, task: () => Promise<void>): void {

@@ -22,6 +22,7 @@ import * as limitSettings from "./2026-12-06d-limit-settings.ts";
 import * as summarySharesInKeyOrder from "./2026-12-06e-summary-shares-in-key-order.ts";
 import * as keptNamesAndRejections from "./2026-12-06h-kept-names-and-rejections.ts";
 import * as counterRowsInKeyOrder from "./2026-12-07a-counter-rows-in-key-order.ts";
+import * as smsCountDeltas from "./2026-12-07b-sms-count-deltas.ts";
 
 /** Every migration, by name. Names sort in the order they run: date first. */
 export const migrations: Record<string, Migration> = {
@@ -48,4 +49,5 @@ export const migrations: Record<string, Migration> = {
   "2026-12-06e-summary-shares-in-key-order": summarySharesInKeyOrder,
   "2026-12-06h-kept-names-and-rejections": keptNamesAndRejections,
   "2026-12-07a-counter-rows-in-key-order": counterRowsInKeyOrder,
+  "2026-12-07b-sms-count-deltas": smsCountDeltas,
 };
