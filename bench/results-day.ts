@@ -15,9 +15,9 @@
  * When the load stops and the outbox has drained it reports the answers (5xx, 4xx, no answer),
  * every dashboard counter against a recount from the rows, every SMS against the emulator's
  * record (each expected message created exactly once), the latency of a bulk move and of
- * /student, and the alert's send rate against its bound. PASS needs no 5xx and no request left
- * unanswered, every counter equal and every SMS exactly once; the latency and rate goals are
- * reported ("goal met" / "goal missed"), not judged.
+ * /student, and the alert's send rate against its bound. PASS needs no 5xx, every counter equal
+ * and every SMS exactly once, and (not in the reduced drill) no request left without an answer
+ * for 60 s; the latency and rate goals are reported ("goal met" / "goal missed"), not judged.
  *
  * PostgreSQL only (SKIP on SQLite): two workers and two web processes writing at once is the
  * deployment this drill is about, and SQLite takes one writer at a time anyway.
@@ -782,7 +782,10 @@ export async function resultsDayDrill(h: Harness): Promise<void> {
       `${fourxx.n}${fourxx.n ? ` (${fourxx.words.join("; ")})` : ""}`,
     );
     h.check(`answers 5xx ${fivexx.n} (want 0)`, fivexx.n === 0);
-    h.check(`requests without an answer within 60 s ${noAnswer.n} (want 0)`, noAnswer.n === 0);
+    // A speed as much as a fault: judged where speed is measured (npm run drill); in the reduced
+    // drill, on cores shared with the other tests, reported only (as the throttle drill's rate).
+    if (!h.options.reduced)
+      h.check(`requests without an answer within 60 s ${noAnswer.n} (want 0)`, noAnswer.n === 0);
 
     // Counters against a recount from the rows.
     const mismatches = await counterMismatches(database);
