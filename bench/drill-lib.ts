@@ -671,6 +671,8 @@ export class Harness {
     role: string,
     command: "serve" | "worker",
     sms: Record<string, string>,
+    /** How long it may take to say it runs (several web processes under tsx take longer). */
+    startTimeoutMs = 60_000,
   ): Promise<PortalProcess> {
     if (command === "serve" && this.webPort === 0) this.webPort = await freePort();
     const env = this.portalEnv(role, sms);
@@ -720,8 +722,8 @@ export class Harness {
     let onEarlyExit: (code: number | null, signal: string | null) => void = () => {};
     await new Promise<void>((resolveReady, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`${role} did not start in 60 s:\n${output}`)),
-        60_000,
+        () => reject(new Error(`${role} did not start in ${startTimeoutMs / 1000} s:\n${output}`)),
+        startTimeoutMs,
       );
       const check = () => {
         if (output.includes(ready)) {

@@ -686,13 +686,17 @@ export async function resultsDayDrill(h: Harness): Promise<void> {
     h.say("starting serve (2 web processes), worker-1, worker-2");
     // SMS_DISPATCHER=false: the workers send (issue 22); a portal that does not know the setting
     // runs serve's own dispatcher too, and the dispatchers seen sending say which it was.
-    await h.startPortal("serve", "serve", {
-      ...sms,
-      WEB_CONCURRENCY: "2",
-      SMS_DISPATCHER: "false",
-    });
-    await h.startPortal("worker-1", "worker", sms);
-    await h.startPortal("worker-2", "worker", sms);
+    // Three minutes to start: the primary and two web processes each load tsx, on cores that
+    // the test suite may be sharing.
+    const startMs = 180_000;
+    await h.startPortal(
+      "serve",
+      "serve",
+      { ...sms, WEB_CONCURRENCY: "2", SMS_DISPATCHER: "false" },
+      startMs,
+    );
+    await h.startPortal("worker-1", "worker", sms, startMs);
+    await h.startPortal("worker-2", "worker", sms, startMs);
 
     const tally = new Tally();
     const admins = await Promise.all(
