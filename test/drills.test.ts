@@ -36,7 +36,7 @@ const cases: {
   { drill: "database", db: "postgres", messages: 1000 },
   // 2,000 students and a 20 s load (4 jobs, moves of 20-80): then the outbox drains, which
   // takes minutes on a loaded machine while bulk moves hold the SMS counters (issue 22).
-  { drill: "results-day", db: "postgres", messages: 2000, seconds: 300 },
+  { drill: "results-day", db: "postgres", messages: 2000, seconds: 420 },
 ];
 
 if (inSqlitePass && !postgresUrl)
