@@ -661,7 +661,8 @@ export async function resultsDayDrill(h: Harness): Promise<void> {
   const loadBefore = loadavg()[0]!;
   await h.startEmulator([], { latencyMs: EMULATOR_LATENCY_MS, callbacks: [] });
   await h.openDatabase("postgres");
-  const database = openDatabase(h.databaseUrl, { poolSize: 6 });
+  // Few connections: the portal's five processes hold up to 10 each on a server that may be shared.
+  const database = openDatabase(h.databaseUrl, { poolSize: 3 });
   const lingering: Promise<unknown>[] = [];
   let sampling = true;
   try {
