@@ -31,8 +31,17 @@ import { type Database, openDatabase } from "../src/db/database.ts";
 import { isConnectionError } from "../src/db/dialect.ts";
 import { jobPostedSms } from "../src/jobs/notices.ts";
 import { countSegments } from "../src/sms/encoding.ts";
+import { resultsDayDrill } from "./results-day.ts";
 
-export const DRILLS = ["kill", "outage", "throttle", "database", "dropped", "memory"] as const;
+export const DRILLS = [
+  "kill",
+  "outage",
+  "throttle",
+  "database",
+  "dropped",
+  "memory",
+  "results-day",
+] as const;
 export type DrillName = (typeof DRILLS)[number];
 export type DbKind = "sqlite" | "postgres";
 
@@ -44,6 +53,8 @@ export const FULL_MESSAGES: Record<DrillName, number> = {
   database: 5_000,
   dropped: 5_000,
   memory: 50_000,
+  // The job alert's fan-out: one approved student each (bench/results-day.ts).
+  "results-day": 20_000,
 };
 
 export interface DrillOptions {
@@ -63,6 +74,8 @@ export interface DrillOptions {
   /** How the portal runs: from the TypeScript source through tsx (default), or as `npm start`
    * runs it, the esbuild bundle (`npm run build`, then `node dist/portal.js`). */
   run?: "tsx" | "compiled";
+  /** How long a drill that runs for a time (results-day) keeps its load on, in seconds. */
+  durationSeconds?: number;
 }
 
 export interface DrillResult {
@@ -97,7 +110,7 @@ class DrillTimeout extends Error {}
 /** Checkouts already built this run (compiled mode builds once). */
 const builtRoots = new Set<string>();
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -110,12 +123,12 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
+export const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
 
 // ------------------------------------------------------------------------------------------------
 // Processes: every child a drill starts, so that nothing outlives it (even on a crash).
@@ -162,12 +175,22 @@ function readRssKb(
   }
 }
 
+/** A request the emulator answered, as `GET /_emulator/requests` lists it. */
+export interface EmulatorRequest {
+  at: string;
+  method: string;
+  path: string;
+  status: number;
+  /** The form it posted (a create: `To`, `Body`, ...). */
+  params: Record<string, string>;
+}
+
 interface EmulatorProcess {
   url: string;
   child: ChildProcess;
   knobs(body: Record<string, unknown>): Promise<Record<string, unknown>>;
   messages(): Promise<{ sid: string; to: string; body: string }[]>;
-  requests(): Promise<{ at: string; method: string; path: string; status: number }[]>;
+  requests(): Promise<EmulatorRequest[]>;
 }
 
 async function startEmulatorProcess(root: string, args: string[]): Promise<EmulatorProcess> {
@@ -486,7 +509,7 @@ interface Outcome {
   count503: number;
 }
 
-class Harness {
+export class Harness {
   readonly dir = mkdtempSync(join(tmpdir(), "portal-drill-"));
   readonly figures: string[] = [];
   readonly failures: string[] = [];
@@ -648,6 +671,8 @@ class Harness {
     role: string,
     command: "serve" | "worker",
     sms: Record<string, string>,
+    /** How long it may take to say it runs (several web processes under tsx take longer). */
+    startTimeoutMs = 60_000,
   ): Promise<PortalProcess> {
     if (command === "serve" && this.webPort === 0) this.webPort = await freePort();
     const env = this.portalEnv(role, sms);
@@ -697,8 +722,8 @@ class Harness {
     let onEarlyExit: (code: number | null, signal: string | null) => void = () => {};
     await new Promise<void>((resolveReady, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`${role} did not start in 60 s:\n${output}`)),
-        60_000,
+        () => reject(new Error(`${role} did not start in ${startTimeoutMs / 1000} s:\n${output}`)),
+        startTimeoutMs,
       );
       const check = () => {
         if (output.includes(ready)) {
@@ -1274,6 +1299,7 @@ const RUNNERS: Record<DrillName, Drill> = {
   database: databaseDrill,
   dropped: droppedDrill,
   memory: memoryDrill,
+  "results-day": resultsDayDrill,
 };
 
 /** Drills running now, for `abortDrills`. */

@@ -1,7 +1,7 @@
 /**
  * Fault drills against the real portal processes and the Twilio emulator:
- * `npm run drill -- <kill|outage|throttle|database|dropped|memory> [--db sqlite|postgres]
- * [--messages N] [--postgres URL] [--timeout-seconds S]`. Prints one line per figure, then PASS
+ * `npm run drill -- <kill|outage|throttle|database|dropped|memory|results-day> [--db sqlite|postgres]
+ * [--messages N] [--postgres URL] [--timeout-seconds S] [--duration-seconds S]`. Prints one line per figure, then PASS
  * or FAIL (exit code 0 or 1; a drill that cannot run here prints SKIP and exits 0).
  * See "Fault drills" in bench/README.md.
  */
@@ -17,7 +17,8 @@ const { values, positionals } = parseArgs({
       type: "string",
       default: process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
     },
-    "timeout-seconds": { type: "string", default: "600" },
+    "timeout-seconds": { type: "string" },
+    "duration-seconds": { type: "string" },
     reduced: { type: "boolean", default: false },
     "portal-root": { type: "string" },
     run: { type: "string", default: "tsx" },
@@ -25,7 +26,7 @@ const { values, positionals } = parseArgs({
   },
 });
 
-const usage = `Usage: npm run drill -- <${DRILLS.join("|")}> [--db sqlite|postgres] [--messages N] [--postgres URL] [--timeout-seconds 600] [--reduced] [--portal-root DIR] [--run tsx|compiled]\n`;
+const usage = `Usage: npm run drill -- <${DRILLS.join("|")}> [--db sqlite|postgres] [--messages N] [--postgres URL] [--timeout-seconds 600 (results-day: 1200)] [--duration-seconds S (results-day: 120)] [--reduced] [--portal-root DIR] [--run tsx|compiled]\n`;
 const name = positionals[0] as DrillName | undefined;
 if (
   values.help ||
@@ -42,7 +43,13 @@ if (!Number.isInteger(messages) || messages < 10 || messages > 1_000_000) {
   process.stderr.write("drill: --messages must be a whole number from 10 to 1000000\n");
   process.exit(2);
 }
-const timeoutMs = Number(values["timeout-seconds"]) * 1000;
+// The results-day drill runs for a time and then drains its outbox: it gets longer by default.
+const timeoutMs = Number(values["timeout-seconds"] ?? (name === "results-day" ? 1200 : 600)) * 1000;
+const durationSeconds = values["duration-seconds"] ? Number(values["duration-seconds"]) : undefined;
+if (durationSeconds !== undefined && !(durationSeconds >= 5 && durationSeconds <= 3600)) {
+  process.stderr.write("drill: --duration-seconds must be from 5 to 3600\n");
+  process.exit(2);
+}
 
 // A second line of defence: whatever happens, the process ends (children die with it).
 const watchdog = setTimeout(() => {
@@ -73,6 +80,7 @@ const result = await runDrill(name, {
   say: (line) => process.stderr.write(`  ${line}\n`),
   ...(values["portal-root"] ? { portalRoot: values["portal-root"] } : {}),
   run: values.run as "tsx" | "compiled",
+  ...(durationSeconds !== undefined ? { durationSeconds } : {}),
 });
 for (const line of result.figures) process.stdout.write(`${line}\n`);
 process.stdout.write(`drill wall time: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
