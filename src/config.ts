@@ -132,6 +132,11 @@ export const configSchema = z
       .regex(/^[A-Za-z]{3}$/, { message: "a three-letter currency code such as INR" })
       .transform((v) => v.toUpperCase())
       .default("INR"),
+    // Retention (README, "What is kept, how long"); 0 keeps forever. A message's text and number
+    // are removed this many days after it was created, once it is done (sent, failed, ...).
+    SMS_RETENTION_DAYS: int(0, 36500).default(180),
+    // Audit entries (who did what, with names and reasons) are deleted after this many days.
+    AUDIT_RETENTION_DAYS: int(0, 36500).default(730),
     RESUME_MAX_BYTES: int(1024, 50 * 1024 * 1024).default(5 * 1024 * 1024),
     // Files read at once per web process, and how long a further one waits for its turn unread:
     // a flood of uploads holds at most this many files in memory.

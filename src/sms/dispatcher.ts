@@ -11,6 +11,7 @@ import { type ClaimedSms, claimDue, expireSecrets, extendLeases, release } from 
 import { Pacing } from "./pacing.ts";
 import { DATABASE_BACKOFF_MAX_MS, persister } from "./persist.ts";
 import { AdaptiveRate } from "./rate.ts";
+import { redactOldMessages } from "./retention.ts";
 import type { SmsTransport } from "./transport/types.ts";
 
 /** Status callbacks parked for a SID that never arrived are dropped after this long. */
@@ -21,9 +22,22 @@ const EARLY_CALLBACK_MAX_AGE_MS = 24 * 3_600_000;
  */
 const MAINTENANCE_EVERY_MS = 30_000;
 
+/**
+ * Housekeeping of other parts of the portal, handed to every dispatcher by the module that
+ * composes it (src/maintenance.ts): the SMS library knows no feature. `run` returns how many rows
+ * it changed, for the log.
+ */
+export interface MaintenanceTask {
+  /** What was done, for the log line: "audit entries deleted". */
+  name: string;
+  run(ctx: AppContext): Promise<number>;
+}
+
 export interface DispatcherOptions {
   transport: SmsTransport;
   workerId?: string;
+  /** Run with the dispatcher's own housekeeping, every MAINTENANCE_EVERY_MS. */
+  maintenance?: readonly MaintenanceTask[];
 }
 
 /**
@@ -37,6 +51,7 @@ export interface DispatcherOptions {
 export class Dispatcher {
   readonly workerId: string;
   private readonly transport: SmsTransport;
+  private readonly maintenanceTasks: readonly MaintenanceTask[];
   private readonly queue: PQueue;
   private readonly claimed = new Map<number, { row: ClaimedSms; started: boolean }>();
   readonly rate: AdaptiveRate;
@@ -56,6 +71,7 @@ export class Dispatcher {
     options: DispatcherOptions,
   ) {
     this.transport = options.transport;
+    this.maintenanceTasks = options.maintenance ?? [];
     this.workerId =
       options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
     this.queue = new PQueue({ concurrency: ctx.config.SMS_CONCURRENCY });
@@ -106,7 +122,8 @@ export class Dispatcher {
    * Housekeeping any dispatcher may do (doing it twice is harmless): messages whose secret (a
    * reset code) expired lose it from their text, and are cancelled if still queued; parked status
    * callbacks whose message never got their SID (another account's, or a message lost before our
-   * time) are dropped, so the table stays small.
+   * time) are dropped, so the table stays small; messages older than SMS_RETENTION_DAYS lose
+   * their text and number; then the tasks the composer handed over (retention of other data).
    */
   async maintain(): Promise<void> {
     const expired = await expireSecrets(this.ctx);
@@ -117,6 +134,25 @@ export class Dispatcher {
       );
     const pruned = await pruneEarlyCallbacks(this.ctx, EARLY_CALLBACK_MAX_AGE_MS);
     if (pruned > 0) this.log.info({ worker: this.workerId, pruned }, "pruned old parked callbacks");
+    // Retention, in bounded batches (db/retention.ts): a backlog goes over several rounds.
+    const { redacted, attemptsDeleted } = await redactOldMessages(this.ctx);
+    if (redacted > 0)
+      this.log.info(
+        { worker: this.workerId, redacted, attemptsDeleted },
+        "old messages' texts and numbers removed (SMS_RETENTION_DAYS)",
+      );
+    for (const task of this.maintenanceTasks) {
+      // One task failing leaves the others to run; it is tried again next round.
+      try {
+        const rows = await task.run(this.ctx);
+        if (rows > 0) this.ctx.log.info({ worker: this.workerId, rows }, task.name);
+      } catch (error) {
+        this.ctx.log.warn(
+          { err: error, worker: this.workerId, task: task.name },
+          "maintenance failed",
+        );
+      }
+    }
   }
 
   private every(ms: number, task: () => Promise<void>): void {

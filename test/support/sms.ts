@@ -142,11 +142,11 @@ export async function statusCounts(ctx: AppContext): Promise<Record<string, numb
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
 
-/** The dispatcher a running portal has: the configured transport, woken by local commits. */
+/** The dispatcher a running portal has: the configured transport and housekeeping, woken by local
+ * commits. */
 export async function startDispatcher(ctx: AppContext) {
-  const { Dispatcher } = await import("#src/sms/dispatcher.ts");
-  const { createTransport } = await import("#src/sms/transport/index.ts");
-  const dispatcher = new Dispatcher(ctx, { transport: createTransport(ctx.config) });
+  const { newDispatcher } = await import("#src/maintenance.ts");
+  const dispatcher = newDispatcher(ctx);
   ctx.wakeSmsDispatcher = () => dispatcher.wake();
   dispatcher.start();
   return dispatcher;
