@@ -1,14 +1,18 @@
 // @both-databases: the retention sweeps are batched deletes and updates by subquery, with a
 // partial index on PostgreSQL as on SQLite.
+import { type Compilable, CompiledQuery } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createAdmin, createStudent, createTestApp, type TestApp } from "#test/support/app.ts";
+import { testDialect } from "#test/support/database.ts";
 import { queueTestMessages } from "#test/support/sms.ts";
-import { pruneOldAuditEntries } from "./audit/retention.ts";
+import { oldRejections, spentResetCodes } from "./accounts/retention.ts";
+import { oldAuditEntries, pruneOldAuditEntries } from "./audit/retention.ts";
 import type { AppContext, Clock } from "./context.ts";
 import type { SmsStatus } from "./db/schema.ts";
 import { newDispatcher } from "./maintenance.ts";
 import { resendSms } from "./sms/outbox-api.ts";
-import { redactOldMessages } from "./sms/retention.ts";
+import { redactionCandidates, redactOldMessages } from "./sms/retention.ts";
+import { spentPhoneChanges } from "./students/retention.ts";
 
 const DAY = 24 * 3_600_000;
 /** The moment every maintenance round below runs at. */
@@ -202,6 +206,39 @@ describe("retention, done by the dispatchers' maintenance", () => {
       .execute();
     expect(rejections.map((r) => r.email_sha256)).toEqual(["new"]);
   });
+});
+
+describe("the retention sweeps' queries", () => {
+  it.skipIf(testDialect() !== "sqlite")(
+    "each reads an index in its order on SQLite: no scan of the table, no sort",
+    async () => {
+      const cutoff = at(180).toISOString();
+      const cases: [string, string, Compilable][] = [
+        ["sms_messages", "sms_messages_unredacted_idx", redactionCandidates(ctx.db, cutoff, 500)],
+        [
+          "password_reset_codes",
+          "password_reset_codes_expires_idx",
+          spentResetCodes(ctx.db, cutoff, 500),
+        ],
+        ["phone_changes", "phone_changes_expires_idx", spentPhoneChanges(ctx.db, cutoff, 500)],
+        [
+          "rejected_registrations",
+          "rejected_registrations_rejected_at_idx",
+          oldRejections(ctx.db, cutoff, 500),
+        ],
+        ["audit_log", "audit_log_at_idx", oldAuditEntries(ctx.db, cutoff, 500)],
+      ];
+      for (const [table, index, query] of cases) {
+        const compiled = query.compile();
+        const plan = await ctx.db.executeQuery<{ detail: string }>(
+          CompiledQuery.raw(`explain query plan ${compiled.sql}`, [...compiled.parameters]),
+        );
+        const details = plan.rows.map((r) => r.detail).join(" | ");
+        expect(details).toMatch(new RegExp(`SEARCH ${table} USING (COVERING )?INDEX ${index}`));
+        expect(details).not.toMatch(new RegExp(`TEMP B-TREE|SCAN ${table}`));
+      }
+    },
+  );
 });
 
 async function audit(daysAgo: number, subject: string) {

@@ -1,5 +1,7 @@
+import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
 import { type BatchLimits, daysBefore, inBatches, RETENTION_BATCHES } from "../db/retention.ts";
+import type { DB } from "../db/schema.ts";
 import { inTransaction } from "../db/transaction.ts";
 import { REJECTION_KEPT_DAYS } from "./rejected-registrations.ts";
 
@@ -12,6 +14,26 @@ export const SPENT_CODE_KEPT_DAYS = 1;
 
 type Ctx = Pick<AppContext, "db" | "clock">;
 
+/** Codes that expired before `cutoff`, at most `rows` (password_reset_codes_expires_idx). */
+export function spentResetCodes(db: Kysely<DB>, cutoff: string, rows: number) {
+  return db
+    .selectFrom("password_reset_codes")
+    .select("id")
+    .where("expires_at", "<", cutoff)
+    .orderBy("expires_at")
+    .limit(rows);
+}
+
+/** Rejections made before `cutoff`, at most `rows` (rejected_registrations_rejected_at_idx). */
+export function oldRejections(db: Kysely<DB>, cutoff: string, rows: number) {
+  return db
+    .selectFrom("rejected_registrations")
+    .select("email_sha256")
+    .where("rejected_at", "<", cutoff)
+    .orderBy("rejected_at")
+    .limit(rows);
+}
+
 export async function pruneSpentResetCodes(
   ctx: Ctx,
   limits: BatchLimits = RETENTION_BATCHES,
@@ -20,14 +42,10 @@ export async function pruneSpentResetCodes(
     inTransaction(ctx.db, async (trx) => {
       const result = await trx
         .deleteFrom("password_reset_codes")
-        .where("id", "in", (eb) =>
-          eb
-            .selectFrom("password_reset_codes")
-            .select("id")
-            // password_reset_codes_expires_idx
-            .where("expires_at", "<", daysBefore(ctx.clock.now(), SPENT_CODE_KEPT_DAYS))
-            .orderBy("expires_at")
-            .limit(rows),
+        .where(
+          "id",
+          "in",
+          spentResetCodes(trx, daysBefore(ctx.clock.now(), SPENT_CODE_KEPT_DAYS), rows),
         )
         .executeTakeFirst();
       return Number(result.numDeletedRows);
@@ -47,14 +65,10 @@ export async function pruneOldRejections(
     inTransaction(ctx.db, async (trx) => {
       const result = await trx
         .deleteFrom("rejected_registrations")
-        .where("email_sha256", "in", (eb) =>
-          eb
-            .selectFrom("rejected_registrations")
-            .select("email_sha256")
-            // rejected_registrations_rejected_at_idx
-            .where("rejected_at", "<", daysBefore(ctx.clock.now(), REJECTION_KEPT_DAYS))
-            .orderBy("rejected_at")
-            .limit(rows),
+        .where(
+          "email_sha256",
+          "in",
+          oldRejections(trx, daysBefore(ctx.clock.now(), REJECTION_KEPT_DAYS), rows),
         )
         .executeTakeFirst();
       return Number(result.numDeletedRows);

@@ -1,6 +1,13 @@
+import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
 import { type BatchLimits, daysBefore, inBatches, RETENTION_BATCHES } from "../db/retention.ts";
+import type { DB } from "../db/schema.ts";
 import { inTransaction } from "../db/transaction.ts";
+
+/** Entries made before `cutoff`, at most `rows` (audit_log_at_idx). */
+export function oldAuditEntries(db: Kysely<DB>, cutoff: string, rows: number) {
+  return db.selectFrom("audit_log").select("id").where("at", "<", cutoff).orderBy("at").limit(rows);
+}
 
 /**
  * Audit entries older than AUDIT_RETENTION_DAYS are deleted (0 keeps them forever). They name
@@ -17,15 +24,7 @@ export async function pruneOldAuditEntries(
     inTransaction(ctx.db, async (trx) => {
       const result = await trx
         .deleteFrom("audit_log")
-        .where("id", "in", (eb) =>
-          eb
-            .selectFrom("audit_log")
-            .select("id")
-            // audit_log_at_idx
-            .where("at", "<", daysBefore(ctx.clock.now(), days))
-            .orderBy("at")
-            .limit(rows),
-        )
+        .where("id", "in", oldAuditEntries(trx, daysBefore(ctx.clock.now(), days), rows))
         .executeTakeFirst();
       return Number(result.numDeletedRows);
     }),

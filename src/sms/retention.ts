@@ -1,7 +1,7 @@
-import { type RawBuilder, sql } from "kysely";
+import { type Kysely, type RawBuilder, sql } from "kysely";
 import type { AppContext } from "../context.ts";
 import { type BatchLimits, daysBefore, inBatches, RETENTION_BATCHES } from "../db/retention.ts";
-import type { SmsStatus } from "../db/schema.ts";
+import type { DB, SmsStatus } from "../db/schema.ts";
 import { inTransaction } from "../db/transaction.ts";
 import { maskPhone, maskPhoneNumbersIn } from "./phone.ts";
 
@@ -13,6 +13,22 @@ function perRow(column: string, values: [number, string][]): RawBuilder<string> 
   if (values.length === 0) return sql<string>`${sql.ref(column)}`;
   const whens = values.map(([id, value]) => sql`when id = ${id} then ${value}`);
   return sql<string>`case ${sql.join(whens, sql` `)} else ${sql.ref(column)} end`;
+}
+
+/** The oldest done messages created before `cutoff` and not yet redacted, at most `rows`. */
+export function redactionCandidates(db: Kysely<DB>, cutoff: string, rows: number) {
+  return (
+    db
+      .selectFrom("sms_messages")
+      .select(["id", "to_e164", "error_message"])
+      // The partial index sms_messages_unredacted_idx: rows not yet redacted, oldest first.
+      .where("redacted_at", "is", null)
+      .where("created_at", "<", cutoff)
+      .where("status", "not in", NOT_DONE)
+      .orderBy("created_at")
+      .orderBy("id")
+      .limit(rows)
+  );
 }
 
 /** What a redacted message's text says instead. */
@@ -38,17 +54,7 @@ export async function redactOldMessages(
   const redacted = await inBatches(limits, (rows) =>
     inTransaction(ctx.db, async (trx) => {
       const now = ctx.clock.now();
-      const due = await trx
-        .selectFrom("sms_messages")
-        .select(["id", "to_e164", "error_message"])
-        // The partial index sms_messages_unredacted_idx: rows not yet redacted, oldest first.
-        .where("redacted_at", "is", null)
-        .where("created_at", "<", daysBefore(now, days))
-        .where("status", "not in", NOT_DONE)
-        .orderBy("created_at")
-        .orderBy("id")
-        .limit(rows)
-        .execute();
+      const due = await redactionCandidates(trx, daysBefore(now, days), rows).execute();
       if (due.length === 0) return 0;
       const ids = due.map((row) => row.id);
       const changed = await trx

@@ -1,5 +1,7 @@
+import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
 import { type BatchLimits, daysBefore, inBatches, RETENTION_BATCHES } from "../db/retention.ts";
+import type { DB } from "../db/schema.ts";
 import { inTransaction } from "../db/transaction.ts";
 
 /**
@@ -10,6 +12,16 @@ import { inTransaction } from "../db/transaction.ts";
  */
 export const SPENT_PHONE_CHANGE_KEPT_DAYS = 1;
 
+/** Changes that expired before `cutoff`, at most `rows` (phone_changes_expires_idx). */
+export function spentPhoneChanges(db: Kysely<DB>, cutoff: string, rows: number) {
+  return db
+    .selectFrom("phone_changes")
+    .select("id")
+    .where("expires_at", "<", cutoff)
+    .orderBy("expires_at")
+    .limit(rows);
+}
+
 export async function pruneSpentPhoneChanges(
   ctx: Pick<AppContext, "db" | "clock">,
   limits: BatchLimits = RETENTION_BATCHES,
@@ -18,14 +30,10 @@ export async function pruneSpentPhoneChanges(
     inTransaction(ctx.db, async (trx) => {
       const result = await trx
         .deleteFrom("phone_changes")
-        .where("id", "in", (eb) =>
-          eb
-            .selectFrom("phone_changes")
-            .select("id")
-            // phone_changes_expires_idx
-            .where("expires_at", "<", daysBefore(ctx.clock.now(), SPENT_PHONE_CHANGE_KEPT_DAYS))
-            .orderBy("expires_at")
-            .limit(rows),
+        .where(
+          "id",
+          "in",
+          spentPhoneChanges(trx, daysBefore(ctx.clock.now(), SPENT_PHONE_CHANGE_KEPT_DAYS), rows),
         )
         .executeTakeFirst();
       return Number(result.numDeletedRows);
