@@ -207,6 +207,8 @@ async function startEmulatorProcess(root: string, args: string[]): Promise<Emula
         ACCOUNT_SID,
         "--auth-token",
         AUTH_TOKEN,
+        "--phone-number",
+        FROM,
         ...args,
       ],
       { cwd: root, stdio: ["ignore", "pipe", "pipe"] },

@@ -350,7 +350,12 @@ describe("architecture", () => {
     ]);
   });
 
-  for (const entry of ["sms/dispatcher.ts", "app-context.ts"]) {
+  for (const entry of [
+    "sms/dispatcher.ts",
+    "maintenance.ts",
+    "dispatcher-thread-main.ts",
+    "app-context.ts",
+  ]) {
     it(`src/${entry} loads no routes module, directly or through others`, () => {
       const loaded = [...transitiveImports(IMPORTS, entry)];
       expect(loaded.length).toBeGreaterThan(0);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { parse as parseDotenv } from "dotenv";
+import { isValidPhoneNumber } from "libphonenumber-js/max";
 import { z } from "zod";
 
 /** The one place that reads settings. Priority: process environment > `.env` > default. */
@@ -87,7 +88,15 @@ export const configSchema = z
       },
     ),
     TWILIO_AUTH_TOKEN: optionalText,
-    TWILIO_PHONE_NUMBER: optionalText,
+    // Twilio takes the sender only in E.164 ("+15005550006"), and refuses any other form when the
+    // first message goes out: refused here instead, at start-up and in `portal test-sms`.
+    TWILIO_PHONE_NUMBER: optionalText.refine(
+      (v) => v === undefined || (/^\+[1-9]\d{6,14}$/.test(v) && isValidPhoneNumber(v)),
+      {
+        message:
+          "a phone number in E.164 form: + then the country code and the number, no spaces (such as +15005550006)",
+      },
+    ),
     TWILIO_MESSAGING_SERVICE_SID: optionalText.refine(
       (v) => v === undefined || /^MG[0-9a-fA-F]{32}$/.test(v),
       { message: "MG followed by 32 hex digits" },
@@ -123,6 +132,11 @@ export const configSchema = z
       .regex(/^[A-Za-z]{3}$/, { message: "a three-letter currency code such as INR" })
       .transform((v) => v.toUpperCase())
       .default("INR"),
+    // Retention (README, "What is kept, how long"); 0 keeps forever. A message's text and number
+    // are removed this many days after it was created, once it is done (sent, failed, ...).
+    SMS_RETENTION_DAYS: int(0, 36500).default(180),
+    // Audit entries (who did what, with names and reasons) are deleted after this many days.
+    AUDIT_RETENTION_DAYS: int(0, 36500).default(730),
     RESUME_MAX_BYTES: int(1024, 50 * 1024 * 1024).default(5 * 1024 * 1024),
     // Files read at once per web process, and how long a further one waits for its turn unread:
     // a flood of uploads holds at most this many files in memory.

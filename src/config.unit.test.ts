@@ -92,6 +92,20 @@ describe("configuration", () => {
     expect(config.SMS_BACKEND).toBe("twilio");
   });
 
+  it("refuses a TWILIO_PHONE_NUMBER that is not a phone number in E.164", () => {
+    const twilio = { TWILIO_ACCOUNT_SID: `AC${"a".repeat(32)}`, TWILIO_AUTH_TOKEN: "t" };
+    for (const bad of ["my-office-number", "15005550006", "+1 500 555 0006", "+1500555000"])
+      expect(() => loadConfig({ ...twilio, TWILIO_PHONE_NUMBER: bad }, {})).toThrowError(
+        new ConfigError(
+          `Invalid TWILIO_PHONE_NUMBER="${bad}": expected a phone number in E.164 form: + then the country code and the number, no spaces (such as +15005550006)`,
+        ),
+      );
+    for (const good of ["+15005550006", "+919876543210", " +447911123456 "])
+      expect(loadConfig({ ...twilio, TWILIO_PHONE_NUMBER: good }, {}).TWILIO_PHONE_NUMBER).toBe(
+        good.trim(),
+      );
+  });
+
   it("requires SESSION_SECRET in production", () => {
     expect(() => loadConfig({ NODE_ENV: "production" }, {})).toThrowError(/SESSION_SECRET/);
   });

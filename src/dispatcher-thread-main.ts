@@ -2,8 +2,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { openContext } from "./app-context.ts";
 import type { Config } from "./config.ts";
 import type { FromDispatcherThread, ToDispatcherThread } from "./dispatcher-thread.ts";
-import { Dispatcher } from "./sms/dispatcher.ts";
-import { createTransport } from "./sms/transport/index.ts";
+import { newDispatcher } from "./maintenance.ts";
 
 /** The dispatcher thread itself (started by dispatcher-thread.ts): a dispatcher and its context. */
 
@@ -13,7 +12,7 @@ const reply = (message: FromDispatcherThread) => port.postMessage(message);
 const config = (workerData as { config: Config }).config;
 try {
   const { ctx, database } = await openContext(config);
-  const dispatcher = new Dispatcher(ctx, { transport: createTransport(config) });
+  const dispatcher = newDispatcher(ctx);
   dispatcher.start();
   port.on("message", async (message: ToDispatcherThread) => {
     if (message.type === "wake") dispatcher.wake();

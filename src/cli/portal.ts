@@ -7,12 +7,11 @@ import { ConfigError, loadConfig } from "../config.ts";
 import { isPostgresUrl, openDatabase, sqlitePath } from "../db/database.ts";
 import { migrateToLatest } from "../db/migrate.ts";
 import { createLogger } from "../log.ts";
+import { newDispatcher } from "../maintenance.ts";
 import { seedDemo } from "../seed/demo.ts";
-import { Dispatcher } from "../sms/dispatcher.ts";
 import { currentTemplateVersion } from "../sms/template-store.ts";
 import { testSms } from "../sms/templates.ts";
 import { runTestSms, TestSmsError } from "../sms/test-sms.ts";
-import { createTransport } from "../sms/transport/index.ts";
 import { formatNumber } from "../web/format.ts";
 
 const USAGE = `Usage: npm run portal -- <command> [options]
@@ -96,7 +95,7 @@ async function main(argv: string[]) {
   if (command === "worker") {
     const { ctx, database } = await openContext(config);
     announceSmsMode(ctx);
-    const dispatcher = new Dispatcher(ctx, { transport: createTransport(config) });
+    const dispatcher = newDispatcher(ctx);
     dispatcher.start();
     process.stdout.write(`SMS worker ${dispatcher.workerId} running\n`);
     const stop = async (signal: string) => {

@@ -191,6 +191,11 @@ export interface SmsMessagesTable {
    * does (the dispatcher replaced it by `masked_body`, and cancelled it if still queued).
    */
   secret_until: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
+  /**
+   * When its text and number were removed, SMS_RETENTION_DAYS after its creation (sms/retention.ts):
+   * `body` then says so and `to_e164` is masked; it is never resent.
+   */
+  redacted_at: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
 }
 
 /** The office's versions of an SMS template (version 1, the default text, has no row). */

@@ -16,6 +16,7 @@ import {
   TEST_ACCOUNT_SID,
   TEST_AUTH_TOKEN,
   TEST_FROM,
+  TEST_MESSAGING_SERVICE_SID,
   twilioEnv,
   waitFor,
   waitUntilSent,
@@ -363,7 +364,7 @@ describe("SMS dispatcher, against the Twilio emulator", () => {
 // so they run in the SQLite pass only (docs/testing.md).
 describe.runIf(testDialect() === "sqlite")("SMS dispatcher: Twilio's answers and the pace", () => {
   it("uses the Messaging Service as sender when one is configured", async () => {
-    const mg = `MG${"2".repeat(32)}`;
+    const mg = TEST_MESSAGING_SERVICE_SID;
     const { t, emulator } = await setUp({ TWILIO_MESSAGING_SERVICE_SID: mg });
     const [id] = await queueTestMessages(t.ctx, 1);
     dispatcher!.wake();

@@ -12,6 +12,7 @@ import { type ClaimedSms, claimDue, expireSecrets, extendLeases, release } from 
 import { Pacing } from "./pacing.ts";
 import { DATABASE_BACKOFF_MAX_MS, persister } from "./persist.ts";
 import { AdaptiveRate } from "./rate.ts";
+import { redactOldMessages } from "./retention.ts";
 import type { SmsTransport } from "./transport/types.ts";
 
 /** Status callbacks parked for a SID that never arrived are dropped after this long. */
@@ -22,9 +23,22 @@ const EARLY_CALLBACK_MAX_AGE_MS = 24 * 3_600_000;
  */
 const MAINTENANCE_EVERY_MS = 30_000;
 
+/**
+ * Housekeeping of other parts of the portal, handed to every dispatcher by the module that
+ * composes it (src/maintenance.ts): the SMS library knows no feature. `run` returns how many rows
+ * it changed, for the log.
+ */
+export interface MaintenanceTask {
+  /** What was done, for the log line: "audit entries deleted". */
+  name: string;
+  run(ctx: AppContext): Promise<number>;
+}
+
 export interface DispatcherOptions {
   transport: SmsTransport;
   workerId?: string;
+  /** Run with the dispatcher's own housekeeping, every MAINTENANCE_EVERY_MS. */
+  maintenance?: readonly MaintenanceTask[];
 }
 
 /**
@@ -38,6 +52,7 @@ export interface DispatcherOptions {
 export class Dispatcher {
   readonly workerId: string;
   private readonly transport: SmsTransport;
+  private readonly maintenanceTasks: readonly MaintenanceTask[];
   private readonly queue: PQueue;
   private readonly claimed = new Map<number, { row: ClaimedSms; started: boolean }>();
   readonly rate: AdaptiveRate;
@@ -57,6 +72,7 @@ export class Dispatcher {
     options: DispatcherOptions,
   ) {
     this.transport = options.transport;
+    this.maintenanceTasks = options.maintenance ?? [];
     this.workerId =
       options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
     this.queue = new PQueue({ concurrency: ctx.config.SMS_CONCURRENCY });
@@ -108,7 +124,9 @@ export class Dispatcher {
    * reset code) expired lose it from their text, and are cancelled if still queued; parked status
    * callbacks whose message never got their SID (another account's, or a message lost before our
    * time) are dropped, so the table stays small; the SMS count deltas are folded into the hourly
-   * counts (decision 024), so the console's readers add up few of them.
+   * counts (decision 024), so the console's readers add up few of them; messages older than
+   * SMS_RETENTION_DAYS lose their text and number; then the tasks the composer handed over
+   * (retention of other data).
    */
   async maintain(): Promise<void> {
     const expired = await expireSecrets(this.ctx);
@@ -121,6 +139,25 @@ export class Dispatcher {
     if (pruned > 0) this.log.info({ worker: this.workerId, pruned }, "pruned old parked callbacks");
     const folded = await foldHourlyCounts(this.ctx);
     if (folded > 0) this.log.debug({ worker: this.workerId, folded }, "SMS count deltas folded");
+    // Retention, in bounded batches (db/retention.ts): a backlog goes over several rounds.
+    const { redacted, attemptsDeleted } = await redactOldMessages(this.ctx);
+    if (redacted > 0)
+      this.log.info(
+        { worker: this.workerId, redacted, attemptsDeleted },
+        "old messages' texts and numbers removed (SMS_RETENTION_DAYS)",
+      );
+    for (const task of this.maintenanceTasks) {
+      // One task failing leaves the others to run; it is tried again next round.
+      try {
+        const rows = await task.run(this.ctx);
+        if (rows > 0) this.ctx.log.info({ worker: this.workerId, rows }, task.name);
+      } catch (error) {
+        this.ctx.log.warn(
+          { err: error, worker: this.workerId, task: task.name },
+          "maintenance failed",
+        );
+      }
+    }
   }
 
   private every(ms: number, task: () => Promise<void>): void {

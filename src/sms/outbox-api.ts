@@ -404,6 +404,7 @@ export async function resendSms(
       "sms_messages.status",
       "sms_messages.student_id",
       "sms_messages.masked_body",
+      "sms_messages.redacted_at",
       "students.id as current_student_id",
       "students.sms_opted_out_at",
     ])
@@ -429,6 +430,11 @@ export async function resendSms(
         "A phone confirmation code is not resent: the student asks for a new code from their profile.",
     };
   if (original.masked_body !== null) return { outcome: "refused", reason: SECRET_NOT_RESENT };
+  if (original.redacted_at !== null)
+    return {
+      outcome: "refused",
+      reason: "Not resent: its text and number were removed after the retention period.",
+    };
   // Test messages go to a number, not a student; any other message without one lost its student.
   if (original.kind !== "test" && original.current_student_id === null)
     return {
@@ -458,6 +464,7 @@ export async function resendSms(
     // Settled in the statement as well: still resendable, the student still reachable.
     .where("o.status", "in", [...RESENDABLE_STATUSES])
     .where("o.masked_body", "is", null)
+    .where("o.redacted_at", "is", null)
     .$if(optOutApplies, (q) => q.where("s.sms_opted_out_at", "is", null))
     .select([
       "o.kind",

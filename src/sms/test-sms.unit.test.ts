@@ -82,6 +82,20 @@ describe("portal test-sms", () => {
     });
   });
 
+  it("refuses a TWILIO_PHONE_NUMBER that is not in E.164 before sending anything", async () => {
+    const before = emulator.messages.length;
+    const refused = portalTestSms(
+      ["9876543210"],
+      twilioEnv(emulator, { TWILIO_PHONE_NUMBER: "my-office-number" }),
+    );
+    await expect(refused).rejects.toMatchObject({ code: 1 });
+    const { stdout, stderr } = await refused.catch((error) => error);
+    expect(stderr).toContain('Invalid TWILIO_PHONE_NUMBER="my-office-number"');
+    expect(stderr).toContain("E.164");
+    expect(stdout).not.toContain("Sent");
+    expect(emulator.messages.length).toBe(before);
+  });
+
   it("sends through the CLI and prints the SID", async () => {
     const { stdout } = await portalTestSms(["+91 98765 43210"], twilioEnv(emulator));
     expect(stdout).toMatch(/Sent: SID SM[0-9a-f]{32} \(status queued\)/);

@@ -10,6 +10,8 @@ import { startTwilioEmulator, type TwilioEmulator } from "#tools/twilio-emulator
 export const TEST_ACCOUNT_SID = `AC${"1".repeat(32)}`;
 export const TEST_AUTH_TOKEN = "emulator-auth-token-0123456789abcdef";
 export const TEST_FROM = "+15005550006";
+/** The Messaging Service the test account has, for tests that send through one. */
+export const TEST_MESSAGING_SERVICE_SID = `MG${"2".repeat(32)}`;
 
 export async function startEmulator(
   knobs: Parameters<typeof startTwilioEmulator>[0] = {},
@@ -17,6 +19,9 @@ export async function startEmulator(
   return startTwilioEmulator({
     accountSid: TEST_ACCOUNT_SID,
     authToken: TEST_AUTH_TOKEN,
+    // The account's senders: the emulator refuses any other, as Twilio does.
+    phoneNumbers: [TEST_FROM],
+    messagingServiceSids: [TEST_MESSAGING_SERVICE_SID],
     ...knobs,
   });
 }
@@ -137,11 +142,11 @@ export async function statusCounts(ctx: AppContext): Promise<Record<string, numb
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
 
-/** The dispatcher a running portal has: the configured transport, woken by local commits. */
+/** The dispatcher a running portal has: the configured transport and housekeeping, woken by local
+ * commits. */
 export async function startDispatcher(ctx: AppContext) {
-  const { Dispatcher } = await import("#src/sms/dispatcher.ts");
-  const { createTransport } = await import("#src/sms/transport/index.ts");
-  const dispatcher = new Dispatcher(ctx, { transport: createTransport(ctx.config) });
+  const { newDispatcher } = await import("#src/maintenance.ts");
+  const dispatcher = newDispatcher(ctx);
   ctx.wakeSmsDispatcher = () => dispatcher.wake();
   dispatcher.start();
   return dispatcher;

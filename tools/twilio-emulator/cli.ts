@@ -1,13 +1,19 @@
 import { parseArgs } from "node:util";
-import { startTwilioEmulator } from "./emulator.ts";
+import { DEFAULT_PHONE_NUMBER, startTwilioEmulator } from "./emulator.ts";
 
-/** `npm run emulator -- --port 4010 [--account-sid AC...] [--auth-token ...] [--latency-ms 50] ...` */
+/**
+ * `npm run emulator -- --port 4010 [--account-sid AC...] [--auth-token ...] [--phone-number +1...]
+ * [--messaging-service-sid MG...] [--latency-ms 50] ...`; --phone-number and
+ * --messaging-service-sid may be repeated: they are the account's senders, any other is refused.
+ */
 const { values } = parseArgs({
   options: {
     port: { type: "string", default: "4010" },
     host: { type: "string", default: "127.0.0.1" },
     "account-sid": { type: "string" },
     "auth-token": { type: "string" },
+    "phone-number": { type: "string", multiple: true },
+    "messaging-service-sid": { type: "string", multiple: true },
     "latency-ms": { type: "string" },
     "rate-per-second": { type: "string" },
     "retry-after-seconds": { type: "string" },
@@ -17,7 +23,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   process.stdout.write(
-    "Usage: npm run emulator -- [--port 4010] [--account-sid AC...] [--auth-token T] [--latency-ms N] [--rate-per-second N] [--retry-after-seconds N]\n",
+    "Usage: npm run emulator -- [--port 4010] [--account-sid AC...] [--auth-token T] [--phone-number +E164]... [--messaging-service-sid MG...]... [--latency-ms N] [--rate-per-second N] [--retry-after-seconds N]\n",
   );
   process.exit(0);
 }
@@ -27,6 +33,10 @@ const emulator = await startTwilioEmulator({
   host: values.host,
   ...(values["account-sid"] ? { accountSid: values["account-sid"] } : {}),
   ...(values["auth-token"] ? { authToken: values["auth-token"] } : {}),
+  ...(values["phone-number"] ? { phoneNumbers: values["phone-number"] } : {}),
+  ...(values["messaging-service-sid"]
+    ? { messagingServiceSids: values["messaging-service-sid"] }
+    : {}),
   knobs: {
     ...(values["latency-ms"] ? { latencyMs: Number(values["latency-ms"]) } : {}),
     ...(values["rate-per-second"] ? { ratePerSecond: Number(values["rate-per-second"]) } : {}),
@@ -39,7 +49,7 @@ const emulator = await startTwilioEmulator({
 process.stdout.write(
   `Twilio emulator listening on ${emulator.url}\n` +
     `  TWILIO_API_URL=${emulator.url}\n  TWILIO_ACCOUNT_SID=${emulator.accountSid}\n  TWILIO_AUTH_TOKEN=${emulator.authToken}\n` +
-    "  TWILIO_PHONE_NUMBER=+15005550006\n" +
+    `  TWILIO_PHONE_NUMBER=${values["phone-number"]?.[0] ?? DEFAULT_PHONE_NUMBER}\n` +
     "Control: GET /_emulator/messages, GET /_emulator/requests, POST /_emulator/knobs (JSON), POST /_emulator/reset\n",
 );
 const stop = async () => {

@@ -98,9 +98,18 @@ const MAGIC_TO: Record<string, { code: number; message: string }> = {
   "+15005550009": { code: 21614, message: "'To' number is not a valid mobile number" },
 };
 
+/** The sender Twilio's test credentials accept (TWILIO.md): the emulator's number by default. */
+export const DEFAULT_PHONE_NUMBER = "+15005550006";
+
 export interface EmulatorOptions {
   accountSid?: string;
   authToken?: string;
+  /** The account's SMS-capable numbers: a `From` not among them is refused as Twilio refuses it
+   * (default: Twilio's magic test number +15005550006). */
+  phoneNumbers?: string[];
+  /** The account's Messaging Services: a `MessagingServiceSid` not among them is refused
+   * (default: none). */
+  messagingServiceSids?: string[];
   knobs?: Partial<EmulatorKnobs>;
 }
 
@@ -135,6 +144,8 @@ function twilioError(reply: FastifyReply, status: number, code: number, message:
   });
 }
 
+const E164 = /^\+[1-9]\d{6,14}$/;
+
 function rfc2822(date: Date | null): string | null {
   return date ? date.toUTCString().replace("GMT", "+0000") : null;
 }
@@ -152,6 +163,8 @@ export async function startTwilioEmulator(
   let accountSid = options.accountSid ?? `AC${"0".repeat(31)}1`;
   let authToken = options.authToken ?? randomBytes(16).toString("hex");
   const knobs: EmulatorKnobs = { ...DEFAULT_KNOBS, ...options.knobs };
+  const phoneNumbers = new Set(options.phoneNumbers ?? [DEFAULT_PHONE_NUMBER]);
+  const messagingServiceSids = new Set(options.messagingServiceSids ?? []);
   const messages: EmulatedMessage[] = [];
   const requests: RecordedRequest[] = [];
   const callbacksSent: TwilioEmulator["callbacksSent"] = [];
@@ -295,14 +308,23 @@ export async function startTwilioEmulator(
 
   app.addHook("onRequest", async (request, reply) => {
     if (request.url.startsWith("/_emulator")) return;
+    // A path the API does not have: with good credentials Twilio answers 404 (20404), which the
+    // not-found handler below sends; only a known path names an account to compare.
+    const knownPath = request.routeOptions.url !== undefined;
     if (
       !authorised(request) ||
-      (request.params as { accountSid?: string }).accountSid !== accountSid
+      (knownPath && (request.params as { accountSid?: string }).accountSid !== accountSid)
     ) {
       reply.header("www-authenticate", 'Basic realm="Twilio API"');
       record(request, 401);
       return twilioError(reply, 401, 20003, "Authentication Error - invalid username");
     }
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    record(request, 404);
+    const path = request.url.split("?")[0]!;
+    return twilioError(reply, 404, 20404, `The requested resource ${path} was not found`);
   });
 
   app.get(`${base}.json`, async (request, reply) => {
@@ -356,8 +378,26 @@ export async function startTwilioEmulator(
       return fail(400, 21617, "The concatenated message body exceeds the 1600 character limit.");
     if (!params.From && !params.MessagingServiceSid)
       return fail(400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required.");
-    if (!/^\+[1-9]\d{6,14}$/.test(to))
+    if (!E164.test(to))
       return fail(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+    const from = params.From;
+    if (from !== undefined) {
+      if (!E164.test(from))
+        return fail(
+          400,
+          21212,
+          `The 'From' number ${from} is not a valid phone number, shortcode, or alphanumeric sender ID.`,
+        );
+      if (!phoneNumbers.has(from))
+        return fail(
+          400,
+          21606,
+          "The From phone number is not a valid, SMS-capable inbound phone number or short code for your account.",
+        );
+    }
+    const service = params.MessagingServiceSid;
+    if (service !== undefined && !messagingServiceSids.has(service))
+      return fail(400, 21701, `The Messaging Service ${service} does not exist.`);
     const magic = MAGIC_TO[to];
     if (magic) return fail(400, magic.code, magic.message);
 
@@ -414,7 +454,18 @@ export async function startTwilioEmulator(
       await delay();
       if (injectedFault("list", request, reply)) return reply;
       const q = request.query;
-      const pageSize = Math.min(1000, Number(q.PageSize ?? 50));
+      const pageSize = Number(q.PageSize ?? 50);
+      // Twilio's largest page is 1000 (error 20007, "Page size too large"); it refuses a size
+      // below 1 too (the code for that case is unconfirmed: the same one is answered here).
+      if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
+        record(request, 400);
+        return twilioError(
+          reply,
+          400,
+          20007,
+          `PageSize ${q.PageSize} is not allowed: the page size must be from 1 to 1000.`,
+        );
+      }
       const page = Number(q.Page ?? 0);
       const after = q["DateSent>"] ? new Date(q["DateSent>"]) : null;
       const before = q["DateSent<"] ? new Date(q["DateSent<"]) : null;

@@ -104,6 +104,69 @@ describe("Twilio emulator", () => {
     expect(emulator.messages).toHaveLength(0);
   });
 
+  it("refuses a From that is not one of the account's numbers: 21212 malformed, 21606 not ours", async () => {
+    emulator = await startTwilioEmulator({
+      accountSid: SID,
+      authToken: TOKEN,
+      phoneNumbers: ["+15005550006"],
+      messagingServiceSids: [`MG${"3".repeat(32)}`],
+    });
+    const client = sdk(emulator);
+    await expect(
+      client.messages.create({ to: "+919876543210", from: "my-office-number", body: "x" }),
+    ).rejects.toMatchObject({ status: 400, code: 21212 });
+    await expect(
+      client.messages.create({ to: "+919876543210", from: "+919800000000", body: "x" }),
+    ).rejects.toMatchObject({
+      status: 400,
+      code: 21606,
+      message:
+        "The From phone number is not a valid, SMS-capable inbound phone number or short code for your account.",
+    });
+    await expect(
+      client.messages.create({
+        to: "+919876543210",
+        messagingServiceSid: `MG${"4".repeat(32)}`,
+        body: "x",
+      }),
+    ).rejects.toMatchObject({ status: 400, code: 21701 });
+    expect(emulator.messages).toHaveLength(0);
+    // The account's own senders still work.
+    await client.messages.create({ to: "+919876543210", from: "+15005550006", body: "ok" });
+    await client.messages.create({
+      to: "+919876543210",
+      messagingServiceSid: `MG${"3".repeat(32)}`,
+      body: "ok",
+    });
+    expect(emulator.messages).toHaveLength(2);
+  });
+
+  it("answers an unknown path with 404 (20404), and still 401 without credentials", async () => {
+    emulator = await startTwilioEmulator({ accountSid: SID, authToken: TOKEN });
+    const client = sdk(emulator);
+    await expect(
+      client.request({
+        method: "get",
+        uri: `https://api.twilio.com/2010-04-01/Accounts/${SID}/Nonsense.json`,
+      }),
+    ).resolves.toMatchObject({ statusCode: 404, body: expect.objectContaining({ code: 20404 }) });
+    const anonymous = await fetch(`${emulator.url}/2010-04-01/Accounts/${SID}/Nonsense.json`);
+    expect(anonymous.status).toBe(401);
+    expect(emulator.requests.map((r) => r.status)).toEqual([404, 401]);
+  });
+
+  it("refuses a PageSize outside 1-1000 on a list (20007), and serves one inside it", async () => {
+    emulator = await startTwilioEmulator({ accountSid: SID, authToken: TOKEN });
+    const client = sdk(emulator);
+    for (const pageSize of [0, 1001])
+      await expect(client.messages.list({ pageSize, limit: 5000 })).rejects.toMatchObject({
+        status: 400,
+        code: 20007,
+      });
+    await client.messages.create({ to: "+919876543210", from: "+15005550006", body: "x" });
+    expect(await client.messages.list({ pageSize: 1000 })).toHaveLength(1);
+  });
+
   it("answers 429 with Retry-After over its rate, and 503 during an outage", async () => {
     emulator = await startTwilioEmulator({
       accountSid: SID,

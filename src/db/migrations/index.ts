@@ -23,6 +23,7 @@ import * as summarySharesInKeyOrder from "./2026-12-06e-summary-shares-in-key-or
 import * as keptNamesAndRejections from "./2026-12-06h-kept-names-and-rejections.ts";
 import * as counterRowsInKeyOrder from "./2026-12-07a-counter-rows-in-key-order.ts";
 import * as smsCountDeltas from "./2026-12-07b-sms-count-deltas.ts";
+import * as retention from "./2026-12-07g-retention.ts";
 
 /** Every migration, by name. Names sort in the order they run: date first. */
 export const migrations: Record<string, Migration> = {
@@ -50,4 +51,5 @@ export const migrations: Record<string, Migration> = {
   "2026-12-06h-kept-names-and-rejections": keptNamesAndRejections,
   "2026-12-07a-counter-rows-in-key-order": counterRowsInKeyOrder,
   "2026-12-07b-sms-count-deltas": smsCountDeltas,
+  "2026-12-07g-retention": retention,
 };
