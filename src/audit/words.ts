@@ -245,9 +245,16 @@ export function auditInWords(entry: {
           : "";
       return {
         summary: `Cancelled ${plural(num(d.cancelled) ?? 0, "queued SMS", "queued SMS")}${of}`,
-        details: num(d.alreadyGone)
-          ? `${plural(num(d.alreadyGone)!, "message")} already sent or being sent left as they were`
-          : "",
+        details: [
+          num(d.beingChecked)
+            ? `${plural(num(d.beingChecked)!, "message")} that may already have been sent checked first`
+            : "",
+          num(d.alreadyGone)
+            ? `${plural(num(d.alreadyGone)!, "message")} already sent left as they were`
+            : "",
+        ]
+          .filter(Boolean)
+          .join("; "),
       };
     }
     case "sms.pause":

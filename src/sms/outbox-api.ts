@@ -228,7 +228,7 @@ export interface CancelOutcome {
   cancelled: number;
   /**
    * Messages whose last attempt may have reached Twilio (queued "maybe sent", or being sent right
-   * now): not recorded as cancelled. Each carries the cancel; the dispatcher cancels it once it
+   * now), not marked by an earlier cancel: not recorded as cancelled. Each carries the cancel; the dispatcher cancels it once it
    * knows it was not sent, or it ends sent, or "outcome unknown" (decision 027).
    */
   beingChecked: number;
@@ -254,15 +254,13 @@ async function cancelWhere(
     .where("status", "=", "queued")
     .where("unconfirmed_attempt_at", "is", null)
     .executeTakeFirst();
+  // Rows a cancel marked already keep the first one's time and reason, and are not counted again.
   const marked = await trx
     .updateTable("sms_messages")
-    .set((eb) => ({
-      // The first cancel's time and reason are kept.
-      cancel_requested_at: eb.fn.coalesce("cancel_requested_at", eb.val(now)),
-      cancel_reason: eb.fn.coalesce("cancel_reason", eb.val(reason)),
-    }))
+    .set({ cancel_requested_at: now, cancel_reason: reason })
     .where(where)
     .where("status", "in", ["queued", "sending"])
+    .where("cancel_requested_at", "is", null)
     .executeTakeFirst();
   return {
     cancelled: Number(cancelled.numUpdatedRows),
