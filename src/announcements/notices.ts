@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
 import type { DB } from "../db/schema.ts";
 import { eligibleStudentFilter, noRules } from "../placement/eligibility.ts";
-import { cancelQueuedSms, queueSmsForStudents } from "../sms/outbox-api.ts";
+import { type CancelOutcome, cancelQueuedSms, queueSmsForStudents } from "../sms/outbox-api.ts";
 import { renderCurrent } from "../sms/template-store.ts";
 import { defineTemplate, type RenderedSms } from "../sms/templates.ts";
 
@@ -71,7 +71,11 @@ export async function queueAnnouncementSms(
   });
 }
 
-export function cancelAnnouncementSms(trx: Kysely<DB>, ctx: Ctx, id: number): Promise<number> {
+export function cancelAnnouncementSms(
+  trx: Kysely<DB>,
+  ctx: Ctx,
+  id: number,
+): Promise<CancelOutcome> {
   return cancelQueuedSms(
     trx,
     ctx,

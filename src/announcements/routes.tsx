@@ -8,6 +8,7 @@ import {
   RECOUNT_NOTE,
   smsNeedsConfirmation,
 } from "../sms/cost.ts";
+import { beingCheckedNote } from "../sms/labels.ts";
 import { currentActor, flash, requireRole } from "../web/auth.ts";
 import {
   Field,
@@ -397,9 +398,11 @@ export async function announcementRoutes(app: FastifyInstance) {
         deleted ? "success" : "info",
         !deleted
           ? "That announcement was already deleted."
-          : deleted.smsCancelled > 0
-            ? `Announcement deleted; ${plural(deleted.smsCancelled, "SMS", "SMS")} not sent yet ${pluralWord(deleted.smsCancelled, "was", "were")} cancelled.`
-            : "Announcement deleted.",
+          : `${
+              deleted.smsCancelled > 0
+                ? `Announcement deleted; ${plural(deleted.smsCancelled, "SMS", "SMS")} not sent yet ${pluralWord(deleted.smsCancelled, "was", "were")} cancelled.`
+                : "Announcement deleted."
+            }${beingCheckedNote(deleted.smsBeingChecked)}`,
       );
       return reply.redirect("/admin/announcements", 303);
     },

@@ -213,7 +213,7 @@ export async function deleteAnnouncement(
   ctx: AppContext,
   actor: Actor,
   id: number,
-): Promise<{ smsCancelled: number } | null> {
+): Promise<{ smsCancelled: number; smsBeingChecked: number } | null> {
   return inTransaction(ctx.db, async (trx) => {
     const row = await trx
       .deleteFrom("announcements")
@@ -221,13 +221,17 @@ export async function deleteAnnouncement(
       .returning(["title"])
       .executeTakeFirst();
     if (!row) return null;
-    const smsCancelled = await cancelAnnouncementSms(trx, ctx, id);
+    const { cancelled: smsCancelled, beingChecked: smsBeingChecked } = await cancelAnnouncementSms(
+      trx,
+      ctx,
+      id,
+    );
     await recordAudit(trx, ctx, actor, {
       action: "announcement.delete",
       subject: row.title,
-      details: { announcementId: id, smsCancelled },
+      details: { announcementId: id, smsCancelled, smsBeingChecked },
     });
-    return { smsCancelled };
+    return { smsCancelled, smsBeingChecked };
   });
 }
 

@@ -71,8 +71,15 @@ function phoneChange(d: Details): string {
   return str(d.from) && str(d.to) ? `${d.from} → ${d.to}` : "";
 }
 
-function cancelled(n: number | undefined, what: string): string {
-  return n ? `${plural(n, what, what)} not sent yet cancelled` : "";
+function cancelled(n: number | undefined, what: string, beingChecked?: number): string {
+  return [
+    n ? `${plural(n, what, what)} not sent yet cancelled` : "",
+    beingChecked
+      ? `${beingChecked} may already have been sent and ${beingChecked === 1 ? "is" : "are"} being checked`
+      : "",
+  ]
+    .filter(Boolean)
+    .join("; ");
 }
 
 interface MovedApplication {
@@ -179,14 +186,14 @@ export function auditInWords(entry: {
     case "job.close":
       return {
         summary: `Closed applications for ${subject}`,
-        details: cancelled(num(d.alertsCancelled), "alert SMS"),
+        details: cancelled(num(d.alertsCancelled), "alert SMS", num(d.alertsBeingChecked)),
       };
     case "job.reopen":
       return { summary: `Reopened applications for ${subject}`, details: "" };
     case "job.delete":
       return {
         summary: `Deleted the job ${subject}`,
-        details: cancelled(num(d.alertsCancelled), "alert SMS"),
+        details: cancelled(num(d.alertsCancelled), "alert SMS", num(d.alertsBeingChecked)),
       };
     case "announcement.post":
       return {
@@ -204,7 +211,7 @@ export function auditInWords(entry: {
     case "announcement.delete":
       return {
         summary: `Deleted the announcement “${subject}”`,
-        details: cancelled(num(d.smsCancelled), "SMS"),
+        details: cancelled(num(d.smsCancelled), "SMS", num(d.smsBeingChecked)),
       };
     case "application.status":
       return applicationMoves(subject, d);
@@ -238,9 +245,16 @@ export function auditInWords(entry: {
           : "";
       return {
         summary: `Cancelled ${plural(num(d.cancelled) ?? 0, "queued SMS", "queued SMS")}${of}`,
-        details: num(d.alreadyGone)
-          ? `${plural(num(d.alreadyGone)!, "message")} already sent or being sent left as they were`
-          : "",
+        details: [
+          num(d.beingChecked)
+            ? `${plural(num(d.beingChecked)!, "message")} that may already have been sent checked first`
+            : "",
+          num(d.alreadyGone)
+            ? `${plural(num(d.alreadyGone)!, "message")} already sent left as they were`
+            : "",
+        ]
+          .filter(Boolean)
+          .join("; "),
       };
     }
     case "sms.pause":

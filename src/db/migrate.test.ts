@@ -210,6 +210,87 @@ describe("migrations", () => {
     }
   });
 
+  it("2026-12-07e allows `unknown` and keeps every message, attempt, index, trigger and id", async () => {
+    const empty = await createTestDatabase({ empty: true });
+    // biome-ignore lint/suspicious/noExplicitAny: the schema as it was before the migration
+    const db = empty.db as unknown as Kysely<any>;
+    try {
+      const upTo = (last: string) =>
+        Object.fromEntries(Object.entries(migrations).filter(([name]) => name <= last));
+      await migrateToLatest(db, upTo("2026-12-06h-kept-names-and-rejections"));
+      const now = new Date().toISOString();
+      const row = (key: string, status: string) => ({
+        kind: "approval",
+        priority: 0,
+        dedupe_key: key,
+        to_e164: "+919876543210",
+        body: "Hello",
+        encoding: "GSM-7",
+        segments: 1,
+        status,
+        next_attempt_at: now,
+        created_at: now,
+        updated_at: now,
+      });
+      await db
+        .insertInto("sms_messages")
+        .values([
+          { id: 7, ...row("a", "sending") },
+          { id: 41, ...row("b", "queued") },
+        ])
+        .execute();
+      // An outcome write: the attempts trigger copies it into sms_attempts.
+      await db
+        .updateTable("sms_messages")
+        .set({ status: "queued", attempt_started_at: now, attempt_outcome: "retry", attempts: 1 })
+        .where("id", "=", 7)
+        .execute();
+      await db.deleteFrom("sms_messages").where("id", "=", 41).execute();
+      const objectsBefore = await schemaObjects(db, empty.dialect);
+      const countsBefore = await db.selectFrom("sms_hourly_counts").selectAll().execute();
+
+      expect(await migrateToLatest(db, upTo("2026-12-07e-sms-outcome-unknown"))).toEqual([
+        "2026-12-07e-sms-outcome-unknown",
+      ]);
+      expect(await schemaObjects(db, empty.dialect)).toEqual(objectsBefore);
+      const attempts = await db.selectFrom("sms_attempts").selectAll().execute();
+      expect(attempts).toMatchObject([{ message_id: 7, outcome: "retry" }]);
+      // Still kept by triggers: the attempts trigger and the hourly counts.
+      await db
+        .updateTable("sms_messages")
+        .set({ status: "unknown", attempt_started_at: now, attempt_outcome: "failed" })
+        .where("id", "=", 7)
+        .execute();
+      expect(await db.selectFrom("sms_attempts").selectAll().execute()).toHaveLength(2);
+      const counts = await db
+        .selectFrom("sms_hourly_counts")
+        .select(["status", "n"])
+        .where("n", ">", 0)
+        .execute();
+      expect(counts).toEqual([{ status: "unknown", n: 1 }]);
+      expect(countsBefore.length).toBeGreaterThan(0);
+      await expect(
+        db.updateTable("sms_messages").set({ status: "lost" }).where("id", "=", 7).execute(),
+      ).rejects.toThrow(/check/i);
+      // SQLite: the id of the deleted row 41 is never handed out again (PostgreSQL's identity
+      // never moved).
+      const added = await db
+        .insertInto("sms_messages")
+        .values({ ...row("c", "queued"), ...(empty.dialect === "sqlite" ? {} : { id: 42 }) })
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      expect(added.id).toBeGreaterThan(41);
+      const marked = await db
+        .updateTable("sms_messages")
+        .set({ cancel_requested_at: now, cancel_reason: "Job closed" })
+        .where("id", "=", added.id)
+        .executeTakeFirst();
+      expect(Number(marked.numUpdatedRows)).toBe(1);
+    } finally {
+      await empty.destroy();
+    }
+  });
+
   it("`portal migrate` exits non-zero with a one-line reason when the database cannot be reached", async () => {
     const run = promisify(execFile)(process.execPath, portalCommand("migrate"), {
       env: {
@@ -251,3 +332,21 @@ describe("migrations", () => {
     expect(await definitions()).toMatch(fixed);
   });
 });
+
+/** The indexes and triggers on sms_messages and sms_attempts, by name. */
+// biome-ignore lint/suspicious/noExplicitAny: any schema
+async function schemaObjects(db: Kysely<any>, dialect: string): Promise<string[]> {
+  const rows =
+    dialect === "sqlite"
+      ? await sql<{ name: string }>`select type || ' ' || name as name from sqlite_master
+          where tbl_name in ('sms_messages', 'sms_attempts') and type <> 'table'`.execute(db)
+      : await sql<{ name: string }>`
+          select 'index ' || indexname as name from pg_indexes
+            where tablename in ('sms_messages', 'sms_attempts')
+          union all
+          select 'trigger ' || tgname from pg_trigger
+            where tgrelid in ('sms_messages'::regclass, 'sms_attempts'::regclass) and not tgisinternal`.execute(
+          db,
+        );
+  return rows.rows.map((r) => r.name).sort();
+}

@@ -105,6 +105,11 @@ export const SMS_STATUSES = [
   "captured",
   /** Still queued when what it was about went away (a job closed or deleted, an announcement deleted). */
   "cancelled",
+  /**
+   * Its last attempt may have reached Twilio and no look-up could tell before it gave up
+   * (SMS_GIVE_UP_HOURS): final, shown as "Outcome unknown: may have been sent".
+   */
+  "unknown",
 ] as const;
 export type SmsStatus = (typeof SMS_STATUSES)[number];
 
@@ -196,6 +201,12 @@ export interface SmsMessagesTable {
    * `body` then says so and `to_e164` is masked; it is never resent.
    */
   redacted_at: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
+   * A cancel (job closed or deleted, announcement deleted, the console) met this message while
+   * its last attempt may have reached Twilio: it is cancelled, with `cancel_reason`, only once
+   * reconciliation finds that it was not sent (decision 027).
+   */
+  cancel_requested_at: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
+  cancel_reason: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** The office's versions of an SMS template (version 1, the default text, has no row). */

@@ -7,6 +7,7 @@ import {
   RECOUNT_NOTE,
   smsNeedsConfirmation,
 } from "../sms/cost.ts";
+import { beingCheckedNote } from "../sms/labels.ts";
 import { smsCountsForReference } from "../sms/outbox-api.ts";
 import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
 import { type FormState, formatDateTime, Pagination } from "../web/components.tsx";
@@ -413,7 +414,7 @@ export async function adminJobRoutes(app: FastifyInstance) {
           request,
           changed ? "success" : "info",
           changed
-            ? `Applications ${status === "closed" ? "closed" : "reopened"}.${cancelledNote(changed.alertsCancelled)}`
+            ? `Applications ${status === "closed" ? "closed" : "reopened"}.${cancelledNote(changed)}`
             : "Nothing changed.",
         );
         return reply.redirect(`/admin/jobs/${request.params.id}`, 303);
@@ -472,14 +473,22 @@ export async function adminJobRoutes(app: FastifyInstance) {
         );
         return reply.redirect(`/admin/jobs/${request.params.id}`, 303);
       }
-      flash(request, "success", `Job deleted.${cancelledNote(result.alertsCancelled)}`);
+      flash(request, "success", `Job deleted.${cancelledNote(result)}`);
       return reply.redirect("/admin/jobs", 303);
     },
   );
 }
 
-function cancelledNote(alertsCancelled: number): string {
-  return alertsCancelled > 0
-    ? ` ${plural(alertsCancelled, "alert SMS", "alert SMS")} not sent yet ${pluralWord(alertsCancelled, "was", "were")} cancelled.`
-    : "";
+function cancelledNote({
+  alertsCancelled,
+  alertsBeingChecked,
+}: {
+  alertsCancelled: number;
+  alertsBeingChecked: number;
+}): string {
+  return `${
+    alertsCancelled > 0
+      ? ` ${plural(alertsCancelled, "alert SMS", "alert SMS")} not sent yet ${pluralWord(alertsCancelled, "was", "were")} cancelled.`
+      : ""
+  }${beingCheckedNote(alertsBeingChecked)}`;
 }

@@ -2,7 +2,12 @@ import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
 import type { DB, Job } from "../db/schema.ts";
 import { type EligibilityRules, eligibleStudentFilter } from "../placement/eligibility.ts";
-import { cancelQueuedSms, queueSmsForStudents, rewriteQueuedSms } from "../sms/outbox-api.ts";
+import {
+  type CancelOutcome,
+  cancelQueuedSms,
+  queueSmsForStudents,
+  rewriteQueuedSms,
+} from "../sms/outbox-api.ts";
 import { renderCurrent, renderVersion } from "../sms/template-store.ts";
 import { defineTemplate, type RenderedSms } from "../sms/templates.ts";
 
@@ -77,13 +82,16 @@ export function queueJobAlerts(
   });
 }
 
-/** The job was closed or deleted: its alerts not sent yet never will be. */
+/**
+ * The job was closed or deleted: its alerts not sent yet never will be (those whose last attempt
+ * may have reached Twilio are checked first: `beingChecked`).
+ */
 export function cancelJobAlerts(
   trx: Kysely<DB>,
   ctx: Ctx,
   jobId: number,
   why: "closed" | "deleted",
-): Promise<number> {
+): Promise<CancelOutcome> {
   return cancelQueuedSms(
     trx,
     ctx,

@@ -170,6 +170,7 @@ export function JobAlerts({
     ["sent, awaiting the delivery report", n("sent"), "sent"],
     ["captured on this server (not sent)", n("captured"), "captured"],
     ["failed or not delivered", n("failed", "undelivered"), "failed_or_undelivered"],
+    ["outcome unknown: may have been sent", n("unknown"), "unknown"],
     ["being sent", n("sending"), "sending"],
     ["still queued", n("queued"), "queued"],
     ["cancelled", n("cancelled"), "cancelled"],

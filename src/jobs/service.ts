@@ -257,7 +257,7 @@ export async function setJobStatus(
   actor: Actor,
   jobId: number,
   status: "open" | "closed",
-): Promise<{ job: Job; alertsCancelled: number } | null> {
+): Promise<{ job: Job; alertsCancelled: number; alertsBeingChecked: number } | null> {
   return inTransaction(ctx.db, async (trx) => {
     const job = await trx
       .updateTable("jobs")
@@ -268,19 +268,21 @@ export async function setJobStatus(
       .executeTakeFirst();
     if (!job) return null;
     // Closing cancels the alerts not sent yet; reopening leaves them cancelled (never re-sent).
-    const alertsCancelled =
-      status === "closed" ? await cancelJobAlerts(trx, ctx, jobId, "closed") : 0;
+    const { cancelled: alertsCancelled, beingChecked: alertsBeingChecked } =
+      status === "closed"
+        ? await cancelJobAlerts(trx, ctx, jobId, "closed")
+        : { cancelled: 0, beingChecked: 0 };
     await recordAudit(trx, ctx, actor, {
       action: status === "closed" ? "job.close" : "job.reopen",
       subject: jobName(job),
-      details: status === "closed" ? { jobId, alertsCancelled } : { jobId },
+      details: status === "closed" ? { jobId, alertsCancelled, alertsBeingChecked } : { jobId },
     });
-    return { job, alertsCancelled };
+    return { job, alertsCancelled, alertsBeingChecked };
   });
 }
 
 export type DeleteJobResult =
-  | { deleted: true; alertsCancelled: number }
+  | { deleted: true; alertsCancelled: number; alertsBeingChecked: number }
   | { deleted: false; applications: number }
   | null;
 
@@ -331,13 +333,18 @@ export async function deleteJob(
       )
       .executeTakeFirst();
     if (Number(deleted.numDeletedRows) === 0) return { deleted: false, applications: 1 };
-    const alertsCancelled = await cancelJobAlerts(trx, ctx, jobId, "deleted");
+    const { cancelled: alertsCancelled, beingChecked: alertsBeingChecked } = await cancelJobAlerts(
+      trx,
+      ctx,
+      jobId,
+      "deleted",
+    );
     await recordAudit(trx, ctx, actor, {
       action: "job.delete",
       subject: jobName(job),
-      details: { jobId, alertsCancelled },
+      details: { jobId, alertsCancelled, alertsBeingChecked },
     });
-    return { deleted: true, alertsCancelled };
+    return { deleted: true, alertsCancelled, alertsBeingChecked };
   });
 }
 

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { inTransaction } from "../db/transaction.ts";
+import { beingCheckedNote } from "../sms/labels.ts";
 import { pauseSending, resumeSending } from "../sms/outbox.ts";
 import {
   type CancelSelection,
@@ -58,6 +59,41 @@ export async function smsActionRoutes(app: FastifyInstance) {
     async (request, reply) => {
       const actor = currentActor(request);
       const id = request.params.id;
+      if (!isConfirmed(bodyOf(request))) {
+        // A message whose outcome is unknown may have reached the phone: the admin confirms,
+        // warned that it may arrive twice (decision 027). A failed one is resent at once.
+        const original = await ctx.db
+          .selectFrom("sms_messages")
+          .select(["status", "to_e164", "student_name"])
+          .where("id", "=", id)
+          .executeTakeFirst();
+        if (original?.status === "unknown")
+          return reply.html(
+            <ConfirmPage
+              page={pageContext(request, reply)}
+              title={`Resend SMS #${id}? It may arrive twice`}
+              action={`/admin/sms/${id}/resend`}
+              fields={{}}
+              confirmLabel="Resend anyway"
+              cancelHref={`/admin/sms/${id}`}
+              cancelLabel="Do not resend"
+              sms={
+                <p safe>
+                  {`${original.student_name ?? "The recipient"} (${original.to_e164}) gets this text again as a new message.`}
+                </p>
+              }
+            >
+              <ul>
+                <li safe>
+                  {
+                    "The outcome of this message is unknown: it may already have been sent. Twilio could not be asked before the portal gave up, so if it did go out, the student gets it twice."
+                  }
+                </li>
+                <li safe>{"This message keeps its record; the resend is a new message."}</li>
+              </ul>
+            </ConfirmPage>,
+          );
+      }
       const result = await inTransaction(ctx.db, async (trx) => {
         const resent = await resendSms(trx, ctx, id);
         if (resent.outcome === "queued")
@@ -155,12 +191,13 @@ export async function smsActionRoutes(app: FastifyInstance) {
     const actor = currentActor(request);
     const result = await inTransaction(ctx.db, async (trx) => {
       const done = await cancelSelectedSms(trx, ctx, selection, `Cancelled by ${actor.email}`);
-      if (done.cancelled > 0)
+      if (done.cancelled > 0 || done.beingChecked > 0)
         await recordAudit(trx, ctx, actor, {
           action: "sms.cancel",
           subject: reference ?? plural(ids.length, "selected SMS", "selected SMS"),
           details: {
             cancelled: done.cancelled,
+            beingChecked: done.beingChecked,
             alreadyGone: done.alreadyGone,
             reference: reference ?? null,
             selected: reference ? null : ids.length,
@@ -171,14 +208,15 @@ export async function smsActionRoutes(app: FastifyInstance) {
     const n = result.alreadyGone;
     const gone =
       n > 0
-        ? ` ${n.toLocaleString("en-IN")} ${pluralWord(n, "was", "were")} already sent or being sent and ${pluralWord(n, "is left as it is", "are left as they are")}.`
+        ? ` ${n.toLocaleString("en-IN")} ${pluralWord(n, "was", "were")} already sent and ${pluralWord(n, "is left as it is", "are left as they are")}.`
         : "";
+    const checked = beingCheckedNote(result.beingChecked);
     flash(
       request,
       result.cancelled > 0 ? "success" : "info",
       result.cancelled > 0
-        ? `${plural(result.cancelled, "SMS", "SMS")} cancelled.${gone}`
-        : `Nothing was cancelled: none of ${what} was still queued.${gone}`,
+        ? `${plural(result.cancelled, "SMS", "SMS")} cancelled.${checked}${gone}`
+        : `Nothing was cancelled${result.beingChecked > 0 ? " yet" : `: none of ${what} was still queued`}.${checked}${gone}`,
     );
     return back(reply, next, "/admin/sms");
   });

@@ -150,7 +150,7 @@ describe("resend", () => {
     const r1 = await staff.post(`/admin/sms/${delivered}/resend`);
     expect(r1.headers.location).toBe(`/admin/sms/${delivered}`);
     expect(flashOf(await staff.get("/admin/audit"))).toContain(
-      "Only a failed or undelivered message can be resent",
+      "Only a failed, undelivered or outcome-unknown message can be resent",
     );
     await staff.post(`/admin/sms/${queued}/resend`);
 
@@ -238,10 +238,15 @@ describe("cancel", () => {
     expect((await smsRow(t.ctx, b!)).status).toBe("sending");
     expect((await smsRow(t.ctx, c!)).status).toBe("sending");
     const next = await staff.get("/admin/audit");
+    // Being sent, they may already have reached Twilio: checked first, not recorded as cancelled.
     expect(flashOf(next)).toContain(
-      "1 SMS cancelled. 2 were already sent or being sent and are left as they are.",
+      "1 SMS cancelled. 2 may already have been sent and are being checked (cancelled if not).",
     );
     expect(pageText(next.body)).toContain("Cancelled 1 queued SMS of 3 selected messages");
+    expect(pageText(next.body)).toContain(
+      "2 messages that may already have been sent checked first",
+    );
+    expect(await smsRow(t.ctx, b!)).toMatchObject({ cancel_reason: `Cancelled by ${admin.email}` });
 
     // The same confirmed post again: nothing to do, nothing audited.
     await confirm(staff, ask);
@@ -446,5 +451,64 @@ describe("the console shows the actions", () => {
     const paused = (await staff.get("/admin/sms")).body;
     expect(paused).not.toContain('action="/admin/sms/pause"');
     expect(paused).toContain('action="/admin/sms/resume"');
+  });
+});
+
+describe("outcome unknown (decision 027)", () => {
+  it("is shown in words, filtered, and resent only after a confirmation that warns it may arrive twice", async () => {
+    const { t, staff } = await setup();
+    const student = await createStudent(t.ctx, { approved: true });
+    const unknown = await message(t, { studentId: student.id, status: "unknown" });
+
+    const page = await staff.get(`/admin/sms/${unknown}`);
+    expect(pageText(page.body)).toContain("Outcome unknown: may have been sent");
+    expect(pageText(page.body)).toContain("a resend may reach the student twice");
+    const list = pageText((await staff.get("/admin/sms?status=unknown")).body);
+    expect(list).toContain("Outcome unknown: may have been sent");
+    expect(list).toContain(`Message ${keys}`);
+
+    const ask = await staff.post(`/admin/sms/${unknown}/resend`);
+    expect(ask.statusCode).toBe(200);
+    expect(pageText(ask.body)).toContain("It may arrive twice");
+    expect(pageText(ask.body)).toContain("the student gets it twice");
+    const none = await t.ctx.db
+      .selectFrom("sms_messages")
+      .select("id")
+      .where("resend_of", "=", unknown)
+      .execute();
+    expect(none).toHaveLength(0);
+
+    const done = await confirm(staff, ask);
+    expect(done.statusCode).toBe(303);
+    const resent = await t.ctx.db
+      .selectFrom("sms_messages")
+      .selectAll()
+      .where("resend_of", "=", unknown)
+      .execute();
+    expect(resent).toHaveLength(1);
+    expect(done.headers.location).toBe(`/admin/sms/${resent[0]!.id}`);
+    expect(await smsRow(t.ctx, unknown)).toMatchObject({ status: "unknown" });
+  });
+
+  it("a queued message whose last try may have reached Twilio is checked, not cancelled", async () => {
+    const { t, staff, admin } = await setup();
+    const [plain, inDoubt] = await queueTestMessages(t.ctx, 2);
+    await t.ctx.db
+      .updateTable("sms_messages")
+      .set({ unconfirmed_attempt_at: new Date().toISOString(), attempts: 1 })
+      .where("id", "=", inDoubt!)
+      .execute();
+    const ask = await staff.post("/admin/sms/cancel", { ids: [String(plain), String(inDoubt)] });
+    await confirm(staff, ask);
+    expect(flashOf(await staff.get("/admin/audit"))).toContain(
+      "1 SMS cancelled. 1 may already have been sent and is being checked (cancelled if not).",
+    );
+    expect((await smsRow(t.ctx, plain!)).status).toBe("cancelled");
+    expect(await smsRow(t.ctx, inDoubt!)).toMatchObject({
+      status: "queued",
+      cancel_reason: `Cancelled by ${admin.email}`,
+    });
+    const page = pageText((await staff.get(`/admin/sms/${inDoubt}`)).body);
+    expect(page).toContain("so it is being checked first. It is cancelled if it was not sent.");
   });
 });

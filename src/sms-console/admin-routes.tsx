@@ -561,13 +561,34 @@ export async function smsAdminRoutes(app: FastifyInstance) {
               </>
             ) : null}
           </dl>
-          {(message.status === "failed" || message.status === "undelivered") &&
+          {message.status === "unknown" ? (
+            <p class="notice" safe>
+              {
+                "Outcome unknown: this message may have been sent. Its last attempt may have reached Twilio, and Twilio could not be asked whether it did before the portal gave up. It is not sent again on its own; a resend may reach the student twice."
+              }
+            </p>
+          ) : null}
+          {message.cancel_requested_at !== null &&
+          (message.status === "queued" || message.status === "sending") ? (
+            <p class="notice" safe>
+              {`Cancel asked for ${formatDateTime(message.cancel_requested_at)} (${message.cancel_reason ?? "cancelled"}): an earlier attempt may already have reached Twilio, so it is being checked first. It is cancelled if it was not sent.`}
+            </p>
+          ) : null}
+          {(message.status === "failed" ||
+            message.status === "undelivered" ||
+            message.status === "unknown") &&
           message.masked_body !== null ? (
             <p class="hint">{SECRET_NOT_RESENT}</p>
           ) : message.status === "failed" || message.status === "undelivered" ? (
             <form method="post" action={`/admin/sms/${id}/resend`} class="inline">
               <CsrfField token={page.csrfToken} />
               <button type="submit">Resend</button>
+            </form>
+          ) : message.status === "unknown" ? (
+            // Asks first: a resend of a message that may have arrived may arrive twice.
+            <form method="post" action={`/admin/sms/${id}/resend`} class="inline">
+              <CsrfField token={page.csrfToken} />
+              <button type="submit">Resend…</button>
             </form>
           ) : null}
           {message.status === "queued" ? (

@@ -29,6 +29,8 @@ export const CHART_SERIES = [
   { key: "captured", label: "Captured (not sent)", statuses: ["captured"] },
   { key: "queued", label: "Queued or sending", statuses: ["queued", "sending"] },
   { key: "failed", label: "Failed or not delivered", statuses: ["failed", "undelivered"] },
+  // Final, and may have reached the phone: neither sent nor failed (decision 027).
+  { key: "unknown", label: "Outcome unknown", statuses: ["unknown"] },
 ] as const;
 
 export type SeriesKey = (typeof CHART_SERIES)[number]["key"];
@@ -142,7 +144,7 @@ async function countPerBucket(
 }
 
 function emptyCounts(): Record<SeriesKey, number> {
-  return { delivered: 0, sent: 0, captured: 0, queued: 0, failed: 0 };
+  return { delivered: 0, sent: 0, captured: 0, queued: 0, failed: 0, unknown: 0 };
 }
 
 async function chartOver(
@@ -255,6 +257,12 @@ function Patterns({ id }: { id: string }) {
       <pattern id={`${id}-failed`} width="6" height="6" patternUnits="userSpaceOnUse">
         <rect width="6" height="6" fill="#f7d9d9" />
         <path d="M0 0L6 6M6 0L0 6" stroke="#a32020" stroke-width="1.5" />
+      </pattern>
+      <pattern id={`${id}-unknown`} width="6" height="6" patternUnits="userSpaceOnUse">
+        <rect width="6" height="6" fill="#ead9f2" />
+        <text x="1" y="6" font-size="6" fill="#5b2a73">
+          ?
+        </text>
       </pattern>
     </defs>
   );

@@ -20,11 +20,11 @@ describe("chart buckets in India time", () => {
       buckets: [
         {
           key: "2026-12-02T13",
-          counts: { delivered: 1, sent: 0, captured: 0, queued: 0, failed: 0 },
+          counts: { delivered: 1, sent: 0, captured: 0, queued: 0, failed: 0, unknown: 0 },
         },
         {
           key: "2026-12-02T14",
-          counts: { delivered: 2, sent: 1, captured: 0, queued: 0, failed: 3 },
+          counts: { delivered: 2, sent: 1, captured: 0, queued: 0, failed: 3, unknown: 0 },
         },
       ],
     };

@@ -314,6 +314,7 @@ describe("SMS console list", () => {
       "failed",
       "undelivered",
       "queued",
+      "unknown",
     ] as const)
       await insertSms(t, { kind: "job_posted", status, created_at: iso(threeHoursAgo) });
     await insertSms(t, { kind: "approval", status: "captured", created_at: iso(threeHoursAgo) });
@@ -332,7 +333,8 @@ describe("SMS console list", () => {
       captured: 1,
       queued: 1,
       failed: 2,
-      all: 7,
+      unknown: 1,
+      all: 8,
     });
     expect(charts.day![dayKey(fiveDaysAgo)]!.delivered).toBeGreaterThanOrEqual(1);
     const totalDelivered = Object.values(charts.day!).reduce((n, b) => n + b.delivered!, 0);
@@ -340,7 +342,7 @@ describe("SMS console list", () => {
     // Readable without colour: a summary for screen readers and a title per bar.
     expect(page.body).toContain('role="img"');
     expect(page.body).toMatch(
-      /aria-label="Messages per hour, last 48 hours: 7 messages \(2 delivered/,
+      /aria-label="Messages per hour, last 48 hours: 8 messages \(2 delivered/,
     );
     expect(page.body).toContain("<title>");
 

@@ -1,4 +1,5 @@
 import type { AppContext } from "../context.ts";
+import { classifySendError } from "./errors.ts";
 import * as gate from "./gate.ts";
 import {
   pauseAllFor,
@@ -15,6 +16,9 @@ import type { SmsTransport } from "./transport/types.ts";
 /** How long a dispatcher may hold the circuit's one probe before another may take it. */
 const PROBE_HOLD_SECONDS = 60;
 
+/** How long an account check that accepted the credentials stands for other 401s on a look-up. */
+const ACCOUNT_CHECK_STANDS_MS = 60_000;
+
 /**
  * This dispatcher's gate (gate.ts), kept in step with the shared `sms_dispatch_state` row that
  * every dispatcher and the admin pages read: each transition here writes or reads that row, asks
@@ -22,6 +26,8 @@ const PROBE_HOLD_SECONDS = 60;
  */
 export class GateKeeper {
   private current: gate.Gate = gate.initialGate;
+  /** When the account last accepted our credentials (Date.now()), for accountRefusesCredentials. */
+  private accountAcceptedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly ctx: AppContext,
@@ -157,6 +163,36 @@ export class GateKeeper {
         { worker: this.workerId, failures: result.failures, openSeconds },
         "Twilio looks down: circuit open, sending stopped for every dispatcher; one probe at a time",
       );
+  }
+
+  /**
+   * A look-up (not a send) was refused with 401 or 403: are the credentials themselves bad? Asks
+   * the account resource, as the credentials re-check does; true only when it refuses them too.
+   * Its acceptance stands for a minute, so a key without list rights and many rows to reconcile
+   * cost one account fetch a minute, not one per row. An account check that gets no answer is no
+   * proof either way: sending goes on.
+   */
+  async accountRefusesCredentials(): Promise<boolean> {
+    if (Date.now() - this.accountAcceptedAt < ACCOUNT_CHECK_STANDS_MS) return false;
+    try {
+      await this.transport.checkAccount();
+    } catch (error) {
+      const refused =
+        classifySendError(error, 1, { baseDelayMs: 0, maxDelayMs: 0 }).action === "credentials";
+      this.log.warn(
+        { worker: this.workerId, reason: (error as Error).message, refused },
+        refused
+          ? "a look-up was refused and so are the credentials"
+          : "a look-up was refused; the account check got no answer either: sending goes on",
+      );
+      return refused;
+    }
+    this.accountAcceptedAt = Date.now();
+    this.log.warn(
+      { worker: this.workerId },
+      "a look-up was refused but the account accepts the credentials (a key without list rights?): sending goes on",
+    );
+    return false;
   }
 
   /**

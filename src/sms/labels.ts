@@ -26,6 +26,7 @@ const STATUS_LABELS: Record<string, string> = {
   skipped: "Skipped",
   captured: "Captured (not sent)",
   cancelled: "Cancelled",
+  unknown: "Outcome unknown: may have been sent",
 };
 
 /** A code nobody gave words to, readable anyway: "status_update" -> "Status update". */
@@ -40,4 +41,13 @@ export function smsKindLabel(kind: string): string {
 
 export function smsStatusLabel(status: string): string {
   return STATUS_LABELS[status] ?? codeInWords(status);
+}
+
+/**
+ * After a cancel, the messages it could not record as cancelled because their last attempt may
+ * have reached Twilio (decision 027): " 3 may already have been sent and are being checked."
+ */
+export function beingCheckedNote(n: number): string {
+  if (n === 0) return "";
+  return ` ${n.toLocaleString("en-IN")} may already have been sent and ${n === 1 ? "is" : "are"} being checked (cancelled if not).`;
 }

@@ -8,6 +8,7 @@ import {
   type AttemptRecord,
   type ClaimedSms,
   knownSids,
+  markCancelRequested,
   markFinal,
   markRetry,
   markSecretExpired,
@@ -20,7 +21,7 @@ import {
 import type { Pacing } from "./pacing.ts";
 import type { Persist } from "./persist.ts";
 import type { AdaptiveRate } from "./rate.ts";
-import { sameText } from "./reconcile.ts";
+import { candidatesFor } from "./reconcile.ts";
 import type { SmsTransport } from "./transport/types.ts";
 
 /** How far before the unconfirmed attempt to look in Twilio's list, for clock skew. */
@@ -89,6 +90,14 @@ export class MessageSender {
     const check = await this.persist(() => sendCheck(this.ctx, row, this.workerId));
     if (!check.leaseHeld) {
       this.log.warn(fields, "lease lost before sending: left to its new holder");
+      return;
+    }
+    if (check.cancelReason !== null) {
+      // Cancelled while an earlier attempt was in doubt: it was not sent after all (reconciled
+      // above, or never started), so the cancel applies now (decision 027).
+      const reason = check.cancelReason;
+      await this.persist(() => markCancelRequested(this.ctx, row, this.workerId, reason));
+      this.log.info({ ...fields, reason }, "cancelled: not sent before the cancel, now known");
       return;
     }
     if (check.secretExpired) {
@@ -163,9 +172,7 @@ export class MessageSender {
   private async reconcile(row: ClaimedSms): Promise<boolean> {
     const lookupStarted = this.ctx.clock.now().toISOString();
     const since = new Date(Date.parse(row.unconfirmed_attempt_at!) - RECONCILE_MARGIN_MS);
-    const candidates = (await this.transport.findSent(row.to_e164, since)).filter((m) =>
-      sameText(row.body, m.body),
-    );
+    const candidates = candidatesFor(row, await this.transport.findSent(row.to_e164, since));
     const taken = await this.persist(() =>
       knownSids(
         this.ctx,
@@ -213,12 +220,16 @@ export class MessageSender {
   private async lookupFailed(row: ClaimedSms, error: unknown, fields: LogFields): Promise<void> {
     const failure = classifySendError(error, row.attempts, this.retryPolicy());
     const reason = `could not ask Twilio whether it was sent: ${"reason" in failure ? failure.reason : ""}`;
-    if (failure.action === "credentials") return this.credentialsFailed(row, failure, fields);
+    // A 401 or 403 on the list may be a key without the right to list messages, not refused
+    // credentials: sending pauses only when the account itself refuses them (decision 027).
+    if (failure.action === "credentials" && (await this.gate.accountRefusesCredentials()))
+      return this.credentialsFailed(row, failure, fields);
     const delayMs =
       failure.action === "retry" ? failure.delayMs : backoffMs(row.attempts, this.retryPolicy());
     if (failure.action === "retry" && failure.pauseAll) await this.gate.pause(failure.delayMs);
     if (failure.action === "retry" && failure.outage) await this.gate.outage();
     else await this.gate.answered();
+    if (this.expired(row)) return this.outcomeUnknown(row, failure.code, reason, fields);
     await this.persist(() =>
       markRetry(this.ctx, row, this.workerId, {
         delayMs: isCircuitOpen(this.gate.state) ? 0 : delayMs,
@@ -244,7 +255,29 @@ export class MessageSender {
 
   /** Too old to keep trying (SMS_GIVE_UP_HOURS after it was queued). */
   private expired(row: ClaimedSms): boolean {
-    return Date.now() - Date.parse(row.created_at) > this.ctx.config.SMS_GIVE_UP_HOURS * 3_600_000;
+    return (
+      this.ctx.clock.now().getTime() - Date.parse(row.created_at) >
+      this.ctx.config.SMS_GIVE_UP_HOURS * 3_600_000
+    );
+  }
+
+  /**
+   * Past SMS_GIVE_UP_HOURS and its last attempt may have gone out, but Twilio could not be asked:
+   * final as `unknown` ("Outcome unknown: may have been sent"), never `failed` (it may have
+   * arrived) nor sent again (it may arrive twice). An admin may resend it, warned (decision 027).
+   */
+  private async outcomeUnknown(
+    row: ClaimedSms,
+    code: number | null,
+    reason: string,
+    fields: LogFields,
+  ): Promise<void> {
+    const hours = this.ctx.config.SMS_GIVE_UP_HOURS;
+    const final = `Outcome unknown: may have been sent. Gave up after ${hours} h; ${reason}`;
+    await this.persist(() =>
+      markFinal(this.ctx, row, this.workerId, { status: "unknown", code, reason: final }),
+    );
+    this.log.warn({ ...fields, code, reason }, "gave up: outcome unknown, may have been sent");
   }
 
   private async recordFailure(

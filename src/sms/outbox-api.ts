@@ -282,30 +282,68 @@ export async function queueSmsForStudents(
   return ctx.config.SMS_ENABLED ? rows : 0;
 }
 
+/** What a cancel did: how many it cancelled, and how many it left to be checked first. */
+export interface CancelOutcome {
+  cancelled: number;
+  /**
+   * Messages whose last attempt may have reached Twilio (queued "maybe sent", or being sent right
+   * now), not marked by an earlier cancel: not recorded as cancelled. Each carries the cancel; the dispatcher cancels it once it
+   * knows it was not sent, or it ends sent, or "outcome unknown" (decision 027).
+   */
+  beingChecked: number;
+}
+
+/**
+ * Cancels the messages `where` selects that are still queued and certainly never reached Twilio,
+ * and marks the ones whose last attempt may have (queued with an unconfirmed attempt, or `sending`)
+ * with the cancel instead. Two statements, in this order: the second marks every row the first
+ * left queued or sending, so a row a dispatcher claimed or gave back between them still carries
+ * the cancel, which the dispatcher's last look before sending applies.
+ */
+async function cancelWhere(
+  trx: Kysely<DB>,
+  now: string,
+  where: SmsWhere,
+  reason: string,
+): Promise<CancelOutcome> {
+  const cancelled = await trx
+    .updateTable("sms_messages")
+    .set({ status: "cancelled", error_message: reason, updated_at: now })
+    .where(where)
+    .where("status", "=", "queued")
+    .where("unconfirmed_attempt_at", "is", null)
+    .executeTakeFirst();
+  // Rows a cancel marked already keep the first one's time and reason, and are not counted again.
+  const marked = await trx
+    .updateTable("sms_messages")
+    .set({ cancel_requested_at: now, cancel_reason: reason })
+    .where(where)
+    .where("status", "in", ["queued", "sending"])
+    .where("cancel_requested_at", "is", null)
+    .executeTakeFirst();
+  return {
+    cancelled: Number(cancelled.numUpdatedRows),
+    beingChecked: Number(marked.numUpdatedRows),
+  };
+}
+
 /**
  * Cancels the messages of `reference` that are still queued (status `cancelled`, `reason` as the
- * error message), in one indexed UPDATE inside the caller's transaction. Rows being sent right now
- * (`sending`) are left alone: their outcome is recorded as usual. Returns how many were cancelled.
+ * error message), inside the caller's transaction. A message whose last attempt may have reached
+ * Twilio is not recorded as cancelled: it is looked up first and cancelled only if it was not sent
+ * (`beingChecked`, see cancelWhere).
  */
 export async function cancelQueuedSms(
   trx: Kysely<DB>,
   ctx: Pick<AppContext, "clock" | "smsLog">,
   reference: string,
   reason: string,
-): Promise<number> {
-  const result = await trx
-    .updateTable("sms_messages")
-    .set({
-      status: "cancelled",
-      error_message: reason,
-      updated_at: ctx.clock.now().toISOString(),
-    })
-    .where("reference", "=", reference)
-    .where("status", "=", "queued")
-    .executeTakeFirst();
-  const cancelled = Number(result.numUpdatedRows);
-  if (cancelled > 0) ctx.smsLog.info({ reference, cancelled, reason }, "cancelled");
-  return cancelled;
+): Promise<CancelOutcome> {
+  const now = ctx.clock.now().toISOString();
+  const done = await cancelWhere(trx, now, (eb) => eb("reference", "=", reference), reason);
+  if (done.cancelled > 0 || done.beingChecked > 0)
+    ctx.smsLog.info({ reference, ...done, reason }, "cancelled");
+  return done;
 }
 
 /**
@@ -374,7 +412,12 @@ export function signalQueued(ctx: Pick<AppContext, "wakeSmsDispatcher">): void {
 export const smsCountsForReference = smsStatusByReference;
 
 /** Statuses a message may be resent from: it did not reach the phone, and nothing else will try. */
-export const RESENDABLE_STATUSES = ["failed", "undelivered"] as const satisfies SmsStatus[];
+export const RESENDABLE_STATUSES = [
+  "failed",
+  "undelivered",
+  // May have arrived: the console asks the admin to confirm, warning it may arrive twice.
+  "unknown",
+] as const satisfies SmsStatus[];
 
 export type ResendResult =
   | { outcome: "queued"; id: number; status: SmsStatus }
@@ -414,7 +457,7 @@ export async function resendSms(
   if (!(RESENDABLE_STATUSES as readonly SmsStatus[]).includes(original.status))
     return {
       outcome: "refused",
-      reason: `Only a failed or undelivered message can be resent; message #${messageId} is ${original.status}.`,
+      reason: `Only a failed, undelivered or outcome-unknown message can be resent; message #${messageId} is ${original.status}.`,
     };
   if (original.kind === "password_reset")
     return {
@@ -535,27 +578,24 @@ export interface CancelSelection {
 }
 
 /**
- * Cancels the selected messages that are still queued, each chunk in one UPDATE whose
- * `status = 'queued'` condition settles the race with a dispatcher: a row it claimed already
- * (`sending`) or finished is left as it is. Returns how many were cancelled and how many of the
- * selection were already sent or on their way.
+ * Cancels the selected messages that are still queued, chunk by chunk (cancelWhere): a message
+ * already finished is left as it is, one whose last attempt may have reached Twilio is checked
+ * first. Returns how many were cancelled, how many are being checked, and how many of the
+ * selection had already gone out (sent, delivered or not, captured, or outcome unknown).
  */
 export async function cancelSelectedSms(
   trx: Kysely<DB>,
   ctx: Pick<AppContext, "clock" | "smsLog">,
   selection: CancelSelection,
   reason: string,
-): Promise<{ cancelled: number; alreadyGone: number }> {
+): Promise<CancelOutcome & { alreadyGone: number }> {
   const now = ctx.clock.now().toISOString();
   let cancelled = 0;
+  let beingChecked = 0;
   for (const where of selectionChunks(selection)) {
-    const result = await trx
-      .updateTable("sms_messages")
-      .set({ status: "cancelled", error_message: reason, updated_at: now })
-      .where(where)
-      .where("status", "=", "queued")
-      .executeTakeFirst();
-    cancelled += Number(result.numUpdatedRows);
+    const done = await cancelWhere(trx, now, where, reason);
+    cancelled += done.cancelled;
+    beingChecked += done.beingChecked;
   }
   let alreadyGone = 0;
   for (const where of selectionChunks(selection)) {
@@ -563,20 +603,26 @@ export async function cancelSelectedSms(
       .selectFrom("sms_messages")
       .select((eb) => eb.fn.countAll<number>().as("n"))
       .where(where)
-      .where("status", "in", SENT_OR_SENDING)
+      .where("status", "in", ALREADY_GONE)
       .executeTakeFirstOrThrow();
     alreadyGone += Number(row.n);
   }
-  if (cancelled > 0)
+  if (cancelled > 0 || beingChecked > 0)
     ctx.smsLog.info(
-      { reference: selection.reference, ids: selection.ids?.length, cancelled, reason },
+      {
+        reference: selection.reference,
+        ids: selection.ids?.length,
+        cancelled,
+        beingChecked,
+        reason,
+      },
       "cancelled",
     );
-  return { cancelled, alreadyGone };
+  return { cancelled, beingChecked, alreadyGone };
 }
 
-/** Went out or is going out now (a `failed` one never reached a phone: not counted). */
-const SENT_OR_SENDING: SmsStatus[] = ["sending", "sent", "delivered", "undelivered", "captured"];
+/** Went out, or may have (a `failed` one never reached a phone: not counted). */
+const ALREADY_GONE: SmsStatus[] = ["sent", "delivered", "undelivered", "captured", "unknown"];
 
 /** How many of the selection are still queued (for the confirmation page). */
 export async function countQueuedSelected(

@@ -112,11 +112,22 @@ export async function sendCheck(
   ctx: Ctx,
   row: ClaimedSms,
   workerId: string,
-): Promise<{ leaseHeld: boolean; optedOut: boolean; secretExpired: boolean }> {
+): Promise<{
+  leaseHeld: boolean;
+  optedOut: boolean;
+  secretExpired: boolean;
+  /** A cancel came while an earlier attempt was in doubt (decision 027): its reason, or null. */
+  cancelReason: string | null;
+}> {
   const found = await ctx.db
     .selectFrom("sms_messages")
     .leftJoin("students", "students.id", "sms_messages.student_id")
-    .select(["students.sms_opted_out_at", "sms_messages.secret_until"])
+    .select([
+      "students.sms_opted_out_at",
+      "sms_messages.secret_until",
+      "sms_messages.cancel_requested_at",
+      "sms_messages.cancel_reason",
+    ])
     .select(dbNow(ctx.dialect).as("db_now"))
     .where("sms_messages.id", "=", row.id)
     .where("sms_messages.lease_owner", "=", workerId)
@@ -132,6 +143,7 @@ export async function sendCheck(
       found !== undefined &&
       secretUntil !== null &&
       Date.parse(secretUntil) <= Date.parse(found.db_now),
+    cancelReason: found?.cancel_requested_at != null ? (found.cancel_reason ?? "Cancelled") : null,
   };
 }
 
@@ -233,7 +245,7 @@ export async function markFinal(
   ctx: Ctx,
   row: ClaimedSms,
   workerId: string,
-  final: { status: "failed" | "skipped"; code: number | null; reason: string },
+  final: { status: "failed" | "skipped" | "unknown"; code: number | null; reason: string },
   attempt?: AttemptRecord,
 ): Promise<void> {
   await owned(ctx, row, workerId)
@@ -247,6 +259,31 @@ export async function markFinal(
       error_message: final.reason,
       updated_at: dbNow(ctx.dialect),
     })
+    .execute();
+}
+
+/**
+ * A cancel was asked for while an earlier attempt of the claimed row was in doubt, and it is now
+ * known not to have gone out (reconciliation found nothing, or there was nothing to look up): the
+ * cancel applies now, untried (the claim's attempt is not counted), with the cancel's reason.
+ */
+export async function markCancelRequested(
+  ctx: Ctx,
+  row: ClaimedSms,
+  workerId: string,
+  reason: string,
+): Promise<void> {
+  await owned(ctx, row, workerId)
+    .set((eb) => ({
+      status: "cancelled",
+      attempts: eb("attempts", "-", 1),
+      lease_owner: null,
+      lease_until: null,
+      unconfirmed_attempt_at: null,
+      error_code: null,
+      error_message: reason,
+      updated_at: dbNow(ctx.dialect),
+    }))
     .execute();
 }
 

@@ -21,3 +21,21 @@ function canonical(text: string): string {
 export function sameText(ours: string, theirs: string): boolean {
   return ours === theirs || canonical(ours) === canonical(theirs);
 }
+
+/**
+ * The entries of Twilio's list (to our number, created since our attempt, newest first) that may
+ * be the message we sent, best first: those with the same text, then those whose body Twilio
+ * returns as null (a redacted message, decision 027) with our segment count. A null body can only
+ * be matched by what is left: the number, the time, the segment count and a SID none of our rows
+ * carries (the caller checks that).
+ */
+export function candidatesFor<M extends { body: string | null; segments: number | null }>(
+  ours: { body: string; segments: number },
+  entries: readonly M[],
+): M[] {
+  const byText = entries.filter((m) => m.body !== null && sameText(ours.body, m.body));
+  const withoutText = entries.filter(
+    (m) => m.body === null && (m.segments === null || m.segments === ours.segments),
+  );
+  return [...byText, ...withoutText];
+}

@@ -60,6 +60,8 @@ export interface EmulatorKnobs {
   dropAnswerNext: number;
   /** Store bodies as a trial account does: "Sent from your Twilio trial account - " first. */
   trialAccount: boolean;
+  /** The message list answers every body as null, as Twilio does for redacted messages. */
+  nullBodies: boolean;
   /** Statuses posted to StatusCallback after a creation, with the delay before each. */
   callbacks: {
     status: "queued" | "sending" | "sent" | "delivered" | "undelivered" | "failed";
@@ -79,6 +81,7 @@ export const DEFAULT_KNOBS: EmulatorKnobs = {
   outageUntil: null,
   dropAnswerNext: 0,
   trialAccount: false,
+  nullBodies: false,
   callbacks: [
     { status: "sent", afterMs: 20 },
     { status: "delivered", afterMs: 40 },
@@ -492,7 +495,10 @@ export async function startTwilioEmulator(
       };
       record(request, 200);
       return reply.send({
-        messages: slice.map(messageJson),
+        messages: slice.map((m) => ({
+          ...messageJson(m),
+          ...(knobs.nullBodies ? { body: null } : {}),
+        })),
         end: page * pageSize + Math.max(0, slice.length - 1),
         first_page_uri: uri(0),
         next_page_uri: (page + 1) * pageSize < matching.length ? uri(page + 1) : null,

@@ -59,6 +59,16 @@ describe("Twilio emulator", () => {
     expect(account.status).toBe("active");
   });
 
+  it("lists bodies as null with nullBodies, as Twilio lists redacted messages", async () => {
+    emulator = await startTwilioEmulator({ accountSid: SID, authToken: TOKEN });
+    const client = sdk(emulator);
+    await client.messages.create({ to: "+919876543210", from: "+15005550006", body: "hello" });
+    emulator.setKnobs({ nullBodies: true });
+    const [listed] = await client.messages.list({ to: "+919876543210" });
+    expect(listed).toMatchObject({ body: null, numSegments: "1" });
+    expect(emulator.messages[0]!.body).toBe("hello");
+  });
+
   it("filters the list by DateSent, which only sent messages have", async () => {
     emulator = await startTwilioEmulator({
       accountSid: SID,

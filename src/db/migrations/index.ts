@@ -24,6 +24,7 @@ import * as keptNamesAndRejections from "./2026-12-06h-kept-names-and-rejections
 import * as counterRowsInKeyOrder from "./2026-12-07a-counter-rows-in-key-order.ts";
 import * as smsCountDeltas from "./2026-12-07b-sms-count-deltas.ts";
 import * as retention from "./2026-12-07g-retention.ts";
+import * as smsOutcomeUnknown from "./2026-12-07e-sms-outcome-unknown.ts";
 
 /** Every migration, by name. Names sort in the order they run: date first. */
 export const migrations: Record<string, Migration> = {
@@ -52,4 +53,5 @@ export const migrations: Record<string, Migration> = {
   "2026-12-07a-counter-rows-in-key-order": counterRowsInKeyOrder,
   "2026-12-07b-sms-count-deltas": smsCountDeltas,
   "2026-12-07g-retention": retention,
+  "2026-12-07e-sms-outcome-unknown": smsOutcomeUnknown,
 };

@@ -120,7 +120,9 @@ export function createTwilioTransport(config: Config, timeoutMs = 15_000): SmsTr
         .map((m) => ({
           sid: m.sid,
           to: m.to,
-          body: m.body,
+          // Typed as a string by the SDK, but null for a redacted message.
+          body: (m.body as string | null) ?? null,
+          segments: m.numSegments ? Number(m.numSegments) : null,
           status: m.status,
           dateCreated: m.dateCreated ?? null,
         }));

@@ -16,7 +16,10 @@ export interface SendResult {
 export interface SentMessage {
   sid: string;
   to: string;
-  body: string;
+  /** null when Twilio does not return it (a redacted message). */
+  body: string | null;
+  /** Twilio's segment count, when it gives one. */
+  segments: number | null;
   status: string;
   dateCreated: Date | null;
 }
