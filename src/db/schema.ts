@@ -247,6 +247,22 @@ export interface SmsDispatchStateTable {
   updated_at: Timestamp;
 }
 
+/**
+ * One running SMS dispatcher (migration 2026-12-07d): written every few seconds by the
+ * dispatcher itself, deleted when it stops gracefully, pruned by the maintenance when long unseen.
+ */
+export interface SmsDispatchersTable {
+  /** The dispatcher's worker id ("host:pid:random"), as on the leases it takes. */
+  worker_id: string;
+  host: string;
+  pid: number;
+  started_at: Timestamp;
+  /** Last heartbeat, by the database's clock. */
+  seen_at: Timestamp;
+  /** The last claim that took rows, by the database's clock. */
+  last_claim_at: Timestamp | null;
+}
+
 export interface SmsEarlyCallbacksTable {
   id: Generated<number>;
   twilio_sid: string;
@@ -522,6 +538,7 @@ export interface DB {
   sms_dlt_settings: SmsDltSettingsTable;
   sms_attempts: SmsAttemptsTable;
   sms_dispatch_state: SmsDispatchStateTable;
+  sms_dispatchers: SmsDispatchersTable;
   sms_early_callbacks: SmsEarlyCallbacksTable;
   jobs: JobsTable;
   job_departments: JobDepartmentsTable;
