@@ -13,12 +13,16 @@ import {
   waitUntilSent,
 } from "#test/support/sms.ts";
 import type { TwilioEmulator } from "#tools/twilio-emulator/emulator.ts";
+import type { Dispatcher } from "./dispatcher.ts";
 import { heartbeatEveryMs, pruneHeartbeats, readLiveness, recordHeartbeat } from "./heartbeat.ts";
 
 let t: TestApp | undefined;
 let emulator: TwilioEmulator | undefined;
+let dispatcher: Dispatcher | undefined;
 
 afterEach(async () => {
+  await dispatcher?.stop();
+  dispatcher = undefined;
   await t?.close();
   await emulator?.close();
   t = emulator = undefined;
@@ -38,7 +42,9 @@ describe("dispatcher heartbeats", () => {
     emulator = await startEmulator({ knobs: { latencyMs: 1, callbacks: [] } });
     t = await createTestApp(twilioEnv(emulator));
     const ctx = t.ctx;
-    const { dispatcher, polled } = await startWatchedDispatcher(ctx);
+    const watched = await startWatchedDispatcher(ctx);
+    dispatcher = watched.dispatcher;
+    const { polled } = watched;
     const [row] = await waitFor(async () => {
       const rows = await heartbeats(ctx);
       return rows.length === 1 ? rows : null;
@@ -63,6 +69,7 @@ describe("dispatcher heartbeats", () => {
     expect(claimed!.worker_id).toBe(dispatcher.workerId);
 
     await dispatcher.stop();
+    dispatcher = undefined;
     expect(await heartbeats(ctx)).toEqual([]);
   });
 
