@@ -1,6 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { Gauge, Registry } from "prom-client";
 import { type DispatchLiveness, smsHealth } from "../sms/heartbeat.ts";
 import { ATTEMPT_WINDOW_SECONDS, readSmsMetrics } from "../sms/metrics.ts";
 import { readDispatchState } from "../sms/outbox.ts";
@@ -44,8 +43,13 @@ export function mayReadMetrics(request: FastifyRequest, token: string | undefine
   return !forwarded && LOOPBACK.has(request.socket.remoteAddress ?? "");
 }
 
-/** The gauges of one app, in a registry of its own (a process may build several apps: the tests). */
-function smsGauges() {
+/**
+ * The gauges of one app, in a registry of its own (a process may build several apps: the tests).
+ * prom-client is loaded on the first scrape, not at start: every web process of a cluster starts
+ * without it, and most never serve /metrics.
+ */
+async function smsGauges() {
+  const { Gauge, Registry } = await import("prom-client");
   const registry = new Registry();
   const gauge = (name: string, help: string, labelNames: string[] = []) =>
     new Gauge({ name, help, labelNames, registers: [registry] });
@@ -101,7 +105,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRouteOpt
       .send({ status: "ok", sms: smsHealth(paused, live), dispatchers: live.liveDispatchers });
   });
 
-  const gauges = smsGauges();
+  let loaded: ReturnType<typeof smsGauges> | undefined;
   app.get("/metrics", async (request, reply) => {
     if (!mayReadMetrics(request, ctx.config.METRICS_TOKEN))
       return reply
@@ -110,7 +114,8 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRouteOpt
         .send(
           "Forbidden: /metrics needs Authorization: Bearer <METRICS_TOKEN>, or, without a token set, a connection from this machine.\n",
         );
-    const m = await readSmsMetrics(ctx);
+    loaded ??= smsGauges();
+    const [gauges, m] = await Promise.all([loaded, readSmsMetrics(ctx)]);
     gauges.messages.reset();
     for (const row of m.messages)
       gauges.messages.set({ kind: row.kind, status: row.status }, row.n);
