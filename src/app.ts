@@ -22,6 +22,8 @@ import { adminJobRoutes } from "./jobs/admin-routes.tsx";
 import { jobPostedSms } from "./jobs/notices.ts";
 import { studentJobRoutes } from "./jobs/student-routes.tsx";
 import { limitRoutes } from "./limits/routes.tsx";
+import { healthRoutes } from "./ops/health-routes.ts";
+import { cachedLiveness, smsHealth } from "./sms/heartbeat.ts";
 import { readSendingState } from "./sms/outbox.ts";
 import { type SmsTemplate, testSms } from "./sms/templates.ts";
 import { twilioWebhookRoutes } from "./sms/webhook-routes.ts";
@@ -89,13 +91,24 @@ export interface AppOptions {
  * and what to warn admins about, then every feature's routes. The one module that knows them all.
  */
 export async function buildApp(ctx: AppContext, options: AppOptions): Promise<FastifyInstance> {
+  // Whether a dispatcher is alive and messages are due: read at most once a second per process.
+  const liveness = cachedLiveness(ctx);
   const app = await createWebServer(ctx, {
     sessionSecret: options.sessionSecret,
     loadUser: (userId, sessionVersion) => findSessionUser(ctx, userId, sessionVersion),
-    // Pauses (an admin's, refused credentials, Twilio's rate limit, an open circuit) and the last
-    // day's failures.
-    adminAlert: () => readSendingState(ctx),
+    // Pauses (an admin's, refused credentials, Twilio's rate limit, an open circuit), the last
+    // day's failures, and a stall (due messages, no dispatcher seen).
+    adminAlert: async () => {
+      const [state, live] = await Promise.all([readSendingState(ctx), liveness()]);
+      const paused = state.adminPause !== null || state.credentialsError !== null;
+      const stalled = smsHealth(paused, live) === "stalled";
+      return {
+        ...state,
+        stalled: stalled ? { afterSeconds: ctx.config.SMS_STALLED_AFTER_SECONDS } : null,
+      };
+    },
   });
+  await app.register(healthRoutes, { liveness });
   await app.register(accountRoutes);
   await app.register(passwordResetRoutes);
   await app.register(ownPasswordRoutes, { prefix: "/student", role: "student" });

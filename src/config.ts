@@ -117,6 +117,11 @@ export const configSchema = z
     SMS_LEASE_SECONDS: int(5, 3600).default(60),
     SMS_POLL_MS: int(50, 60000).default(1000),
     SMS_CREDENTIALS_RECHECK_SECONDS: int(1, 3600).default(30),
+    // Whether `portal serve` runs its own SMS dispatcher; false where `portal worker` processes send.
+    SMS_DISPATCHER: bool.default(true),
+    // Due messages waiting while no dispatcher has been seen for this long: the banner and /healthz
+    // say sending has stalled. Dispatchers write their heartbeat at least three times within it.
+    SMS_STALLED_AFTER_SECONDS: int(1, 86400).default(60),
     SMS_DEFAULT_REGION: z
       .string()
       .regex(/^[A-Z]{2}$/, { message: "a two-letter country code such as IN" })
@@ -137,6 +142,10 @@ export const configSchema = z
     SMS_RETENTION_DAYS: int(0, 36500).default(180),
     // Audit entries (who did what, with names and reasons) are deleted after this many days.
     AUDIT_RETENTION_DAYS: int(0, 36500).default(730),
+    // Bearer token that opens /metrics; unset, /metrics answers loopback connections only.
+    METRICS_TOKEN: optionalText.refine((v) => v === undefined || v.length >= 16, {
+      message: "at least 16 characters",
+    }),
     RESUME_MAX_BYTES: int(1024, 50 * 1024 * 1024).default(5 * 1024 * 1024),
     // Files read at once per web process, and how long a further one waits for its turn unread:
     // a flood of uploads holds at most this many files in memory.

@@ -34,6 +34,24 @@ describe("configuration", () => {
     expect(config.PENDING_RESUMES_MAX_BYTES).toBe(200 * 1024 * 1024);
   });
 
+  it("runs serve's own dispatcher unless SMS_DISPATCHER=false; a stall after 60 s; a long metrics token", () => {
+    const defaults = loadConfig({}, {});
+    expect(defaults.SMS_DISPATCHER).toBe(true);
+    expect(defaults.SMS_STALLED_AFTER_SECONDS).toBe(60);
+    expect(defaults.METRICS_TOKEN).toBeUndefined();
+    expect(loadConfig({ SMS_DISPATCHER: "false" }, {}).SMS_DISPATCHER).toBe(false);
+    expect(() => loadConfig({ SMS_STALLED_AFTER_SECONDS: "0" }, {})).toThrowError(
+      /^Invalid SMS_STALLED_AFTER_SECONDS="0": expected a whole number from 1 to 86400/,
+    );
+    const token = "short-token";
+    expect(() => loadConfig({ METRICS_TOKEN: token }, {})).toThrowError(
+      "Invalid METRICS_TOKEN=(hidden): expected at least 16 characters",
+    );
+    expect(loadConfig({ METRICS_TOKEN: "a-token-of-sixteen-or-more" }, {}).METRICS_TOKEN).toBe(
+      "a-token-of-sixteen-or-more",
+    );
+  });
+
   it("takes the process environment over .env over defaults", () => {
     const config = loadConfig({ PORT: "4000" }, { PORT: "5000", SMS_BATCH_SIZE: "25" });
     expect(config.PORT).toBe(4000);

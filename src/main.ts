@@ -69,7 +69,10 @@ export async function listenWeb(
   return { app, url };
 }
 
-/** config -> database -> migrations -> first admin -> web server + SMS dispatcher. */
+/**
+ * config -> database -> migrations -> first admin -> web server + SMS dispatcher (none with
+ * SMS_DISPATCHER=false, where `portal worker` processes send, or when `options.dispatcher` is false).
+ */
 export async function startPortal(
   config: Config,
   options: { dispatcher?: boolean } = {},
@@ -77,7 +80,12 @@ export async function startPortal(
   const { ctx, database } = await preparePortal(config);
 
   // The dispatcher runs on its own thread (see dispatcher-thread.ts): its work never holds up a page.
-  const dispatcher = options.dispatcher === false ? null : await startDispatcherThread(config);
+  const runsDispatcher = options.dispatcher ?? config.SMS_DISPATCHER;
+  const dispatcher = runsDispatcher ? await startDispatcherThread(config) : null;
+  if (!config.SMS_DISPATCHER)
+    ctx.log.info(
+      "SMS_DISPATCHER=false: this process sends no SMS; run `portal worker` processes to send them",
+    );
 
   const { app, url } = await listenWeb(ctx, dispatcher ? () => dispatcher.wake() : undefined);
   return {

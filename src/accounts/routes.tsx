@@ -1,5 +1,4 @@
 import type { FastifyInstance } from "fastify";
-import { sql } from "kysely";
 import { flash, homeFor } from "../web/auth.ts";
 import { emptyForm } from "../web/components.tsx";
 import { minutesUntil, tryAgainIn } from "../web/limits.ts";
@@ -45,11 +44,6 @@ export async function accountRoutes(app: FastifyInstance) {
       ? reply.redirect(homeFor(request.user.role), 303)
       : reply.html(<LandingPage page={pageContext(request, reply)} />),
   );
-
-  app.get("/healthz", async (_request, reply) => {
-    await sql`select 1`.execute(ctx.db);
-    return reply.send({ status: "ok" });
-  });
 
   app.get<{ Querystring: { next?: string } }>("/login", async (request, reply) => {
     if (request.user) return reply.redirect(homeFor(request.user.role), 303);

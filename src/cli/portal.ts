@@ -18,7 +18,8 @@ const USAGE = `Usage: npm run portal -- <command> [options]
 
 Commands:
   serve                               run the web portal and the SMS dispatcher (what npm start does);
-                                      WEB_CONCURRENCY=N runs N web processes on the port
+                                      WEB_CONCURRENCY=N runs N web processes on the port;
+                                      SMS_DISPATCHER=false runs no dispatcher (workers send)
   worker                              run an SMS dispatcher alone (more senders on one PostgreSQL)
   test-sms NUMBER [--dry-run]         show the SMS settings, check the credentials and send a test SMS
   migrate                             apply database migrations, then exit

@@ -201,6 +201,7 @@ export interface SmsMessagesTable {
    * `body` then says so and `to_e164` is masked; it is never resent.
    */
   redacted_at: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
+  /**
    * A cancel (job closed or deleted, announcement deleted, the console) met this message while
    * its last attempt may have reached Twilio: it is cancelled, with `cancel_reason`, only once
    * reconciliation finds that it was not sent (decision 027).
@@ -276,6 +277,22 @@ export interface SmsDispatchStateTable {
   admin_paused_by_email: ColumnType<string | null, string | null | undefined, string | null>;
   admin_pause_reason: ColumnType<string | null, string | null | undefined, string | null>;
   updated_at: Timestamp;
+}
+
+/**
+ * One running SMS dispatcher (migration 2026-12-07d): written every few seconds by the
+ * dispatcher itself, deleted when it stops gracefully, pruned by the maintenance when long unseen.
+ */
+export interface SmsDispatchersTable {
+  /** The dispatcher's worker id ("host:pid:random"), as on the leases it takes. */
+  worker_id: string;
+  host: string;
+  pid: number;
+  started_at: Timestamp;
+  /** Last heartbeat, by the database's clock. */
+  seen_at: Timestamp;
+  /** The last claim that took rows, by the database's clock. */
+  last_claim_at: Timestamp | null;
 }
 
 export interface SmsEarlyCallbacksTable {
@@ -554,6 +571,7 @@ export interface DB {
   sms_dlt_settings: SmsDltSettingsTable;
   sms_attempts: SmsAttemptsTable;
   sms_dispatch_state: SmsDispatchStateTable;
+  sms_dispatchers: SmsDispatchersTable;
   sms_early_callbacks: SmsEarlyCallbacksTable;
   jobs: JobsTable;
   job_departments: JobDepartmentsTable;

@@ -53,7 +53,8 @@ async function runPrimary(config: Config): Promise<void> {
   const { database } = await preparePortal(config);
   // The primary serves no page: its connection was for the preparation only.
   await database.destroy();
-  const dispatcher = await startDispatcherThread(config);
+  // SMS_DISPATCHER=false: `portal worker` processes send; the web processes' wakes go nowhere.
+  const dispatcher = config.SMS_DISPATCHER ? await startDispatcherThread(config) : null;
 
   let stopping = false;
   const stopAll = async () => {
@@ -67,7 +68,7 @@ async function runPrimary(config: Config): Promise<void> {
     }, STOP_TIMEOUT_MS);
     await Promise.all(exited);
     clearTimeout(timer);
-    await dispatcher.stop();
+    await dispatcher?.stop();
   };
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -92,7 +93,7 @@ async function runPrimary(config: Config): Promise<void> {
     const worker = cluster.fork({ LOG_FORMAT: resolveLogFormat(config) });
     worker.on("message", (message: unknown) => {
       if (!isClusterMessage(message)) return;
-      if (message.type === "portal:wake") dispatcher.wake();
+      if (message.type === "portal:wake") dispatcher?.wake();
       else {
         listening.add(worker);
         if (listening.size >= config.WEB_CONCURRENCY) started.resolve(message.url);

@@ -7,6 +7,13 @@ import { pruneEarlyCallbacks } from "./delivery.ts";
 import { isCircuitOpen, isProbing } from "./gate.ts";
 import { GateKeeper } from "./gate-keeper.ts";
 import { foldHourlyCounts } from "./hourly-counts.ts";
+import {
+  forgetHeartbeat,
+  HEARTBEAT_PRUNE_AFTER_SECONDS,
+  heartbeatEveryMs,
+  pruneHeartbeats,
+  recordHeartbeat,
+} from "./heartbeat.ts";
 import { MessageSender } from "./message-sender.ts";
 import { type ClaimedSms, claimDue, expireSecrets, extendLeases, release } from "./outbox.ts";
 import { Pacing } from "./pacing.ts";
@@ -22,6 +29,8 @@ const EARLY_CALLBACK_MAX_AGE_MS = 24 * 3_600_000;
  * this long after the code expired.
  */
 const MAINTENANCE_EVERY_MS = 30_000;
+/** A claim that took rows refreshes the heartbeat's last claim at most this often. */
+const CLAIM_BEAT_EVERY_MS = 1_000;
 
 /**
  * Housekeeping of other parts of the portal, handed to every dispatcher by the module that
@@ -66,6 +75,9 @@ export class Dispatcher {
   private databaseBackoffMs = 0;
   /** While the loop waits for room: wake it when the rows held fall to this many. */
   private roomAt = -1;
+  /** The heartbeat being written, awaited before the row is deleted on stop. */
+  private heartbeat: Promise<void> = Promise.resolve();
+  private lastClaimBeatAt = 0;
 
   constructor(
     private readonly ctx: AppContext,
@@ -114,6 +126,8 @@ export class Dispatcher {
     this.every(leaseMs / 3, async () => {
       await extendLeases(this.ctx, this.workerId, [...this.claimed.keys()]);
     });
+    this.beat().catch(() => {});
+    this.every(heartbeatEveryMs(this.ctx.config), () => this.beat());
     this.every(MAINTENANCE_EVERY_MS, () => this.maintain());
     this.maintain().catch(() => {});
     this.loopDone = this.loop();
@@ -158,6 +172,22 @@ export class Dispatcher {
         );
       }
     }
+    const gone = await pruneHeartbeats(this.ctx, HEARTBEAT_PRUNE_AFTER_SECONDS);
+    if (gone > 0)
+      this.log.info({ worker: this.workerId, gone }, "pruned heartbeats of dispatchers long gone");
+  }
+
+  /**
+   * Writes this dispatcher's heartbeat (decision 026): the banner and /healthz call sending
+   * stalled when due messages wait and no dispatcher has written one for SMS_STALLED_AFTER_SECONDS.
+   */
+  private beat(claimed = false): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    const written = this.heartbeat.then(() =>
+      recordHeartbeat(this.ctx, this.workerId, { claimed }),
+    );
+    this.heartbeat = written.catch(() => {});
+    return written;
   }
 
   private every(ms: number, task: () => Promise<void>): void {
@@ -200,6 +230,11 @@ export class Dispatcher {
     ]);
     await this.loopDone;
     for (const timer of this.timers) clearInterval(timer);
+    // No longer counted as a live dispatcher (after any heartbeat still being written).
+    await this.heartbeat;
+    await forgetHeartbeat(this.ctx, this.workerId).catch((error) =>
+      this.log.warn({ err: error }, "could not delete the heartbeat; it will grow old instead"),
+    );
     this.log.info({ worker: this.workerId, released: untried.length }, "dispatcher stopped");
   }
 
@@ -254,6 +289,12 @@ export class Dispatcher {
           if (isCircuitOpen(this.gate.state)) await this.gate.endProbe();
           await this.sleep(pollMs);
           continue;
+        }
+        if (Date.now() - this.lastClaimBeatAt >= CLAIM_BEAT_EVERY_MS) {
+          this.lastClaimBeatAt = Date.now();
+          this.beat(true).catch((error) =>
+            this.log.warn({ err: error, worker: this.workerId }, "heartbeat failed"),
+          );
         }
         const probe = isCircuitOpen(this.gate.state);
         if (probe) this.gate.probeClaimed();

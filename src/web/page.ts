@@ -17,6 +17,11 @@ export interface SmsSendingState {
   outageUntil: string | null;
   /** Messages that failed or were not delivered since `since` (24 hours ago). */
   recentFailures: { count: number; since: string };
+  /**
+   * Messages are due and no SMS dispatcher has been seen for `afterSeconds`
+   * (SMS_STALLED_AFTER_SECONDS): nothing is sending them (decision 026).
+   */
+  stalled?: { afterSeconds: number } | null;
 }
 
 /** One line of the banner admins see on every page while sending is not live. */
@@ -50,6 +55,10 @@ export function smsNoticesFor(
   else if (config.SMS_BACKEND === "capture")
     notices.push({
       text: "SMS capture mode: messages are captured on this server and not sent to phones. Set the Twilio settings to send them.",
+    });
+  if (state?.stalled)
+    notices.push({
+      text: `SMS are not being sent: messages are waiting, but no SMS dispatcher has been seen for more than ${state.stalled.afterSeconds.toLocaleString("en-IN")} seconds. Start an SMS worker (npm run portal -- worker), or restart the portal if it sends its own SMS (SMS_DISPATCHER is not false). The messages stay queued and go out once a dispatcher runs.`,
     });
   if (state?.adminPause) {
     const { at, byEmail, reason } = state.adminPause;

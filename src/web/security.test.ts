@@ -4,6 +4,27 @@ import { loginAs, pdfBytes, TestClient } from "#test/support/client.ts";
 
 const t = useTestApp();
 
+/** Every route answered without a login (see the test that names them). */
+const PUBLIC_ROUTES = [
+  "GET /",
+  "GET /assets/*",
+  "GET /favicon.ico",
+  "GET /healthz", // for load balancers: status and SMS state only
+  "GET /login",
+  "GET /metrics", // refused unless loopback or METRICS_TOKEN: checked below
+  "GET /password/forgot",
+  "GET /password/reset",
+  "GET /register",
+  "GET /register/done",
+  "POST /login",
+  "POST /logout",
+  "POST /password/forgot",
+  "POST /password/reset",
+  "POST /register",
+  "POST /webhooks/twilio/inbound", // signed by Twilio
+  "POST /webhooks/twilio/status", // signed by Twilio
+];
+
 /** A concrete URL for a route pattern: every :param becomes an id that exists. */
 const concrete = (url: string, id: number) => url.replace(/:\w+/g, String(id));
 
@@ -46,6 +67,25 @@ describe("security", () => {
     }
     // Nothing changed.
     expect(await t.ctx.db.selectFrom("sms_messages").select("id").execute()).toHaveLength(1);
+  });
+
+  it("names every route open without a login, and keeps /metrics from the public", async () => {
+    // Outside /admin and /student: pages for visitors, Twilio's signed webhooks, and the two
+    // operators' endpoints. A new public route must be added here on purpose.
+    const open = t.app.routeTable
+      .filter((r) => !/^\/(admin|student)(\/|$)/.test(r.url))
+      .map((r) => `${r.method} ${r.url}`)
+      .sort();
+    expect(open).toEqual(PUBLIC_ROUTES);
+    const visitor = new TestClient(t.app, { remoteAddress: "198.51.100.7" });
+    // /healthz is for load balancers: whether the process answers and SMS go out, nothing more.
+    const health = await visitor.get("/healthz");
+    expect(health.statusCode).toBe(200);
+    expect(Object.keys(JSON.parse(health.body)).sort()).toEqual(["dispatchers", "sms", "status"]);
+    // /metrics is for operators only (src/ops/health.test.ts: loopback or METRICS_TOKEN).
+    const metrics = await visitor.get("/metrics");
+    expect(metrics.statusCode).toBe(403);
+    expect(metrics.body).not.toContain("portal_");
   });
 
   it("sends anonymous visitors of every admin and student page to log in", async () => {

@@ -25,6 +25,7 @@ import * as counterRowsInKeyOrder from "./2026-12-07a-counter-rows-in-key-order.
 import * as smsCountDeltas from "./2026-12-07b-sms-count-deltas.ts";
 import * as retention from "./2026-12-07g-retention.ts";
 import * as smsOutcomeUnknown from "./2026-12-07e-sms-outcome-unknown.ts";
+import * as dispatcherHeartbeats from "./2026-12-07d-dispatcher-heartbeats.ts";
 
 /** Every migration, by name. Names sort in the order they run: date first. */
 export const migrations: Record<string, Migration> = {
@@ -54,4 +55,5 @@ export const migrations: Record<string, Migration> = {
   "2026-12-07b-sms-count-deltas": smsCountDeltas,
   "2026-12-07g-retention": retention,
   "2026-12-07e-sms-outcome-unknown": smsOutcomeUnknown,
+  "2026-12-07d-dispatcher-heartbeats": dispatcherHeartbeats,
 };
