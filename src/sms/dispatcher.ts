@@ -6,7 +6,6 @@ import { isConnectionError, isTransientConflict } from "../db/dialect.ts";
 import { pruneEarlyCallbacks } from "./delivery.ts";
 import { isCircuitOpen, isProbing } from "./gate.ts";
 import { GateKeeper } from "./gate-keeper.ts";
-import { foldHourlyCounts } from "./hourly-counts.ts";
 import {
   forgetHeartbeat,
   HEARTBEAT_PRUNE_AFTER_SECONDS,
@@ -14,6 +13,7 @@ import {
   pruneHeartbeats,
   recordHeartbeat,
 } from "./heartbeat.ts";
+import { foldHourlyCounts } from "./hourly-counts.ts";
 import { MessageSender } from "./message-sender.ts";
 import { type ClaimedSms, claimDue, expireSecrets, extendLeases, release } from "./outbox.ts";
 import { Pacing } from "./pacing.ts";

@@ -23,9 +23,9 @@ import * as summarySharesInKeyOrder from "./2026-12-06e-summary-shares-in-key-or
 import * as keptNamesAndRejections from "./2026-12-06h-kept-names-and-rejections.ts";
 import * as counterRowsInKeyOrder from "./2026-12-07a-counter-rows-in-key-order.ts";
 import * as smsCountDeltas from "./2026-12-07b-sms-count-deltas.ts";
-import * as retention from "./2026-12-07g-retention.ts";
-import * as smsOutcomeUnknown from "./2026-12-07e-sms-outcome-unknown.ts";
 import * as dispatcherHeartbeats from "./2026-12-07d-dispatcher-heartbeats.ts";
+import * as smsOutcomeUnknown from "./2026-12-07e-sms-outcome-unknown.ts";
+import * as retention from "./2026-12-07g-retention.ts";
 
 /** Every migration, by name. Names sort in the order they run: date first. */
 export const migrations: Record<string, Migration> = {
