@@ -62,7 +62,7 @@ interface ApplicationChange {
 /** Queues an application's SMS: one per event (`dedupePrefix`:eventId), to its student. */
 async function queueApplicationSms(
   trx: Kysely<DB>,
-  ctx: Pick<AppContext, "config" | "clock" | "smsLog">,
+  ctx: Pick<AppContext, "config" | "clock" | "smsLog" | "dialect">,
   change: ApplicationChange,
   message: {
     kind: SmsKind;
@@ -94,7 +94,7 @@ function changeWords(change: ApplicationChange) {
 
 export async function notifyStatusChange(
   trx: Kysely<DB>,
-  ctx: Pick<AppContext, "config" | "clock" | "smsLog">,
+  ctx: Pick<AppContext, "config" | "clock" | "smsLog" | "dialect">,
   change: ApplicationChange,
 ): Promise<QueueResult> {
   return queueApplicationSms(trx, ctx, change, {
@@ -152,7 +152,7 @@ export async function decisionCorrectedExample(
 
 export async function notifyDecisionCorrected(
   trx: Kysely<DB>,
-  ctx: Pick<AppContext, "config" | "clock" | "smsLog">,
+  ctx: Pick<AppContext, "config" | "clock" | "smsLog" | "dialect">,
   change: ApplicationChange & { previous: ApplicationStatus },
 ): Promise<QueueResult> {
   return queueApplicationSms(trx, ctx, change, {

@@ -5,6 +5,7 @@ import type { DB, SmsKind, SmsStatus } from "../db/schema.ts";
 import { countSegments } from "./encoding.ts";
 import { maskSecret, SECRET_NOT_RESENT, type SmsSecret } from "./secrets.ts";
 import type { TemplateRef } from "./templates.ts";
+import { announceDue } from "./wake-ups.ts";
 
 /**
  * What a feature does with the outbox: queue one message, queue one per student of an audience it
@@ -22,7 +23,7 @@ export const PRIORITY_URGENT = -10;
 export const PRIORITY_TRANSACTIONAL = 0;
 export const PRIORITY_BULK = 10;
 
-type QueueCtx = Pick<AppContext, "config" | "clock" | "smsLog">;
+type QueueCtx = Pick<AppContext, "config" | "clock" | "smsLog" | "dialect">;
 
 /**
  * Kinds a student's SMS opt-out does not stop: the messages that guard the account's number (the
@@ -112,6 +113,7 @@ export async function queueSms(
     .onConflict((oc) => oc.column("dedupe_key").doNothing())
     .returning("id")
     .executeTakeFirst();
+  if (row && status === "queued") await announceDue(trx, ctx);
   const fields = { sms: row?.id, kind: message.kind, to: message.toE164, segments };
   if (!row) ctx.smsLog.info({ ...fields, dedupeKey: message.dedupeKey }, "already queued");
   else if (skipReason) ctx.smsLog.info({ ...fields, reason: skipReason }, `skipped: ${skipReason}`);
@@ -164,7 +166,7 @@ export const QUEUED_ROW_COLUMNS = [
  */
 export async function queueSmsForStudents(
   trx: Kysely<DB>,
-  ctx: QueueCtx & Pick<AppContext, "dialect">,
+  ctx: QueueCtx,
   fan: FanOut,
 ): Promise<number> {
   const { encoding, segments } = countSegments(fan.body);
@@ -210,6 +212,7 @@ export async function queueSmsForStudents(
     .onConflict((oc) => oc.column("dedupe_key").doNothing())
     .executeTakeFirst();
   const rows = Number(result.numInsertedOrUpdatedRows ?? 0);
+  if (rows > 0 && ctx.config.SMS_ENABLED) await announceDue(trx, ctx);
   if (ctx.config.SMS_ENABLED)
     ctx.smsLog.info(
       { kind: fan.kind, reference: fan.reference, queued: rows, segmentsEach: segments },
@@ -306,7 +309,11 @@ export function sentOrSending(counts: Partial<Record<SmsStatus, number>>): numbe
   );
 }
 
-/** After the transaction that queued messages has committed: send them now, not at the next poll. */
+/**
+ * After the transaction that queued messages has committed: this process's dispatcher sends them
+ * now, not at the next poll (the dispatchers of other processes were told by the commit itself,
+ * on PostgreSQL: wake-ups.ts).
+ */
 export function signalQueued(ctx: Pick<AppContext, "wakeSmsDispatcher">): void {
   ctx.wakeSmsDispatcher?.();
 }
@@ -333,7 +340,7 @@ export type ResendResult =
  */
 export async function resendSms(
   trx: Kysely<DB>,
-  ctx: QueueCtx & Pick<AppContext, "dialect">,
+  ctx: QueueCtx,
   messageId: number,
 ): Promise<ResendResult> {
   const original = await trx
@@ -440,6 +447,7 @@ export async function resendSms(
     .returning(["id", "status", "to_e164"])
     .executeTakeFirst();
   if (row) {
+    if (row.status === "queued") await announceDue(trx, ctx);
     ctx.smsLog.info(
       { sms: row.id, resendOf: messageId, kind: original.kind, to: row.to_e164 },
       enabled ? "queued (resend)" : "skipped: SMS is disabled (resend)",
