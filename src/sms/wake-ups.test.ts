@@ -6,13 +6,16 @@ import { type KyselyPlugin, type QueryId, TableNode, UpdateQueryNode } from "kys
 import pg from "pg";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { type Database, openDatabase } from "#src/db/database.ts";
+import { inTransaction } from "#src/db/transaction.ts";
 import { createAdmin, createStudent, createTestApp, type TestApp } from "#test/support/app.ts";
 import { loginAs } from "#test/support/client.ts";
 import { testDialect } from "#test/support/database.ts";
 import {
   queueTestMessages,
+  smsLogWith,
   startDispatcher,
   startEmulator,
+  startWatchedDispatcher,
   twilioEnv,
   waitFor,
   waitUntilSent,
@@ -20,6 +23,8 @@ import {
 import { startWorkerProcess, type WorkerProcess } from "#test/support/worker.ts";
 import type { TwilioEmulator } from "#tools/twilio-emulator/emulator.ts";
 import type { Dispatcher } from "./dispatcher.ts";
+import { pauseSending, resumeSending } from "./outbox.ts";
+import { resendSms } from "./outbox-api.ts";
 
 /**
  * Wake-ups (wake-ups.ts, decision 028). Every dispatcher here polls once a minute, and every test
@@ -124,6 +129,47 @@ async function terminate(pid: number): Promise<void> {
     await admin.end();
   }
 }
+
+describe.runIf(testDialect() === "postgres")(
+  "what else makes a message due notifies (PostgreSQL)",
+  () => {
+    // resendSms and resumeSending wake no local dispatcher themselves (the console's routes do,
+    // after them): a dispatcher that sends in time here was woken by the notification.
+    async function idleDispatcher() {
+      emulator = await startEmulator();
+      t = await createTestApp(twilioEnv(emulator, MINUTE_POLL));
+      const watched = await startWatchedDispatcher(t.ctx);
+      dispatcher = watched.dispatcher;
+      expect(await watched.polled(0)).toBe(0);
+      return t;
+    }
+
+    it("a resend", async () => {
+      const t = await idleDispatcher();
+      const [id] = await queueTestMessages(t.ctx, 1, { kind: "test" });
+      await waitUntilSent(t.ctx, id!, PROMPTLY_MS);
+      // As if the carrier had reported it undelivered.
+      await t.ctx.db
+        .updateTable("sms_messages")
+        .set({ status: "undelivered" })
+        .where("id", "=", id!)
+        .execute();
+      const resent = await inTransaction(t.ctx.db, (trx) => resendSms(trx, t.ctx, id!));
+      expect(resent.outcome).toBe("queued");
+      await waitUntilSent(t.ctx, (resent as { id: number }).id, PROMPTLY_MS);
+    });
+
+    it("the end of an admin's pause", async () => {
+      const t = await idleDispatcher();
+      await pauseSending(t.ctx, "admin@college.test", null);
+      const [id] = await queueTestMessages(t.ctx, 1);
+      // Woken by the message, the dispatcher found the pause and went back to sleep.
+      await smsLogWith(t.ctx, "sending paused by an admin");
+      expect(await resumeSending(t.ctx)).not.toBeNull();
+      await waitUntilSent(t.ctx, id!, PROMPTLY_MS);
+    });
+  },
+);
 
 describe.runIf(testDialect() === "postgres")("wake-ups across processes (PostgreSQL)", () => {
   /**
