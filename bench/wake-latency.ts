@@ -4,7 +4,8 @@
  * create. The web side is this process, with no dispatcher of its own (idle, as a web process of
  * a deployment whose workers send); the worker is a real `portal worker` process at the default
  * SMS_POLL_MS of 1000 ms. Approvals come one at a time, each after the previous SMS arrived and a
- * random pause, so the worker is asleep when each commits.
+ * random pause as long as a poll at most, so the worker is asleep, at a random point of its poll,
+ * when each commits.
  *
  *   npx tsx bench/wake-latency.ts --postgres postgres://postgres@127.0.0.1:5432/postgres
  *       [--approvals 200] [--worker-source DIR]
@@ -151,8 +152,9 @@ async function main() {
       )?.at;
     const latencies: number[] = [];
     for (const [i, id] of ids.entries()) {
-      // 50-300 ms of quiet: the worker has gone back to sleep, at a random point of its poll.
-      await new Promise((r) => setTimeout(r, 50 + Math.random() * 250));
+      // 50 ms of quiet (the worker has gone back to sleep), then a random part of a poll: each
+      // approval commits at a random point of the worker's poll, not in step with it.
+      await new Promise((r) => setTimeout(r, 50 + Math.random() * Number(values["poll-ms"])));
       const response = await app.inject({
         method: "POST",
         url: `/admin/students/${id}/approve`,
