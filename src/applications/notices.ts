@@ -89,7 +89,7 @@ function applicationSms(
 /** Queues an application's SMS. */
 async function queueApplicationSms(
   trx: Kysely<DB>,
-  ctx: Pick<AppContext, "config" | "clock" | "smsLog">,
+  ctx: Pick<AppContext, "config" | "clock" | "smsLog" | "dialect">,
   change: ApplicationChange,
   message: Parameters<typeof applicationSms>[1],
 ): Promise<QueueResult> {
@@ -112,7 +112,7 @@ function changeWords(change: ApplicationChange) {
  */
 export async function notifyStatusChanges(
   trx: Kysely<DB>,
-  ctx: Pick<AppContext, "config" | "clock" | "smsLog">,
+  ctx: Pick<AppContext, "config" | "clock" | "smsLog" | "dialect">,
   changes: readonly ApplicationChange[],
 ): Promise<QueueResult[]> {
   const rendered = await renderCurrentEach(
@@ -181,7 +181,7 @@ export async function decisionCorrectedExample(
 
 export async function notifyDecisionCorrected(
   trx: Kysely<DB>,
-  ctx: Pick<AppContext, "config" | "clock" | "smsLog">,
+  ctx: Pick<AppContext, "config" | "clock" | "smsLog" | "dialect">,
   change: ApplicationChange & { previous: ApplicationStatus },
 ): Promise<QueueResult> {
   return queueApplicationSms(trx, ctx, change, {

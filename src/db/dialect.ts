@@ -195,6 +195,26 @@ export async function foldDeltas(
   return Number(deleted.numAffectedRows ?? 0);
 }
 
+/**
+ * Whether one process can wake another through the database: PostgreSQL's LISTEN/NOTIFY
+ * (`notify` below, `NotificationListener` in notification-listener.ts). SQLite has no such
+ * channel; its processes share one machine's file and find new rows at their next poll.
+ */
+export function hasNotifications(dialect: DialectName): boolean {
+  return dialect === "postgres";
+}
+
+/**
+ * Tells every connection LISTENing on `channel` that something happened: `pg_notify` on
+ * PostgreSQL, nothing on SQLite. Inside a transaction PostgreSQL holds the notification until
+ * commit (a rollback drops it) and folds identical ones into one; outside, it goes at once.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: any database or transaction
+export async function notify(db: Kysely<any>, dialect: DialectName, channel: string) {
+  if (!hasNotifications(dialect)) return;
+  await sql`select pg_notify(${channel}, '')`.execute(db);
+}
+
 const CONNECTION_ERROR_CODES = new Set([
   // PostgreSQL: the server is shutting down or restarting, or the connection broke.
   "57P01",

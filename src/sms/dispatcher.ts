@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import PQueue from "p-queue";
 import type { AppContext } from "../context.ts";
 import { isConnectionError, isTransientConflict } from "../db/dialect.ts";
+import type { NotificationListener } from "../db/notification-listener.ts";
 import { pruneEarlyCallbacks } from "./delivery.ts";
 import { isCircuitOpen, isProbing } from "./gate.ts";
 import { GateKeeper } from "./gate-keeper.ts";
@@ -21,6 +22,7 @@ import { DATABASE_BACKOFF_MAX_MS, persister } from "./persist.ts";
 import { AdaptiveRate } from "./rate.ts";
 import { redactOldMessages } from "./retention.ts";
 import type { SmsTransport } from "./transport/types.ts";
+import { listenForDueMessages } from "./wake-ups.ts";
 
 /** Status callbacks parked for a SID that never arrived are dropped after this long. */
 const EARLY_CALLBACK_MAX_AGE_MS = 24 * 3_600_000;
@@ -67,7 +69,12 @@ export class Dispatcher {
   readonly rate: AdaptiveRate;
   private stopping = false;
   private loopDone: Promise<void> | null = null;
+  /** Ends the loop's current sleep; null while the loop is not sleeping. */
   private wakeUp: (() => void) | null = null;
+  /** A wake that came while the loop was busy (claiming, say): its next sleep returns at once. */
+  private wokenWhileBusy = false;
+  /** On PostgreSQL, the connection that hears other processes' new messages (wake-ups.ts). */
+  private listener: NotificationListener | null = null;
   private timers: NodeJS.Timeout[] = [];
   /** Whether it may claim and start sends now, as this process knows the shared state. */
   private readonly gate: GateKeeper;
@@ -130,6 +137,7 @@ export class Dispatcher {
     this.every(heartbeatEveryMs(this.ctx.config), () => this.beat());
     this.every(MAINTENANCE_EVERY_MS, () => this.maintain());
     this.maintain().catch(() => {});
+    this.listener = listenForDueMessages(this.ctx, this.workerId, () => this.wake());
     this.loopDone = this.loop();
   }
 
@@ -200,9 +208,14 @@ export class Dispatcher {
     this.timers.push(timer);
   }
 
-  /** A local enqueue committed: look now instead of at the next poll. */
+  /**
+   * Something became due (a local commit, another process's notification): look now instead of
+   * at the next poll. A wake while the loop is busy is kept for its next sleep: a claim that began
+   * before the commit does not see the new row, and its sleep must not wait out the poll.
+   */
   wake(): void {
-    this.wakeUp?.();
+    if (this.wakeUp) this.wakeUp();
+    else this.wokenWhileBusy = true;
   }
 
   /** Rows claimed and not finished (tests wait for 0: the dispatcher holds nothing). */
@@ -218,6 +231,7 @@ export class Dispatcher {
     if (this.stopping) return;
     this.stopping = true;
     this.wake();
+    const closingListener = this.listener?.close();
     this.queue.clear();
     const untried = [...this.claimed.values()].filter((c) => !c.started).map((c) => c.row);
     for (const row of untried) this.claimed.delete(row.id);
@@ -229,6 +243,7 @@ export class Dispatcher {
       new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
     ]);
     await this.loopDone;
+    await closingListener;
     for (const timer of this.timers) clearInterval(timer);
     // No longer counted as a live dispatcher (after any heartbeat still being written).
     await this.heartbeat;
@@ -246,12 +261,17 @@ export class Dispatcher {
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.wokenWhileBusy) {
+      this.wokenWhileBusy = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        if (this.wakeUp === done) this.wakeUp = null;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.wakeUp = done;
     });
   }

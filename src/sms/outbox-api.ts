@@ -5,6 +5,7 @@ import type { DB, SmsKind, SmsStatus } from "../db/schema.ts";
 import { countSegments } from "./encoding.ts";
 import { maskSecret, SECRET_NOT_RESENT, type SmsSecret } from "./secrets.ts";
 import type { TemplateRef } from "./templates.ts";
+import { announceDue } from "./wake-ups.ts";
 
 /**
  * What a feature does with the outbox: queue one message, queue one per student of an audience it
@@ -22,7 +23,7 @@ export const PRIORITY_URGENT = -10;
 export const PRIORITY_TRANSACTIONAL = 0;
 export const PRIORITY_BULK = 10;
 
-type QueueCtx = Pick<AppContext, "config" | "clock" | "smsLog">;
+type QueueCtx = Pick<AppContext, "config" | "clock" | "smsLog" | "dialect">;
 
 /**
  * Kinds a student's SMS opt-out does not stop: the messages that guard the account's number (the
@@ -137,6 +138,7 @@ export async function queueSms(
     .onConflict((oc) => oc.column("dedupe_key").doNothing())
     .returning("id")
     .executeTakeFirst();
+  if (written && row.status === "queued") await announceDue(trx, ctx);
   logQueued(ctx, message, written?.id ?? null, row);
   return { id: written?.id ?? null, status: row.status };
 }
@@ -167,6 +169,8 @@ export async function queueSmsBatch(
       .execute();
     for (const w of written) ids.set(w.dedupe_key, w.id);
   }
+  if (rows.some((r) => r.status === "queued" && ids.has(r.values.dedupe_key)))
+    await announceDue(trx, ctx);
   // A key given twice is written once: the first of them is the one written.
   const seen = new Set<string>();
   return messages.map((message, i) => {
@@ -223,7 +227,7 @@ export const QUEUED_ROW_COLUMNS = [
  */
 export async function queueSmsForStudents(
   trx: Kysely<DB>,
-  ctx: QueueCtx & Pick<AppContext, "dialect">,
+  ctx: QueueCtx,
   fan: FanOut,
 ): Promise<number> {
   const { encoding, segments } = countSegments(fan.body);
@@ -269,6 +273,7 @@ export async function queueSmsForStudents(
     .onConflict((oc) => oc.column("dedupe_key").doNothing())
     .executeTakeFirst();
   const rows = Number(result.numInsertedOrUpdatedRows ?? 0);
+  if (rows > 0 && ctx.config.SMS_ENABLED) await announceDue(trx, ctx);
   if (ctx.config.SMS_ENABLED)
     ctx.smsLog.info(
       { kind: fan.kind, reference: fan.reference, queued: rows, segmentsEach: segments },
@@ -403,7 +408,11 @@ export function sentOrSending(counts: Partial<Record<SmsStatus, number>>): numbe
   );
 }
 
-/** After the transaction that queued messages has committed: send them now, not at the next poll. */
+/**
+ * After the transaction that queued messages has committed: this process's dispatcher sends them
+ * now, not at the next poll (the dispatchers of other processes were told by the commit itself,
+ * on PostgreSQL: wake-ups.ts).
+ */
 export function signalQueued(ctx: Pick<AppContext, "wakeSmsDispatcher">): void {
   ctx.wakeSmsDispatcher?.();
 }
@@ -435,7 +444,7 @@ export type ResendResult =
  */
 export async function resendSms(
   trx: Kysely<DB>,
-  ctx: QueueCtx & Pick<AppContext, "dialect">,
+  ctx: QueueCtx,
   messageId: number,
 ): Promise<ResendResult> {
   const original = await trx
@@ -549,6 +558,7 @@ export async function resendSms(
     .returning(["id", "status", "to_e164"])
     .executeTakeFirst();
   if (row) {
+    if (row.status === "queued") await announceDue(trx, ctx);
     ctx.smsLog.info(
       { sms: row.id, resendOf: messageId, kind: original.kind, to: row.to_e164 },
       enabled ? "queued (resend)" : "skipped: SMS is disabled (resend)",

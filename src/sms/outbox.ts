@@ -5,6 +5,7 @@ import { type ParamOf, preparedRead } from "../db/prepared.ts";
 import type { DB, SmsAttemptOutcome, SmsMessage } from "../db/schema.ts";
 import { KINDS_SENT_DESPITE_OPT_OUT } from "./outbox-api.ts";
 import { SECRET_EXPIRED_REASON, SECRET_EXPIRED_UNCONFIRMED_REASON } from "./secrets.ts";
+import { announceDue } from "./wake-ups.ts";
 
 /** The outbox's SQL: claiming due rows under a lease and recording each outcome. */
 
@@ -581,7 +582,7 @@ export async function pauseSending(
  * resumes at once only one ends it. Returns the pause it ended (null when none was in force).
  */
 export async function resumeSending(
-  ctx: Pick<AppContext, "db" | "clock">,
+  ctx: Pick<AppContext, "db" | "clock" | "dialect">,
 ): Promise<AdminPause | null> {
   const pause = adminPauseOf(await readDispatchState(ctx));
   if (!pause) return null;
@@ -596,7 +597,10 @@ export async function resumeSending(
     .where("id", "=", 1)
     .where("admin_paused_at", "=", pause.at)
     .executeTakeFirst();
-  return Number(updated.numUpdatedRows) === 1 ? pause : null;
+  if (Number(updated.numUpdatedRows) !== 1) return null;
+  // Paused dispatchers in other processes look again now, not at their next poll.
+  await announceDue(ctx.db, ctx);
+  return pause;
 }
 
 export function adminPauseOf(state: {

@@ -83,7 +83,7 @@ export type StudentForSms = Pick<
   "id" | "full_name" | "roll_number" | "phone_e164" | "sms_opted_out_at"
 >;
 
-type Ctx = Pick<AppContext, "config" | "clock" | "smsLog">;
+type Ctx = Pick<AppContext, "config" | "clock" | "smsLog" | "dialect">;
 
 export async function notifyStudentApproved(
   trx: Kysely<DB>,

@@ -60,7 +60,7 @@ function auditNames(student: StudentNames) {
  */
 export async function startPhoneChange(
   trx: Trx,
-  ctx: Pick<AppContext, "clock" | "config" | "smsLog">,
+  ctx: Pick<AppContext, "clock" | "config" | "smsLog" | "dialect">,
   actor: Actor,
   student: StudentNames & { phone_e164: string },
   newPhone: string,
