@@ -21,6 +21,7 @@ import * as secretSmsBodies from "./2026-12-06c-secret-sms-bodies.ts";
 import * as limitSettings from "./2026-12-06d-limit-settings.ts";
 import * as summarySharesInKeyOrder from "./2026-12-06e-summary-shares-in-key-order.ts";
 import * as keptNamesAndRejections from "./2026-12-06h-kept-names-and-rejections.ts";
+import * as sendBudget from "./2026-12-07c-send-budget.ts";
 
 /** Every migration, by name. Names sort in the order they run: date first. */
 export const migrations: Record<string, Migration> = {
@@ -46,4 +47,5 @@ export const migrations: Record<string, Migration> = {
   "2026-12-06d-limit-settings": limitSettings,
   "2026-12-06e-summary-shares-in-key-order": summarySharesInKeyOrder,
   "2026-12-06h-kept-names-and-rejections": keptNamesAndRejections,
+  "2026-12-07c-send-budget": sendBudget,
 };
