@@ -11,10 +11,12 @@ import type { AdaptiveRate } from "./rate.ts";
  */
 const STRETCH_MS = 200;
 /**
- * Booked time not used by then is let go (the send it was for ended early, a timer fired late):
- * used later, it would add to what the others send at that time.
+ * Booked time is used this late at most: time left unused by then is let go (the send it was for
+ * ended early), and a send that reaches Twilio later than this after its time takes new time
+ * (pacing.ts). Used later, it would add to what the others send then: the portal's sends in any
+ * second stay within the pace over that second and this much more.
  */
-const STALE_MS = 250;
+export const LATE_MS = 150;
 /** The window a 429 is measured over (rate.ts): a share is known for the last two of them. */
 const SHARE_WINDOW_MS = 1000;
 /** After a 429, the ceiling is final once the answers still on their way are in (rate.ts). */
@@ -57,7 +59,7 @@ export class SendBudget {
     for (;;) {
       const now = this.now();
       const need = (Math.max(1, segments) * 1000) / this.rate.perSecond;
-      this.from = Math.max(this.from, now - STALE_MS);
+      this.from = Math.max(this.from, now - LATE_MS);
       if (this.to - this.from >= need - 1e-6) {
         const at = this.from;
         this.from += need;
