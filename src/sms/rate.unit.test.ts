@@ -135,4 +135,37 @@ describe("AdaptiveRate", () => {
     for (let i = 0; i < 8; i++) expect(rate.admit(1)).toBe(0);
     expect(rate.admit(1)).toBe(1000);
   });
+
+  it("counts the portal's sends after a 429: what one dispatcher saw, divided by its share", () => {
+    let now = 0;
+    const rate = new AdaptiveRate({ maxPerSecond: 30, now: () => now });
+    // A third of the portal's sending: 8 accepted here stand for 24 in all.
+    for (let i = 0; i < 8; i++) {
+      now += 100;
+      rate.recordAccepted(1, now - 5);
+    }
+    rate.rateLimited(now, 1 / 3);
+    expect(rate.ceilingFound?.perSecond).toBeCloseTo(24);
+    expect(rate.perSecond).toBeCloseTo(24 * 0.98);
+    // Alone (share 1) the same answers make a ceiling of 8.
+    const alone = new AdaptiveRate({ maxPerSecond: 30, now: () => now });
+    for (let i = 0; i < 8; i++) alone.recordAccepted(1, now - 500 + i * 10);
+    alone.rateLimited(now);
+    expect(alone.ceilingFound?.perSecond).toBeCloseTo(8);
+  });
+
+  it("takes a ceiling another dispatcher found, unless it knows a newer one", () => {
+    let now = 0;
+    const rate = new AdaptiveRate({ maxPerSecond: 30, now: () => now });
+    rate.adoptCeiling(20, now + 300_000);
+    expect(rate.perSecond).toBeCloseTo(20 * 0.98);
+    // The same ceiling read back again (or an echo found within the second) changes nothing.
+    rate.adoptCeiling(25, now + 300_500);
+    expect(rate.ceilingFound?.perSecond).toBe(20);
+    now += 10_000;
+    rate.adoptCeiling(12, now + 300_000);
+    expect(rate.perSecond).toBeCloseTo(12 * 0.98);
+    now += 300_001;
+    expect(rate.ceilingFound).toBeNull();
+  });
 });

@@ -137,7 +137,8 @@ export class SendBudget {
     return Math.min(1, Math.max(0.05, share));
   }
 
-  private async shareCeiling(): Promise<void> {
+  /** Writes the ceiling found here to the row, for every dispatcher (2 s after a 429). */
+  async shareCeiling(): Promise<void> {
     const found = this.rate.ceilingFound;
     if (!found) return;
     const keepMs = Math.max(0, found.until - this.now());
