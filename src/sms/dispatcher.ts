@@ -173,6 +173,8 @@ export class Dispatcher {
   }
 
   private sleep(ms: number): Promise<void> {
+    // A stop that came while the loop was busy (its wake found no sleep) must not wait out a poll.
+    if (this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
