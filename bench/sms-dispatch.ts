@@ -3,6 +3,8 @@
  * approval takes while Twilio is slow. `npm run bench` (add `-- --postgres URL` for PostgreSQL).
  * Loopback only; every loop is bounded.
  */
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +28,8 @@ const { values } = parseArgs({
     postgres: { type: "string" },
     messages: { type: "string", default: "2000" },
     approvals: { type: "string", default: "200" },
+    "portal-rate": { type: "boolean", default: false },
+    seconds: { type: "string", default: "60" },
   },
 });
 const MESSAGES = Number(values.messages);
@@ -194,7 +198,96 @@ async function approvalLatency(kind: "sqlite" | "postgres") {
   }
 }
 
+/** The most of `times` (sorted ms) in any `windowMs`. */
+function mostInAnyWindow(times: number[], windowMs: number): number {
+  let most = 0;
+  for (let first = 0, last = 0; first < times.length; first++) {
+    while (last < times.length && times[last]! < times[first]! + windowMs) last++;
+    most = Math.max(most, last - first);
+  }
+  return most;
+}
+
+/**
+ * SMS_RATE_PER_SECOND is the portal's (decision 025): three `portal worker` processes at 10 on
+ * one database send a fan-out, and the emulator counts the creations that reach it over
+ * `seconds` from the first. `npm run bench -- --portal-rate [--postgres URL]`.
+ */
+async function portalRate(kind: "sqlite" | "postgres", seconds: number) {
+  const RATE = 10;
+  const emulator = await startEmulator({ knobs: { latencyMs: 100, callbacks: [] } });
+  try {
+    return await withDatabase(kind, async (url) => {
+      const { ctx, close } = await context(url, {});
+      const dataDir = mkdtempSync(join(tmpdir(), "portal-bench-workers-"));
+      const env = {
+        ...process.env,
+        ...twilioEnv(emulator, { SMS_RATE_PER_SECOND: String(RATE), SMS_POLL_MS: "200" }),
+        DATABASE_URL: url,
+        DATA_DIR: dataDir,
+        LOG_DIR: join(dataDir, "logs"),
+        LOG_LEVEL: "warn",
+      };
+      const workers: ChildProcess[] = [1, 2, 3].map(() =>
+        spawn(process.execPath, ["--import", "tsx", "src/cli/portal.ts", "worker"], {
+          env,
+          stdio: ["ignore", "pipe", "inherit"],
+        }),
+      );
+      try {
+        await Promise.all(
+          workers.map(
+            (w) =>
+              new Promise<void>((resolve) => {
+                let out = "";
+                w.stdout!.on("data", (chunk) => {
+                  out += chunk;
+                  if (out.includes("SMS worker")) resolve();
+                });
+              }),
+          ),
+        );
+        await queueTestMessages(ctx, RATE * (seconds + 30), { bulk: true });
+        const createTimes = () =>
+          emulator.requests
+            .filter((r) => r.method === "POST" && r.path.endsWith("/Messages.json"))
+            .map((r) => r.at.getTime());
+        for (let i = 0; i < 600 && createTimes().length === 0; i++)
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        const first = createTimes()[0]!;
+        await new Promise((resolve) =>
+          setTimeout(resolve, first + seconds * 1000 + 500 - Date.now()),
+        );
+        const times = createTimes().filter((at) => at < first + seconds * 1000);
+        return {
+          database: kind,
+          workers: 3,
+          SMS_RATE_PER_SECOND: RATE,
+          seconds,
+          sent: times.length,
+          "per second": Number((times.length / seconds).toFixed(2)),
+          "most in any 1 s": mostInAnyWindow(times, 1000),
+          "most in any 10 s": mostInAnyWindow(times, 10_000),
+        };
+      } finally {
+        for (const w of workers) {
+          w.kill("SIGTERM");
+          if (w.exitCode === null) await once(w, "exit");
+        }
+        await close();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+  } finally {
+    await emulator.close();
+  }
+}
+
 const kinds: ("sqlite" | "postgres")[] = values.postgres ? ["sqlite", "postgres"] : ["sqlite"];
+if (values["portal-rate"]) {
+  for (const kind of kinds) console.table([await portalRate(kind, Number(values.seconds))]);
+  process.exit(0);
+}
 console.log(
   `node ${process.version}, ${MESSAGES} messages per throughput run, ${APPROVALS} approvals\n`,
 );

@@ -111,7 +111,8 @@ export const configSchema = z
     SMS_CIRCUIT_FAILURES: int(1, 1000).default(5),
     SMS_CIRCUIT_OPEN_SECONDS: int(1, 3600).default(10),
     SMS_RESEND_UNDELIVERED_SECONDS: int(0, 86400).default(0),
-    // Segments a second: one Twilio long code sends about one.
+    // Segments a second for the whole portal, every process together (decision 025): one Twilio
+    // long code sends about one.
     SMS_RATE_PER_SECOND: int(1, 1000).default(1),
     SMS_CONCURRENCY: int(1, 200).default(10),
     SMS_LEASE_SECONDS: int(5, 3600).default(60),

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from "kysely";
+import { type Kysely, type RawBuilder, sql } from "kysely";
 
 /**
  * Every difference between SQLite and PostgreSQL in the app's queries, in one place; how each
@@ -282,4 +282,19 @@ export function indiaTimeBucket(dialect: DialectName, column: string, unit: "hou
  */
 export function notByIndex(dialect: DialectName, column: string) {
   return dialect === "sqlite" ? sql`+${sql.ref(column)}` : sql.ref(column);
+}
+
+/**
+ * The database's clock as epoch milliseconds (a number), the same everywhere in one statement:
+ * for instants that several processes compare as numbers (the shared sending pace, sms_send_budget).
+ */
+export function dbEpochMs(dialect: DialectName) {
+  return dialect === "postgres"
+    ? sql<number>`(extract(epoch from statement_timestamp()) * 1000)::double precision`
+    : sql<number>`((julianday('now') - 2440587.5) * 86400000.0)`;
+}
+
+/** The larger of two numbers: `greatest` on PostgreSQL, the two-argument `max` on SQLite. */
+export function larger(dialect: DialectName, a: RawBuilder<number>, b: RawBuilder<number>) {
+  return dialect === "postgres" ? sql<number>`greatest(${a}, ${b})` : sql<number>`max(${a}, ${b})`;
 }

@@ -295,6 +295,21 @@ export interface SmsDispatchersTable {
   last_claim_at: Timestamp | null;
 }
 
+/**
+ * One row (id 1): the portal's one sending pace, booked by every dispatcher (sms/send-budget.ts,
+ * decision 025). Instants are the database clock's epoch milliseconds.
+ */
+export interface SmsSendBudgetTable {
+  id: number;
+  /** From this instant on, sending time is not yet booked by any dispatcher. */
+  next_free_ms: number;
+  /** All the sending time ever booked (ms): a dispatcher's share of the portal's sending. */
+  booked_ms: number;
+  /** After a 429: the pace Twilio was found to accept, kept under until `ceiling_until_ms`. */
+  ceiling_per_second: number | null;
+  ceiling_until_ms: number | null;
+}
+
 export interface SmsEarlyCallbacksTable {
   id: Generated<number>;
   twilio_sid: string;
@@ -572,6 +587,7 @@ export interface DB {
   sms_attempts: SmsAttemptsTable;
   sms_dispatch_state: SmsDispatchStateTable;
   sms_dispatchers: SmsDispatchersTable;
+  sms_send_budget: SmsSendBudgetTable;
   sms_early_callbacks: SmsEarlyCallbacksTable;
   jobs: JobsTable;
   job_departments: JobDepartmentsTable;

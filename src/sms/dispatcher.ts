@@ -21,6 +21,7 @@ import { Pacing } from "./pacing.ts";
 import { DATABASE_BACKOFF_MAX_MS, persister } from "./persist.ts";
 import { AdaptiveRate } from "./rate.ts";
 import { redactOldMessages } from "./retention.ts";
+import { SendBudget } from "./send-budget.ts";
 import type { SmsTransport } from "./transport/types.ts";
 import { listenForDueMessages } from "./wake-ups.ts";
 
@@ -55,7 +56,8 @@ export interface DispatcherOptions {
 /**
  * Sends what the outbox holds. Claims due rows in batches under a lease, sends outside any
  * transaction with at most SMS_CONCURRENCY requests in flight and at most SMS_RATE_PER_SECOND
- * segments a second (less after a 429: see rate.ts), and records every outcome on the row.
+ * segments a second for all dispatchers together (booked from one budget in the database, less
+ * after a 429: see send-budget.ts and rate.ts), and records every outcome on the row.
  * Consecutive outages open a circuit shared by every dispatcher; a lost database connection
  * pauses the loop and outcomes already known are written once it is back. Several dispatchers
  * (processes) may share one PostgreSQL database.
@@ -98,7 +100,8 @@ export class Dispatcher {
     this.rate = new AdaptiveRate({ maxPerSecond: ctx.config.SMS_RATE_PER_SECOND });
     const persist = persister({ ctx, workerId: this.workerId, stopping: () => this.stopping });
     this.gate = new GateKeeper(ctx, this.workerId, this.transport, persist);
-    const pacing = new Pacing(this.rate, this.paced, this.gate, () => this.stopping);
+    const budget = new SendBudget(ctx, this.rate);
+    const pacing = new Pacing(this.rate, budget, this.paced, this.gate, () => this.stopping);
     this.sender = new MessageSender(
       ctx,
       this.workerId,
@@ -261,6 +264,8 @@ export class Dispatcher {
   }
 
   private sleep(ms: number): Promise<void> {
+    // A stop that came while the loop was busy (its wake found no sleep) must not wait out a poll.
+    if (this.stopping) return Promise.resolve();
     if (this.wokenWhileBusy) {
       this.wokenWhileBusy = false;
       return Promise.resolve();

@@ -292,7 +292,7 @@ export class MessageSender {
     switch (failure.action) {
       case "retry": {
         if (failure.pauseAll) {
-          this.rate.rateLimited(startedAt);
+          this.pacing.rateLimited(startedAt);
           await this.gate.pause(failure.delayMs);
         }
         if (failure.outage) await this.gate.outage();

@@ -1,7 +1,9 @@
 /**
- * How fast one dispatcher may start sends, in segments per second: at most the configured rate,
- * and after Twilio answers 429, close to what Twilio actually accepted rather than a fraction of
- * it. Additive increase, multiplicative decrease, with a memory of the ceiling found:
+ * How fast the portal may start sends, in segments per second, as one dispatcher knows it: at
+ * most the configured rate, and after Twilio answers 429, close to what Twilio actually accepted
+ * rather than a fraction of it. The sending time itself is booked from the portal's one budget
+ * (send-budget.ts), and a ceiling found here is shared through it with every dispatcher.
+ * Additive increase, multiplicative decrease, with a memory of the ceiling found:
  *
  * - a 429 sets the rate to 98 % of the segments Twilio accepted from the sends started in the
  *   second before the refused one (what its window allowed), remembered as the ceiling for
@@ -48,14 +50,15 @@ export class AdaptiveRate {
   private current: number;
   private ceiling: { perSecond: number; until: number } | null = null;
   private lastChange: number;
-  /** When the next segment may start (epoch ms). */
-  private nextFree = 0;
   /** Sends started in the last second (admit), with their segments. */
   private readonly started: Starts = [];
   /** Segments Twilio accepted, by when their send started: the last two seconds of them. */
   private readonly accepted: Starts = [];
-  /** After a 429: the window whose accepted sends make the ceiling, open to late answers. */
-  private measuring: { from: number; to: number; until: number } | null = null;
+  /**
+   * After a 429: the window whose accepted sends make the ceiling, open to late answers, and this
+   * process's share of the portal's sending in it (each segment seen here stands for 1 / share).
+   */
+  private measuring: { from: number; to: number; until: number; share: number } | null = null;
 
   constructor(options: AdaptiveRateOptions) {
     this.max = options.maxPerSecond;
@@ -72,18 +75,6 @@ export class AdaptiveRate {
   get perSecond(): number {
     this.grow();
     return this.current;
-  }
-
-  /**
-   * Books a start for a message of `segments` and returns how many ms to wait for it. Starts are
-   * spaced by their segments, so a three-segment message takes three slots.
-   */
-  reserve(segments: number): number {
-    const now = this.now();
-    const rate = this.perSecond;
-    const start = Math.max(now, this.nextFree);
-    this.nextFree = start + (Math.max(1, segments) * 1000) / rate;
-    return start - now;
   }
 
   /**
@@ -117,7 +108,7 @@ export class AdaptiveRate {
     dropBefore(this.accepted, now - 2000);
     const m = this.measuring;
     if (m && this.ceiling && now <= m.until && startedAt > m.from && startedAt <= m.to) {
-      this.ceiling.perSecond += segments;
+      this.ceiling.perSecond = Math.min(this.max, this.ceiling.perSecond + segments / m.share);
       this.current = Math.min(
         this.max,
         Math.max(this.current, this.ceiling.perSecond * this.settleAt),
@@ -125,19 +116,40 @@ export class AdaptiveRate {
     }
   }
 
-  /** Twilio answered 429 to a send that started at `startedAt`. */
-  rateLimited(startedAt: number): void {
+  /**
+   * Twilio answered 429 to a send that started at `startedAt`. `share` is this process's part of
+   * what the whole portal sent in the second before (1 when it sends alone): the ceiling is the
+   * portal's, estimated from the segments accepted here.
+   */
+  rateLimited(startedAt: number, share = 1): void {
     const now = this.now();
     if (this.measuring && startedAt - this.measuring.to < 1000) return;
     const from = startedAt - 1000;
-    const allowedSoFar = segmentsBetween(this.accepted, from, startedAt);
+    const allowedSoFar = segmentsBetween(this.accepted, from, startedAt) / share;
     const allowed = allowedSoFar > 0 ? Math.min(allowedSoFar, this.current) : this.current / 2;
-    this.measuring = { from, to: startedAt, until: now + 2000 };
+    this.measuring = { from, to: startedAt, until: now + 2000, share };
     this.ceiling = { perSecond: allowed, until: now + this.ceilingMemoryMs };
     this.current = Math.max(0.2, allowed * this.settleAt);
     this.lastChange = now;
-    // The sends booked at the old pace would overshoot: re-space from now.
-    this.nextFree = Math.min(this.nextFree, now + 1000 / this.current);
+  }
+
+  /** The ceiling found after the last 429 and until when it is kept (epoch ms), if any. */
+  get ceilingFound(): { perSecond: number; until: number } | null {
+    this.grow();
+    return this.ceiling ? { ...this.ceiling } : null;
+  }
+
+  /**
+   * A dispatcher (maybe this one) found this ceiling after a 429, to be kept until `until` (epoch
+   * ms): taken as if found here, unless this one knows of a newer one (found a second or more
+   * later: the ceilings found after one burst of 429s are echoes of each other).
+   */
+  adoptCeiling(perSecond: number, until: number): void {
+    if (this.ceiling && until < this.ceiling.until + 1000) return;
+    this.measuring = null;
+    this.ceiling = { perSecond, until };
+    this.current = Math.max(0.2, Math.min(this.max, perSecond * this.settleAt));
+    this.lastChange = this.now();
   }
 
   private grow(): void {

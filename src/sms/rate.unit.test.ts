@@ -33,18 +33,26 @@ function simulate(options: {
       } else {
         limited += 1;
         rate.rateLimited(answer.startedAt);
+        nextFree = Math.min(nextFree, now + 1000 / rate.perSecond);
         pausedUntil = Math.max(pausedUntil, now + 1000); // Retry-After: every sender waits
       }
     }
   };
   let started = 0;
+  // Starts spaced by their segments at the pace (send-budget.ts books the same spacing).
+  let nextFree = 0;
+  const reserve = () => {
+    const start = Math.max(now, nextFree);
+    nextFree = start + (segments * 1000) / rate.perSecond;
+    return start - now;
+  };
   while (sent < options.messages) {
     // Every message is sent or on its way: wait for answers (a 429 means one more start).
     if (started >= options.messages + limited) {
       deliver(Number.POSITIVE_INFINITY);
       continue;
     }
-    const wait = rate.reserve(segments);
+    const wait = reserve();
     const startAt = now + wait;
     deliver(startAt);
     now = Math.max(now, startAt);
@@ -100,15 +108,6 @@ describe("AdaptiveRate", () => {
     expect(limited).toBeLessThanOrEqual(10);
   });
 
-  it("counts segments: a three-segment message takes three slots", () => {
-    let now = 0;
-    const rate = new AdaptiveRate({ maxPerSecond: 10, now: () => now });
-    expect(rate.reserve(3)).toBe(0);
-    expect(rate.reserve(1)).toBe(300);
-    now = 300;
-    expect(rate.reserve(1)).toBe(100);
-  });
-
   it("climbs back to the configured rate once the remembered ceiling is forgotten", () => {
     let now = 0;
     const rate = new AdaptiveRate({ maxPerSecond: 100, now: () => now });
@@ -135,5 +134,38 @@ describe("AdaptiveRate", () => {
     expect(rate.admit(2)).toBe(0);
     for (let i = 0; i < 8; i++) expect(rate.admit(1)).toBe(0);
     expect(rate.admit(1)).toBe(1000);
+  });
+
+  it("counts the portal's sends after a 429: what one dispatcher saw, divided by its share", () => {
+    let now = 0;
+    const rate = new AdaptiveRate({ maxPerSecond: 30, now: () => now });
+    // A third of the portal's sending: 8 accepted here stand for 24 in all.
+    for (let i = 0; i < 8; i++) {
+      now += 100;
+      rate.recordAccepted(1, now - 5);
+    }
+    rate.rateLimited(now, 1 / 3);
+    expect(rate.ceilingFound?.perSecond).toBeCloseTo(24);
+    expect(rate.perSecond).toBeCloseTo(24 * 0.98);
+    // Alone (share 1) the same answers make a ceiling of 8.
+    const alone = new AdaptiveRate({ maxPerSecond: 30, now: () => now });
+    for (let i = 0; i < 8; i++) alone.recordAccepted(1, now - 500 + i * 10);
+    alone.rateLimited(now);
+    expect(alone.ceilingFound?.perSecond).toBeCloseTo(8);
+  });
+
+  it("takes a ceiling another dispatcher found, unless it knows a newer one", () => {
+    let now = 0;
+    const rate = new AdaptiveRate({ maxPerSecond: 30, now: () => now });
+    rate.adoptCeiling(20, now + 300_000);
+    expect(rate.perSecond).toBeCloseTo(20 * 0.98);
+    // The same ceiling read back again (or an echo found within the second) changes nothing.
+    rate.adoptCeiling(25, now + 300_500);
+    expect(rate.ceilingFound?.perSecond).toBe(20);
+    now += 10_000;
+    rate.adoptCeiling(12, now + 300_000);
+    expect(rate.perSecond).toBeCloseTo(12 * 0.98);
+    now += 300_001;
+    expect(rate.ceilingFound).toBeNull();
   });
 });

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "#test/support/app.ts";
 import {
   queueTestMessages,
+  smsRow,
   startEmulator,
   statusCounts,
   twilioEnv,
@@ -44,7 +45,85 @@ function receivedCounts(e: TwilioEmulator): Map<string, number> {
   return counts;
 }
 
+/** The message creations the emulator received, in order. */
+function creates(e: TwilioEmulator) {
+  return e.requests.filter((r) => r.method === "POST" && r.path.endsWith("/Messages.json"));
+}
+
+/** When the emulator received each message creation, in ms, in order. */
+function createTimes(e: TwilioEmulator): number[] {
+  return creates(e).map((r) => r.at.getTime());
+}
+
+/** The most creations the emulator received in any `windowMs` (sorted times). */
+function mostInAnyWindow(times: number[], windowMs: number): number {
+  let most = 0;
+  for (let first = 0, last = 0; first < times.length; first++) {
+    while (last < times.length && times[last]! < times[first]! + windowMs) last++;
+    most = Math.max(most, last - first);
+  }
+  return most;
+}
+
+/**
+ * SMS_RATE_PER_SECOND holds for the portal, all processes together (decision 025): at most
+ * `rate` a second over `windowMs`, give or take the 5 % and the few sends of a booking's edges.
+ * A correctness bound, not a speed measurement (bench/sms-dispatch.ts measures over a minute).
+ */
+function expectPortalRate(times: number[], rate: number, windowMs: number) {
+  expect(mostInAnyWindow(times, windowMs)).toBeLessThanOrEqual(
+    Math.floor(((rate * windowMs) / 1000) * 1.05 + rate / 4),
+  );
+}
+
 describe("SMS worker processes", () => {
+  it("three workers at SMS_RATE_PER_SECOND=10 send 10 a second together, not 10 each", {
+    timeout: 120_000,
+  }, async () => {
+    emulator = await startEmulator({ knobs: { latencyMs: 5, callbacks: [] } });
+    t = await createTestApp();
+    const env = { SMS_RATE_PER_SECOND: "10", SMS_CONCURRENCY: "10", SMS_BATCH_SIZE: "10" };
+    workers = [1, 2, 3].map(() => startWorkerProcess(workerEnv(env)));
+    await Promise.all(workers.map((w) => w.ready));
+    // Ten seconds at 10 a second (three and a half at 10 each).
+    await queueTestMessages(t.ctx, 100, { bulk: true, body: (i) => `Bulk alert ${i}` });
+    await waitFor(async () => (await statusCounts(t!.ctx)).sent === 100, 60_000, "100 sent");
+
+    expect(emulator.messages).toHaveLength(100);
+    expectPortalRate(createTimes(emulator), 10, 5000);
+  });
+
+  it("two workers share one pace, and an approval queued during a fan-out goes out before the rest of it", {
+    timeout: 120_000,
+  }, async () => {
+    emulator = await startEmulator({ knobs: { latencyMs: 5, callbacks: [] } });
+    t = await createTestApp();
+    // Each holds up to 20 claimed alerts, all waiting for sending time.
+    const env = { SMS_RATE_PER_SECOND: "10", SMS_CONCURRENCY: "20", SMS_BATCH_SIZE: "10" };
+    workers = [1, 2].map(() => startWorkerProcess(workerEnv(env)));
+    await Promise.all(workers.map((w) => w.ready));
+    await queueTestMessages(t.ctx, 80, { bulk: true, body: (i) => `Job alert ${i}` });
+    await waitFor(() => emulator!.messages.length >= 20, 30_000, "20 alerts sent");
+    const [approval] = await queueTestMessages(t.ctx, 1, { body: () => "You are approved" });
+    // How many had reached the emulator when a worker claimed it (seen within 50 ms).
+    const sentBeforeClaim = await waitFor(
+      async () =>
+        (await smsRow(t!.ctx, approval!)).status !== "queued" && creates(emulator!).length,
+      30_000,
+      "the approval claimed",
+    );
+    await waitFor(async () => (await statusCounts(t!.ctx)).sent === 81, 45_000, "81 sent");
+
+    const bodies = creates(emulator).map((r) => r.params.Body);
+    const position = bodies.indexOf("You are approved") - sentBeforeClaim;
+    // Once claimed, by either worker, it waits only for the sending time the two have booked
+    // (a stretch and a half each, three sends), not behind the 20 alerts each holds.
+    expect(position).toBeGreaterThanOrEqual(0);
+    expect(position).toBeLessThanOrEqual(6);
+    expect(bodies.indexOf("You are approved")).toBeLessThan(bodies.length - 20);
+    expectPortalRate(createTimes(emulator), 10, 5000);
+  });
+
   it("three workers on one database send 1,000 messages exactly once between them", {
     timeout: 120_000,
   }, async () => {

@@ -23,6 +23,7 @@ import * as summarySharesInKeyOrder from "./2026-12-06e-summary-shares-in-key-or
 import * as keptNamesAndRejections from "./2026-12-06h-kept-names-and-rejections.ts";
 import * as counterRowsInKeyOrder from "./2026-12-07a-counter-rows-in-key-order.ts";
 import * as smsCountDeltas from "./2026-12-07b-sms-count-deltas.ts";
+import * as sendBudget from "./2026-12-07c-send-budget.ts";
 import * as dispatcherHeartbeats from "./2026-12-07d-dispatcher-heartbeats.ts";
 import * as smsOutcomeUnknown from "./2026-12-07e-sms-outcome-unknown.ts";
 import * as retention from "./2026-12-07g-retention.ts";
@@ -56,4 +57,5 @@ export const migrations: Record<string, Migration> = {
   "2026-12-07g-retention": retention,
   "2026-12-07e-sms-outcome-unknown": smsOutcomeUnknown,
   "2026-12-07d-dispatcher-heartbeats": dispatcherHeartbeats,
+  "2026-12-07c-send-budget": sendBudget,
 };
