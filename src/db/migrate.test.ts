@@ -16,6 +16,16 @@ afterEach(async () => {
   await database.destroy();
 });
 
+/** The SMS console's counts by status: the folded hourly counts plus the deltas not folded yet. */
+// biome-ignore lint/suspicious/noExplicitAny: the schema of any migration
+async function hourlyCountsByStatus(db: Kysely<any>) {
+  const { rows } = await sql<{ status: string; n: number }>`
+    select status, sum(n) as n from (
+      select status, n from sms_hourly_counts union all select status, n from sms_count_deltas
+    ) counted group by status having sum(n) > 0 order by status`.execute(db);
+  return rows.map((r) => ({ status: r.status, n: Number(r.n) }));
+}
+
 describe("migrations", () => {
   it("bring the schema up to date and are a no-op the second time", async () => {
     expect(await migrateToLatest(database.db)).toEqual([]); // the template is migrated already
@@ -217,7 +227,7 @@ describe("migrations", () => {
     try {
       const upTo = (last: string) =>
         Object.fromEntries(Object.entries(migrations).filter(([name]) => name <= last));
-      await migrateToLatest(db, upTo("2026-12-06h-kept-names-and-rejections"));
+      await migrateToLatest(db, upTo("2026-12-07d-dispatcher-heartbeats"));
       const now = new Date().toISOString();
       const row = (key: string, status: string) => ({
         kind: "approval",
@@ -247,7 +257,7 @@ describe("migrations", () => {
         .execute();
       await db.deleteFrom("sms_messages").where("id", "=", 41).execute();
       const objectsBefore = await schemaObjects(db, empty.dialect);
-      const countsBefore = await db.selectFrom("sms_hourly_counts").selectAll().execute();
+      const countsBefore = await hourlyCountsByStatus(db);
 
       expect(await migrateToLatest(db, upTo("2026-12-07e-sms-outcome-unknown"))).toEqual([
         "2026-12-07e-sms-outcome-unknown",
@@ -262,12 +272,7 @@ describe("migrations", () => {
         .where("id", "=", 7)
         .execute();
       expect(await db.selectFrom("sms_attempts").selectAll().execute()).toHaveLength(2);
-      const counts = await db
-        .selectFrom("sms_hourly_counts")
-        .select(["status", "n"])
-        .where("n", ">", 0)
-        .execute();
-      expect(counts).toEqual([{ status: "unknown", n: 1 }]);
+      expect(await hourlyCountsByStatus(db)).toEqual([{ status: "unknown", n: 1 }]);
       expect(countsBefore.length).toBeGreaterThan(0);
       await expect(
         db.updateTable("sms_messages").set({ status: "lost" }).where("id", "=", 7).execute(),

@@ -1,5 +1,7 @@
+import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
 import { type DeltaFold, foldDeltas } from "../db/dialect.ts";
+import type { DB } from "../db/schema.ts";
 import { inTransaction } from "../db/transaction.ts";
 
 /**
@@ -40,4 +42,15 @@ export async function foldHourlyCounts(
     // large fold there runs once more and finds what came since.)
     if (folded < chunk) return total;
   }
+}
+
+/**
+ * The hourly counts as they are now, for a reader that sums them: the folded rows and the deltas
+ * not folded yet, one row each (`select ... from liveHourlyCounts(db).as("live") group by ...`).
+ */
+export function liveHourlyCounts(db: Kysely<DB>) {
+  return db
+    .selectFrom("sms_hourly_counts")
+    .select(["hour", "kind", "status", "n"])
+    .unionAll(db.selectFrom("sms_count_deltas").select(["hour", "kind", "status", "n"]));
 }

@@ -3,6 +3,7 @@ import type { AppContext } from "../context.ts";
 import { dbNow } from "../db/dialect.ts";
 import type { SmsAttemptOutcome, SmsKind, SmsStatus } from "../db/schema.ts";
 import { readLiveness } from "./heartbeat.ts";
+import { liveHourlyCounts } from "./hourly-counts.ts";
 
 /**
  * What `/metrics` reports about SMS (decision 026), read from the database, so that any web
@@ -10,7 +11,7 @@ import { readLiveness } from "./heartbeat.ts";
  * `portal worker` processes serve no HTTP, and `portal serve`'s runs on a thread of its own.
  */
 export interface SmsMetrics {
-  /** Messages by kind and status (`sms_hourly_counts`, kept by triggers), zero counts left out. */
+  /** Messages by kind and status (the hourly counts and their deltas, kept by triggers), zero counts left out. */
   messages: { kind: SmsKind; status: SmsStatus; n: number }[];
   /** How long the message due longest has waited since it became due; 0 when none is due. */
   oldestDueSeconds: number;
@@ -35,7 +36,7 @@ export async function readSmsMetrics(ctx: Ctx): Promise<SmsMetrics> {
   const since = dbNow(ctx.dialect, -ATTEMPT_WINDOW_SECONDS);
   const [messages, oldest, attempts, limited, state, live] = await Promise.all([
     ctx.db
-      .selectFrom("sms_hourly_counts")
+      .selectFrom(liveHourlyCounts(ctx.db).as("live"))
       .select(["kind", "status", (eb) => eb.fn.sum<number>("n").as("n")])
       .groupBy(["kind", "status"])
       .execute(),

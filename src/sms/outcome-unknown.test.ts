@@ -16,6 +16,7 @@ import type { TwilioEmulator } from "#tools/twilio-emulator/emulator.ts";
 import type { AppContext } from "../context.ts";
 import { inTransaction } from "../db/transaction.ts";
 import type { Dispatcher } from "./dispatcher.ts";
+import { liveHourlyCounts } from "./hourly-counts.ts";
 import { readDispatchState } from "./outbox.ts";
 import { cancelQueuedSms } from "./outbox-api.ts";
 
@@ -95,7 +96,7 @@ describe("outcome unknown (decision 027)", () => {
     expect(creates(emulator)).toHaveLength(1);
     expect(emulator.messages).toHaveLength(1);
     const counted = await t.ctx.db
-      .selectFrom("sms_hourly_counts")
+      .selectFrom(liveHourlyCounts(t.ctx.db).as("live"))
       .select((eb) => eb.fn.sum<number>("n").as("n"))
       .where("status", "=", "unknown")
       .executeTakeFirstOrThrow();
