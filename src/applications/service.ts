@@ -136,8 +136,8 @@ interface Change {
 /** The job as people name it: "Infosys – Systems Engineer" (one spelling, from web/format.ts). */
 export { jobName };
 
-/** An application with what a move or a correction needs of its job and its student. */
-function applicationWithParties(db: Kysely<DB>, applicationId: number) {
+/** Applications with what a move or a correction needs of their jobs and their students. */
+function withParties(db: Kysely<DB>) {
   return db
     .selectFrom("applications")
     .innerJoin("jobs", "jobs.id", "applications.job_id")
@@ -153,9 +153,11 @@ function applicationWithParties(db: Kysely<DB>, applicationId: number) {
       "students.roll_number",
       "students.phone_e164",
       "students.sms_opted_out_at",
-    ])
-    .where("applications.id", "=", applicationId)
-    .executeTakeFirst();
+    ]);
+}
+
+function applicationWithParties(db: Kysely<DB>, applicationId: number) {
+  return withParties(db).where("applications.id", "=", applicationId).executeTakeFirst();
 }
 
 /** Of one statement: far below either database's parameter limit (SQLite 32,766). */
@@ -175,22 +177,7 @@ async function applicationsWithParties(trx: Kysely<DB>, ctx: AppContext, ids: nu
   for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT)
     rows.push(
       ...(await lockRowsOf(
-        trx
-          .selectFrom("applications")
-          .innerJoin("jobs", "jobs.id", "applications.job_id")
-          .innerJoin("students", "students.id", "applications.student_id")
-          .select([
-            "applications.id",
-            "applications.status",
-            "applications.job_id",
-            "applications.student_id",
-            "jobs.company",
-            "jobs.title",
-            "students.full_name",
-            "students.roll_number",
-            "students.phone_e164",
-            "students.sms_opted_out_at",
-          ])
+        withParties(trx)
           .where("applications.id", "in", ids.slice(i, i + IDS_PER_STATEMENT))
           .orderBy("applications.id"),
         ctx.dialect,
