@@ -84,12 +84,12 @@ export async function smsActionRoutes(app: FastifyInstance) {
               }
             >
               <ul>
-                <li safe>
-                  {
-                    "The outcome of this message is unknown: it may already have been sent. Twilio could not be asked before the portal gave up, so if it did go out, the student gets it twice."
-                  }
+                <li>
+                  The outcome of this message is unknown: it may already have been sent. Twilio
+                  could not be asked before the portal gave up, so if it did go out, the student
+                  gets it twice.
                 </li>
-                <li safe>{"This message keeps its record; the resend is a new message."}</li>
+                <li>This message keeps its record; the resend is a new message.</li>
               </ul>
             </ConfirmPage>,
           );

@@ -562,10 +562,10 @@ export async function smsAdminRoutes(app: FastifyInstance) {
             ) : null}
           </dl>
           {message.status === "unknown" ? (
-            <p class="notice" safe>
-              {
-                "Outcome unknown: this message may have been sent. Its last attempt may have reached Twilio, and Twilio could not be asked whether it did before the portal gave up. It is not sent again on its own; a resend may reach the student twice."
-              }
+            <p class="notice">
+              Outcome unknown: this message may have been sent. Its last attempt may have reached
+              Twilio, and Twilio could not be asked whether it did before the portal gave up. It is
+              not sent again on its own; a resend may reach the student twice.
             </p>
           ) : null}
           {message.cancel_requested_at !== null &&
