@@ -92,6 +92,12 @@ const sessionUserRow = preparedRead((db, param: ParamOf<{ userId: number }>) =>
       "students.id as studentId",
       "students.full_name as fullName",
       "students.approved_at",
+      (eb) =>
+        eb
+          .selectFrom("data_versions")
+          .select("version")
+          .where("name", "=", "jobs")
+          .as("openJobsVersion"),
     ])
     .where("users.id", "=", param("userId")),
 );
@@ -114,6 +120,7 @@ export async function findSessionUser(
     role: row.role,
     studentId: row.studentId ?? null,
     fullName: row.fullName ?? null,
+    openJobsVersion: row.openJobsVersion == null ? null : String(row.openJobsVersion),
   };
 }
 

@@ -183,6 +183,7 @@ export async function studentDashboardRoutes(app: FastifyInstance) {
         student,
         applied: new Map(applications.map((a) => [a.job_id, a.status])),
         pageSize: DASHBOARD_ROWS,
+        jobsVersion: request.user?.openJobsVersion,
       },
     );
     const page = pageContext(request, reply);

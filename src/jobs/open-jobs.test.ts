@@ -156,3 +156,47 @@ describe("the open-jobs snapshot", () => {
     }
   });
 });
+
+describe("the open jobs' version read with the session", () => {
+  it("is the snapshot's version, new after a change, and spares the page its own read", async () => {
+    const { findSessionUser } = await import("#src/accounts/service.ts");
+    const { openJobsSnapshot } = await import("./open-jobs.ts");
+    const { withRules } = await import("./service.ts");
+    const admin = await createAdmin(t.ctx, "version-admin@college.test");
+    const student = await createStudent(t.ctx, {
+      approved: true,
+      email: "version-student@college.test",
+    });
+    const loadRules = (jobs: Parameters<typeof withRules>[1]) => withRules(t.ctx, jobs);
+    const sessionVersion = async () => {
+      const user = await t.ctx.db
+        .selectFrom("students")
+        .innerJoin("users", "users.id", "students.user_id")
+        .select(["users.id", "users.session_version"])
+        .where("students.id", "=", student.id)
+        .executeTakeFirstOrThrow();
+      return (await findSessionUser(t.ctx, user.id, user.session_version))!.openJobsVersion;
+    };
+    const before = await sessionVersion();
+    expect(before).toBe((await openJobsSnapshot(t.ctx, loadRules)).version);
+    await postJob(t.ctx, { title: "Posted meanwhile" }, admin);
+    const after = await sessionVersion();
+    expect(after).not.toBe(before);
+    const snapshot = await openJobsSnapshot(t.ctx, loadRules, after);
+    expect(snapshot.version).toBe(after);
+    // With the version known, a snapshot of it answers without a statement.
+    const executor = t.ctx.db.getExecutor();
+    const run = executor.executeQuery.bind(executor);
+    let statements = 0;
+    executor.executeQuery = ((...args: Parameters<typeof run>) => {
+      statements++;
+      return run(...args);
+    }) as typeof executor.executeQuery;
+    try {
+      expect(await openJobsSnapshot(t.ctx, loadRules, after)).toBe(snapshot);
+    } finally {
+      executor.executeQuery = run;
+    }
+    expect(statements).toBe(0);
+  });
+});

@@ -21,7 +21,8 @@ export interface OpenJobsSnapshot {
 /**
  * Every web process keeps the open jobs and their eligibility lists in memory: a student's
  * dashboard and job list otherwise test every open job's rules in SQL on each load, a cost that
- * grows with the jobs. Each use reads `data_versions.jobs`, which triggers bump in the
+ * grows with the jobs. Each use checks `data_versions.jobs` (student pages read it with the
+ * session, `SessionUser.openJobsVersion`; other callers here), which triggers bump in the
  * transaction of any change to the jobs or their rules (migration 2026-12-03d), and reloads on
  * a new number: a job posted, edited, closed or deleted through any process, on any machine, is
  * seen by the next page load everywhere. The version is read before the jobs, so a change that
@@ -35,13 +36,22 @@ const jobsVersion = preparedRead((db) =>
 );
 const loading = new WeakMap<object, Promise<OpenJobsSnapshot>>();
 
+async function currentJobsVersion(ctx: Pick<AppContext, "db">): Promise<string> {
+  const [row] = await jobsVersion(ctx.db, {});
+  if (!row) throw new Error('data_versions has no "jobs" row (migrations not run?)');
+  return String(row.version);
+}
+
+/**
+ * `knownVersion`: the version the caller read earlier in this request (with the session), so the
+ * snapshot is as new as the request's start, without a statement of its own.
+ */
 export async function openJobsSnapshot(
   ctx: Pick<AppContext, "db">,
   loadRules: (jobs: Job[]) => Promise<(Job & { rules: EligibilityRules })[]>,
+  knownVersion?: string | null,
 ): Promise<OpenJobsSnapshot> {
-  const [row] = await jobsVersion(ctx.db, {});
-  if (!row) throw new Error('data_versions has no "jobs" row (migrations not run?)');
-  const version = String(row.version);
+  const version = knownVersion ?? (await currentJobsVersion(ctx));
   const cached = snapshots.get(ctx.db);
   if (cached?.version === version) return cached;
   // One load at a time per database: a burst of page loads after a change shares it.

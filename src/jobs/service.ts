@@ -599,6 +599,8 @@ export interface StudentJobsOptions {
   applied?: ReadonlyMap<number, ApplicationStatus> | undefined;
   /** The dashboard shows the first few; the job list a page of STUDENT_JOBS_PAGE_SIZE. */
   pageSize?: number | undefined;
+  /** The open jobs' version read with the session (`SessionUser.openJobsVersion`). */
+  jobsVersion?: string | null | undefined;
 }
 
 /**
@@ -648,7 +650,7 @@ export async function jobsForStudentFromSnapshot(
   const words = searchWords(filters.q);
   const [student, snapshot, applied, found] = await Promise.all([
     ownStudent(ctx, studentId, options),
-    openJobsSnapshot(ctx, (jobs) => withRules(ctx, jobs)),
+    openJobsSnapshot(ctx, (jobs) => withRules(ctx, jobs), options.jobsVersion),
     options.applied ??
       applicationStatuses(ctx.db, { studentId }).then(
         (rows) => new Map(rows.map((a) => [a.job_id, a.status])),

@@ -306,15 +306,20 @@ export async function studentJobRoutes(app: FastifyInstance) {
         sort: request.query.sort || "deadline",
         page: request.query.page,
       };
-      const jobs = await jobsForStudent(ctx, currentStudentId(request), {
-        q: query.q || undefined,
-        eligibleOnly: query.eligible,
-        type: query.type || undefined,
-        location: query.location || undefined,
-        minPackage: query.minPackage ? Number(query.minPackage) : undefined,
-        sort: query.sort,
-        page: query.page,
-      });
+      const jobs = await jobsForStudent(
+        ctx,
+        currentStudentId(request),
+        {
+          q: query.q || undefined,
+          eligibleOnly: query.eligible,
+          type: query.type || undefined,
+          location: query.location || undefined,
+          minPackage: query.minPackage ? Number(query.minPackage) : undefined,
+          sort: query.sort,
+          page: query.page,
+        },
+        { jobsVersion: request.user?.openJobsVersion },
+      );
       return reply.html(<JobsPage page={pageContext(request, reply)} jobs={jobs} query={query} />);
     },
   );

@@ -10,6 +10,11 @@ export interface SessionUser {
   /** Set for students. */
   studentId: number | null;
   fullName: string | null;
+  /**
+   * The open jobs' data version (`data_versions.jobs`), read with the session: the student pages'
+   * open-jobs snapshot checks it instead of reading it again (one round trip fewer a page).
+   */
+  openJobsVersion: string | null;
 }
 
 export interface Flash {
