@@ -132,7 +132,9 @@ describe("outcome unknown (decision 027)", () => {
   });
 
   it("a 401 on the look-up pauses sending when the account refuses the credentials too", async () => {
-    const { t, emulator } = await setUp();
+    // The look-up waits out a retry delay, so the key is revoked before it, however slow the
+    // machine: with no delay it could run first, find the message and never meet the 401.
+    const { t, emulator } = await setUp({ SMS_RETRY_DELAY_SECONDS: "2" });
     emulator.setKnobs({ dropAnswerNext: 1 });
     await dispatch(t.ctx);
     const [inDoubt] = await queueTestMessages(t.ctx, 1);
