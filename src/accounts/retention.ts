@@ -1,8 +1,12 @@
 import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
-import { type BatchLimits, daysBefore, inBatches, RETENTION_BATCHES } from "../db/retention.ts";
+import {
+  type BatchLimits,
+  daysBefore,
+  deleteInBatches,
+  RETENTION_BATCHES,
+} from "../db/retention.ts";
 import type { DB } from "../db/schema.ts";
-import { inTransaction } from "../db/transaction.ts";
 import { REJECTION_KEPT_DAYS } from "./rejected-registrations.ts";
 
 /**
@@ -38,18 +42,14 @@ export async function pruneSpentResetCodes(
   ctx: Ctx,
   limits: BatchLimits = RETENTION_BATCHES,
 ): Promise<number> {
-  return inBatches(limits, (rows) =>
-    inTransaction(ctx.db, async (trx) => {
-      const result = await trx
-        .deleteFrom("password_reset_codes")
-        .where(
-          "id",
-          "in",
-          spentResetCodes(trx, daysBefore(ctx.clock.now(), SPENT_CODE_KEPT_DAYS), rows),
-        )
-        .executeTakeFirst();
-      return Number(result.numDeletedRows);
-    }),
+  return deleteInBatches(ctx.db, limits, (trx, rows) =>
+    trx
+      .deleteFrom("password_reset_codes")
+      .where(
+        "id",
+        "in",
+        spentResetCodes(trx, daysBefore(ctx.clock.now(), SPENT_CODE_KEPT_DAYS), rows),
+      ),
   );
 }
 
@@ -61,17 +61,13 @@ export async function pruneOldRejections(
   ctx: Ctx,
   limits: BatchLimits = RETENTION_BATCHES,
 ): Promise<number> {
-  return inBatches(limits, (rows) =>
-    inTransaction(ctx.db, async (trx) => {
-      const result = await trx
-        .deleteFrom("rejected_registrations")
-        .where(
-          "email_sha256",
-          "in",
-          oldRejections(trx, daysBefore(ctx.clock.now(), REJECTION_KEPT_DAYS), rows),
-        )
-        .executeTakeFirst();
-      return Number(result.numDeletedRows);
-    }),
+  return deleteInBatches(ctx.db, limits, (trx, rows) =>
+    trx
+      .deleteFrom("rejected_registrations")
+      .where(
+        "email_sha256",
+        "in",
+        oldRejections(trx, daysBefore(ctx.clock.now(), REJECTION_KEPT_DAYS), rows),
+      ),
   );
 }

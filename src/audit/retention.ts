@@ -1,8 +1,12 @@
 import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
-import { type BatchLimits, daysBefore, inBatches, RETENTION_BATCHES } from "../db/retention.ts";
+import {
+  type BatchLimits,
+  daysBefore,
+  deleteInBatches,
+  RETENTION_BATCHES,
+} from "../db/retention.ts";
 import type { DB } from "../db/schema.ts";
-import { inTransaction } from "../db/transaction.ts";
 
 /** Entries made before `cutoff`, at most `rows` (audit_log_at_idx). */
 export function oldAuditEntries(db: Kysely<DB>, cutoff: string, rows: number) {
@@ -20,13 +24,9 @@ export async function pruneOldAuditEntries(
 ): Promise<number> {
   const days = ctx.config.AUDIT_RETENTION_DAYS;
   if (days === 0) return 0;
-  return inBatches(limits, (rows) =>
-    inTransaction(ctx.db, async (trx) => {
-      const result = await trx
-        .deleteFrom("audit_log")
-        .where("id", "in", oldAuditEntries(trx, daysBefore(ctx.clock.now(), days), rows))
-        .executeTakeFirst();
-      return Number(result.numDeletedRows);
-    }),
+  return deleteInBatches(ctx.db, limits, (trx, rows) =>
+    trx
+      .deleteFrom("audit_log")
+      .where("id", "in", oldAuditEntries(trx, daysBefore(ctx.clock.now(), days), rows)),
   );
 }

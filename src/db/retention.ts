@@ -1,3 +1,7 @@
+import type { DeleteResult, Kysely } from "kysely";
+import type { DB } from "./schema.ts";
+import { inTransaction } from "./transaction.ts";
+
 /**
  * How the maintenance prunes old data (README, "What is kept, how long"): in batches of a few
  * hundred rows, each batch its own short transaction, a few batches a round. A round never holds
@@ -35,4 +39,20 @@ export async function inBatches(
     if (done < limits.rowsPerStatement) break;
   }
   return total;
+}
+
+/**
+ * Deletes in batches as `inBatches` runs them, each batch its own transaction: `remove` builds one
+ * batch's DELETE (its rows chosen by a subquery limited to `rows`).
+ */
+export function deleteInBatches(
+  db: Kysely<DB>,
+  limits: BatchLimits,
+  remove: (trx: Kysely<DB>, rows: number) => { executeTakeFirst(): Promise<DeleteResult> },
+): Promise<number> {
+  return inBatches(limits, (rows) =>
+    inTransaction(db, async (trx) =>
+      Number((await remove(trx, rows).executeTakeFirst()).numDeletedRows),
+    ),
+  );
 }

@@ -1,8 +1,12 @@
 import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
-import { type BatchLimits, daysBefore, inBatches, RETENTION_BATCHES } from "../db/retention.ts";
+import {
+  type BatchLimits,
+  daysBefore,
+  deleteInBatches,
+  RETENTION_BATCHES,
+} from "../db/retention.ts";
 import type { DB } from "../db/schema.ts";
-import { inTransaction } from "../db/transaction.ts";
 
 /**
  * A change of number that was confirmed, voided or left to expire holds the number asked for and
@@ -26,17 +30,13 @@ export async function pruneSpentPhoneChanges(
   ctx: Pick<AppContext, "db" | "clock">,
   limits: BatchLimits = RETENTION_BATCHES,
 ): Promise<number> {
-  return inBatches(limits, (rows) =>
-    inTransaction(ctx.db, async (trx) => {
-      const result = await trx
-        .deleteFrom("phone_changes")
-        .where(
-          "id",
-          "in",
-          spentPhoneChanges(trx, daysBefore(ctx.clock.now(), SPENT_PHONE_CHANGE_KEPT_DAYS), rows),
-        )
-        .executeTakeFirst();
-      return Number(result.numDeletedRows);
-    }),
+  return deleteInBatches(ctx.db, limits, (trx, rows) =>
+    trx
+      .deleteFrom("phone_changes")
+      .where(
+        "id",
+        "in",
+        spentPhoneChanges(trx, daysBefore(ctx.clock.now(), SPENT_PHONE_CHANGE_KEPT_DAYS), rows),
+      ),
   );
 }
