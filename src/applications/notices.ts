@@ -83,6 +83,7 @@ function applicationSms(
     ...message.rendered,
     priority: PRIORITY_TRANSACTIONAL,
     optedOut: change.student.sms_opted_out_at !== null,
+    studentNames: { fullName: change.student.full_name, rollNumber: change.student.roll_number },
   };
 }
 
