@@ -3,6 +3,7 @@ import { type KyselyPlugin, sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { createAdmin, createStudent, postJob, useTestApp } from "#test/support/app.ts";
 import { testDialect } from "#test/support/database.ts";
+import { smsLogWith } from "#test/support/sms.ts";
 import { applyToJob, changeStatus } from "./service.ts";
 
 /**
@@ -128,5 +129,65 @@ describe("a bulk move", () => {
       .where("to_status", "=", "selected")
       .executeTakeFirstOrThrow();
     expect(Number(events.n)).toBe(12);
+  });
+
+  it("writes its SMS rows without a query per row, and one SMS log line naming them all", async () => {
+    const admin = await createAdmin(t.ctx, "bulk-log@college.test");
+    const job = await postJob(t.ctx, { company: "Siemens" });
+    const ids: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const student = await createStudent(t.ctx, { approved: true });
+      const applied = await applyToJob(t.ctx, student.id, job.id);
+      if (!applied.ok) throw new Error(applied.message);
+      ids.push(applied.applicationId);
+    }
+    // The SMS INSERT as Kysely builds it: a subquery in it is planned and run once per row.
+    const smsInserts: string[] = [];
+    const watching: KyselyPlugin = {
+      transformQuery(args) {
+        const node = JSON.stringify(args.node);
+        if (args.node.kind === "InsertQueryNode" && node.includes('"sms_messages"'))
+          smsInserts.push(node);
+        return args.node;
+      },
+      async transformResult(args) {
+        return args.result;
+      },
+    };
+    const result = await changeStatus(
+      { ...t.ctx, db: t.ctx.db.withPlugin(watching) },
+      admin,
+      ids,
+      "shortlisted",
+    );
+    expect(result.changed).toBe(5);
+    expect(smsInserts).toHaveLength(1);
+    expect(smsInserts[0]).not.toContain("SelectQueryNode");
+
+    const rows = await t.ctx.db
+      .selectFrom("sms_messages")
+      .innerJoin("students", "students.id", "sms_messages.student_id")
+      .select(["sms_messages.id", "student_name", "students.full_name"])
+      .where(
+        "reference",
+        "in",
+        ids.map((id) => `application:${id}`),
+      )
+      .execute();
+    expect(rows).toHaveLength(5);
+    for (const row of rows) expect(row.student_name).toBe(row.full_name);
+    const lines = (await smsLogWith(t.ctx, '"msg":"queued (batch)"'))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { msg: string; sms?: number[] | number; queued?: number });
+    const batch = lines.filter((l) => l.msg === "queued (batch)");
+    expect(batch).toHaveLength(1);
+    expect(batch[0]?.queued).toBe(5);
+    expect([...((batch[0]?.sms as number[]) ?? [])].sort((a, b) => a - b)).toEqual(
+      rows.map((r) => r.id).sort((a, b) => a - b),
+    );
+    // No line of its own for any of them (the students' approval SMS had theirs).
+    const mine = new Set(rows.map((r) => r.id));
+    expect(lines.filter((l) => l.msg === "queued" && mine.has(Number(l.sms)))).toHaveLength(0);
   });
 });
