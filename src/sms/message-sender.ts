@@ -46,7 +46,7 @@ export class MessageSender {
     private readonly pacing: Pacing,
     private readonly persist: Persist,
   ) {
-    this.recorder = new SentRecorder(ctx, workerId);
+    this.recorder = new SentRecorder(ctx, workerId, persist);
   }
 
   private readonly recorder: SentRecorder;
@@ -158,7 +158,7 @@ export class MessageSender {
         attempt: { startedAt: attemptStarted, outcome: captured ? "captured" : "sent" },
       }),
     );
-    if (outcome !== "lost") await this.persist(() => this.recorder.applyEarlyCallbacks(result.sid));
+
     if (outcome === "lost")
       this.log.error(
         { ...fields, sid: result.sid },
