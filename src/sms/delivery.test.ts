@@ -78,14 +78,14 @@ describe("parked (early) status callbacks", () => {
         arrived = true;
         await park(ctx, sid, "delivered", new Date());
       }),
-      sid,
+      [sid],
     );
     expect(arrived).toBe(true);
     expect((await smsRow(ctx, id)).provider_status).toBe("sent");
     const left = await ctx.db.selectFrom("sms_early_callbacks").selectAll().execute();
     expect(left.map((c) => c.status)).toEqual(["delivered"]);
     // The next look applies it.
-    await applyEarlyCallbacks(ctx, sid);
+    await applyEarlyCallbacks(ctx, [sid]);
     expect((await smsRow(ctx, id)).status).toBe("delivered");
     expect(await ctx.db.selectFrom("sms_early_callbacks").selectAll().execute()).toHaveLength(0);
   });

@@ -65,7 +65,7 @@ export async function applyStatusCallback(
       .select("id")
       .where("twilio_sid", "=", callback.sid)
       .executeTakeFirst();
-    if (landed) await applyEarlyCallbacks(ctx, callback.sid);
+    if (landed) await applyEarlyCallbacks(ctx, [callback.sid]);
     return "unknown";
   }
   const rank = PROVIDER_RANK[callback.status] ?? -1;
@@ -199,20 +199,22 @@ export async function applyInboundMessage(
 }
 
 /**
- * Applies callbacks that arrived before the row had its SID (see applyStatusCallback), and deletes
- * exactly the ones it read: one parked meanwhile stays for the next look.
+ * Applies callbacks that arrived before the rows had their SIDs (see applyStatusCallback), and
+ * deletes exactly the ones it read: one parked meanwhile stays for the next look. One look for
+ * many SIDs: a dispatcher looks once for the outcomes it recorded together (SentRecorder).
  */
-export async function applyEarlyCallbacks(ctx: Ctx, sid: string): Promise<void> {
+export async function applyEarlyCallbacks(ctx: Ctx, sids: readonly string[]): Promise<void> {
+  if (sids.length === 0) return;
   const early = await ctx.db
     .selectFrom("sms_early_callbacks")
     .selectAll()
-    .where("twilio_sid", "=", sid)
+    .where("twilio_sid", "in", [...new Set(sids)])
     .orderBy("id")
     .execute();
   if (early.length === 0) return;
   for (const callback of early) {
     await applyStatusCallback(ctx, {
-      sid,
+      sid: callback.twilio_sid,
       status: callback.status,
       errorCode: callback.error_code,
     });

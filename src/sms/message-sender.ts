@@ -22,6 +22,7 @@ import type { Pacing } from "./pacing.ts";
 import type { Persist } from "./persist.ts";
 import type { AdaptiveRate } from "./rate.ts";
 import { candidatesFor } from "./reconcile.ts";
+import { SentRecorder } from "./sent-recorder.ts";
 import type { SmsTransport } from "./transport/types.ts";
 
 /** How far before the unconfirmed attempt to look in Twilio's list, for clock skew. */
@@ -44,7 +45,11 @@ export class MessageSender {
     private readonly gate: GateKeeper,
     private readonly pacing: Pacing,
     private readonly persist: Persist,
-  ) {}
+  ) {
+    this.recorder = new SentRecorder(ctx, workerId, persist);
+  }
+
+  private readonly recorder: SentRecorder;
 
   private get log() {
     return this.ctx.smsLog;
@@ -147,15 +152,13 @@ export class MessageSender {
     const captured = this.transport.name === "capture";
     await this.gate.answered();
     const outcome = await this.persist(() =>
-      markSent(
-        this.ctx,
+      this.recorder.markSent({
         row,
-        this.workerId,
-        { ...result, captured },
-        { startedAt: attemptStarted, outcome: captured ? "captured" : "sent" },
-      ),
+        result: { ...result, captured },
+        attempt: { startedAt: attemptStarted, outcome: captured ? "captured" : "sent" },
+      }),
     );
-    if (outcome !== "lost") await this.persist(() => applyEarlyCallbacks(this.ctx, result.sid));
+
     if (outcome === "lost")
       this.log.error(
         { ...fields, sid: result.sid },
@@ -206,7 +209,7 @@ export class MessageSender {
         status: match.status,
         errorCode: null,
       });
-      await applyEarlyCallbacks(this.ctx, match.sid);
+      await applyEarlyCallbacks(this.ctx, [match.sid]);
     }
     this.log.info({ ...fields, sid: match.sid }, "reconciled: already sent, not sending again");
     return true;

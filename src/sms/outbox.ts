@@ -1,8 +1,8 @@
-import { type Kysely, sql } from "kysely";
+import { type Kysely, type RawBuilder, sql } from "kysely";
 import type { AppContext } from "../context.ts";
-import { dbNow, skipLocked } from "../db/dialect.ts";
+import { dbNow, skipLocked, typedValue } from "../db/dialect.ts";
 import { type ParamOf, preparedRead } from "../db/prepared.ts";
-import type { DB, SmsAttemptOutcome, SmsMessage } from "../db/schema.ts";
+import type { DB, SmsAttemptOutcome, SmsMessage, SmsStatus } from "../db/schema.ts";
 import { KINDS_SENT_DESPITE_OPT_OUT } from "./outbox-api.ts";
 import { SECRET_EXPIRED_REASON, SECRET_EXPIRED_UNCONFIRMED_REASON } from "./secrets.ts";
 import { announceDue } from "./wake-ups.ts";
@@ -176,37 +176,114 @@ function owned(ctx: Ctx, row: ClaimedSms, workerId: string) {
 
 export type MarkSentOutcome = "sent" | "sent after losing the lease" | "lost";
 
-/**
- * Records Twilio's acceptance. A worker that lost its lease meanwhile still stores the SID when
- * the row has none and is not final (the message went out: the SID is the only proof), so the
- * new holder's reconciliation finds it ours and sends nothing.
- */
+/** One acceptance by Twilio, to record on its row. */
+export interface SentRecord {
+  row: ClaimedSms;
+  result: { sid: string; providerStatus: string; captured: boolean };
+  attempt?: AttemptRecord;
+}
+
+/** Records Twilio's acceptance of one message: `markSentOwned`, or else `adoptSent`. */
 export async function markSent(
   ctx: Ctx,
   row: ClaimedSms,
   workerId: string,
-  result: { sid: string; providerStatus: string; captured: boolean },
+  result: SentRecord["result"],
   attempt?: AttemptRecord,
 ): Promise<MarkSentOutcome> {
-  const values = {
-    ...attemptColumns(attempt),
-    status: result.captured ? ("captured" as const) : ("sent" as const),
-    twilio_sid: result.sid,
-    provider_status: result.providerStatus,
-    sent_at: dbNow(ctx.dialect),
+  const record = { row, result, attempt };
+  const [owned] = await markSentOwned(ctx, workerId, [record]);
+  return owned ? "sent" : adoptSent(ctx, record);
+}
+
+function sentValues(ctx: Ctx) {
+  const now = dbNow(ctx.dialect);
+  return {
+    sent_at: now,
     lease_owner: null,
     lease_until: null,
     unconfirmed_attempt_at: null,
     error_code: null,
     error_message: null,
-    updated_at: dbNow(ctx.dialect),
+    updated_at: now,
   };
-  const updated = await owned(ctx, row, workerId).set(values).executeTakeFirst();
-  if (Number(updated.numUpdatedRows) === 1) return "sent";
+}
+
+const sentStatus = (r: SentRecord): SmsStatus => (r.result.captured ? "captured" : "sent");
+
+/**
+ * Records the acceptances of the rows whose lease `workerId` holds, many in one UPDATE (one
+ * commit, one run of the count trigger: SentRecorder gathers them). True for each row recorded;
+ * false where the lease was lost meanwhile (then `adoptSent`). In the order of `records`.
+ */
+export async function markSentOwned(
+  ctx: Ctx,
+  workerId: string,
+  records: readonly SentRecord[],
+): Promise<boolean[]> {
+  const recorded = new Set<number>();
+  // Rows with an attempt to record and rows without (the attempt trigger fires on the column).
+  for (const group of [
+    records.filter((r) => r.attempt !== undefined),
+    records.filter((r) => r.attempt === undefined),
+  ]) {
+    if (group.length === 0) continue;
+    /** The column's value for each row of the group: CASE WHEN id = ... THEN ... END. */
+    const byId = <T>(value: (r: SentRecord) => T | RawBuilder<T>) =>
+      sql<T>`case ${sql.join(
+        group.map((r) => sql`when id = ${r.row.id} then ${value(r)}`),
+        sql` `,
+      )} end`;
+    const withAttempt = group[0]?.attempt !== undefined;
+    const rows = await ctx.db
+      .updateTable("sms_messages")
+      .set({
+        ...(withAttempt
+          ? {
+              attempt_started_at: byId((r) =>
+                typedValue(ctx.dialect, (r.attempt as AttemptRecord).startedAt, "timestamptz"),
+              ),
+              attempt_outcome: byId((r) => (r.attempt as AttemptRecord).outcome),
+            }
+          : {}),
+        status: byId(sentStatus),
+        twilio_sid: byId((r) => r.result.sid),
+        provider_status: byId((r) => r.result.providerStatus),
+        ...sentValues(ctx),
+      })
+      .where(
+        "id",
+        "in",
+        group.map((r) => r.row.id),
+      )
+      .where("lease_owner", "=", workerId)
+      .where("status", "=", "sending")
+      .returning("id")
+      .execute();
+    for (const row of rows) recorded.add(row.id);
+  }
+  return records.map((r) => recorded.has(r.row.id));
+}
+
+/**
+ * The acceptance of a row whose lease was lost meanwhile: its SID is still stored when the row
+ * has none and is not final (the message went out: the SID is the only proof), so the new
+ * holder's reconciliation finds it ours and sends nothing.
+ */
+export async function adoptSent(
+  ctx: Ctx,
+  record: SentRecord,
+): Promise<Exclude<MarkSentOutcome, "sent">> {
   const adopted = await ctx.db
     .updateTable("sms_messages")
-    .set(values)
-    .where("id", "=", row.id)
+    .set({
+      ...attemptColumns(record.attempt),
+      status: sentStatus(record),
+      twilio_sid: record.result.sid,
+      provider_status: record.result.providerStatus,
+      ...sentValues(ctx),
+    })
+    .where("id", "=", record.row.id)
     .where("twilio_sid", "is", null)
     .where("status", "in", ["queued", "sending"])
     .executeTakeFirst();

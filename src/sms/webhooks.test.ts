@@ -156,7 +156,7 @@ describe("Twilio status callbacks", () => {
     expect(early).toHaveLength(1);
     const id = await sentRow(app, sid);
     const { applyEarlyCallbacks } = await import("./delivery.ts");
-    await applyEarlyCallbacks(app.ctx, sid);
+    await applyEarlyCallbacks(app.ctx, [sid]);
     expect((await smsRow(app.ctx, id)).status).toBe("delivered");
     expect(await app.ctx.db.selectFrom("sms_early_callbacks").selectAll().execute()).toHaveLength(
       0,

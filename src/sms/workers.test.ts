@@ -144,13 +144,19 @@ describe("SMS worker processes", () => {
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
     const sids = await t.ctx.db.selectFrom("sms_messages").select("twilio_sid").execute();
     expect(new Set(sids.map((r) => r.twilio_sid)).size).toBe(1000);
-    // All three took part: each one's sms.log records sends of its own.
-    const sentPerWorker = envs.map(
-      (e) =>
-        readFileSync(join(e.LOG_DIR, "sms.log"), "utf8")
-          .split("\n")
-          .filter((l) => l.includes('"msg":"sent"')).length,
-    );
+    // All three took part: each one's sms.log records sends of its own. A line follows its row's
+    // write (and the look for early callbacks after it): wait for the last ones.
+    const sentLines = () =>
+      envs.map(
+        (e) =>
+          readFileSync(join(e.LOG_DIR, "sms.log"), "utf8")
+            .split("\n")
+            .filter((l) => l.includes('"msg":"sent"')).length,
+      );
+    const sentPerWorker = await waitFor(() => {
+      const lines = sentLines();
+      return lines.reduce((a, b) => a + b, 0) >= 1000 ? lines : null;
+    }, 10_000);
     expect(sentPerWorker.reduce((a, b) => a + b, 0)).toBe(1000);
     for (const n of sentPerWorker) expect(n).toBeGreaterThan(0);
   });
