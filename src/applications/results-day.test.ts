@@ -1,9 +1,10 @@
 // @both-databases: two admins' bulk selections cross the same placement summary rows in opposite orders; PostgreSQL breaks the deadlock by aborting one, which must be retried, not answered 500.
-import { type KyselyPlugin, sql } from "kysely";
+import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { createAdmin, createStudent, postJob, useTestApp } from "#test/support/app.ts";
 import { testDialect } from "#test/support/database.ts";
 import { smsLogWith } from "#test/support/sms.ts";
+import { watchStatements } from "#test/support/statements.ts";
 import { applyToJob, changeStatus } from "./service.ts";
 
 /**
@@ -93,33 +94,29 @@ describe("two admins selecting across the same groups in opposite orders", () =>
   });
 });
 
+/** `n` approved students' applications to a new job of `company`. */
+async function applicants(n: number, company: string): Promise<number[]> {
+  const job = await postJob(t.ctx, { company });
+  const ids: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const student = await createStudent(t.ctx, { approved: true });
+    const applied = await applyToJob(t.ctx, student.id, job.id);
+    if (!applied.ok) throw new Error(applied.message);
+    ids.push(applied.applicationId);
+  }
+  return ids;
+}
+
 describe("a bulk move", () => {
   it("sends as many statements for ten applicants as for two: one set, not one per applicant", async () => {
     const admin = await createAdmin(t.ctx, "bulk@college.test");
-    const job = await postJob(t.ctx, { company: "Bosch" });
-    const ids: number[] = [];
-    for (let i = 0; i < 12; i++) {
-      const student = await createStudent(t.ctx, { approved: true });
-      const applied = await applyToJob(t.ctx, student.id, job.id);
-      if (!applied.ok) throw new Error(applied.message);
-      ids.push(applied.applicationId);
-    }
-    let statements = 0;
-    const counting: KyselyPlugin = {
-      transformQuery(args) {
-        statements += 1;
-        return args.node;
-      },
-      async transformResult(args) {
-        return args.result;
-      },
-    };
-    const counted = { ...t.ctx, db: t.ctx.db.withPlugin(counting) };
+    const ids = await applicants(12, "Bosch");
+    const watched = watchStatements(t.ctx);
     const sent = async (moving: number[]) => {
-      statements = 0;
-      const result = await changeStatus(counted, admin, moving, "selected");
+      watched.seen.length = 0;
+      const result = await changeStatus(watched.ctx, admin, moving, "selected");
       expect(result).toMatchObject({ changed: moving.length, problems: [] });
-      return statements;
+      return watched.seen.length;
     };
     const forTwo = await sent(ids.slice(0, 2));
     expect(await sent(ids.slice(2))).toBe(forTwo);
@@ -133,33 +130,13 @@ describe("a bulk move", () => {
 
   it("writes its SMS rows without a query per row, and one SMS log line naming them all", async () => {
     const admin = await createAdmin(t.ctx, "bulk-log@college.test");
-    const job = await postJob(t.ctx, { company: "Siemens" });
-    const ids: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const student = await createStudent(t.ctx, { approved: true });
-      const applied = await applyToJob(t.ctx, student.id, job.id);
-      if (!applied.ok) throw new Error(applied.message);
-      ids.push(applied.applicationId);
-    }
+    const ids = await applicants(5, "Siemens");
     // The SMS INSERT as Kysely builds it: a subquery in it is planned and run once per row.
-    const smsInserts: string[] = [];
-    const watching: KyselyPlugin = {
-      transformQuery(args) {
-        const node = JSON.stringify(args.node);
-        if (args.node.kind === "InsertQueryNode" && node.includes('"sms_messages"'))
-          smsInserts.push(node);
-        return args.node;
-      },
-      async transformResult(args) {
-        return args.result;
-      },
-    };
-    const result = await changeStatus(
-      { ...t.ctx, db: t.ctx.db.withPlugin(watching) },
-      admin,
-      ids,
-      "shortlisted",
-    );
+    const watched = watchStatements(t.ctx);
+    const result = await changeStatus(watched.ctx, admin, ids, "shortlisted");
+    const smsInserts = watched.seen
+      .filter((s) => s.label === "InsertQueryNode sms_messages")
+      .map((s) => s.tree);
     expect(result.changed).toBe(5);
     expect(smsInserts).toHaveLength(1);
     expect(smsInserts[0]).not.toContain("SelectQueryNode");

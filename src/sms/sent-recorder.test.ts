@@ -1,9 +1,8 @@
 // @both-databases: a dispatcher's acceptances recorded together, in one statement each way.
-import type { KyselyPlugin } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "#test/support/app.ts";
 import { queueTestMessages, smsRow } from "#test/support/sms.ts";
-import type { AppContext } from "../context.ts";
+import { watchStatements } from "#test/support/statements.ts";
 import { claimDue } from "./outbox.ts";
 import { SentRecorder } from "./sent-recorder.ts";
 
@@ -12,24 +11,6 @@ afterEach(async () => {
   await t?.close();
   t = undefined;
 });
-
-/** `ctx` whose statements are counted by kind and table, as Kysely builds them. */
-function counting(ctx: AppContext) {
-  const seen: string[] = [];
-  const plugin: KyselyPlugin = {
-    transformQuery(args) {
-      const node = JSON.stringify(args.node);
-      // The first name in the tree is the table's (UPDATE's table, SELECT's FROM).
-      const table = /"kind":"IdentifierNode","name":"(\w+)"/.exec(node)?.[1];
-      seen.push(`${args.node.kind} ${table}`);
-      return args.node;
-    },
-    async transformResult(args) {
-      return args.result;
-    },
-  };
-  return { ctx: { ...ctx, db: ctx.db.withPlugin(plugin) }, seen };
-}
 
 describe("SentRecorder", () => {
   it("records thirty acceptances arriving together in one UPDATE, then looks once for their early callbacks", async () => {
@@ -57,7 +38,7 @@ describe("SentRecorder", () => {
         })
         .execute();
 
-    const { ctx, seen } = counting(t.ctx);
+    const { ctx, seen } = watchStatements(t.ctx);
     const recorder = new SentRecorder(ctx, "worker-a", (write) => write());
     const startedAt = new Date().toISOString();
     const outcomes = await Promise.all(
@@ -71,7 +52,7 @@ describe("SentRecorder", () => {
     );
     expect(outcomes.filter((o) => o === "sent")).toHaveLength(29);
     expect(outcomes[7]).toBe("sent after losing the lease");
-    expect(seen).toEqual([
+    expect(seen.map((s) => s.label)).toEqual([
       // One UPDATE for the 29 this worker held, one look for their early callbacks,
       "UpdateQueryNode sms_messages",
       "SelectQueryNode sms_early_callbacks",
