@@ -11,9 +11,8 @@ export const GATHER_MOST = 100;
 /**
  * Records what Twilio accepted for one dispatcher, gathered: the acceptances that arrive within
  * GATHER_WINDOW_MS go into one UPDATE and one commit (`markSentOwned`), followed by one look for
- * their early callbacks (`applyEarlyCallbacks`). One at a time, a dispatcher sending 145 a second
- * sent three statements and committed once per message (bench/README.md, results day). The look
- * follows the commit, as the callback side's look follows its parking (delivery.ts), so one of
+ * their early callbacks (`applyEarlyCallbacks`): fewer round trips and commits per message sent
+ * (decision 031). The look follows the commit, as the callback side's look follows its parking (delivery.ts), so one of
  * the two always sees the other. A gathering whose UPDATE fails fails for each of its callers,
  * whose `persist` tries again: nothing of it was written (one statement).
  */
