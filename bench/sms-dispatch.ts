@@ -19,9 +19,16 @@ import { openDatabase } from "#src/db/database.ts";
 import { migrateToLatest } from "#src/db/migrate.ts";
 import { Dispatcher } from "#src/sms/dispatcher.ts";
 import { createTransport } from "#src/sms/transport/index.ts";
-import { registerStudent } from "#src/students/registration.ts";
 import { loginAs } from "#test/support/client.ts";
-import { queueTestMessages, startEmulator, statusCounts, twilioEnv } from "#test/support/sms.ts";
+import {
+  createTimes,
+  mostInAnyWindow,
+  queueTestMessages,
+  startEmulator,
+  statusCounts,
+  twilioEnv,
+} from "#test/support/sms.ts";
+import { registerBenchStudents } from "./students.ts";
 
 const { values } = parseArgs({
   options: {
@@ -140,28 +147,7 @@ async function approvalLatency(kind: "sqlite" | "postgres") {
       const app = await buildApp(ctx, {
         sessionSecret: "bench-session-secret-0123456789abcdefghij",
       });
-      const ids: number[] = [];
-      for (let i = 0; i < APPROVALS; i++) {
-        const result = await registerStudent(
-          ctx,
-          {
-            full_name: `Bench Student ${i}`,
-            roll_number: `1BN22CS${String(i).padStart(4, "0")}`,
-            email: `bench${i}@college.test`,
-            password: "bench-password",
-            password_confirm: "bench-password",
-            phone: `+919845${String(100000 + i).padStart(6, "0")}`,
-            department: "CSE",
-            semester: 7,
-            graduation_year: 2027,
-            cgpa: 8,
-            active_backlogs: 0,
-            skills: "",
-          },
-          undefined,
-        );
-        if (result.ok) ids.push(result.value.studentId);
-      }
+      const ids = await registerBenchStudents(ctx, APPROVALS);
       await upsertAdmin(ctx, "bench-admin@college.test", "bench-admin-password");
       const client = await loginAs(app, "bench-admin@college.test", "bench-admin-password");
       const token = await client.refreshCsrf();
@@ -196,16 +182,6 @@ async function approvalLatency(kind: "sqlite" | "postgres") {
   } finally {
     await emulator.close();
   }
-}
-
-/** The most of `times` (sorted ms) in any `windowMs`. */
-function mostInAnyWindow(times: number[], windowMs: number): number {
-  let most = 0;
-  for (let first = 0, last = 0; first < times.length; first++) {
-    while (last < times.length && times[last]! < times[first]! + windowMs) last++;
-    most = Math.max(most, last - first);
-  }
-  return most;
 }
 
 /**
@@ -248,17 +224,13 @@ async function portalRate(kind: "sqlite" | "postgres", seconds: number) {
           ),
         );
         await queueTestMessages(ctx, RATE * (seconds + 30), { bulk: true });
-        const createTimes = () =>
-          emulator.requests
-            .filter((r) => r.method === "POST" && r.path.endsWith("/Messages.json"))
-            .map((r) => r.at.getTime());
-        for (let i = 0; i < 600 && createTimes().length === 0; i++)
+        for (let i = 0; i < 600 && createTimes(emulator).length === 0; i++)
           await new Promise((resolve) => setTimeout(resolve, 100));
-        const first = createTimes()[0]!;
+        const first = createTimes(emulator)[0]!;
         await new Promise((resolve) =>
           setTimeout(resolve, first + seconds * 1000 + 500 - Date.now()),
         );
-        const times = createTimes().filter((at) => at < first + seconds * 1000);
+        const times = createTimes(emulator).filter((at) => at < first + seconds * 1000);
         return {
           database: kind,
           workers: 3,

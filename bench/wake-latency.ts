@@ -30,9 +30,9 @@ import { loadConfig } from "#src/config.ts";
 import { type AppContext, systemClock } from "#src/context.ts";
 import { openDatabase } from "#src/db/database.ts";
 import { migrateToLatest } from "#src/db/migrate.ts";
-import { registerStudent } from "#src/students/registration.ts";
 import { loginAs } from "#test/support/client.ts";
 import { startEmulator, twilioEnv } from "#test/support/sms.ts";
+import { registerBenchStudents } from "./students.ts";
 
 const { values } = parseArgs({
   options: {
@@ -97,29 +97,7 @@ async function main() {
       smsLog: silent,
     };
     const app = await buildApp(ctx, { sessionSecret: "bench-session-secret-0123456789abcdefghij" });
-    const ids: number[] = [];
-    for (let i = 0; i < APPROVALS; i++) {
-      const result = await registerStudent(
-        ctx,
-        {
-          full_name: `Bench Student ${i}`,
-          roll_number: `1BN22CS${String(i).padStart(4, "0")}`,
-          email: `bench${i}@college.test`,
-          password: "bench-password",
-          password_confirm: "bench-password",
-          phone: `+919845${String(100000 + i).padStart(6, "0")}`,
-          department: "CSE",
-          semester: 7,
-          graduation_year: 2027,
-          cgpa: 8,
-          active_backlogs: 0,
-          skills: "",
-        },
-        undefined,
-      );
-      if (!result.ok) throw new Error(`registration ${i} failed`);
-      ids.push(result.value.studentId);
-    }
+    const ids = await registerBenchStudents(ctx, APPROVALS);
     await upsertAdmin(ctx, "bench-admin@college.test", "bench-admin-password");
     const client = await loginAs(app, "bench-admin@college.test", "bench-admin-password");
     const token = await client.refreshCsrf();

@@ -5,6 +5,9 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "#test/support/app.ts";
 import {
+  creates,
+  createTimes,
+  mostInAnyWindow,
   queueTestMessages,
   smsRow,
   startEmulator,
@@ -43,26 +46,6 @@ function receivedCounts(e: TwilioEmulator): Map<string, number> {
   const counts = new Map<string, number>();
   for (const m of e.messages) counts.set(m.body, (counts.get(m.body) ?? 0) + 1);
   return counts;
-}
-
-/** The message creations the emulator received, in order. */
-function creates(e: TwilioEmulator) {
-  return e.requests.filter((r) => r.method === "POST" && r.path.endsWith("/Messages.json"));
-}
-
-/** When the emulator received each message creation, in ms, in order. */
-function createTimes(e: TwilioEmulator): number[] {
-  return creates(e).map((r) => r.at.getTime());
-}
-
-/** The most creations the emulator received in any `windowMs` (sorted times). */
-function mostInAnyWindow(times: number[], windowMs: number): number {
-  let most = 0;
-  for (let first = 0, last = 0; first < times.length; first++) {
-    while (last < times.length && times[last]! < times[first]! + windowMs) last++;
-    most = Math.max(most, last - first);
-  }
-  return most;
 }
 
 /**

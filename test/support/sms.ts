@@ -222,3 +222,23 @@ export async function startWatchedDispatcher(ctx: AppContext): Promise<WatchedDi
     },
   };
 }
+
+/** The message creations the emulator received, in order. */
+export function creates(e: Pick<TwilioEmulator, "requests">) {
+  return e.requests.filter((r) => r.method === "POST" && r.path.endsWith("/Messages.json"));
+}
+
+/** When the emulator received each message creation, in ms, in order. */
+export function createTimes(e: Pick<TwilioEmulator, "requests">): number[] {
+  return creates(e).map((r) => r.at.getTime());
+}
+
+/** The most of `times` (sorted ms) in any `windowMs`: a rate measured at the emulator. */
+export function mostInAnyWindow(times: number[], windowMs: number): number {
+  let most = 0;
+  for (let first = 0, last = 0; first < times.length; first++) {
+    while (last < times.length && times[last]! < times[first]! + windowMs) last++;
+    most = Math.max(most, last - first);
+  }
+  return most;
+}
