@@ -33,6 +33,7 @@ import { type Database, openDatabase } from "../src/db/database.ts";
 import { migrateToLatest } from "../src/db/migrate.ts";
 import type { ApplicationStatus } from "../src/db/schema.ts";
 import { seedDemo } from "../src/seed/demo.ts";
+import { type SeededRandom, seededRandom } from "../src/seed/random.ts";
 import { toLocalInput } from "../src/web/time.ts";
 import { fmt, type Harness, percentile, SkipDrill, sleep } from "./drill-lib.ts";
 
@@ -81,31 +82,6 @@ function sizesOf(h: Harness): Sizes {
         adminPauseMs: [1000, 3000],
       };
 }
-
-/** A seeded generator (mulberry32), so two runs make the same choices in the same order. */
-function generator(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),
-    pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!,
-    shuffle: <T>(items: T[]): T[] => {
-      for (let i = items.length - 1; i > 0; i--) {
-        const j = Math.floor(next() * (i + 1));
-        [items[i], items[j]] = [items[j]!, items[i]!];
-      }
-      return items;
-    },
-  };
-}
-type Random = ReturnType<typeof generator>;
 
 // ------------------------------------------------------------------------------------------------
 // HTTP: a browser-like client (cookies, the CSRF token of the last page) and a tally of answers.
@@ -394,7 +370,7 @@ async function adminClient(
   seeded: Seeded,
   sizes: Sizes,
   client: WebClient,
-  random: Random,
+  random: SeededRandom,
   until: number,
   stats: AdminStats,
 ): Promise<void> {
@@ -452,7 +428,7 @@ async function studentClient(
   seeded: Seeded,
   studentId: number,
   client: WebClient,
-  random: Random,
+  random: SeededRandom,
   until: number,
   stats: StudentStats,
 ): Promise<void> {
@@ -751,10 +727,10 @@ export async function resultsDayDrill(h: Harness): Promise<void> {
     })();
     const clients = [
       ...admins.map((c, i) =>
-        adminClient(h, database, seeded, sizes, c, generator(100 + i), until, adminStats),
+        adminClient(h, database, seeded, sizes, c, seededRandom(100 + i), until, adminStats),
       ),
       ...students.map(({ studentId, c }, i) =>
-        studentClient(database, seeded, studentId, c, generator(1000 + i), until, studentStats),
+        studentClient(database, seeded, studentId, c, seededRandom(1000 + i), until, studentStats),
       ),
     ];
     lingering.push(alert, ...clients);

@@ -6,6 +6,7 @@ import { inTransaction } from "../db/transaction.ts";
 import { DEPARTMENT_CODES } from "../placement/departments.ts";
 import { type EligibilityRules, meetsRules, noRules } from "../placement/eligibility.ts";
 import { moverOf } from "../placement/stages.ts";
+import { type SeededRandom, seededRandom } from "./random.ts";
 
 /**
  * Demo data for local use and benchmarks: students, jobs and applications in bulk inserts. It
@@ -30,22 +31,6 @@ export interface SeedResult {
   applications: number;
   firstStudentEmail: string | null;
   seconds: number;
-}
-
-function generator(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),
-    pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!,
-  };
 }
 
 const FIRST = [
@@ -117,7 +102,7 @@ const TITLES = [
   "Project Engineer",
 ];
 /** A title with "Intern" is an internship; every other title is a full-time job. */
-function typeOfTitle(title: string, random: ReturnType<typeof generator>): JobType {
+function typeOfTitle(title: string, random: SeededRandom): JobType {
   return /\bIntern\b/.test(title) ? "internship" : random.next() < 0.8 ? "placement" : "drive";
 }
 
@@ -138,7 +123,7 @@ const PATHS: { weight: number; path: ApplicationStatus[] }[] = [
 ];
 const PATH_WEIGHTS = PATHS.reduce((sum, p) => sum + p.weight, 0);
 
-function pickPath(random: ReturnType<typeof generator>): ApplicationStatus[] {
+function pickPath(random: SeededRandom): ApplicationStatus[] {
   let n = random.next() * PATH_WEIGHTS;
   for (const { weight, path } of PATHS) {
     n -= weight;
@@ -180,7 +165,7 @@ async function insertInBatches<T>(
 
 export async function seedDemo(ctx: AppContext, options: SeedOptions): Promise<SeedResult> {
   const started = performance.now();
-  const random = generator(2026);
+  const random = seededRandom(2026);
   const passwordHash = await hashPassword(options.password);
   const now = ctx.clock.now();
   const nowIso = now.toISOString();
