@@ -19,7 +19,8 @@ export const GATHER_MOST = 100;
 export class SentRecorder {
   private waiting: {
     record: SentRecord;
-    resolve: (outcome: MarkSentOutcome) => void;
+    /** Whether this worker still held the row's lease, and so wrote it. */
+    resolve: (owned: boolean) => void;
     reject: (error: unknown) => void;
   }[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -32,13 +33,13 @@ export class SentRecorder {
 
   /** `markSent` and then `applyEarlyCallbacks`, gathered with the others arriving now. */
   async markSent(record: SentRecord): Promise<MarkSentOutcome> {
-    const owned = await new Promise<MarkSentOutcome>((resolve, reject) => {
+    const owned = await new Promise<boolean>((resolve, reject) => {
       this.waiting.push({ record, resolve, reject });
       if (this.waiting.length >= GATHER_MOST) this.flush();
       // Not unref'd: the process must not end with acceptances it has not written.
       else this.timer ??= setTimeout(() => this.flush(), GATHER_WINDOW_MS);
     });
-    if (owned === "sent") return owned;
+    if (owned) return "sent";
     // The lease was lost meanwhile: rare, one at a time.
     const adopted = await this.persist(() => adoptSent(this.ctx, record));
     if (adopted !== "lost")
@@ -54,8 +55,7 @@ export class SentRecorder {
     this.record(taken.map((t) => t.record)).then(
       (owned) => {
         taken.forEach((t, i) => {
-          // "lost" here only means "not this worker's lease any more": markSent adopts it.
-          t.resolve(owned[i] ? "sent" : "lost");
+          t.resolve(owned[i] === true);
         });
       },
       (error: unknown) => {
