@@ -138,23 +138,15 @@ export async function queueSms(
   ctx: QueueCtx,
   message: OutboxMessage,
 ): Promise<QueueResult> {
-  const row = outboxRow(ctx, message, ctx.clock.now().toISOString());
-  const written = await trx
-    .insertInto("sms_messages")
-    .values(row.values)
-    .onConflict((oc) => oc.column("dedupe_key").doNothing())
-    .returning("id")
-    .executeTakeFirst();
-  if (written && row.status === "queued") await announceDue(trx, ctx);
-  logQueued(ctx, message, written?.id ?? null, row);
-  return { id: written?.id ?? null, status: row.status };
+  const [result] = await queueSmsBatch(trx, ctx, [message]);
+  return result as QueueResult;
 }
 
 /** Rows of one multi-row INSERT: about 20 parameters each, far below either database's limit. */
 const MESSAGES_PER_STATEMENT = 500;
 
 /**
- * Writes many messages into the outbox as `queueSms` writes each, in one multi-row INSERT (per
+ * Writes many messages into the outbox as `queueSms` writes one, in one multi-row INSERT (per
  * 500): a bulk move of 300 applicants queues its 300 messages in one statement, not 300. Each
  * keeps its own dedupe key (a key already there, or twice in `messages`, writes one row).
  * Results in the order of `messages`.
