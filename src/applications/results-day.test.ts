@@ -1,9 +1,10 @@
 // @both-databases: two admins' bulk selections cross the same placement summary rows in opposite orders; PostgreSQL breaks the deadlock by aborting one, which must be retried, not answered 500.
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
+import { queueSmsForStudents } from "#src/sms/outbox-api.ts";
 import { createAdmin, createStudent, postJob, useTestApp } from "#test/support/app.ts";
 import { testDialect } from "#test/support/database.ts";
-import { smsLogWith } from "#test/support/sms.ts";
+import { smsLogWith, waitFor } from "#test/support/sms.ts";
 import { watchStatements } from "#test/support/statements.ts";
 import { applyToJob, changeStatus } from "./service.ts";
 
@@ -168,3 +169,61 @@ describe("a bulk move", () => {
     expect(lines.filter((l) => l.msg === "queued" && mine.has(Number(l.sms)))).toHaveLength(0);
   });
 });
+
+describe.runIf(testDialect() === "postgres")(
+  "a bulk move while a job alert is being written",
+  () => {
+    it("does not wait for the posting's transaction, though the alert's rows check the same students", async () => {
+      const admin = await createAdmin(t.ctx, "beside-alert@college.test");
+      const ids = await applicants(4, "Infosys");
+      const students = await t.ctx.db
+        .selectFrom("applications")
+        .select("student_id")
+        .where("id", "in", ids)
+        .execute();
+      let seen: "moved" | "waited for a lock" | undefined;
+      let move: Promise<unknown> | undefined;
+      await t.ctx.db
+        .transaction()
+        .execute(async (trx) => {
+          // The posting's fan-out, not committed: each row's foreign key holds its student's row
+          // FOR KEY SHARE until the posting commits.
+          await queueSmsForStudents(trx, t.ctx, {
+            kind: "job_posted",
+            reference: "job:held-open",
+            dedupePrefix: "held-open:",
+            body: "New opportunity: apply on the portal.",
+            students: trx
+              .selectFrom("students")
+              .select("students.id")
+              .where(
+                "students.id",
+                "in",
+                students.map((s) => s.student_id),
+              ),
+          });
+          move = changeStatus(t.ctx, admin, ids, "selected").then((result) => {
+            expect(result).toMatchObject({ changed: 4, problems: [] });
+            seen ??= "moved";
+          });
+          seen = await waitFor(
+            async () => {
+              if (seen) return seen;
+              const { rows } = await sql`select 1 from pg_stat_activity
+              where datname = current_database() and wait_event_type = 'Lock'`.execute(t.ctx.db);
+              return rows.length > 0 ? "waited for a lock" : undefined;
+            },
+            10_000,
+            "the move to finish or to wait",
+          );
+          // A move that waited finishes once the posting is rolled back here.
+          throw new Error("roll back the posting");
+        })
+        .catch((error: Error) => {
+          if (error.message !== "roll back the posting") throw error;
+        });
+      await move;
+      expect(seen).toBe("moved");
+    });
+  },
+);

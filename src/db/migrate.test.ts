@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { type Kysely, sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "#test/support/database.ts";
+import { createTestDatabase, type TestDatabase, testDialect } from "#test/support/database.ts";
 import { portalCommand } from "#test/support/process.ts";
 import { MigrationFailedError, migrateToLatest } from "./migrate.ts";
 import { migrations } from "./migrations/index.ts";
@@ -325,7 +325,7 @@ describe("migrations", () => {
     // PostgreSQL: students locked in id order, company counts upserted in key order.
     const fixed =
       database.dialect === "postgres"
-        ? /order by d\.student_id, d\.company[\s\S]*order by s\.id for update/
+        ? /order by d\.student_id, d\.company[\s\S]*order by s\.id for (no key )?update/
         : /when old\.department <> new\.department/;
     expect(await definitions()).toMatch(fixed);
     const { down, up } = migrations["2026-12-07a-counter-rows-in-key-order"] as Required<
@@ -336,6 +336,28 @@ describe("migrations", () => {
     await up(database.db);
     expect(await definitions()).toMatch(fixed);
   });
+
+  it.runIf(testDialect() === "postgres")(
+    "2026-12-07i locks the moved students for no key update (PostgreSQL); down restores",
+    async () => {
+      const lockStep = async () => {
+        const { rows } = await sql<{ body: string }>`select prosrc as body from pg_proc
+        where proname = 'placement_summary_application'`.execute(database.db);
+        return [...(rows[0]?.body ?? "").matchAll(/order by s\.id (for [a-z ]+);/g)].map(
+          (m) => m[1],
+        );
+      };
+      const noKey = ["for no key update", "for no key update", "for no key update"];
+      expect(await lockStep()).toEqual(noKey);
+      const { down, up } = migrations["2026-12-07i-counter-locks-beside-foreign-keys"] as Required<
+        (typeof migrations)[string]
+      >;
+      await down(database.db);
+      expect(await lockStep()).toEqual(["for update", "for update", "for update"]);
+      await up(database.db);
+      expect(await lockStep()).toEqual(noKey);
+    },
+  );
 });
 
 /** The indexes and triggers on sms_messages and sms_attempts, by name. */
