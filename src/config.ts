@@ -3,6 +3,7 @@ import { isIP } from "node:net";
 import { parse as parseDotenv } from "dotenv";
 import { isValidPhoneNumber } from "libphonenumber-js/max";
 import { z } from "zod";
+import { parseQuietHours, type QuietHours } from "./sms/quiet-hours.ts";
 
 /** The one place that reads settings. Priority: process environment > `.env` > default. */
 
@@ -108,6 +109,19 @@ export const configSchema = z
     SMS_RETRY_DELAY_SECONDS: int(0, 3600).default(5),
     SMS_RETRY_MAX_DELAY_SECONDS: int(1, 86400).default(600),
     SMS_GIVE_UP_HOURS: int(1, 720).default(24),
+    // Quiet hours in India time ("21:00-09:00"; empty for none): messages queued as quiet wait.
+    SMS_QUIET_HOURS: z
+      .string()
+      .default("21:00-09:00")
+      .transform((v, zctx): QuietHours | null => {
+        const window = parseQuietHours(v);
+        if (window !== undefined) return window;
+        zctx.addIssue({
+          code: "custom",
+          message: "a window of India time such as 21:00-09:00, or empty for none",
+        });
+        return z.NEVER;
+      }),
     SMS_CIRCUIT_FAILURES: int(1, 1000).default(5),
     SMS_CIRCUIT_OPEN_SECONDS: int(1, 3600).default(10),
     SMS_RESEND_UNDELIVERED_SECONDS: int(0, 86400).default(0),
@@ -188,14 +202,20 @@ export function readDotenv(path = ".env"): Record<string, string> {
   return existsSync(path) ? parseDotenv(readFileSync(path)) : {};
 }
 
+/** Settings whose empty value means "none" rather than "unset". */
+const EMPTY_IS_A_VALUE = new Set(["SMS_QUIET_HOURS"]);
+
 export function loadConfig(
   env: Record<string, string | undefined> = process.env,
   dotenv: Record<string, string> = readDotenv(),
 ): Config {
-  // Only the keys the schema knows; an empty value counts as unset, so the next source decides.
+  // Only the keys the schema knows; an empty value counts as unset, so the next source decides,
+  // except where empty is a value of its own ("no quiet hours").
   const input: Record<string, string> = {};
   for (const key of Object.keys(configSchema.in.shape)) {
-    const value = [env[key], dotenv[key]].find((v) => v !== undefined && v !== "");
+    const value = [env[key], dotenv[key]].find(
+      (v) => v !== undefined && (v !== "" || EMPTY_IS_A_VALUE.has(key)),
+    );
     if (value !== undefined) input[key] = value;
   }
   const result = configSchema.safeParse(input);

@@ -52,6 +52,19 @@ describe("configuration", () => {
     );
   });
 
+  it("keeps quiet hours of 21:00-09:00 India time unless SMS_QUIET_HOURS says otherwise; empty is none", () => {
+    expect(loadConfig({}, {}).SMS_QUIET_HOURS).toEqual({ start: 21 * 60, end: 9 * 60 });
+    expect(loadConfig({ SMS_QUIET_HOURS: "22:30-07:00" }, {}).SMS_QUIET_HOURS).toEqual({
+      start: 22 * 60 + 30,
+      end: 7 * 60,
+    });
+    expect(loadConfig({ SMS_QUIET_HOURS: "" }, {}).SMS_QUIET_HOURS).toBeNull();
+    expect(loadConfig({}, { SMS_QUIET_HOURS: "" }).SMS_QUIET_HOURS).toBeNull();
+    expect(() => loadConfig({ SMS_QUIET_HOURS: "9pm-9am" }, {})).toThrowError(
+      /^Invalid SMS_QUIET_HOURS="9pm-9am": expected a window of India time such as 21:00-09:00, or empty for none/,
+    );
+  });
+
   it("takes the process environment over .env over defaults", () => {
     const config = loadConfig({ PORT: "4000" }, { PORT: "5000", SMS_BATCH_SIZE: "25" });
     expect(config.PORT).toBe(4000);

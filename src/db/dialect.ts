@@ -99,10 +99,14 @@ export function skipLocked<QB extends { forUpdate(): QB; skipLocked(): QB }>(
  * A parameter as a typed SQL value for `INSERT ... SELECT`, where PostgreSQL cannot infer a
  * parameter's type from the target column and would read it as text.
  */
-export function typedValue(dialect: DialectName, value: string, type: "timestamptz" | "text") {
+export function typedValue<V extends string | null>(
+  dialect: DialectName,
+  value: V,
+  type: "timestamptz" | "text",
+) {
   return dialect === "postgres" && type === "timestamptz"
-    ? sql<string>`cast(${value} as timestamptz)`
-    : sql<string>`${value}`;
+    ? sql<V>`cast(${value} as timestamptz)`
+    : sql<V>`${value}`;
 }
 
 /**

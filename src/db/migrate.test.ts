@@ -337,6 +337,23 @@ describe("migrations", () => {
     expect(await definitions()).toMatch(fixed);
   });
 
+  it("2026-12-08a adds due_at, not_after and quiet to the outbox, keeping its rows; down removes them", async () => {
+    const columns = async () =>
+      (await database.db.introspection.getTables())
+        .find((table) => table.name === "sms_messages")
+        ?.columns.map((c) => c.name)
+        .filter((name) => ["due_at", "not_after", "quiet"].includes(name))
+        .sort();
+    expect(await columns()).toEqual(["due_at", "not_after", "quiet"]);
+    const { down, up } = migrations["2026-12-08a-sms-due-windows"] as Required<
+      (typeof migrations)[string]
+    >;
+    await down(database.db);
+    expect(await columns()).toEqual([]);
+    await up(database.db);
+    expect(await columns()).toEqual(["due_at", "not_after", "quiet"]);
+  });
+
   it.runIf(testDialect() === "postgres")(
     "2026-12-07i locks the moved students for no key update (PostgreSQL); down restores",
     async () => {

@@ -208,6 +208,15 @@ export interface SmsMessagesTable {
    */
   cancel_requested_at: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
   cancel_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  /**
+   * When it was first due, where that is not its creation (due later, or held by quiet hours):
+   * SMS_GIVE_UP_HOURS counts from it. Null: from `created_at`.
+   */
+  due_at: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
+  /** Never sent after this moment (a reminder whose slot has started): skipped, with the reason. */
+  not_after: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
+  /** 1: SMS_QUIET_HOURS hold it (reminders, alerts); 0: it goes at once (codes, decisions). */
+  quiet: ColumnType<number, number | undefined, number>;
 }
 
 /** The office's versions of an SMS template (version 1, the default text, has no row). */

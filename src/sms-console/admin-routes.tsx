@@ -9,6 +9,7 @@ import {
 } from "../db/schema.ts";
 import { smsKindLabel, smsStatusLabel } from "../sms/labels.ts";
 import { readDispatchState } from "../sms/outbox.ts";
+import { describeQuietHours } from "../sms/quiet-hours.ts";
 import { displayedBody, SECRET_NOT_RESENT } from "../sms/secrets.ts";
 import { HttpError, requireRole } from "../web/auth.ts";
 import { formatDateTime, Pagination } from "../web/components.tsx";
@@ -289,7 +290,9 @@ export async function smsAdminRoutes(app: FastifyInstance) {
             <strong>
               {ctx.config.SMS_BACKEND === "twilio" ? "Twilio" : "capture on this server (not sent)"}
             </strong>
-            {ctx.config.SMS_ENABLED ? "" : " (disabled)"}.
+            {ctx.config.SMS_ENABLED ? "" : " (disabled)"}. Quiet hours:{" "}
+            <strong safe>{describeQuietHours(ctx.config.SMS_QUIET_HOURS)}</strong> (messages queued
+            as quiet wait until they end).
             {pausedUntil ? (
               <span
                 safe

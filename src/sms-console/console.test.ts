@@ -146,6 +146,7 @@ describe("SMS console list", () => {
 
     const all = await client.get("/admin/sms");
     expect(all.statusCode).toBe(200);
+    expect(all.body).toContain("Quiet hours: <strong>21:00-09:00 India time</strong>");
     expect(listed(all.body)).toEqual(
       [old, toAsha, announced, jobQueued, jobDelivered].sort((a, b) => b - a),
     );

@@ -16,7 +16,14 @@ import {
 } from "./heartbeat.ts";
 import { foldHourlyCounts } from "./hourly-counts.ts";
 import { MessageSender } from "./message-sender.ts";
-import { type ClaimedSms, claimDue, expireSecrets, extendLeases, release } from "./outbox.ts";
+import {
+  type ClaimedSms,
+  claimDue,
+  expireSecrets,
+  extendLeases,
+  release,
+  skipLateMessages,
+} from "./outbox.ts";
 import { Pacing } from "./pacing.ts";
 import { DATABASE_BACKOFF_MAX_MS, persister } from "./persist.ts";
 import { AdaptiveRate } from "./rate.ts";
@@ -146,7 +153,8 @@ export class Dispatcher {
 
   /**
    * Housekeeping any dispatcher may do (doing it twice is harmless): messages whose secret (a
-   * reset code) expired lose it from their text, and are cancelled if still queued; parked status
+   * reset code) expired lose it from their text, and are cancelled if still queued; queued
+   * messages past their `not_after` are skipped, with the reason; parked status
    * callbacks whose message never got their SID (another account's, or a message lost before our
    * time) are dropped, so the table stays small; the SMS count deltas are folded into the hourly
    * counts (decision 024), so the console's readers add up few of them; messages older than
@@ -160,6 +168,9 @@ export class Dispatcher {
         { worker: this.workerId, expired },
         "expired codes masked in their messages; those still queued cancelled",
       );
+    const late = await skipLateMessages(this.ctx);
+    if (late > 0)
+      this.log.info({ worker: this.workerId, late }, "queued messages past their time skipped");
     const pruned = await pruneEarlyCallbacks(this.ctx, EARLY_CALLBACK_MAX_AGE_MS);
     if (pruned > 0) this.log.info({ worker: this.workerId, pruned }, "pruned old parked callbacks");
     const folded = await foldHourlyCounts(this.ctx);

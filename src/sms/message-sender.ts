@@ -14,12 +14,15 @@ import {
   markSecretExpired,
   markSent,
   markStudentOptedOut,
+  postpone,
   release,
   sendCheck,
   setCredentialsError,
 } from "./outbox.ts";
+import { lateReason } from "./outbox-api.ts";
 import type { Pacing } from "./pacing.ts";
 import type { Persist } from "./persist.ts";
+import { quietUntil } from "./quiet-hours.ts";
 import type { AdaptiveRate } from "./rate.ts";
 import { candidatesFor } from "./reconcile.ts";
 import { SentRecorder } from "./sent-recorder.ts";
@@ -80,6 +83,15 @@ export class MessageSender {
       }
       if (found) return;
     }
+    if (row.quiet) {
+      // Due just before quiet hours began, or their setting changed: it waits for the morning.
+      const until = quietUntil(this.ctx.clock.now(), this.ctx.config.SMS_QUIET_HOURS);
+      if (until) {
+        await this.persist(() => postpone(this.ctx, row, this.workerId, until));
+        this.log.info({ ...fields, until: until.toISOString() }, "held: quiet hours");
+        return;
+      }
+    }
     if (this.expired(row)) {
       const hours = this.ctx.config.SMS_GIVE_UP_HOURS;
       return this.fail(
@@ -109,6 +121,15 @@ export class MessageSender {
       // A code that arrives after it expired only confuses the student, who asks for another.
       await this.persist(() => markSecretExpired(this.ctx, row, this.workerId));
       this.log.info(fields, "cancelled: its code expired before it could be sent");
+      return;
+    }
+    if (check.late && row.not_after) {
+      // A reminder whose slot has started only misleads: the console says why it was not sent.
+      const reason = lateReason(row.not_after);
+      await this.persist(() =>
+        markFinal(this.ctx, row, this.workerId, { status: "skipped", code: null, reason }),
+      );
+      this.log.info({ ...fields, reason }, "skipped: its time had passed");
       return;
     }
     if (!this.ctx.config.SMS_ENABLED) {
@@ -259,7 +280,7 @@ export class MessageSender {
   /** Too old to keep trying (SMS_GIVE_UP_HOURS after it was queued). */
   private expired(row: ClaimedSms): boolean {
     return (
-      this.ctx.clock.now().getTime() - Date.parse(row.created_at) >
+      this.ctx.clock.now().getTime() - Date.parse(row.due_at ?? row.created_at) >
       this.ctx.config.SMS_GIVE_UP_HOURS * 3_600_000
     );
   }

@@ -2,7 +2,9 @@ import { type Kysely, type SelectQueryBuilder, sql } from "kysely";
 import type { AppContext } from "../context.ts";
 import { typedValue } from "../db/dialect.ts";
 import type { DB, SmsKind, SmsStatus } from "../db/schema.ts";
+import { formatDateTime } from "../web/time.ts";
 import { countSegments } from "./encoding.ts";
+import { quietUntil } from "./quiet-hours.ts";
 import { maskSecret, SECRET_NOT_RESENT, type SmsSecret } from "./secrets.ts";
 import type { TemplateRef } from "./templates.ts";
 import { announceDue } from "./wake-ups.ts";
@@ -58,6 +60,48 @@ export interface OutboxMessage {
    * a bulk move of 300 on PostgreSQL (bench/README.md, "A bulk move of 300 applicants").
    */
   studentNames?: { fullName: string; rollNumber: string };
+  /** When it is to go, not before: a reminder the evening before its slot. Absent: at once. */
+  dueAt?: Date;
+  /** When it stops being worth sending (the slot has started): never sent after, skipped instead. */
+  notAfter?: Date;
+  /** Held by SMS_QUIET_HOURS (reminders, alerts, announcements); codes and decisions are not. */
+  quiet?: boolean;
+}
+
+/** When a message is to go, as `dueAt`, `notAfter` and `quiet` ask, from `now`. */
+export interface Timing {
+  dueAt?: Date;
+  notAfter?: Date;
+  quiet?: boolean;
+}
+
+/**
+ * The row's timing columns: its first due moment (`dueAt`, or now, then past quiet hours if it
+ * keeps them), and why it can never go when that moment is already past `notAfter`.
+ */
+export function timingColumns(ctx: Pick<AppContext, "config">, now: Date, timing: Timing) {
+  const asked = timing.dueAt && timing.dueAt > now ? timing.dueAt : now;
+  const held = timing.quiet ? quietUntil(asked, ctx.config.SMS_QUIET_HOURS) : null;
+  const due = held ?? asked;
+  const late =
+    timing.notAfter && timing.notAfter <= due
+      ? held && timing.notAfter > asked
+        ? `Not sent: quiet hours last past its time (not after ${formatDateTime(timing.notAfter.toISOString())})`
+        : lateReason(timing.notAfter)
+      : null;
+  return {
+    next_attempt_at: due.toISOString(),
+    due_at: due > now ? due.toISOString() : null,
+    not_after: timing.notAfter?.toISOString() ?? null,
+    quiet: timing.quiet ? 1 : 0,
+    late,
+  };
+}
+
+/** The console's words for a message whose time passed before it could be sent. */
+export function lateReason(notAfter: Date | string): string {
+  const iso = typeof notAfter === "string" ? notAfter : notAfter.toISOString();
+  return `Not sent: its time had passed (not after ${formatDateTime(iso)})`;
 }
 
 export interface QueueResult {
@@ -77,11 +121,12 @@ function keptStudent(studentId: number | null, column: "full_name" | "roll_numbe
 /** A message's outbox row as `queueSms` and `queueSmsBatch` write it, and why it is skipped. */
 function outboxRow(ctx: QueueCtx, message: OutboxMessage, now: string) {
   const { encoding, segments } = countSegments(message.body);
+  const { late, ...timing } = timingColumns(ctx, new Date(now), message);
   const skipReason = !ctx.config.SMS_ENABLED
     ? "SMS is disabled"
     : message.optedOut
       ? "Student opted out of SMS"
-      : null;
+      : late;
   const status: SmsStatus = skipReason ? "skipped" : "queued";
   const values = {
     kind: message.kind,
@@ -94,7 +139,7 @@ function outboxRow(ctx: QueueCtx, message: OutboxMessage, now: string) {
     encoding,
     segments,
     status,
-    next_attempt_at: now,
+    ...timing,
     error_message: skipReason,
     created_at: now,
     updated_at: now,
@@ -224,7 +269,7 @@ function logBatch(
 // biome-ignore lint/suspicious/noExplicitAny: any FROM clause, as long as it yields student ids
 export type StudentIdQuery = SelectQueryBuilder<DB, any, { id: number }>;
 
-export interface FanOut {
+export interface FanOut extends Timing {
   kind: SmsKind;
   /** What the messages are about ("job:12"): cancel or rewrite them by it. */
   reference: string;
@@ -269,7 +314,11 @@ export async function queueSmsForStudents(
   fan: FanOut,
 ): Promise<number> {
   const { encoding, segments } = countSegments(fan.body);
-  const now = typedValue(ctx.dialect, ctx.clock.now().toISOString(), "timestamptz");
+  const clockNow = ctx.clock.now();
+  const now = typedValue(ctx.dialect, clockNow.toISOString(), "timestamptz");
+  const { late, ...timing } = timingColumns(ctx, clockNow, fan);
+  const at = (iso: string | null) => typedValue(ctx.dialect, iso, "timestamptz");
+  const skipReason = !ctx.config.SMS_ENABLED ? "SMS is disabled" : late;
   const selection = trx
     .selectFrom("students")
     .where("students.id", "in", fan.students)
@@ -284,11 +333,9 @@ export async function queueSmsForStudents(
       sql<string>`${fan.body}`.as("body"),
       sql.lit(encoding).as("encoding"),
       sql.lit(segments).as("segments"),
-      sql.lit(ctx.config.SMS_ENABLED ? "queued" : "skipped").as("status"),
-      (ctx.config.SMS_ENABLED ? sql<string | null>`null` : sql<string>`${"SMS is disabled"}`).as(
-        "error_message",
-      ),
-      now.as("next_attempt_at"),
+      sql.lit(skipReason ? "skipped" : "queued").as("status"),
+      (skipReason ? sql<string>`${skipReason}` : sql<string | null>`null`).as("error_message"),
+      at(timing.next_attempt_at).as("next_attempt_at"),
       now.as("created_at"),
       now.as("updated_at"),
       (fan.template ? sql<string>`${fan.template.id}` : sql<string | null>`null`).as("template_id"),
@@ -297,6 +344,9 @@ export async function queueSmsForStudents(
       ),
       "students.full_name as student_name",
       "students.roll_number as student_roll_number",
+      at(timing.due_at).as("due_at"),
+      at(timing.not_after).as("not_after"),
+      sql.lit(timing.quiet).as("quiet"),
     ]);
   const result = await trx
     .insertInto("sms_messages")
@@ -306,13 +356,21 @@ export async function queueSmsForStudents(
       "template_version",
       "student_name",
       "student_roll_number",
+      "due_at",
+      "not_after",
+      "quiet",
     ])
     .expression(selection)
     .onConflict((oc) => oc.column("dedupe_key").doNothing())
     .executeTakeFirst();
   const rows = Number(result.numInsertedOrUpdatedRows ?? 0);
-  if (rows > 0 && ctx.config.SMS_ENABLED) await announceDue(trx, ctx);
-  if (ctx.config.SMS_ENABLED)
+  if (rows > 0 && !skipReason) await announceDue(trx, ctx);
+  if (late && ctx.config.SMS_ENABLED)
+    ctx.smsLog.info(
+      { kind: fan.kind, reference: fan.reference, skipped: rows },
+      `skipped: ${late} (fan-out recorded as skipped)`,
+    );
+  else if (ctx.config.SMS_ENABLED)
     ctx.smsLog.info(
       { kind: fan.kind, reference: fan.reference, queued: rows, segmentsEach: segments },
       "queued (fan-out)",
@@ -322,7 +380,7 @@ export async function queueSmsForStudents(
       { kind: fan.kind, reference: fan.reference, skipped: rows },
       "skipped: SMS is disabled (fan-out recorded as skipped)",
     );
-  return ctx.config.SMS_ENABLED ? rows : 0;
+  return skipReason ? 0 : rows;
 }
 
 /** What a cancel did: how many it cancelled, and how many it left to be checked first. */

@@ -3,7 +3,7 @@ import type { AppContext } from "../context.ts";
 import { dbNow, skipLocked, typedValue } from "../db/dialect.ts";
 import { type ParamOf, preparedRead } from "../db/prepared.ts";
 import type { DB, SmsAttemptOutcome, SmsMessage, SmsStatus } from "../db/schema.ts";
-import { KINDS_SENT_DESPITE_OPT_OUT } from "./outbox-api.ts";
+import { KINDS_SENT_DESPITE_OPT_OUT, lateReason } from "./outbox-api.ts";
 import { SECRET_EXPIRED_REASON, SECRET_EXPIRED_UNCONFIRMED_REASON } from "./secrets.ts";
 import { announceDue } from "./wake-ups.ts";
 
@@ -119,6 +119,8 @@ export async function sendCheck(
   secretExpired: boolean;
   /** A cancel came while an earlier attempt was in doubt (decision 027): its reason, or null. */
   cancelReason: string | null;
+  /** Its `not_after` has passed by the database's clock: never sent now. */
+  late: boolean;
 }> {
   const found = await ctx.db
     .selectFrom("sms_messages")
@@ -128,6 +130,7 @@ export async function sendCheck(
       "sms_messages.secret_until",
       "sms_messages.cancel_requested_at",
       "sms_messages.cancel_reason",
+      "sms_messages.not_after",
     ])
     .select(dbNow(ctx.dialect).as("db_now"))
     .where("sms_messages.id", "=", row.id)
@@ -145,6 +148,10 @@ export async function sendCheck(
       secretUntil !== null &&
       Date.parse(secretUntil) <= Date.parse(found.db_now),
     cancelReason: found?.cancel_requested_at != null ? (found.cancel_reason ?? "Cancelled") : null,
+    late:
+      found !== undefined &&
+      found.not_after !== null &&
+      Date.parse(found.not_after) <= Date.parse(found.db_now),
   };
 }
 
@@ -416,6 +423,75 @@ export async function expireSecrets(ctx: Ctx): Promise<number> {
     .where("status", "<>", sql.lit("sending"))
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
+}
+
+/** Queued messages whose `not_after` passed that one sweep skips: the rest go next round. */
+const LATE_PER_SWEEP = 500;
+
+/**
+ * Queued messages whose time has passed (`not_after`, by the database's clock) are skipped, with
+ * the moment in words, instead of being sent late: a reminder whose slot has started. One whose
+ * earlier attempt may have reached Twilio is left to its next claim, which asks Twilio first and
+ * then skips it at the last look. At most 500 a sweep, through the partial index on
+ * (status, not_after); one UPDATE per distinct moment (a slot's reminders share theirs). Any
+ * dispatcher may run it (twice is harmless). Returns how many it skipped.
+ */
+export async function skipLateMessages(ctx: Ctx): Promise<number> {
+  const late = await ctx.db
+    .selectFrom("sms_messages")
+    .select(["id", "not_after"])
+    .where("status", "=", sql.lit("queued"))
+    .where("not_after", "<=", dbNow(ctx.dialect))
+    .where("unconfirmed_attempt_at", "is", null)
+    .limit(LATE_PER_SWEEP)
+    .execute();
+  const byMoment = new Map<string, number[]>();
+  for (const row of late)
+    byMoment.set(row.not_after as string, [
+      ...(byMoment.get(row.not_after as string) ?? []),
+      row.id,
+    ]);
+  let skipped = 0;
+  for (const [notAfter, ids] of byMoment) {
+    const result = await ctx.db
+      .updateTable("sms_messages")
+      .set({
+        status: "skipped",
+        error_message: lateReason(notAfter),
+        updated_at: dbNow(ctx.dialect),
+      })
+      .where("id", "in", ids)
+      .where("status", "=", "queued")
+      .where("unconfirmed_attempt_at", "is", null)
+      .executeTakeFirst();
+    skipped += Number(result.numUpdatedRows);
+  }
+  return skipped;
+}
+
+/**
+ * A claimed quiet message met quiet hours at its last look (it was due just before they began):
+ * queued again for `until`, the attempt not counted, and SMS_GIVE_UP_HOURS counted from then.
+ */
+export async function postpone(
+  ctx: Ctx,
+  row: ClaimedSms,
+  workerId: string,
+  until: Date,
+): Promise<void> {
+  const at = typedValue(ctx.dialect, until.toISOString(), "timestamptz");
+  await owned(ctx, row, workerId)
+    .set((eb) => ({
+      status: "queued",
+      lease_owner: null,
+      lease_until: null,
+      attempts: eb("attempts", "-", 1),
+      unconfirmed_attempt_at: row.needsReconcile ? eb.ref("unconfirmed_attempt_at") : null,
+      next_attempt_at: at,
+      due_at: at,
+      updated_at: dbNow(ctx.dialect),
+    }))
+    .execute();
 }
 
 /**

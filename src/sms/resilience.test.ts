@@ -168,6 +168,7 @@ describe("SMS under faults", () => {
       leaseHeld: true,
       optedOut: false,
       secretExpired: false,
+      late: false,
       cancelReason: null,
     });
     // The worker stalled past its lease (a long GC pause, a frozen VM).

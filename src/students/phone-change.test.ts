@@ -281,6 +281,7 @@ describe("a student's change of mobile number", () => {
         leaseHeld: true,
         optedOut: false,
         secretExpired: false,
+        late: false,
         cancelReason: null,
       });
     const approval = claimed.find((m) => m.kind === "approval")!;

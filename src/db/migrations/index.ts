@@ -29,6 +29,7 @@ import * as smsOutcomeUnknown from "./2026-12-07e-sms-outcome-unknown.ts";
 import * as retention from "./2026-12-07g-retention.ts";
 import * as groupMovesWithoutAJoin from "./2026-12-07h-group-moves-without-a-join.ts";
 import * as counterLocksBesideForeignKeys from "./2026-12-07i-counter-locks-beside-foreign-keys.ts";
+import * as smsDueWindows from "./2026-12-08a-sms-due-windows.ts";
 
 /** Every migration, by name. Names sort in the order they run: date first. */
 export const migrations: Record<string, Migration> = {
@@ -62,4 +63,5 @@ export const migrations: Record<string, Migration> = {
   "2026-12-07c-send-budget": sendBudget,
   "2026-12-07h-group-moves-without-a-join": groupMovesWithoutAJoin,
   "2026-12-07i-counter-locks-beside-foreign-keys": counterLocksBesideForeignKeys,
+  "2026-12-08a-sms-due-windows": smsDueWindows,
 };
