@@ -999,6 +999,8 @@ type Drill = (h: Harness) => Promise<void>;
 /** Dispatcher settings for the drill; the rest are the portal's defaults. */
 function smsSettings(h: Harness, extra: Record<string, string>): Record<string, string> {
   return {
+    // Drills send at any hour (decision 032).
+    SMS_QUIET_HOURS: "",
     SMS_RATE_PER_SECOND: "100",
     SMS_CONCURRENCY: "20",
     SMS_BATCH_SIZE: "20",

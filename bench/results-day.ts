@@ -678,6 +678,8 @@ export async function resultsDayDrill(h: Harness): Promise<void> {
     );
 
     const sms = {
+      // The alert goes whatever the hour (decision 032).
+      SMS_QUIET_HOURS: "",
       SMS_RATE_PER_SECOND: String(SMS_RATE_PER_SECOND),
       SMS_CONCURRENCY: String(SMS_CONCURRENCY),
       SMS_BATCH_SIZE: "20",

@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { createAdmin, createStudent, useTestApp } from "#test/support/app.ts";
+import { createAdmin, createStudent, createTestApp, useTestApp } from "#test/support/app.ts";
 import { loginAs } from "#test/support/client.ts";
 import { confirm, pageText } from "#test/support/confirm.ts";
+import { quietHoursAroundNow } from "#test/support/sms.ts";
+import { quietUntil } from "../sms/quiet-hours.ts";
 
 const t = useTestApp();
 
@@ -191,5 +193,50 @@ describe("deleting an announcement", () => {
     const asStudent = await loginAs(t.app, student.email, student.password);
     const response = await asStudent.post("/admin/announcements/1/delete");
     expect(response.statusCode).toBe(403);
+  });
+});
+
+describe("an announcement's SMS in quiet hours", () => {
+  it("wait for them to end unless the office marks the announcement urgent", async () => {
+    const app = await createTestApp({ SMS_QUIET_HOURS: quietHoursAroundNow() });
+    try {
+      await createStudent(app.ctx, { approved: true });
+      const admin = await createAdmin(app.ctx);
+      const staff = await loginAs(app.app, admin.email, admin.password);
+      const form = await staff.get("/admin/announcements");
+      expect(form.body).toContain('name="sms_urgent"');
+      expect(form.body).toMatch(
+        /Urgent: send the SMS even in quiet hours \(\d\d:\d\d-\d\d:\d\d India time\)/,
+      );
+      const post = (title: string, urgent: boolean) =>
+        staff.post("/admin/announcements", {
+          submission_id: randomUUID(),
+          title,
+          message: "Venue changed to the seminar hall.",
+          send_sms: "on",
+          ...(urgent ? { sms_urgent: "on" } : {}),
+        });
+      const before = new Date();
+      expect((await post("Tomorrow's talk", false)).statusCode).toBe(303);
+      expect((await staff.get("/admin/announcements")).body).toContain(
+        "They wait for the end of quiet hours",
+      );
+      expect((await post("Venue changed", true)).statusCode).toBe(303);
+      expect((await staff.get("/admin/announcements")).body).not.toContain(
+        "They wait for the end of quiet hours",
+      );
+      const rows = await app.ctx.db
+        .selectFrom("sms_messages")
+        .select(["body", "quiet", "next_attempt_at"])
+        .where("kind", "=", "custom")
+        .orderBy("id")
+        .execute();
+      expect(rows.map((r) => r.quiet)).toEqual([1, 0]);
+      const until = quietUntil(before, app.ctx.config.SMS_QUIET_HOURS);
+      expect(Date.parse(rows[0]!.next_attempt_at)).toBe(until!.getTime());
+      expect(Date.parse(rows[1]!.next_attempt_at)).toBeLessThanOrEqual(Date.now());
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -48,16 +48,17 @@ type Ctx = Pick<AppContext, "config" | "clock" | "smsLog" | "dialect">;
 /**
  * An announcement's SMS, to each student of its audience who has not opted out: with `aimed`, its
  * recorded recipients (announcement_recipients, written in the same transaction); else every
- * approved student.
+ * approved student. They keep quiet hours unless the office marked the announcement `urgent`.
  */
 export async function queueAnnouncementSms(
   trx: Kysely<DB>,
   ctx: Ctx,
   announcement: { id: number; title: string; message: string },
-  aimed: boolean,
+  { aimed, urgent }: { aimed: boolean; urgent: boolean },
 ): Promise<number> {
   return queueSmsForStudents(trx, ctx, {
     kind: "custom",
+    quiet: !urgent,
     reference: announcementReference(announcement.id),
     dedupePrefix: `announcement:${announcement.id}:student:`,
     ...(await announcementBody(trx, announcement)),

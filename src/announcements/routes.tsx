@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import type { AppContext } from "../context.ts";
 import { EligibilityCheckboxes } from "../placement/eligibility-fields.tsx";
 import { openStateLabel } from "../placement/open.ts";
 import {
@@ -9,6 +10,7 @@ import {
   smsNeedsConfirmation,
 } from "../sms/cost.ts";
 import { beingCheckedNote } from "../sms/labels.ts";
+import { describeQuietHours, type QuietHours, quietUntil } from "../sms/quiet-hours.ts";
 import { currentActor, flash, requireRole } from "../web/auth.ts";
 import {
   Field,
@@ -47,6 +49,15 @@ type AudienceJob = AudienceJobs["open"][number];
 const stageOptions = AUDIENCE_STAGES.map((s) => ({ value: s, label: STAGE_WORDS[s] }));
 
 /** "1,240 students are in it; 1,200 can get the SMS (40 opted out): 1,200 messages × 2 segments = ...". */
+/** " They wait for the end of quiet hours (…)." when SMS just queued are held by them. */
+function heldWords(ctx: AppContext, urgent: boolean, queued: number): string {
+  const until =
+    urgent || queued === 0 ? null : quietUntil(ctx.clock.now(), ctx.config.SMS_QUIET_HOURS);
+  return until
+    ? ` They wait for the end of quiet hours (${formatDateTime(until.toISOString())}).`
+    : "";
+}
+
 function previewWords(p: Preview): string {
   return `${p.audience}: ${plural(p.students, "approved student")} ${pluralWord(p.students, "is", "are")} in the audience; ${formatNumber(p.reachable)} can get the SMS (${(
     p.students - p.reachable
@@ -168,12 +179,14 @@ function AnnouncementsPage({
   now,
   preview = null,
   pageNumber = 1,
+  quietHours,
 }: {
   page: PageContext;
   form: FormState;
   list: AnnouncementList;
   jobs: AudienceJobs;
   now: Date;
+  quietHours: QuietHours | null;
   preview?: Preview | null;
   pageNumber?: number;
 }) {
@@ -193,6 +206,14 @@ function AnnouncementsPage({
           <input type="checkbox" name="send_sms" checked={sendSms} /> Also send it as an SMS to
           everyone in the audience (except those who opted out)
         </label>
+        {quietHours ? (
+          <label class="check">
+            <input type="checkbox" name="sms_urgent" checked={form.values.sms_urgent === "on"} />{" "}
+            <span
+              safe
+            >{`Urgent: send the SMS even in quiet hours (${describeQuietHours(quietHours)})`}</span>
+          </label>
+        ) : null}
         {preview ? (
           <p class="flash flash-info" role="status" id="announcement-preview" safe>
             {previewWords(preview)}
@@ -264,6 +285,7 @@ export async function announcementRoutes(app: FastifyInstance) {
           jobs={await jobsForAudience(ctx)}
           now={ctx.clock.now()}
           pageNumber={request.query.page}
+          quietHours={ctx.config.SMS_QUIET_HOURS}
         />,
       ),
   );
@@ -274,6 +296,7 @@ export async function announcementRoutes(app: FastifyInstance) {
     const parsed = parseForm(announcementSchema(now), body);
     const values = parsed.ok ? formValues(body) : parsed.values;
     values.send_sms = body.send_sms ? "on" : "";
+    values.sms_urgent = body.sms_urgent ? "on" : "";
     const again = async (errors: Record<string, string>, preview: Preview | null = null) =>
       reply
         .code(Object.keys(errors).length > 0 ? 422 : 200)
@@ -285,6 +308,7 @@ export async function announcementRoutes(app: FastifyInstance) {
             jobs={await jobsForAudience(ctx)}
             now={now}
             preview={preview}
+            quietHours={ctx.config.SMS_QUIET_HOURS}
           />,
         );
     // The confirmation's Cancel: the form again, as it was typed, nothing posted.
@@ -342,7 +366,7 @@ export async function announcementRoutes(app: FastifyInstance) {
         request,
         "success",
         parsed.data.send_sms
-          ? `Announcement posted for ${plural(result.recipients, "student")}; ${formatNumber(result.sms)} SMS queued (${plural(result.sms * result.segmentsEach, "segment")}).${countChanged(body, result.sms)}`
+          ? `Announcement posted for ${plural(result.recipients, "student")}; ${formatNumber(result.sms)} SMS queued (${plural(result.sms * result.segmentsEach, "segment")}).${countChanged(body, result.sms)}${heldWords(ctx, parsed.data.sms_urgent, result.sms)}`
           : `Announcement posted for ${plural(result.recipients, "student")} (no SMS).`,
       );
       return reply.redirect("/admin/announcements", 303);

@@ -35,6 +35,10 @@ export function announcementSchema(now: Date) {
       .string()
       .optional()
       .transform((v) => v === "on" || v === "1" || v === "true"),
+    sms_urgent: z
+      .string()
+      .optional()
+      .transform((v) => v === "on" || v === "1" || v === "true"),
     ...audienceFields(now),
   });
 }
@@ -47,6 +51,8 @@ export interface AnnouncementInput {
   title: string;
   message: string;
   send_sms: boolean;
+  /** The SMS go even in quiet hours (SMS_QUIET_HOURS); without, they wait for them to end. */
+  sms_urgent?: boolean;
   submission_id: string | null;
   audience?: AudienceChoice;
 }
@@ -180,7 +186,15 @@ export async function postAnnouncement(ctx: AppContext, actor: Actor, input: Ann
     if (recipients === 0 && choice.audience !== "everyone")
       throw new AudienceError("audience", EMPTY_AUDIENCE);
     const sms = input.send_sms
-      ? await queueAnnouncementSms(trx, ctx, { id, ...input }, choice.audience !== "everyone")
+      ? await queueAnnouncementSms(
+          trx,
+          ctx,
+          { id, ...input },
+          {
+            aimed: choice.audience !== "everyone",
+            urgent: input.sms_urgent ?? false,
+          },
+        )
       : 0;
     await trx.updateTable("announcements").set({ sms_count: sms }).where("id", "=", id).execute();
     await recordAudit(trx, ctx, actor, {

@@ -9,7 +9,9 @@ import {
 } from "#test/support/app.ts";
 import { loginAs } from "#test/support/client.ts";
 import { confirm, pageText } from "#test/support/confirm.ts";
+import { quietHoursAroundNow } from "#test/support/sms.ts";
 import type { SmsStatus } from "../db/schema.ts";
+import { quietUntil } from "../sms/quiet-hours.ts";
 
 let t: TestApp | undefined;
 afterEach(async () => {
@@ -83,5 +85,27 @@ describe("the job page's alert SMS", () => {
     expect(pageText((await staff.get(`/admin/jobs/${id}`)).body)).toContain(
       "No alert SMS for this job.",
     );
+  });
+});
+
+describe("a job alert posted in quiet hours", () => {
+  it("waits for them to end: every alert is due at their close, marked quiet", async () => {
+    t = await createTestApp({ SMS_QUIET_HOURS: quietHoursAroundNow() });
+    for (let i = 0; i < 3; i++) await createStudent(t.ctx, { approved: true });
+    const before = new Date();
+    const { id, alerts } = await postJob(t.ctx, { send_sms: true });
+    expect(alerts).toBe(3);
+    const until = quietUntil(before, t.ctx.config.SMS_QUIET_HOURS);
+    expect(until).not.toBeNull();
+    const rows = await t.ctx.db
+      .selectFrom("sms_messages")
+      .select(["status", "quiet", "next_attempt_at"])
+      .where("reference", "=", `job:${id}`)
+      .execute();
+    expect(rows).toHaveLength(3);
+    for (const row of rows) {
+      expect(row).toMatchObject({ status: "queued", quiet: 1 });
+      expect(Date.parse(row.next_attempt_at)).toBe(until!.getTime());
+    }
   });
 });

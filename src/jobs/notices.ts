@@ -74,6 +74,8 @@ export function queueJobAlerts(
 ): Promise<number> {
   return queueSmsForStudents(trx, ctx, {
     kind: "job_posted",
+    // An alert can wait for the morning (SMS_QUIET_HOURS); the apply-by date is days away.
+    quiet: true,
     reference: jobReference(job.id),
     dedupePrefix: `job:${job.id}:student:`,
     body: alert.body,

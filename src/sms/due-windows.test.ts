@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createStudent, createTestApp, type TestApp } from "#test/support/app.ts";
 import {
   creates,
+  quietHoursAroundNow,
   smsRow,
   startEmulator,
   startWatchedDispatcher,
@@ -64,12 +65,6 @@ async function queue(app: TestApp, extra: Partial<OutboxMessage> = {}): Promise<
 
 /** The numbers the emulator was asked to send to. */
 const sentTo = () => creates(emulator!).map((c) => c.params.To);
-
-/** "HH:MM" in India time, `minutes` from now. */
-function indiaClock(minutes: number): string {
-  const local = new Date(Date.now() + (minutes + 330) * 60_000);
-  return local.toISOString().slice(11, 16);
-}
 
 describe("a message due later", () => {
   it("waits for its time, then goes once", async () => {
@@ -144,11 +139,8 @@ describe("a message past its time (not after)", () => {
 });
 
 describe("quiet hours", () => {
-  /** Quiet hours from an hour ago to an hour from now, whatever the time of day. */
-  const aroundNow = () => `${indiaClock(-60)}-${indiaClock(60)}`;
-
   it("hold a quiet message until they end; an urgent one goes at once", async () => {
-    const app = await start({ SMS_QUIET_HOURS: aroundNow() });
+    const app = await start({ SMS_QUIET_HOURS: quietHoursAroundNow() });
     const window = app.ctx.config.SMS_QUIET_HOURS;
     expect(window).not.toBeNull();
     const quiet = await queue(app, { quiet: true, priority: PRIORITY_BULK });
@@ -167,7 +159,7 @@ describe("quiet hours", () => {
   });
 
   it("hold a quiet message that was due just before they began, at its last look", async () => {
-    const app = await start({ SMS_QUIET_HOURS: aroundNow() });
+    const app = await start({ SMS_QUIET_HOURS: quietHoursAroundNow() });
     const quiet = await queue(app, { quiet: true });
     // As if queued a moment before the window opened: due now.
     await app.ctx.db

@@ -63,6 +63,8 @@ export async function createTestApp(
       DATABASE_URL: database.url,
       DATA_DIR: dataDir,
       LOG_DIR: join(dataDir, "logs"),
+      // Tests send at any hour; one about quiet hours sets its own window.
+      SMS_QUIET_HOURS: "",
       ...env,
     },
     {},

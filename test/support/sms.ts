@@ -242,3 +242,10 @@ export function mostInAnyWindow(times: number[], windowMs: number): number {
   }
   return most;
 }
+
+/** SMS_QUIET_HOURS from an hour ago to an hour from now (India time), whatever the time of day. */
+export function quietHoursAroundNow(): string {
+  const indiaClock = (minutes: number) =>
+    new Date(Date.now() + (minutes + 330) * 60_000).toISOString().slice(11, 16);
+  return `${indiaClock(-60)}-${indiaClock(60)}`;
+}
