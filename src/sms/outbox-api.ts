@@ -35,7 +35,7 @@ type QueueCtx = Pick<AppContext, "config" | "clock" | "smsLog" | "dialect">;
  */
 export const KINDS_SENT_DESPITE_OPT_OUT: readonly SmsKind[] = ["phone_code", "phone_change"];
 
-export interface OutboxMessage {
+export interface OutboxMessage extends Timing {
   kind: SmsKind;
   /** Makes a double click or a retried request a no-op: one row per key, ever. */
   dedupeKey: string;
@@ -60,18 +60,15 @@ export interface OutboxMessage {
    * a bulk move of 300 on PostgreSQL (bench/README.md, "A bulk move of 300 applicants").
    */
   studentNames?: { fullName: string; rollNumber: string };
+}
+
+/** When a message is to go (decision 032): one message's, or each of a fan-out's. */
+export interface Timing {
   /** When it is to go, not before: a reminder the evening before its slot. Absent: at once. */
   dueAt?: Date;
   /** When it stops being worth sending (the slot has started): never sent after, skipped instead. */
   notAfter?: Date;
   /** Held by SMS_QUIET_HOURS (reminders, alerts, announcements); codes and decisions are not. */
-  quiet?: boolean;
-}
-
-/** When a message is to go, as `dueAt`, `notAfter` and `quiet` ask, from `now`. */
-export interface Timing {
-  dueAt?: Date;
-  notAfter?: Date;
   quiet?: boolean;
 }
 
