@@ -1,5 +1,4 @@
 import type { FastifyInstance } from "fastify";
-import type { AppContext } from "../context.ts";
 import { EligibilityCheckboxes } from "../placement/eligibility-fields.tsx";
 import { openStateLabel } from "../placement/open.ts";
 import {
@@ -9,8 +8,8 @@ import {
   RECOUNT_NOTE,
   smsNeedsConfirmation,
 } from "../sms/cost.ts";
-import { beingCheckedNote } from "../sms/labels.ts";
-import { describeQuietHours, type QuietHours, quietUntil } from "../sms/quiet-hours.ts";
+import { beingCheckedNote, heldByQuietHoursNote } from "../sms/labels.ts";
+import { describeQuietHours, type QuietHours } from "../sms/quiet-hours.ts";
 import { currentActor, flash, requireRole } from "../web/auth.ts";
 import {
   Field,
@@ -49,15 +48,6 @@ type AudienceJob = AudienceJobs["open"][number];
 const stageOptions = AUDIENCE_STAGES.map((s) => ({ value: s, label: STAGE_WORDS[s] }));
 
 /** "1,240 students are in it; 1,200 can get the SMS (40 opted out): 1,200 messages × 2 segments = ...". */
-/** " They wait for the end of quiet hours (…)." when SMS just queued are held by them. */
-function heldWords(ctx: AppContext, urgent: boolean, queued: number): string {
-  const until =
-    urgent || queued === 0 ? null : quietUntil(ctx.clock.now(), ctx.config.SMS_QUIET_HOURS);
-  return until
-    ? ` They wait for the end of quiet hours (${formatDateTime(until.toISOString())}).`
-    : "";
-}
-
 function previewWords(p: Preview): string {
   return `${p.audience}: ${plural(p.students, "approved student")} ${pluralWord(p.students, "is", "are")} in the audience; ${formatNumber(p.reachable)} can get the SMS (${(
     p.students - p.reachable
@@ -366,7 +356,7 @@ export async function announcementRoutes(app: FastifyInstance) {
         request,
         "success",
         parsed.data.send_sms
-          ? `Announcement posted for ${plural(result.recipients, "student")}; ${formatNumber(result.sms)} SMS queued (${plural(result.sms * result.segmentsEach, "segment")}).${countChanged(body, result.sms)}${heldWords(ctx, parsed.data.sms_urgent, result.sms)}`
+          ? `Announcement posted for ${plural(result.recipients, "student")}; ${formatNumber(result.sms)} SMS queued (${plural(result.sms * result.segmentsEach, "segment")}).${countChanged(body, result.sms)}${heldByQuietHoursNote(ctx, parsed.data.sms_urgent ? 0 : result.sms)}`
           : `Announcement posted for ${plural(result.recipients, "student")} (no SMS).`,
       );
       return reply.redirect("/admin/announcements", 303);

@@ -7,7 +7,7 @@ import {
   RECOUNT_NOTE,
   smsNeedsConfirmation,
 } from "../sms/cost.ts";
-import { beingCheckedNote } from "../sms/labels.ts";
+import { beingCheckedNote, heldByQuietHoursNote } from "../sms/labels.ts";
 import { smsCountsForReference } from "../sms/outbox-api.ts";
 import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
 import { type FormState, formatDateTime, Pagination } from "../web/components.tsx";
@@ -344,7 +344,7 @@ export async function adminJobRoutes(app: FastifyInstance) {
       request,
       "success",
       parsed.data.send_sms
-        ? `Job posted; ${plural(alerts, "SMS alert")} queued.${countChanged(body, alerts)}`
+        ? `Job posted; ${plural(alerts, "SMS alert")} queued.${countChanged(body, alerts)}${heldByQuietHoursNote(ctx, alerts)}`
         : "Job posted (no SMS alerts).",
     );
     return reply.redirect(`/admin/jobs/${id}`, 303);

@@ -1,8 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { createAdmin, createStudent, type TestApp, useTestApp } from "#test/support/app.ts";
+import {
+  createAdmin,
+  createStudent,
+  createTestApp,
+  type TestApp,
+  useTestApp,
+} from "#test/support/app.ts";
 import { loginAs } from "#test/support/client.ts";
 import { confirm, confirmForm, pageText } from "#test/support/confirm.ts";
+import { quietHoursAroundNow } from "#test/support/sms.ts";
 import { toLocalInput } from "../web/time.ts";
 
 /**
@@ -155,5 +162,32 @@ describe("with SMS_PRICE_PER_SEGMENT set", () => {
     ).toBe(303);
     expect((await confirm(staff, asked)).statusCode).toBe(303);
     expect(await counts(priced)).toEqual({ jobs: 2, alerts: 2 });
+  });
+});
+
+describe("a job posted in quiet hours", () => {
+  it("says that its alerts wait for the end of quiet hours", async () => {
+    const app = await createTestApp({ SMS_QUIET_HOURS: quietHoursAroundNow() });
+    try {
+      await eligibleStudents(app, 2);
+      const staff = await staffOf(app);
+      const posted = await staff.post("/admin/jobs/new", jobForm({ send_sms: "on" }));
+      expect(posted.statusCode).toBe(303);
+      const page = await staff.get(posted.headers.location as string);
+      expect(pageText(page.body)).toMatch(
+        /Job posted; 2 SMS alerts queued\. They wait for the end of quiet hours \(.+\)\./,
+      );
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("says nothing of quiet hours outside them", async () => {
+    await eligibleStudents(t, 1);
+    const staff = await staffOf(t);
+    const posted = await staff.post("/admin/jobs/new", jobForm({ send_sms: "on" }));
+    const page = await staff.get(posted.headers.location as string);
+    expect(pageText(page.body)).toContain("Job posted; 1 SMS alert queued.");
+    expect(pageText(page.body)).not.toContain("quiet hours");
   });
 });

@@ -1,3 +1,7 @@
+import type { AppContext } from "../context.ts";
+import { formatDateTime } from "../web/time.ts";
+import { quietUntil } from "./quiet-hours.ts";
+
 /**
  * The kinds and statuses of SMS in words, wherever a page shows a message (the SMS console, a
  * student's page); the stored codes stay as they are.
@@ -50,4 +54,15 @@ export function smsStatusLabel(status: string): string {
 export function beingCheckedNote(n: number): string {
   if (n === 0) return "";
   return ` ${n.toLocaleString("en-IN")} may already have been sent and ${n === 1 ? "is" : "are"} being checked (cancelled if not).`;
+}
+
+/**
+ * After queueing quiet messages (decision 032) inside quiet hours: " They wait for the end of quiet
+ * hours (7 Dec 2026, 9:00 am)." Empty when none were queued or the hour is not quiet.
+ */
+export function heldByQuietHoursNote(ctx: Pick<AppContext, "clock" | "config">, queued: number) {
+  const until = queued === 0 ? null : quietUntil(ctx.clock.now(), ctx.config.SMS_QUIET_HOURS);
+  return until
+    ? ` They wait for the end of quiet hours (${formatDateTime(until.toISOString())}).`
+    : "";
 }
