@@ -9,7 +9,12 @@ import { closedToApplications, openForApplications } from "../placement/open.ts"
 import { estimatedCost } from "../sms/cost.ts";
 import { countSegments } from "../sms/encoding.ts";
 import { sentOrSending, signalQueued, smsStatusByReference } from "../sms/outbox-api.ts";
-import { multilineTextField, requiredSubmissionIdField, textField } from "../web/forms.ts";
+import {
+  checkboxField,
+  multilineTextField,
+  requiredSubmissionIdField,
+  textField,
+} from "../web/forms.ts";
 import {
   type AudienceChoice,
   type AudienceStage,
@@ -31,14 +36,8 @@ export function announcementSchema(now: Date) {
     title: textField({ label: "a title", max: 120 }),
     message: multilineTextField({ label: "the message", max: 2000 }),
     submission_id: requiredSubmissionIdField,
-    send_sms: z
-      .string()
-      .optional()
-      .transform((v) => v === "on" || v === "1" || v === "true"),
-    sms_urgent: z
-      .string()
-      .optional()
-      .transform((v) => v === "on" || v === "1" || v === "true"),
+    send_sms: checkboxField,
+    sms_urgent: checkboxField,
     ...audienceFields(now),
   });
 }

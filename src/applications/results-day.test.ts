@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { queueSmsForStudents } from "#src/sms/outbox-api.ts";
 import { createAdmin, createStudent, postJob, useTestApp } from "#test/support/app.ts";
 import { testDialect } from "#test/support/database.ts";
-import { smsLogWith, waitFor } from "#test/support/sms.ts";
+import { smsLogWith, theseStudents, waitFor } from "#test/support/sms.ts";
 import { watchStatements } from "#test/support/statements.ts";
 import { applyToJob, changeStatus } from "./service.ts";
 
@@ -193,14 +193,10 @@ describe.runIf(testDialect() === "postgres")(
             reference: "job:held-open",
             dedupePrefix: "held-open:",
             body: "New opportunity: apply on the portal.",
-            students: trx
-              .selectFrom("students")
-              .select("students.id")
-              .where(
-                "students.id",
-                "in",
-                students.map((s) => s.student_id),
-              ),
+            students: theseStudents(
+              trx,
+              students.map((s) => s.student_id),
+            ),
           });
           move = changeStatus(t.ctx, admin, ids, "selected").then((result) => {
             expect(result).toMatchObject({ changed: 4, problems: [] });

@@ -30,6 +30,7 @@ import { sentOrSending, signalQueued, smsStatusByReference } from "../sms/outbox
 import { jobName } from "../web/format.ts";
 import {
   blankAsNull,
+  checkboxField,
   dateTimeLocalField,
   decimalField,
   multilineTextField,
@@ -77,10 +78,7 @@ export function jobSchema(now: Date, isNew: boolean) {
       (iso) => !isNew || Date.parse(iso) > now.getTime(),
       { message: "The deadline must be in the future." },
     ),
-    send_sms: z
-      .string()
-      .optional()
-      .transform((v) => v === "on" || v === "1" || v === "true"),
+    send_sms: checkboxField,
     // Required on the new-job form (decision 007); an edit changes a row and fans out nothing.
     submission_id: isNew ? requiredSubmissionIdField : submissionIdField,
   });

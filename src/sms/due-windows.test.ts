@@ -7,6 +7,7 @@ import {
   smsRow,
   startEmulator,
   startWatchedDispatcher,
+  theseStudents,
   twilioEnv,
   waitFor,
   waitUntilSent,
@@ -200,14 +201,10 @@ describe("a fan-out with a time", () => {
         quiet: true,
         dueAt,
         notAfter,
-        students: trx
-          .selectFrom("students")
-          .select("students.id")
-          .where(
-            "students.id",
-            "in",
-            students.map((s) => s.id),
-          ),
+        students: theseStudents(
+          trx,
+          students.map((s) => s.id),
+        ),
       }),
     );
     expect(queued).toBe(2);
@@ -231,10 +228,7 @@ describe("a fan-out with a time", () => {
         dedupePrefix: "round:2:reminder:",
         body: "Too late.",
         notAfter: new Date(Date.now() - 1000),
-        students: trx
-          .selectFrom("students")
-          .select("students.id")
-          .where("students.id", "=", students[0]!.id),
+        students: theseStudents(trx, [students[0]!.id]),
       }),
     );
     expect(late).toBe(0);

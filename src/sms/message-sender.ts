@@ -14,7 +14,6 @@ import {
   markSecretExpired,
   markSent,
   markStudentOptedOut,
-  postpone,
   release,
   sendCheck,
   setCredentialsError,
@@ -87,7 +86,7 @@ export class MessageSender {
       // Due just before quiet hours began, or their setting changed: it waits for the morning.
       const until = quietUntil(this.ctx.clock.now(), this.ctx.config.SMS_QUIET_HOURS);
       if (until) {
-        await this.persist(() => postpone(this.ctx, row, this.workerId, until));
+        await this.persist(() => release(this.ctx, [row], this.workerId, { until }));
         this.log.info({ ...fields, until: until.toISOString() }, "held: quiet hours");
         return;
       }
@@ -383,7 +382,7 @@ export class MessageSender {
     attempt?: AttemptRecord,
   ): Promise<void> {
     this.gate.credentialsRefused();
-    await this.persist(() => release(this.ctx, [row], this.workerId, attempt));
+    await this.persist(() => release(this.ctx, [row], this.workerId, { attempt }));
     await this.persist(() => setCredentialsError(this.ctx, failure.reason));
     this.log.error(
       { ...fields, code: failure.code },

@@ -446,11 +446,11 @@ export async function skipLateMessages(ctx: Ctx): Promise<number> {
     .limit(LATE_PER_SWEEP)
     .execute();
   const byMoment = new Map<string, number[]>();
-  for (const row of late)
-    byMoment.set(row.not_after as string, [
-      ...(byMoment.get(row.not_after as string) ?? []),
-      row.id,
-    ]);
+  for (const { id, not_after: moment } of late) {
+    const ids = byMoment.get(moment as string);
+    if (ids) ids.push(id);
+    else byMoment.set(moment as string, [id]);
+  }
   let skipped = 0;
   for (const [notAfter, ids] of byMoment) {
     const result = await ctx.db
@@ -470,53 +470,39 @@ export async function skipLateMessages(ctx: Ctx): Promise<number> {
 }
 
 /**
- * A claimed quiet message met quiet hours at its last look (it was due just before they began):
- * queued again for `until`, the attempt not counted, and SMS_GIVE_UP_HOURS counted from then.
- */
-export async function postpone(
-  ctx: Ctx,
-  row: ClaimedSms,
-  workerId: string,
-  until: Date,
-): Promise<void> {
-  const at = typedValue(ctx.dialect, until.toISOString(), "timestamptz");
-  await owned(ctx, row, workerId)
-    .set((eb) => ({
-      status: "queued",
-      lease_owner: null,
-      lease_until: null,
-      attempts: eb("attempts", "-", 1),
-      unconfirmed_attempt_at: row.needsReconcile ? eb.ref("unconfirmed_attempt_at") : null,
-      next_attempt_at: at,
-      due_at: at,
-      updated_at: dbNow(ctx.dialect),
-    }))
-    .execute();
-}
-
-/**
- * Gives claimed rows back untried (shutdown, a pause): queued again, the attempt not counted, and
+ * Gives claimed rows back untried (shutdown, a pause, quiet hours): queued again, the attempt not counted, and
  * no longer "possibly sent" unless an earlier attempt left them so. One statement per kind.
  */
 export async function release(
   ctx: Ctx,
   rows: ClaimedSms[],
   workerId: string,
-  /** Twilio answered these rows' request (refused credentials): that try is recorded. */
-  attempt?: AttemptRecord,
+  options: {
+    /** Twilio answered these rows' request (refused credentials): that try is recorded. */
+    attempt?: AttemptRecord;
+    /**
+     * Due again then rather than at once, and SMS_GIVE_UP_HOURS counted from then: a quiet
+     * message that met quiet hours at its last look (it was due just before they began).
+     */
+    until?: Date;
+  } = {},
 ): Promise<void> {
+  const until = options.until
+    ? typedValue(ctx.dialect, options.until.toISOString(), "timestamptz")
+    : null;
   for (const needsReconcile of [true, false]) {
     const ids = rows.filter((r) => r.needsReconcile === needsReconcile).map((r) => r.id);
     if (ids.length === 0) continue;
     await ctx.db
       .updateTable("sms_messages")
       .set((eb) => ({
-        ...attemptColumns(attempt),
+        ...attemptColumns(options.attempt),
         status: "queued",
         lease_owner: null,
         lease_until: null,
         attempts: eb("attempts", "-", 1),
         unconfirmed_attempt_at: needsReconcile ? eb.ref("unconfirmed_attempt_at") : null,
+        ...(until ? { next_attempt_at: until, due_at: until } : {}),
         updated_at: dbNow(ctx.dialect),
       }))
       .where("id", "in", ids)

@@ -163,6 +163,12 @@ export const requiredSubmissionIdField = z
   .string({ message: FORM_EXPIRED_MESSAGE })
   .regex(UUID, { message: FORM_EXPIRED_MESSAGE });
 
+/** A checkbox: ticked ("on", or "1" / "true" from a script) or not (absent, anything else). */
+export const checkboxField = z
+  .string()
+  .optional()
+  .transform((v) => v === "on" || v === "1" || v === "true");
+
 export function newSubmissionId(): string {
   return randomUUID();
 }

@@ -249,3 +249,11 @@ export function quietHoursAroundNow(): string {
     new Date(Date.now() + (minutes + 330) * 60_000).toISOString().slice(11, 16);
   return `${indiaClock(-60)}-${indiaClock(60)}`;
 }
+
+/** A fan-out's audience of exactly these students (`FanOut.students`). */
+export function theseStudents(db: Kysely<DB>, ids: readonly number[]) {
+  return db
+    .selectFrom("students")
+    .select("students.id")
+    .where("students.id", "in", [...ids]);
+}
