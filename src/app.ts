@@ -23,6 +23,11 @@ import { jobPostedSms } from "./jobs/notices.ts";
 import { studentJobRoutes } from "./jobs/student-routes.tsx";
 import { limitRoutes } from "./limits/routes.tsx";
 import { healthRoutes } from "./ops/health-routes.ts";
+import { adminRoundRoutes } from "./rounds/admin-routes.tsx";
+import { calendarFeedKey } from "./rounds/calendar.ts";
+import { calendarFeedRoutes } from "./rounds/calendar-routes.ts";
+import { ROUND_TEMPLATES } from "./rounds/notices.ts";
+import { studentRoundRoutes } from "./rounds/student-routes.tsx";
 import { cachedLiveness, smsHealth } from "./sms/heartbeat.ts";
 import { readSendingState } from "./sms/outbox.ts";
 import { type SmsTemplate, testSms } from "./sms/templates.ts";
@@ -63,6 +68,7 @@ export const SMS_TEMPLATES: readonly SmsTemplate[] = [
   decisionCorrectedSms,
   jobPostedSms,
   announcementSms,
+  ...ROUND_TEMPLATES,
   resetCodeSms,
   testSms,
 ];
@@ -93,6 +99,7 @@ export interface AppOptions {
 export async function buildApp(ctx: AppContext, options: AppOptions): Promise<FastifyInstance> {
   // Whether a dispatcher is alive and messages are due: read at most once a second per process.
   const liveness = cachedLiveness(ctx);
+  const calendarKey = calendarFeedKey(options.sessionSecret);
   const app = await createWebServer(ctx, {
     sessionSecret: options.sessionSecret,
     loadUser: (userId, sessionVersion) => findSessionUser(ctx, userId, sessionVersion),
@@ -116,12 +123,15 @@ export async function buildApp(ctx: AppContext, options: AppOptions): Promise<Fa
   await app.register(adminAccountRoutes, { prefix: "/admin" });
   await app.register(registrationRoutes);
   await app.register(studentRoutes, { prefix: "/student" });
-  await app.register(studentDashboardRoutes, { prefix: "/student" });
+  await app.register(studentDashboardRoutes, { prefix: "/student", calendarKey });
   await app.register(studentJobRoutes, { prefix: "/student" });
   await app.register(studentApplicationRoutes, { prefix: "/student" });
+  await app.register(studentRoundRoutes, { prefix: "/student" });
+  await app.register(calendarFeedRoutes, { key: calendarKey });
   await app.register(adminDashboardRoutes, { prefix: "/admin" });
   await app.register(adminJobRoutes, { prefix: "/admin" });
   await app.register(adminApplicationRoutes, { prefix: "/admin" });
+  await app.register(adminRoundRoutes, { prefix: "/admin" });
   await app.register(announcementRoutes, { prefix: "/admin" });
   await app.register(adminStudentListRoutes, { prefix: "/admin" });
   await app.register(adminStudentRecordRoutes, { prefix: "/admin" });

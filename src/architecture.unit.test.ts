@@ -38,6 +38,7 @@ const FEATURES = [
   "jobs",
   "limits",
   "ops",
+  "rounds",
   "seed",
   "sms-console",
   "students",

@@ -4,6 +4,7 @@ import { parse as parseDotenv } from "dotenv";
 import { isValidPhoneNumber } from "libphonenumber-js/max";
 import { z } from "zod";
 import { parseQuietHours, type QuietHours } from "./sms/quiet-hours.ts";
+import { parseTimeOfDay } from "./sms/time-of-day.ts";
 
 /** The one place that reads settings. Priority: process environment > `.env` > default. */
 
@@ -17,6 +18,36 @@ const int = (min: number, max: number) =>
     .int({ message: `a whole number from ${min} to ${max}` })
     .min(min, { message: `a whole number from ${min} to ${max}` })
     .max(max, { message: `a whole number from ${min} to ${max}` });
+
+/** A time of day in India ("18:00") -> minutes after midnight. */
+function timeOfDay(fallback: string) {
+  return z
+    .string()
+    .default(fallback)
+    .transform((v, zctx): number => {
+      const minutes = parseTimeOfDay(v);
+      if (minutes !== undefined) return minutes;
+      zctx.addIssue({ code: "custom", message: `a time of day in India such as ${fallback}` });
+      return z.NEVER;
+    });
+}
+
+/** A time of day in India, or "" for none (null). */
+function timeOfDayOrNone(fallback: string) {
+  return z
+    .string()
+    .default(fallback)
+    .transform((v, zctx): number | null => {
+      if (v.trim() === "") return null;
+      const minutes = parseTimeOfDay(v);
+      if (minutes !== undefined) return minutes;
+      zctx.addIssue({
+        code: "custom",
+        message: `a time of day in India such as ${fallback}, or empty for none`,
+      });
+      return z.NEVER;
+    });
+}
 
 /** An IPv4/IPv6 address, or one with a /prefix (CIDR). */
 function isAddressOrRange(text: string): boolean {
@@ -122,6 +153,11 @@ export const configSchema = z
         });
         return z.NEVER;
       }),
+    // Round reminders (rounds/reminders.ts): the evening before a slot, at this India time (empty
+    // for none), and this many hours before a slot that starts before REMINDER_EARLY_BEFORE.
+    REMINDER_EVENING_AT: timeOfDayOrNone("18:00"),
+    REMINDER_EARLY_HOURS: int(0, 12).default(2),
+    REMINDER_EARLY_BEFORE: timeOfDay("11:00"),
     SMS_CIRCUIT_FAILURES: int(1, 1000).default(5),
     SMS_CIRCUIT_OPEN_SECONDS: int(1, 3600).default(10),
     SMS_RESEND_UNDELIVERED_SECONDS: int(0, 86400).default(0),
@@ -203,7 +239,7 @@ export function readDotenv(path = ".env"): Record<string, string> {
 }
 
 /** Settings whose empty value means "none" rather than "unset". */
-const EMPTY_IS_A_VALUE = new Set(["SMS_QUIET_HOURS"]);
+const EMPTY_IS_A_VALUE = new Set(["SMS_QUIET_HOURS", "REMINDER_EVENING_AT"]);
 
 export function loadConfig(
   env: Record<string, string | undefined> = process.env,

@@ -99,6 +99,9 @@ export function prettyDestination(
   };
 }
 
+/** The secret part of a calendar feed's address (rounds/calendar.ts): never written to a log. */
+const FEED_SECRET = /(\/calendar\/\d+\/)[^/?]+/g;
+
 /**
  * The application log, on standard output: JSON lines for machines, or readable lines when a
  * person watches a terminal (resolveLogFormat). `destination` (the tests' capture) takes the JSON
@@ -115,7 +118,7 @@ export function createLogger(
       // Fastify's request line, with phone numbers in the URL (an admin's search) masked.
       req: (req: { method?: string; url?: string; host?: string; ip?: string }) => ({
         method: req.method,
-        url: maskPhoneNumbersIn(req.url ?? ""),
+        url: maskPhoneNumbersIn(req.url ?? "").replace(FEED_SECRET, "$1[secret]"),
         host: req.host,
         remoteAddress: req.ip,
       }),

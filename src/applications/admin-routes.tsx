@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { APPLICATION_STATUSES, type ApplicationStatus } from "../db/schema.ts";
 import { jobOr404 } from "../jobs/lookup.ts";
+import { openSlotsOfJob, slotChoiceLabel } from "../placement/rounds.tsx";
 import {
   ADMIN_TARGETS,
   type AdminTarget,
@@ -122,7 +123,10 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
     async (request, reply) => {
       const job = await jobOr404(ctx, request.params.id);
       const filters = filtersOf(request.query);
-      const list = await listApplicants(ctx, job.id, filters);
+      const [list, slots] = await Promise.all([
+        listApplicants(ctx, job.id, filters),
+        openSlotsOfJob(ctx.db, job.id, ctx.clock.now()),
+      ]);
       const page = pageContext(request, reply);
       const query = {
         q: filters.q,
@@ -140,7 +144,8 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
             <a href={`/admin/jobs/${job.id}`}>Job details</a> ·{" "}
             <a href={`/admin/jobs/${job.id}/applicants.csv${qs ? `?${qs}` : ""}`}>
               Export these as CSV
-            </a>
+            </a>{" "}
+            · <a href={`/admin/jobs/${job.id}/rounds`}>Rounds</a>
           </p>
           <ul class="counters small">
             {APPLICATION_STATUSES.filter((s) => list.byStatus.has(s)).map((s) => (
@@ -294,6 +299,23 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
                   Move selected…
                 </button>
               </div>
+              {slots.length > 0 ? (
+                <div class="buttons">
+                  <label>
+                    Put the selected in{" "}
+                    <select name="slot">
+                      {slots.map((s) => (
+                        <option value={String(s.id)} safe>
+                          {slotChoiceLabel(s)}
+                        </option>
+                      ))}
+                    </select>
+                  </label>
+                  <button type="submit" formaction="/admin/rounds/members" id="add-to-round">
+                    Put in round…
+                  </button>
+                </div>
+              ) : null}
             </form>
           )}
           <SelectAllScript />

@@ -1,4 +1,5 @@
 import { closedReasons } from "../placement/eligibility.ts";
+import { type StudentSlot, StudentSlotList } from "../placement/rounds.tsx";
 import { isCorrection, STATUS_LABELS, TRANSITIONS } from "../placement/stages.ts";
 import { formatDateTime } from "../web/components.tsx";
 import { jobName } from "../web/format.ts";
@@ -26,8 +27,11 @@ export function ApplicationsTable({
   page,
   timeline,
   now,
+  rounds,
 }: {
   applications: Applications;
+  /** The student's round slots by application, shown under each timeline. */
+  rounds?: ReadonlyMap<number, readonly StudentSlot[]>;
   page: PageContext;
   /** The full list (its own page, headed h2) rather than the dashboard's summary (h3). */
   timeline: boolean;
@@ -53,6 +57,12 @@ export function ApplicationsTable({
                 >{`${formatDateTime(e.at)}: ${STATUS_LABELS[e.to_status]}${e.by_role === "student" && e.from_status ? " (by you)" : ""}${isCorrection(e) ? ` (${STATUS_LABELS[e.from_status]} corrected)` : ""}`}</li>
               ))}
             </ol>
+          ) : null}
+          {timeline && rounds?.get(a.id)?.length ? (
+            <>
+              <h3>Rounds</h3>
+              <StudentSlotList slots={rounds.get(a.id) ?? []} />
+            </>
           ) : null}
           {timeline && TRANSITIONS[a.status].includes("withdrawn") ? (
             <p>

@@ -124,7 +124,7 @@ export async function applyToJob(
   }
 }
 
-interface Change {
+export interface Change {
   applicationId: number;
   problem?: string;
   /** Who and what moved, in words, for the audit log. */
@@ -327,6 +327,38 @@ async function transition(
 }
 
 /**
+ * `changeStatus` inside the caller's transaction (a round's results close the applications of
+ * those who did not pass with the round's own writes): the moves, their SMS and the audit entry.
+ * The caller signals the queued SMS after its commit.
+ */
+export async function changeStatusIn(
+  trx: Kysely<DB>,
+  ctx: AppContext,
+  actor: Actor,
+  applicationIds: number[],
+  to: ApplicationStatus,
+): Promise<Change[]> {
+  const ids = [...new Set(applicationIds)];
+  const results = await moveApplications(trx, ctx, { id: actor.id, role: "admin" }, ids, to, true);
+  const moved = results.filter((r) => !r.problem);
+  if (moved.length > 0) {
+    await recordAudit(trx, ctx, actor, {
+      action: "application.status",
+      subject: `${plural(moved.length, "application")} to ${STATUS_LABELS[to]}`,
+      details: {
+        to,
+        applicationIds: moved.map((r) => r.applicationId),
+        // The words the audit page shows, kept as they were: students and jobs may go later.
+        applications: moved
+          .slice(0, AUDITED_NAMES)
+          .map((r) => ({ id: r.applicationId, ...r.moved })),
+      },
+    });
+  }
+  return results;
+}
+
+/**
  * An admin moves one or many applications to `to`, all in one transaction; each valid change
  * queues its student's SMS. Invalid ones (a repeated click, a skipped stage) change nothing and
  * come back with the reason.
@@ -337,33 +369,9 @@ export async function changeStatus(
   applicationIds: number[],
   to: ApplicationStatus,
 ) {
-  const ids = [...new Set(applicationIds)];
-  const changes = await inTransaction(ctx.db, async (trx) => {
-    const results = await moveApplications(
-      trx,
-      ctx,
-      { id: actor.id, role: "admin" },
-      ids,
-      to,
-      true,
-    );
-    const moved = results.filter((r) => !r.problem);
-    if (moved.length > 0) {
-      await recordAudit(trx, ctx, actor, {
-        action: "application.status",
-        subject: `${plural(moved.length, "application")} to ${STATUS_LABELS[to]}`,
-        details: {
-          to,
-          applicationIds: moved.map((r) => r.applicationId),
-          // The words the audit page shows, kept as they were: students and jobs may go later.
-          applications: moved
-            .slice(0, AUDITED_NAMES)
-            .map((r) => ({ id: r.applicationId, ...r.moved })),
-        },
-      });
-    }
-    return results;
-  });
+  const changes = await inTransaction(ctx.db, (trx) =>
+    changeStatusIn(trx, ctx, actor, applicationIds, to),
+  );
   const moved = changes.filter((c) => !c.problem);
   if (moved.length > 0) signalQueued(ctx);
   return {

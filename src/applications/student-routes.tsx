@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { type StudentSlot, studentSlots } from "../placement/rounds.tsx";
 import { STATUS_LABELS, TRANSITIONS } from "../placement/stages.ts";
 import { currentStudentId, flash, HttpError, requireRole } from "../web/auth.ts";
 import { Pagination } from "../web/components.tsx";
@@ -67,14 +68,18 @@ export async function studentApplicationRoutes(app: FastifyInstance) {
     async (request, reply) => {
       const page = pageContext(request, reply);
       const studentId = currentStudentId(request);
-      const [applications, total] = await Promise.all([
+      const [applications, total, slots] = await Promise.all([
         studentApplications(ctx, studentId, request.query.page),
         ctx.db
           .selectFrom("applications")
           .select((eb) => eb.fn.countAll<number>().as("n"))
           .where("student_id", "=", studentId)
           .executeTakeFirstOrThrow(),
+        studentSlots(ctx.db, studentId),
       ]);
+      const rounds = new Map<number, StudentSlot[]>();
+      for (const slot of slots)
+        rounds.set(slot.application_id, [...(rounds.get(slot.application_id) ?? []), slot]);
       return reply.html(
         <Layout page={page} title="My applications">
           <p class="hint" safe>
@@ -85,6 +90,7 @@ export async function studentApplicationRoutes(app: FastifyInstance) {
             page={page}
             timeline
             now={ctx.clock.now()}
+            rounds={rounds}
           />
           <Pagination
             page={request.query.page}

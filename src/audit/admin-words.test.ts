@@ -146,6 +146,7 @@ describe("the admin menu", () => {
       "Approvals",
       "Students",
       "Jobs",
+      "Rounds",
       "Announcements",
       "SMS",
       "Audit",

@@ -4,12 +4,14 @@ import { ApplicationsTable } from "../applications/pages.tsx";
 import { studentApplications } from "../applications/service.ts";
 import { JobCards } from "../jobs/pages.tsx";
 import { jobsForStudent } from "../jobs/service.ts";
+import { StudentSlotList, studentSlots } from "../placement/rounds.tsx";
+import { feedPath } from "../rounds/calendar.ts";
 import { AcademicSummary, DepartmentFilter, SetSemesterNotice } from "../students/pages.tsx";
 import { findStudent } from "../students/profile.ts";
 import { currentStudentId, HttpError, requireRole } from "../web/auth.ts";
 import { formatDateTime } from "../web/components.tsx";
 import { formatNumber, pluralWord } from "../web/format.ts";
-import { Layout } from "../web/layout.tsx";
+import { CsrfField, Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
 import { orEmpty, textParam, wholeNumberParam } from "../web/schemas.ts";
 import { adminDashboard, type DashboardFilters } from "./service.ts";
@@ -161,7 +163,10 @@ export async function adminDashboardRoutes(app: FastifyInstance) {
 /** Jobs and applications the student dashboard shows; the lists it links to show the rest. */
 const DASHBOARD_ROWS = 10;
 
-export async function studentDashboardRoutes(app: FastifyInstance) {
+export async function studentDashboardRoutes(
+  app: FastifyInstance,
+  options: { calendarKey: Buffer },
+) {
   const ctx = app.ctx;
   app.addHook("onRequest", requireRole("student"));
 
@@ -171,10 +176,17 @@ export async function studentDashboardRoutes(app: FastifyInstance) {
     if (!student) throw new HttpError(404, "Your profile was not found.");
     // Every application, read once: the first few are shown, and all of them mark the jobs
     // applied to (one statement fewer than asking the job list to read the statuses again).
-    const [announcements, applications] = await Promise.all([
+    const [announcements, applications, rounds, feed] = await Promise.all([
       announcementsForStudent(ctx, studentId, 5),
       studentApplications(ctx, studentId, 1, { pageSize: "all", timelines: false }),
+      studentSlots(ctx.db, studentId, { from: ctx.clock.now(), limit: DASHBOARD_ROWS }),
+      ctx.db
+        .selectFrom("students")
+        .select("calendar_feed_version")
+        .where("id", "=", studentId)
+        .executeTakeFirst(),
     ]);
+    const calendar = feedPath(options.calendarKey, studentId, feed?.calendar_feed_version ?? 0);
     const jobs = await jobsForStudent(
       ctx,
       studentId,
@@ -227,6 +239,28 @@ export async function studentDashboardRoutes(app: FastifyInstance) {
             ) : null}
             <a href="/student/jobs">All jobs</a>
           </p>
+        </section>
+        <section class="card" id="calendar">
+          <h2>Upcoming rounds</h2>
+          {rounds.length === 0 ? (
+            <p class="empty">No rounds scheduled for you yet.</p>
+          ) : (
+            <StudentSlotList slots={rounds} />
+          )}
+          <p>
+            <a href={calendar}>Subscribe to your rounds calendar (.ics)</a>
+            <span class="hint">
+              {" "}
+              Add this address to Google Calendar, Outlook or your phone: your rounds appear and
+              stay up to date. Keep it to yourself.
+            </span>
+          </p>
+          <form method="post" action="/student/calendar/reset" class="inline">
+            <CsrfField token={page.csrfToken} />
+            <button type="submit" class="link">
+              Make a new address (the old one stops working)
+            </button>
+          </form>
         </section>
         <section>
           <h2>My applications</h2>

@@ -51,6 +51,8 @@ export interface StudentsTable {
   /** This student's applications (any status) and those at `selected`; kept by triggers. */
   applications_count: ColumnType<number, never, never>;
   selected_count: ColumnType<number, never, never>;
+  /** Part of the calendar feed's secret address (rounds/calendar.ts): raising it ends the old one. */
+  calendar_feed_version: ColumnType<number, number | undefined, number>;
 }
 
 /** A student's resume (a PDF), read by every web process alike; goes with the student. */
@@ -90,6 +92,14 @@ export const SMS_KINDS = [
   "phone_change",
   /** Someone registered with the email of an existing account: told to its owner. */
   "registration_attempt",
+  /** A student was put in a round's slot: what, when, where. */
+  "round_scheduled",
+  /** Before a slot: the evening before, and in the morning for an early one. */
+  "round_reminder",
+  /** A round the student is in moved or was cancelled. */
+  "round_changed",
+  /** An apply-by time is near and the eligible student has not applied. */
+  "deadline_nudge",
 ] as const;
 export type SmsKind = (typeof SMS_KINDS)[number];
 
@@ -350,6 +360,8 @@ export interface JobsTable {
   posted_by: number | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Hours before `apply_by` at which the eligible students who have not applied are nudged. */
+  nudge_hours: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface JobDepartmentsTable {
@@ -583,7 +595,53 @@ export interface RejectedRegistrationsTable {
   rejected_at: Timestamp;
 }
 
+export const ROUND_KINDS = ["test", "group_discussion", "interview", "hr", "other"] as const;
+export type RoundKind = (typeof ROUND_KINDS)[number];
+
+/** One step of a job's selection (migration 2026-12-08b). */
+export interface RoundsTable {
+  id: Generated<number>;
+  job_id: number;
+  /** 1, 2, ...: the order of the job's rounds. */
+  position: number;
+  name: string;
+  kind: RoundKind;
+  duration_minutes: number;
+  venue: string;
+  meeting_link: string | null;
+  instructions: string;
+  cancelled_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** When a round takes place: one batch, with an optional capacity. */
+export interface RoundSlotsTable {
+  id: Generated<number>;
+  round_id: number;
+  starts_at: Timestamp;
+  capacity: number | null;
+  /** The calendar event's SEQUENCE: raised by every change a calendar must see. */
+  sequence: ColumnType<number, number | undefined, number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** A student's place in one slot of a round (one per round), and how the round went for them. */
+export interface RoundMembersTable {
+  round_id: number;
+  slot_id: number;
+  student_id: number;
+  application_id: number;
+  attendance: "present" | "absent" | null;
+  result: "passed" | "not_passed" | null;
+  added_at: Timestamp;
+}
+
 export interface DB {
+  rounds: RoundsTable;
+  round_slots: RoundSlotsTable;
+  round_members: RoundMembersTable;
   users: UsersTable;
   students: StudentsTable;
   resumes: ResumesTable;

@@ -179,7 +179,8 @@ function JobPage({
       <p>
         <OpenState job={job} now={now} /> · apply by{" "}
         <span safe>{formatDateTime(job.apply_by)}</span> ·{" "}
-        <a href={`/admin/jobs/${job.id}/applicants`}>Applicants</a> · alert SMS queued at posting:{" "}
+        <a href={`/admin/jobs/${job.id}/applicants`}>Applicants</a> ·{" "}
+        <a href={`/admin/jobs/${job.id}/rounds`}>Rounds</a> · alert SMS queued at posting:{" "}
         <span safe>{formatNumber(job.alert_sms_count)}</span>
       </p>
       <RulesList rules={job.rules} />

@@ -18,6 +18,10 @@ const KIND_LABELS: Record<string, string> = {
   phone_code: "Phone confirmation code",
   phone_change: "Phone number changed",
   registration_attempt: "Registration with an existing email",
+  round_scheduled: "Round scheduled",
+  round_reminder: "Round reminder",
+  round_changed: "Round moved or cancelled",
+  deadline_nudge: "Deadline reminder",
 };
 
 const STATUS_LABELS: Record<string, string> = {

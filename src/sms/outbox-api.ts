@@ -436,9 +436,20 @@ export async function cancelQueuedSms(
   ctx: Pick<AppContext, "clock" | "smsLog">,
   reference: string,
   reason: string,
+  /** Only the messages to these students (one student left a group the reference names). */
+  studentIds?: readonly number[],
 ): Promise<CancelOutcome> {
+  if (studentIds?.length === 0) return { cancelled: 0, beingChecked: 0 };
   const now = ctx.clock.now().toISOString();
-  const done = await cancelWhere(trx, now, (eb) => eb("reference", "=", reference), reason);
+  const done = await cancelWhere(
+    trx,
+    now,
+    (eb) =>
+      studentIds
+        ? eb.and([eb("reference", "=", reference), eb("student_id", "in", [...studentIds])])
+        : eb("reference", "=", reference),
+    reason,
+  );
   if (done.cancelled > 0 || done.beingChecked > 0)
     ctx.smsLog.info({ reference, ...done, reason }, "cancelled");
   return done;

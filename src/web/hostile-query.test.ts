@@ -4,6 +4,7 @@ import { applyToJob } from "#src/applications/service.ts";
 import { PRIORITY_TRANSACTIONAL, queueSms } from "#src/sms/outbox-api.ts";
 import { createAdmin, createStudent, postJob, useTestApp } from "#test/support/app.ts";
 import { loginAs, type TestClient } from "#test/support/client.ts";
+import { scheduleRound } from "#test/support/rounds.ts";
 
 const t = useTestApp();
 
@@ -48,7 +49,10 @@ async function everyPage() {
     body: "Test",
     priority: PRIORITY_TRANSACTIONAL,
   });
+  const round = await scheduleRound(t.ctx, job.id);
   const ids: Record<string, number | string> = {
+    rounds: round.id,
+    calendar: student.id,
     students: student.id,
     sms: sms.id!,
     templates: "approval",

@@ -8,6 +8,7 @@ const t = useTestApp();
 const PUBLIC_ROUTES = [
   "GET /",
   "GET /assets/*",
+  "GET /calendar/:student/:token/rounds.ics", // its address is the secret (rounds/calendar.ts)
   "GET /favicon.ico",
   "GET /healthz", // for load balancers: status and SMS state only
   "GET /login",

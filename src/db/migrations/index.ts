@@ -30,6 +30,7 @@ import * as retention from "./2026-12-07g-retention.ts";
 import * as groupMovesWithoutAJoin from "./2026-12-07h-group-moves-without-a-join.ts";
 import * as counterLocksBesideForeignKeys from "./2026-12-07i-counter-locks-beside-foreign-keys.ts";
 import * as smsDueWindows from "./2026-12-08a-sms-due-windows.ts";
+import * as rounds from "./2026-12-08b-rounds.ts";
 
 /** Every migration, by name. Names sort in the order they run: date first. */
 export const migrations: Record<string, Migration> = {
@@ -64,4 +65,5 @@ export const migrations: Record<string, Migration> = {
   "2026-12-07h-group-moves-without-a-join": groupMovesWithoutAJoin,
   "2026-12-07i-counter-locks-beside-foreign-keys": counterLocksBesideForeignKeys,
   "2026-12-08a-sms-due-windows": smsDueWindows,
+  "2026-12-08b-rounds": rounds,
 };

@@ -1,0 +1,336 @@
+// @both-databases: rounds lock their slot while students join, and their reminders are outbox rows with due times typed per dialect.
+import { afterEach, describe, expect, it } from "vitest";
+import { applyToJob } from "#src/applications/service.ts";
+import type { Clock } from "#src/context.ts";
+import { indiaMinuteOfDay } from "#src/sms/time-of-day.ts";
+import {
+  createAdmin,
+  createStudent,
+  createTestApp,
+  postJob,
+  type TestApp,
+} from "#test/support/app.ts";
+import { loginAs, type TestClient } from "#test/support/client.ts";
+import { confirm, pageText } from "#test/support/confirm.ts";
+import { scheduleRound } from "#test/support/rounds.ts";
+import {
+  creates,
+  startEmulator,
+  startWatchedDispatcher,
+  twilioEnv,
+  waitFor,
+} from "#test/support/sms.ts";
+import type { TwilioEmulator } from "#tools/twilio-emulator/emulator.ts";
+import type { Dispatcher } from "../sms/dispatcher.ts";
+import { toLocalInput } from "../web/time.ts";
+
+let t: TestApp | undefined;
+let emulator: TwilioEmulator | undefined;
+let dispatcher: Dispatcher | undefined;
+
+afterEach(async () => {
+  await dispatcher?.stop();
+  await t?.close();
+  await emulator?.close();
+  t = emulator = dispatcher = undefined;
+});
+
+/**
+ * Reminders two hours before every slot (an early one: before 23:59) and none the evening before,
+ * so that a test can put one minutes ahead.
+ */
+const NEAR_REMINDERS = {
+  REMINDER_EVENING_AT: "",
+  REMINDER_EARLY_HOURS: "2",
+  REMINDER_EARLY_BEFORE: "23:59",
+};
+
+async function start(env: Record<string, string> = {}, clock?: Clock) {
+  emulator = await startEmulator({ knobs: { latencyMs: 5, callbacks: [] } });
+  t = await createTestApp({ ...twilioEnv(emulator), ...env }, clock ? { clock } : {});
+  return t;
+}
+
+/** A moment `ms` from now whose India time is not 23:59 (a slot then is not "early"). */
+function slotAt(ms: number): Date {
+  const at = new Date(Date.now() + ms);
+  return indiaMinuteOfDay(at) === 23 * 60 + 59 ? new Date(at.getTime() + 120_000) : at;
+}
+
+async function season(app: TestApp) {
+  const admin = await createAdmin(app.ctx, "officer@college.test");
+  const staff = await loginAs(app.app, admin.email, admin.password);
+  const student = await createStudent(app.ctx, { approved: true, full_name: "Asha Rao" });
+  const job = await postJob(app.ctx, { company: "Infosys", title: "Systems Engineer" });
+  const applied = await applyToJob(app.ctx, student.id, job.id);
+  if (!applied.ok) throw new Error(applied.message);
+  return { admin, staff, student, job, applicationId: applied.applicationId };
+}
+
+function roundForm(startsAt: Date, extra: Record<string, string> = {}) {
+  return {
+    name: "Aptitude test",
+    kind: "test",
+    starts_at: toLocalInput(startsAt.toISOString()),
+    duration_minutes: "60",
+    venue: "Seminar Hall 2",
+    meeting_link: "",
+    instructions: "Bring your college ID.",
+    ...extra,
+  };
+}
+
+function smsOf(app: TestApp, kinds: string[]) {
+  return app.ctx.db
+    .selectFrom("sms_messages")
+    .selectAll()
+    .where("kind", "in", kinds as never[])
+    .orderBy("id")
+    .execute();
+}
+
+async function addByRollNumbers(staff: TestClient, slotId: number, rolls: string) {
+  const page = await staff.post("/admin/rounds/members", {
+    slot: String(slotId),
+    roll_numbers: rolls,
+  });
+  return page;
+}
+
+describe("scheduling a round", () => {
+  it("refuses a round without a place or in the past, and adds one with its batches", async () => {
+    const app = await start();
+    const { staff, job } = await season(app);
+    const bad = await staff.post(`/admin/jobs/${job.id}/rounds`, {
+      ...roundForm(new Date(Date.now() - 3_600_000)),
+      venue: "",
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(pageText(bad.body)).toContain("The round must start in the future.");
+    expect(pageText(bad.body)).toContain("Enter a venue, a meeting link, or both.");
+    const startsAt = slotAt(3 * 86_400_000);
+    const local = toLocalInput(startsAt.toISOString());
+    const later = (h: number) =>
+      `${String((Number(local.slice(11, 13)) + h) % 24).padStart(2, "0")}:00`;
+    const made = await staff.post(`/admin/jobs/${job.id}/rounds`, {
+      ...roundForm(startsAt),
+      batches: `${later(1)}, ${later(2)}`,
+      capacity: "30",
+    });
+    expect(made.statusCode).toBe(303);
+    const round = await app.ctx.db.selectFrom("rounds").selectAll().executeTakeFirstOrThrow();
+    const slots = await app.ctx.db
+      .selectFrom("round_slots")
+      .selectAll()
+      .where("round_id", "=", round.id)
+      .orderBy("starts_at")
+      .execute();
+    expect(slots[0]!.starts_at).toBe(
+      new Date(Math.floor(startsAt.getTime() / 60_000) * 60_000).toISOString(),
+    );
+    // Batches later the same day: both, unless the day ended before them.
+    expect(slots.length).toBeGreaterThanOrEqual(1);
+    expect(slots.every((s) => s.capacity === 30)).toBe(true);
+    const audit = await app.ctx.db.selectFrom("audit_log").select("action").execute();
+    expect(audit.map((a) => a.action)).toContain("round.add");
+    const page = await staff.get(`/admin/rounds/${round.id}`);
+    expect(page.statusCode).toBe(200);
+    expect(pageText(page.body)).toContain("Aptitude test");
+  });
+});
+
+describe("putting students in a round", () => {
+  it("lists back unknown and ineligible roll numbers and adds nobody, then adds all with their SMS", async () => {
+    const app = await start(NEAR_REMINDERS);
+    const { staff, student, job } = await season(app);
+    const other = await createStudent(app.ctx, { approved: true, full_name: "Ravi Kumar" });
+    const round = await scheduleRound(app.ctx, job.id, {
+      starts_at: slotAt(3 * 3_600_000).toISOString(),
+    });
+    const slot = round.slots[0]!;
+    const refused = await addByRollNumbers(
+      staff,
+      slot.id,
+      `${student.roll_number}\n${other.roll_number}, 9ZZ99ZZ999`,
+    );
+    expect(refused.statusCode).toBe(409);
+    const text = pageText(refused.body);
+    expect(text).toContain(`${other.roll_number}: has not applied to this job`);
+    expect(text).toContain("9ZZ99ZZ999: no student has this roll number");
+    expect(await app.ctx.db.selectFrom("round_members").selectAll().execute()).toEqual([]);
+
+    const asked = await addByRollNumbers(staff, slot.id, student.roll_number.toLowerCase());
+    expect(asked.statusCode).toBe(200);
+    expect(pageText(asked.body)).toContain("You are in Aptitude test for Infosys");
+    expect(await app.ctx.db.selectFrom("round_members").selectAll().execute()).toEqual([]);
+    const done = await confirm(staff, asked);
+    expect(done.statusCode).toBe(303);
+    const members = await app.ctx.db.selectFrom("round_members").selectAll().execute();
+    expect(members.map((m) => m.student_id)).toEqual([student.id]);
+    const [scheduled] = await smsOf(app, ["round_scheduled"]);
+    expect(scheduled).toMatchObject({ student_id: student.id, status: "queued", quiet: 0 });
+    const reminders = await smsOf(app, ["round_reminder"]);
+    expect(reminders).toHaveLength(1);
+    expect(Date.parse(reminders[0]!.next_attempt_at)).toBe(
+      Date.parse(slot.starts_at) - 2 * 3_600_000,
+    );
+    expect(Date.parse(reminders[0]!.not_after!)).toBe(Date.parse(slot.starts_at));
+    expect(reminders[0]!.quiet).toBe(1);
+    // The same paste again: already in this round, nobody added twice.
+    const again = await addByRollNumbers(staff, slot.id, student.roll_number);
+    expect(pageText(again.body)).toContain("already in this round");
+    expect(await smsOf(app, ["round_scheduled"])).toHaveLength(1);
+  });
+
+  it("puts applicants chosen on the applicants page in a batch", async () => {
+    const app = await start();
+    const { staff, job, applicationId } = await season(app);
+    const round = await scheduleRound(app.ctx, job.id);
+    const applicants = await staff.get(`/admin/jobs/${job.id}/applicants`);
+    expect(applicants.body).toContain('formaction="/admin/rounds/members"');
+    expect(applicants.body).toContain(`<option value="${round.slots[0]!.id}"`);
+    const asked = await staff.post("/admin/rounds/members", {
+      ids: [String(applicationId)],
+      slot: String(round.slots[0]!.id),
+      to: "shortlisted",
+    });
+    expect(asked.statusCode).toBe(200);
+    await confirm(staff, asked);
+    expect(await app.ctx.db.selectFrom("round_members").selectAll().execute()).toHaveLength(1);
+  });
+
+  it("never fills a batch past its capacity, even when two admins fill it at once", async () => {
+    const app = await start();
+    const { job } = await season(app);
+    const round = await scheduleRound(app.ctx, job.id, { capacity: 1 });
+    const slotId = round.slots[0]!.id;
+    const students: { roll_number: string }[] = [];
+    for (const name of ["Bina Das", "Chetan Rao"]) {
+      const s = await createStudent(app.ctx, { approved: true, full_name: name });
+      const a = await applyToJob(app.ctx, s.id, job.id);
+      if (!a.ok) throw new Error(a.message);
+      students.push(s);
+    }
+    const officers = await Promise.all(
+      ["one@college.test", "two@college.test"].map(async (email) => {
+        const a = await createAdmin(app.ctx, email);
+        return loginAs(app.app, a.email, a.password);
+      }),
+    );
+    const answers = await Promise.all(
+      officers.map((staff, i) =>
+        staff.post("/admin/rounds/members", {
+          slot: String(slotId),
+          roll_numbers: students[i]!.roll_number,
+          confirm: "yes",
+        }),
+      ),
+    );
+    expect(answers.map((a) => a.statusCode)).toEqual([303, 303]);
+    const members = await app.ctx.db
+      .selectFrom("round_members")
+      .selectAll()
+      .where("slot_id", "=", slotId)
+      .execute();
+    expect(members).toHaveLength(1);
+    expect(await smsOf(app, ["round_scheduled"])).toHaveLength(1);
+  });
+});
+
+describe("a round that moves twice and is cancelled", () => {
+  it("rewrites the reminders each time, tells once per change, cancels them, and sends nothing after", async () => {
+    const app = await start(NEAR_REMINDERS);
+    const { staff, student, job } = await season(app);
+    // The first time: its reminder is due in two seconds.
+    const first = slotAt(2 * 3_600_000 + 2_000);
+    const round = await scheduleRound(app.ctx, job.id, { starts_at: first.toISOString() });
+    await confirm(staff, await addByRollNumbers(staff, round.slots[0]!.id, student.roll_number));
+    const watched = await startWatchedDispatcher(app.ctx);
+    dispatcher = watched.dispatcher;
+    await waitFor(
+      async () => (await smsOf(app, ["round_reminder"]))[0]?.status === "sent",
+      10_000,
+      "the first reminder to go",
+    );
+
+    const moves = [slotAt(5 * 3_600_000), slotAt(6 * 3_600_000)];
+    for (const [i, to] of moves.entries()) {
+      const asked = await staff.post(`/admin/rounds/${round.id}/edit`, roundForm(to));
+      expect(asked.statusCode, `move ${i + 1}`).toBe(200);
+      expect(pageText(asked.body)).toContain("1 student will get one SMS each");
+      expect((await confirm(staff, asked)).statusCode).toBe(303);
+      const reminders = await smsOf(app, ["round_reminder"]);
+      const queued = reminders.filter((r) => r.status === "queued");
+      expect(queued, `move ${i + 1}`).toHaveLength(1);
+      const minute = Math.floor(to.getTime() / 60_000) * 60_000;
+      expect(Date.parse(queued[0]!.not_after!)).toBe(minute);
+      expect(Date.parse(queued[0]!.next_attempt_at)).toBe(minute - 2 * 3_600_000);
+      expect(await smsOf(app, ["round_changed"])).toHaveLength(i + 1);
+    }
+    const second = (await smsOf(app, ["round_reminder"]))[1]!;
+    expect(second.status).toBe("cancelled");
+    expect(second.error_message).toMatch(/^Replaced: the round changed to /);
+
+    const asked = await staff.post(`/admin/rounds/${round.id}/cancel`);
+    expect(pageText(asked.body)).toContain(
+      "1 student will get one SMS each saying it is cancelled",
+    );
+    await confirm(staff, asked);
+    const reminders = await smsOf(app, ["round_reminder"]);
+    expect(reminders.map((r) => r.status)).toEqual(["sent", "cancelled", "cancelled"]);
+    const changes = await smsOf(app, ["round_changed"]);
+    expect(changes).toHaveLength(3);
+    expect(changes[2]!.body).toMatch(/^Cancelled: Aptitude test for Infosys/);
+
+    // Everything told goes; no reminder does.
+    await waitFor(
+      async () => (await smsOf(app, ["round_changed"])).every((m) => m.status === "sent"),
+      10_000,
+      "the changes to go",
+    );
+    await watched.polled();
+    const toStudent = creates(emulator!).filter((c) => c.params.Body?.includes("Aptitude test"));
+    expect(toStudent.map((c) => c.params.Body?.split(" ")[0])).toEqual([
+      "You",
+      "Reminder:",
+      "Changed:",
+      "Changed:",
+      "Cancelled:",
+    ]);
+    for (const c of toStudent) expect(c.at.getTime()).toBeLessThan(first.getTime());
+  });
+
+  it("never sends a reminder once its slot has started, and the console says why", async () => {
+    // The office's clock is three hours behind the database's: as if the dispatcher had been down
+    // from the moment the student was put in until an hour after the slot began.
+    const behind: Clock = { now: () => new Date(Date.now() - 3 * 3_600_000) };
+    const app = await start(NEAR_REMINDERS, behind);
+    const { admin, student, job } = await season(app);
+    const startsAt = new Date(behind.now().getTime() + 2 * 3_600_000 + 60_000);
+    if (indiaMinuteOfDay(startsAt) === 23 * 60 + 59) return; // not an early slot: nothing to test
+    const round = await scheduleRound(
+      app.ctx,
+      job.id,
+      { starts_at: startsAt.toISOString() },
+      admin,
+    );
+    const { addMembers } = await import("./service.ts");
+    const added = await addMembers(app.ctx, admin, round.id, round.slots[0]!.id, {
+      rollNumbers: [student.roll_number],
+    });
+    expect(added).toMatchObject({ ok: true, reminders: 1 });
+    const watched = await startWatchedDispatcher(app.ctx);
+    dispatcher = watched.dispatcher;
+    await waitFor(
+      async () => (await smsOf(app, ["round_reminder"]))[0]?.status === "skipped",
+      10_000,
+      "the late reminder to be skipped",
+    );
+    const [reminder] = await smsOf(app, ["round_reminder"]);
+    expect(reminder!.error_message).toMatch(/^Not sent: its time had passed \(not after /);
+    expect(creates(emulator!).filter((c) => c.params.Body?.startsWith("Reminder"))).toEqual([]);
+    const staff = await loginAs(app.app, admin.email, admin.password);
+    const console = await staff.get(`/admin/sms/${reminder!.id}`);
+    expect(pageText(console.body)).toContain("Not sent: its time had passed");
+  });
+});
