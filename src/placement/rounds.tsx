@@ -138,7 +138,7 @@ export function StudentSlotList({ slots }: { slots: readonly StudentSlot[] }) {
           ) : null}
           <br />
           <a
-            href={`/student/rounds/${s.slot_id}.ics`}
+            href={`/student/rounds/${s.slot_id}/slot.ics`}
             aria-label={`Add ${s.round_name}, ${jobName(s)}, to your calendar (.ics)`}
           >
             Add to calendar (.ics)

@@ -105,7 +105,7 @@ export function feedToken(key: Buffer, studentId: number, version: number): stri
 }
 
 export function feedPath(key: Buffer, studentId: number, version: number): string {
-  return `/calendar/${studentId}/${feedToken(key, studentId, version)}.ics`;
+  return `/calendar/${studentId}/${feedToken(key, studentId, version)}/rounds.ics`;
 }
 
 /** Whether `token` is the student's current one (compared in constant time). */

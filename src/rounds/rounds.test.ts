@@ -334,3 +334,125 @@ describe("a round that moves twice and is cancelled", () => {
     expect(pageText(console.body)).toContain("Not sent: its time had passed");
   });
 });
+
+describe("a round's results", () => {
+  it("moves those who passed to the next round and closes the others, after asking", async () => {
+    const app = await start();
+    const { staff, student, job, admin } = await season(app);
+    const other = await createStudent(app.ctx, { approved: true, full_name: "Ravi Kumar" });
+    const otherApplied = await applyToJob(app.ctx, other.id, job.id);
+    if (!otherApplied.ok) throw new Error(otherApplied.message);
+    const test = await scheduleRound(app.ctx, job.id, {}, admin);
+    const interview = await scheduleRound(
+      app.ctx,
+      job.id,
+      {
+        name: "Technical interview",
+        kind: "interview",
+        starts_at: slotAt(4 * 86_400_000).toISOString(),
+      },
+      admin,
+    );
+    await confirm(
+      staff,
+      await addByRollNumbers(
+        staff,
+        test.slots[0]!.id,
+        `${student.roll_number}, ${other.roll_number}`,
+      ),
+    );
+    for (const [who, mark] of [
+      [student.id, "passed"],
+      [other.id, "absent"],
+    ] as const) {
+      const marked = await staff.post(`/admin/rounds/${test.id}/mark`, {
+        students: [String(who)],
+        mark,
+      });
+      expect(marked.statusCode).toBe(303);
+    }
+    const page = pageText((await staff.get(`/admin/rounds/${test.id}`)).body);
+    expect(page).toContain("Asha Rao");
+    expect(page).toMatch(/Ravi Kumar .*Absent Not passed/);
+
+    const asked = await staff.post(`/admin/rounds/${test.id}/results`);
+    const text = pageText(asked.body);
+    expect(text).toContain("1 student passed");
+    expect(text).toContain("Ravi Kumar");
+    expect(
+      await app.ctx.db
+        .selectFrom("round_members")
+        .selectAll()
+        .where("round_id", "=", interview.id)
+        .execute(),
+    ).toEqual([]);
+    const done = await staff.post(`/admin/rounds/${test.id}/results`, {
+      confirm: "yes",
+      next_slot: String(interview.slots[0]!.id),
+      close_others: "on",
+    });
+    expect(done.statusCode).toBe(303);
+    const next = await app.ctx.db
+      .selectFrom("round_members")
+      .select("student_id")
+      .where("round_id", "=", interview.id)
+      .execute();
+    expect(next.map((m) => m.student_id)).toEqual([student.id]);
+    const statuses = await app.ctx.db
+      .selectFrom("applications")
+      .select(["student_id", "status"])
+      .orderBy("student_id")
+      .execute();
+    expect(statuses).toEqual([
+      { student_id: student.id, status: "applied" },
+      { student_id: other.id, status: "rejected" },
+    ]);
+    const told = await smsOf(app, ["round_scheduled", "status_update"]);
+    expect(told.map((m) => [m.kind, m.student_id])).toEqual([
+      ["round_scheduled", student.id],
+      ["round_scheduled", other.id],
+      ["round_scheduled", student.id],
+      ["status_update", other.id],
+    ]);
+    const actions = (await app.ctx.db.selectFrom("audit_log").select("action").execute()).map(
+      (a) => a.action,
+    );
+    expect(actions).toEqual(
+      expect.arrayContaining(["round.mark", "round.results", "application.status"]),
+    );
+  });
+});
+
+describe("the day view", () => {
+  it("lists every batch of the day across companies, with how many are expected", async () => {
+    const app = await start();
+    const { staff, student, job, admin } = await season(app);
+    const tcs = await postJob(app.ctx, { company: "TCS", title: "Developer" });
+    const day = slotAt(3 * 86_400_000);
+    await scheduleRound(app.ctx, job.id, { starts_at: day.toISOString() }, admin);
+    const round = await scheduleRound(
+      app.ctx,
+      tcs.id,
+      {
+        name: "Group discussion",
+        kind: "group_discussion",
+        starts_at: day.toISOString(),
+        capacity: 10,
+      },
+      admin,
+    );
+    const applied = await applyToJob(app.ctx, student.id, tcs.id);
+    if (!applied.ok) throw new Error(applied.message);
+    await confirm(staff, await addByRollNumbers(staff, round.slots[0]!.id, student.roll_number));
+    const dayText = toLocalInput(day.toISOString()).slice(0, 10);
+    const page = await staff.get(`/admin/rounds?day=${dayText}`);
+    expect(page.statusCode).toBe(200);
+    const text = pageText(page.body);
+    expect(text).toContain("2 batches on");
+    expect(text).toContain("1 student expected");
+    expect(text).toContain("Infosys – Systems Engineer");
+    expect(text).toMatch(/TCS – Developer Group discussion .* 1 of 10/);
+    const empty = await staff.get("/admin/rounds?day=2020-01-01");
+    expect(pageText(empty.body)).toContain("No rounds on this day.");
+  });
+});

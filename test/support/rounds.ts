@@ -13,7 +13,8 @@ export async function scheduleRound(
   actor?: { id: number; email: string },
 ) {
   const by = actor ?? (await createAdmin(ctx, "rounds-fixture@college.test"));
-  const startsAt = new Date(ctx.clock.now().getTime() + 2 * 86_400_000);
+  // On the minute, as the form gives it.
+  const startsAt = new Date(Math.floor(ctx.clock.now().getTime() / 60_000 + 2 * 1440) * 60_000);
   const round = await createRound(ctx, by, jobId, {
     name: "Aptitude test",
     kind: "test",
