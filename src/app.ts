@@ -19,7 +19,7 @@ import type { Config } from "./config.ts";
 import type { AppContext } from "./context.ts";
 import { adminDashboardRoutes, studentDashboardRoutes } from "./dashboard/routes.tsx";
 import { adminJobRoutes } from "./jobs/admin-routes.tsx";
-import { jobPostedSms } from "./jobs/notices.ts";
+import { deadlineNudgeSms, jobPostedSms } from "./jobs/notices.ts";
 import { studentJobRoutes } from "./jobs/student-routes.tsx";
 import { limitRoutes } from "./limits/routes.tsx";
 import { healthRoutes } from "./ops/health-routes.ts";
@@ -67,6 +67,7 @@ export const SMS_TEMPLATES: readonly SmsTemplate[] = [
   statusUpdateSms,
   decisionCorrectedSms,
   jobPostedSms,
+  deadlineNudgeSms,
   announcementSms,
   ...ROUND_TEMPLATES,
   resetCodeSms,

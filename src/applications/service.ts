@@ -13,6 +13,7 @@ import {
 import { type ParamOf, preparedRead } from "../db/prepared.ts";
 import type { ApplicationStatus, DB } from "../db/schema.ts";
 import { inTransaction } from "../db/transaction.ts";
+import { cancelDeadlineNudge } from "../jobs/notices.ts";
 import { findJob } from "../jobs/service.ts";
 import { closedReasons, ineligibilityReasons } from "../placement/eligibility.ts";
 import {
@@ -114,6 +115,8 @@ export async function applyToJob(
           at: now,
         })
         .execute();
+      // They applied: the deadline nudge is not for them any more.
+      await cancelDeadlineNudge(trx, ctx, jobId, "Cancelled: the student applied", [studentId]);
       return { id: application.id, again: false };
     });
     if (result === null) return ALREADY_APPLIED;

@@ -115,6 +115,7 @@ function jobInput(job: Job): JobInput {
     min_cgpa: job.min_cgpa,
     max_backlogs: job.max_backlogs,
     apply_by: new Date(job.apply_by).toISOString(),
+    nudge_hours: job.nudge_hours,
     send_sms: false,
     submission_id: null,
   };

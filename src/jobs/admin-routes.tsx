@@ -8,7 +8,7 @@ import {
   smsNeedsConfirmation,
 } from "../sms/cost.ts";
 import { beingCheckedNote, heldByQuietHoursNote } from "../sms/labels.ts";
-import { smsCountsForReference } from "../sms/outbox-api.ts";
+import { sentOrSending, smsCountsForReference } from "../sms/outbox-api.ts";
 import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
 import { type FormState, formatDateTime, Pagination } from "../web/components.tsx";
 import { ConfirmPage, echoFields, isBack, isConfirmed } from "../web/confirm.tsx";
@@ -19,7 +19,8 @@ import { type PageContext, pageContext } from "../web/page.ts";
 import { idParams, pageParam, textParam } from "../web/schemas.ts";
 import { toLocalInput } from "../web/time.ts";
 import { jobOr404 } from "./lookup.ts";
-import { type AlertCounts, JobAlerts, JobForm, RulesList } from "./pages.tsx";
+import { nudgeReference } from "./notices.ts";
+import { type AlertCounts, JobAlerts, JobForm, nudgeWords, RulesList } from "./pages.tsx";
 import {
   createJob,
   deleteJob,
@@ -158,6 +159,7 @@ function jobFormValues(job: JobWithRules): Record<string, string> {
     semesters: job.rules.semesters.join(","),
     min_cgpa: job.min_cgpa?.toString() ?? "",
     max_backlogs: job.max_backlogs?.toString() ?? "",
+    nudge_hours: job.nudge_hours?.toString() ?? "",
   };
 }
 
@@ -167,12 +169,14 @@ function JobPage({
   form,
   now,
   alerts,
+  nudges,
 }: {
   page: PageContext;
   job: JobWithRules;
   form: FormState;
   now: Date;
   alerts: AlertCounts;
+  nudges: AlertCounts;
 }) {
   return (
     <Layout page={page} title={jobName(job)}>
@@ -185,6 +189,11 @@ function JobPage({
       </p>
       <RulesList rules={job.rules} />
       <JobAlerts page={page} jobId={job.id} counts={alerts} />
+      <p id="nudge" safe>
+        {job.nudge_hours === null
+          ? "Deadline reminder: none (set the hours below to send one)."
+          : `Deadline reminder: ${plural(job.nudge_hours, "hour")} before the deadline; ${formatNumber(nudges.queued ?? 0)} queued, ${formatNumber(sentOrSending(nudges))} sent, ${formatNumber(nudges.cancelled ?? 0)} cancelled (applied, closed or replaced).`}
+      </p>
       <section class="card actions">
         <form
           method="post"
@@ -320,6 +329,7 @@ export async function adminJobRoutes(app: FastifyInstance) {
               <>
                 <p safe>{fanOutWords({ ...preview, students: preview.eligible })}</p>
                 <p safe>{`The text: "${preview.body}"`}</p>
+                {preview.nudge ? <p safe>{nudgeWords(preview.nudge)}</p> : null}
                 <p>{RECOUNT_NOTE}</p>
               </>
             }
@@ -332,7 +342,11 @@ export async function adminJobRoutes(app: FastifyInstance) {
         );
       }
     }
-    const { id, alerts, duplicate } = await createJob(ctx, currentActor(request), parsed.data);
+    const { id, alerts, duplicate, nudges } = await createJob(
+      ctx,
+      currentActor(request),
+      parsed.data,
+    );
     if (duplicate) {
       flash(
         request,
@@ -348,6 +362,12 @@ export async function adminJobRoutes(app: FastifyInstance) {
         ? `Job posted; ${plural(alerts, "SMS alert")} queued.${countChanged(body, alerts)}${heldByQuietHoursNote(ctx, alerts)}`
         : "Job posted (no SMS alerts).",
     );
+    if (nudges > 0)
+      flash(
+        request,
+        "info",
+        `Deadline reminder queued for ${plural(nudges, "student")}: it goes ${plural(parsed.data.nudge_hours ?? 0, "hour")} before the deadline to those who have not applied by then.`,
+      );
     return reply.redirect(`/admin/jobs/${id}`, 303);
   });
 
@@ -363,6 +383,7 @@ export async function adminJobRoutes(app: FastifyInstance) {
           form={{ values: jobFormValues(row), errors: {} }}
           now={ctx.clock.now()}
           alerts={await smsCountsForReference(ctx.db, `job:${row.id}`)}
+          nudges={await smsCountsForReference(ctx.db, nudgeReference(row.id))}
         />,
       );
     },
@@ -384,11 +405,13 @@ export async function adminJobRoutes(app: FastifyInstance) {
               form={{ values: formValues(request.body), errors: parsed.errors }}
               now={ctx.clock.now()}
               alerts={await smsCountsForReference(ctx.db, `job:${row.id}`)}
+              nudges={await smsCountsForReference(ctx.db, nudgeReference(row.id))}
             />,
           );
       }
       const saved = await updateJob(ctx, currentActor(request), row.id, parsed.data);
       const rewritten = saved?.alertsRewritten ?? 0;
+      const nudges = saved?.nudges ?? 0;
       flash(
         request,
         "success",
@@ -396,7 +419,7 @@ export async function adminJobRoutes(app: FastifyInstance) {
           rewritten > 0
             ? `; ${plural(rewritten, "alert")} not sent yet now ${pluralWord(rewritten, "carries", "carry")} the new text`
             : ""
-        }.`,
+        }.${nudges > 0 ? ` Deadline reminder queued for ${plural(nudges, "student")} who ${pluralWord(nudges, "has", "have")} not applied.` : ""}`,
       );
       return reply.redirect(`/admin/jobs/${row.id}`, 303);
     },

@@ -128,3 +128,88 @@ export async function rewriteJobAlerts(
   }
   return rewritten;
 }
+
+/**
+ * The deadline nudge: once, `nudge_hours` before the apply-by time, to the eligible approved
+ * students who have not applied. Written when the job is posted (or the nudge switched on), due
+ * then, held by quiet hours and never sent after the deadline; cancelled for a student in the
+ * transaction that records their application, for everyone when the job closes, and replaced
+ * when the deadline or the nudge changes. Reference `job:<id>:nudge`.
+ */
+export const deadlineNudgeSms = defineTemplate({
+  id: "deadline_nudge",
+  title: "Deadline reminder",
+  variables: {
+    company: { about: "the company", sample: "Tata Consultancy Services", cut: true },
+    title: { about: "the job title", sample: "Systems Engineer", cut: true },
+    apply_by: { about: "the application deadline", sample: "1 Dec 2026, 5:00 pm", cut: true },
+  },
+  defaultText:
+    "Closing soon: {company} - {title}. You are eligible and have not applied yet. Apply by {apply_by} IST on the Placement Portal.",
+  maxSegments: 2,
+});
+
+export function nudgeReference(jobId: number): string {
+  return `job:${jobId}:nudge`;
+}
+
+export type JobForNudge = Pick<Job, "id" | "company" | "title" | "apply_by" | "nudge_hours">;
+
+/** When the nudge is due, or null when there is none or its time has passed. */
+export function nudgeDueAt(job: Pick<Job, "apply_by" | "nudge_hours">, now: Date): Date | null {
+  if (job.nudge_hours === null) return null;
+  const due = new Date(Date.parse(job.apply_by) - job.nudge_hours * 3_600_000);
+  return due > now ? due : null;
+}
+
+/** The students the nudge is for: eligible, approved, and without an application to the job. */
+export function nudgeAudience(trx: Kysely<DB>, jobId: number, rules: EligibilityRules) {
+  return eligibleStudentIds(trx, rules).where(({ not, exists, selectFrom }) =>
+    not(
+      exists(
+        selectFrom("applications")
+          .select("applications.id")
+          .where("applications.job_id", "=", jobId)
+          .whereRef("applications.student_id", "=", "students.id"),
+      ),
+    ),
+  );
+}
+
+export async function queueDeadlineNudge(
+  trx: Kysely<DB>,
+  ctx: Ctx,
+  job: JobForNudge,
+  rules: EligibilityRules,
+  formatDateTime: (iso: string) => string,
+): Promise<number> {
+  const dueAt = nudgeDueAt(job, ctx.clock.now());
+  if (!dueAt) return 0;
+  const text = await renderCurrent(trx, deadlineNudgeSms, {
+    company: job.company,
+    title: job.title,
+    apply_by: formatDateTime(job.apply_by),
+  });
+  return queueSmsForStudents(trx, ctx, {
+    kind: "deadline_nudge",
+    quiet: true,
+    dueAt,
+    notAfter: new Date(job.apply_by),
+    reference: nudgeReference(job.id),
+    // A new key for each writing: a nudge replaced and written again is a new message.
+    dedupePrefix: `job:${job.id}:nudge:${ctx.clock.now().getTime()}:student:`,
+    body: text.body,
+    template: text.template,
+    students: nudgeAudience(trx, job.id, rules),
+  });
+}
+
+export function cancelDeadlineNudge(
+  trx: Kysely<DB>,
+  ctx: Ctx,
+  jobId: number,
+  reason: string,
+  studentIds?: readonly number[],
+): Promise<CancelOutcome> {
+  return cancelQueuedSms(trx, ctx, nudgeReference(jobId), reason, studentIds);
+}

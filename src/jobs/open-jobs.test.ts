@@ -134,6 +134,7 @@ describe("the open-jobs snapshot", () => {
         max_backlogs: null,
         apply_by: new Date(Date.now() + 3600_000).toISOString(),
         send_sms: false,
+        nudge_hours: null,
         submission_id: null,
       };
       await updateJob(elsewhere, admin, id, input);

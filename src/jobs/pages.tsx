@@ -26,6 +26,25 @@ export interface AlertPreview {
   /** "about INR 620.00"; null when SMS_PRICE_PER_SEGMENT is not set. */
   cost: string | null;
   body: string;
+  nudge: NudgePreview | null;
+}
+
+export interface NudgePreview {
+  dueAt: string;
+  /** When quiet hours hold it at its due time: the moment they end. */
+  heldUntil: string | null;
+  reachable: number;
+  totalSegments: number;
+  cost: string | null;
+  body: string;
+}
+
+/** The deadline nudge in words: when, to how many, at what cost, and its text. */
+export function nudgeWords(nudge: NudgePreview): string {
+  const held = nudge.heldUntil
+    ? ` (quiet hours: it waits until ${formatDateTime(nudge.heldUntil)})`
+    : "";
+  return `Deadline reminder at ${formatDateTime(nudge.dueAt)} IST${held} to ${plural(nudge.reachable, "student")} who ${pluralWord(nudge.reachable, "has", "have")} not applied: ${plural(nudge.totalSegments, "segment")}${nudge.cost ? `, ${nudge.cost}` : ""}. Text: "${nudge.body}"`;
 }
 
 export function JobForm({
@@ -100,6 +119,15 @@ export function JobForm({
             hint="Empty: no limit."
           />
         </div>
+        <Field
+          form={form}
+          name="nudge_hours"
+          label="Deadline reminder: hours before the deadline (optional)"
+          type="number"
+          min="1"
+          max="336"
+          hint="One SMS to each eligible student who has not applied by then. Empty: none."
+        />
         {isNew ? (
           <>
             <label class="check">
@@ -114,6 +142,11 @@ export function JobForm({
                   preview.totalSegments,
                   "segment",
                 )}${preview.cost ? `, ${preview.cost}` : ""}. Text: "${preview.body}"`}
+              </p>
+            ) : null}
+            {preview?.nudge ? (
+              <p class="flash flash-info" role="status" id="nudge-preview" safe>
+                {nudgeWords(preview.nudge)}
               </p>
             ) : null}
             <div class="buttons">

@@ -27,6 +27,8 @@ import { closedToApplications, openForApplications } from "../placement/open.ts"
 import { estimatedCost } from "../sms/cost.ts";
 import { countSegments } from "../sms/encoding.ts";
 import { sentOrSending, signalQueued, smsStatusByReference } from "../sms/outbox-api.ts";
+import { quietUntil } from "../sms/quiet-hours.ts";
+import { renderCurrent } from "../sms/template-store.ts";
 import { jobName } from "../web/format.ts";
 import {
   blankAsNull,
@@ -39,11 +41,16 @@ import {
   textField,
   wholeNumberField,
 } from "../web/forms.ts";
-import { formatDate } from "../web/time.ts";
+import { formatDate, formatDateTime } from "../web/time.ts";
 import {
+  cancelDeadlineNudge,
   cancelJobAlerts,
+  deadlineNudgeSms,
   jobAlert,
   jobReference,
+  nudgeAudience,
+  nudgeDueAt,
+  queueDeadlineNudge,
   queueJobAlerts,
   rewriteJobAlerts,
 } from "./notices.ts";
@@ -77,6 +84,10 @@ export function jobSchema(now: Date, isNew: boolean) {
     apply_by: dateTimeLocalField({ label: "the deadline" }).refine(
       (iso) => !isNew || Date.parse(iso) > now.getTime(),
       { message: "The deadline must be in the future." },
+    ),
+    // Hours before the deadline at which those eligible who have not applied are reminded.
+    nudge_hours: blankAsNull(
+      wholeNumberField({ label: "the hours before the deadline", min: 1, max: 336 }),
     ),
     send_sms: checkboxField,
     // Required on the new-job form (decision 007); an edit changes a row and fans out nothing.
@@ -126,6 +137,44 @@ export async function previewAlert(ctx: AppContext, input: JobInput) {
     totalSegments: reachable * segments,
     cost: estimatedCost(ctx.config, reachable * segments),
     body,
+    nudge: await previewNudge(ctx, null, input),
+  };
+}
+
+/**
+ * The deadline nudge as it would go now: when, to how many (the eligible who have not applied,
+ * who have not opted out), its text and cost. Null when there is none or its time has passed.
+ */
+export async function previewNudge(
+  ctx: AppContext,
+  jobId: number | null,
+  job: Pick<JobInput, "company" | "title" | "apply_by" | "nudge_hours"> & {
+    rules?: EligibilityRules;
+  } & Partial<JobInput>,
+) {
+  const dueAt = nudgeDueAt(job, ctx.clock.now());
+  if (!dueAt) return null;
+  const rules = job.rules ?? rulesOf(job as JobInput);
+  const row = await ctx.db
+    .selectFrom("students")
+    .where("students.id", "in", nudgeAudience(ctx.db, jobId ?? -1, rules))
+    .where("students.sms_opted_out_at", "is", null)
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .executeTakeFirstOrThrow();
+  const text = await renderCurrent(ctx.db, deadlineNudgeSms, {
+    company: job.company,
+    title: job.title,
+    apply_by: formatDateTime(job.apply_by),
+  });
+  const { segments } = countSegments(text.body);
+  const reachable = Number(row.n);
+  return {
+    dueAt: dueAt.toISOString(),
+    heldUntil: quietUntil(dueAt, ctx.config.SMS_QUIET_HOURS)?.toISOString() ?? null,
+    reachable,
+    totalSegments: reachable * segments,
+    cost: estimatedCost(ctx.config, reachable * segments),
+    body: text.body,
   };
 }
 
@@ -165,6 +214,7 @@ function jobColumns(input: JobInput) {
     min_cgpa: input.min_cgpa,
     max_backlogs: input.max_backlogs,
     apply_by: input.apply_by,
+    nudge_hours: input.nudge_hours,
   };
 }
 
@@ -176,7 +226,7 @@ export async function createJob(
   ctx: AppContext,
   actor: Actor,
   input: JobInput,
-): Promise<{ id: number; alerts: number; duplicate: boolean }> {
+): Promise<{ id: number; alerts: number; duplicate: boolean; nudges: number }> {
   const now = ctx.clock.now().toISOString();
   const result = await inTransaction(ctx.db, async (trx) => {
     const job = await trx
@@ -199,7 +249,12 @@ export async function createJob(
         .select(["id", "alert_sms_count"])
         .where("submission_id", "=", input.submission_id)
         .executeTakeFirstOrThrow();
-      return { id: existing.id, alerts: existing.alert_sms_count, duplicate: true };
+      return {
+        id: existing.id,
+        alerts: existing.alert_sms_count,
+        duplicate: true,
+        nudges: 0,
+      };
     }
     const rules = rulesOf(input);
     await writeRules(trx, job.id, rules);
@@ -211,14 +266,15 @@ export async function createJob(
       .set({ alert_sms_count: alerts })
       .where("id", "=", job.id)
       .execute();
+    const nudges = await queueDeadlineNudge(trx, ctx, job, rules, formatDateTime);
     await recordAudit(trx, ctx, actor, {
       action: "job.post",
       subject: jobName(job),
-      details: { jobId: job.id, alerts, sms: input.send_sms },
+      details: { jobId: job.id, alerts, sms: input.send_sms, nudges },
     });
-    return { id: job.id, alerts, duplicate: false };
+    return { id: job.id, alerts, duplicate: false, nudges };
   });
-  if (result.alerts > 0) signalQueued(ctx);
+  if (result.alerts > 0 || (result.nudges ?? 0) > 0) signalQueued(ctx);
   return result;
 }
 
@@ -231,23 +287,39 @@ export async function updateJob(
   actor: Actor,
   jobId: number,
   input: JobInput,
-): Promise<{ alertsRewritten: number } | null> {
-  return inTransaction(ctx.db, async (trx) => {
+): Promise<{ alertsRewritten: number; nudges: number } | null> {
+  const result = await inTransaction(ctx.db, async (trx) => {
     const updated = await trx
       .updateTable("jobs")
       .set({ ...jobColumns(input), updated_at: ctx.clock.now().toISOString() })
       .where("id", "=", jobId)
+      .returningAll()
       .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) return null;
-    await writeRules(trx, jobId, rulesOf(input));
+    if (!updated) return null;
+    const rules = rulesOf(input);
+    await writeRules(trx, jobId, rules);
     const alertsRewritten = await rewriteJobAlerts(trx, ctx, jobId, input, formatDate);
+    // The nudge follows the job: a moved deadline, a new text, other rules, on or off. The queued
+    // ones are replaced (an edit is rare; a nudge is one message per student).
+    const replaced = await cancelDeadlineNudge(
+      trx,
+      ctx,
+      jobId,
+      "Replaced: the job or its deadline changed",
+    );
+    const nudges =
+      updated.status === "open"
+        ? await queueDeadlineNudge(trx, ctx, updated, rules, formatDateTime)
+        : 0;
     await recordAudit(trx, ctx, actor, {
       action: "job.edit",
       subject: jobName(input),
-      details: { jobId, alertsRewritten },
+      details: { jobId, alertsRewritten, nudges, nudgesReplaced: replaced.cancelled },
     });
-    return { alertsRewritten };
+    return { alertsRewritten, nudges };
   });
+  if (result && result.nudges > 0) signalQueued(ctx);
+  return result;
 }
 
 export async function setJobStatus(
@@ -270,6 +342,17 @@ export async function setJobStatus(
       status === "closed"
         ? await cancelJobAlerts(trx, ctx, jobId, "closed")
         : { cancelled: 0, beingChecked: 0 };
+    // Closing cancels the nudge; reopening writes it again if its time is still ahead.
+    if (status === "closed")
+      await cancelDeadlineNudge(trx, ctx, jobId, "Cancelled: the job was closed");
+    else if (nudgeDueAt(job, ctx.clock.now()))
+      await queueDeadlineNudge(
+        trx,
+        ctx,
+        job,
+        ((await withRules({ db: trx }, [job]))[0] as JobWithRules).rules,
+        formatDateTime,
+      );
     await recordAudit(trx, ctx, actor, {
       action: status === "closed" ? "job.close" : "job.reopen",
       subject: jobName(job),
@@ -337,6 +420,7 @@ export async function deleteJob(
       jobId,
       "deleted",
     );
+    await cancelDeadlineNudge(trx, ctx, jobId, "Cancelled: the job was deleted");
     await recordAudit(trx, ctx, actor, {
       action: "job.delete",
       subject: jobName(job),

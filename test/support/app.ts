@@ -207,6 +207,7 @@ export async function postJob(
     max_backlogs: null,
     apply_by: new Date(Date.now() + 7 * 24 * 3600 * 1000).toISOString(),
     send_sms: false,
+    nudge_hours: null,
     submission_id: null,
     ...overrides,
   };
