@@ -65,6 +65,30 @@ describe("configuration", () => {
     );
   });
 
+  it("reminds of a round at 18:00 the day before and 2 hours before one before 11:00, unless told", () => {
+    expect(loadConfig({}, {})).toMatchObject({
+      REMINDER_EVENING_AT: 18 * 60,
+      REMINDER_EARLY_HOURS: 2,
+      REMINDER_EARLY_BEFORE: 11 * 60,
+    });
+    expect(
+      loadConfig(
+        { REMINDER_EVENING_AT: "", REMINDER_EARLY_HOURS: "3", REMINDER_EARLY_BEFORE: "09:30" },
+        {},
+      ),
+    ).toMatchObject({
+      REMINDER_EVENING_AT: null,
+      REMINDER_EARLY_HOURS: 3,
+      REMINDER_EARLY_BEFORE: 9 * 60 + 30,
+    });
+    expect(() => loadConfig({ REMINDER_EVENING_AT: "6pm" }, {})).toThrowError(
+      /^Invalid REMINDER_EVENING_AT="6pm": expected a time of day in India such as 18:00, or empty for none/,
+    );
+    expect(() =>
+      loadConfig({ REMINDER_EARLY_BEFORE: "" }, { REMINDER_EARLY_BEFORE: "25:00" }),
+    ).toThrowError(/REMINDER_EARLY_BEFORE/);
+  });
+
   it("takes the process environment over .env over defaults", () => {
     const config = loadConfig({ PORT: "4000" }, { PORT: "5000", SMS_BATCH_SIZE: "25" });
     expect(config.PORT).toBe(4000);

@@ -195,6 +195,62 @@ export function auditInWords(entry: {
         summary: `Deleted the job ${subject}`,
         details: cancelled(num(d.alertsCancelled), "alert SMS", num(d.alertsBeingChecked)),
       };
+    case "round.add":
+      return {
+        summary: `Scheduled the round ${subject}`,
+        details: [
+          str(d.startsAt) ? `from ${d.startsAt} IST` : "",
+          num(d.batches) ? plural(num(d.batches)!, "batch", "batches") : "",
+        ]
+          .filter(Boolean)
+          .join(", "),
+      };
+    case "round.edit":
+      return {
+        summary: `Changed the round ${subject}`,
+        details: [
+          str(d.from) && str(d.to) ? `moved from ${d.from} to ${d.to} IST` : "",
+          str(d.venue) !== undefined ? `venue: ${d.venue}` : "",
+          num(d.told) ? `${plural(num(d.told)!, "student")} told by SMS` : "",
+        ]
+          .filter(Boolean)
+          .join("; "),
+      };
+    case "round.cancel":
+      return {
+        summary: `Cancelled the round ${subject}`,
+        details: num(d.told) ? `${plural(num(d.told)!, "student")} told by SMS` : "",
+      };
+    case "round.add_batch":
+      return {
+        summary: `Added a batch to the round ${subject}`,
+        details: str(d.startsAt) ? `at ${d.startsAt} IST` : "",
+      };
+    case "round.members_add":
+      return {
+        summary: `Put ${plural(num(d.added) ?? 0, "student")} in the round ${subject}`,
+        details: [
+          str(d.at) ? `batch of ${d.at} IST` : "",
+          Array.isArray(d.students) ? d.students.join(", ") : "",
+        ]
+          .filter(Boolean)
+          .join(": "),
+      };
+    case "round.members_remove":
+      return {
+        summary: `Took ${plural(num(d.removed) ?? 0, "student")} out of the round ${subject}`,
+        details: "",
+      };
+    case "round.mark":
+      return {
+        summary: `Marked ${plural(num(d.students) ?? 0, "student")} ${String(d.mark ?? "").toLowerCase()} in the round ${subject}`,
+        details: "",
+      };
+    case "round.results":
+      return {
+        summary: `Applied the results of the round ${subject}`,
+        details: `${plural(num(d.movedOn) ?? 0, "student")} put in the next round, ${plural(num(d.closed) ?? 0, "application")} rejected`,
+      };
     case "announcement.post":
       return {
         summary: `Posted the announcement “${subject}”`,
@@ -328,6 +384,14 @@ export const AUDIT_ACTION_KINDS: readonly { action: string; label: string }[] = 
   { action: "job.delete", label: "Job deleted" },
   { action: "application.status", label: "Application moved" },
   { action: "application.correct", label: "Decision corrected" },
+  { action: "round.add", label: "Round scheduled" },
+  { action: "round.edit", label: "Round changed" },
+  { action: "round.cancel", label: "Round cancelled" },
+  { action: "round.add_batch", label: "Round batch added" },
+  { action: "round.members_add", label: "Students put in a round" },
+  { action: "round.members_remove", label: "Students taken out of a round" },
+  { action: "round.mark", label: "Round attendance or result marked" },
+  { action: "round.results", label: "Round results applied" },
   { action: "announcement.post", label: "Announcement posted" },
   { action: "announcement.delete", label: "Announcement deleted" },
   { action: "sms.resend", label: "SMS resent" },

@@ -354,6 +354,28 @@ describe("migrations", () => {
     expect(await columns()).toEqual(["due_at", "not_after", "quiet"]);
   });
 
+  it("2026-12-08b adds rounds, slots, members, the feed version and the nudge; down removes them", async () => {
+    const tables = async () =>
+      (await database.db.introspection.getTables())
+        .map((table) => table.name)
+        .filter((name) => name.startsWith("round"))
+        .sort();
+    const column = async (table: string, name: string) =>
+      (await database.db.introspection.getTables())
+        .find((t) => t.name === table)
+        ?.columns.some((c) => c.name === name);
+    expect(await tables()).toEqual(["round_members", "round_slots", "rounds"]);
+    expect(await column("students", "calendar_feed_version")).toBe(true);
+    expect(await column("jobs", "nudge_hours")).toBe(true);
+    const { down, up } = migrations["2026-12-08b-rounds"] as Required<(typeof migrations)[string]>;
+    await down(database.db);
+    expect(await tables()).toEqual([]);
+    expect(await column("students", "calendar_feed_version")).toBe(false);
+    expect(await column("jobs", "nudge_hours")).toBe(false);
+    await up(database.db);
+    expect(await tables()).toEqual(["round_members", "round_slots", "rounds"]);
+  });
+
   it.runIf(testDialect() === "postgres")(
     "2026-12-07i locks the moved students for no key update (PostgreSQL); down restores",
     async () => {
