@@ -25,7 +25,7 @@ Commands:
   migrate                             apply database migrations, then exit
   seed --demo [--students N] [--jobs N] [--applications N] [--allow-real-sms]
                                       add demo students (password "demo-student"), jobs and
-                                      applications; queues no SMS; demo students are opted out
+                                      applications and rounds; queues no SMS; demo students are opted out
                                       and have fictional numbers; refused when Twilio is set up,
                                       unless --allow-real-sms
   backup [--to PATH]                  SQLite: an online backup of the database (while the portal
@@ -159,7 +159,7 @@ async function main(argv: string[]) {
         password: "demo-student",
       });
       process.stdout.write(
-        `Seeded ${formatNumber(result.students)} students, ${formatNumber(result.jobs)} jobs and ${formatNumber(result.applications)} applications in ${result.seconds.toFixed(1)} s.\n` +
+        `Seeded ${formatNumber(result.students)} students, ${formatNumber(result.jobs)} jobs, ${formatNumber(result.applications)} applications and ${formatNumber(result.rounds)} rounds in ${result.seconds.toFixed(1)} s.\n` +
           (result.firstStudentEmail
             ? `Log in as a student: ${result.firstStudentEmail} / demo-student\n`
             : ""),

@@ -21,6 +21,27 @@ const count = async (
   );
 
 describe("portal seed --demo", () => {
+  it("schedules rounds over the coming two weeks, demo.student1 in one, with no SMS", async () => {
+    const seeded = await seedDemo(t.ctx, {
+      students: 200,
+      jobs: 10,
+      applications: 600,
+      password: "demo-student",
+    });
+    expect(seeded.rounds).toBeGreaterThan(0);
+    const slots = await t.ctx.db.selectFrom("round_slots").select("starts_at").execute();
+    const now = Date.now();
+    for (const slot of slots) {
+      expect(Date.parse(slot.starts_at)).toBeGreaterThan(now);
+      expect(Date.parse(slot.starts_at)).toBeLessThan(now + 15 * 86_400_000);
+    }
+    const asFirst = await loginAs(t.app, seeded.firstStudentEmail!, "demo-student");
+    const dashboard = await asFirst.get("/student");
+    expect(dashboard.body).toContain("Aptitude test");
+    expect(dashboard.body).toMatch(/href="\/calendar\/\d+\/[\w-]+\/rounds\.ics"/);
+    expect(await count("sms_messages")).toBe(0);
+  });
+
   it("adds the asked numbers of students, jobs and applications, queues no SMS, and can run twice", async () => {
     const first = await seedDemo(t.ctx, {
       students: 300,
@@ -28,10 +49,12 @@ describe("portal seed --demo", () => {
       applications: 400,
       password: "demo-student",
     });
-    expect(first).toMatchObject({ students: 300, jobs: 8, applications: 400 });
+    expect(first).toMatchObject({ students: 300, jobs: 8 });
+    // The asked number, and one more when demo.student1 had none in the running (for its rounds).
+    expect([400, 401]).toContain(first.applications);
     expect(await count("students")).toBe(300);
     expect(await count("jobs")).toBe(8);
-    expect(await count("applications")).toBe(400);
+    expect(await count("applications")).toBe(first.applications);
     // One event per stage of each timeline (Applied, then the moves after it).
     expect(await count("application_events")).toBeGreaterThan(400);
     expect(await count("sms_messages")).toBe(0);

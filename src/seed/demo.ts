@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { hashPassword } from "../accounts/password.ts";
 import type { AppContext } from "../context.ts";
 import type { ApplicationStatus, DB, JobType } from "../db/schema.ts";
@@ -6,6 +6,7 @@ import { inTransaction } from "../db/transaction.ts";
 import { DEPARTMENT_CODES } from "../placement/departments.ts";
 import { type EligibilityRules, meetsRules, noRules } from "../placement/eligibility.ts";
 import { moverOf } from "../placement/stages.ts";
+import { indiaMidnight } from "../sms/time-of-day.ts";
 import { type SeededRandom, seededRandom } from "./random.ts";
 
 /**
@@ -29,6 +30,8 @@ export interface SeedResult {
   students: number;
   jobs: number;
   applications: number;
+  /** Rounds scheduled over the coming two weeks. */
+  rounds: number;
   firstStudentEmail: string | null;
   seconds: number;
 }
@@ -359,12 +362,179 @@ export async function seedDemo(ctx: AppContext, options: SeedOptions): Promise<S
         trx.insertInto("application_events").values(chunk).execute(),
       );
     });
+    const rounds = await seedRounds(trx, random, now, {
+      firstStudent: studentIds[0] ?? null,
+      eligibleOfFirst: jobs.filter((_, j) => eligible[j]?.includes(studentIds[0] ?? -1)),
+    });
     return {
       students: studentIds.length,
       jobs: jobs.length,
-      applications: applications.length,
+      applications: applications.length + rounds.applicationsAdded,
+      rounds: rounds.rounds,
       firstStudentEmail: users[0]?.email ?? null,
     };
   });
   return { ...result, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Jobs whose applicants the demo puts in rounds; the rest have none yet. */
+const JOBS_WITH_ROUNDS = 8;
+/** At most so many applicants of a job in its first round. */
+const FIRST_ROUND_SIZE = 60;
+
+/**
+ * A season in progress: for a few open jobs with applicants still in the running, an aptitude
+ * test (two batches) and a technical interview over the coming two weeks, India time, with the
+ * applicants in the test's batches. demo.student1 is among them: if they have no application in
+ * the running, one is added to a job they may apply to. No SMS: the demo queues none.
+ */
+async function seedRounds(
+  trx: Kysely<DB>,
+  random: SeededRandom,
+  now: Date,
+  first: { firstStudent: number | null; eligibleOfFirst: { id: number; applyBy: number }[] },
+): Promise<{ rounds: number; applicationsAdded: number }> {
+  const nowIso = now.toISOString();
+  let applicationsAdded = 0;
+  const active = ["applied", "shortlisted", "interview"] as const;
+  if (first.firstStudent !== null) {
+    const running = await trx
+      .selectFrom("applications")
+      .select("id")
+      .where("student_id", "=", first.firstStudent)
+      .where("status", "in", [...active])
+      .executeTakeFirst();
+    const open = first.eligibleOfFirst.find((j) => j.applyBy > now.getTime());
+    if (!running && open) {
+      const application = await trx
+        .insertInto("applications")
+        .values({
+          job_id: open.id,
+          student_id: first.firstStudent,
+          status: "applied",
+          created_at: nowIso,
+          updated_at: nowIso,
+        })
+        .onConflict((oc) => oc.columns(["job_id", "student_id"]).doNothing())
+        .returning("id")
+        .executeTakeFirst();
+      if (application) {
+        applicationsAdded = 1;
+        await trx
+          .insertInto("application_events")
+          .values({
+            application_id: application.id,
+            from_status: null,
+            to_status: "applied",
+            by_user_id: null,
+            by_role: "student",
+            at: nowIso,
+          })
+          .execute();
+      }
+    }
+  }
+  // demo.student1's jobs first, then the open jobs with the most applicants in the running.
+  const firstJobs =
+    first.firstStudent === null
+      ? []
+      : (
+          await trx
+            .selectFrom("applications")
+            .select("job_id")
+            .where("student_id", "=", first.firstStudent)
+            .where("status", "in", [...active])
+            .execute()
+        ).map((r) => r.job_id);
+  const busiest = await trx
+    .selectFrom("applications")
+    .innerJoin("jobs", "jobs.id", "applications.job_id")
+    .select(["applications.job_id", (eb) => eb.fn.countAll<number>().as("n")])
+    .where("applications.status", "in", [...active])
+    .where("jobs.status", "=", "open")
+    .groupBy("applications.job_id")
+    .orderBy("n", "desc")
+    .orderBy("applications.job_id")
+    .limit(JOBS_WITH_ROUNDS)
+    .execute();
+  const jobIds = [...new Set([...firstJobs.slice(0, 2), ...busiest.map((b) => b.job_id)])].slice(
+    0,
+    JOBS_WITH_ROUNDS,
+  );
+  let rounds = 0;
+  for (const [k, jobId] of jobIds.entries()) {
+    const day = 1 + ((k * 3 + random.int(0, 2)) % 12);
+    const test = indiaMidnight(now, day).getTime() + 10 * 3_600_000;
+    const interview = indiaMidnight(now, day + 2).getTime() + 14 * 3_600_000;
+    const applicants = await trx
+      .selectFrom("applications")
+      .select(["id", "student_id"])
+      .where("job_id", "=", jobId)
+      .where("status", "in", [...active])
+      .orderBy(sql`case when student_id = ${first.firstStudent ?? -1} then 0 else 1 end`)
+      .orderBy("id")
+      .limit(FIRST_ROUND_SIZE)
+      .execute();
+    const capacity = Math.max(10, Math.ceil(applicants.length / 2) + 5);
+    const [aptitude, technical] = await trx
+      .insertInto("rounds")
+      .values([
+        {
+          job_id: jobId,
+          position: 1,
+          name: "Aptitude test",
+          kind: "test",
+          duration_minutes: 60,
+          venue: random.pick(["Seminar Hall 1", "Seminar Hall 2", "Computer Lab 3"]),
+          meeting_link: null,
+          instructions: "Bring your college ID card and a pen. Phones stay outside.",
+          created_at: nowIso,
+          updated_at: nowIso,
+        },
+        {
+          job_id: jobId,
+          position: 2,
+          name: "Technical interview",
+          kind: "interview",
+          duration_minutes: 30,
+          venue: "",
+          meeting_link: "https://meet.example.com/demo-interview",
+          instructions: "Join five minutes early with your resume open.",
+          created_at: nowIso,
+          updated_at: nowIso,
+        },
+      ])
+      .returning("id")
+      .execute();
+    const slots = await trx
+      .insertInto("round_slots")
+      .values(
+        [
+          { round_id: aptitude!.id, starts_at: new Date(test).toISOString(), capacity },
+          {
+            round_id: aptitude!.id,
+            starts_at: new Date(test + 90 * 60_000).toISOString(),
+            capacity,
+          },
+          { round_id: technical!.id, starts_at: new Date(interview).toISOString(), capacity: null },
+        ].map((slot) => ({ ...slot, created_at: nowIso, updated_at: nowIso })),
+      )
+      .returning("id")
+      .execute();
+    if (applicants.length > 0)
+      await trx
+        .insertInto("round_members")
+        .values(
+          applicants.map((a, i) => ({
+            round_id: aptitude!.id,
+            slot_id: slots[i % 2]!.id,
+            student_id: a.student_id,
+            application_id: a.id,
+            added_at: nowIso,
+          })),
+        )
+        .execute();
+    rounds += 2;
+  }
+  return { rounds, applicationsAdded };
 }
