@@ -154,9 +154,9 @@ export const configSchema = z
         return z.NEVER;
       }),
     // Round reminders (rounds/reminders.ts): the evening before a slot, at this India time (empty
-    // for none), and this many hours before a slot that starts before REMINDER_EARLY_BEFORE.
+    // for none), and this many minutes before a slot that starts before REMINDER_EARLY_BEFORE (0: none).
     REMINDER_EVENING_AT: timeOfDayOrNone("18:00"),
-    REMINDER_EARLY_HOURS: int(0, 12).default(2),
+    REMINDER_EARLY_MINUTES: int(0, 720).default(120),
     REMINDER_EARLY_BEFORE: timeOfDay("11:00"),
     SMS_CIRCUIT_FAILURES: int(1, 1000).default(5),
     SMS_CIRCUIT_OPEN_SECONDS: int(1, 3600).default(10),

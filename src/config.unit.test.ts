@@ -68,17 +68,17 @@ describe("configuration", () => {
   it("reminds of a round at 18:00 the day before and 2 hours before one before 11:00, unless told", () => {
     expect(loadConfig({}, {})).toMatchObject({
       REMINDER_EVENING_AT: 18 * 60,
-      REMINDER_EARLY_HOURS: 2,
+      REMINDER_EARLY_MINUTES: 120,
       REMINDER_EARLY_BEFORE: 11 * 60,
     });
     expect(
       loadConfig(
-        { REMINDER_EVENING_AT: "", REMINDER_EARLY_HOURS: "3", REMINDER_EARLY_BEFORE: "09:30" },
+        { REMINDER_EVENING_AT: "", REMINDER_EARLY_MINUTES: "90", REMINDER_EARLY_BEFORE: "09:30" },
         {},
       ),
     ).toMatchObject({
       REMINDER_EVENING_AT: null,
-      REMINDER_EARLY_HOURS: 3,
+      REMINDER_EARLY_MINUTES: 90,
       REMINDER_EARLY_BEFORE: 9 * 60 + 30,
     });
     expect(() => loadConfig({ REMINDER_EVENING_AT: "6pm" }, {})).toThrowError(

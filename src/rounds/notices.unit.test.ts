@@ -9,7 +9,7 @@ import { remindersFor } from "./reminders.ts";
 const IST = (local: string) => new Date(`${local}+05:30`);
 const DEFAULTS = {
   REMINDER_EVENING_AT: 18 * 60,
-  REMINDER_EARLY_HOURS: 2,
+  REMINDER_EARLY_MINUTES: 120,
   REMINDER_EARLY_BEFORE: 11 * 60,
 };
 
@@ -39,14 +39,14 @@ describe("round reminders", () => {
     expect(
       remindersFor(
         slot,
-        { REMINDER_EVENING_AT: null, REMINDER_EARLY_HOURS: 0, REMINDER_EARLY_BEFORE: 660 },
+        { REMINDER_EVENING_AT: null, REMINDER_EARLY_MINUTES: 0, REMINDER_EARLY_BEFORE: 660 },
         IST("2026-12-01T09:00"),
       ),
     ).toEqual([]);
     expect(
       remindersFor(
         slot,
-        { REMINDER_EVENING_AT: 20 * 60, REMINDER_EARLY_HOURS: 3, REMINDER_EARLY_BEFORE: 9 * 60 },
+        { REMINDER_EVENING_AT: 20 * 60, REMINDER_EARLY_MINUTES: 180, REMINDER_EARLY_BEFORE: 9 * 60 },
         IST("2026-12-01T09:00"),
       ),
     ).toEqual([{ name: "evening", dueAt: IST("2026-12-09T20:00") }]);
@@ -59,14 +59,14 @@ describe("round reminders", () => {
         fc.integer({ min: 0, max: 60 * 24 * 30 }),
         fc.integer({ min: 0, max: 60 * 24 * 30 }),
         fc.option(fc.integer({ min: 0, max: 1439 }), { nil: null }),
-        fc.integer({ min: 0, max: 12 }),
+        fc.integer({ min: 0, max: 720 }),
         fc.integer({ min: 0, max: 1439 }),
-        (nowMinute, ahead, evening, hours, before) => {
+        (nowMinute, ahead, evening, minutes, before) => {
           const now = new Date(Date.UTC(2026, 11, 1) + nowMinute * 60_000);
           const slot = new Date(now.getTime() + ahead * 60_000);
           const settings = {
             REMINDER_EVENING_AT: evening,
-            REMINDER_EARLY_HOURS: hours,
+            REMINDER_EARLY_MINUTES: minutes,
             REMINDER_EARLY_BEFORE: before,
           };
           const due = remindersFor(slot, settings, now);

@@ -2,9 +2,9 @@ import type { Config } from "../config.ts";
 import { indiaMidnight, indiaMinuteOfDay } from "../sms/time-of-day.ts";
 
 /**
- * When a slot's reminders are due: the evening before (REMINDER_EVENING_AT, India time), and a few
- * hours before a slot that starts early (REMINDER_EARLY_HOURS before one starting before
- * REMINDER_EARLY_BEFORE), when the evening is long past by then. Each is due no later than the
+ * When a slot's reminders are due: the evening before (REMINDER_EVENING_AT, India time), and
+ * REMINDER_EARLY_MINUTES before a slot that starts before REMINDER_EARLY_BEFORE (a morning slot:
+ * the evening is long past by then). Each is due no later than the
  * slot's start and is never sent after it (the outbox's not-after); one whose time has passed when
  * the student is put in the slot is not written at all: the "you are in" SMS says it all.
  */
@@ -18,7 +18,7 @@ export interface Reminder {
 
 export type ReminderSettings = Pick<
   Config,
-  "REMINDER_EVENING_AT" | "REMINDER_EARLY_HOURS" | "REMINDER_EARLY_BEFORE"
+  "REMINDER_EVENING_AT" | "REMINDER_EARLY_MINUTES" | "REMINDER_EARLY_BEFORE"
 >;
 
 export function remindersFor(startsAt: Date, settings: ReminderSettings, now: Date): Reminder[] {
@@ -31,12 +31,12 @@ export function remindersFor(startsAt: Date, settings: ReminderSettings, now: Da
       ),
     });
   if (
-    settings.REMINDER_EARLY_HOURS > 0 &&
+    settings.REMINDER_EARLY_MINUTES > 0 &&
     indiaMinuteOfDay(startsAt) < settings.REMINDER_EARLY_BEFORE
   )
     due.push({
       name: "early",
-      dueAt: new Date(startsAt.getTime() - settings.REMINDER_EARLY_HOURS * 3_600_000),
+      dueAt: new Date(startsAt.getTime() - settings.REMINDER_EARLY_MINUTES * 60_000),
     });
   return due.filter((r) => r.dueAt > now && r.dueAt < startsAt);
 }

@@ -41,7 +41,7 @@ afterEach(async () => {
  */
 const NEAR_REMINDERS = {
   REMINDER_EVENING_AT: "",
-  REMINDER_EARLY_HOURS: "2",
+  REMINDER_EARLY_MINUTES: "120",
   REMINDER_EARLY_BEFORE: "23:59",
 };
 
