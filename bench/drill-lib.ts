@@ -31,6 +31,7 @@ import { type Database, openDatabase } from "../src/db/database.ts";
 import { isConnectionError } from "../src/db/dialect.ts";
 import { jobPostedSms } from "../src/jobs/notices.ts";
 import { countSegments } from "../src/sms/encoding.ts";
+import { remindersDrill } from "./reminders.ts";
 import { resultsDayDrill } from "./results-day.ts";
 
 export const DRILLS = [
@@ -41,6 +42,7 @@ export const DRILLS = [
   "dropped",
   "memory",
   "results-day",
+  "reminders",
 ] as const;
 export type DrillName = (typeof DRILLS)[number];
 export type DbKind = "sqlite" | "postgres";
@@ -55,6 +57,8 @@ export const FULL_MESSAGES: Record<DrillName, number> = {
   memory: 50_000,
   // The job alert's fan-out: one approved student each (bench/results-day.ts).
   "results-day": 20_000,
+  // Students, each with one reminder (bench/reminders.ts).
+  reminders: 5_000,
 };
 
 export interface DrillOptions {
@@ -1304,6 +1308,7 @@ const RUNNERS: Record<DrillName, Drill> = {
   dropped: droppedDrill,
   memory: memoryDrill,
   "results-day": resultsDayDrill,
+  reminders: remindersDrill,
 };
 
 /** Drills running now, for `abortDrills`. */

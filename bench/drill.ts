@@ -1,6 +1,6 @@
 /**
  * Fault drills against the real portal processes and the Twilio emulator:
- * `npm run drill -- <kill|outage|throttle|database|dropped|memory|results-day> [--db sqlite|postgres]
+ * `npm run drill -- <kill|outage|throttle|database|dropped|memory|results-day|reminders> [--db sqlite|postgres]
  * [--messages N] [--postgres URL] [--timeout-seconds S] [--duration-seconds S]`. Prints one line per figure, then PASS
  * or FAIL (exit code 0 or 1; a drill that cannot run here prints SKIP and exits 0).
  * See "Fault drills" in bench/README.md.

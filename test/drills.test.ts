@@ -8,7 +8,8 @@ import { type DbKind, type DrillName, type DrillResult, runDrill } from "../benc
  * Twilio emulator as a process, one drill after another. They run once, in the SQLite pass (the
  * PostgreSQL variants use the pass's PostgreSQL server, and are skipped with a notice without
  * one; the database drill starts a PostgreSQL of its own, and is skipped with a notice where it
- * cannot). The results-day drill (PostgreSQL only) runs reduced: 2,000 students, 20 s of load.
+ * cannot). The results-day drill (PostgreSQL only) runs reduced: 2,000 students, 20 s of load;
+ * the reminders drill with 1,000 students, batches 4 s apart and one minute of quiet hours.
  * DRILL_PORTAL_ROOT runs them against another checkout.
  */
 
@@ -37,6 +38,8 @@ const cases: {
   // 2,000 students and a 20 s load (4 jobs, moves of 20-80): then the outbox drains, which
   // takes minutes on a loaded machine while bulk moves hold the SMS counters (issue 22).
   { drill: "results-day", db: "postgres", messages: 2000, seconds: 420 },
+  // Reminders fall due over 200 s whatever the size: 1,000 students, one minute of quiet hours.
+  { drill: "reminders", db: "sqlite", messages: 1000, seconds: 360 },
 ];
 
 if (inSqlitePass && !postgresUrl)

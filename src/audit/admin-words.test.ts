@@ -146,7 +146,6 @@ describe("the admin menu", () => {
       "Approvals",
       "Students",
       "Jobs",
-      "Rounds",
       "Announcements",
       "SMS",
       "Audit",

@@ -26,7 +26,13 @@ it("2026-12-03b backfills the students' counters and the placement summary from 
     const silent = pino({ level: "silent" });
     const ctx = buildContext(config, database, { log: silent, smsLog: silent });
     // Written before the triggers exist: only the backfill can count these.
-    await seedDemo(ctx, { students: 120, jobs: 8, applications: 400, password: "demo-student" });
+    await seedDemo(ctx, {
+      students: 120,
+      jobs: 8,
+      applications: 400,
+      password: "demo-student",
+      rounds: false,
+    });
     await ctx.db.updateTable("students").set({ semester: null }).where("id", "<=", 10).execute();
 
     expect(await migrateToLatest(database.db)).toContain("2026-12-03b-dashboard-counters");
@@ -125,7 +131,13 @@ it("2026-12-03e backfills the per-(student, company) counts and the company summ
     // Written before the company triggers exist: only the backfill can count these. 30 jobs
     // among the seed's 20 companies: some companies have several jobs, so a student's row adds
     // up more than one application.
-    await seedDemo(ctx, { students: 120, jobs: 30, applications: 600, password: "demo-student" });
+    await seedDemo(ctx, {
+      students: 120,
+      jobs: 30,
+      applications: 600,
+      password: "demo-student",
+      rounds: false,
+    });
     await ctx.db.updateTable("students").set({ semester: null }).where("id", "<=", 10).execute();
 
     expect(await migrateToLatest(database.db)).toContain("2026-12-03e-dashboard-company-summary");

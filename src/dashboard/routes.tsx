@@ -75,6 +75,10 @@ export async function adminDashboardRoutes(app: FastifyInstance) {
       ];
       return reply.html(
         <Layout page={pageContext(request, reply)} title="Admin dashboard">
+          <p>
+            <a href="/admin/rounds">Rounds of the day</a>: every interview and test batch today,
+            across companies.
+          </p>
           <form method="get" action="/admin" class="filters" aria-label="Filter the dashboard">
             <DepartmentFilter selected={filters.department} />
             <label>

@@ -70,6 +70,9 @@ function JobsPage({
       <p>
         <a class="button" href="/admin/jobs/new">
           Post a job
+        </a>{" "}
+        <a class="button secondary" href="/admin/rounds">
+          Rounds of the day
         </a>
       </p>
       <form method="get" action="/admin/jobs" class="filters" aria-label="Filter jobs">

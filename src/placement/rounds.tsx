@@ -139,7 +139,7 @@ export function StudentSlotList({ slots }: { slots: readonly StudentSlot[] }) {
           <br />
           <a
             href={`/student/rounds/${s.slot_id}/slot.ics`}
-            aria-label={`Add ${s.round_name}, ${jobName(s)}, to your calendar (.ics)`}
+            aria-label={`Add to calendar (.ics): ${s.round_name}, ${jobName(s)}`}
           >
             Add to calendar (.ics)
           </a>

@@ -283,18 +283,22 @@ export async function adminRoundRoutes(app: FastifyInstance) {
                   <form method="post" action="/admin/rounds/members">
                     <CsrfField token={page.csrfToken} />
                     <input type="hidden" name="round" value={String(round.id)} />
-                    <label for="add-slot">Batch</label>
-                    <select id="add-slot" name="slot">
-                      {open.map((s) => (
-                        <option value={String(s.id)} safe>
-                          {slotOptionLabel(s)}
-                        </option>
-                      ))}
-                    </select>
-                    <label for="roll-numbers">
-                      Roll numbers (one per line, or separated by commas)
-                    </label>
-                    <textarea id="roll-numbers" name="roll_numbers" rows="4"></textarea>
+                    <div class="field">
+                      <label for="add-slot">Batch</label>
+                      <select id="add-slot" name="slot">
+                        {open.map((s) => (
+                          <option value={String(s.id)} safe>
+                            {slotOptionLabel(s)}
+                          </option>
+                        ))}
+                      </select>
+                    </div>
+                    <div class="field">
+                      <label for="roll-numbers">
+                        Roll numbers (one per line, or separated by commas)
+                      </label>
+                      <textarea id="roll-numbers" name="roll_numbers" rows="4"></textarea>
+                    </div>
                     <p class="hint">
                       Or choose applicants on the{" "}
                       <a href={`/admin/jobs/${round.job_id}/applicants`}>applicants page</a>.
@@ -609,12 +613,14 @@ export async function adminRoundRoutes(app: FastifyInstance) {
               <form method="post" action="/admin/rounds/members">
                 <CsrfField token={page.csrfToken} />
                 <input type="hidden" name="slot" value={String(slotRow.id)} />
-                <label for="roll-numbers">Roll numbers</label>
-                <textarea id="roll-numbers" name="roll_numbers" rows="6" safe>
-                  {"rollNumbers" in selection
-                    ? selection.rollNumbers.join("\n")
-                    : plan.joining.map((j) => j.roll_number).join("\n")}
-                </textarea>
+                <div class="field">
+                  <label for="roll-numbers">Roll numbers</label>
+                  <textarea id="roll-numbers" name="roll_numbers" rows="6" safe>
+                    {"rollNumbers" in selection
+                      ? selection.rollNumbers.join("\n")
+                      : plan.joining.map((j) => j.roll_number).join("\n")}
+                  </textarea>
+                </div>
                 <div class="buttons">
                   <a class="button secondary" href={back}>
                     Back to the round

@@ -46,7 +46,11 @@ describe("round reminders", () => {
     expect(
       remindersFor(
         slot,
-        { REMINDER_EVENING_AT: 20 * 60, REMINDER_EARLY_MINUTES: 180, REMINDER_EARLY_BEFORE: 9 * 60 },
+        {
+          REMINDER_EVENING_AT: 20 * 60,
+          REMINDER_EARLY_MINUTES: 180,
+          REMINDER_EARLY_BEFORE: 9 * 60,
+        },
         IST("2026-12-01T09:00"),
       ),
     ).toEqual([{ name: "evening", dueAt: IST("2026-12-09T20:00") }]);

@@ -24,6 +24,8 @@ export interface SeedOptions {
   applications: number;
   /** The password of every demo student (one hash, computed once). */
   password: string;
+  /** Schedule rounds for some applicants (default); false on a schema from before them. */
+  rounds?: boolean;
 }
 
 export interface SeedResult {
@@ -362,10 +364,13 @@ export async function seedDemo(ctx: AppContext, options: SeedOptions): Promise<S
         trx.insertInto("application_events").values(chunk).execute(),
       );
     });
-    const rounds = await seedRounds(trx, random, now, {
-      firstStudent: studentIds[0] ?? null,
-      eligibleOfFirst: jobs.filter((_, j) => eligible[j]?.includes(studentIds[0] ?? -1)),
-    });
+    const rounds =
+      options.rounds === false
+        ? { rounds: 0, applicationsAdded: 0 }
+        : await seedRounds(trx, random, now, {
+            firstStudent: studentIds[0] ?? null,
+            eligibleOfFirst: jobs.filter((_, j) => eligible[j]?.includes(studentIds[0] ?? -1)),
+          });
     return {
       students: studentIds.length,
       jobs: jobs.length,

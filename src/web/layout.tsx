@@ -11,7 +11,6 @@ function Nav({ page }: { page: PageContext }) {
           ["/admin/students?status=pending", "Approvals"],
           ["/admin/students?status=approved", "Students"],
           ["/admin/jobs", "Jobs"],
-          ["/admin/rounds", "Rounds"],
           ["/admin/announcements", "Announcements"],
           ["/admin/sms", "SMS"],
           ["/admin/audit", "Audit"],
