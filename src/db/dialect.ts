@@ -72,6 +72,18 @@ export function lockForUpdate<QB extends { forUpdate(): QB }>(query: QB, dialect
 }
 
 /**
+ * `FOR NO KEY UPDATE` on PostgreSQL: serialises the writers that take it on a row without
+ * blocking the foreign-key checks (`FOR KEY SHARE`) of rows that reference it, as `FOR UPDATE`
+ * would (a job's row held while students apply to it; decision 023's second amendment).
+ */
+export function lockNoKeyUpdate<QB extends { forNoKeyUpdate(): QB }>(
+  query: QB,
+  dialect: DialectName,
+): QB {
+  return dialect === "postgres" ? query.forNoKeyUpdate() : query;
+}
+
+/**
  * `lockForUpdate` for a read that joins other tables: only `table`'s rows are locked (`FOR UPDATE
  * OF`), the joined rows are read, not held, so they can be taken later in their own order.
  */

@@ -1,42 +1,17 @@
 // @both-databases: the nudge is a fan-out due later whose audience excludes applicants by a NOT EXISTS, cancelled per student inside the application's transaction.
 import { randomUUID } from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { applyToJob } from "#src/applications/service.ts";
-import {
-  createAdmin,
-  createStudent,
-  createTestApp,
-  postJob,
-  type TestApp,
-} from "#test/support/app.ts";
+import { createAdmin, createStudent, postJob, type TestApp } from "#test/support/app.ts";
 import { loginAs } from "#test/support/client.ts";
 import { pageText } from "#test/support/confirm.ts";
-import {
-  creates,
-  startEmulator,
-  startWatchedDispatcher,
-  twilioEnv,
-  waitFor,
-} from "#test/support/sms.ts";
-import type { TwilioEmulator } from "#tools/twilio-emulator/emulator.ts";
-import type { Dispatcher } from "../sms/dispatcher.ts";
+import { creates, useEmulatorApp, waitFor } from "#test/support/sms.ts";
 import { toLocalInput } from "../web/time.ts";
 
-let t: TestApp | undefined;
-let emulator: TwilioEmulator | undefined;
-let dispatcher: Dispatcher | undefined;
+const harness = useEmulatorApp();
 
-afterEach(async () => {
-  await dispatcher?.stop();
-  await t?.close();
-  await emulator?.close();
-  t = emulator = dispatcher = undefined;
-});
-
-async function start() {
-  emulator = await startEmulator({ knobs: { latencyMs: 5, callbacks: [] } });
-  t = await createTestApp({ ...twilioEnv(emulator), SMS_PRICE_PER_SEGMENT: "0.25" });
-  return t;
+function start() {
+  return harness.start({ SMS_PRICE_PER_SEGMENT: "0.25" });
 }
 
 function nudges(app: TestApp) {
@@ -126,8 +101,7 @@ describe("the deadline nudge", () => {
       status: "cancelled",
       error_message: "Cancelled: the student applied",
     });
-    const watched = await startWatchedDispatcher(app.ctx);
-    dispatcher = watched.dispatcher;
+    const watched = await harness.watch();
     await waitFor(
       async () => (await nudges(app)).every((n) => n.status !== "queued"),
       10_000,
@@ -139,7 +113,7 @@ describe("the deadline nudge", () => {
     expect(byStudent.get(optsOut.id)).toBe("skipped");
     expect(byStudent.get(applies.id)).toBe("cancelled");
     expect(
-      creates(emulator!).filter((c) => c.params.Body?.startsWith("Closing soon")),
+      creates(harness.emulator).filter((c) => c.params.Body?.startsWith("Closing soon")),
     ).toHaveLength(1);
   });
 

@@ -21,6 +21,8 @@ export const ROUND_KIND_LABELS: Record<RoundKind, string> = {
 export interface StudentSlot {
   slot_id: number;
   starts_at: string;
+  /** The calendar event's SEQUENCE (rounds/calendar.ts). */
+  sequence: number;
   round_id: number;
   round_name: string;
   kind: RoundKind;
@@ -44,7 +46,7 @@ export interface StudentSlot {
 export function studentSlots(
   db: Kysely<DB>,
   studentId: number,
-  options: { from?: Date; applicationId?: number; limit?: number } = {},
+  options: { from?: Date; applicationId?: number; slotId?: number; limit?: number } = {},
 ): Promise<StudentSlot[]> {
   let query = db
     .selectFrom("round_members")
@@ -54,6 +56,7 @@ export function studentSlots(
     .select([
       "round_slots.id as slot_id",
       "round_slots.starts_at",
+      "round_slots.sequence",
       "rounds.id as round_id",
       "rounds.name as round_name",
       "rounds.kind",
@@ -72,6 +75,7 @@ export function studentSlots(
     .where("round_members.student_id", "=", studentId);
   if (options.applicationId !== undefined)
     query = query.where("round_members.application_id", "=", options.applicationId);
+  if (options.slotId !== undefined) query = query.where("round_slots.id", "=", options.slotId);
   if (options.from) {
     // A slot lasts at most a day (duration_minutes <= 1440): read a day back, then keep the ones
     // that have not ended.

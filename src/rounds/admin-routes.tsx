@@ -127,6 +127,12 @@ function RefusedList({ plan }: { plan: AdditionPlan }) {
   );
 }
 
+/** Why nothing was added, with the first few entries that could not join. */
+function refusalWords(result: { problem: string; plan?: AdditionPlan }): string {
+  const why = result.plan ? [result.plan.full ?? "", ...result.plan.refused].filter(Boolean) : [];
+  return `${result.problem}${why.length > 0 ? ` ${summariseForFlash(why)}.` : ""}`;
+}
+
 export async function adminRoundRoutes(app: FastifyInstance) {
   const ctx = app.ctx;
   app.addHook("onRequest", requireRole("admin"));
@@ -683,16 +689,8 @@ export async function adminRoundRoutes(app: FastifyInstance) {
       );
     }
     const result = await addMembers(ctx, currentActor(request), round.id, slotRow.id, selection);
-    if (!result.ok) {
-      const why = result.plan
-        ? [result.plan.full ?? "", ...result.plan.refused].filter(Boolean)
-        : [];
-      flash(
-        request,
-        "error",
-        `${result.problem}${why.length > 0 ? ` ${summariseForFlash(why)}.` : ""}`,
-      );
-    } else
+    if (!result.ok) flash(request, "error", refusalWords(result));
+    else
       flash(
         request,
         "success",
@@ -833,16 +831,8 @@ export async function adminRoundRoutes(app: FastifyInstance) {
         nextSlotId: nextSlotId ?? null,
         closeOthers,
       });
-      if (!result.ok) {
-        const why = result.plan
-          ? [result.plan.full ?? "", ...result.plan.refused].filter(Boolean)
-          : [];
-        flash(
-          request,
-          "error",
-          `${result.problem}${why.length ? ` ${summariseForFlash(why)}.` : ""}`,
-        );
-      } else
+      if (!result.ok) flash(request, "error", refusalWords(result));
+      else
         flash(
           request,
           "success",

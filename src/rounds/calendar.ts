@@ -4,7 +4,12 @@ import ical, { ICalEventStatus } from "ical-generator";
 import type { Kysely } from "kysely";
 import { DateTime } from "luxon";
 import type { DB } from "../db/schema.ts";
-import { ROUND_KIND_LABELS, type StudentSlot, slotEnd } from "../placement/rounds.tsx";
+import {
+  ROUND_KIND_LABELS,
+  type StudentSlot,
+  slotEnd,
+  studentSlots,
+} from "../placement/rounds.tsx";
 import { jobName } from "../web/format.ts";
 import { LOCAL_TIME_ZONE } from "../web/time.ts";
 
@@ -26,11 +31,7 @@ export function slotUid(slotId: number): string {
   return `round-slot-${slotId}@${UID_DOMAIN}`;
 }
 
-export interface CalendarSlot extends StudentSlot {
-  sequence: number;
-}
-
-export function calendarOf(name: string, slots: readonly CalendarSlot[], now: Date): string {
+export function calendarOf(name: string, slots: readonly StudentSlot[], now: Date): string {
   const calendar = ical({
     name,
     prodId: { company: "Placement Portal", product: "Rounds", language: "EN" },
@@ -61,35 +62,9 @@ export function calendarOf(name: string, slots: readonly CalendarSlot[], now: Da
   return calendar.toString();
 }
 
-/** The student's slots with their SEQUENCE, for the feed or one slot's file. */
+/** The student's slots for the feed (all, up to 500) or one slot's file. */
 export function calendarSlots(db: Kysely<DB>, studentId: number, slotId?: number) {
-  let query = db
-    .selectFrom("round_members")
-    .innerJoin("round_slots", "round_slots.id", "round_members.slot_id")
-    .innerJoin("rounds", "rounds.id", "round_members.round_id")
-    .innerJoin("jobs", "jobs.id", "rounds.job_id")
-    .select([
-      "round_slots.id as slot_id",
-      "round_slots.starts_at",
-      "round_slots.sequence",
-      "rounds.id as round_id",
-      "rounds.name as round_name",
-      "rounds.kind",
-      "rounds.duration_minutes",
-      "rounds.venue",
-      "rounds.meeting_link",
-      "rounds.instructions",
-      "rounds.cancelled_at",
-      "round_members.application_id",
-      "jobs.id as job_id",
-      "jobs.company",
-      "jobs.title",
-      "round_members.attendance",
-      "round_members.result",
-    ])
-    .where("round_members.student_id", "=", studentId);
-  if (slotId !== undefined) query = query.where("round_slots.id", "=", slotId);
-  return query.orderBy("round_slots.starts_at").limit(500).execute();
+  return studentSlots(db, studentId, { limit: 500, ...(slotId !== undefined ? { slotId } : {}) });
 }
 
 /** The key the feed addresses are signed with, derived from the session secret. */

@@ -1,39 +1,16 @@
 // @both-databases: rounds lock their slot while students join, and their reminders are outbox rows with due times typed per dialect.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { applyToJob } from "#src/applications/service.ts";
 import type { Clock } from "#src/context.ts";
 import { indiaMinuteOfDay } from "#src/sms/time-of-day.ts";
-import {
-  createAdmin,
-  createStudent,
-  createTestApp,
-  postJob,
-  type TestApp,
-} from "#test/support/app.ts";
+import { createAdmin, createStudent, postJob, type TestApp } from "#test/support/app.ts";
 import { loginAs, type TestClient } from "#test/support/client.ts";
 import { confirm, pageText } from "#test/support/confirm.ts";
 import { scheduleRound } from "#test/support/rounds.ts";
-import {
-  creates,
-  startEmulator,
-  startWatchedDispatcher,
-  twilioEnv,
-  waitFor,
-} from "#test/support/sms.ts";
-import type { TwilioEmulator } from "#tools/twilio-emulator/emulator.ts";
-import type { Dispatcher } from "../sms/dispatcher.ts";
+import { creates, useEmulatorApp, waitFor } from "#test/support/sms.ts";
 import { toLocalInput } from "../web/time.ts";
 
-let t: TestApp | undefined;
-let emulator: TwilioEmulator | undefined;
-let dispatcher: Dispatcher | undefined;
-
-afterEach(async () => {
-  await dispatcher?.stop();
-  await t?.close();
-  await emulator?.close();
-  t = emulator = dispatcher = undefined;
-});
+const harness = useEmulatorApp();
 
 /**
  * Reminders two hours before every slot (an early one: before 23:59) and none the evening before,
@@ -45,10 +22,8 @@ const NEAR_REMINDERS = {
   REMINDER_EARLY_BEFORE: "23:59",
 };
 
-async function start(env: Record<string, string> = {}, clock?: Clock) {
-  emulator = await startEmulator({ knobs: { latencyMs: 5, callbacks: [] } });
-  t = await createTestApp({ ...twilioEnv(emulator), ...env }, clock ? { clock } : {});
-  return t;
+function start(env: Record<string, string> = {}, clock?: Clock) {
+  return harness.start(env, clock ? { clock } : {});
 }
 
 /** A moment `ms` from now whose India time is not 23:59 (a slot then is not "early"). */
@@ -245,8 +220,7 @@ describe("a round that moves twice and is cancelled", () => {
     const first = slotAt(2 * 3_600_000 + 2_000);
     const round = await scheduleRound(app.ctx, job.id, { starts_at: first.toISOString() });
     await confirm(staff, await addByRollNumbers(staff, round.slots[0]!.id, student.roll_number));
-    const watched = await startWatchedDispatcher(app.ctx);
-    dispatcher = watched.dispatcher;
+    const watched = await harness.watch();
     await waitFor(
       async () => (await smsOf(app, ["round_reminder"]))[0]?.status === "sent",
       10_000,
@@ -289,7 +263,9 @@ describe("a round that moves twice and is cancelled", () => {
       "the changes to go",
     );
     await watched.polled();
-    const toStudent = creates(emulator!).filter((c) => c.params.Body?.includes("Aptitude test"));
+    const toStudent = creates(harness.emulator).filter((c) =>
+      c.params.Body?.includes("Aptitude test"),
+    );
     expect(toStudent.map((c) => c.params.Body?.split(" ")[0])).toEqual([
       "You",
       "Reminder:",
@@ -319,8 +295,7 @@ describe("a round that moves twice and is cancelled", () => {
       rollNumbers: [student.roll_number],
     });
     expect(added).toMatchObject({ ok: true, reminders: 1 });
-    const watched = await startWatchedDispatcher(app.ctx);
-    dispatcher = watched.dispatcher;
+    await harness.watch();
     await waitFor(
       async () => (await smsOf(app, ["round_reminder"]))[0]?.status === "skipped",
       10_000,
@@ -328,7 +303,9 @@ describe("a round that moves twice and is cancelled", () => {
     );
     const [reminder] = await smsOf(app, ["round_reminder"]);
     expect(reminder!.error_message).toMatch(/^Not sent: its time had passed \(not after /);
-    expect(creates(emulator!).filter((c) => c.params.Body?.startsWith("Reminder"))).toEqual([]);
+    expect(creates(harness.emulator).filter((c) => c.params.Body?.startsWith("Reminder"))).toEqual(
+      [],
+    );
     const staff = await loginAs(app.app, admin.email, admin.password);
     const console = await staff.get(`/admin/sms/${reminder!.id}`);
     expect(pageText(console.body)).toContain("Not sent: its time had passed");
@@ -454,5 +431,67 @@ describe("the day view", () => {
     expect(text).toMatch(/TCS – Developer Group discussion .* 1 of 10/);
     const empty = await staff.get("/admin/rounds?day=2020-01-01");
     expect(pageText(empty.body)).toContain("No rounds on this day.");
+  });
+});
+
+describe("taking a student out, and the texts the office registers", () => {
+  it("cancels the reminders of a student taken out, and only theirs", async () => {
+    const app = await start(NEAR_REMINDERS);
+    const { staff, student, job, admin } = await season(app);
+    const other = await createStudent(app.ctx, { approved: true, full_name: "Ravi Kumar" });
+    const applied = await applyToJob(app.ctx, other.id, job.id);
+    if (!applied.ok) throw new Error(applied.message);
+    const round = await scheduleRound(
+      app.ctx,
+      job.id,
+      { starts_at: slotAt(3 * 3_600_000).toISOString() },
+      admin,
+    );
+    await confirm(
+      staff,
+      await addByRollNumbers(
+        staff,
+        round.slots[0]!.id,
+        `${student.roll_number}, ${other.roll_number}`,
+      ),
+    );
+    const asked = await staff.post(`/admin/rounds/${round.id}/remove`, {
+      students: [String(student.id)],
+    });
+    expect(pageText(asked.body)).toContain(
+      "Nobody gets an SMS; their reminders not sent yet will not go.",
+    );
+    expect((await confirm(staff, asked)).statusCode).toBe(303);
+    const reminders = await smsOf(app, ["round_reminder"]);
+    expect(reminders.map((r) => [r.student_id, r.status])).toEqual([
+      [student.id, "cancelled"],
+      [other.id, "queued"],
+    ]);
+    expect(reminders[0]!.error_message).toBe("Cancelled: the student was taken out of the round");
+    const left = await app.ctx.db.selectFrom("round_members").select("student_id").execute();
+    expect(left.map((m) => m.student_id)).toEqual([other.id]);
+  });
+
+  it("lists every round and deadline text on the templates page, each taking a DLT id", async () => {
+    const app = await start();
+    const { staff } = await season(app);
+    const list = pageText((await staff.get("/admin/sms/templates")).body);
+    for (const title of [
+      "Round scheduled",
+      "Round reminder",
+      "Round moved",
+      "Round cancelled",
+      "Deadline reminder",
+    ])
+      expect(list).toContain(title);
+    const saved = await staff.post("/admin/sms/templates/round_reminder", {
+      base_version: "1",
+      action: "save",
+      dlt_template_id: "1107161234567890123",
+      text: "Reminder: {round} for {company} on {when} IST at {where}. See the Placement Portal.",
+    });
+    expect(saved.statusCode).toBe(303);
+    const page = pageText((await staff.get("/admin/sms/templates/round_reminder")).body);
+    expect(page).toContain("DLT template id 1107161234567890123");
   });
 });

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { changeStatusIn } from "../applications/service.ts";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
-import { lockForUpdate } from "../db/dialect.ts";
+import { lockForUpdate, lockNoKeyUpdate, lockRowsOf } from "../db/dialect.ts";
 import { type ApplicationStatus, type DB, ROUND_KINDS } from "../db/schema.ts";
 import { inTransaction } from "../db/transaction.ts";
 import { STATUS_LABELS } from "../placement/stages.ts";
@@ -118,7 +118,8 @@ function roundColumns(input: RoundInput) {
 export async function createRound(ctx: AppContext, actor: Actor, jobId: number, input: RoundInput) {
   const now = ctx.clock.now().toISOString();
   return inTransaction(ctx.db, async (trx) => {
-    const job = await lockForUpdate(
+    // Two rounds added at once take positions one after the other.
+    const job = await lockNoKeyUpdate(
       trx.selectFrom("jobs").select(["id", "company", "title"]).where("id", "=", jobId),
       ctx.dialect,
     ).executeTakeFirst();
@@ -266,6 +267,20 @@ async function slotsForSms(trx: Kysely<DB>, roundId: number): Promise<SlotForSms
     .execute();
 }
 
+/** The round with its job's names, its row locked for the change (the job's row only read). */
+function lockedRound(trx: Kysely<DB>, ctx: AppContext, roundId: number) {
+  return lockRowsOf(
+    trx
+      .selectFrom("rounds")
+      .innerJoin("jobs", "jobs.id", "rounds.job_id")
+      .selectAll("rounds")
+      .select(["jobs.company", "jobs.title"])
+      .where("rounds.id", "=", roundId),
+    ctx.dialect,
+    "rounds",
+  ).executeTakeFirst();
+}
+
 export type EditResult =
   | { ok: true; told: number; reminders: number; moved: boolean }
   | { ok: false; problem: string };
@@ -283,10 +298,7 @@ export async function updateRound(
 ): Promise<EditResult> {
   const now = ctx.clock.now().toISOString();
   const result = await inTransaction(ctx.db, async (trx): Promise<EditResult> => {
-    const round = await lockForUpdate(
-      trx.selectFrom("rounds").selectAll().where("id", "=", roundId),
-      ctx.dialect,
-    ).executeTakeFirst();
+    const round = await lockedRound(trx, ctx, roundId);
     if (!round) return { ok: false, problem: "There is no such round." };
     if (round.cancelled_at) return { ok: false, problem: "This round was cancelled." };
     const slots = await trx
@@ -331,14 +343,9 @@ export async function updateRound(
         }
       }
     }
-    const job = await trx
-      .selectFrom("jobs")
-      .select(["company", "title"])
-      .where("id", "=", round.job_id)
-      .executeTakeFirstOrThrow();
     await recordAudit(trx, ctx, actor, {
       action: "round.edit",
-      subject: `${input.name} · ${jobName(job)}`,
+      subject: `${input.name} · ${jobName(round)}`,
       details: {
         roundId,
         ...(shift !== 0
@@ -358,10 +365,7 @@ export async function updateRound(
 export async function cancelRound(ctx: AppContext, actor: Actor, roundId: number) {
   const now = ctx.clock.now().toISOString();
   const result = await inTransaction(ctx.db, async (trx) => {
-    const round = await lockForUpdate(
-      trx.selectFrom("rounds").selectAll().where("id", "=", roundId),
-      ctx.dialect,
-    ).executeTakeFirst();
+    const round = await lockedRound(trx, ctx, roundId);
     if (!round) return { ok: false as const, problem: "There is no such round." };
     if (round.cancelled_at)
       return { ok: false as const, problem: "This round was cancelled already." };
@@ -378,14 +382,9 @@ export async function cancelRound(ctx: AppContext, actor: Actor, roundId: number
     let told = 0;
     for (const slot of await slotsForSms(trx, roundId))
       told += (await tellCancelled(trx, ctx, slot, `cancel${Date.parse(now)}`)).told;
-    const job = await trx
-      .selectFrom("jobs")
-      .select(["company", "title"])
-      .where("id", "=", round.job_id)
-      .executeTakeFirstOrThrow();
     await recordAudit(trx, ctx, actor, {
       action: "round.cancel",
-      subject: `${round.name} · ${jobName(job)}`,
+      subject: `${round.name} · ${jobName(round)}`,
       details: { roundId, told },
     });
     return { ok: true as const, told };
@@ -584,15 +583,7 @@ async function addMembersIn(
   selection: Selection,
 ): Promise<AddResult> {
   const now = ctx.clock.now();
-  const round = await lockForUpdate(
-    trx
-      .selectFrom("rounds")
-      .innerJoin("jobs", "jobs.id", "rounds.job_id")
-      .selectAll("rounds")
-      .select(["jobs.company", "jobs.title"])
-      .where("rounds.id", "=", roundId),
-    ctx.dialect,
-  ).executeTakeFirst();
+  const round = await lockedRound(trx, ctx, roundId);
   if (!round) return { ok: false, problem: "There is no such round." };
   if (round.cancelled_at) return { ok: false, problem: "This round was cancelled." };
   const slot = await openSlot(trx, ctx, roundId, slotId);

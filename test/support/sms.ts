@@ -1,11 +1,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Kysely, type KyselyPlugin, type QueryId, TableNode, UpdateQueryNode } from "kysely";
-import type { AppContext } from "#src/context.ts";
+import { afterEach } from "vitest";
+import type { AppContext, Clock } from "#src/context.ts";
 import type { DB, SmsKind } from "#src/db/schema.ts";
 import type { Dispatcher } from "#src/sms/dispatcher.ts";
 import { PRIORITY_BULK, PRIORITY_TRANSACTIONAL, queueSms } from "#src/sms/outbox-api.ts";
 import { startTwilioEmulator, type TwilioEmulator } from "#tools/twilio-emulator/emulator.ts";
+import { createTestApp, type TestApp } from "./app.ts";
 
 export const TEST_ACCOUNT_SID = `AC${"1".repeat(32)}`;
 export const TEST_AUTH_TOKEN = "emulator-auth-token-0123456789abcdef";
@@ -256,4 +258,38 @@ export function theseStudents(db: Kysely<DB>, ids: readonly number[]) {
     .selectFrom("students")
     .select("students.id")
     .where("students.id", "in", [...ids]);
+}
+
+/**
+ * For a file whose tests each need the Twilio emulator, an app pointed at it and perhaps a
+ * dispatcher: `start` makes the first two (the app with `twilioEnv` and `env`), `watch` starts a
+ * watched dispatcher, and all three are closed after each test.
+ */
+export function useEmulatorApp() {
+  let app: TestApp | undefined;
+  let emulator: TwilioEmulator | undefined;
+  let dispatcher: Dispatcher | undefined;
+  afterEach(async () => {
+    await dispatcher?.stop();
+    await app?.close();
+    await emulator?.close();
+    app = emulator = dispatcher = undefined;
+  });
+  return {
+    async start(env: Record<string, string> = {}, options: { clock?: Clock } = {}) {
+      emulator = await startEmulator({ knobs: { latencyMs: 5, callbacks: [] } });
+      app = await createTestApp({ ...twilioEnv(emulator), ...env }, options);
+      return app;
+    },
+    async watch() {
+      if (!app) throw new Error("useEmulatorApp: start the app first");
+      const watched = await startWatchedDispatcher(app.ctx);
+      dispatcher = watched.dispatcher;
+      return watched;
+    },
+    get emulator(): TwilioEmulator {
+      if (!emulator) throw new Error("useEmulatorApp: start the app first");
+      return emulator;
+    },
+  };
 }
