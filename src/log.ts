@@ -118,7 +118,7 @@ export function createLogger(
       // Fastify's request line, with phone numbers in the URL (an admin's search) masked.
       req: (req: { method?: string; url?: string; host?: string; ip?: string }) => ({
         method: req.method,
-        url: maskPhoneNumbersIn(req.url ?? "").replace(FEED_SECRET, "$1[secret]"),
+        url: maskPhoneNumbersIn((req.url ?? "").replace(FEED_SECRET, "$1[secret]")),
         host: req.host,
         remoteAddress: req.ip,
       }),
