@@ -81,9 +81,9 @@ describe("the deadline nudge", () => {
       await createStudent(app.ctx, { approved: true, full_name: "Bina Das" }),
       await createStudent(app.ctx, { approved: true, full_name: "Chetan Rao" }),
     ];
-    // Due in two seconds: an hour before a deadline an hour and two seconds away.
+    // Due in four seconds: an hour before a deadline an hour and four seconds away.
     const job = await postJob(app.ctx, {
-      apply_by: new Date(Date.now() + 3_600_000 + 2_000).toISOString(),
+      apply_by: new Date(Date.now() + 3_600_000 + 4_000).toISOString(),
       nudge_hours: 1,
     });
     expect((await nudges(app)).map((n) => n.status)).toEqual(["queued", "queued", "queued"]);

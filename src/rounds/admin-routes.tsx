@@ -19,7 +19,7 @@ import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { idList, idParams, textParam } from "../web/schemas.ts";
 import { SelectAllBox, SelectAllScript } from "../web/select.tsx";
-import { formatDateTime, toLocalInput } from "../web/time.ts";
+import { formatDateTime, parseLocalDateTime, toLocalInput } from "../web/time.ts";
 import { roundMovedSms, roundScheduledSms, slotVars } from "./notices.ts";
 import { remindersFor } from "./reminders.ts";
 import {
@@ -850,8 +850,8 @@ export async function adminRoundRoutes(app: FastifyInstance) {
       const dayText = /^\d{4}-\d{2}-\d{2}$/.test(request.query.day ?? "")
         ? (request.query.day as string)
         : today;
-      const day = new Date(`${dayText}T12:00:00+05:30`);
-      if (Number.isNaN(day.getTime())) throw new HttpError(400, "Choose a day that exists.");
+      const day = parseLocalDateTime(`${dayText}T12:00`);
+      if (!day) throw new HttpError(400, "Choose a day that exists on the calendar.");
       const slots = await dayPlan(ctx.db, day);
       const page = pageContext(request, reply);
       const shift = (days: number) =>

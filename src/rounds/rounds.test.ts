@@ -216,8 +216,8 @@ describe("a round that moves twice and is cancelled", () => {
   it("rewrites the reminders each time, tells once per change, cancels them, and sends nothing after", async () => {
     const app = await start(NEAR_REMINDERS);
     const { staff, student, job } = await season(app);
-    // The first time: its reminder is due in two seconds.
-    const first = slotAt(2 * 3_600_000 + 2_000);
+    // The first time: its reminder is due in four seconds (time enough to write it on a loaded machine).
+    const first = slotAt(2 * 3_600_000 + 4_000);
     const round = await scheduleRound(app.ctx, job.id, { starts_at: first.toISOString() });
     await confirm(staff, await addByRollNumbers(staff, round.slots[0]!.id, student.roll_number));
     const watched = await harness.watch();
@@ -431,6 +431,10 @@ describe("the day view", () => {
     expect(text).toMatch(/TCS – Developer Group discussion .* 1 of 10/);
     const empty = await staff.get("/admin/rounds?day=2020-01-01");
     expect(pageText(empty.body)).toContain("No rounds on this day.");
+    // A day not on the calendar is refused, not rolled over to 2 March.
+    const missing = await staff.get("/admin/rounds?day=2026-02-30");
+    expect(missing.statusCode).toBe(400);
+    expect(pageText(missing.body)).toContain("Choose a day that exists on the calendar.");
   });
 });
 
