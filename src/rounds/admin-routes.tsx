@@ -442,13 +442,16 @@ export async function adminRoundRoutes(app: FastifyInstance) {
     { schema: { params: idParams } },
     async (request, reply) => {
       const round = await roundOr404(request.params.id);
-      const parsed = parseForm(roundSchema(ctx.clock.now(), false), request.body);
-      if (!parsed.ok) return reply.code(400).html(EditPage(request, reply, round, parsed));
-      const input = parsed.data;
       const [slots, members] = await Promise.all([
         roundSlots(ctx.db, round.id),
         roundMembers(ctx.db, round.id),
       ]);
+      const parsed = parseForm(
+        roundSchema(ctx.clock.now(), false, slots[0]?.starts_at),
+        request.body,
+      );
+      if (!parsed.ok) return reply.code(400).html(EditPage(request, reply, round, parsed));
+      const input = parsed.data;
       const first = slots[0];
       const moves =
         (first && Date.parse(first.starts_at) !== Date.parse(input.starts_at)) ||

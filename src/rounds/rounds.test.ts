@@ -114,6 +114,28 @@ describe("scheduling a round", () => {
   });
 });
 
+describe("editing a round under way", () => {
+  it("takes a new venue with the time left as it was, and refuses a new time in the past", async () => {
+    const app = await start();
+    const { staff, job, admin } = await season(app);
+    const begun = new Date(Math.floor(Date.now() / 60_000 - 10) * 60_000);
+    const round = await scheduleRound(app.ctx, job.id, { starts_at: begun.toISOString() }, admin);
+    const kept = await staff.post(
+      `/admin/rounds/${round.id}/edit`,
+      roundForm(begun, { venue: "Main Auditorium" }),
+    );
+    expect(kept.statusCode).toBe(303);
+    const row = await app.ctx.db.selectFrom("rounds").select("venue").executeTakeFirstOrThrow();
+    expect(row.venue).toBe("Main Auditorium");
+    const moved = await staff.post(
+      `/admin/rounds/${round.id}/edit`,
+      roundForm(new Date(begun.getTime() - 60 * 60_000)),
+    );
+    expect(moved.statusCode).toBe(400);
+    expect(pageText(moved.body)).toContain("The round must start in the future.");
+  });
+});
+
 describe("putting students in a round", () => {
   it("lists back unknown and ineligible roll numbers and adds nobody, then adds all with their SMS", async () => {
     const app = await start(NEAR_REMINDERS);

@@ -52,13 +52,19 @@ export function parseBatchTimes(text: string): number[] | null {
   return minutes.every((m) => m !== undefined) ? [...new Set(minutes as number[])] : null;
 }
 
-export function roundSchema(now: Date, isNew: boolean) {
+/**
+ * The round form. `keeps`: the edited round's first batch as it is; a time left as it was may be
+ * past (a venue corrected while the round is under way), a new time may not.
+ */
+export function roundSchema(now: Date, isNew: boolean, keeps?: string) {
+  const unchanged = (iso: string) =>
+    keeps !== undefined && Math.floor(Date.parse(keeps) / 60_000) === Date.parse(iso) / 60_000;
   return checkedForm(
     z.object({
       name: textField({ label: "the round's name", max: 80 }),
       kind: z.enum(ROUND_KINDS, { message: "Choose the kind of round." }),
       starts_at: dateTimeLocalField({ label: "the date and time" }).refine(
-        (iso) => Date.parse(iso) > now.getTime(),
+        (iso) => Date.parse(iso) > now.getTime() || (!isNew && unchanged(iso)),
         { message: "The round must start in the future." },
       ),
       duration_minutes: wholeNumberField({ label: "the duration in minutes", min: 5, max: 1440 }),
