@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { APPLICATION_STATUSES, type ApplicationStatus } from "../db/schema.ts";
 import { jobOr404 } from "../jobs/lookup.ts";
-import { openSlotsOfJob, slotChoiceLabel } from "../placement/rounds.tsx";
+import { batchesWithCounts, slotChoiceLabel } from "../placement/rounds.tsx";
 import {
   ADMIN_TARGETS,
   type AdminTarget,
@@ -125,7 +125,7 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
       const filters = filtersOf(request.query);
       const [list, slots] = await Promise.all([
         listApplicants(ctx, job.id, filters),
-        openSlotsOfJob(ctx.db, job.id, ctx.clock.now()),
+        batchesWithCounts(ctx.db, { jobId: job.id, startingAfter: ctx.clock.now() }),
       ]);
       const page = pageContext(request, reply);
       const query = {

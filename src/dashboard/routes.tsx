@@ -180,17 +180,12 @@ export async function studentDashboardRoutes(
     if (!student) throw new HttpError(404, "Your profile was not found.");
     // Every application, read once: the first few are shown, and all of them mark the jobs
     // applied to (one statement fewer than asking the job list to read the statuses again).
-    const [announcements, applications, rounds, feed] = await Promise.all([
+    const [announcements, applications, rounds] = await Promise.all([
       announcementsForStudent(ctx, studentId, 5),
       studentApplications(ctx, studentId, 1, { pageSize: "all", timelines: false }),
       studentSlots(ctx.db, studentId, { from: ctx.clock.now(), limit: DASHBOARD_ROWS }),
-      ctx.db
-        .selectFrom("students")
-        .select("calendar_feed_version")
-        .where("id", "=", studentId)
-        .executeTakeFirst(),
     ]);
-    const calendar = feedPath(options.calendarKey, studentId, feed?.calendar_feed_version ?? 0);
+    const calendar = feedPath(options.calendarKey, studentId, student.calendar_feed_version);
     const jobs = await jobsForStudent(
       ctx,
       studentId,

@@ -153,35 +153,64 @@ export function StudentSlotList({ slots }: { slots: readonly StudentSlot[] }) {
   );
 }
 
-/** The job's batches not started yet, of rounds not cancelled: where applicants can be put. */
-export async function openSlotsOfJob(db: Kysely<DB>, jobId: number, now: Date) {
-  const rows = await db
+/**
+ * Batches with how many students are in each, earliest first: one round's, every one of a job's,
+ * or (`startingAfter`) a job's not started yet, of rounds not cancelled: where applicants can go.
+ */
+export async function batchesWithCounts(
+  db: Kysely<DB>,
+  which: { roundId: number } | { jobId: number; startingAfter?: Date },
+) {
+  let query = db
     .selectFrom("round_slots")
     .innerJoin("rounds", "rounds.id", "round_slots.round_id")
     .leftJoin("round_members", "round_members.slot_id", "round_slots.id")
     .select((eb) => [
       "round_slots.id",
+      "round_slots.round_id",
       "round_slots.starts_at",
       "round_slots.capacity",
+      "round_slots.sequence",
       "rounds.name",
       eb.fn.count<number>("round_members.student_id").as("members"),
+    ]);
+  if ("roundId" in which) query = query.where("round_slots.round_id", "=", which.roundId);
+  else {
+    query = query.where("rounds.job_id", "=", which.jobId);
+    if (which.startingAfter)
+      query = query
+        .where("rounds.cancelled_at", "is", null)
+        .where("round_slots.starts_at", ">", which.startingAfter.toISOString())
+        .limit(100);
+  }
+  const rows = await query
+    .groupBy([
+      "round_slots.id",
+      "round_slots.round_id",
+      "round_slots.starts_at",
+      "round_slots.capacity",
+      "round_slots.sequence",
+      "rounds.name",
     ])
-    .where("rounds.job_id", "=", jobId)
-    .where("rounds.cancelled_at", "is", null)
-    .where("round_slots.starts_at", ">", now.toISOString())
-    .groupBy(["round_slots.id", "round_slots.starts_at", "round_slots.capacity", "rounds.name"])
     .orderBy("round_slots.starts_at")
-    .limit(100)
+    .orderBy("round_slots.id")
     .execute();
   return rows.map((r) => ({ ...r, members: Number(r.members) }));
 }
 
+export type BatchWithCount = Awaited<ReturnType<typeof batchesWithCounts>>[number];
+
+/** "10 Dec 2026, 10:00 am IST". */
+export function slotLabel(slot: { starts_at: string }): string {
+  return `${formatDateTime(slot.starts_at)} IST`;
+}
+
+/** "10 Dec 2026, 10:00 am IST (12 of 30 in it)". */
+export function batchLabel(slot: { starts_at: string; members: number; capacity: number | null }) {
+  return `${slotLabel(slot)} (${slot.members}${slot.capacity !== null ? ` of ${slot.capacity}` : ""} in it)`;
+}
+
 /** "Aptitude test, 10 Dec 2026, 10:00 am IST (12 of 30 in it)". */
-export function slotChoiceLabel(slot: {
-  name: string;
-  starts_at: string;
-  members: number;
-  capacity: number | null;
-}): string {
-  return `${slot.name}, ${formatDateTime(slot.starts_at)} IST (${slot.members}${slot.capacity !== null ? ` of ${slot.capacity}` : ""} in it)`;
+export function slotChoiceLabel(slot: BatchWithCount): string {
+  return `${slot.name}, ${batchLabel(slot)}`;
 }

@@ -1,7 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ROUND_KINDS } from "../db/schema.ts";
 import { jobOr404 } from "../jobs/lookup.ts";
-import { ROUND_KIND_LABELS, SlotPlace } from "../placement/rounds.tsx";
+import {
+  batchesWithCounts,
+  batchLabel,
+  ROUND_KIND_LABELS,
+  SlotPlace,
+  slotLabel,
+} from "../placement/rounds.tsx";
 import { STATUS_LABELS } from "../placement/stages.ts";
 import { renderCurrent } from "../sms/template-store.ts";
 import { currentActor, flash, HttpError, requireRole, summariseForFlash } from "../web/auth.ts";
@@ -42,10 +48,8 @@ import {
   removeMembers,
   roundMembers,
   roundSchema,
-  roundSlots,
   roundsOfJob,
   type Selection,
-  slotLabel,
   updateRound,
 } from "./service.ts";
 
@@ -102,11 +106,6 @@ function RoundFields({ form, isNew }: { form: FormState; isNew: boolean }) {
       ) : null}
     </>
   );
-}
-
-/** The slot choices of a round, for a select: "Thu, 10 Dec 2026, 10:00 am IST (12 of 30)". */
-function slotOptionLabel(slot: { starts_at: string; members: number; capacity: number | null }) {
-  return `${slotLabel(slot)} (${slot.members}${slot.capacity !== null ? ` of ${slot.capacity}` : ""} in it)`;
 }
 
 function RefusedList({ plan }: { plan: AdditionPlan }) {
@@ -173,7 +172,7 @@ export async function adminRoundRoutes(app: FastifyInstance) {
                 {r.cancelled_at ? <span class="status status-closed">Cancelled</span> : null}
                 <ul>
                   {r.slots.map((s) => (
-                    <li safe>{slotOptionLabel(s)}</li>
+                    <li safe>{batchLabel(s)}</li>
                   ))}
                 </ul>
               </li>
@@ -226,7 +225,7 @@ export async function adminRoundRoutes(app: FastifyInstance) {
     async (request, reply) => {
       const round = await roundOr404(request.params.id);
       const [slots, members] = await Promise.all([
-        roundSlots(ctx.db, round.id),
+        batchesWithCounts(ctx.db, { roundId: round.id }),
         roundMembers(ctx.db, round.id),
       ]);
       const page = pageContext(request, reply);
@@ -267,7 +266,7 @@ export async function adminRoundRoutes(app: FastifyInstance) {
           <h2>Batches</h2>
           <ul>
             {slots.map((s) => (
-              <li safe>{slotOptionLabel(s)}</li>
+              <li safe>{batchLabel(s)}</li>
             ))}
           </ul>
           {round.cancelled_at ? null : (
@@ -294,7 +293,7 @@ export async function adminRoundRoutes(app: FastifyInstance) {
                       <select id="add-slot" name="slot">
                         {open.map((s) => (
                           <option value={String(s.id)} safe>
-                            {slotOptionLabel(s)}
+                            {batchLabel(s)}
                           </option>
                         ))}
                       </select>
@@ -419,7 +418,7 @@ export async function adminRoundRoutes(app: FastifyInstance) {
     { schema: { params: idParams } },
     async (request, reply) => {
       const round = await roundOr404(request.params.id);
-      const [first] = await roundSlots(ctx.db, round.id);
+      const [first] = await batchesWithCounts(ctx.db, { roundId: round.id });
       return reply.html(
         EditPage(request, reply, round, {
           values: {
@@ -443,7 +442,7 @@ export async function adminRoundRoutes(app: FastifyInstance) {
     async (request, reply) => {
       const round = await roundOr404(request.params.id);
       const [slots, members] = await Promise.all([
-        roundSlots(ctx.db, round.id),
+        batchesWithCounts(ctx.db, { roundId: round.id }),
         roundMembers(ctx.db, round.id),
       ]);
       const parsed = parseForm(
@@ -794,7 +793,7 @@ export async function adminRoundRoutes(app: FastifyInstance) {
                       <option value="">None: not now</option>
                       {open.map((s) => (
                         <option value={String(s.id)} safe>
-                          {slotOptionLabel(s)}
+                          {batchLabel(s)}
                         </option>
                       ))}
                     </select>

@@ -6,6 +6,7 @@ import type { AppContext } from "../context.ts";
 import { lockForUpdate, lockNoKeyUpdate, lockRowsOf } from "../db/dialect.ts";
 import { type ApplicationStatus, type DB, ROUND_KINDS } from "../db/schema.ts";
 import { inTransaction } from "../db/transaction.ts";
+import { type BatchWithCount, batchesWithCounts } from "../placement/rounds.tsx";
 import { STATUS_LABELS } from "../placement/stages.ts";
 import { signalQueued } from "../sms/outbox-api.ts";
 import { indiaMidnight, parseTimeOfDay } from "../sms/time-of-day.ts";
@@ -191,31 +192,6 @@ export async function findRound(db: Kysely<DB>, roundId: number) {
 
 export type RoundRow = NonNullable<Awaited<ReturnType<typeof findRound>>>;
 
-/** The round's slots, earliest first, each with how many students are in it. */
-export async function roundSlots(db: Kysely<DB>, roundId: number) {
-  const rows = await db
-    .selectFrom("round_slots")
-    .leftJoin("round_members", "round_members.slot_id", "round_slots.id")
-    .select((eb) => [
-      "round_slots.id",
-      "round_slots.starts_at",
-      "round_slots.capacity",
-      "round_slots.sequence",
-      eb.fn.count<number>("round_members.student_id").as("members"),
-    ])
-    .where("round_slots.round_id", "=", roundId)
-    .groupBy([
-      "round_slots.id",
-      "round_slots.starts_at",
-      "round_slots.capacity",
-      "round_slots.sequence",
-    ])
-    .orderBy("round_slots.starts_at")
-    .orderBy("round_slots.id")
-    .execute();
-  return rows.map((r) => ({ ...r, members: Number(r.members) }));
-}
-
 /** Everyone in the round, by slot then name, with their application's status. */
 export function roundMembers(db: Kysely<DB>, roundId: number) {
   return db
@@ -242,16 +218,13 @@ export function roundMembers(db: Kysely<DB>, roundId: number) {
     .execute();
 }
 
-/** The job's rounds in order, each with its slots (for the job's rounds page and the applicants page). */
+/** The job's rounds in order, each with its batches (the job's rounds page). */
 export async function roundsOfJob(db: Kysely<DB>, jobId: number) {
-  const rounds = await db
-    .selectFrom("rounds")
-    .selectAll()
-    .where("job_id", "=", jobId)
-    .orderBy("position")
-    .execute();
-  const slots = await Promise.all(rounds.map((r) => roundSlots(db, r.id)));
-  return rounds.map((r, i) => ({ ...r, slots: slots[i] ?? [] }));
+  const [rounds, batches] = await Promise.all([
+    db.selectFrom("rounds").selectAll().where("job_id", "=", jobId).orderBy("position").execute(),
+    batchesWithCounts(db, { jobId }),
+  ]);
+  return rounds.map((r) => ({ ...r, slots: batches.filter((b) => b.round_id === r.id) }));
 }
 
 /** The slot as its SMS describe it, read inside the transaction that changes it. */
@@ -729,7 +702,7 @@ export interface ResultsPlan {
   /** The applications of those who did not pass (or were absent) that are still open. */
   closing: { application_id: number; full_name: string; roll_number: string }[];
   undecided: number;
-  nextRound: { id: number; name: string; slots: Awaited<ReturnType<typeof roundSlots>> } | null;
+  nextRound: { id: number; name: string; slots: BatchWithCount[] } | null;
 }
 
 /** What applying the round's results would do. */
@@ -754,7 +727,7 @@ export async function planResults(db: Kysely<DB>, round: RoundRow): Promise<Resu
         roll_number: m.roll_number,
       })),
     undecided: members.filter((m) => m.result === null).length,
-    nextRound: next ? { ...next, slots: await roundSlots(db, next.id) } : null,
+    nextRound: next ? { ...next, slots: await batchesWithCounts(db, { roundId: next.id }) } : null,
   };
 }
 
@@ -867,9 +840,4 @@ export async function dayPlan(db: Kysely<DB>, day: Date) {
     present: Number(r.present),
     absent: Number(r.absent),
   }));
-}
-
-/** "Thu, 10 Dec, 10:00 IST" style words of a slot for the admin pages. */
-export function slotLabel(slot: { starts_at: string }): string {
-  return `${formatDateTime(slot.starts_at)} IST`;
 }
