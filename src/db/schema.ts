@@ -53,6 +53,82 @@ export interface StudentsTable {
   selected_count: ColumnType<number, never, never>;
   /** Part of the calendar feed's secret address (rounds/calendar.ts): raising it ends the old one. */
   calendar_feed_version: ColumnType<number, number | undefined, number>;
+  /**
+   * What the placement policy reads of this student's offers (placement/policy.ts), rewritten by
+   * every offer write in its transaction (offers/service.ts): how many they hold accepted, the
+   * best of those in lakh a year, how many of those are pre-placement offers, and when they first
+   * declined an offer they had accepted.
+   */
+  accepted_offers: ColumnType<number, number | undefined, number>;
+  best_offer_lpa: ColumnType<number | null, number | null | undefined, number | null>;
+  accepted_ppos: ColumnType<number, number | undefined, number>;
+  reneged_at: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
+  /** The student takes no part in placement (higher studies, own venture): set by the office. */
+  placement_opted_out_at: ColumnType<
+    Timestamp | null,
+    Timestamp | null | undefined,
+    Timestamp | null
+  >;
+}
+
+export const OFFER_SOURCES = ["campus", "ppo", "off_campus"] as const;
+export type OfferSource = (typeof OFFER_SOURCES)[number];
+export const OFFER_STATUSES = [
+  "pending",
+  "accepted",
+  "declined",
+  "lapsed",
+  "withdrawn",
+  "released",
+] as const;
+export type OfferStatus = (typeof OFFER_STATUSES)[number];
+
+/** An offer a student holds (migration 2026-12-09a): from a campus selection, a PPO or off campus. */
+export interface OffersTable {
+  id: Generated<number>;
+  student_id: number;
+  source: OfferSource;
+  job_id: number | null;
+  application_id: number | null;
+  company: string;
+  role: string;
+  location: string;
+  fixed_lpa: number;
+  variable_lpa: number;
+  /** fixed + variable, in lakh a year. */
+  ctc_lpa: number;
+  /** YYYY-MM-DD, India. */
+  joining_date: string | null;
+  answer_by: Timestamp;
+  status: OfferStatus;
+  accepted_at: Timestamp | null;
+  answered_at: Timestamp | null;
+  withdrawn_reason: string | null;
+  created_by: number | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface OfferLettersTable {
+  offer_id: number;
+  size: number;
+  sha256: string;
+  uploaded_at: Timestamp;
+  content: Buffer;
+}
+
+/** The college's placement policy for one graduation year (placement/policy.ts). */
+export interface PlacementPoliciesTable {
+  graduation_year: number;
+  max_accepted: number;
+  /** JSON: [{ "name": "Regular", "fromLpa": 0 }, ...], lowest first. */
+  tiers: string;
+  placed_may_apply: "none" | "higher_tier" | "multiple";
+  package_multiple: number | null;
+  block_on_decline: number;
+  ppo_in_campus: number;
+  updated_by: number | null;
+  updated_at: Timestamp;
 }
 
 /** A student's resume (a PDF), read by every web process alike; goes with the student. */
@@ -100,6 +176,8 @@ export const SMS_KINDS = [
   "round_changed",
   /** An apply-by time is near and the eligible student has not applied. */
   "deadline_nudge",
+  /** An offer made, its answer-by reminder, or its withdrawal. */
+  "offer",
 ] as const;
 export type SmsKind = (typeof SMS_KINDS)[number];
 
@@ -362,6 +440,8 @@ export interface JobsTable {
   updated_at: Timestamp;
   /** Hours before `apply_by` at which the eligible students who have not applied are nudged. */
   nudge_hours: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The top of `package_range` in lakh a year (jobs/package.ts), null when it has no figure. */
+  package_lpa: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface JobDepartmentsTable {
@@ -657,6 +737,9 @@ export interface DB {
   sms_send_budget: SmsSendBudgetTable;
   sms_early_callbacks: SmsEarlyCallbacksTable;
   jobs: JobsTable;
+  offers: OffersTable;
+  offer_letters: OfferLettersTable;
+  placement_policies: PlacementPoliciesTable;
   job_departments: JobDepartmentsTable;
   job_graduation_years: JobGraduationYearsTable;
   job_semesters: JobSemestersTable;

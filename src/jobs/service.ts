@@ -55,6 +55,7 @@ import {
   rewriteJobAlerts,
 } from "./notices.ts";
 import { openJobsSnapshot, type SnapshotJob } from "./open-jobs.ts";
+import { packageLakhs } from "./package.ts";
 
 export const JOB_TYPE_LABELS: Record<(typeof JOB_TYPES)[number], string> = {
   placement: "Placement",
@@ -210,6 +211,8 @@ function jobColumns(input: JobInput) {
     description: input.description,
     location: input.location,
     package_range: input.package_range,
+    // The number the placement policy's tiers read (placement/policy.ts).
+    package_lpa: packageLakhs(input.package_range),
     official_link: input.official_link,
     min_cgpa: input.min_cgpa,
     max_backlogs: input.max_backlogs,

@@ -2,6 +2,15 @@ import type { ExpressionBuilder } from "kysely";
 import type { DB, Job } from "../db/schema.ts";
 import { formatCgpa, plural } from "../web/format.ts";
 import { isOpenForApplications } from "./open.ts";
+import {
+  type PlacementFacts,
+  type PlacementPolicy,
+  type Policies,
+  placementAdmits,
+  placementJobFilter,
+  placementReasons,
+  placementStudentFilter,
+} from "./policy.ts";
 
 /**
  * Who may apply to a job. One rule, `CHECKS`, read four ways: `ineligibilityReasons` explains it
@@ -117,6 +126,54 @@ export function eligibleStudentFilter(rules: EligibilityRules) {
     if (rules.semesters.length > 0) conditions.push(eb("students.semester", "in", rules.semesters));
     return eb.and(conditions);
   };
+}
+
+/** A job as far as who may apply to it goes: its rules and the package its tier is read from. */
+export interface JobEligibility {
+  rules: EligibilityRules;
+  package_lpa: number | null;
+}
+
+/**
+ * The whole rule for one job and one student: the job's rules, then the placement policy of the
+ * student's year (`policy`: undefined when none applies or the student holds no offer).
+ */
+export function jobIneligibilityReasons(
+  job: JobEligibility,
+  policy: PlacementPolicy | undefined,
+  student: StudentFacts & PlacementFacts,
+): string[] {
+  return [
+    ...ineligibilityReasons(job.rules, student),
+    ...placementReasons(policy, job.package_lpa, student),
+  ];
+}
+
+/** `jobIneligibilityReasons(...)` is empty, without the words. */
+export function meetsJob(
+  job: JobEligibility,
+  policy: PlacementPolicy | undefined,
+  student: StudentFacts & PlacementFacts,
+): boolean {
+  return meetsRules(job.rules, student) && placementAdmits(policy, job.package_lpa, student);
+}
+
+/** The whole rule for one job in SQL: the approved students it takes under every year's policy. */
+export function jobAudienceFilter(job: JobEligibility, policies: Policies) {
+  return (eb: ExpressionBuilder<DB, "students">) =>
+    eb.and([
+      eligibleStudentFilter(job.rules)(eb),
+      placementStudentFilter(policies, job.package_lpa)(eb),
+    ]);
+}
+
+/** The whole rule for one student in SQL: the jobs that take them, under their year's policy. */
+export function jobsTakingStudent(
+  student: StudentFacts & PlacementFacts,
+  policy: PlacementPolicy | undefined,
+) {
+  return (eb: ExpressionBuilder<DB, "jobs">) =>
+    eb.and([jobAcceptsStudent(student)(eb), placementJobFilter(policy, student)(eb)]);
 }
 
 /** The same rules the other way round: a WHERE condition on `jobs` for one student's facts. */

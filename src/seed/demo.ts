@@ -3,6 +3,7 @@ import { hashPassword } from "../accounts/password.ts";
 import type { AppContext } from "../context.ts";
 import type { ApplicationStatus, DB, JobType } from "../db/schema.ts";
 import { inTransaction } from "../db/transaction.ts";
+import { packageLakhs } from "../jobs/package.ts";
 import { DEPARTMENT_CODES } from "../placement/departments.ts";
 import { type EligibilityRules, meetsRules, noRules } from "../placement/eligibility.ts";
 import { moverOf } from "../placement/stages.ts";
@@ -234,15 +235,28 @@ export async function seedDemo(ctx: AppContext, options: SeedOptions): Promise<S
         minCgpa: random.next() < 0.6 ? random.pick([6, 6.5, 7, 7.5, 8]) : null,
         maxBacklogs: random.next() < 0.5 ? random.int(0, 2) : null,
       };
+      // Drawn in the order the rows always took them, so a seed gives the portal it always gave.
+      const company = random.pick(COMPANIES);
+      const type = typeOfTitle(title, random);
+      const location = random.pick([
+        "Bengaluru",
+        "Pune",
+        "Hyderabad",
+        "Chennai",
+        "Mysuru",
+        "Remote",
+      ]);
+      const packageRange = `${random.int(3, 12)}-${random.int(13, 24)} LPA`;
       const job = await trx
         .insertInto("jobs")
         .values({
-          company: random.pick(COMPANIES),
+          company,
           title,
-          type: typeOfTitle(title, random),
+          type,
           description: "Demo job created by portal seed.",
-          location: random.pick(["Bengaluru", "Pune", "Hyderabad", "Chennai", "Mysuru", "Remote"]),
-          package_range: `${random.int(3, 12)}-${random.int(13, 24)} LPA`,
+          location,
+          package_range: packageRange,
+          package_lpa: packageLakhs(packageRange),
           official_link: null,
           min_cgpa: rules.minCgpa,
           max_backlogs: rules.maxBacklogs,

@@ -22,6 +22,7 @@ const KIND_LABELS: Record<string, string> = {
   round_reminder: "Round reminder",
   round_changed: "Round moved or cancelled",
   deadline_nudge: "Deadline reminder",
+  offer: "Offer",
 };
 
 const STATUS_LABELS: Record<string, string> = {

@@ -31,6 +31,7 @@ import * as groupMovesWithoutAJoin from "./2026-12-07h-group-moves-without-a-joi
 import * as counterLocksBesideForeignKeys from "./2026-12-07i-counter-locks-beside-foreign-keys.ts";
 import * as smsDueWindows from "./2026-12-08a-sms-due-windows.ts";
 import * as rounds from "./2026-12-08b-rounds.ts";
+import * as offersAndPolicy from "./2026-12-09a-offers-and-policy.ts";
 
 /** Every migration, by name. Names sort in the order they run: date first. */
 export const migrations: Record<string, Migration> = {
@@ -66,4 +67,5 @@ export const migrations: Record<string, Migration> = {
   "2026-12-07i-counter-locks-beside-foreign-keys": counterLocksBesideForeignKeys,
   "2026-12-08a-sms-due-windows": smsDueWindows,
   "2026-12-08b-rounds": rounds,
+  "2026-12-09a-offers-and-policy": offersAndPolicy,
 };
