@@ -195,14 +195,15 @@ async function bitSetsJobsForStudent(
 
 function walkPage(
   jobs: readonly SnapshotJob[],
-  student: StudentFacts,
+  student: Student,
   applied: Applied,
   nowMs: number,
   eligibleOnly: boolean,
   offset: number,
   pageSize: number,
 ): Page {
-  const listed = snapshotJobsForStudent(jobs, student, applied, nowMs, eligibleOnly);
+  // Without a placement policy: the walk of the rules alone, as in decision 017.
+  const listed = snapshotJobsForStudent(jobs, student, undefined, applied, nowMs, eligibleOnly);
   return { page: listed.slice(offset, offset + pageSize), total: listed.length };
 }
 

@@ -20,6 +20,7 @@ import {
   TextAreaField,
 } from "../web/components.tsx";
 import { ConfirmPage, isConfirmed } from "../web/confirm.tsx";
+import { csvFilename, sendCsv } from "../web/csv.ts";
 import { formatCgpa, formatNumber, plural } from "../web/format.ts";
 import { multilineTextField } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
@@ -27,6 +28,7 @@ import { pageContext } from "../web/page.ts";
 import { decimalParam, idList, idParams, orEmpty, pageParam, textParam } from "../web/schemas.ts";
 import { SelectAllBox, SelectAllScript } from "../web/select.tsx";
 import { decisionCorrectedExample, statusUpdateExample } from "./notices.ts";
+import { resumeBundle } from "./resume-bundle.ts";
 import {
   APPLICANTS_PAGE_SIZE,
   type ApplicantFilters,
@@ -34,6 +36,7 @@ import {
   type CorrectionPlan,
   changeStatus,
   correctDecision,
+  eligibleNotApplied,
   jobName,
   listApplicants,
   previewCorrection,
@@ -58,6 +61,38 @@ const applicantsQuerySchema = {
     page: pageParam,
   },
 } as const;
+
+/** The filters without the page: for the downloads, which hold every page. */
+const { page: _page, ...applicantsFilterProperties } = applicantsQuerySchema.properties;
+const applicantsFilterSchema = {
+  type: "object",
+  properties: applicantsFilterProperties,
+} as const;
+
+/** A job in a download's file name: "TCS-Ninja". */
+function fileNameOf(job: { company: string; title: string }): string {
+  return `${job.company}-${job.title}`.replace(/[^A-Za-z0-9-]+/g, "-").slice(0, 60);
+}
+
+/** The resume bundle is of one status: the page's, Selected when the page shows them all. */
+const BUNDLE_DEFAULT_STATUS: ApplicationStatus = "selected";
+
+function bundleFiltersOf(q: Omit<ApplicantsQuery, "page">) {
+  const filters = filtersOf({ ...q, page: 1 });
+  return { ...filters, status: filters.status ?? BUNDLE_DEFAULT_STATUS };
+}
+
+/** The columns of the eligible students who have not applied (`/admin/jobs/:id/not-applied.csv`). */
+const NOT_APPLIED_CSV_COLUMNS = [
+  "Roll number",
+  "Name",
+  "Department",
+  "Graduation year",
+  "CGPA",
+  "Active backlogs",
+  "Email",
+  "Phone",
+] as const;
 
 function filtersOf(q: ApplicantsQuery): ApplicantFilters {
   return {
@@ -144,6 +179,18 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
             <a href={`/admin/jobs/${job.id}`}>Job details</a> ·{" "}
             <a href={`/admin/jobs/${job.id}/applicants.csv${qs ? `?${qs}` : ""}`}>
               Export these as CSV
+            </a>{" "}
+            ·{" "}
+            <a
+              href={`/admin/jobs/${job.id}/applicants/resumes.zip${qs ? `?${qs}` : ""}`}
+              id="resume-bundle"
+              safe
+            >
+              {`Resumes of ${STATUS_LABELS[filters.status ?? BUNDLE_DEFAULT_STATUS]} applicants (zip)`}
+            </a>{" "}
+            ·{" "}
+            <a href={`/admin/jobs/${job.id}/not-applied.csv`} id="not-applied">
+              Eligible students who have not applied (CSV)
             </a>{" "}
             · <a href={`/admin/jobs/${job.id}/rounds`}>Rounds</a>
           </p>
@@ -342,12 +389,62 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
     async (request, reply) => {
       const job = await jobOr404(ctx, request.params.id);
       const csv = await applicantsCsv(ctx, job.id, filtersOf(request.query));
-      const name = `${job.company}-${job.title}`.replace(/[^A-Za-z0-9-]+/g, "-").slice(0, 60);
       return reply
         .type("text/csv; charset=utf-8")
-        .header("Content-Disposition", `attachment; filename="applicants-${name}.csv"`)
+        .header("Content-Disposition", `attachment; filename="applicants-${fileNameOf(job)}.csv"`)
         .header("Cache-Control", "private, no-store")
         .send(csv);
+    },
+  );
+
+  // Neither download below is recorded in the audit log, as no export is (README, "Exports").
+
+  app.get<{ Params: { id: number }; Querystring: ApplicantsQuery }>(
+    "/jobs/:id/applicants/resumes.zip",
+    {
+      schema: {
+        params: idParams,
+        querystring: applicantsFilterSchema,
+      },
+    },
+    async (request, reply) => {
+      const job = await jobOr404(ctx, request.params.id);
+      const filters = bundleFiltersOf(request.query);
+      return reply
+        .type("application/zip")
+        .header(
+          "Content-Disposition",
+          `attachment; filename="resumes-${fileNameOf(job)}-${filters.status}.zip"`,
+        )
+        .header("Cache-Control", "private, no-store")
+        .send(resumeBundle(ctx, job.id, filters));
+    },
+  );
+
+  app.get<{ Params: { id: number } }>(
+    "/jobs/:id/not-applied.csv",
+    { schema: { params: idParams } },
+    async (request, reply) => {
+      const job = await jobOr404(ctx, request.params.id);
+      async function* rows() {
+        for await (const s of eligibleNotApplied(ctx, job))
+          yield [
+            s.roll_number,
+            s.full_name,
+            s.department,
+            s.graduation_year,
+            formatCgpa(s.cgpa),
+            s.active_backlogs,
+            s.email,
+            s.phone_e164,
+          ];
+      }
+      return sendCsv(
+        reply,
+        csvFilename(`not-applied-${fileNameOf(job)}`, ctx.clock.now()),
+        NOT_APPLIED_CSV_COLUMNS,
+        rows(),
+      );
     },
   );
 

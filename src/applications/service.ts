@@ -14,8 +14,13 @@ import { type ParamOf, preparedRead } from "../db/prepared.ts";
 import type { ApplicationStatus, DB } from "../db/schema.ts";
 import { inTransaction } from "../db/transaction.ts";
 import { cancelDeadlineNudge } from "../jobs/notices.ts";
-import { findJob } from "../jobs/service.ts";
-import { closedReasons, ineligibilityReasons } from "../placement/eligibility.ts";
+import { findJob, type JobWithRules } from "../jobs/service.ts";
+import {
+  closedReasons,
+  jobAudienceFilter,
+  jobIneligibilityReasons,
+} from "../placement/eligibility.ts";
+import { loadPolicies, policyForStudent } from "../placement/policy.ts";
 import {
   type Decision,
   isDecision,
@@ -61,7 +66,7 @@ export async function applyToJob(
     .executeTakeFirstOrThrow();
   const reasons = [
     ...closedReasons(job, ctx.clock.now()),
-    ...ineligibilityReasons(job.rules, student),
+    ...jobIneligibilityReasons(job, await policyForStudent(ctx.db, student), student),
   ];
   if (reasons.length > 0) {
     return {
@@ -763,22 +768,59 @@ function neutralise(value: string): string {
   return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
 
-/** The applicant list (all pages, same filters) as CSV. */
-export async function applicantsCsv(
+/** What the applicants CSV says of an applicant: the sources of its columns. */
+export interface ApplicantCsvRow {
+  student_id: number;
+  roll_number: string;
+  full_name: string;
+  email: string;
+  phone_e164: string;
+  department: string;
+  semester: number | null;
+  graduation_year: number;
+  cgpa: number;
+  active_backlogs: number;
+  skills: string;
+  status: ApplicationStatus;
+  created_at: string;
+  resume_size: number | null;
+}
+
+const APPLICANT_CSV_COLUMNS = [
+  "Roll number",
+  "Name",
+  "Email",
+  "Phone",
+  "Department",
+  "Semester",
+  "Graduation year",
+  "CGPA",
+  "Active backlogs",
+  "Skills",
+  "Status",
+  "Applied at",
+  "Resume",
+] as const;
+
+type CsvCell = string | number;
+
+/**
+ * `rows` as the applicants CSV, in their order: its columns, the typed cells neutralised, CGPA
+ * with two decimals, times in India time, a BOM for spreadsheets. `extra` adds columns at the end
+ * (the resume bundle's "Resume file"). The one writer of that CSV: the export and the bundle.
+ */
+export function applicantsCsvText<R extends ApplicantCsvRow>(
   ctx: AppContext,
-  jobId: number,
-  filters: Omit<ApplicantFilters, "page">,
-): Promise<string> {
-  const rows = await withEmails(applicantsQuery(ctx, jobId, filters))
-    .select(applicantColumns)
-    .select(resumeSize)
-    .orderBy("students.cgpa", "desc")
-    .orderBy("applications.id")
-    .execute();
+  rows: readonly R[],
+  extra: { columns: readonly string[]; cells: (row: R) => CsvCell[] } = {
+    columns: [],
+    cells: () => [],
+  },
+): string {
   // An absolute link when the portal knows its public address, so it opens from a spreadsheet.
   const base = (ctx.config.PUBLIC_BASE_URL ?? "").replace(/\/+$/, "");
   return stringify(
-    rows.map((r) => [
+    rows.map((r): CsvCell[] => [
       neutralise(r.roll_number),
       neutralise(r.full_name),
       neutralise(r.email),
@@ -792,27 +834,150 @@ export async function applicantsCsv(
       STATUS_LABELS[r.status],
       formatCsvDateTime(r.created_at),
       r.resume_size !== null ? `${base}/admin/students/${r.student_id}/resume` : "",
+      ...extra.cells(r),
     ]),
-    {
-      header: true,
-      columns: [
-        "Roll number",
-        "Name",
-        "Email",
-        "Phone",
-        "Department",
-        "Semester",
-        "Graduation year",
-        "CGPA",
-        "Active backlogs",
-        "Skills",
-        "Status",
-        "Applied at",
-        "Resume",
-      ],
-      bom: true,
-    },
+    { header: true, columns: [...APPLICANT_CSV_COLUMNS, ...extra.columns], bom: true },
   );
+}
+
+/** The applicant list (all pages, same filters) as CSV. */
+export async function applicantsCsv(
+  ctx: AppContext,
+  jobId: number,
+  filters: Omit<ApplicantFilters, "page">,
+): Promise<string> {
+  const rows = await withEmails(applicantsQuery(ctx, jobId, filters))
+    .select(applicantColumns)
+    .select(resumeSize)
+    .orderBy("students.cgpa", "desc")
+    .orderBy("applications.id")
+    .execute();
+  return applicantsCsvText(ctx, rows);
+}
+
+/** Applicants the resume bundle reads with one statement (keyset on the application id). */
+export const BUNDLE_BATCH = 50;
+/** The most resume bytes one statement of the bundle reads (a single larger resume is read alone). */
+export const BUNDLE_READ_BYTES = 16 * 1024 * 1024;
+
+export interface BundledApplicant extends ApplicantCsvRow {
+  /** The application's id: the bundle's order. */
+  id: number;
+  /** The resume's bytes and upload time; null without a resume. */
+  resume: { content: Buffer; uploaded_at: string } | null;
+}
+
+/**
+ * The applicants the filters match, each with their resume's bytes, for the resume bundle: a part
+ * at a time, read only when the caller asks for the next. The applicants by keyset on the
+ * application id, `batch` to a statement; their resumes' bytes then by statements of at most
+ * `maxBytes` (by the sizes the first statement read), so a part never holds more than that, or
+ * one resume, in memory.
+ */
+export async function* applicantsWithResumes(
+  ctx: AppContext,
+  jobId: number,
+  filters: Omit<ApplicantFilters, "page">,
+  options: { batch?: number; maxBytes?: number } = {},
+): AsyncGenerator<BundledApplicant[]> {
+  const batch = options.batch ?? BUNDLE_BATCH;
+  const maxBytes = options.maxBytes ?? BUNDLE_READ_BYTES;
+  let after = 0;
+  for (;;) {
+    const rows = await withEmails(applicantsQuery(ctx, jobId, filters))
+      .select(applicantColumns)
+      .select(resumeSize)
+      .where("applications.id", ">", after)
+      .orderBy("applications.id")
+      .limit(batch)
+      .execute();
+    for (let start = 0; start < rows.length; ) {
+      let end = start;
+      let bytes = 0;
+      while (
+        end < rows.length &&
+        (bytes === 0 || bytes + (rows[end]!.resume_size ?? 0) <= maxBytes)
+      )
+        bytes += rows[end++]!.resume_size ?? 0;
+      const part = rows.slice(start, end);
+      start = end;
+      const ids = part.filter((r) => r.resume_size !== null).map((r) => r.student_id);
+      const resumes =
+        ids.length === 0
+          ? []
+          : await ctx.db
+              .selectFrom("resumes")
+              .select(["student_id", "content", "size", "uploaded_at"])
+              .where("student_id", "in", ids)
+              .execute();
+      const byStudent = new Map(resumes.map((r) => [r.student_id, r]));
+      yield part.map((r) => {
+        // A resume removed or replaced since the first statement: what is stored now.
+        const resume = byStudent.get(r.student_id);
+        return {
+          ...r,
+          resume_size: resume ? resume.size : null,
+          resume: resume ? { content: resume.content, uploaded_at: resume.uploaded_at } : null,
+        };
+      });
+    }
+    if (rows.length < batch) return;
+    after = rows[rows.length - 1]!.id;
+  }
+}
+
+/** Students the not-applied export reads with one statement (keyset on the student id). */
+export const NOT_APPLIED_BATCH = 500;
+
+/**
+ * The approved students who may apply to `job` (its eligibility rule with the placement policy) and have not: no
+ * application to it, or only a withdrawn one. For the office to reach them before the deadline.
+ * Every condition of who is listed is here, in this one query; read by keyset on the student id,
+ * `batch` to a statement, each batch only when the caller asks for it.
+ */
+export async function* eligibleNotApplied(
+  ctx: AppContext,
+  job: Pick<JobWithRules, "id" | "rules" | "package_lpa">,
+  batch = NOT_APPLIED_BATCH,
+) {
+  const policies = await loadPolicies(ctx.db);
+  let after = 0;
+  for (;;) {
+    const rows = await ctx.db
+      .selectFrom("students")
+      .where(jobAudienceFilter(job, policies))
+      .innerJoin("users", "users.id", "students.user_id")
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom("applications")
+              .select("applications.id")
+              .whereRef("applications.student_id", "=", "students.id")
+              .where("applications.job_id", "=", job.id)
+              .where("applications.status", "!=", "withdrawn"),
+          ),
+        ),
+      )
+      .where("students.id", ">", after)
+      .select([
+        "students.id",
+        "students.roll_number",
+        "students.full_name",
+        "students.department",
+        "students.graduation_year",
+        "students.cgpa",
+        "students.active_backlogs",
+        "users.email",
+        "students.phone_e164",
+      ])
+      .orderBy("students.id")
+      .limit(batch)
+      .execute();
+    yield* rows;
+    if (rows.length < batch) return;
+    after = rows[rows.length - 1]!.id;
+  }
 }
 
 export const STUDENT_APPLICATIONS_PAGE_SIZE = 25;

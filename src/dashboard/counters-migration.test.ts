@@ -32,6 +32,7 @@ it("2026-12-03b backfills the students' counters and the placement summary from 
       applications: 400,
       password: "demo-student",
       rounds: false,
+      season: false,
     });
     await ctx.db.updateTable("students").set({ semester: null }).where("id", "<=", 10).execute();
 
@@ -137,6 +138,7 @@ it("2026-12-03e backfills the per-(student, company) counts and the company summ
       applications: 600,
       password: "demo-student",
       rounds: false,
+      season: false,
     });
     await ctx.db.updateTable("students").set({ semester: null }).where("id", "<=", 10).execute();
 

@@ -1,7 +1,12 @@
 import type { Kysely } from "kysely";
 import type { AppContext } from "../context.ts";
 import type { DB, Job } from "../db/schema.ts";
-import { type EligibilityRules, eligibleStudentFilter } from "../placement/eligibility.ts";
+import {
+  type EligibilityRules,
+  type JobEligibility,
+  jobAudienceFilter,
+} from "../placement/eligibility.ts";
+import { loadPolicies, type Policies } from "../placement/policy.ts";
 import {
   type CancelOutcome,
   cancelQueuedSms,
@@ -57,21 +62,25 @@ export function jobReference(jobId: number): string {
   return `job:${jobId}`;
 }
 
-/** The audience: the ids of the approved students the job's rules admit. */
-export function eligibleStudentIds(trx: Kysely<DB>, rules: EligibilityRules) {
-  return trx.selectFrom("students").select("students.id").where(eligibleStudentFilter(rules));
+/**
+ * The audience: the ids of the approved students the job takes (its rules, and the placement
+ * policy of each student's year: `policies`, read in the same transaction).
+ */
+export function eligibleStudentIds(trx: Kysely<DB>, job: JobEligibility, policies: Policies) {
+  return trx.selectFrom("students").select("students.id").where(jobAudienceFilter(job, policies));
 }
 
 type Ctx = Pick<AppContext, "config" | "clock" | "smsLog" | "dialect">;
 
 /** "New opportunity" for every eligible student: the posting's fan-out. */
-export function queueJobAlerts(
+export async function queueJobAlerts(
   trx: Kysely<DB>,
   ctx: Ctx,
-  job: Pick<Job, "id">,
+  job: Pick<Job, "id" | "package_lpa">,
   rules: EligibilityRules,
   alert: RenderedSms,
 ): Promise<number> {
+  const policies = await loadPolicies(trx);
   return queueSmsForStudents(trx, ctx, {
     kind: "job_posted",
     // An alert can wait for the morning (SMS_QUIET_HOURS); the apply-by date is days away.
@@ -80,7 +89,7 @@ export function queueJobAlerts(
     dedupePrefix: `job:${job.id}:student:`,
     body: alert.body,
     template: alert.template,
-    students: eligibleStudentIds(trx, rules),
+    students: eligibleStudentIds(trx, { rules, package_lpa: job.package_lpa }, policies),
   });
 }
 
@@ -153,7 +162,10 @@ export function nudgeReference(jobId: number): string {
   return `job:${jobId}:nudge`;
 }
 
-export type JobForNudge = Pick<Job, "id" | "company" | "title" | "apply_by" | "nudge_hours">;
+export type JobForNudge = Pick<
+  Job,
+  "id" | "company" | "title" | "apply_by" | "nudge_hours" | "package_lpa"
+>;
 
 /** When the nudge is due, or null when there is none or its time has passed. */
 export function nudgeDueAt(job: Pick<Job, "apply_by" | "nudge_hours">, now: Date): Date | null {
@@ -163,8 +175,13 @@ export function nudgeDueAt(job: Pick<Job, "apply_by" | "nudge_hours">, now: Date
 }
 
 /** The students the nudge is for: eligible, approved, and without an application to the job. */
-export function nudgeAudience(trx: Kysely<DB>, jobId: number, rules: EligibilityRules) {
-  return eligibleStudentIds(trx, rules).where(({ not, exists, selectFrom }) =>
+export function nudgeAudience(
+  trx: Kysely<DB>,
+  jobId: number,
+  job: JobEligibility,
+  policies: Policies,
+) {
+  return eligibleStudentIds(trx, job, policies).where(({ not, exists, selectFrom }) =>
     not(
       exists(
         selectFrom("applications")
@@ -200,7 +217,12 @@ export async function queueDeadlineNudge(
     dedupePrefix: `job:${job.id}:nudge:${ctx.clock.now().getTime()}:student:`,
     body: text.body,
     template: text.template,
-    students: nudgeAudience(trx, job.id, rules),
+    students: nudgeAudience(
+      trx,
+      job.id,
+      { rules, package_lpa: job.package_lpa },
+      await loadPolicies(trx),
+    ),
   });
 }
 

@@ -16,14 +16,20 @@ import { inTransaction } from "../db/transaction.ts";
 import {
   closedReasons,
   type EligibilityRules,
-  eligibleStudentFilter,
-  ineligibilityReasons,
-  jobAcceptsStudent,
-  meetsRules,
+  jobAudienceFilter,
+  jobIneligibilityReasons,
+  jobsTakingStudent,
+  meetsJob,
   type StudentFacts,
 } from "../placement/eligibility.ts";
 import { eligibilityListFields } from "../placement/eligibility-fields.tsx";
 import { closedToApplications, openForApplications } from "../placement/open.ts";
+import {
+  loadPolicies,
+  type PlacementFacts,
+  type PlacementPolicy,
+  policyForStudent,
+} from "../placement/policy.ts";
 import { estimatedCost } from "../sms/cost.ts";
 import { countSegments } from "../sms/encoding.ts";
 import { sentOrSending, signalQueued, smsStatusByReference } from "../sms/outbox-api.ts";
@@ -116,9 +122,10 @@ export function rulesOf(
 /** How many students a posting would alert, and what that costs in segments. */
 export async function previewAlert(ctx: AppContext, input: JobInput) {
   const rules = rulesOf(input);
+  const audience = { rules, package_lpa: packageLakhs(input.package_range) };
   const row = await ctx.db
     .selectFrom("students")
-    .where(eligibleStudentFilter(rules))
+    .where(jobAudienceFilter(audience, await loadPolicies(ctx.db)))
     .select((eb) => [
       eb.fn.countAll<number>().as("eligible"),
       eb.fn
@@ -151,6 +158,7 @@ export async function previewNudge(
   jobId: number | null,
   job: Pick<JobInput, "company" | "title" | "apply_by" | "nudge_hours"> & {
     rules?: EligibilityRules;
+    package_lpa?: number | null;
   } & Partial<JobInput>,
 ) {
   const dueAt = nudgeDueAt(job, ctx.clock.now());
@@ -158,7 +166,16 @@ export async function previewNudge(
   const rules = job.rules ?? rulesOf(job as JobInput);
   const row = await ctx.db
     .selectFrom("students")
-    .where("students.id", "in", nudgeAudience(ctx.db, jobId ?? -1, rules))
+    .where(
+      "students.id",
+      "in",
+      nudgeAudience(
+        ctx.db,
+        jobId ?? -1,
+        { rules, package_lpa: job.package_lpa ?? packageLakhs(job.package_range) },
+        await loadPolicies(ctx.db),
+      ),
+    )
     .where("students.sms_opted_out_at", "is", null)
     .select((eb) => eb.fn.countAll<number>().as("n"))
     .executeTakeFirstOrThrow();
@@ -654,13 +671,14 @@ interface StudentJobRowOut {
 function studentJobRow(
   job: JobWithRules,
   student: StudentJobsStudent,
+  policy: PlacementPolicy | undefined,
   applied: ReadonlyMap<number, ApplicationStatus>,
   now: Date,
 ): StudentJobRowOut {
   return {
     job,
     closed: closedReasons(job, now),
-    reasons: ineligibilityReasons(job.rules, student),
+    reasons: jobIneligibilityReasons(job, policy, student),
     applied: applied.get(job.id) ?? null,
   };
 }
@@ -746,11 +764,13 @@ export async function jobsForStudentFromSnapshot(
           .then((rows) => new Set(rows.map((r) => r.id)))
       : undefined,
   ]);
+  const policy = await policyForStudent(ctx.db, student);
   const now = ctx.clock.now();
   const listed = sortStudentJobs(
     snapshotJobsForStudent(
       snapshot.jobs,
       student,
+      policy,
       applied,
       now.getTime(),
       filters.eligibleOnly,
@@ -762,7 +782,7 @@ export async function jobsForStudentFromSnapshot(
   const rows = listed
     .slice(offset, offset + pageSize)
     .map(({ applyByMs: _a, packageLakhs: _p, ...job }) =>
-      studentJobRow(job, student, applied, now),
+      studentJobRow(job, student, policy, applied, now),
     );
   return { ...splitRows(rows, listed.length), locations: jobLocations(snapshot.jobs) };
 }
@@ -820,7 +840,7 @@ function jobLocations(jobs: readonly SnapshotJob[]): string[] {
 /**
  * The snapshot's jobs a student's list shows, in its order: those still taking applications
  * (soonest deadline first), then, unless `eligibleOnly`, those whose deadline passed. With
- * `eligibleOnly`, only the jobs whose rules take the student (`meetsRules`, the one rule) and that
+ * `eligibleOnly`, only the jobs that take the student (`meetsJob`, the one rule) and that
  * they have not applied to. A walk of every job on each load: about 20 us of CPU at the seed's
  * 413 open jobs (209 before their deadline; 10,000 students), 0.23 ms at 4,263 (its 100,000);
  * bit sets per rule value saved 16 us of a /student load at the first size, too little for their
@@ -828,7 +848,8 @@ function jobLocations(jobs: readonly SnapshotJob[]): string[] {
  */
 export function snapshotJobsForStudent(
   jobs: readonly SnapshotJob[],
-  student: StudentFacts,
+  student: StudentFacts & PlacementFacts,
+  policy: PlacementPolicy | undefined,
   applied: ReadonlyMap<number, ApplicationStatus>,
   nowMs: number,
   eligibleOnly: boolean | undefined,
@@ -839,7 +860,7 @@ export function snapshotJobsForStudent(
     const status = applied.get(job.id);
     // Withdrawn ones can be sent again, so they count as "can apply to".
     if (status !== undefined && status !== "withdrawn") return false;
-    return meetsRules(job.rules, student);
+    return meetsJob(job, policy, student);
   });
 }
 
@@ -855,6 +876,7 @@ export async function jobsForStudentInSql(
 ) {
   const pageSize = options.pageSize ?? STUDENT_JOBS_PAGE_SIZE;
   const student = await ownStudent(ctx, studentId, options);
+  const policy = await policyForStudent(ctx.db, student);
   const now = ctx.clock.now();
   const nowValue = typedValue(ctx.dialect, now.toISOString(), "timestamptz");
   let query = ctx.db.selectFrom("jobs").where("jobs.status", "=", "open");
@@ -863,7 +885,7 @@ export async function jobsForStudentInSql(
   if (filters.eligibleOnly) {
     query = query
       .where(openForApplications(now))
-      .where(jobAcceptsStudent(student))
+      .where(jobsTakingStudent(student, policy))
       // Withdrawn ones can be sent again, so they count as "can apply to".
       .where(({ not, exists, selectFrom }) =>
         not(
@@ -905,6 +927,6 @@ export async function jobsForStudentInSql(
             .execute()
         ).map((a) => [a.job_id, a.status]),
   );
-  const rows = jobs.map((job) => studentJobRow(job, student, applied, now));
+  const rows = jobs.map((job) => studentJobRow(job, student, policy, applied, now));
   return splitRows(rows, Number(total.n));
 }

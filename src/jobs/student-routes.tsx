@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { type ApplicationStatus, JOB_TYPES, type JobType } from "../db/schema.ts";
-import { closedReasons, ineligibilityReasons } from "../placement/eligibility.ts";
+import { closedReasons, jobIneligibilityReasons } from "../placement/eligibility.ts";
+import { policyForStudent } from "../placement/policy.ts";
 import { STATUS_LABELS } from "../placement/stages.ts";
 import { currentStudentId, requireRole } from "../web/auth.ts";
 import { formatDateTime, Pagination } from "../web/components.tsx";
@@ -345,7 +346,7 @@ export async function studentJobRoutes(app: FastifyInstance) {
       ]);
       const reasons = [
         ...closedReasons(job, ctx.clock.now()),
-        ...ineligibilityReasons(job.rules, student),
+        ...jobIneligibilityReasons(job, await policyForStudent(ctx.db, student), student),
       ];
       return reply.html(
         <JobPage

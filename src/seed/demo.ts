@@ -27,6 +27,8 @@ export interface SeedOptions {
   password: string;
   /** Schedule rounds for some applicants (default); false on a schema from before them. */
   rounds?: boolean;
+  /** Offers, a placement policy and jobs' package figures; false on a schema from before them. */
+  season?: boolean;
 }
 
 export interface SeedResult {
@@ -256,7 +258,7 @@ export async function seedDemo(ctx: AppContext, options: SeedOptions): Promise<S
           description: "Demo job created by portal seed.",
           location,
           package_range: packageRange,
-          package_lpa: packageLakhs(packageRange),
+          ...(options.season === false ? {} : { package_lpa: packageLakhs(packageRange) }),
           official_link: null,
           min_cgpa: rules.minCgpa,
           max_backlogs: rules.maxBacklogs,
