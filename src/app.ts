@@ -22,6 +22,9 @@ import { adminJobRoutes } from "./jobs/admin-routes.tsx";
 import { deadlineNudgeSms, jobPostedSms } from "./jobs/notices.ts";
 import { studentJobRoutes } from "./jobs/student-routes.tsx";
 import { limitRoutes } from "./limits/routes.tsx";
+import { adminOfferRoutes } from "./offers/admin-routes.tsx";
+import { OFFER_TEMPLATES } from "./offers/notices.ts";
+import { studentOfferRoutes } from "./offers/student-routes.tsx";
 import { healthRoutes } from "./ops/health-routes.ts";
 import { adminRoundRoutes } from "./rounds/admin-routes.tsx";
 import { calendarFeedKey } from "./rounds/calendar.ts";
@@ -70,6 +73,7 @@ export const SMS_TEMPLATES: readonly SmsTemplate[] = [
   deadlineNudgeSms,
   announcementSms,
   ...ROUND_TEMPLATES,
+  ...OFFER_TEMPLATES,
   resetCodeSms,
   testSms,
 ];
@@ -128,11 +132,13 @@ export async function buildApp(ctx: AppContext, options: AppOptions): Promise<Fa
   await app.register(studentJobRoutes, { prefix: "/student" });
   await app.register(studentApplicationRoutes, { prefix: "/student" });
   await app.register(studentRoundRoutes, { prefix: "/student" });
+  await app.register(studentOfferRoutes, { prefix: "/student" });
   await app.register(calendarFeedRoutes, { key: calendarKey });
   await app.register(adminDashboardRoutes, { prefix: "/admin" });
   await app.register(adminJobRoutes, { prefix: "/admin" });
   await app.register(adminApplicationRoutes, { prefix: "/admin" });
   await app.register(adminRoundRoutes, { prefix: "/admin" });
+  await app.register(adminOfferRoutes, { prefix: "/admin" });
   await app.register(announcementRoutes, { prefix: "/admin" });
   await app.register(adminStudentListRoutes, { prefix: "/admin" });
   await app.register(adminStudentRecordRoutes, { prefix: "/admin" });

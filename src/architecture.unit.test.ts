@@ -37,6 +37,7 @@ const FEATURES = [
   "dashboard",
   "jobs",
   "limits",
+  "offers",
   "ops",
   "rounds",
   "seed",
@@ -250,7 +251,9 @@ describe("architecture", () => {
   });
 
   it("a new folder is neither a listed feature nor a layer until it is listed", () => {
-    expect(featureFolders([...foldersUnderSrc(), "reports"])).not.toEqual([...FEATURES].sort());
+    expect(featureFolders([...foldersUnderSrc(), "made-up-feature"])).not.toEqual(
+      [...FEATURES].sort(),
+    );
   });
 
   it("the features import each other in one direction only, with no circle", () => {

@@ -1,6 +1,7 @@
 import { pruneOldRejections, pruneSpentResetCodes } from "./accounts/retention.ts";
 import { pruneOldAuditEntries } from "./audit/retention.ts";
 import type { AppContext } from "./context.ts";
+import { lapseOffers } from "./offers/service.ts";
 import { Dispatcher, type MaintenanceTask } from "./sms/dispatcher.ts";
 import { createTransport } from "./sms/transport/index.ts";
 import { pruneSpentPhoneChanges } from "./students/retention.ts";
@@ -15,6 +16,8 @@ export const DATA_RETENTION: readonly MaintenanceTask[] = [
   { name: "spent phone changes deleted", run: pruneSpentPhoneChanges },
   { name: "rejected registrations past their period deleted", run: pruneOldRejections },
   { name: "audit entries deleted (AUDIT_RETENTION_DAYS)", run: pruneOldAuditEntries },
+  // Not retention, but housekeeping of the same kind: every page reads such offers as lapsed.
+  { name: "offers past their answer time recorded as lapsed", run: lapseOffers },
 ];
 
 /** The dispatcher a portal process runs (thread, worker, tests): the configured transport and

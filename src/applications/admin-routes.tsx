@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { APPLICATION_STATUSES, type ApplicationStatus } from "../db/schema.ts";
 import { jobOr404 } from "../jobs/lookup.ts";
+import { OfferTermsFields, offerTermDefaults } from "../offers/pages.tsx";
+import { type OfferTerms, offerTermsSchema } from "../offers/service.ts";
 import { batchesWithCounts, slotChoiceLabel } from "../placement/rounds.tsx";
 import {
   ADMIN_TARGETS,
@@ -22,7 +24,7 @@ import {
 import { ConfirmPage, isConfirmed } from "../web/confirm.tsx";
 import { csvFilename, sendCsv } from "../web/csv.ts";
 import { formatCgpa, formatNumber, plural } from "../web/format.ts";
-import { multilineTextField } from "../web/forms.ts";
+import { formValues, multilineTextField, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
 import { decimalParam, idList, idParams, orEmpty, pageParam, textParam } from "../web/schemas.ts";
@@ -192,7 +194,8 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
             <a href={`/admin/jobs/${job.id}/not-applied.csv`} id="not-applied">
               Eligible students who have not applied (CSV)
             </a>{" "}
-            · <a href={`/admin/jobs/${job.id}/rounds`}>Rounds</a>
+            · <a href={`/admin/jobs/${job.id}/rounds`}>Rounds</a> ·{" "}
+            <a href={`/admin/jobs/${job.id}/offers`}>Offers</a>
           </p>
           <ul class="counters small">
             {APPLICATION_STATUSES.filter((s) => list.byStatus.has(s)).map((s) => (
@@ -460,9 +463,20 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
     to: AdminTarget,
     back: string,
     action: string,
+    offerForm: FormState = { values: {}, errors: {} },
   ) {
     const { moving, refused, unknown } = await previewStatusChange(ctx, ids, to);
     if (moving.length === 0) return null; // nothing would change: the flash says why
+    // A selection records its offer when every applicant is of one job (the terms are the job's).
+    const offerJob =
+      to === "selected" && new Set(moving.map((m) => m.job_id)).size === 1 ? moving[0]! : null;
+    const offerValues: Record<string, string> = offerJob
+      ? {
+          offer: "on",
+          ...offerTermDefaults(offerJob, ctx.clock.now()),
+          ...offerForm.values,
+        }
+      : {};
     const reachable = moving.filter((m) => m.sms_opted_out_at === null);
     const first = reachable[0];
     const example = first
@@ -491,6 +505,29 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
         fields={{ ids: moving.map((m) => m.id), to, back }}
         confirmLabel={what}
         cancelHref={back}
+        inputs={
+          offerJob ? (
+            <fieldset>
+              <legend>The offer</legend>
+              <label class="check">
+                <input
+                  type="checkbox"
+                  name="offer"
+                  value="on"
+                  checked={offerValues.offer === "on"}
+                />{" "}
+                Record the offer with the selection: the student gets the offer's SMS (instead of
+                the selection's), answers it in the portal, and is reminded a day before the answer
+                time.
+              </label>
+              <OfferTermsFields form={{ values: offerValues, errors: offerForm.errors }} />
+            </fieldset>
+          ) : to === "selected" ? (
+            <p>
+              These applicants are of several jobs: record their offers on each job's Offers page.
+            </p>
+          ) : undefined
+        }
         sms={
           <>
             <p safe>
@@ -539,6 +576,7 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
     ids: number[],
     to: AdminTarget | null,
     back: string,
+    offer?: OfferTerms,
   ) {
     if (!to) {
       flash(request, "error", "Choose a status.");
@@ -550,6 +588,7 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
         currentActor(request),
         ids,
         to,
+        { offer },
       );
       if (changed > 0)
         flash(
@@ -582,6 +621,7 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
         ...(request.body as object),
         to: request.query.to ?? (request.body as { to?: string })?.to,
       });
+      const action = `/admin/applications/${request.params.id}/status`;
       // A decision asks first, even for one row; the other moves go straight.
       if (parsed.to && isDecision(parsed.to) && !isConfirmed(request.body)) {
         const page = await confirmation(
@@ -590,11 +630,30 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
           [request.params.id],
           parsed.to,
           parsed.back,
-          `/admin/applications/${request.params.id}/status`,
+          action,
         );
         if (page) return reply.html(page);
       }
-      const back = await handleChange(request, [request.params.id], parsed.to, parsed.back);
+      const offer = offerOf(request.body, parsed.to);
+      if (!offer.ok) {
+        const page = await confirmation(
+          request,
+          reply,
+          [request.params.id],
+          "selected",
+          parsed.back,
+          action,
+          offer.form,
+        );
+        if (page) return reply.code(400).html(page);
+      }
+      const back = await handleChange(
+        request,
+        [request.params.id],
+        parsed.to,
+        parsed.back,
+        offer.ok ? offer.terms : undefined,
+      );
       return reply.redirect(back, 303);
     },
   );
@@ -728,10 +787,35 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
 
   app.post("/applications/status", async (request, reply) => {
     const { ids, to, back } = parseChange(request.body);
+    const action = "/admin/applications/status";
     if (to && ids.length > 0 && !isConfirmed(request.body)) {
-      const page = await confirmation(request, reply, ids, to, back, "/admin/applications/status");
+      const page = await confirmation(request, reply, ids, to, back, action);
       if (page) return reply.html(page);
     }
-    return reply.redirect(await handleChange(request, ids, to, back), 303);
+    const offer = offerOf(request.body, to);
+    if (!offer.ok) {
+      const page = await confirmation(request, reply, ids, "selected", back, action, offer.form);
+      if (page) return reply.code(400).html(page);
+    }
+    return reply.redirect(
+      await handleChange(request, ids, to, back, offer.ok ? offer.terms : undefined),
+      303,
+    );
   });
+
+  /**
+   * The offer a confirmed selection records: its terms when the box is ticked and they are
+   * valid; none when it is not ticked (or the move is no selection); else the form to show again.
+   */
+  function offerOf(
+    body: unknown,
+    to: AdminTarget | null,
+  ): { ok: true; terms: OfferTerms | undefined } | { ok: false; form: FormState } {
+    const b = (body ?? {}) as Record<string, unknown>;
+    if (to !== "selected" || b.offer !== "on") return { ok: true, terms: undefined };
+    const parsed = parseForm(offerTermsSchema(ctx.clock.now()), b);
+    return parsed.ok
+      ? { ok: true, terms: parsed.data }
+      : { ok: false, form: { values: formValues(b), errors: parsed.errors } };
+  }
 }

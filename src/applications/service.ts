@@ -15,6 +15,7 @@ import type { ApplicationStatus, DB } from "../db/schema.ts";
 import { inTransaction } from "../db/transaction.ts";
 import { cancelDeadlineNudge } from "../jobs/notices.ts";
 import { findJob, type JobWithRules } from "../jobs/service.ts";
+import { ctcOf, makeCampusOffersIn, type OfferTerms, withdrawOffersIn } from "../offers/service.ts";
 import {
   closedReasons,
   jobAudienceFilter,
@@ -345,9 +346,20 @@ export async function changeStatusIn(
   actor: Actor,
   applicationIds: number[],
   to: ApplicationStatus,
+  options: { offer?: OfferTerms | undefined } = {},
 ): Promise<Change[]> {
   const ids = [...new Set(applicationIds)];
-  const results = await moveApplications(trx, ctx, { id: actor.id, role: "admin" }, ids, to, true);
+  // A selection with its offer: the offer's SMS says the student was selected, so no status SMS.
+  const offer = to === "selected" ? options.offer : undefined;
+  let results = await moveApplications(
+    trx,
+    ctx,
+    { id: actor.id, role: "admin" },
+    ids,
+    to,
+    offer === undefined,
+  );
+  if (offer) results = await withOffers(trx, ctx, actor, results, offer);
   const moved = results.filter((r) => !r.problem);
   if (moved.length > 0) {
     await recordAudit(trx, ctx, actor, {
@@ -355,6 +367,9 @@ export async function changeStatusIn(
       subject: `${plural(moved.length, "application")} to ${STATUS_LABELS[to]}`,
       details: {
         to,
+        ...(offer
+          ? { offer: { role: offer.role, ctcLpa: ctcOf(offer), answerBy: offer.answer_by } }
+          : {}),
         applicationIds: moved.map((r) => r.applicationId),
         // The words the audit page shows, kept as they were: students and jobs may go later.
         applications: moved
@@ -364,6 +379,40 @@ export async function changeStatusIn(
     });
   }
   return results;
+}
+
+/** Records the offers of the applications just selected; each Change learns why it got no SMS. */
+async function withOffers(
+  trx: Kysely<DB>,
+  ctx: AppContext,
+  actor: Actor,
+  changes: Change[],
+  terms: OfferTerms,
+): Promise<Change[]> {
+  const movedIds = changes.flatMap((c) => (c.problem ? [] : [c.applicationId]));
+  if (movedIds.length === 0) return changes;
+  const rows = await trx
+    .selectFrom("applications")
+    .innerJoin("jobs", "jobs.id", "applications.job_id")
+    .select(["applications.id", "applications.student_id", "applications.job_id", "jobs.company"])
+    .where("applications.id", "in", movedIds)
+    .execute();
+  const noSms = await makeCampusOffersIn(
+    trx,
+    ctx,
+    actor,
+    rows.map((r) => ({
+      applicationId: r.id,
+      studentId: r.student_id,
+      jobId: r.job_id,
+      company: r.company,
+    })),
+    terms,
+  );
+  return changes.map((c) => {
+    const reason = noSms.get(c.applicationId);
+    return reason ? { ...c, noSms: reason } : c;
+  });
 }
 
 /**
@@ -376,9 +425,10 @@ export async function changeStatus(
   actor: Actor,
   applicationIds: number[],
   to: ApplicationStatus,
+  options: { offer?: OfferTerms | undefined } = {},
 ) {
   const changes = await inTransaction(ctx.db, (trx) =>
-    changeStatusIn(trx, ctx, actor, applicationIds, to),
+    changeStatusIn(trx, ctx, actor, applicationIds, to, options),
   );
   const moved = changes.filter((c) => !c.problem);
   if (moved.length > 0) signalQueued(ctx);
@@ -413,8 +463,11 @@ export async function previewStatusChange(
           .select([
             "applications.id",
             "applications.status",
+            "applications.job_id",
             "jobs.company",
             "jobs.title",
+            "jobs.location",
+            "jobs.package_lpa",
             "students.full_name",
             "students.roll_number",
             "students.phone_e164",
@@ -577,6 +630,19 @@ export async function correctDecision(
       })
       .returning("id")
       .executeTakeFirstOrThrow();
+    // The offer came with the selection and goes with it; the correction's SMS tells the student.
+    const offersWithdrawn =
+      plan.decision === "selected"
+        ? (
+            await withdrawOffersIn(
+              trx,
+              ctx,
+              { applicationIds: [applicationId] },
+              `The selection was corrected: ${reason}`,
+              false,
+            )
+          ).length
+        : 0;
     const sms = await notifyDecisionCorrected(trx, ctx, {
       eventId: event.id,
       applicationId,
@@ -609,6 +675,7 @@ export async function correctDecision(
         to: plan.back,
         reason,
         sms: noSms ?? "queued",
+        ...(offersWithdrawn > 0 ? { offersWithdrawn } : {}),
       },
     });
     return { ok: true, plan, ...(noSms ? { noSms } : {}) };

@@ -1,4 +1,5 @@
 import type { ApplicationStatus } from "../db/schema.ts";
+import { describePolicy, type PlacementPolicy } from "../placement/policy.ts";
 import { STATUS_LABELS } from "../placement/stages.ts";
 import { formatCgpa, plural } from "../web/format.ts";
 
@@ -109,6 +110,31 @@ function applicationMoves(subject: string, d: Details): AuditWords {
   }
   // An entry without names in its details: its subject says "3 applications to Shortlisted".
   return { summary: `Moved ${subject}`, details: "" };
+}
+
+/** A placement policy as an entry stored it, in its page's sentences; null if it is not one. */
+function policyLines(v: unknown): string[] | null {
+  if (typeof v !== "object" || v === null || !Array.isArray((v as PlacementPolicy).tiers))
+    return null;
+  try {
+    return describePolicy(v as PlacementPolicy);
+  } catch {
+    return null;
+  }
+}
+
+/** A policy entry: the year, and what it said before and after (only the sentences that changed). */
+function policyChange(verb: string, subject: string, d: Details): AuditWords {
+  const year = num(d.graduationYear);
+  const from = policyLines(d.from);
+  const to = policyLines(d.to);
+  const summary = `${verb} the placement policy ${year ? `of the ${year} batch` : `(${subject})`}`;
+  if (from && to) {
+    const changed = to.flatMap((line, i) => (line === from[i] ? [] : [`“${from[i]}” → “${line}”`]));
+    return { summary, details: changed.join(" ") };
+  }
+  if (to) return { summary, details: to.join(" ") };
+  return { summary, details: from ? `It said: ${from.join(" ")}` : "" };
 }
 
 /** Any action this file does not know yet: its code in words, the subject, the details listed. */
@@ -251,6 +277,42 @@ export function auditInWords(entry: {
         summary: `Applied the results of the round ${subject}`,
         details: `${plural(num(d.movedOn) ?? 0, "student")} put in the next round, ${plural(num(d.closed) ?? 0, "application")} rejected`,
       };
+    case "offer.make":
+      return {
+        summary: `Recorded ${plural(num(d.offers) ?? 0, d.source === "ppo" ? "pre-placement offer" : d.source === "off_campus" ? "off-campus offer" : "offer")} from ${subject}`,
+        details: [
+          str(d.role) ?? "",
+          num(d.ctcLpa) !== undefined ? `${num(d.ctcLpa)} LPA` : "",
+          str(d.answerBy) ? `answer by ${d.answerBy}` : "",
+          Array.isArray(d.students) ? d.students.join(", ") : "",
+        ]
+          .filter(Boolean)
+          .join("; "),
+      };
+    case "offer.accept":
+      return {
+        summary: `Accepted the offer ${subject}`,
+        details: [
+          num(d.ctcLpa) !== undefined ? `${num(d.ctcLpa)} LPA` : "",
+          Array.isArray(d.released) && d.released.length > 0
+            ? `gave up ${plural(d.released.length, "earlier offer")}`
+            : "",
+        ]
+          .filter(Boolean)
+          .join("; "),
+      };
+    case "offer.decline":
+      return {
+        summary: `Declined the offer ${subject}`,
+        details: d.afterAccepting === true ? "after accepting it" : "",
+      };
+    case "offer.withdraw":
+      return {
+        summary: `Withdrew the offer ${subject}`,
+        details: str(d.reason) ? `Reason: ${d.reason}` : "",
+      };
+    case "offer.letter":
+      return { summary: `Stored the offer letter of ${subject}`, details: "" };
     case "announcement.post":
       return {
         summary: `Posted the announcement “${subject}”`,
@@ -346,6 +408,12 @@ export function auditInWords(entry: {
         summary: `Changed the limit “${subject}”`,
         details: `${str(d.from) ?? "?"} → ${str(d.to) ?? "?"}${d.isDefault === true ? " (the default)" : ""}`,
       };
+    case "placement_policy.set":
+      return policyChange("Set", subject, d);
+    case "placement_policy.edit":
+      return policyChange("Changed", subject, d);
+    case "placement_policy.remove":
+      return policyChange("Removed", subject, d);
     case "registration.existing_email":
       return {
         summary: `Someone registered with the email of the account ${subject}`,
@@ -392,6 +460,11 @@ export const AUDIT_ACTION_KINDS: readonly { action: string; label: string }[] = 
   { action: "round.members_remove", label: "Students taken out of a round" },
   { action: "round.mark", label: "Round attendance or result marked" },
   { action: "round.results", label: "Round results applied" },
+  { action: "offer.make", label: "Offers recorded" },
+  { action: "offer.accept", label: "Offer accepted" },
+  { action: "offer.decline", label: "Offer declined" },
+  { action: "offer.withdraw", label: "Offer withdrawn" },
+  { action: "offer.letter", label: "Offer letter stored" },
   { action: "announcement.post", label: "Announcement posted" },
   { action: "announcement.delete", label: "Announcement deleted" },
   { action: "sms.resend", label: "SMS resent" },
@@ -401,6 +474,9 @@ export const AUDIT_ACTION_KINDS: readonly { action: string; label: string }[] = 
   { action: "sms_template.edit", label: "SMS template edited" },
   { action: "sms_dlt.edit", label: "DLT registration changed" },
   { action: "limit.edit", label: "Limit changed" },
+  { action: "placement_policy.set", label: "Placement policy set" },
+  { action: "placement_policy.edit", label: "Placement policy changed" },
+  { action: "placement_policy.remove", label: "Placement policy removed" },
   { action: "admin.added", label: "Admin added" },
   { action: "admin.password_set", label: "Admin's password set" },
   { action: "password.changed", label: "Password changed" },

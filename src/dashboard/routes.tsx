@@ -4,6 +4,8 @@ import { ApplicationsTable } from "../applications/pages.tsx";
 import { studentApplications } from "../applications/service.ts";
 import { JobCards } from "../jobs/pages.tsx";
 import { jobsForStudent } from "../jobs/service.ts";
+import { StudentOffersCard } from "../offers/pages.tsx";
+import { offersOfStudent } from "../offers/service.ts";
 import { StudentSlotList, studentSlots } from "../placement/rounds.tsx";
 import { feedPath } from "../rounds/calendar.ts";
 import { AcademicSummary, DepartmentFilter, SetSemesterNotice } from "../students/pages.tsx";
@@ -79,6 +81,14 @@ export async function adminDashboardRoutes(app: FastifyInstance) {
             <a href="/admin/rounds">Rounds of the day</a>: every interview and test batch today,
             across companies.
           </p>
+          <p>
+            <a href="/admin/offers">Offers</a>: every offer and its answer; record pre-placement and
+            off-campus offers.
+          </p>
+          <p>
+            <a href="/admin/reports/season">Season report</a>: placement rate, packages and offers
+            per department and company, with the students not placed yet (CSV, printable).
+          </p>
           <form method="get" action="/admin" class="filters" aria-label="Filter the dashboard">
             <DepartmentFilter selected={filters.department} />
             <label>
@@ -119,7 +129,8 @@ export async function adminDashboardRoutes(app: FastifyInstance) {
             ))}
           </ul>
           <p class="small">
-            <a href="/admin/sms/templates">SMS templates and DLT ids</a>
+            <a href="/admin/sms/templates">SMS templates and DLT ids</a> ·{" "}
+            <a href="/admin/policies">Placement policy by graduation year</a>
           </p>
           <h2>Placement summary by department</h2>
           {d.departments.length === 0 ? (
@@ -180,10 +191,11 @@ export async function studentDashboardRoutes(
     if (!student) throw new HttpError(404, "Your profile was not found.");
     // Every application, read once: the first few are shown, and all of them mark the jobs
     // applied to (one statement fewer than asking the job list to read the statuses again).
-    const [announcements, applications, rounds] = await Promise.all([
+    const [announcements, applications, rounds, offers] = await Promise.all([
       announcementsForStudent(ctx, studentId, 5),
       studentApplications(ctx, studentId, 1, { pageSize: "all", timelines: false }),
       studentSlots(ctx.db, studentId, { from: ctx.clock.now(), limit: DASHBOARD_ROWS }),
+      offersOfStudent(ctx, studentId),
     ]);
     const calendar = feedPath(options.calendarKey, studentId, student.calendar_feed_version);
     const jobs = await jobsForStudent(
@@ -201,6 +213,7 @@ export async function studentDashboardRoutes(
     return reply.html(
       <Layout page={page} title={`Welcome, ${student.full_name.split(" ")[0]}`}>
         {student.semester === null ? <SetSemesterNotice /> : null}
+        <StudentOffersCard offers={offers} now={ctx.clock.now()} />
         <section class="card">
           <h2>Announcements</h2>
           {announcements.length === 0 ? (

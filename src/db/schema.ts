@@ -767,6 +767,7 @@ export type Application = Selectable<ApplicationsTable>;
 
 export type User = Selectable<UsersTable>;
 export type Student = Selectable<StudentsTable>;
+export type Offer = Selectable<OffersTable>;
 export type SmsMessage = Selectable<SmsMessagesTable>;
 export type NewSmsMessage = Insertable<SmsMessagesTable>;
 export type SmsAttempt = Selectable<SmsAttemptsTable>;

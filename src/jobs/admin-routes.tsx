@@ -187,7 +187,8 @@ function JobPage({
         <OpenState job={job} now={now} /> · apply by{" "}
         <span safe>{formatDateTime(job.apply_by)}</span> ·{" "}
         <a href={`/admin/jobs/${job.id}/applicants`}>Applicants</a> ·{" "}
-        <a href={`/admin/jobs/${job.id}/rounds`}>Rounds</a> · alert SMS queued at posting:{" "}
+        <a href={`/admin/jobs/${job.id}/rounds`}>Rounds</a> ·{" "}
+        <a href={`/admin/jobs/${job.id}/offers`}>Offers</a> · alert SMS queued at posting:{" "}
         <span safe>{formatNumber(job.alert_sms_count)}</span>
       </p>
       <RulesList rules={job.rules} />

@@ -50,7 +50,31 @@ async function everyPage() {
     priority: PRIORITY_TRANSACTIONAL,
   });
   const round = await scheduleRound(t.ctx, job.id);
+  const offer = await t.ctx.db
+    .insertInto("offers")
+    .values({
+      student_id: student.id,
+      source: "ppo",
+      job_id: null,
+      application_id: null,
+      company: "Microsoft",
+      role: "Engineer",
+      location: "Hyderabad",
+      fixed_lpa: 30,
+      variable_lpa: 0,
+      ctc_lpa: 30,
+      joining_date: null,
+      answer_by: new Date(Date.now() + 86_400_000).toISOString(),
+      status: "pending",
+      created_by: admin.id,
+      created_at: new Date().toISOString(),
+      updated_at: new Date().toISOString(),
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
   const ids: Record<string, number | string> = {
+    offers: offer.id,
+    policies: 2027,
     rounds: round.id,
     calendar: student.id,
     students: student.id,
@@ -88,6 +112,7 @@ describe("hostile numbers in addresses", () => {
       "/admin/jobs",
       "/admin/jobs/:id/applicants",
       "/admin/jobs/:id/applicants.csv",
+      "/admin/offers",
       "/admin/sms",
       "/admin/students",
       "/student/applications",
