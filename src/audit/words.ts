@@ -277,6 +277,13 @@ export function auditInWords(entry: {
         summary: `Applied the results of the round ${subject}`,
         details: `${plural(num(d.movedOn) ?? 0, "student")} put in the next round, ${plural(num(d.closed) ?? 0, "application")} rejected`,
       };
+    case "student.placement_opt_out":
+      return { summary: `Opted ${studentName(subject, d)} out of placement`, details: "" };
+    case "student.placement_opt_in":
+      return {
+        summary: `Took ${studentName(subject, d)} back into placement`,
+        details: "",
+      };
     case "offer.make":
       return {
         summary: `Recorded ${plural(num(d.offers) ?? 0, d.source === "ppo" ? "pre-placement offer" : d.source === "off_campus" ? "off-campus offer" : "offer")} from ${subject}`,
@@ -460,6 +467,8 @@ export const AUDIT_ACTION_KINDS: readonly { action: string; label: string }[] = 
   { action: "round.members_remove", label: "Students taken out of a round" },
   { action: "round.mark", label: "Round attendance or result marked" },
   { action: "round.results", label: "Round results applied" },
+  { action: "student.placement_opt_out", label: "Student opted out of placement" },
+  { action: "student.placement_opt_in", label: "Student back in placement" },
   { action: "offer.make", label: "Offers recorded" },
   { action: "offer.accept", label: "Offer accepted" },
   { action: "offer.decline", label: "Offer declined" },

@@ -381,6 +381,28 @@ describe("pre-placement and off-campus offers", () => {
   });
 });
 
+describe("taking part in placement", () => {
+  it("an opted-out student is told why on every job and gets no alerts; the office can take it back", async () => {
+    const admin = await staff();
+    const { student, client } = await studentClient();
+    const ask = await admin.post(`/admin/students/${student.id}/placement`, { take_part: "no" });
+    expect(pageText(ask.body)).toContain("will not be able to apply to any job");
+    expect((await confirm(admin, ask)).statusCode).toBe(303);
+    const job = await postJob(t.ctx, { send_sms: true });
+    expect(pageText((await client.get(`/student/jobs/${job.id}`)).body)).toContain(
+      "You opted out of campus placement",
+    );
+    expect(await sms(["job_posted"])).toHaveLength(0);
+    expect(await applyToJob(t.ctx, student.id, job.id)).toMatchObject({ ok: false });
+    await admin.post(`/admin/students/${student.id}/placement`, { take_part: "yes" });
+    expect((await applyToJob(t.ctx, student.id, job.id)).ok).toBe(true);
+    const audit = await t.ctx.db.selectFrom("audit_log").select("action").execute();
+    expect(audit.map((a) => a.action)).toEqual(
+      expect.arrayContaining(["student.placement_opt_out", "student.placement_opt_in"]),
+    );
+  });
+});
+
 describe("offer letters and privacy", () => {
   it("stores a PDF letter the student can open; another student cannot see the offer", async () => {
     const admin = await staff();

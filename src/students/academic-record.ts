@@ -141,3 +141,34 @@ export async function updateAcademics(
     return { changed: Object.keys(changes) };
   });
 }
+
+/**
+ * The office opts a student out of placement (or back in): the eligibility rule and the season
+ * report read `placement_opted_out_at`. Audited; a repeat changes nothing and records nothing.
+ */
+export async function setPlacementOptOut(
+  ctx: AppContext,
+  actor: Actor,
+  studentId: number,
+  optedOut: boolean,
+): Promise<boolean> {
+  return inTransaction(ctx.db, async (trx) => {
+    const row = await trx
+      .updateTable("students")
+      .set({
+        placement_opted_out_at: optedOut ? ctx.clock.now().toISOString() : null,
+        updated_at: ctx.clock.now().toISOString(),
+      })
+      .where("id", "=", studentId)
+      .where("placement_opted_out_at", optedOut ? "is" : "is not", null)
+      .returning(["full_name", "roll_number"])
+      .executeTakeFirst();
+    if (!row) return false;
+    await recordAudit(trx, ctx, actor, {
+      action: optedOut ? "student.placement_opt_out" : "student.placement_opt_in",
+      subject: `${row.roll_number} ${row.full_name}`,
+      details: { name: row.full_name, rollNumber: row.roll_number },
+    });
+    return true;
+  });
+}

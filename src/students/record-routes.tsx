@@ -12,7 +12,7 @@ import { formValues, parseForm } from "../web/forms.ts";
 import { CsrfField, Layout } from "../web/layout.tsx";
 import { type PageContext, pageContext } from "../web/page.ts";
 import { idParams, textParam } from "../web/schemas.ts";
-import { academicSchema, updateAcademics } from "./academic-record.ts";
+import { academicSchema, setPlacementOptOut, updateAcademics } from "./academic-record.ts";
 import { listUrl, parseQueue, queueParam, queueString } from "./list-urls.ts";
 import { officePhoneChangeExamples } from "./notices.ts";
 import { AcademicFields, AcademicSummary } from "./pages.tsx";
@@ -111,6 +111,39 @@ function PhoneForm({
         hint="Only when you know the number is the student's (ask in person): SMS and password reset codes go there. The old and the new number are told by SMS; a password reset is refused for 24 hours."
       />
     </CorrectionForm>
+  );
+}
+
+/**
+ * Whether the student takes part in placement, and what the placement policy reads of their
+ * offers. Opting out (higher studies, a family business) takes them off every job's audience and
+ * out of the season report's "eligible for placement"; it is the office's to set, audited.
+ */
+function PlacementCard({ page, student }: { page: PageContext; student: StudentRow }) {
+  const out = student.placement_opted_out_at !== null;
+  return (
+    <section class="card" aria-labelledby="student-placement">
+      <h2 id="student-placement">Placement</h2>
+      <p safe>
+        {out
+          ? `Opted out of placement on ${formatDateTime(student.placement_opted_out_at)}: no job takes applications from them and the season report does not count them.`
+          : student.accepted_offers > 0
+            ? `Placed: holds ${student.accepted_offers === 1 ? "an accepted offer" : `${student.accepted_offers} accepted offers`}, the best ${student.best_offer_lpa} LPA${student.accepted_ppos > 0 ? " (a pre-placement offer among them)" : ""}.`
+            : "Takes part in placement; holds no accepted offer."}
+      </p>
+      {student.reneged_at ? (
+        <p
+          safe
+        >{`Declined an offer after accepting it on ${formatDateTime(student.reneged_at)}.`}</p>
+      ) : null}
+      <form method="post" action={`/admin/students/${student.id}/placement`}>
+        <CsrfField token={page.csrfToken} />
+        <input type="hidden" name="take_part" value={out ? "yes" : "no"} />
+        <button type="submit" class="secondary">
+          {out ? "Take part in placement again" : "Opt out of placement…"}
+        </button>
+      </form>
+    </section>
   );
 }
 
@@ -259,6 +292,7 @@ function StudentPage({
         form={academicForm ?? { values: academicValues(student), errors: {} }}
       />
       <PhoneForm page={page} student={student} form={phoneForm ?? { values: {}, errors: {} }} />
+      <PlacementCard page={page} student={student} />
       <StudentSms student={student} history={messages} />
     </Layout>
   );
@@ -345,6 +379,41 @@ export async function adminStudentRecordRoutes(app: FastifyInstance) {
           : "Nothing changed.",
       );
       return reply.redirect(`/admin/students/${request.params.id}`, 303);
+    },
+  );
+
+  app.post<{ Params: { id: number } }>(
+    "/students/:id/placement",
+    { schema: { params: idParams } },
+    async (request, reply) => {
+      const row = await student(request.params.id);
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const takePart = body.take_part === "yes";
+      if (!takePart && !isConfirmed(body))
+        return reply.html(
+          <ConfirmPage
+            page={pageContext(request, reply)}
+            title={`Opt ${row.full_name} out of placement?`}
+            action={`/admin/students/${row.id}/placement`}
+            fields={{ take_part: "no" }}
+            confirmLabel="Opt out of placement"
+            cancelHref={`/admin/students/${row.id}`}
+            sms={<p>Nobody gets an SMS.</p>}
+          >
+            <p safe>
+              {`${row.full_name} (${row.roll_number}) will not be able to apply to any job, will get no job alerts, and will not count as eligible for placement in the season report (higher studies, a family business). Their offers and applications stay as they are. This can be undone on this page.`}
+            </p>
+          </ConfirmPage>,
+        );
+      await setPlacementOptOut(ctx, currentActor(request), row.id, !takePart);
+      flash(
+        request,
+        "success",
+        takePart
+          ? `${row.full_name} takes part in placement again.`
+          : `${row.full_name} is opted out of placement.`,
+      );
+      return reply.redirect(`/admin/students/${row.id}#student-placement`, 303);
     },
   );
 
