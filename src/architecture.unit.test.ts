@@ -39,6 +39,7 @@ const FEATURES = [
   "limits",
   "offers",
   "ops",
+  "policies",
   "rounds",
   "seed",
   "sms-console",

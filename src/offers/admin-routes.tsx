@@ -98,41 +98,43 @@ export async function adminOfferRoutes(app: FastifyInstance) {
         {offers.length === 0 ? (
           <p>No offers yet. Selecting an applicant records the offer with the selection.</p>
         ) : (
-          <table>
-            <caption safe>{plural(offers.length, "offer")}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Student</th>
-                <th scope="col">Package</th>
-                <th scope="col">Role, location</th>
-                <th scope="col">Answer</th>
-                <th scope="col">Letter</th>
-              </tr>
-            </thead>
-            <tbody>
-              {offers.map((o) => {
-                const state = offerState(o, now);
-                return (
-                  <tr>
-                    <td>
-                      <a
-                        href={`/admin/offers/${o.id}`}
-                        safe
-                      >{`${o.full_name} (${o.roll_number})`}</a>
-                    </td>
-                    <td safe>{formatLpa(o.ctc_lpa)}</td>
-                    <td safe>{`${o.role}, ${o.location}`}</td>
-                    <td safe>
-                      {state === "pending"
-                        ? `Awaiting, by ${formatDateTime(o.answer_by)} IST`
-                        : OFFER_STATUS_LABELS[state]}
-                    </td>
-                    <td>{o.letter_size !== null ? "Added" : "—"}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
+          <section class="table-wrap" aria-label="The job's offers" tabindex="0">
+            <table>
+              <caption safe>{plural(offers.length, "offer")}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Student</th>
+                  <th scope="col">Package</th>
+                  <th scope="col">Role, location</th>
+                  <th scope="col">Answer</th>
+                  <th scope="col">Letter</th>
+                </tr>
+              </thead>
+              <tbody>
+                {offers.map((o) => {
+                  const state = offerState(o, now);
+                  return (
+                    <tr>
+                      <td>
+                        <a
+                          href={`/admin/offers/${o.id}`}
+                          safe
+                        >{`${o.full_name} (${o.roll_number})`}</a>
+                      </td>
+                      <td safe>{formatLpa(o.ctc_lpa)}</td>
+                      <td safe>{`${o.role}, ${o.location}`}</td>
+                      <td safe>
+                        {state === "pending"
+                          ? `Awaiting, by ${formatDateTime(o.answer_by)} IST`
+                          : OFFER_STATUS_LABELS[state]}
+                      </td>
+                      <td>{o.letter_size !== null ? "Added" : "—"}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </section>
         )}
         <section aria-labelledby="late-heading">
           <h2 id="late-heading">Selected, without an offer</h2>
@@ -291,31 +293,36 @@ export async function adminOfferRoutes(app: FastifyInstance) {
             />
             <button type="submit">Show</button>
           </form>
-          <table>
-            <caption safe>{plural(total, "offer")}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Student</th>
-                <th scope="col">Company, role</th>
-                <th scope="col">Package</th>
-                <th scope="col">Kind</th>
-                <th scope="col">State</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((o) => (
+          <section class="table-wrap" aria-label="Offers" tabindex="0">
+            <table>
+              <caption safe>{plural(total, "offer")}</caption>
+              <thead>
                 <tr>
-                  <td>
-                    <a href={`/admin/offers/${o.id}`} safe>{`${o.full_name} (${o.roll_number})`}</a>
-                  </td>
-                  <td safe>{`${o.company}: ${o.role}`}</td>
-                  <td safe>{formatLpa(o.ctc_lpa)}</td>
-                  <td safe>{OFFER_SOURCE_LABELS[o.source]}</td>
-                  <td safe>{OFFER_STATUS_LABELS[offerState(o, now)]}</td>
+                  <th scope="col">Student</th>
+                  <th scope="col">Company, role</th>
+                  <th scope="col">Package</th>
+                  <th scope="col">Kind</th>
+                  <th scope="col">State</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {rows.map((o) => (
+                  <tr>
+                    <td>
+                      <a
+                        href={`/admin/offers/${o.id}`}
+                        safe
+                      >{`${o.full_name} (${o.roll_number})`}</a>
+                    </td>
+                    <td safe>{`${o.company}: ${o.role}`}</td>
+                    <td safe>{formatLpa(o.ctc_lpa)}</td>
+                    <td safe>{OFFER_SOURCE_LABELS[o.source]}</td>
+                    <td safe>{OFFER_STATUS_LABELS[offerState(o, now)]}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </section>
           <Pagination
             page={filters.page}
             pageSize={OFFERS_PAGE_SIZE}
