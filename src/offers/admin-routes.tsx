@@ -403,7 +403,7 @@ export async function adminOfferRoutes(app: FastifyInstance) {
           />,
         );
     const input = parsed.data;
-    const plan = await planOutsideOffers(ctx, input.roll_numbers);
+    const plan = await planOutsideOffers(ctx, input.roll_numbers, input);
     if (plan.problems.length > 0)
       return reply.code(400).html(
         <OutsideOffersPage

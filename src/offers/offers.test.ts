@@ -381,6 +381,71 @@ describe("pre-placement and off-campus offers", () => {
   });
 });
 
+describe("requests that arrive together", () => {
+  it("a confirmed PPO list posted six times at once, the late offers form six times, an acceptance six times: each counts once", async () => {
+    const admin = await staff();
+    const { student, client } = await studentClient();
+    const ppo = {
+      source: "ppo",
+      company: "Microsoft",
+      ...terms(),
+      roll_numbers: student.roll_number,
+      confirm: "yes",
+    };
+    const posts = await Promise.all(
+      Array.from({ length: 6 }, () => admin.post("/admin/offers/new", ppo)),
+    );
+    expect(posts.every((r) => r.statusCode < 500)).toBe(true);
+    const ppos = await t.ctx.db
+      .selectFrom("offers")
+      .selectAll()
+      .where("source", "=", "ppo")
+      .execute();
+    expect(ppos).toHaveLength(1);
+    expect(
+      (await sms(["offer"])).filter((m) => m.reference === `offer:${ppos[0]!.id}`),
+    ).toHaveLength(1);
+    // The list again, later: refused with the reason, nothing recorded.
+    const again = await admin.post("/admin/offers/new", ppo);
+    expect(again.statusCode).toBe(400);
+    expect(pageText(again.body)).toContain(
+      "holds a live pre-placement offer (ppo) from Microsoft already",
+    );
+
+    const { job, applicationId } = await appliedTo(student.id);
+    await selectWithOffer(admin, applicationId, null);
+    const late = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        admin.post(`/admin/jobs/${job.id}/offers`, {
+          ids: String(applicationId),
+          ...terms(),
+          confirm: "yes",
+        }),
+      ),
+    );
+    expect(late.every((r) => r.statusCode === 303)).toBe(true);
+    const campus = await offerOf(applicationId);
+    expect((await sms(["offer"])).filter((m) => m.reference === `offer:${campus.id}`)).toHaveLength(
+      1,
+    );
+
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        client.post(`/student/offers/${campus.id}/accept`, { confirm: "yes" }),
+      ),
+    );
+    expect(answers.every((r) => r.statusCode === 303)).toBe(true);
+    expect((await offerOf(applicationId)).status).toBe("accepted");
+    const accepts = await t.ctx.db
+      .selectFrom("audit_log")
+      .select("id")
+      .where("action", "=", "offer.accept")
+      .execute();
+    expect(accepts).toHaveLength(1);
+    expect(await facts(student.id)).toMatchObject({ accepted_offers: 1, best_offer_lpa: 7.5 });
+  });
+});
+
 describe("taking part in placement", () => {
   it("an opted-out student is told why on every job and gets no alerts; the office can take it back", async () => {
     const admin = await staff();

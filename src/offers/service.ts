@@ -124,6 +124,7 @@ function offersToTell(trx: Kysely<DB>, ids: number[]) {
       "offers.ctc_lpa",
       "offers.answer_by",
       "offers.student_id",
+      "offers.application_id",
       "students.phone_e164",
       "students.sms_opted_out_at",
       "students.full_name",
@@ -181,11 +182,15 @@ async function writeOffers(
           updated_at: now,
         })),
       )
+      // A campus offer for an application that has one, or a second live PPO or off-campus offer
+      // from one company (offers_live_outside_idx), is a request made twice: it writes nothing.
+      .onConflict((oc) => oc.doNothing())
       .returning("id")
       .execute();
     ids.push(...rows.map((r) => r.id));
   }
-  const told: OfferToTell[] = await offersToTell(trx, ids);
+  if (ids.length === 0) return [];
+  const told = await offersToTell(trx, ids);
   const results = await tellOffersMade(trx, ctx, told);
   return told.map((offer, i) => ({ offer, sms: results[i] }));
 }
@@ -217,10 +222,10 @@ export async function makeCampusOffersIn(
     terms,
   );
   const noSms = new Map<number, string>();
-  made.forEach(({ offer, sms }, i) => {
-    if (sms?.status === "skipped")
+  made.forEach(({ offer, sms }) => {
+    if (sms?.status === "skipped" && offer.application_id !== null)
       noSms.set(
-        selected[i]!.applicationId,
+        offer.application_id,
         offer.sms_opted_out_at !== null ? "opted out of SMS" : "SMS are switched off",
       );
   });
@@ -341,8 +346,15 @@ export function outsideOfferSchema(now: Date) {
 
 export type OutsideOfferInput = z.output<ReturnType<typeof outsideOfferSchema>>;
 
-/** Who a pasted list names, and each roll number that names nobody the office can give it to. */
-export async function planOutsideOffers(ctx: Pick<AppContext, "db">, rollNumbers: string[]) {
+/**
+ * Who a pasted list names, and each roll number that names nobody the office can give it to: no
+ * such student, not approved, or holding a live offer of this kind from this company already.
+ */
+export async function planOutsideOffers(
+  ctx: Pick<AppContext, "db">,
+  rollNumbers: string[],
+  offer: { source: OfferSource; company: string },
+) {
   const rows =
     rollNumbers.length === 0
       ? []
@@ -359,6 +371,24 @@ export async function planOutsideOffers(ctx: Pick<AppContext, "db">, rollNumbers
           .where("roll_number", "in", rollNumbers)
           .execute();
   const byRoll = new Map(rows.map((r) => [r.roll_number.toUpperCase(), r]));
+  const holding = new Set(
+    rows.length === 0
+      ? []
+      : (
+          await ctx.db
+            .selectFrom("offers")
+            .select("student_id")
+            .where(
+              "student_id",
+              "in",
+              rows.map((r) => r.id),
+            )
+            .where("source", "=", offer.source)
+            .where("company", "=", offer.company)
+            .where("status", "in", ["pending", "accepted"])
+            .execute()
+        ).map((o) => o.student_id),
+  );
   const problems: string[] = [];
   const students: typeof rows = [];
   for (const roll of rollNumbers) {
@@ -366,6 +396,10 @@ export async function planOutsideOffers(ctx: Pick<AppContext, "db">, rollNumbers
     if (!student) problems.push(`${roll}: no student has this roll number`);
     else if (student.approved_at === null)
       problems.push(`${roll} (${student.full_name}): not approved yet`);
+    else if (holding.has(student.id))
+      problems.push(
+        `${roll} (${student.full_name}): holds a live ${OFFER_SOURCE_LABELS[offer.source].toLowerCase()} from ${offer.company} already`,
+      );
     else students.push(student);
   }
   return { students, problems };
@@ -378,7 +412,7 @@ export async function recordOutsideOffers(
   input: OutsideOfferInput,
 ): Promise<{ ok: true; made: number } | { ok: false; problems: string[] }> {
   const result = await inTransaction(ctx.db, async (trx) => {
-    const plan = await planOutsideOffers({ db: trx }, input.roll_numbers);
+    const plan = await planOutsideOffers({ db: trx }, input.roll_numbers, input);
     if (plan.problems.length > 0) return { ok: false as const, problems: plan.problems };
     const made = await writeOffers(
       trx,
