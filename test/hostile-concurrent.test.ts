@@ -12,7 +12,7 @@ import {
   requestResetCode,
 } from "#src/accounts/password-reset.ts";
 import { postAnnouncement } from "#src/announcements/service.ts";
-import { applyToJob } from "#src/applications/service.ts";
+import { applyToJob, changeStatus } from "#src/applications/service.ts";
 import type { LimitEventKind } from "#src/db/schema.ts";
 import { findJob, setJobStatus } from "#src/jobs/service.ts";
 import { closedReasons, ineligibilityReasons, meetsRules } from "#src/placement/eligibility.ts";
@@ -129,6 +129,11 @@ interface Fixture {
   phoneCode?: string;
   /** Ids of the users rows of s1 and s2 (not admins). */
   s1UserId: number;
+  /** A pending pre-placement offer to s1, and the roll numbers of s1 and s2. */
+  offer: number;
+  rolls: { s1: string; s2: string };
+  /** The 2027 policy's `updated_at`, once a route's `prepare` stored one. */
+  policyUpdatedAt?: string;
 }
 
 async function fixture(t: TestApp): Promise<Fixture> {
@@ -208,7 +213,39 @@ async function fixture(t: TestApp): Promise<Fixture> {
     .select("id")
     .where("email", "=", s1.email)
     .executeTakeFirstOrThrow();
+  const rollOf = async (id: number) =>
+    (
+      await ctx.db
+        .selectFrom("students")
+        .select("roll_number")
+        .where("id", "=", id)
+        .executeTakeFirstOrThrow()
+    ).roll_number;
+  const offer = await ctx.db
+    .insertInto("offers")
+    .values({
+      student_id: s1.id,
+      source: "ppo",
+      job_id: null,
+      application_id: null,
+      company: "Microsoft",
+      role: "Engineer",
+      location: "Hyderabad",
+      fixed_lpa: 30,
+      variable_lpa: 5,
+      ctc_lpa: 35,
+      joining_date: null,
+      answer_by: new Date(ctx.clock.now().getTime() + 5 * 86_400_000).toISOString(),
+      status: "pending",
+      created_by: admin.id,
+      created_at: now(),
+      updated_at: now(),
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
   return {
+    offer: offer.id,
+    rolls: { s1: await rollOf(s1.id), s2: await rollOf(s2.id) },
     t,
     admin,
     admin2,
@@ -569,6 +606,112 @@ const PLANS: Record<string, Plan> = {
       body: { phone: ["+919822233355", "+919822233366"][i % 2]!, ...(i % 4 ? confirmed : {}) },
     }),
   },
+  "/admin/students/:id/placement": {
+    role: "admin",
+    id: (f) => f.s2.id,
+    same: () => ({ take_part: "no", ...confirmed }),
+    vary: (f, i) => ({
+      id: [f.s2.id, f.s1.id, 999_999][i % 3]!,
+      body: { take_part: i % 2 ? "yes" : "no", ...(i % 4 ? confirmed : {}) },
+    }),
+  },
+  "/student/offers/:id/accept": {
+    role: "student",
+    id: (f) => f.offer,
+    same: () => confirmed,
+    vary: (f, i) => ({ id: [f.offer, 999_999][i % 2]!, body: i % 3 ? confirmed : {} }),
+  },
+  "/student/offers/:id/decline": {
+    role: "student",
+    id: (f) => f.offer,
+    same: () => confirmed,
+    vary: (f, i) => ({ id: [f.offer, 999_999][i % 2]!, body: i % 3 ? confirmed : {} }),
+  },
+  "/admin/offers/:id/withdraw": {
+    role: "admin",
+    id: (f) => f.offer,
+    same: () => ({ reason: "Hiring freeze", ...confirmed }),
+    vary: (f, i) => ({
+      id: [f.offer, 999_999][i % 2]!,
+      body: { reason: i % 3 ? "Hiring freeze" : "", ...confirmed },
+    }),
+  },
+  "/admin/offers/:id/letter": {
+    role: "admin",
+    multipart: true,
+    id: (f) => f.offer,
+    same: () => ({ letter: { filename: "offer.pdf", data: pdfBytes("offer letter") } }),
+  },
+  "/admin/offers/new": {
+    role: "admin",
+    same: (f) => offerForm({ roll_numbers: `${f.rolls.s1}\n${f.rolls.s2}`, company: "Amazon" }),
+    vary: (f, i) => ({
+      body: offerForm({
+        roll_numbers: [f.rolls.s2, `${f.rolls.s1}, ${f.rolls.s2}`, "NOSUCH"][i % 3]!,
+        company: ["Amazon", "Adobe"][i % 2]!,
+        source: i % 4 === 3 ? "off_campus" : "ppo",
+      }),
+    }),
+  },
+  "/admin/jobs/:id/offers": {
+    role: "admin",
+    id: (f) => f.jobs.applied,
+    // Selected without an offer (the box unticked): the office records the offers later.
+    prepare: async (f) => {
+      await changeStatus(
+        f.t.ctx,
+        { id: f.admin.id, email: f.admin.email },
+        [f.apps.s1Applied, f.apps.s2Applied],
+        "selected",
+      );
+    },
+    same: (f) => offerForm({ ids: [String(f.apps.s1Applied), String(f.apps.s2Applied)] }),
+    vary: (f, i) => ({
+      body: offerForm({
+        ids: [String([f.apps.s1Applied, f.apps.s2Applied, 999_999][i % 3]!)],
+        fixed_lpa: String(5 + (i % 3)),
+      }),
+    }),
+  },
+  "/admin/policies/:year": {
+    role: "admin",
+    id: () => 2027,
+    same: () => policyForm(),
+    vary: (_f, i) => ({
+      id: [2027, 2028][i % 2]!,
+      body: policyForm({ max_accepted: String(1 + (i % 2)) }),
+    }),
+  },
+  "/admin/policies/:year/remove": {
+    role: "admin",
+    id: () => 2027,
+    prepare: async (f) => {
+      const at = new Date(f.t.ctx.clock.now().getTime() - 60_000).toISOString();
+      await f.t.ctx.db
+        .insertInto("placement_policies")
+        .values({
+          graduation_year: 2027,
+          max_accepted: 1,
+          tiers: JSON.stringify([{ name: "Regular", fromLpa: 0 }]),
+          placed_may_apply: "none",
+          package_multiple: null,
+          block_on_decline: 0,
+          ppo_in_campus: 1,
+          updated_by: null,
+          updated_at: at,
+        })
+        .onConflict((oc) => oc.column("graduation_year").doNothing())
+        .execute();
+      f.policyUpdatedAt = (
+        await f.t.ctx.db
+          .selectFrom("placement_policies")
+          .select("updated_at")
+          .where("graduation_year", "=", 2027)
+          .executeTakeFirstOrThrow()
+      ).updated_at;
+    },
+    same: (f) => ({ base_updated_at: f.policyUpdatedAt ?? "", ...confirmed }),
+  },
   "/admin/limits/:name": {
     role: "admin",
     id: () => LOGIN_LIMITS.perAddress.name,
@@ -913,6 +1056,39 @@ function academics(overrides: Body): Body {
     graduation_year: String(NEXT_YEAR),
     cgpa: "8",
     active_backlogs: "0",
+    ...overrides,
+  };
+}
+
+/** The terms of an offer (and, for the office's list, its kind and company), confirmed. */
+function offerForm(overrides: Record<string, string | string[]> = {}): Body {
+  return {
+    source: "ppo",
+    company: "Amazon",
+    role: "Engineer",
+    location: "Bengaluru",
+    fixed_lpa: "12",
+    variable_lpa: "2",
+    joining_date: "",
+    answer_by: toLocalInput(new Date(Date.now() + 5 * 86_400_000).toISOString()),
+    ...confirmed,
+    ...overrides,
+  };
+}
+
+/** A 2027 policy as its form sends it, confirmed, for a year without one. */
+function policyForm(overrides: Record<string, string> = {}): Body {
+  return {
+    max_accepted: "1",
+    placed_may_apply: "higher_tier",
+    package_multiple: "",
+    tier_name_1: "Regular",
+    tier_from_1: "0",
+    tier_name_2: "Dream",
+    tier_from_2: "6",
+    block_on_decline: "on",
+    base_updated_at: "",
+    ...confirmed,
     ...overrides,
   };
 }

@@ -397,7 +397,7 @@ async function withOffers(
     .select(["applications.id", "applications.student_id", "applications.job_id", "jobs.company"])
     .where("applications.id", "in", movedIds)
     .execute();
-  const noSms = await makeCampusOffersIn(
+  const { noSms } = await makeCampusOffersIn(
     trx,
     ctx,
     actor,

@@ -113,7 +113,8 @@ async function lockStudents(trx: Kysely<DB>, ctx: Pick<AppContext, "dialect">, i
 }
 
 /** The offers with what their SMS need of their students. */
-function offersToTell(trx: Kysely<DB>, ids: number[]) {
+async function offersToTell(trx: Kysely<DB>, ids: number[]) {
+  if (ids.length === 0) return [];
   return trx
     .selectFrom("offers")
     .innerJoin("students", "students.id", "offers.student_id")
@@ -189,7 +190,6 @@ async function writeOffers(
       .execute();
     ids.push(...rows.map((r) => r.id));
   }
-  if (ids.length === 0) return [];
   const told = await offersToTell(trx, ids);
   const results = await tellOffersMade(trx, ctx, told);
   return told.map((offer, i) => ({ offer, sms: results[i] }));
@@ -199,7 +199,8 @@ async function writeOffers(
  * Campus offers for applications just moved to Selected, inside the selection's transaction: one
  * per application on the same terms (an application holds at most one offer: a unique key). The
  * offer's SMS says the student was selected, so the caller sends no status SMS for these.
- * Returns, per application, why its student gets no SMS (opted out, SMS off), if so.
+ * Returns how many were made (a request made twice makes none the second time) and, per
+ * application, why its student gets no SMS (opted out, SMS off), if so.
  */
 export async function makeCampusOffersIn(
   trx: Kysely<DB>,
@@ -207,7 +208,7 @@ export async function makeCampusOffersIn(
   actor: Actor,
   selected: readonly { applicationId: number; studentId: number; jobId: number; company: string }[],
   terms: OfferTerms,
-): Promise<Map<number, string>> {
+): Promise<{ made: number; noSms: Map<number, string> }> {
   const made = await writeOffers(
     trx,
     ctx,
@@ -229,7 +230,7 @@ export async function makeCampusOffersIn(
         offer.sms_opted_out_at !== null ? "opted out of SMS" : "SMS are switched off",
       );
   });
-  return noSms;
+  return { made: made.length, noSms };
 }
 
 /** The selected applicants of a job who hold no offer for it yet. */
@@ -288,7 +289,7 @@ export async function makeLateCampusOffers(
         ),
       )
       .execute();
-    const noSms = await makeCampusOffersIn(
+    const { made, noSms } = await makeCampusOffersIn(
       trx,
       ctx,
       actor,
@@ -300,19 +301,19 @@ export async function makeLateCampusOffers(
       })),
       terms,
     );
-    if (rows.length > 0)
+    if (made > 0)
       await recordAudit(trx, ctx, actor, {
         action: "offer.make",
         subject: `${job.company}: ${job.title}`,
         details: {
           source: "campus",
-          offers: rows.length,
+          offers: made,
           role: terms.role,
           ctcLpa: ctcOf(terms),
           answerBy: terms.answer_by,
         },
       });
-    return { made: rows.length, noSms: noSms.size, skipped: applicationIds.length - rows.length };
+    return { made, noSms: noSms.size, skipped: applicationIds.length - made };
   });
   if (result.made > 0) signalQueued(ctx);
   return result;
@@ -427,6 +428,9 @@ export async function recordOutsideOffers(
       })),
       input,
     );
+    // The same list confirmed twice at once: the second finds every offer made (the unique index).
+    if (made.length === 0)
+      return { ok: false as const, problems: ["these offers were recorded already"] };
     await recordAudit(trx, ctx, actor, {
       action: "offer.make",
       subject: input.company,
