@@ -269,6 +269,13 @@ async function pagesFor(
     kind,
     "select id from students where approved_at is not null order by id limit 1 offset 100",
   );
+  // The season report's year: the first graduation year with students from this year on (the
+  // batch in its final year), as the report itself opens on.
+  const season = await sqlValue(
+    target,
+    kind,
+    `select min(graduation_year) from students where graduation_year >= ${new Date().getUTCFullYear()}`,
+  );
   const student = ["/student", "/student/jobs", "/student/applications"];
   const admin = [
     "/admin",
@@ -290,6 +297,12 @@ async function pagesFor(
     "/admin/sms/templates",
     "/admin/audit",
     "/admin/admins",
+    `/admin/reports/season?year=${season}`,
+    `/admin/reports/season?year=${season}&department=CSE&tier=1`,
+    `/admin/reports/season?year=${season}&unplaced_page=all`,
+    `/admin/reports/season.csv?year=${season}`,
+    `/admin/reports/season.csv?year=${season}&table=companies`,
+    `/admin/reports/season.csv?year=${season}&table=unplaced`,
   ];
   const only = values.pages ? values.pages.split(",") : null;
   const keep = (url: string) => !only || only.some((p) => url === p || url.startsWith(`${p}?`));

@@ -27,6 +27,7 @@ import { OFFER_TEMPLATES } from "./offers/notices.ts";
 import { studentOfferRoutes } from "./offers/student-routes.tsx";
 import { healthRoutes } from "./ops/health-routes.ts";
 import { adminPolicyRoutes } from "./policies/routes.tsx";
+import { seasonReportRoutes } from "./reports/routes.tsx";
 import { adminRoundRoutes } from "./rounds/admin-routes.tsx";
 import { calendarFeedKey } from "./rounds/calendar.ts";
 import { calendarFeedRoutes } from "./rounds/calendar-routes.ts";
@@ -146,6 +147,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions): Promise<Fa
   await app.register(adminVerificationRoutes, { prefix: "/admin" });
   await app.register(adminSemesterRoutes, { prefix: "/admin" });
   await app.register(auditRoutes, { prefix: "/admin" });
+  await app.register(seasonReportRoutes, { prefix: "/admin" });
   await app.register(limitRoutes, { prefix: "/admin", settings: limitSettings(ctx.config) });
   await app.register(adminPolicyRoutes, { prefix: "/admin" });
   await app.register(smsAdminRoutes, { prefix: "/admin" });

@@ -40,6 +40,7 @@ const FEATURES = [
   "offers",
   "ops",
   "policies",
+  "reports",
   "rounds",
   "seed",
   "sms-console",

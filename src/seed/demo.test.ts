@@ -259,3 +259,112 @@ describe("the demo data follows the portal's own rules", () => {
     expect((await client.get("/student")).statusCode).toBe(200);
   });
 });
+
+describe("the demo season", () => {
+  it("writes offers of every status and source, facts that match them, and a policy per year", async () => {
+    const seeded = await seedDemo(t.ctx, {
+      students: 600,
+      jobs: 30,
+      applications: 6000,
+      password: "demo-student",
+    });
+    const db = t.ctx.db;
+    const now = Date.now();
+    const offers = await db.selectFrom("offers").selectAll().execute();
+    expect(offers).toHaveLength(seeded.offers);
+
+    // One campus offer per Selected application, from its job: company, title, location.
+    const selected = await db
+      .selectFrom("applications")
+      .innerJoin("jobs", "jobs.id", "applications.job_id")
+      .select([
+        "applications.id",
+        "applications.student_id",
+        "jobs.company",
+        "jobs.title",
+        "jobs.location",
+      ])
+      .where("applications.status", "=", "selected")
+      .execute();
+    const campus = offers.filter((o) => o.source === "campus");
+    expect(campus.map((o) => o.application_id).sort()).toEqual(selected.map((a) => a.id).sort());
+    for (const a of selected) {
+      const offer = campus.find((o) => o.application_id === a.id)!;
+      expect(offer).toMatchObject({
+        student_id: a.student_id,
+        company: a.company,
+        role: a.title,
+        location: a.location,
+      });
+    }
+    for (const o of offers) {
+      expect(o.ctc_lpa).toBeGreaterThan(0);
+      expect(Math.abs(o.fixed_lpa + o.variable_lpa - o.ctc_lpa)).toBeLessThan(0.005);
+      expect(o.joining_date).toMatch(/^\d{4}-07-(01|15)$/);
+      if (o.status === "pending") expect(Date.parse(o.answer_by)).toBeGreaterThan(now);
+      if (o.status === "lapsed") expect(Date.parse(o.answer_by)).toBeLessThan(now);
+      if (o.status === "accepted") expect(o.accepted_at).not.toBeNull();
+    }
+    // Some of each: every source, and every status a season goes through.
+    expect(new Set(offers.map((o) => o.source))).toEqual(new Set(["campus", "ppo", "off_campus"]));
+    const statuses = new Set(offers.map((o) => o.status));
+    for (const status of ["pending", "accepted", "declined", "lapsed", "withdrawn"])
+      expect(statuses, status).toContain(status);
+
+    // What the policy reads of each student is a recount of their offers; a student who declined
+    // an offer after accepting it is marked, and nobody else.
+    const students = await db.selectFrom("students").selectAll().execute();
+    const declinedAfterAccepting = new Set(
+      offers
+        .filter((o) => o.status === "declined" && o.accepted_at !== null)
+        .map((o) => o.student_id),
+    );
+    expect(declinedAfterAccepting.size).toBeGreaterThan(0);
+    const wrong: string[] = [];
+    for (const s of students) {
+      const accepted = offers.filter((o) => o.student_id === s.id && o.status === "accepted");
+      const facts = {
+        accepted_offers: accepted.length,
+        best_offer_lpa: accepted.length ? Math.max(...accepted.map((o) => o.ctc_lpa)) : null,
+        accepted_ppos: accepted.filter((o) => o.source === "ppo").length,
+        reneged: declinedAfterAccepting.has(s.id),
+      };
+      const stored = {
+        accepted_offers: s.accepted_offers,
+        best_offer_lpa: s.best_offer_lpa,
+        accepted_ppos: s.accepted_ppos,
+        reneged: s.reneged_at !== null,
+      };
+      if (JSON.stringify(facts) !== JSON.stringify(stored))
+        wrong.push(`${s.roll_number}: ${JSON.stringify(stored)} for ${JSON.stringify(facts)}`);
+      // The demo policy allows one accepted offer.
+      if (accepted.length > 1) wrong.push(`${s.roll_number} holds ${accepted.length} accepted`);
+    }
+    expect(wrong.slice(0, 5)).toEqual([]);
+
+    // The office's usual policy for every graduation year seeded.
+    const policies = await db.selectFrom("placement_policies").selectAll().execute();
+    expect(policies.map((p) => p.graduation_year).sort()).toEqual(
+      [...new Set(students.map((s) => s.graduation_year))].sort(),
+    );
+    for (const p of policies) {
+      expect(JSON.parse(p.tiers)).toEqual([
+        { name: "Regular", fromLpa: 0 },
+        { name: "Dream", fromLpa: 6 },
+        { name: "Super dream", fromLpa: 12 },
+      ]);
+      expect(p).toMatchObject({
+        max_accepted: 1,
+        placed_may_apply: "higher_tier",
+        block_on_decline: 1,
+        ppo_in_campus: 0,
+      });
+    }
+
+    // demo.student1 holds a pending offer: the campus one of their Selected application.
+    const first = students.find((s) => s.roll_number === "DEMO000001")!;
+    const mine = offers.filter((o) => o.student_id === first.id && o.status === "pending");
+    expect(mine.map((o) => o.source)).toEqual(["campus"]);
+    expect(await count("sms_messages")).toBe(0);
+  });
+});

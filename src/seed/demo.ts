@@ -1,11 +1,12 @@
 import { type Kysely, sql } from "kysely";
 import { hashPassword } from "../accounts/password.ts";
 import type { AppContext } from "../context.ts";
-import type { ApplicationStatus, DB, JobType } from "../db/schema.ts";
+import type { ApplicationStatus, DB, JobType, OfferStatus, OffersTable } from "../db/schema.ts";
 import { inTransaction } from "../db/transaction.ts";
 import { packageLakhs } from "../jobs/package.ts";
 import { DEPARTMENT_CODES } from "../placement/departments.ts";
 import { type EligibilityRules, meetsRules, noRules } from "../placement/eligibility.ts";
+import { refreshPlacementFacts } from "../placement/placement-facts.ts";
 import { moverOf } from "../placement/stages.ts";
 import { indiaMidnight } from "../sms/time-of-day.ts";
 import { type SeededRandom, seededRandom } from "./random.ts";
@@ -37,6 +38,8 @@ export interface SeedResult {
   applications: number;
   /** Rounds scheduled over the coming two weeks. */
   rounds: number;
+  /** Offers written for the season: campus (one per Selected application), PPO and off campus. */
+  offers: number;
   firstStudentEmail: string | null;
   seconds: number;
 }
@@ -387,11 +390,19 @@ export async function seedDemo(ctx: AppContext, options: SeedOptions): Promise<S
             firstStudent: studentIds[0] ?? null,
             eligibleOfFirst: jobs.filter((_, j) => eligible[j]?.includes(studentIds[0] ?? -1)),
           });
+    const season =
+      options.season === false
+        ? { offers: 0 }
+        : await seedSeason(trx, now, {
+            studentIds,
+            years: [...new Set(studentRows.map((r) => r.graduation_year))].sort(),
+          });
     return {
       students: studentIds.length,
       jobs: jobs.length,
       applications: applications.length + rounds.applicationsAdded,
       rounds: rounds.rounds,
+      offers: season.offers,
       firstStudentEmail: users[0]?.email ?? null,
     };
   });
@@ -558,4 +569,302 @@ async function seedRounds(
     rounds += 2;
   }
   return { rounds, applicationsAdded };
+}
+
+/** The demo's placement policy for each graduation year it seeds (the office's usual one). */
+const DEMO_POLICY = {
+  max_accepted: 1,
+  tiers: JSON.stringify([
+    { name: "Regular", fromLpa: 0 },
+    { name: "Dream", fromLpa: 6 },
+    { name: "Super dream", fromLpa: 12 },
+  ]),
+  placed_may_apply: "higher_tier" as const,
+  package_multiple: null,
+  block_on_decline: 1,
+  ppo_in_campus: 0,
+};
+
+/** How a campus offer ends, by weight: most are accepted, some still open, a few withdrawn. */
+const OFFER_ENDINGS: { weight: number; ending: OfferStatus | "reneged" }[] = [
+  { weight: 45, ending: "accepted" },
+  { weight: 15, ending: "pending" },
+  { weight: 12, ending: "declined" },
+  { weight: 6, ending: "reneged" },
+  { weight: 18, ending: "lapsed" },
+  { weight: 4, ending: "withdrawn" },
+];
+const ENDINGS_WEIGHT = OFFER_ENDINGS.reduce((sum, e) => sum + e.weight, 0);
+
+const HOUR = 3600 * 1000;
+
+type NewOffer = Omit<OffersTable, "id">;
+
+/**
+ * The season's offers (issue 24), from a random stream of their own so that every earlier draw,
+ * and so every row above, stays as it was:
+ * - one campus offer per Selected application of this run (role = the job's title, its location,
+ *   a CTC within the job's package split into fixed and variable pay, an answer-by time and a
+ *   joining date in July of the graduation year), accepted, pending, declined (some after
+ *   accepting: the student's `reneged_at`), lapsed or withdrawn;
+ * - a few pre-placement and off-campus offers to students without a campus offer, at most one
+ *   accepted offer per student (the policy's one);
+ * - the placement policy of each graduation year seeded (kept if the office already set one);
+ * - then what the policy reads of each student with an offer (`refreshPlacementFacts`).
+ * demo.student1, the README's login, holds a pending campus offer: if they were selected nowhere,
+ * one of their applications in the running that is in no round is moved to Selected (a company's
+ * final list) for it; if none is free, they get a pending PPO instead. No SMS.
+ */
+async function seedSeason(
+  trx: Kysely<DB>,
+  now: Date,
+  seeded: { studentIds: number[]; years: number[] },
+): Promise<{ offers: number }> {
+  const random = seededRandom(24);
+  const nowMs = now.getTime();
+  const nowIso = now.toISOString();
+  const iso = (ms: number) => new Date(Math.min(ms, nowMs)).toISOString();
+  const first = seeded.studentIds[0];
+  if (first === undefined) return { offers: 0 };
+  const last = seeded.studentIds.at(-1)!;
+
+  for (const year of seeded.years)
+    await trx
+      .insertInto("placement_policies")
+      .values({ graduation_year: year, ...DEMO_POLICY, updated_by: null, updated_at: nowIso })
+      .onConflict((oc) => oc.column("graduation_year").doNothing())
+      .execute();
+
+  const firstSelected = await ensureFirstSelected(trx, first, nowMs);
+
+  const selected = await trx
+    .selectFrom("applications")
+    .innerJoin("jobs", "jobs.id", "applications.job_id")
+    .innerJoin("students", "students.id", "applications.student_id")
+    .select([
+      "applications.id",
+      "applications.student_id",
+      "applications.job_id",
+      "applications.updated_at",
+      "jobs.company",
+      "jobs.title",
+      "jobs.location",
+      "jobs.package_range",
+      "jobs.package_lpa",
+      "students.graduation_year",
+    ])
+    .where("applications.status", "=", "selected")
+    .where("applications.student_id", ">=", first)
+    .where("applications.student_id", "<=", last)
+    .orderBy("applications.id")
+    .execute();
+
+  /** A CTC in lakh a year (a multiple of 0.5 in [low, high]) split into fixed and variable pay. */
+  const pay = (low: number, high: number) => {
+    const ctc = Math.max(0.5, Math.round((low + random.next() * (high - low)) * 2) / 2);
+    const hundredths = Math.round(ctc * 100);
+    const fixed = Math.round(hundredths * (0.8 + random.int(0, 20) / 100));
+    return { ctc_lpa: ctc, fixed_lpa: fixed / 100, variable_lpa: (hundredths - fixed) / 100 };
+  };
+  const offers: NewOffer[] = [];
+  const reneged = new Map<number, string>();
+  const withOffer = new Set<number>();
+
+  /** An offer made at `made`, ending as `ending` (a lapse or an answer only once its time came). */
+  const offer = (
+    base: Omit<
+      NewOffer,
+      | "status"
+      | "answer_by"
+      | "accepted_at"
+      | "answered_at"
+      | "withdrawn_reason"
+      | "created_at"
+      | "updated_at"
+    >,
+    made: number,
+    ending: OfferStatus | "reneged",
+    answerDays: number,
+  ) => {
+    let answerBy = made + answerDays * 24 * HOUR;
+    // A lapse needs its answer-by time past; until then the offer is still open.
+    if (ending === "lapsed" && answerBy >= nowMs) ending = "pending";
+    if (ending === "pending" && answerBy <= nowMs) answerBy = nowMs + random.int(2, 10) * 24 * HOUR;
+    const answered = Math.min(nowMs, made + random.int(1, Math.max(1, answerDays * 24 - 1)) * HOUR);
+    const row: NewOffer = {
+      ...base,
+      status: ending === "reneged" ? "declined" : ending,
+      answer_by: new Date(answerBy).toISOString(),
+      accepted_at: null,
+      answered_at: null,
+      withdrawn_reason: null,
+      created_at: iso(made),
+      updated_at: iso(made),
+    };
+    if (ending === "accepted" || ending === "declined") {
+      row.answered_at = iso(answered);
+      if (ending === "accepted") row.accepted_at = row.answered_at;
+      row.updated_at = row.answered_at;
+    } else if (ending === "reneged") {
+      row.accepted_at = iso(answered);
+      row.answered_at = iso(answered + random.int(1, 5) * 24 * HOUR);
+      row.updated_at = row.answered_at;
+      reneged.set(base.student_id, row.answered_at);
+    } else if (ending === "lapsed") {
+      row.updated_at = iso(answerBy);
+    } else if (ending === "withdrawn") {
+      row.withdrawn_reason = "The company withdrew the role (hiring freeze).";
+      row.updated_at = iso(made + random.int(1, 5) * 24 * HOUR);
+    }
+    offers.push(row);
+    withOffer.add(base.student_id);
+  };
+
+  for (const application of selected) {
+    const range = /(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)/.exec(application.package_range);
+    const high = range ? Number(range[2]) : (application.package_lpa ?? 6);
+    const low = range ? Number(range[1]) : high;
+    let n = random.next() * ENDINGS_WEIGHT;
+    let ending = OFFER_ENDINGS.at(-1)!.ending;
+    for (const e of OFFER_ENDINGS) {
+      n -= e.weight;
+      if (n < 0) {
+        ending = e.ending;
+        break;
+      }
+    }
+    const isFirst = application.id === firstSelected;
+    if (isFirst) ending = "pending";
+    const made = Math.min(nowMs, Date.parse(application.updated_at) + random.int(0, 48) * HOUR);
+    offer(
+      {
+        student_id: application.student_id,
+        source: "campus",
+        job_id: application.job_id,
+        application_id: application.id,
+        company: application.company,
+        role: application.title,
+        location: application.location,
+        ...pay(low, high),
+        joining_date: `${application.graduation_year}-07-${random.pick(["01", "15"])}`,
+        created_by: null,
+      },
+      made,
+      ending,
+      7,
+    );
+  }
+
+  // PPOs and off-campus offers, each to a different approved student without a campus offer.
+  const others = await trx
+    .selectFrom("students")
+    .select(["id", "graduation_year"])
+    .where("id", ">=", first)
+    .where("id", "<=", last)
+    .where("approved_at", "is not", null)
+    .orderBy("id")
+    .execute();
+  const pool = others.filter((s) => !withOffer.has(s.id) && s.id !== first);
+  const take = () => pool.splice(random.int(0, pool.length - 1), 1)[0];
+  const size = seeded.studentIds.length;
+  const outside = (
+    student: { id: number; graduation_year: number },
+    source: "ppo" | "off_campus",
+    ending: OfferStatus,
+  ) => {
+    const title = random.pick(TITLES.filter((t) => !/\bIntern\b/.test(t)));
+    const made =
+      nowMs - random.int(source === "ppo" ? 60 : 5, source === "ppo" ? 150 : 40) * 24 * HOUR;
+    offer(
+      {
+        student_id: student.id,
+        source,
+        job_id: null,
+        application_id: null,
+        company: random.pick(COMPANIES),
+        role: title,
+        location: random.pick(["Bengaluru", "Pune", "Hyderabad", "Chennai", "Remote"]),
+        ...(source === "ppo" ? pay(6, 20) : pay(3, 16)),
+        joining_date: `${student.graduation_year}-07-01`,
+        created_by: null,
+      },
+      made,
+      ending,
+      14,
+    );
+  };
+  const endingOf = (accepted: number, pending: number): OfferStatus => {
+    const r = random.next();
+    return r < accepted ? "accepted" : r < accepted + pending ? "pending" : "declined";
+  };
+  for (let i = 0; i < Math.max(3, Math.round(size * 0.01)) && pool.length > 0; i++)
+    outside(take()!, "ppo", endingOf(0.7, 0.15));
+  for (let i = 0; i < Math.max(3, Math.round(size * 0.015)) && pool.length > 0; i++)
+    outside(take()!, "off_campus", endingOf(0.6, 0.2));
+  if (firstSelected === null) {
+    const student = others.find((s) => s.id === first);
+    if (student) outside(student, "ppo", "pending");
+  }
+
+  await insertInBatches(offers, 500, (batch) => trx.insertInto("offers").values(batch).execute());
+  for (const [studentId, at] of reneged)
+    await trx.updateTable("students").set({ reneged_at: at }).where("id", "=", studentId).execute();
+  await refreshPlacementFacts(trx, [...withOffer]);
+  return { offers: offers.length };
+}
+
+/**
+ * demo.student1's Selected application: the one they have, or one of their applications in the
+ * running that is in no round, moved to Selected (prefer a job past its deadline); null if none.
+ */
+async function ensureFirstSelected(
+  trx: Kysely<DB>,
+  studentId: number,
+  nowMs: number,
+): Promise<number | null> {
+  const selected = await trx
+    .selectFrom("applications")
+    .select("id")
+    .where("student_id", "=", studentId)
+    .where("status", "=", "selected")
+    .executeTakeFirst();
+  if (selected) return selected.id;
+  const free = await trx
+    .selectFrom("applications")
+    .innerJoin("jobs", "jobs.id", "applications.job_id")
+    .select(["applications.id", "applications.status", "applications.updated_at"])
+    .where("applications.student_id", "=", studentId)
+    .where("applications.status", "in", ["applied", "shortlisted", "interview"])
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom("round_members")
+            .select("round_members.application_id")
+            .whereRef("round_members.application_id", "=", "applications.id"),
+        ),
+      ),
+    )
+    .orderBy(sql`case when jobs.apply_by < ${new Date(nowMs).toISOString()} then 0 else 1 end`)
+    .orderBy("applications.id")
+    .executeTakeFirst();
+  if (!free) return null;
+  const at = new Date(Math.min(nowMs, Date.parse(free.updated_at) + 2 * 24 * HOUR)).toISOString();
+  await trx
+    .updateTable("applications")
+    .set({ status: "selected", updated_at: at })
+    .where("id", "=", free.id)
+    .execute();
+  await trx
+    .insertInto("application_events")
+    .values({
+      application_id: free.id,
+      from_status: free.status,
+      to_status: "selected",
+      by_user_id: null,
+      by_role: moverOf("selected"),
+      at,
+    })
+    .execute();
+  return free.id;
 }

@@ -33,6 +33,7 @@ import * as smsDueWindows from "./2026-12-08a-sms-due-windows.ts";
 import * as rounds from "./2026-12-08b-rounds.ts";
 import * as offersAndPolicy from "./2026-12-09a-offers-and-policy.ts";
 import * as oneLiveOutsideOffer from "./2026-12-10b-one-live-outside-offer.ts";
+import * as seasonReportIndexes from "./2026-12-11a-season-report-indexes.ts";
 
 /** Every migration, by name. Names sort in the order they run: date first. */
 export const migrations: Record<string, Migration> = {
@@ -70,4 +71,5 @@ export const migrations: Record<string, Migration> = {
   "2026-12-08b-rounds": rounds,
   "2026-12-09a-offers-and-policy": offersAndPolicy,
   "2026-12-10b-one-live-outside-offer": oneLiveOutsideOffer,
+  "2026-12-11a-season-report-indexes": seasonReportIndexes,
 };
