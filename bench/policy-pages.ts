@@ -93,7 +93,8 @@ try {
     applications: students * 10,
     password: "demo-student",
   });
-  // Two approved students of one year: one placed (7.5 LPA accepted), one the policy cannot touch.
+  // Two approved students of one year: one placed (15 LPA accepted: Super dream, the tier of every
+  // seeded job, whose packages top out at 13-24 LPA), one the policy cannot touch.
   const pair = await ctx.db
     .selectFrom("students")
     .innerJoin("users", "users.id", "students.user_id")
@@ -113,7 +114,7 @@ try {
     reneged_at: null,
     placement_opted_out_at: null,
   });
-  await ctx.db.updateTable("students").set(facts(1, 7.5)).where("id", "=", placed.id).execute();
+  await ctx.db.updateTable("students").set(facts(1, 15)).where("id", "=", placed.id).execute();
   await ctx.db.updateTable("students").set(facts(0, null)).where("id", "=", free.id).execute();
   await ctx.db
     .insertInto("placement_policies")
@@ -139,8 +140,7 @@ try {
     .selectFrom("jobs")
     .select("id")
     .where("status", "=", "open")
-    .where("package_lpa", ">=", 6)
-    .where("package_lpa", "<", 12)
+    .where("apply_by", ">", new Date().toISOString())
     .executeTakeFirstOrThrow();
   const clients = {
     placed: await loginAs(app, placed.email, "demo-student"),
