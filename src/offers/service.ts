@@ -23,12 +23,7 @@ import {
   decimalField,
   textField,
 } from "../web/forms.ts";
-import {
-  cancelOfferReminder,
-  type OfferToTell,
-  tellOffersMade,
-  tellOfferWithdrawn,
-} from "./notices.ts";
+import { cancelOfferReminder, tellOffersMade, tellOfferWithdrawn } from "./notices.ts";
 
 /**
  * Offers (decision 034). A campus offer is recorded with the selection it comes from (the

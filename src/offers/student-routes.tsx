@@ -110,7 +110,7 @@ export async function studentOfferRoutes(app: FastifyInstance) {
             <>
               <p>Declining cannot be undone: the company's offer is given up.</p>
               {declineAfter ? (
-                <p safe>
+                <p>
                   {plan.policy?.blockOnDecline
                     ? `You accepted this offer. Under the ${plan.policy.graduationYear} placement policy, declining an offer after accepting it ends your campus placement: you will not be able to apply to campus jobs.`
                     : "You accepted this offer; declining it now is recorded, and the office is told."}
