@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { APPLICATION_STATUSES, type ApplicationStatus } from "../db/schema.ts";
 import { jobOr404 } from "../jobs/lookup.ts";
+import { offerMadeExample } from "../offers/notices.ts";
 import { OfferTermsFields, offerTermDefaults } from "../offers/pages.tsx";
 import { type OfferTerms, offerTermsSchema } from "../offers/service.ts";
 import { batchesWithCounts, slotChoiceLabel } from "../placement/rounds.tsx";
@@ -29,6 +30,7 @@ import { CsrfField, Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
 import { decimalParam, idList, idParams, orEmpty, pageParam, textParam } from "../web/schemas.ts";
 import { SelectAllBox, SelectAllScript } from "../web/select.tsx";
+import { parseLocalDateTime } from "../web/time.ts";
 import { decisionCorrectedExample, statusUpdateExample } from "./notices.ts";
 import { resumeBundle } from "./resume-bundle.ts";
 import {
@@ -539,6 +541,22 @@ export async function adminApplicationRoutes(app: FastifyInstance) {
             </p>
             {first && optedOut > 0 ? (
               <p safe>{`${plural(optedOut, "student")} opted out of SMS and will not get one.`}</p>
+            ) : null}
+            {first && offerJob ? (
+              <p safe>
+                {`With the offer recorded (the box below, ticked), that SMS is replaced by the offer's, for example: “${await offerMadeExample(
+                  ctx.db,
+                  {
+                    company: offerJob.company,
+                    role: offerValues.role || offerJob.title,
+                    ctc_lpa:
+                      Number(offerValues.fixed_lpa) + Number(offerValues.variable_lpa || 0) || 0,
+                    answer_by:
+                      parseLocalDateTime(offerValues.answer_by ?? "")?.toISOString() ??
+                      new Date(ctx.clock.now().getTime() + 7 * 86_400_000).toISOString(),
+                  },
+                )}”, and a reminder goes a day before the answer time.`}
+              </p>
             ) : null}
           </>
         }

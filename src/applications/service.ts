@@ -8,6 +8,7 @@ import {
   isUniqueViolation,
   likeOperator,
   lockForUpdate,
+  lockNoKeyUpdate,
   lockRowsOf,
 } from "../db/dialect.ts";
 import { type ParamOf, preparedRead } from "../db/prepared.ts";
@@ -21,7 +22,13 @@ import {
   jobAudienceFilter,
   jobIneligibilityReasons,
 } from "../placement/eligibility.ts";
-import { loadPolicies, policyForStudent } from "../placement/policy.ts";
+import {
+  loadPolicies,
+  placementReasons,
+  policyFor,
+  policyForStudent,
+  policyMatters,
+} from "../placement/policy.ts";
 import {
   type Decision,
   isDecision,
@@ -53,6 +60,9 @@ const ALREADY_APPLIED = {
  * Eligibility and the deadline are checked here, on the server, whatever the page showed; one
  * application per student and job, by a unique constraint.
  */
+/** What the apply transaction did: applied (again), refused by the policy, or found it applied. */
+type Applied = { id: number; again: boolean } | { refused: string[] } | null;
+
 export async function applyToJob(
   ctx: AppContext,
   studentId: number,
@@ -78,7 +88,21 @@ export async function applyToJob(
   }
   const now = ctx.clock.now().toISOString();
   try {
-    const result = await inTransaction(ctx.db, async (trx) => {
+    const result = await inTransaction(ctx.db, async (trx): Promise<Applied> => {
+      // The student's row, held until commit: an offer accepted at this moment (its transaction
+      // takes the row first) is seen here, and the placement policy is checked again against it.
+      const held = await lockNoKeyUpdate(
+        trx.selectFrom("students").selectAll().where("id", "=", studentId),
+        ctx.dialect,
+      ).executeTakeFirstOrThrow();
+      if (policyMatters(held) || held.placement_opted_out_at !== null) {
+        const refused = placementReasons(
+          await policyFor(trx, held.graduation_year),
+          job.package_lpa,
+          held,
+        );
+        if (refused.length > 0) return { refused };
+      }
       const application = await trx
         .insertInto("applications")
         .values({
@@ -126,6 +150,12 @@ export async function applyToJob(
       return { id: application.id, again: false };
     });
     if (result === null) return ALREADY_APPLIED;
+    if ("refused" in result)
+      return {
+        ok: false,
+        reason: "not_eligible",
+        message: `You cannot apply: ${result.refused.join("; ")}.`,
+      };
     return { ok: true, applicationId: result.id, again: result.again };
   } catch (error) {
     if (isUniqueViolation(error)) return ALREADY_APPLIED;

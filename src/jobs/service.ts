@@ -32,7 +32,12 @@ import {
 } from "../placement/policy.ts";
 import { estimatedCost } from "../sms/cost.ts";
 import { countSegments } from "../sms/encoding.ts";
-import { sentOrSending, signalQueued, smsStatusByReference } from "../sms/outbox-api.ts";
+import {
+  cancelQueuedSms,
+  sentOrSending,
+  signalQueued,
+  smsStatusByReference,
+} from "../sms/outbox-api.ts";
 import { quietUntil } from "../sms/quiet-hours.ts";
 import { renderCurrent } from "../sms/template-store.ts";
 import { jobName } from "../web/format.ts";
@@ -56,6 +61,7 @@ import {
   jobReference,
   nudgeAudience,
   nudgeDueAt,
+  nudgeReference,
   queueDeadlineNudge,
   queueJobAlerts,
   rewriteJobAlerts,
@@ -929,4 +935,47 @@ export async function jobsForStudentInSql(
   );
   const rows = jobs.map((job) => studentJobRow(job, student, policy, applied, now));
   return splitRows(rows, Number(total.n));
+}
+
+/**
+ * A student's standing changed (an offer accepted, an acceptance declined, opted out of
+ * placement): the job alerts and deadline nudges still queued for them whose job no longer takes
+ * them under the whole rule are cancelled ("You are eligible" would be untrue). `student` is the
+ * row as it is now, read in the caller's transaction.
+ */
+export async function cancelJobSmsNoLongerFor(
+  trx: Kysely<DB>,
+  ctx: Pick<AppContext, "config" | "clock" | "smsLog" | "dialect">,
+  student: StudentFacts & PlacementFacts & { id: number },
+  reason: string,
+): Promise<number> {
+  const queued = await trx
+    .selectFrom("sms_messages")
+    .select("reference")
+    .distinct()
+    .where("student_id", "=", student.id)
+    .where("status", "=", "queued")
+    .where("kind", "in", ["job_posted", "deadline_nudge"])
+    .execute();
+  const jobIds = [
+    ...new Set(
+      queued.flatMap((q) => {
+        const id = /^job:(\d+)(?::nudge)?$/.exec(q.reference ?? "")?.[1];
+        return id ? [Number(id)] : [];
+      }),
+    ),
+  ];
+  if (jobIds.length === 0) return 0;
+  const jobs = await withRules(
+    { db: trx },
+    await trx.selectFrom("jobs").selectAll().where("id", "in", jobIds).execute(),
+  );
+  const policy = await policyForStudent(trx, student);
+  let cancelled = 0;
+  for (const job of jobs) {
+    if (meetsJob(job, policy, student)) continue;
+    for (const reference of [jobReference(job.id), nudgeReference(job.id)])
+      cancelled += (await cancelQueuedSms(trx, ctx, reference, reason, [student.id])).cancelled;
+  }
+  return cancelled;
 }

@@ -3,7 +3,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { OFFER_SOURCES, OFFER_STATUSES } from "../db/schema.ts";
 import { jobOr404 } from "../jobs/lookup.ts";
 import { formatLpa } from "../placement/policy.ts";
-import { renderCurrent } from "../sms/template-store.ts";
 import { currentActor, flash, HttpError, requireRole } from "../web/auth.ts";
 import {
   FormErrorSummary,
@@ -20,7 +19,7 @@ import { type PageContext, pageContext } from "../web/page.ts";
 import { idList, idParams, pageParam } from "../web/schemas.ts";
 import { SelectAllBox, SelectAllScript } from "../web/select.tsx";
 import { formatDateTime } from "../web/time.ts";
-import { offerMadeSms } from "./notices.ts";
+import { offerMadeExample } from "./notices.ts";
 import { OfferTerms, OfferTermsFields, offerTermDefaults } from "./pages.tsx";
 import {
   ctcOf,
@@ -55,18 +54,17 @@ const SOURCE_OPTIONS = [
   { value: "off_campus", label: OFFER_SOURCE_LABELS.off_campus },
 ];
 
-async function offerSmsExample(
-  db: Parameters<typeof renderCurrent>[0],
+function offerSmsExample(
+  db: Parameters<typeof offerMadeExample>[0],
   company: string,
   terms: { role: string; fixed_lpa: number; variable_lpa: number; answer_by: string },
 ) {
-  const text = await renderCurrent(db, offerMadeSms, {
+  return offerMadeExample(db, {
     company,
     role: terms.role,
-    ctc: formatLpa(ctcOf(terms)),
-    answer_by: formatDateTime(terms.answer_by),
+    ctc_lpa: ctcOf(terms),
+    answer_by: terms.answer_by,
   });
-  return text.body;
 }
 
 export async function adminOfferRoutes(app: FastifyInstance) {
@@ -578,7 +576,7 @@ export async function adminOfferRoutes(app: FastifyInstance) {
           >
             <p
               safe
-            >{`${offer.role}, ${formatLpa(offer.ctc_lpa)} (${OFFER_STATUS_LABELS[offerState(offer, ctx.clock.now())]}). A withdrawn offer no longer counts: if it was accepted, the student is no longer placed by it.`}</p>
+            >{`${offer.role}, ${formatLpa(offer.ctc_lpa)} (${OFFER_STATUS_LABELS[offerState(offer, ctx.clock.now())]}). A withdrawn offer no longer counts: if it was accepted, the student is no longer placed by it (an earlier offer the student gave up for it stays given up).`}</p>
           </ConfirmPage>,
         );
       }

@@ -142,6 +142,20 @@ export async function tellOffersMade(
   return results;
 }
 
+/** The "offer made" SMS as it would read for these terms: for confirmation pages. */
+export async function offerMadeExample(
+  db: Kysely<DB>,
+  offer: { company: string; role: string; ctc_lpa: number; answer_by: string },
+): Promise<string> {
+  const text = await renderCurrent(db, offerMadeSms, {
+    company: offer.company,
+    role: offer.role,
+    ctc: formatLpa(offer.ctc_lpa),
+    answer_by: formatDateTime(offer.answer_by),
+  });
+  return text.body;
+}
+
 export async function tellOfferWithdrawn(
   trx: Kysely<DB>,
   ctx: Ctx,

@@ -96,6 +96,10 @@ async function appliedTo(studentId: number, jobOverrides: Parameters<typeof post
   return { job, applicationId: applied.applicationId };
 }
 
+function offerById(id: number) {
+  return t.ctx.db.selectFrom("offers").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+}
+
 async function offerOf(applicationId: number) {
   return t.ctx.db
     .selectFrom("offers")
@@ -197,6 +201,7 @@ describe("an offer recorded with the selection", () => {
     const { student } = await studentClient();
     const first = await appliedTo(student.id);
     await selectWithOffer(admin, first.applicationId);
+    const firstOffer = await offerOf(first.applicationId);
     const event = await t.ctx.db
       .selectFrom("application_events")
       .select((eb) => eb.fn.max("id").as("id"))
@@ -208,7 +213,32 @@ describe("an offer recorded with the selection", () => {
       confirm: "yes",
     });
     expect(correction.statusCode).toBe(303);
-    expect(await offerOf(first.applicationId)).toMatchObject({ status: "withdrawn" });
+    // Withdrawn, and let go of the application: the row keeps its job.
+    expect(await offerById(firstOffer.id)).toMatchObject({
+      status: "withdrawn",
+      application_id: null,
+      job_id: first.job.id,
+    });
+
+    // Selected again after the correction: a new offer, told by its own SMS.
+    const again = await admin.post(`/admin/applications/${first.applicationId}/status`, {
+      to: "selected",
+    });
+    await admin.post(confirmForm(again).action, {
+      ...confirmForm(again).fields,
+      offer: "on",
+      ...terms({ fixed_lpa: "8", variable_lpa: "0" }),
+    });
+    const offers = await t.ctx.db
+      .selectFrom("offers")
+      .select(["status", "application_id", "ctc_lpa"])
+      .where("job_id", "=", first.job.id)
+      .orderBy("id")
+      .execute();
+    expect(offers).toEqual([
+      { status: "withdrawn", application_id: null, ctc_lpa: 7.5 },
+      { status: "pending", application_id: first.applicationId, ctc_lpa: 8 },
+    ]);
 
     const second = await appliedTo(student.id, { company: "Wipro" });
     await selectWithOffer(admin, second.applicationId);
@@ -221,7 +251,7 @@ describe("an offer recorded with the selection", () => {
       confirm: "yes",
       reason: "Hiring freeze",
     });
-    expect(await offerOf(second.applicationId)).toMatchObject({
+    expect(await offerById(offer.id)).toMatchObject({
       status: "withdrawn",
       withdrawn_reason: "Hiring freeze",
     });
@@ -268,6 +298,56 @@ describe("answers under the placement policy", () => {
     const alerts = await sms(["job_posted"]);
     const mine = alerts.filter((m) => m.student_id === student.id).map((m) => m.reference);
     expect(mine).toEqual([`job:${higher.id}`]);
+  });
+
+  it("accepting cancels the queued alerts and deadline reminders of jobs the policy now closes, and keeps the others", async () => {
+    await setPolicy(2027);
+    const admin = await staff();
+    const { student, client } = await studentClient({ graduation_year: 2027 });
+    const { applicationId } = await appliedTo(student.id);
+    await selectWithOffer(admin, applicationId);
+    // Posted before she accepts, with their alerts held (quiet hours or not yet sent) and nudges due later.
+    const same = await postJob(t.ctx, {
+      company: "TCS",
+      package_range: "9 LPA",
+      send_sms: true,
+      nudge_hours: 24,
+    });
+    const higher = await postJob(t.ctx, {
+      company: "Google",
+      package_range: "14 LPA",
+      send_sms: true,
+      nudge_hours: 24,
+    });
+    const queuedFor = async () =>
+      (
+        await t.ctx.db
+          .selectFrom("sms_messages")
+          .select(["reference", "status"])
+          .where("student_id", "=", student.id)
+          .where("kind", "in", ["job_posted", "deadline_nudge"])
+          .execute()
+      )
+        .map((m) => `${m.reference} ${m.status}`)
+        .sort();
+    expect(await queuedFor()).toEqual(
+      [
+        `job:${higher.id} queued`,
+        `job:${higher.id}:nudge queued`,
+        `job:${same.id} queued`,
+        `job:${same.id}:nudge queued`,
+      ].sort(),
+    );
+    const offer = await offerOf(applicationId);
+    await client.post(`/student/offers/${offer.id}/accept`, { confirm: "yes" });
+    expect(await queuedFor()).toEqual(
+      [
+        `job:${higher.id} queued`,
+        `job:${higher.id}:nudge queued`,
+        `job:${same.id} cancelled`,
+        `job:${same.id}:nudge cancelled`,
+      ].sort(),
+    );
   });
 
   it("two acceptances at once of offers that are no upgrade on each other: exactly one is accepted", async () => {

@@ -2,9 +2,10 @@ import type { Kysely } from "kysely";
 import { z } from "zod";
 import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
-import { lockNoKeyUpdate } from "../db/dialect.ts";
+import { lockForUpdate, lockNoKeyUpdate } from "../db/dialect.ts";
 import type { DB, Offer, OfferSource, OfferStatus } from "../db/schema.ts";
 import { inTransaction } from "../db/transaction.ts";
+import { cancelJobSmsNoLongerFor } from "../jobs/service.ts";
 import { refreshPlacementFacts } from "../placement/placement-facts.ts";
 import {
   describePolicy,
@@ -268,22 +269,25 @@ export async function makeLateCampusOffers(
   terms: OfferTerms,
 ) {
   const result = await inTransaction(ctx.db, async (trx) => {
-    const rows = await trx
-      .selectFrom("applications")
-      .select(["applications.id", "applications.student_id"])
-      .where("applications.job_id", "=", job.id)
-      .where("applications.id", "in", applicationIds.length > 0 ? applicationIds : [-1])
-      .where("applications.status", "=", "selected")
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom("offers")
-              .select("offers.id")
-              .whereRef("offers.application_id", "=", "applications.id"),
+    // Held until commit: a correction of one of them at the same time waits, then finds its offer.
+    const rows = await lockForUpdate(
+      trx
+        .selectFrom("applications")
+        .select(["applications.id", "applications.student_id"])
+        .where("applications.job_id", "=", job.id)
+        .where("applications.id", "in", applicationIds.length > 0 ? applicationIds : [-1])
+        .where("applications.status", "=", "selected")
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom("offers")
+                .select("offers.id")
+                .whereRef("offers.application_id", "=", "applications.id"),
+            ),
           ),
         ),
-      )
-      .execute();
+      ctx.dialect,
+    ).execute();
     const { made, noSms } = await makeCampusOffersIn(
       trx,
       ctx,
@@ -498,6 +502,14 @@ async function planAcceptance(
   return { policy, releases, problem, meaning };
 }
 
+function studentRow(trx: Kysely<DB>, studentId: number) {
+  return trx
+    .selectFrom("students")
+    .selectAll()
+    .where("id", "=", studentId)
+    .executeTakeFirstOrThrow();
+}
+
 type OwnOffer = { offer: Offer; student: { id: number; graduation_year: number; user_id: number } };
 
 async function ownOffer(
@@ -581,6 +593,12 @@ export async function acceptOffer(
         .execute();
     await cancelOfferReminder(trx, ctx, offerId, "Cancelled: the student accepted the offer");
     await refreshPlacementFacts(trx, [studentId]);
+    await cancelJobSmsNoLongerFor(
+      trx,
+      ctx,
+      await studentRow(trx, studentId),
+      "Cancelled: the student accepted an offer and the placement policy no longer lets them apply",
+    );
     await recordAudit(trx, ctx, actor, {
       action: "offer.accept",
       subject: `${own.offer.company}: ${own.offer.role}`,
@@ -633,6 +651,13 @@ export async function declineOffer(
         .execute();
     await cancelOfferReminder(trx, ctx, offerId, "Cancelled: the student declined the offer");
     await refreshPlacementFacts(trx, [studentId]);
+    if (wasAccepted)
+      await cancelJobSmsNoLongerFor(
+        trx,
+        ctx,
+        await studentRow(trx, studentId),
+        "Cancelled: the student declined an accepted offer and the placement policy no longer lets them apply",
+      );
     await recordAudit(trx, ctx, actor, {
       action: "offer.decline",
       subject: `${own.offer.company}: ${own.offer.role}`,
@@ -657,6 +682,15 @@ export async function withdrawOffersIn(
   const ids = where.offerIds ?? [];
   const apps = where.applicationIds ?? [];
   if (ids.length === 0 && apps.length === 0) return [];
+  // A correction lets go of the application's answered offers too (declined, lapsed), so that a
+  // new selection of it can record a new offer.
+  if (apps.length > 0)
+    await trx
+      .updateTable("offers")
+      .set({ application_id: null })
+      .where("application_id", "in", apps)
+      .where("status", "not in", ["pending", "accepted"])
+      .execute();
   const candidates = await trx
     .selectFrom("offers")
     .select(["id", "student_id"])
@@ -675,9 +709,17 @@ export async function withdrawOffersIn(
     candidates.map((c) => c.student_id),
   );
   const at = ctx.clock.now().toISOString();
+  // A withdrawn offer lets go of its application (the row keeps its job and company): the
+  // application may be selected again, or given a new offer, later.
   const withdrawn = await trx
     .updateTable("offers")
-    .set({ status: "withdrawn", withdrawn_reason: reason, answered_at: at, updated_at: at })
+    .set({
+      status: "withdrawn",
+      withdrawn_reason: reason,
+      answered_at: at,
+      updated_at: at,
+      application_id: null,
+    })
     .where(
       "id",
       "in",

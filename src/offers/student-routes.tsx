@@ -90,6 +90,11 @@ export async function studentOfferRoutes(app: FastifyInstance) {
   ) {
     const { offer, state, plan } = await own(request);
     const name = `${offer.company} (${offer.role}, ${formatLpa(offer.ctc_lpa)})`;
+    // Opened from a page that is out of date: say why now, not after a confirmation.
+    if (verb === "accept" && plan.problem && !isConfirmed(request.body)) {
+      flash(request, "error", `You cannot accept this offer now: ${plan.problem}.`);
+      return reply.redirect(`/student/offers/${offer.id}`, 303);
+    }
     if (!isConfirmed(request.body)) {
       const declineAfter = verb === "decline" && state === "accepted";
       return reply.html(
@@ -113,7 +118,7 @@ export async function studentOfferRoutes(app: FastifyInstance) {
                 <p>
                   {plan.policy?.blockOnDecline
                     ? `You accepted this offer. Under the ${plan.policy.graduationYear} placement policy, declining an offer after accepting it ends your campus placement: you will not be able to apply to campus jobs.`
-                    : "You accepted this offer; declining it now is recorded, and the office is told."}
+                    : "You accepted this offer. Declining it now is kept on your record, where the placement office sees it; a placement policy that ends campus placement after such a decline would count it."}
                 </p>
               ) : null}
             </>

@@ -81,7 +81,7 @@ describe("the placement policy pages", () => {
     const text = pageText(list.body);
     for (const year of [YEAR, YEAR + 1]) expect(text).toContain(`Set a policy for ${year}`);
     expect(text).toContain("No policy: placed students may apply to everything");
-    expect(text).toContain("1 with an accepted or declined offer");
+    expect(text).toContain("1 holding an accepted offer or having declined one after accepting it");
     // Another year is one GET away.
     const other = await staff.get("/admin/policies?year=2031");
     expect(other.statusCode).toBe(303);

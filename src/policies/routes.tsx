@@ -63,8 +63,9 @@ function PoliciesPage({ page, years }: { page: PageContext; years: PolicyYear[] 
         One policy per graduation year: how many offers a student may hold accepted, the tiers by
         package, what a student at that limit may still apply to, whether declining an accepted
         offer ends campus placement, and whether PPO holders take part. A student who holds no
-        accepted offer and declined none is never held back by it. Every change shows its effect on
-        the open jobs before it applies, and is recorded in the audit log.
+        accepted offer and never declined one after accepting it is never held back by it (a student
+        opted out of placement is held back whatever it says). Every change shows its effect on the
+        open jobs before it applies, and is recorded in the audit log.
       </p>
       {years.length === 0 ? (
         <p class="empty">No students yet.</p>
@@ -90,7 +91,7 @@ function PoliciesPage({ page, years }: { page: PageContext; years: PolicyYear[] 
                   <td>
                     <span safe>{`${formatNumber(y.students)} approved`}</span>
                     <small class="hint" safe>
-                      {`${formatNumber(y.placed)} with an accepted or declined offer`}
+                      {`${formatNumber(y.placed)} holding an accepted offer or having declined one after accepting it`}
                     </small>
                   </td>
                   <td>

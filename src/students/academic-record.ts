@@ -3,6 +3,7 @@ import { type Actor, recordAudit } from "../audit/service.ts";
 import type { AppContext } from "../context.ts";
 import { lockForUpdate, lockKeys } from "../db/dialect.ts";
 import { inTransaction } from "../db/transaction.ts";
+import { cancelJobSmsNoLongerFor } from "../jobs/service.ts";
 import { academicFields } from "./form-fields.ts";
 
 export function academicSchema(now: Date) {
@@ -164,6 +165,17 @@ export async function setPlacementOptOut(
       .returning(["full_name", "roll_number"])
       .executeTakeFirst();
     if (!row) return false;
+    if (optedOut)
+      await cancelJobSmsNoLongerFor(
+        trx,
+        ctx,
+        await trx
+          .selectFrom("students")
+          .selectAll()
+          .where("id", "=", studentId)
+          .executeTakeFirstOrThrow(),
+        "Cancelled: the student was opted out of placement",
+      );
     await recordAudit(trx, ctx, actor, {
       action: optedOut ? "student.placement_opt_out" : "student.placement_opt_in",
       subject: `${row.roll_number} ${row.full_name}`,

@@ -102,9 +102,13 @@ function postHead(url: string, length: number, cookie = ""): string {
 const MB = 1024 * 1024;
 
 describe("multipart bodies only where a route takes a file", () => {
-  it("declares the upload routes in the route table: registration and the student's profile", () => {
+  it("declares the upload routes in the route table: registration, the student's profile, an offer's letter", () => {
     const uploads = t.app.routeTable.filter((r) => r.upload).map((r) => `${r.method} ${r.url}`);
-    expect(uploads).toEqual(["POST /register", "POST /student/profile"]);
+    expect(uploads.sort()).toEqual([
+      "POST /admin/offers/:id/letter",
+      "POST /register",
+      "POST /student/profile",
+    ]);
   });
 
   it("refuses a multipart body on every other POST route with a 415 page", async () => {
