@@ -159,7 +159,7 @@ async function main(argv: string[]) {
         password: "demo-student",
       });
       process.stdout.write(
-        `Seeded ${formatNumber(result.students)} students, ${formatNumber(result.jobs)} jobs, ${formatNumber(result.applications)} applications and ${formatNumber(result.rounds)} rounds in ${result.seconds.toFixed(1)} s.\n` +
+        `Seeded ${formatNumber(result.students)} students, ${formatNumber(result.jobs)} jobs, ${formatNumber(result.applications)} applications, ${formatNumber(result.rounds)} rounds and ${formatNumber(result.offers)} offers in ${result.seconds.toFixed(1)} s.\n` +
           (result.firstStudentEmail
             ? `Log in as a student: ${result.firstStudentEmail} / demo-student\n`
             : ""),
