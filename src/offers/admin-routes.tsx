@@ -19,6 +19,7 @@ import { type PageContext, pageContext } from "../web/page.ts";
 import { idList, idParams, pageParam } from "../web/schemas.ts";
 import { SelectAllBox, SelectAllScript } from "../web/select.tsx";
 import { formatDateTime } from "../web/time.ts";
+import { sendOfferLetter } from "./letter-reply.ts";
 import { offerMadeExample } from "./notices.ts";
 import { OfferTerms, OfferTermsFields, offerTermDefaults } from "./pages.tsx";
 import {
@@ -30,7 +31,6 @@ import {
   OFFER_STATUS_LABELS,
   OFFERS_PAGE_SIZE,
   type OfferFilters,
-  offerLetter,
   offerState,
   offersOfJob,
   offerTermsSchema,
@@ -620,15 +620,7 @@ export async function adminOfferRoutes(app: FastifyInstance) {
   app.get<{ Params: { id: number } }>(
     "/offers/:id/letter.pdf",
     { schema: { params: idParams } },
-    async (request, reply) => {
-      const letter = await offerLetter(ctx, request.params.id);
-      if (!letter) throw new HttpError(404, "There is no letter for this offer yet.");
-      return reply
-        .type("application/pdf")
-        .header("Cache-Control", "private, no-store")
-        .header("Content-Disposition", `inline; filename="offer-${request.params.id}.pdf"`)
-        .send(letter.content);
-    },
+    (request, reply) => sendOfferLetter(reply, ctx.db, request.params.id),
   );
 }
 

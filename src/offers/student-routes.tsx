@@ -6,14 +6,9 @@ import { CsrfField, Layout } from "../web/layout.tsx";
 import { pageContext } from "../web/page.ts";
 import { idParams } from "../web/schemas.ts";
 import { formatDateTime } from "../web/time.ts";
+import { sendOfferLetter } from "./letter-reply.ts";
 import { OfferTerms } from "./pages.tsx";
-import {
-  acceptOffer,
-  declineOffer,
-  OFFER_STATUS_LABELS,
-  offerForStudent,
-  offerLetter,
-} from "./service.ts";
+import { acceptOffer, declineOffer, OFFER_STATUS_LABELS, offerForStudent } from "./service.ts";
 
 /**
  * The student's side of an offer: its page (terms, letter, state), and accepting or declining it,
@@ -162,14 +157,7 @@ export async function studentOfferRoutes(app: FastifyInstance) {
   app.get<{ Params: { id: number } }>(
     "/offers/:id/letter.pdf",
     { schema: { params: idParams } },
-    async (request, reply) => {
-      const letter = await offerLetter(ctx, request.params.id, currentStudentId(request));
-      if (!letter) throw new HttpError(404, "There is no letter for this offer yet.");
-      return reply
-        .type("application/pdf")
-        .header("Cache-Control", "private, no-store")
-        .header("Content-Disposition", `inline; filename="offer-${request.params.id}.pdf"`)
-        .send(letter.content);
-    },
+    (request, reply) =>
+      sendOfferLetter(reply, ctx.db, request.params.id, currentStudentId(request)),
   );
 }
