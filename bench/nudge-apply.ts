@@ -42,7 +42,8 @@ const ctx: AppContext = {
 };
 try {
   await migrateToLatest(database.db);
-  await seedDemo(ctx, { students, jobs: 0, applications: 0, password: "bench" });
+  // No offers or policies: every student is in the nudge's audience.
+  await seedDemo(ctx, { students, jobs: 0, applications: 0, password: "bench", season: false });
   const now = new Date().toISOString();
   await sql`update students set sms_opted_out_at = null, approved_at = coalesce(approved_at, ${now})`.execute(
     database.db,

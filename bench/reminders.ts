@@ -90,7 +90,7 @@ export async function remindersDrill(h: Harness): Promise<void> {
     const victim = h.processes.find((p) => p.role === (postgres ? "worker-1" : "serve"))!;
 
     const seededAt = performance.now();
-    await seedDemo(ctx, { students, jobs: 0, applications: 0, password: PASSWORD });
+    await seedDemo(ctx, { students, jobs: 0, applications: 0, password: PASSWORD, season: false });
     const now = new Date().toISOString();
     const typed = (iso: string) => (postgres ? sql`cast(${iso} as timestamptz)` : sql`${iso}`);
     await sql`update students set sms_opted_out_at = null,

@@ -276,6 +276,8 @@ async function seed(h: Harness, database: Database, sizes: Sizes): Promise<Seede
     jobs: 0,
     applications: 0,
     password: STUDENT_PASSWORD,
+    // No offers or policies: every student is in the alert's audience, as the drill counts it.
+    season: false,
   });
   const db = database.db;
   const now = new Date();

@@ -28,7 +28,10 @@ export interface SeedOptions {
   password: string;
   /** Schedule rounds for some applicants (default); false on a schema from before them. */
   rounds?: boolean;
-  /** Offers, a placement policy and jobs' package figures; false on a schema from before them. */
+  /**
+   * Offers, a placement policy and jobs' package figures (default). False: none of them, for a
+   * schema from before them, or a drill that wants every student in every job's audience.
+   */
   season?: boolean;
 }
 
