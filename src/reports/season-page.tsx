@@ -58,6 +58,29 @@ function filtersInWords(report: SeasonReport): string {
   ].join(" · ");
 }
 
+/** One filter of the report: a labelled select, "All" first unless `all` is false. */
+function FilterSelect(props: {
+  label: string;
+  name: string;
+  options: { value: string; label: string }[];
+  selected: string;
+  all?: boolean;
+}) {
+  return (
+    <label>
+      <span safe>{props.label}</span>
+      <select name={props.name}>
+        {props.all === false ? null : <option value="">All</option>}
+        {props.options.map((o) => (
+          <option value={o.value} selected={props.selected === o.value} safe>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 function FilterForm({ report, years }: { report: SeasonReport; years: readonly number[] }) {
   const f = report.filters;
   const yearChoices = years.includes(f.year) ? years : [...years, f.year].sort((a, b) => a - b);
@@ -75,49 +98,34 @@ function FilterForm({ report, years }: { report: SeasonReport; years: readonly n
       class="filters print-hide"
       aria-label="Choose the season and filter the report"
     >
-      <label>
-        Graduation year
-        <select name="year">
-          {yearChoices.map((y) => (
-            <option value={String(y)} selected={y === f.year} safe>
-              {String(y)}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Department
-        <select name="department">
-          <option value="">All</option>
-          {departments.map((d) => (
-            <option value={d} selected={f.department === d} safe>
-              {d}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Company
-        <select name="company">
-          <option value="">All</option>
-          {companies.map((c) => (
-            <option value={c} selected={f.company === c} safe>
-              {c}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Tier
-        <select name="tier">
-          <option value="">All</option>
-          {report.tiers.map((_, i) => (
-            <option value={String(i)} selected={f.tier === i} safe>
-              {tierLabel(report.tiers, i)}
-            </option>
-          ))}
-        </select>
-      </label>
+      <FilterSelect
+        label="Graduation year"
+        name="year"
+        options={yearChoices.map((y) => ({ value: String(y), label: String(y) }))}
+        selected={String(f.year)}
+        all={false}
+      />
+      <FilterSelect
+        label="Department"
+        name="department"
+        options={departments.map((d) => ({ value: d, label: d }))}
+        selected={f.department ?? ""}
+      />
+      <FilterSelect
+        label="Company"
+        name="company"
+        options={companies.map((c) => ({ value: c, label: c }))}
+        selected={f.company ?? ""}
+      />
+      <FilterSelect
+        label="Tier"
+        name="tier"
+        options={report.tiers.map((_, i) => ({
+          value: String(i),
+          label: tierLabel(report.tiers, i),
+        }))}
+        selected={f.tier === null || f.tier === undefined ? "" : String(f.tier)}
+      />
       <button type="submit">Show</button>
     </form>
   );
